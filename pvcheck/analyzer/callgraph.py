@@ -1,0 +1,482 @@
+"""Static evaluation of a pipeline function whose body *calls* its steps.
+
+ZenML, Prefect, Airflow TaskFlow, Dagster ``@job`` and KFP pipelines are all written
+this way: the framework runs the pipeline function once, and each step call records an
+invocation whose arguments may be outputs of earlier calls. :class:`CallGraphBuilder`
+does the same walk without running anything: it tracks what each local name holds
+(a step output, a pipeline parameter, a literal, something opaque), unrolls loops over
+literal sequences, inlines pipelines called inside pipelines, and reports everything it
+cannot follow as a diagnostic that makes the pipeline's fingerprint conservative.
+
+Frameworks subclass it and override the hooks in the "framework hooks" section.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Optional, Union
+
+import libcst as cst
+
+from pvcheck.analyzer.context import AnalysisContext, Invocation
+from pvcheck.analyzer.frameworks.base import Framework, StepDefinition
+from pvcheck.analyzer.module import ModuleInfo, Symbol
+from pvcheck.analyzer.values import is_literal, literal_value
+from pvcheck.model import Edge
+
+_MAX_UNROLL = 256
+_MAX_INLINE_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class StepOutput:
+    """One output of an invocation (``output`` is the output name)."""
+
+    invocation: str
+    output: str
+
+
+@dataclass(frozen=True)
+class StepOutputs:
+    """All outputs of an invocation, before unpacking (a multi-output step's return)."""
+
+    invocation: str
+    outputs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PipelineParameter:
+    name: str
+
+
+@dataclass(frozen=True)
+class Literal:
+    value: Any
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """Something the analyzer does not model (an external artifact, a client look-up ...)."""
+
+    text: str
+    depends_on: tuple[str, ...] = ()  # invocations whose outputs flow into it
+
+
+@dataclass(frozen=True)
+class Sequence_:
+    items: tuple["Value", ...]
+
+
+Value = Union[StepOutput, StepOutputs, PipelineParameter, Literal, Opaque, Sequence_]
+
+
+class CallGraphBuilder:
+    """Walks one pipeline function and collects invocations and edges."""
+
+    #: Keyword arguments of a step call that are not step inputs.
+    reserved_keywords: frozenset[str] = frozenset()
+    #: Attribute calls on a step that return a configured copy of it.
+    option_methods: frozenset[str] = frozenset()
+
+    def __init__(self, framework: Framework, ctx: AnalysisContext, module: ModuleInfo,
+                 function: cst.FunctionDef, name: str) -> None:
+        self.framework = framework
+        self.ctx = ctx
+        self.module = module
+        self.function = function
+        self.pipeline_name = name
+        self.invocations: list[Invocation] = []
+        self.edges: list[Edge] = []
+        self.dynamic = False
+        self._ids: set[str] = set()
+        self._inline_depth = 0
+
+    # ------------------------------------------------------------------ framework hooks
+    def pipeline_function(self, symbol: Symbol) -> Optional[cst.FunctionDef]:
+        """The function of a pipeline called inside this one (to inline), or None."""
+        return None
+
+    def invocation_id(self, definition: StepDefinition, call: cst.Call, env: dict[str, Value]) -> str:
+        """The id of a new invocation: the step's name, then ``name_2``, ``name_3`` ..."""
+        return self.unique_id(definition.name)
+
+    def order_dependencies(self, call: cst.Call, env: dict[str, Value]) -> list[str]:
+        """Invocations this call must run after, apart from data dependencies."""
+        return []
+
+    def result_of(self, invocation: Invocation) -> Value:
+        """What a step call evaluates to inside the pipeline body."""
+        outputs = tuple(o.name for o in invocation.definition.outputs)
+        if len(outputs) == 1:
+            return StepOutput(invocation.id, outputs[0])
+        return StepOutputs(invocation.id, outputs)
+
+    def other_call(self, call: cst.Call, env: dict[str, Value], module: ModuleInfo) -> Optional[Value]:
+        """A call that is neither a step nor a pipeline; None to treat it as opaque."""
+        return None
+
+    # ------------------------------------------------------------------ helpers for hooks
+    def unique_id(self, base: str) -> str:
+        candidate = base
+        index = 2
+        while candidate in self._ids:
+            candidate = f"{base}_{index}"
+            index += 1
+        return candidate
+
+    def keyword(self, call: cst.Call, name: str) -> Optional[cst.Arg]:
+        for arg in call.args:
+            if arg.keyword is not None and arg.keyword.value == name:
+                return arg
+        return None
+
+    def invocations_in(self, value: Value) -> list[str]:
+        """The invocations a value comes from (for order edges given as outputs or ids)."""
+        if isinstance(value, (StepOutput, StepOutputs)):
+            return [value.invocation]
+        if isinstance(value, Literal) and isinstance(value.value, str):
+            return [value.value]
+        if isinstance(value, Literal) and isinstance(value.value, list):
+            return [v for v in value.value if isinstance(v, str)]
+        if isinstance(value, Sequence_):
+            found: list[str] = []
+            for item in value.items:
+                found.extend(self.invocations_in(item))
+            return found
+        if isinstance(value, Opaque):
+            return list(value.depends_on)
+        return []
+
+    # ------------------------------------------------------------------ walking
+    def build(self, bindings: Optional[dict[str, Value]] = None) -> Optional[Value]:
+        env: dict[str, Value] = dict(bindings or {})
+        for param in _parameters(self.function.params):
+            env.setdefault(param.name.value, PipelineParameter(param.name.value))
+        return self.block(self.function.body, env, self.module)
+
+    def block(self, block: cst.BaseSuite, env: dict[str, Value], module: ModuleInfo) -> Optional[Value]:
+        for index, statement in enumerate(_flatten(block)):
+            result = self.statement(statement, env, module, first=index == 0)
+            if result is not None:
+                return result[0]
+        return None
+
+    def statement(self, statement: cst.CSTNode, env: dict[str, Value], module: ModuleInfo,
+                  first: bool = False) -> Optional[tuple[Optional[Value]]]:
+        """Process one statement; a ``return`` gives back a 1-tuple with its value."""
+        if isinstance(statement, cst.Assign):
+            value = self.evaluate(statement.value, env, module)
+            for target in statement.targets:
+                self.bind(target.target, value, env, module)
+        elif isinstance(statement, cst.AnnAssign):
+            if statement.value is not None:
+                self.bind(statement.target, self.evaluate(statement.value, env, module), env, module)
+        elif isinstance(statement, cst.AugAssign):
+            self.evaluate(statement.value, env, module)
+            self.bind(statement.target, Opaque(module.code(statement)), env, module)
+        elif isinstance(statement, cst.Expr):
+            if not (first and isinstance(statement.value, (cst.SimpleString, cst.ConcatenatedString))):
+                self.evaluate(statement.value, env, module)
+        elif isinstance(statement, cst.Return):
+            return (self.evaluate(statement.value, env, module) if statement.value is not None else None,)
+        elif isinstance(statement, cst.For):
+            self.loop(statement, env, module)
+        elif isinstance(statement, cst.If):
+            self.conditional(statement, env, module)
+        elif isinstance(statement, cst.With):
+            for item in statement.items:
+                self.evaluate(item.item, env, module)
+            return self._nested(statement.body, env, module)
+        elif isinstance(statement, (cst.Pass, cst.Import, cst.ImportFrom)):
+            pass
+        elif isinstance(statement, cst.Try):
+            self.not_followed(module, statement, "a try statement in the pipeline body")
+            return self._nested(statement.body, env, module)
+        elif isinstance(statement, cst.While):
+            self.not_followed(module, statement, "a while loop in the pipeline body")
+            return self._nested(statement.body, env, module)
+        elif isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            self.not_followed(module, statement, "a definition inside the pipeline body")
+        else:
+            self.not_followed(module, statement, f"a {type(statement).__name__} statement in the pipeline body")
+        return None
+
+    def _nested(self, block: cst.BaseSuite, env: dict[str, Value], module: ModuleInfo
+                ) -> Optional[tuple[Optional[Value]]]:
+        for statement in _flatten(block):
+            result = self.statement(statement, env, module)
+            if result is not None:
+                return result
+        return None
+
+    def not_followed(self, module: ModuleInfo, node: cst.CSTNode, what: str) -> None:
+        self.dynamic = True
+        self.ctx.warn_dynamic(module, module.line(node), f"{what} of pipeline '{self.pipeline_name}'")
+
+    def loop(self, statement: cst.For, env: dict[str, Value], module: ModuleInfo) -> None:
+        items = self.iteration_values(statement.iter, env, module)
+        if items is None:
+            self.not_followed(module, statement, "a loop over values not known statically")
+            self.bind(statement.target, Opaque("loop variable"), env, module)
+            self._nested(statement.body, env, module)
+            return
+        for item in items[:_MAX_UNROLL]:
+            self.bind(statement.target, item, env, module)
+            self._nested(statement.body, env, module)
+        if statement.orelse is not None:
+            self._nested(statement.orelse.body, env, module)
+
+    def iteration_values(self, expression: cst.BaseExpression, env: dict[str, Value],
+                         module: ModuleInfo) -> Optional[list[Value]]:
+        if isinstance(expression, cst.Call) and isinstance(expression.func, cst.Name) \
+                and expression.func.value == "range" and 1 <= len(expression.args) <= 3:
+            bounds = [self.evaluate(a.value, env, module) for a in expression.args]
+            if all(isinstance(b, Literal) and isinstance(b.value, int) for b in bounds):
+                values = range(*[b.value for b in bounds])  # type: ignore[union-attr]
+                if len(values) <= _MAX_UNROLL:
+                    return [Literal(v) for v in values]
+            return None
+        value = self.evaluate(expression, env, module)
+        if isinstance(value, Sequence_):
+            return list(value.items)
+        if isinstance(value, Literal) and isinstance(value.value, list):
+            return [Literal(v) for v in value.value]
+        if isinstance(value, Literal) and isinstance(value.value, dict) and "$call" not in value.value:
+            return [Literal(k) for k in value.value]
+        return None
+
+    def conditional(self, statement: cst.If, env: dict[str, Value], module: ModuleInfo) -> None:
+        self.evaluate(statement.test, env, module)
+        self.not_followed(module, statement, "a condition that decides which steps run")
+        self._nested(statement.body, env, module)
+        orelse = statement.orelse
+        while orelse is not None:
+            if isinstance(orelse, cst.If):
+                self.evaluate(orelse.test, env, module)
+                self._nested(orelse.body, env, module)
+                orelse = orelse.orelse
+            else:
+                self._nested(orelse.body, env, module)
+                orelse = None
+
+    def bind(self, target: cst.BaseExpression, value: Value, env: dict[str, Value], module: ModuleInfo) -> None:
+        if isinstance(target, cst.Name):
+            env[target.value] = value
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            elements = [e.value for e in target.elements]
+            parts = self.unpack(value, len(elements))
+            for element, part in zip(elements, parts):
+                self.bind(element, part, env, module)
+        # attribute and subscript targets hold nothing the graph needs
+
+    def unpack(self, value: Value, count: int) -> list[Value]:
+        if isinstance(value, StepOutputs) and len(value.outputs) == count:
+            return [StepOutput(value.invocation, name) for name in value.outputs]
+        if isinstance(value, Sequence_) and len(value.items) == count:
+            return list(value.items)
+        if isinstance(value, Literal) and isinstance(value.value, list) and len(value.value) == count:
+            return [Literal(v) for v in value.value]
+        return [value] * count
+
+    # ------------------------------------------------------------------ expressions
+    def evaluate(self, expression: cst.BaseExpression, env: dict[str, Value], module: ModuleInfo) -> Value:
+        if isinstance(expression, cst.Call):
+            return self.call(expression, env, module)
+        if isinstance(expression, cst.Name):
+            if expression.value in env:
+                return env[expression.value]
+            return self.constant(expression, module)
+        if isinstance(expression, (cst.Tuple, cst.List)):
+            return Sequence_(tuple(self.evaluate(e.value, env, module) for e in expression.elements))
+        if isinstance(expression, cst.Subscript):
+            return self.subscript(expression, env, module)
+        if isinstance(expression, cst.FormattedString):
+            text = self.format_string(expression, env, module)
+            return Literal(text) if text is not None else Opaque(module.code(expression))
+        literal = literal_value(expression)
+        if is_literal(literal):
+            return Literal(literal)
+        if isinstance(expression, cst.Attribute):
+            base = self.evaluate(expression.value, env, module)
+            if isinstance(base, (StepOutput, StepOutputs)):
+                return base
+            return self.constant(expression, module)
+        return Opaque(" ".join(module.code(expression).split()), tuple(self._flows(expression, env, module)))
+
+    def _flows(self, expression: cst.CSTNode, env: dict[str, Value], module: ModuleInfo) -> list[str]:
+        """Invocations whose outputs are used anywhere inside an expression."""
+        found: list[str] = []
+        for child in expression.children:
+            if isinstance(child, cst.Name) and child.value in env:
+                found.extend(self.invocations_in(env[child.value]))
+            elif isinstance(child, cst.Call):
+                found.extend(self.invocations_in(self.call(child, env, module)))
+            elif isinstance(child, cst.CSTNode):
+                found.extend(self._flows(child, env, module))
+        return found
+
+    def constant(self, expression: cst.BaseExpression, module: ModuleInfo) -> Value:
+        value = self.ctx.value(expression, module)
+        if isinstance(value, dict) and ("$ref" in value or "$expr" in value):
+            return Opaque(self.ctx.render(expression, module))
+        return Literal(value)
+
+    def subscript(self, expression: cst.Subscript, env: dict[str, Value], module: ModuleInfo) -> Value:
+        base = self.evaluate(expression.value, env, module)
+        if len(expression.slice) == 1 and isinstance(expression.slice[0].slice, cst.Index):
+            key = self.evaluate(expression.slice[0].slice.value, env, module)
+            if isinstance(key, Literal):
+                if isinstance(base, StepOutputs):
+                    if isinstance(key.value, int) and -len(base.outputs) <= key.value < len(base.outputs):
+                        return StepOutput(base.invocation, base.outputs[key.value])
+                    if isinstance(key.value, str) and key.value in base.outputs:
+                        return StepOutput(base.invocation, key.value)
+                if isinstance(base, Sequence_) and isinstance(key.value, int) \
+                        and -len(base.items) <= key.value < len(base.items):
+                    return base.items[key.value]
+                if isinstance(base, Literal) and isinstance(base.value, (list, dict)):
+                    try:
+                        return Literal(base.value[key.value])
+                    except (IndexError, KeyError, TypeError):
+                        pass
+        if isinstance(base, (StepOutput, StepOutputs)):
+            return base
+        return Opaque(" ".join(module.code(expression).split()), tuple(self.invocations_in(base)))
+
+    def format_string(self, expression: cst.FormattedString, env: dict[str, Value], module: ModuleInfo
+                      ) -> Optional[str]:
+        pieces = []
+        for part in expression.parts:
+            if isinstance(part, cst.FormattedStringText):
+                pieces.append(part.value)
+                continue
+            if part.format_spec or part.conversion:
+                return None
+            value = self.evaluate(part.expression, env, module)
+            if not isinstance(value, Literal) or isinstance(value.value, (dict, list)):
+                return None
+            pieces.append(str(value.value))
+        return "".join(pieces)
+
+    def call(self, call: cst.Call, env: dict[str, Value], module: ModuleInfo) -> Value:
+        callee, option_calls = self.strip_options(call.func)
+        symbol = self.ctx.resolve_callee(module, callee)
+        if symbol is not None:
+            definition = self.ctx.step_definition(self.framework, symbol)
+            if definition is not None:
+                return self.invoke(definition, call, option_calls, env, module)
+            inner = self.pipeline_function(symbol)
+            if inner is not None:
+                return self.inline(symbol, inner, call, env, module)
+        other = self.other_call(call, env, module)
+        if other is not None:
+            return other
+        flows: list[str] = []
+        for arg in call.args:
+            flows.extend(self.invocations_in(self.evaluate(arg.value, env, module)))
+        return Opaque(self.ctx.render(call.func, module) + "(...)", tuple(flows))
+
+    def strip_options(self, func: cst.BaseExpression) -> tuple[cst.BaseExpression, list[cst.Call]]:
+        """``step.with_options(...)`` -> (``step``, [the options call])."""
+        options: list[cst.Call] = []
+        while isinstance(func, cst.Call) and isinstance(func.func, cst.Attribute) \
+                and func.func.attr.value in self.option_methods:
+            options.insert(0, func)
+            func = func.func.value
+        return func, options
+
+    def invoke(self, definition: StepDefinition, call: cst.Call, option_calls: list[cst.Call],
+               env: dict[str, Value], module: ModuleInfo) -> Value:
+        # arguments are evaluated before the call, so their invocations come first
+        positional: list[Value] = []
+        keywords: dict[str, Value] = {}
+        for arg in call.args:
+            if arg.keyword is not None and arg.keyword.value in self.reserved_keywords:
+                continue
+            value = self.evaluate(arg.value, env, module)
+            if arg.star:
+                self.not_followed(module, arg, f"'{arg.star}' arguments to step '{definition.name}'")
+                continue
+            if arg.keyword is not None:
+                keywords[arg.keyword.value] = value
+            else:
+                positional.append(value)
+        invocation_id = self.invocation_id(definition, call, env)
+        self._ids.add(invocation_id)
+        config: dict[str, Any] = {}
+        lines: dict[str, tuple[str, int]] = {}
+        for option_call in option_calls:
+            extra, extra_lines = self.ctx.keyword_config(option_call, module)
+            config.update(extra)
+            lines.update(extra_lines)
+        invocation = Invocation(invocation_id, definition, module, call, {}, config, lines)
+        names = [p.name for p in self.ctx.function_facts(definition).parameters
+                 if p.kind in ("positional_only", "positional_or_keyword")]
+        bound: dict[str, Value] = {}
+        for index, value in enumerate(positional):
+            bound[names[index] if index < len(names) else f"${index}"] = value
+        bound.update(keywords)
+        for name, value in bound.items():
+            invocation.inputs[name] = self.input_binding(value, invocation_id, name)
+        for source in self.order_dependencies(call, env):
+            self.edges.append(Edge(source, invocation_id, "order"))
+        self.invocations.append(invocation)
+        return self.result_of(invocation)
+
+    def input_binding(self, value: Value, target: str, name: str) -> Any:
+        """The model's view of one step input, adding data edges on the way."""
+        if isinstance(value, StepOutput):
+            self.edges.append(Edge(value.invocation, target, "data", value.output, name))
+            return {"$step": value.invocation, "output": value.output}
+        if isinstance(value, StepOutputs):
+            for output in value.outputs or ("output",):
+                self.edges.append(Edge(value.invocation, target, "data", output, name))
+            return {"$step": value.invocation, "output": list(value.outputs)}
+        if isinstance(value, PipelineParameter):
+            return {"$param": value.name}
+        if isinstance(value, Literal):
+            return value.value
+        if isinstance(value, Sequence_):
+            return [self.input_binding(item, target, name) for item in value.items]
+        for source in value.depends_on:
+            self.edges.append(Edge(source, target, "data", None, name))
+        return {"$expr": value.text}
+
+    def inline(self, symbol: Symbol, function: cst.FunctionDef, call: cst.Call, env: dict[str, Value],
+               module: ModuleInfo) -> Value:
+        if self._inline_depth >= _MAX_INLINE_DEPTH:
+            self.not_followed(module, call, "pipelines nested too deeply")
+            return Opaque(symbol.qualified_name)
+        bindings: dict[str, Value] = {}
+        params = _parameters(function.params)
+        for index, arg in enumerate(call.args):
+            value = self.evaluate(arg.value, env, module)
+            if arg.keyword is not None:
+                bindings[arg.keyword.value] = value
+            elif index < len(params):
+                bindings[params[index].name.value] = value
+        for param in params:
+            if param.name.value not in bindings and param.default is not None:
+                bindings[param.name.value] = self.evaluate(param.default, {}, symbol.module)
+            bindings.setdefault(param.name.value, PipelineParameter(param.name.value))
+        self._inline_depth += 1
+        try:
+            result = self.block(function.body, bindings, symbol.module)
+        finally:
+            self._inline_depth -= 1
+        return result if result is not None else Opaque(symbol.qualified_name)
+
+
+def _parameters(params: cst.Parameters) -> list[cst.Param]:
+    return list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
+
+
+def _flatten(block: cst.BaseSuite) -> Iterable[cst.CSTNode]:
+    if isinstance(block, cst.SimpleStatementSuite):
+        yield from block.body
+        return
+    for statement in block.body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            yield from statement.body
+        else:
+            yield statement

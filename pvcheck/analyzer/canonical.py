@@ -1,0 +1,444 @@
+"""pvcheck's canonical form of code (scheme ``fp1``).
+
+A :class:`Canonicalizer` turns a function, class or module-level assignment into a
+list of string tokens. Two pieces of code with equal token lists compute the same thing
+under these normalisations:
+
+* whitespace, line breaks, comments, parentheses, trailing commas and quote style
+  leave no token (literals are emitted by their value);
+* docstrings are dropped;
+* imports inside a body leave no token; every name is emitted by what it *refers to*:
+  a fully qualified name for imports and module-level definitions (so an import alias
+  or import order does not matter), a positional id for local variables (so a
+  consistent local rename does not matter), the name itself for parameters;
+* a statement that only calls a configured cosmetic function (``print``, logging) with
+  side-effect-free arguments is dropped.
+
+The form is built from libcst node *type and field names* and literal values only --
+never ``repr`` of nodes, ``ast.dump`` or pickling -- and fields that are ``None`` emit
+nothing, so a libcst release that adds an optional field does not change it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Iterable, Optional
+
+import libcst as cst
+
+from pvcheck.analyzer.module import ModuleInfo, Symbol
+
+if TYPE_CHECKING:
+    from pvcheck.analyzer.index import ProjectIndex
+
+_SKIP_TYPES: tuple[type, ...] = (
+    cst.SimpleWhitespace,
+    cst.ParenthesizedWhitespace,
+    cst.TrailingWhitespace,
+    cst.EmptyLine,
+    cst.Newline,
+    cst.Comment,
+    cst.Comma,
+    cst.LeftParen,
+    cst.RightParen,
+    cst.LeftSquareBracket,
+    cst.RightSquareBracket,
+    cst.LeftCurlyBrace,
+    cst.RightCurlyBrace,
+    cst.Colon,
+    cst.Semicolon,
+    cst.Dot,
+    cst.AssignEqual,
+    cst.Import,
+    cst.ImportFrom,
+)
+_SKIP_FIELDS = frozenset({"lpar", "rpar", "header", "footer", "leading_lines", "lines_after_decorators"})
+_STRING_FIELDS = frozenset({"star", "conversion"})
+
+#: Builtins (and one stdlib function) whose use means the analyzer cannot follow the code.
+DYNAMIC_CALLS = frozenset(
+    {"eval", "exec", "compile", "getattr", "setattr", "delattr", "globals", "locals", "vars", "__import__",
+     "importlib.import_module"}
+)
+
+
+@dataclass
+class Canon:
+    """The canonical form of one definition, and what it refers to."""
+
+    tokens: list[str] = field(default_factory=list)
+    references: dict[str, Symbol] = field(default_factory=dict)  # repo-local definitions used
+    statements: list[tuple[int, int, int]] = field(default_factory=list)  # (line, start, end) token slices
+    dynamic: list[tuple[int, str]] = field(default_factory=list)  # (line, why)
+    unresolved: list[tuple[int, str]] = field(default_factory=list)  # (line, name)
+
+
+class Canonicalizer:
+    """Emits the canonical tokens of code in one module."""
+
+    def __init__(self, module: ModuleInfo, index: "ProjectIndex", cosmetic_calls: Iterable[str]) -> None:
+        self.module = module
+        self.index = index
+        self.cosmetic_calls = tuple(cosmetic_calls)
+        self._handlers: dict[type, Callable[[cst.CSTNode], None]] = {
+            cst.Name: self._name,  # type: ignore[dict-item]
+            cst.Attribute: self._attribute,  # type: ignore[dict-item]
+            cst.SimpleString: self._string,  # type: ignore[dict-item]
+            cst.ConcatenatedString: self._string,  # type: ignore[dict-item]
+            cst.FormattedString: self._fstring,  # type: ignore[dict-item]
+            cst.Integer: self._number,  # type: ignore[dict-item]
+            cst.Float: self._number,  # type: ignore[dict-item]
+            cst.Imaginary: self._number,  # type: ignore[dict-item]
+            cst.IndentedBlock: self._block,  # type: ignore[dict-item]
+            cst.SimpleStatementSuite: self._block,  # type: ignore[dict-item]
+            cst.Arg: self._arg,  # type: ignore[dict-item]
+        }
+
+    # ------------------------------------------------------------------ entry points
+    def function_body(self, node: cst.FunctionDef) -> Canon:
+        """The body of a step: statements only (signature and decorators are elsewhere)."""
+        self._begin(node)
+        self._statements(node.body, docstring=True, record=True)
+        return self._canon
+
+    def definition(self, node: cst.CSTNode) -> Canon:
+        """A whole helper definition: function (with decorators and signature), class or
+        module-level assignment."""
+        if isinstance(node, cst.FunctionDef):
+            self._begin(node)
+            self._emit_function(node)
+        elif isinstance(node, cst.ClassDef):
+            self._begin(None)
+            self._emit_class(node)
+        else:
+            self._begin(None)
+            self._emit(node)
+        return self._canon
+
+    def expression(self, node: cst.CSTNode, context: Optional[cst.FunctionDef] = None) -> Canon:
+        """Any expression or statement, e.g. a pipeline body or a decorator argument."""
+        self._begin(context)
+        if isinstance(node, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+            self._statements(node, docstring=True, record=True)
+        else:
+            self._emit(node)
+        return self._canon
+
+    # ------------------------------------------------------------------ state
+    def _begin(self, function: Optional[cst.FunctionDef]) -> None:
+        self._canon = Canon()
+        self._out = self._canon.tokens
+        self._locals: dict[tuple[int, str], str] = {}
+        self._root_scope = self.module.scope(function.params) if function is not None else None
+        self._params = (
+            {p.name.value for p in _all_params(function.params)} if function is not None else set()
+        )
+        self._inside: dict[int, bool] = {}
+
+    # ------------------------------------------------------------------ structure
+    def _emit_function(self, node: cst.FunctionDef) -> None:
+        self._out.append("(FunctionDef")
+        for decorator in node.decorators:
+            self._out.append("@")
+            self._emit(decorator.decorator)
+        if node.asynchronous is not None:
+            self._out.append("async")
+        self._out.append("params=")
+        self._emit(node.params)
+        if node.returns is not None:
+            self._out.append("returns=")
+            self._emit(node.returns.annotation)
+        self._statements(node.body, docstring=True, record=False)
+        self._out.append(")")
+
+    def _emit_class(self, node: cst.ClassDef) -> None:
+        self._out.append("(ClassDef")
+        for decorator in node.decorators:
+            self._out.append("@")
+            self._emit(decorator.decorator)
+        for base in node.bases:
+            self._emit(base)
+        for keyword in node.keywords:
+            self._emit(keyword)
+        self._statements(node.body, docstring=True, record=False)
+        self._out.append(")")
+
+    def _statements(self, block: cst.BaseSuite, docstring: bool, record: bool) -> None:
+        self._out.append("(Block")
+        for index, statement in enumerate(_flatten(block)):
+            if docstring and index == 0 and _is_docstring(statement):
+                continue
+            if self._is_cosmetic(statement):
+                continue
+            if isinstance(statement, (cst.Import, cst.ImportFrom)):
+                continue
+            start = len(self._out)
+            self._emit(statement)
+            if record:
+                self._canon.statements.append((self._line(statement), start, len(self._out)))
+        self._out.append(")")
+
+    def _block(self, node: cst.BaseSuite) -> None:
+        self._statements(node, docstring=False, record=False)
+
+    # ------------------------------------------------------------------ generic walk
+    def _emit(self, node: cst.CSTNode) -> None:
+        kind = type(node)
+        if kind in _SKIP_TYPES:
+            return
+        handler = self._handlers.get(kind)
+        if handler is not None:
+            handler(node)
+            return
+        if isinstance(node, cst.SimpleStatementLine):
+            for small in node.body:
+                self._emit(small)
+            return
+        out = self._out
+        out.append("(" + kind.__name__)
+        for spec in dataclasses.fields(node):
+            name = spec.name
+            if name in _SKIP_FIELDS or name.startswith("whitespace"):
+                continue
+            value = getattr(node, name)
+            if value is None or isinstance(value, cst.MaybeSentinel):
+                continue
+            if isinstance(value, cst.CSTNode):
+                if type(value) in _SKIP_TYPES:
+                    continue
+                out.append(name + "=")
+                self._emit(value)
+            elif isinstance(value, (tuple, list)):
+                items = [v for v in value if isinstance(v, cst.CSTNode) and type(v) not in _SKIP_TYPES]
+                if items:
+                    out.append(name + "=[")
+                    for item in items:
+                        self._emit(item)
+                    out.append("]")
+            elif isinstance(value, str) and name in _STRING_FIELDS and value:
+                out.append(f"{name}={value}")
+        out.append(")")
+
+    # ------------------------------------------------------------------ leaves
+    def _string(self, node: cst.BaseString) -> None:
+        try:
+            value = node.evaluated_value  # type: ignore[attr-defined]
+        except Exception:  # an f-string inside a concatenation, or an odd escape
+            value = None
+        if value is None:
+            assert isinstance(node, cst.ConcatenatedString)
+            self._out.append("(Concat")
+            self._emit(node.left)
+            self._emit(node.right)
+            self._out.append(")")
+            return
+        self._out.append(("b:" if isinstance(value, bytes) else "s:") + repr(value))
+
+    def _fstring(self, node: cst.FormattedString) -> None:
+        self._out.append("(FStr")
+        for part in node.parts:
+            if isinstance(part, cst.FormattedStringText):
+                self._out.append("t:" + part.value)
+            else:
+                self._emit(part)
+        self._out.append(")")
+
+    def _number(self, node: cst.BaseNumber) -> None:
+        try:
+            value = node.evaluated_value  # type: ignore[attr-defined]
+        except Exception:
+            value = node.value  # type: ignore[attr-defined]
+        self._out.append("n:" + repr(value))
+
+    def _arg(self, node: cst.Arg) -> None:
+        self._out.append("(Arg")
+        if node.star:
+            self._out.append(node.star)
+        if node.keyword is not None:
+            self._out.append("kw=" + node.keyword.value)
+        self._emit(node.value)
+        self._out.append(")")
+
+    # ------------------------------------------------------------------ names
+    def _name(self, node: cst.Name) -> None:
+        self._out.append(self.name_token(node))
+
+    def name_token(self, node: cst.Name) -> str:
+        """What a bare name refers to, as a token (recording references on the way)."""
+        name = node.value
+        scope = self.module.scope(node)
+        assignments = _assignments(scope, name)
+        if not assignments:
+            star = self.index.resolve_star(self.module, name)
+            if star is not None:
+                return self._reference(star[0], star[1])
+            if scope is not None and name in ("__name__", "__file__", "__doc__", "__spec__", "__package__"):
+                return "g:" + name
+            self._canon.unresolved.append((self._line(node), name))
+            return "?" + name
+        owner = next(iter(assignments)).scope
+        if isinstance(owner, cst.metadata.BuiltinScope):
+            if name in DYNAMIC_CALLS:
+                self._canon.dynamic.append((self._line(node), f"uses {name}()"))
+            return "b:" + name
+        if isinstance(owner, cst.metadata.ClassScope):
+            return "c:" + name
+        if not isinstance(owner, cst.metadata.GlobalScope):
+            if self._root_scope is not None and not self._is_inside(owner):
+                # a variable of an enclosing function: the value is not visible statically
+                self._canon.dynamic.append((self._line(node), f"uses '{name}' from an enclosing function"))
+                return "o:" + name
+            if owner is self._root_scope and name in self._params:
+                return "p:" + name
+            key = (id(owner), name)
+            if key not in self._locals:
+                self._locals[key] = f"${len(self._locals)}"
+            return self._locals[key]
+        qualified = self.module.qualified_names(node)
+        if not qualified and isinstance(owner, cst.metadata.GlobalScope):
+            qualified = {f"{self.module.name}.{name}"}
+        if len(qualified) != 1:
+            # several bindings at module level (e.g. try/except imports): all of them count
+            return "(" + " | ".join(self._qualified_token(q, node) for q in sorted(qualified)) + ")"
+        return self._qualified_token(next(iter(qualified)), node)
+
+    def _attribute(self, node: cst.Attribute) -> None:
+        root = node.value
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        if isinstance(root, cst.Name) and self._is_global(root):
+            qualified = self.module.qualified_names(node)
+            if len(qualified) == 1:
+                self._out.append(self._qualified_token(next(iter(qualified)), node))
+                return
+        self._emit(node.value)
+        self._out.append("." + node.attr.value)
+
+    def _qualified_token(self, qualified: str, node: cst.CSTNode) -> str:
+        resolved = self.index.resolve(qualified)
+        if resolved is not None:
+            symbol, rest = resolved
+            return self._reference(symbol, rest)
+        if qualified in DYNAMIC_CALLS:
+            self._canon.dynamic.append((self._line(node), f"uses {qualified}()"))
+        return "x:" + qualified
+
+    def _reference(self, symbol: Symbol, rest: tuple[str, ...]) -> str:
+        suffix = "".join("." + part for part in rest)
+        if symbol.kind == "module":
+            return "m:" + symbol.qualified_name + suffix
+        self._canon.references[symbol.qualified_name] = symbol
+        return "r:" + symbol.qualified_name + suffix
+
+    def _is_global(self, node: cst.Name) -> bool:
+        assignments = _assignments(self.module.scope(node), node.value)
+        if not assignments:
+            return False
+        owner = next(iter(assignments)).scope
+        return isinstance(owner, cst.metadata.GlobalScope)
+
+    def _is_inside(self, scope: object) -> bool:
+        key = id(scope)
+        if key not in self._inside:
+            current = scope
+            found = False
+            while current is not None:
+                if current is self._root_scope:
+                    found = True
+                    break
+                parent = getattr(current, "parent", None)
+                current = None if parent is current else parent
+            self._inside[key] = found
+        return self._inside[key]
+
+    # ------------------------------------------------------------------ cosmetic calls
+    def _is_cosmetic(self, statement: cst.CSTNode) -> bool:
+        if not isinstance(statement, cst.Expr) or not isinstance(statement.value, cst.Call):
+            return False
+        call = statement.value
+        if not self.is_cosmetic_callee(call.func):
+            return False
+        return all(side_effect_free(arg.value) for arg in call.args)
+
+    def is_cosmetic_callee(self, func: cst.BaseExpression) -> bool:
+        names = self.module.qualified_names(func) if isinstance(func, (cst.Name, cst.Attribute)) else set()
+        if not names:
+            dotted = _dotted(func)
+            names = {dotted} if dotted else set()
+        names = {n.replace(".<locals>.", ".") for n in names}
+        return any(fnmatch.fnmatchcase(n, pattern) for n in names for pattern in self.cosmetic_calls)
+
+    def _line(self, node: cst.CSTNode) -> int:
+        return self.module.line(node)
+
+
+def side_effect_free(expression: cst.BaseExpression) -> bool:
+    """Names, literals, f-strings of those, attribute reads and literal containers of them."""
+    if isinstance(expression, (cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis)):
+        return True
+    if isinstance(expression, cst.Attribute):
+        return side_effect_free(expression.value)
+    if isinstance(expression, cst.ConcatenatedString):
+        return side_effect_free(expression.left) and side_effect_free(expression.right)
+    if isinstance(expression, cst.FormattedString):
+        for part in expression.parts:
+            if isinstance(part, cst.FormattedStringExpression):
+                if not side_effect_free(part.expression):
+                    return False
+                if part.format_spec and not all(
+                    isinstance(p, cst.FormattedStringText) or side_effect_free(p.expression)  # type: ignore[union-attr]
+                    for p in part.format_spec
+                ):
+                    return False
+        return True
+    if isinstance(expression, (cst.Tuple, cst.List, cst.Set)):
+        return all(side_effect_free(e.value) for e in expression.elements)
+    if isinstance(expression, cst.UnaryOperation) and isinstance(expression.operator, (cst.Minus, cst.Plus)):
+        return isinstance(expression.expression, (cst.Integer, cst.Float))
+    return False
+
+
+def _assignments(scope, name: str):  # -> set of libcst Assignment
+    if scope is None:
+        return set()
+    try:
+        return scope[name]
+    except Exception:  # libcst raises on a few odd constructs; treat as unresolved
+        return set()
+
+
+def _flatten(block: cst.BaseSuite) -> list[cst.CSTNode]:
+    statements: list[cst.CSTNode] = []
+    body = block.body
+    if isinstance(block, cst.SimpleStatementSuite):
+        return list(body)
+    for statement in body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            statements.extend(statement.body)
+        else:
+            statements.append(statement)
+    return statements
+
+
+def _is_docstring(statement: cst.CSTNode) -> bool:
+    return isinstance(statement, cst.Expr) and isinstance(statement.value, (cst.SimpleString, cst.ConcatenatedString))
+
+
+def _all_params(params: cst.Parameters) -> list[cst.Param]:
+    found = list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
+    if isinstance(params.star_arg, cst.Param):
+        found.append(params.star_arg)
+    if params.star_kwarg is not None:
+        found.append(params.star_kwarg)
+    return found
+
+
+def _dotted(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr.value}" if base else ""
+    return ""

@@ -1,0 +1,380 @@
+"""What the analyzer offers a framework while it builds pipelines.
+
+:class:`AnalysisContext` owns the index of modules, the fingerprinter and the
+diagnostics of one scan, and turns framework-level facts (a step definition, an
+invocation, a list of edges) into the model's :class:`~pvcheck.model.Step` and
+:class:`~pvcheck.model.Pipeline` with every fingerprint filled in.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Optional
+
+import libcst as cst
+
+from pvcheck.analyzer import runconfig
+from pvcheck.analyzer.fingerprint import (
+    Fingerprinter,
+    canonical_json,
+    digest,
+    sketch,
+    statement_prints,
+    tokens_digest,
+)
+from pvcheck.analyzer.frameworks.base import ConfigAttachment, Framework, StepDefinition
+from pvcheck.analyzer.index import ProjectIndex
+from pvcheck.analyzer.module import ModuleInfo, Symbol
+from pvcheck.analyzer.values import render, to_value
+from pvcheck.config import Config
+from pvcheck.model import (
+    Diagnostic,
+    Edge,
+    HelperRef,
+    Parameter,
+    Pipeline,
+    Severity,
+    StatementPrint,
+    Step,
+)
+
+
+@dataclass
+class FunctionFacts:
+    """What is known about a step function, independent of where it is invoked."""
+
+    parameters: tuple[Parameter, ...]
+    body_fingerprint: str
+    signature_fingerprint: str
+    statements: tuple[StatementPrint, ...]
+    helpers: tuple[HelperRef, ...]
+    sketch: tuple[int, ...]
+    complexity: int
+    dynamic: bool
+
+
+@dataclass
+class Invocation:
+    """One call of a step inside a pipeline, as a framework found it."""
+
+    id: str
+    definition: StepDefinition
+    call_module: ModuleInfo
+    call_node: Optional[cst.CSTNode]
+    inputs: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+    config_lines: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+
+class AnalysisContext:
+    """Services for frameworks during one scan of one tree."""
+
+    def __init__(self, root: Path, index: ProjectIndex, config: Config, frameworks: list[Framework]) -> None:
+        self.root = root
+        self.index = index
+        self.config = config
+        self.frameworks = frameworks
+        self.fingerprinter = Fingerprinter(index, config.cosmetic_calls)
+        self.attachments: dict[str, list[ConfigAttachment]] = {}
+        self._facts: dict[str, FunctionFacts] = {}
+        self._reported: set[tuple[str, int, str]] = set()
+
+    # ------------------------------------------------------------------ diagnostics
+    def diagnose(self, code: str, severity: Severity, message: str, path: str, line: int = 0,
+                 hint: str = "") -> None:
+        key = (path, line, message)
+        if key in self._reported:
+            return
+        self._reported.add(key)
+        self.index.diagnostics.append(Diagnostic(code, severity, message, path, line, hint))
+
+    def warn_dynamic(self, module: ModuleInfo, line: int, what: str) -> None:
+        self.diagnose("PV010", Severity.WARNING, f"cannot follow statically: {what}", module.path, line,
+                      hint="pvcheck fingerprints this conservatively: any change to it is a new version")
+
+    # ------------------------------------------------------------------ resolution
+    def resolve_callee(self, module: ModuleInfo, expression: cst.BaseExpression) -> Optional[Symbol]:
+        """The repo-local function or class a name in ``module`` refers to."""
+        if not isinstance(expression, (cst.Name, cst.Attribute)):
+            return None
+        names = module.qualified_names(expression)
+        if len(names) != 1:
+            return None
+        resolved = self.index.resolve(next(iter(names)))
+        if resolved is None or resolved[1]:
+            return None
+        return resolved[0]
+
+    def step_definition(self, framework: Framework, symbol: Symbol) -> Optional[StepDefinition]:
+        if symbol.kind != "function":
+            return None
+        return framework.step_definition(symbol, self)
+
+    def value(self, expression: cst.BaseExpression, module: ModuleInfo) -> Any:
+        return to_value(expression, module, self.index)
+
+    def render(self, expression: cst.CSTNode, module: ModuleInfo) -> str:
+        return render(expression, module, self.index)
+
+    def keyword_config(self, call: Optional[cst.Call], module: ModuleInfo, skip: Iterable[str] = ()) -> tuple[
+            dict[str, Any], dict[str, tuple[str, int]]]:
+        """The keyword arguments of a decorator or configuration call, as config values."""
+        config: dict[str, Any] = {}
+        lines: dict[str, tuple[str, int]] = {}
+        if call is None:
+            return config, lines
+        skipped = set(skip)
+        for arg in call.args:
+            if arg.keyword is None or arg.keyword.value in skipped:
+                continue
+            config[arg.keyword.value] = self.value(arg.value, module)
+            lines[arg.keyword.value] = (module.path, module.line(arg))
+        return config, lines
+
+    def run_config(self, module: ModuleInfo, reference: str, line: int) -> Optional[runconfig.RunConfig]:
+        """A YAML run config named in ``module`` (relative to it, or to the root)."""
+        return runconfig.load(self.root, module.path, reference, line, self.diagnose)
+
+    def run_configs_for(self, pipeline_name: str) -> list[runconfig.RunConfig]:
+        """The run configs the pvcheck configuration assigns to a pipeline."""
+        loaded = []
+        for reference in self.config.run_configs.get(pipeline_name, ()):
+            found = runconfig.load(self.root, "", reference, 0, self.diagnose)
+            if found is not None:
+                loaded.append(found)
+        return loaded
+
+    # ------------------------------------------------------------------ steps
+    def function_facts(self, definition: StepDefinition) -> FunctionFacts:
+        key = definition.qualified_name
+        facts = self._facts.get(key)
+        if facts is None:
+            facts = self._function_facts(definition)
+            self._facts[key] = facts
+        return facts
+
+    def _function_facts(self, definition: StepDefinition) -> FunctionFacts:
+        module = definition.symbol.module
+        function = definition.function
+        canonicalizer = self.fingerprinter.canonicalizer(module)
+        canon = canonicalizer.function_body(function)
+        body_fp, helpers, printed = self.fingerprinter.body(canon)
+        dynamic = False
+        for line, why in canon.dynamic:
+            dynamic = True
+            self.warn_dynamic(module, line, f"step '{definition.name}' {why}")
+        for line, name in canon.unresolved:
+            dynamic = True
+            self.diagnose("PV011", Severity.WARNING, f"name '{name}' in step '{definition.name}' is not defined "
+                          "or imported", module.path, line,
+                          hint="import it explicitly; until then any change here is a new version")
+        for helper in printed:
+            for line, why in helper.dynamic:
+                dynamic = True
+                self.warn_dynamic(helper.symbol.module, line, f"helper '{helper.symbol.qualified_name}' {why}")
+            for line, name in helper.unresolved:
+                dynamic = True
+                self.diagnose("PV011", Severity.WARNING,
+                              f"name '{name}' in helper '{helper.symbol.qualified_name}' is not defined or imported",
+                              helper.symbol.module.path, line, hint="import it explicitly")
+        if dynamic:
+            # fold the raw text in: then no edit at all can pass as "the same computation"
+            body_fp = digest("dynamic", body_fp, module.code(function))
+        parameters = self.parameters(function.params, module)
+        signature_fp = digest(
+            "signature",
+            canonical_json([[p.name, p.kind, p.annotation, p.has_default] for p in parameters]),
+            canonical_json([[o.name, o.annotation] for o in definition.outputs]),
+        )
+        return FunctionFacts(
+            parameters=parameters,
+            body_fingerprint=body_fp,
+            signature_fingerprint=signature_fp,
+            statements=tuple(StatementPrint(line, fp) for line, fp in statement_prints(canon)),
+            helpers=tuple(helpers),
+            sketch=sketch(canon.tokens),
+            complexity=_complexity(module.code(function)),
+            dynamic=dynamic,
+        )
+
+    def parameters(self, params: cst.Parameters, module: ModuleInfo) -> tuple[Parameter, ...]:
+        result = []
+        for kind, group in (
+            ("positional_only", params.posonly_params),
+            ("positional_or_keyword", params.params),
+        ):
+            for param in group:
+                result.append(self._parameter(param, kind, module))
+        if isinstance(params.star_arg, cst.Param):
+            result.append(self._parameter(params.star_arg, "var_positional", module))
+        for param in params.kwonly_params:
+            result.append(self._parameter(param, "keyword_only", module))
+        if params.star_kwarg is not None:
+            result.append(self._parameter(params.star_kwarg, "var_keyword", module))
+        return tuple(result)
+
+    def _parameter(self, param: cst.Param, kind: str, module: ModuleInfo) -> Parameter:
+        annotation = self.render(param.annotation.annotation, module) if param.annotation is not None else None
+        if param.default is None:
+            return Parameter(param.name.value, kind, annotation)
+        return Parameter(param.name.value, kind, annotation, True, self.value(param.default, module))
+
+    def make_step(self, invocation: Invocation) -> Step:
+        definition = invocation.definition
+        facts = self.function_facts(definition)
+        config = merge(definition.config, invocation.config)
+        config_lines = {**definition.config_lines, **invocation.config_lines}
+        for attachment in self.attachments.get(definition.qualified_name, ()):
+            config = merge(config, attachment.config)
+            config_lines.update(attachment.config_lines)
+        defaults = {p.name: p.default for p in facts.parameters if p.has_default}
+        config_fp = digest("config", canonical_json(config), canonical_json(defaults),
+                           canonical_json(invocation.inputs))
+        module = definition.symbol.module
+        call_line = invocation.call_module.line(invocation.call_node) if invocation.call_node is not None else 0
+        return Step(
+            id=invocation.id,
+            function=definition.qualified_name,
+            name=definition.name,
+            path=module.path,
+            line=module.line(definition.function),
+            call_path=invocation.call_module.path,
+            call_line=call_line,
+            kind=definition.kind,
+            parameters=facts.parameters,
+            outputs=definition.outputs,
+            inputs=invocation.inputs,
+            config=config,
+            config_lines=config_lines,
+            fingerprint=digest("step", facts.body_fingerprint, facts.signature_fingerprint),
+            body_fingerprint=facts.body_fingerprint,
+            signature_fingerprint=facts.signature_fingerprint,
+            config_fingerprint=config_fp,
+            statements=facts.statements,
+            helpers=facts.helpers,
+            sketch=facts.sketch,
+            complexity=facts.complexity,
+            dynamic=facts.dynamic,
+        )
+
+    # ------------------------------------------------------------------ pipelines
+    def make_pipeline(
+        self,
+        *,
+        name: str,
+        framework: str,
+        symbol: Symbol,
+        node: cst.CSTNode,
+        invocations: list[Invocation],
+        edges: Iterable[Edge],
+        config: Mapping[str, Any],
+        config_lines: Mapping[str, tuple[str, int]],
+        parameters: tuple[Parameter, ...] = (),
+        dynamic: bool = False,
+        body: Optional[cst.CSTNode] = None,
+    ) -> Pipeline:
+        """A finished pipeline: steps in topological order and every fingerprint."""
+        module = symbol.module
+        steps = [self.make_step(invocation) for invocation in invocations]
+        edge_list = _dedupe_edges(edges, {s.id for s in steps})
+        steps = _topological(steps, edge_list)
+        graph_fp = digest(
+            "graph",
+            canonical_json(sorted([s.id, s.name] for s in steps)),
+            canonical_json(sorted([e.source, e.target, e.kind, e.output or "", e.input or ""] for e in edge_list)),
+        )
+        body_fp = ""
+        if body is not None:
+            canonicalizer = self.fingerprinter.canonicalizer(module)
+            context = node if isinstance(node, cst.FunctionDef) else None
+            if isinstance(body, cst.FunctionDef):
+                canon = canonicalizer.function_body(body)
+            else:
+                canon = canonicalizer.expression(body, context)
+            body_fp = tokens_digest(canon.tokens)
+            if canon.dynamic:
+                dynamic = True
+                for line, why in canon.dynamic:
+                    self.warn_dynamic(module, line, f"pipeline '{name}' {why}")
+        parts = ["pipeline", graph_fp, *sorted(f"{s.id}={s.fingerprint}" for s in steps)]
+        if dynamic:
+            parts.append(body_fp or digest(module.code(node)))
+        defaults = {p.name: p.default for p in parameters if p.has_default}
+        return Pipeline(
+            name=name,
+            framework=framework,
+            function=symbol.qualified_name,
+            module=module.name,
+            path=module.path,
+            line=module.line(node),
+            parameters=parameters,
+            steps=tuple(steps),
+            edges=tuple(edge_list),
+            config=dict(config),
+            config_lines=dict(config_lines),
+            fingerprint=digest(*parts),
+            graph_fingerprint=graph_fp,
+            config_fingerprint=digest("config", canonical_json(config), canonical_json(defaults)),
+            body_fingerprint=body_fp,
+            dynamic=dynamic,
+        )
+
+
+def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """A deep merge of two config dicts; ``override`` wins."""
+    result = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict) and "$call" not in value:
+            result[key] = merge(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+def _dedupe_edges(edges: Iterable[Edge], ids: set[str]) -> list[Edge]:
+    seen = set()
+    result = []
+    for edge in edges:
+        key = (edge.source, edge.target, edge.kind, edge.output, edge.input)
+        if key in seen or edge.source not in ids or edge.target not in ids:
+            continue
+        seen.add(key)
+        result.append(edge)
+    return result
+
+
+def _topological(steps: list[Step], edges: list[Edge]) -> list[Step]:
+    """Kahn's algorithm; ties keep invocation order, so the result is deterministic."""
+    order = {s.id: i for i, s in enumerate(steps)}
+    incoming: dict[str, set[str]] = {s.id: set() for s in steps}
+    for edge in edges:
+        if edge.source != edge.target:
+            incoming[edge.target].add(edge.source)
+    done: list[Step] = []
+    placed: set[str] = set()
+    remaining = list(steps)
+    while remaining:
+        ready = [s for s in remaining if incoming[s.id] <= placed]
+        if not ready:  # a cycle: keep invocation order for the rest
+            ready = [min(remaining, key=lambda s: order[s.id])]
+        chosen = min(ready, key=lambda s: order[s.id])
+        done.append(chosen)
+        placed.add(chosen.id)
+        remaining.remove(chosen)
+    return done
+
+
+def _complexity(code: str) -> int:
+    """radon's cyclomatic complexity of one function (0 when radon cannot read it)."""
+    try:
+        from radon.complexity import cc_visit
+
+        blocks = cc_visit(textwrap.dedent(code))
+    except Exception:
+        return 0
+    return blocks[0].complexity if blocks else 0
+
+
+__all__ = ["AnalysisContext", "Invocation", "FunctionFacts", "merge"]

@@ -1,0 +1,157 @@
+"""Finding the Python files of a tree and naming their modules.
+
+Nothing here reads file contents beyond what ``os.scandir`` tells; files are read by
+:mod:`pvcheck.analyzer.loader`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from pvcheck.config import DEFAULT_EXCLUDES
+from pvcheck.model import Diagnostic, Severity
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A ``.py`` file of the scanned tree."""
+
+    path: str  # relative to the scanned root, with ``/``
+    absolute: Path
+    module: str  # dotted module name derived from the path below its source root
+    is_package: bool  # an ``__init__.py``
+    size: int
+
+    @property
+    def package(self) -> str:
+        """The package relative imports in this file are resolved against."""
+        if self.is_package:
+            return self.module
+        return self.module.rpartition(".")[0]
+
+
+def module_name(relative_to_source_root: str) -> tuple[str, bool]:
+    """``pkg/sub/mod.py`` -> (``pkg.sub.mod``, False); ``pkg/__init__.py`` -> (``pkg``, True)."""
+    parts = relative_to_source_root[: -len(".py")].split("/")
+    is_package = parts[-1] == "__init__"
+    if is_package:
+        parts = parts[:-1]
+    return ".".join(parts), is_package
+
+
+def _excluded(relative: str, name: str, patterns: Iterable[str]) -> bool:
+    for pattern in patterns:
+        if fnmatch.fnmatchcase(name, pattern) or fnmatch.fnmatchcase(relative, pattern):
+            return True
+        if pattern.endswith("/**") and (relative == pattern[:-3] or relative.startswith(pattern[:-2])):
+            return True
+    return False
+
+
+def discover(
+    root: Path,
+    source_roots: Iterable[str] = (".",),
+    exclude: Iterable[str] = (),
+    diagnostics: list[Diagnostic] | None = None,
+) -> list[SourceFile]:
+    """Every ``.py`` file under ``root``'s source roots, sorted by path.
+
+    Hidden folders, virtual environments (a folder holding ``pyvenv.cfg``), ``build``,
+    ``dist`` and the ``exclude`` globs are skipped. Symlink loops and unreadable folders
+    become diagnostics.
+    """
+    sink: list[Diagnostic] = diagnostics if diagnostics is not None else []
+    patterns = tuple(DEFAULT_EXCLUDES) + tuple(exclude)
+    files: dict[str, SourceFile] = {}
+    root = root.resolve()
+    for source_root in source_roots:
+        base = (root / source_root).resolve()
+        if not base.is_dir():
+            sink.append(
+                Diagnostic("PV006", Severity.ERROR, f"source root '{source_root}' is not a folder", source_root,
+                           hint="fix 'roots' in the pvcheck configuration")
+            )
+            continue
+        for file in _walk(root, base, patterns, sink):
+            files.setdefault(file.path, file)
+    return sorted(files.values(), key=lambda f: f.path)
+
+
+def _walk(root: Path, base: Path, patterns: tuple[str, ...], sink: list[Diagnostic]) -> Iterator[SourceFile]:
+    seen_dirs: set[tuple[int, int]] = set()
+    stack = [base]
+    while stack:
+        folder = stack.pop()
+        try:
+            stat = folder.stat()
+        except OSError as exc:
+            sink.append(_io_diagnostic(root, folder, exc))
+            continue
+        key = (stat.st_dev, stat.st_ino)
+        if key in seen_dirs:
+            sink.append(
+                Diagnostic("PV004", Severity.WARNING, "symlink loop: folder already scanned", _rel(root, folder),
+                           hint="remove the link or exclude it")
+            )
+            continue
+        seen_dirs.add(key)
+        if folder != base and (folder / "pyvenv.cfg").exists():
+            continue  # a virtual environment
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            sink.append(_io_diagnostic(root, folder, exc))
+            continue
+        subfolders = []
+        for entry in entries:
+            relative = _rel(root, Path(entry.path))
+            if _excluded(relative, entry.name, patterns):
+                continue
+            try:
+                is_dir = entry.is_dir()
+                is_file = entry.is_file()
+            except OSError as exc:
+                sink.append(_io_diagnostic(root, Path(entry.path), exc))
+                continue
+            if is_dir:
+                subfolders.append(Path(entry.path))
+            elif is_file and entry.name.endswith(".py"):
+                try:
+                    size = entry.stat().st_size
+                except OSError as exc:
+                    sink.append(_io_diagnostic(root, Path(entry.path), exc))
+                    continue
+                below_base = Path(entry.path).relative_to(base).as_posix() if _is_below(Path(entry.path), base) \
+                    else entry.name
+                module, is_package = module_name(below_base)
+                yield SourceFile(relative, Path(entry.path), module, is_package, size)
+            elif not is_file and not is_dir and entry.name.endswith(".py") and entry.is_symlink():
+                sink.append(
+                    Diagnostic("PV004", Severity.WARNING, "broken or looping symlink", relative,
+                               hint="remove the link or exclude it")
+                )
+        stack.extend(reversed(subfolders))
+
+
+def _is_below(path: Path, base: Path) -> bool:
+    try:
+        path.relative_to(base)
+        return True
+    except ValueError:
+        return False
+
+
+def _rel(root: Path, path: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix() or "."
+    except ValueError:
+        return path.as_posix()
+
+
+def _io_diagnostic(root: Path, path: Path, exc: OSError) -> Diagnostic:
+    return Diagnostic("PV005", Severity.ERROR, f"cannot read: {exc.strerror or exc}", _rel(root, path),
+                      hint="check permissions, or exclude it")

@@ -1,0 +1,150 @@
+"""The framework plug-in interface and its registry.
+
+A framework teaches the analyzer three things: which files may hold its pipelines (a
+cheap byte-level pre-filter), which functions are its steps, and how a pipeline
+wires step invocations into a graph. Everything else -- parsing, name resolution,
+fingerprints, configuration files -- is the analyzer's, offered through
+:class:`~pvcheck.analyzer.context.AnalysisContext`.
+
+Frameworks register under the entry point group ``pvcheck.frameworks``; the built-in
+ones are listed in :data:`BUILTIN_FRAMEWORKS` so they work without installation
+metadata too.
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Optional
+
+import libcst as cst
+
+from pvcheck.analyzer.module import ModuleInfo, Symbol
+from pvcheck.errors import ConfigError
+from pvcheck.model import Output, Pipeline
+
+if TYPE_CHECKING:
+    from pvcheck.analyzer.context import AnalysisContext
+
+ENTRY_POINT_GROUP = "pvcheck.frameworks"
+
+#: name -> "module:Class" of the frameworks that ship with pvcheck.
+BUILTIN_FRAMEWORKS: dict[str, str] = {
+    "zenml": "pvcheck.analyzer.frameworks.zenml:ZenML",
+}
+
+
+@dataclass(frozen=True)
+class StepDefinition:
+    """A function a framework runs as one unit, as declared (not yet invoked)."""
+
+    symbol: Symbol
+    framework: str
+    kind: str  # step | task | op | asset | component | operator ...
+    name: str  # declared name: decorator name= or the function name
+    config: dict[str, Any] = field(default_factory=dict)  # decorator keyword arguments
+    config_lines: dict[str, tuple[str, int]] = field(default_factory=dict)
+    outputs: tuple[Output, ...] = ()
+
+    @property
+    def function(self) -> cst.FunctionDef:
+        assert isinstance(self.symbol.node, cst.FunctionDef)
+        return self.symbol.node
+
+    @property
+    def qualified_name(self) -> str:
+        return self.symbol.qualified_name
+
+
+@dataclass(frozen=True)
+class ConfigAttachment:
+    """Configuration applied to a step or pipeline from elsewhere in the tree
+    (``train.configure(...)`` in ``run.py``, a ``with_options`` call ...)."""
+
+    target: str  # fully qualified name of the step or pipeline function
+    config: dict[str, Any]
+    config_lines: dict[str, tuple[str, int]]
+    step_config: dict[str, dict[str, Any]] = field(default_factory=dict)  # invocation id -> config (YAML steps:)
+
+
+class Framework(ABC):
+    """One pipeline framework. Subclasses are small: see ``zenml.py`` for the reference."""
+
+    name: ClassVar[str]
+    #: A file whose bytes contain none of these is not handed to this framework.
+    markers: ClassVar[tuple[bytes, ...]]
+
+    def matches(self, data: bytes) -> bool:
+        return any(marker in data for marker in self.markers)
+
+    @abstractmethod
+    def step_definition(self, symbol: Symbol, ctx: "AnalysisContext") -> Optional[StepDefinition]:
+        """The step ``symbol`` declares, or None when it is not one of this framework's steps."""
+
+    @abstractmethod
+    def pipelines(self, module: ModuleInfo, ctx: "AnalysisContext") -> Iterable[Pipeline]:
+        """Every pipeline defined in ``module``, with its graph, config and fingerprints."""
+
+    def attachments(self, module: ModuleInfo, ctx: "AnalysisContext") -> Iterable[ConfigAttachment]:
+        """Configuration this module applies to steps or pipelines defined anywhere."""
+        return ()
+
+
+def load_frameworks(enabled: Iterable[str] = ()) -> list[Framework]:
+    """The registered frameworks (built-in and entry points), optionally only ``enabled``."""
+    wanted = set(enabled)
+    specs: dict[str, str] = dict(BUILTIN_FRAMEWORKS)
+    try:
+        for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            specs.setdefault(entry.name, entry.value)
+    except Exception:  # broken installation metadata must not stop a scan
+        pass
+    unknown = wanted - set(specs)
+    if unknown:
+        raise ConfigError(f"unknown framework '{sorted(unknown)[0]}' in 'frameworks'",
+                          hint=f"use one of: {', '.join(sorted(specs))}")
+    frameworks = []
+    for name in sorted(specs):
+        if wanted and name not in wanted:
+            continue
+        frameworks.append(_instantiate(name, specs[name]))
+    return frameworks
+
+
+def _instantiate(name: str, spec: str) -> Framework:
+    module_name, _, attribute = spec.partition(":")
+    try:
+        target = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"cannot load framework '{name}' from '{spec}': {exc}",
+                          hint="check the plug-in's installation") from None
+    instance = target()
+    if not isinstance(instance, Framework):
+        raise ConfigError(f"framework '{name}' ({spec}) is not a pvcheck Framework",
+                          hint="subclass pvcheck.analyzer.frameworks.base.Framework")
+    return instance
+
+
+def decorator_call(decorator: cst.Decorator) -> tuple[cst.BaseExpression, Optional[cst.Call]]:
+    """``@x`` -> (x, None); ``@x(...)`` -> (x, the call)."""
+    expression = decorator.decorator
+    if isinstance(expression, cst.Call):
+        return expression.func, expression
+    return expression, None
+
+
+def find_decorator(
+    node: cst.FunctionDef | cst.ClassDef, module: ModuleInfo, names: Iterable[str]
+) -> Optional[tuple[cst.Decorator, Optional[cst.Call], str]]:
+    """The first decorator whose callee is one of the fully qualified ``names``."""
+    wanted = set(names)
+    for decorator in node.decorators:
+        callee, call = decorator_call(decorator)
+        if not isinstance(callee, (cst.Name, cst.Attribute)):
+            continue
+        for qualified in module.qualified_names(callee):
+            if qualified in wanted:
+                return decorator, call, qualified
+    return None

@@ -1,0 +1,247 @@
+"""ZenML: ``@step`` functions wired by calling them inside a ``@pipeline`` function.
+
+What ZenML does at run time, and what this module mirrors statically:
+
+* a step invocation's id is ``id=`` or the step's name, then ``name_2``, ``name_3`` ...
+  for repeated calls (``Pipeline._compute_invocation_id``);
+* ``after=`` takes an invocation id, a step output, or a list of them;
+* a step's outputs are named by ``Annotated[T, "name"]`` or
+  ``Annotated[T, ArtifactConfig(name=...)]``, else ``output`` (one) or
+  ``output_0``, ``output_1`` ... (a tuple);
+* ``step.with_options(...)``/``step.configure(...)`` and the pipeline's counterparts,
+  and a YAML file given as ``config_path=``, configure without changing code.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Optional
+
+import libcst as cst
+
+from pvcheck.analyzer.callgraph import CallGraphBuilder, Value
+from pvcheck.analyzer.context import AnalysisContext, merge
+from pvcheck.analyzer.frameworks.base import (
+    ConfigAttachment,
+    Framework,
+    StepDefinition,
+    find_decorator,
+)
+from pvcheck.analyzer.module import ModuleInfo, Symbol
+from pvcheck.analyzer.values import string_value
+from pvcheck.model import Output, Pipeline
+
+STEP_DECORATORS = ("zenml.step", "zenml.steps.step", "zenml.steps.step_decorator.step")
+PIPELINE_DECORATORS = ("zenml.pipeline", "zenml.pipelines.pipeline", "zenml.pipelines.pipeline_decorator.pipeline")
+OPTION_METHODS = frozenset({"with_options", "configure"})
+_ANNOTATED = ("typing.Annotated", "typing_extensions.Annotated")
+_TUPLE = ("typing.Tuple", "tuple")
+_ARTIFACT_CONFIG = ("zenml.ArtifactConfig", "zenml.artifacts.artifact_config.ArtifactConfig")
+
+
+class ZenML(Framework):
+    name = "zenml"
+    markers = (b"zenml", b"with_options", b".configure(")
+
+    def step_definition(self, symbol: Symbol, ctx: AnalysisContext) -> Optional[StepDefinition]:
+        node = symbol.node
+        if not isinstance(node, cst.FunctionDef):
+            return None
+        found = find_decorator(node, symbol.module, STEP_DECORATORS)
+        if found is None:
+            return None
+        _, call, _ = found
+        config, lines = ctx.keyword_config(call, symbol.module, skip=("name",))
+        declared = _keyword_string(call, "name") or node.name.value
+        return StepDefinition(symbol, self.name, "step", declared, config, lines,
+                              outputs(node, symbol.module))
+
+    def pipeline_function(self, symbol: Symbol) -> Optional[cst.FunctionDef]:
+        node = symbol.node
+        if isinstance(node, cst.FunctionDef) and find_decorator(node, symbol.module, PIPELINE_DECORATORS):
+            return node
+        return None
+
+    def pipelines(self, module: ModuleInfo, ctx: AnalysisContext) -> Iterable[Pipeline]:
+        for symbols in module.symbols.values():
+            for symbol in symbols:
+                if symbol.kind != "function" or self.pipeline_function(symbol) is None:
+                    continue
+                yield self._pipeline(symbol, ctx)
+
+    def _pipeline(self, symbol: Symbol, ctx: AnalysisContext) -> Pipeline:
+        module = symbol.module
+        node = symbol.node
+        assert isinstance(node, cst.FunctionDef)
+        found = find_decorator(node, module, PIPELINE_DECORATORS)
+        assert found is not None
+        _, call, _ = found
+        config, lines = ctx.keyword_config(call, module, skip=("name",))
+        name = _keyword_string(call, "name") or node.name.value
+        if "dynamic" in config and config["dynamic"] is True:
+            ctx.warn_dynamic(module, module.line(node), f"pipeline '{name}' is declared dynamic=True")
+        step_configs: dict[str, dict[str, Any]] = {}
+        attachments = list(ctx.attachments.get(symbol.qualified_name, ()))
+        for run_config in ctx.run_configs_for(name):
+            attachments.insert(0, _attachment_from_run_config(symbol.qualified_name, run_config))
+        if "config_path" in config and isinstance(config["config_path"], str):
+            loaded = ctx.run_config(module, config["config_path"], lines["config_path"][1])
+            if loaded is not None:
+                attachments.insert(0, _attachment_from_run_config(symbol.qualified_name, loaded))
+        for attachment in attachments:
+            config = merge(config, attachment.config)
+            lines.update(attachment.config_lines)
+            for invocation_id, values in attachment.step_config.items():
+                step_configs[invocation_id] = merge(step_configs.get(invocation_id, {}), values)
+        builder = ZenMLGraphBuilder(self, ctx, module, node, name)
+        builder.build()
+        for invocation in builder.invocations:
+            extra = step_configs.get(invocation.id)
+            if extra:
+                invocation.config = merge(invocation.config, extra)
+                for attachment in attachments:
+                    for key in extra:
+                        path_line = attachment.config_lines.get(f"steps.{invocation.id}.{key}")
+                        if path_line:
+                            invocation.config_lines[key] = path_line
+        return ctx.make_pipeline(
+            name=name,
+            framework=self.name,
+            symbol=symbol,
+            node=node,
+            invocations=builder.invocations,
+            edges=builder.edges,
+            config=config,
+            config_lines=lines,
+            parameters=ctx.parameters(node.params, module),
+            dynamic=builder.dynamic or config.get("dynamic") is True,
+            body=node,
+        )
+
+    def attachments(self, module: ModuleInfo, ctx: AnalysisContext) -> Iterable[ConfigAttachment]:
+        """``x.with_options(...)`` and ``x.configure(...)`` anywhere outside pipeline bodies."""
+        finder = _OptionCallFinder()
+        module.tree.visit(finder)
+        for call in finder.calls:
+            assert isinstance(call.func, cst.Attribute)
+            symbol = ctx.resolve_callee(module, call.func.value)
+            if symbol is None:
+                continue
+            is_step = ctx.step_definition(self, symbol) is not None
+            if not is_step and self.pipeline_function(symbol) is None:
+                continue
+            config, lines = ctx.keyword_config(call, module)
+            step_config: dict[str, dict[str, Any]] = {}
+            reference = config.pop("config_path", None)
+            lines.pop("config_path", None)
+            if isinstance(reference, str):
+                loaded = ctx.run_config(module, reference, module.line(call))
+                if loaded is not None:
+                    from_file = _attachment_from_run_config(symbol.qualified_name, loaded)
+                    config = merge(from_file.config, config)
+                    lines = {**from_file.config_lines, **lines}
+                    step_config = from_file.step_config
+            yield ConfigAttachment(symbol.qualified_name, config, lines, step_config)
+
+
+class ZenMLGraphBuilder(CallGraphBuilder):
+    reserved_keywords = frozenset({"id", "after"})
+    option_methods = OPTION_METHODS
+
+    def pipeline_function(self, symbol: Symbol) -> Optional[cst.FunctionDef]:
+        assert isinstance(self.framework, ZenML)
+        return self.framework.pipeline_function(symbol)
+
+    def invocation_id(self, definition: StepDefinition, call: cst.Call, env: dict[str, Value]) -> str:
+        explicit = self.keyword(call, "id")
+        if explicit is not None:
+            value = self.evaluate(explicit.value, env, self.module)
+            text = getattr(value, "value", None)
+            if isinstance(text, str):
+                return self.unique_id(text)
+            self.not_followed(self.module, call, f"an invocation id computed at run time for '{definition.name}'")
+        return self.unique_id(definition.name)
+
+    def order_dependencies(self, call: cst.Call, env: dict[str, Value]) -> list[str]:
+        after = self.keyword(call, "after")
+        if after is None:
+            return []
+        return self.invocations_in(self.evaluate(after.value, env, self.module))
+
+
+class _OptionCallFinder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.calls: list[cst.Call] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in OPTION_METHODS:
+            self.calls.append(node)
+
+
+def _attachment_from_run_config(target: str, run_config) -> ConfigAttachment:  # type: ignore[no-untyped-def]
+    lines = {key: (run_config.path, line) for key, line in run_config.lines.items()}
+    return ConfigAttachment(target, dict(run_config.pipeline), lines, dict(run_config.steps))
+
+
+def _keyword_string(call: Optional[cst.Call], name: str) -> Optional[str]:
+    if call is None:
+        return None
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return string_value(arg.value)
+    return None
+
+
+def outputs(node: cst.FunctionDef, module: ModuleInfo) -> tuple[Output, ...]:
+    """ZenML's output names for a step's return annotation."""
+    if node.returns is None:
+        return (Output("output"),)
+    annotation = node.returns.annotation
+    if isinstance(annotation, cst.Name) and annotation.value == "None":
+        return ()
+    elements = _tuple_elements(annotation, module)
+    if elements is None:
+        return (Output(_annotated_name(annotation, module) or "output", _render(annotation, module)),)
+    return tuple(
+        Output(_annotated_name(element, module) or f"output_{i}", _render(element, module))
+        for i, element in enumerate(elements)
+    )
+
+
+def _render(node: cst.BaseExpression, module: ModuleInfo) -> str:
+    from pvcheck.analyzer.values import render
+
+    return render(node, module)
+
+
+def _subscript_of(node: cst.BaseExpression, module: ModuleInfo, names: tuple[str, ...]) -> Optional[
+        list[cst.BaseExpression]]:
+    if not isinstance(node, cst.Subscript):
+        return None
+    base = node.value
+    qualified = module.qualified_names(base) if isinstance(base, (cst.Name, cst.Attribute)) else set()
+    if not qualified & set(names):
+        return None
+    return [e.slice.value for e in node.slice if isinstance(e.slice, cst.Index)]
+
+
+def _tuple_elements(node: cst.BaseExpression, module: ModuleInfo) -> Optional[list[cst.BaseExpression]]:
+    elements = _subscript_of(node, module, _TUPLE)
+    if elements is None or any(isinstance(e, cst.Ellipsis) for e in elements):
+        return None
+    return elements
+
+
+def _annotated_name(node: cst.BaseExpression, module: ModuleInfo) -> Optional[str]:
+    parts = _subscript_of(node, module, _ANNOTATED)
+    if not parts:
+        return None
+    for meta in parts[1:]:
+        name = string_value(meta)
+        if name is not None:
+            return name
+        if isinstance(meta, cst.Call) and isinstance(meta.func, (cst.Name, cst.Attribute)) \
+                and module.qualified_names(meta.func) & set(_ARTIFACT_CONFIG):
+            for arg in meta.args:
+                if arg.keyword is not None and arg.keyword.value == "name":
+                    return string_value(arg.value)
+    return None

@@ -1,0 +1,226 @@
+"""One parsed module: its syntax tree, its top-level symbols, and metadata on demand.
+
+Parsing is cheap next to libcst's scope analysis, so the metadata providers
+(scopes, fully qualified names, positions) run only when a framework or the
+fingerprinter first asks for them -- that is, only on modules that hold steps,
+pipelines or helpers a step uses.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Iterator, Optional, Union
+
+import libcst as cst
+from libcst.metadata import (
+    FullyQualifiedNameProvider,
+    MetadataWrapper,
+    PositionProvider,
+    ScopeProvider,
+)
+from libcst.metadata.name_provider import ModuleNameAndPackage
+
+from pvcheck.analyzer.discovery import SourceFile
+from pvcheck.model import Diagnostic, Severity
+
+Definition = Union[cst.FunctionDef, cst.ClassDef, cst.Assign, cst.AnnAssign, cst.AugAssign]
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """A top-level name of a module: a definition, or an import that re-exports something."""
+
+    module: "ModuleInfo"
+    name: str
+    kind: str  # function | class | constant | import | module
+    node: Optional[cst.CSTNode]  # FunctionDef / ClassDef / assignment statement; None for import/module
+    target: str = ""  # for imports: the fully qualified name imported
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.module.name}.{self.name}" if self.name else self.module.name
+
+
+class ModuleInfo:
+    """A parsed source file of the tree."""
+
+    def __init__(self, source: SourceFile, tree: cst.Module, text: str) -> None:
+        self.source = source
+        self.tree = tree
+        self.text = text
+        self.name = source.module
+        self.path = source.path
+        self.package = source.package
+        self.line_count = text.count("\n") + 1
+        self._symbols: Optional[dict[str, list[Symbol]]] = None
+        self._wrapper: Optional[MetadataWrapper] = None
+        self._scopes: Optional[dict] = None
+        self._names: Optional[dict] = None
+        self._positions: Optional[dict] = None
+
+    # ------------------------------------------------------------------ metadata
+    def _metadata(self) -> None:
+        if self._wrapper is not None:
+            return
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(limit, 10_000))
+        try:
+            self._wrapper = MetadataWrapper(
+                self.tree,
+                unsafe_skip_copy=True,
+                cache={FullyQualifiedNameProvider: ModuleNameAndPackage(self.name, self.package)},
+            )
+            resolved = self._wrapper.resolve_many([ScopeProvider, FullyQualifiedNameProvider, PositionProvider])
+        finally:
+            sys.setrecursionlimit(limit)
+        self._scopes = resolved[ScopeProvider]  # type: ignore[assignment]
+        self._names = resolved[FullyQualifiedNameProvider]  # type: ignore[assignment]
+        self._positions = resolved[PositionProvider]  # type: ignore[assignment]
+
+    def scope(self, node: cst.CSTNode):  # -> Optional[libcst.metadata.Scope]
+        self._metadata()
+        assert self._scopes is not None
+        return self._scopes.get(node)
+
+    def qualified_names(self, node: cst.CSTNode) -> set[str]:
+        """Fully qualified names ``node`` may refer to (``numpy.array``, ``pkg.mod.helper``).
+
+        Builtins come back without their ``builtins.`` prefix.
+        """
+        self._metadata()
+        assert self._names is not None
+        names = self._names.get(node) or set()
+        return {q.name[len("builtins."):] if q.name.startswith("builtins.") else q.name for q in names}
+
+    def qualified_name(self, node: cst.CSTNode) -> Optional[str]:
+        """The one qualified name of ``node``, or None when there is none or several."""
+        names = self.qualified_names(node)
+        return next(iter(names)) if len(names) == 1 else None
+
+    def line(self, node: cst.CSTNode) -> int:
+        self._metadata()
+        assert self._positions is not None
+        position = self._positions.get(node)
+        return position.start.line if position is not None else 0
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self.tree.code_for_node(node)
+
+    # ------------------------------------------------------------------ symbols
+    @property
+    def symbols(self) -> dict[str, list[Symbol]]:
+        """Top-level bindings by name, in source order (also inside top-level if/try)."""
+        if self._symbols is None:
+            self._symbols = {}
+            for symbol in self._collect(self.tree.body):
+                self._symbols.setdefault(symbol.name, []).append(symbol)
+        return self._symbols
+
+    def symbol(self, name: str) -> Optional[Symbol]:
+        """The binding of ``name`` that wins at import time (the last definition)."""
+        found = self.symbols.get(name)
+        if not found:
+            return None
+        definitions = [s for s in found if s.kind != "constant"] or found
+        if all(s.kind == "constant" for s in found):
+            return found[0]  # constants keep every assignment; the fingerprinter reads them all
+        return definitions[-1]
+
+    def _collect(self, body) -> Iterator[Symbol]:
+        for statement in body:
+            if isinstance(statement, cst.FunctionDef):
+                yield Symbol(self, statement.name.value, "function", statement)
+            elif isinstance(statement, cst.ClassDef):
+                yield Symbol(self, statement.name.value, "class", statement)
+            elif isinstance(statement, cst.SimpleStatementLine):
+                for small in statement.body:
+                    yield from self._small(small)
+            elif isinstance(statement, cst.If):
+                yield from self._collect(statement.body.body)
+                orelse = statement.orelse
+                while orelse is not None:
+                    yield from self._collect(orelse.body.body)
+                    orelse = getattr(orelse, "orelse", None)
+            elif isinstance(statement, cst.Try):
+                yield from self._collect(statement.body.body)
+                for handler in statement.handlers:
+                    yield from self._collect(handler.body.body)
+
+    def _small(self, small: cst.BaseSmallStatement) -> Iterator[Symbol]:
+        if isinstance(small, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+            targets = []
+            if isinstance(small, cst.Assign):
+                for target in small.targets:
+                    targets.extend(_bound_names(target.target))
+            else:
+                targets.extend(_bound_names(small.target))
+            for name in targets:
+                yield Symbol(self, name, "constant", small)
+        elif isinstance(small, cst.Import):
+            for alias in small.names:
+                dotted = _dotted(alias.name)
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    yield Symbol(self, alias.asname.name.value, "import", None, dotted)
+                else:
+                    head = dotted.split(".")[0]
+                    yield Symbol(self, head, "import", None, head)
+        elif isinstance(small, cst.ImportFrom):
+            base = self.resolve_relative(small)
+            if base is None or isinstance(small.names, cst.ImportStar):
+                if base is not None:
+                    yield Symbol(self, "*" + base, "star", None, base)
+                return
+            for alias in small.names:
+                imported = _dotted(alias.name)
+                local = alias.asname.name.value if alias.asname is not None and isinstance(
+                    alias.asname.name, cst.Name) else imported
+                yield Symbol(self, local, "import", None, f"{base}.{imported}" if base else imported)
+
+    def resolve_relative(self, node: cst.ImportFrom) -> Optional[str]:
+        """The absolute module an ``from ... import`` statement imports from."""
+        level = len(node.relative)
+        module = _dotted(node.module) if node.module is not None else ""
+        if level == 0:
+            return module
+        parts = self.package.split(".") if self.package else []
+        if level - 1 > len(parts):
+            return None
+        base_parts = parts[: len(parts) - (level - 1)]
+        return ".".join(p for p in (*base_parts, module) if p)
+
+
+def _dotted(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    return ""
+
+
+def _bound_names(target: cst.BaseExpression) -> list[str]:
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        names: list[str] = []
+        for element in target.elements:
+            names.extend(_bound_names(element.value))
+        return names
+    if isinstance(target, cst.StarredElement):
+        return _bound_names(target.value)
+    return []
+
+
+def parse_error_diagnostic(path: str, exc: Exception) -> Diagnostic:
+    """A diagnostic for a file libcst could not parse."""
+    if isinstance(exc, cst.ParserSyntaxError):
+        message = str(exc.message).splitlines()[0] if getattr(exc, "message", None) else "syntax error"
+        return Diagnostic("PV001", Severity.ERROR, f"syntax error: {message}", path, exc.raw_line,
+                          hint="fix the syntax; the rest of the tree was analyzed")
+    if isinstance(exc, UnicodeDecodeError):
+        return Diagnostic("PV002", Severity.ERROR, "file is not valid UTF-8 (and declares no other encoding)",
+                          path, 0, hint="save it as UTF-8 or add a coding declaration")
+    if isinstance(exc, RecursionError):
+        return Diagnostic("PV007", Severity.ERROR, "code nested too deeply to analyze", path, 0,
+                          hint="flatten the nesting, or exclude the file")
+    return Diagnostic("PV001", Severity.ERROR, f"cannot parse: {exc}", path, 0, hint="fix the file or exclude it")

@@ -1,0 +1,120 @@
+"""YAML run configurations (ZenML's ``config_path=``, or assigned in pvcheck's config).
+
+Loaded with ``yaml.safe_load`` only -- a ``!!python/object`` tag is refused, not
+constructed -- and never from outside the scanned root.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Callable, Optional
+
+import yaml
+
+from pvcheck.model import Severity
+
+Diagnose = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A loaded run config: pipeline-level keys, per-invocation step sections, and lines."""
+
+    path: str  # relative to the root
+    pipeline: dict[str, Any] = field(default_factory=dict)
+    steps: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)  # "key" or "steps.<id>.key" -> line
+
+
+def load(root: Path, referring_path: str, reference: str, line: int, diagnose: Diagnose) -> Optional[RunConfig]:
+    """Load ``reference`` relative to the file that names it, else relative to the root."""
+    where = referring_path or reference
+    root = root.resolve()
+    candidates = []
+    if referring_path:
+        candidates.append((root / PurePosixPath(referring_path).parent / reference))
+    candidates.append(root / reference)
+    target: Optional[Path] = None
+    for candidate in candidates:
+        resolved = candidate.resolve()
+        if not _inside(resolved, root):
+            diagnose("PV013", Severity.ERROR, f"run config '{reference}' is outside the scanned root; not read",
+                     where, line, hint="keep run configs inside the project")
+            return None
+        if resolved.is_file():
+            target = resolved
+            break
+    if target is None:
+        diagnose("PV014", Severity.WARNING, f"run config '{reference}' not found", where, line,
+                 hint="fix the path (relative to this file or to the project root)")
+        return None
+    relative = target.relative_to(root).as_posix()
+    try:
+        text = target.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        diagnose("PV014", Severity.ERROR, f"cannot read run config: {exc}", relative, 0,
+                 hint="save it as UTF-8 and check permissions")
+        return None
+    try:
+        document = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        diagnose("PV014", Severity.ERROR, f"run config is not safe YAML: {problem}", relative,
+                 mark.line + 1 if mark is not None else 0,
+                 hint="fix the YAML; tags like !!python/object are refused")
+        return None
+    if document is None:
+        document = {}
+    if not isinstance(document, dict):
+        diagnose("PV014", Severity.ERROR, "run config must be a mapping at the top level", relative, 1,
+                 hint="write 'key: value' pairs")
+        return None
+    document = _jsonable(document)
+    steps = document.pop("steps", None) or {}
+    if not isinstance(steps, dict):
+        steps = {}
+    return RunConfig(
+        path=relative,
+        pipeline=document,
+        steps={str(k): v if isinstance(v, dict) else {"value": v} for k, v in steps.items()},
+        lines=_key_lines(node),
+    )
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+        return True
+    except ValueError:
+        return False
+
+
+def _key_lines(node: Any) -> dict[str, int]:
+    lines: dict[str, int] = {}
+    if not isinstance(node, yaml.MappingNode):
+        return lines
+    for key, value in node.value:
+        name = str(key.value)
+        lines[name] = key.start_mark.line + 1
+        if name == "steps" and isinstance(value, yaml.MappingNode):
+            for step_key, step_value in value.value:
+                prefix = f"steps.{step_key.value}"
+                lines[prefix] = step_key.start_mark.line + 1
+                if isinstance(step_value, yaml.MappingNode):
+                    for inner_key, _ in step_value.value:
+                        lines[f"{prefix}.{inner_key.value}"] = inner_key.start_mark.line + 1
+    return lines
+
+
+def _jsonable(value: Any) -> Any:
+    """YAML values as JSON-compatible ones (dates and odd keys become strings)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)

@@ -1,0 +1,168 @@
+"""Reading expressions as configuration values, and rendering them as normalised text.
+
+:func:`to_value` turns literal code into JSON-compatible values (see :mod:`pvcheck.model`
+for the tagged forms used for calls, references and other expressions).
+:func:`render` gives short, stable text for an expression: names fully qualified,
+literals by value, no formatting.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Optional
+
+import libcst as cst
+
+from pvcheck.analyzer.module import ModuleInfo
+
+if TYPE_CHECKING:
+    from pvcheck.analyzer.index import ProjectIndex
+
+_MAX_DEPTH = 12
+
+
+def to_value(node: cst.BaseExpression, module: ModuleInfo, index: "ProjectIndex", _depth: int = 0) -> Any:
+    """The JSON-compatible value of ``node``; repo-local constants are followed."""
+    if _depth > _MAX_DEPTH:
+        return {"$expr": render(node, module, index)}
+    literal = literal_value(node)
+    if literal is not _NOT_LITERAL:
+        return literal
+    if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+        items = [to_value(e.value, module, index, _depth + 1) for e in node.elements
+                 if isinstance(e, cst.Element)]
+        if isinstance(node, cst.Set):
+            return {"$set": sorted(items, key=repr)}
+        return items
+    if isinstance(node, cst.Dict):
+        result: dict[str, Any] = {}
+        for element in node.elements:
+            if not isinstance(element, cst.DictElement):
+                result["**"] = to_value(element.value, module, index, _depth + 1)
+                continue
+            key = to_value(element.key, module, index, _depth + 1)
+            result[key if isinstance(key, str) else render(element.key, module, index)] = to_value(
+                element.value, module, index, _depth + 1)
+        return result
+    if isinstance(node, cst.Call):
+        call: dict[str, Any] = {"$call": render(node.func, module, index)}
+        positional = []
+        for arg in node.args:
+            value = to_value(arg.value, module, index, _depth + 1)
+            if arg.keyword is not None:
+                call[arg.keyword.value] = value
+            elif arg.star:
+                call[arg.star] = value
+            else:
+                positional.append(value)
+        if positional:
+            call["$args"] = positional
+        return call
+    if isinstance(node, (cst.Name, cst.Attribute)):
+        constant = constant_value(node, module, index, _depth)
+        if constant is not _NOT_LITERAL:
+            return constant
+        return {"$ref": render(node, module, index)}
+    return {"$expr": render(node, module, index)}
+
+
+def constant_value(node: cst.BaseExpression, module: ModuleInfo, index: "ProjectIndex", _depth: int = 0) -> Any:
+    """The value of a name bound once, at module level, to a literal (followed across modules)."""
+    if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
+        return {"True": True, "False": False, "None": None}[node.value]
+    names = module.qualified_names(node)
+    if len(names) != 1:
+        return _NOT_LITERAL
+    resolved = index.resolve(next(iter(names)))
+    if resolved is None:
+        return _NOT_LITERAL
+    symbol, rest = resolved
+    if symbol.kind != "constant" or rest:
+        return _NOT_LITERAL
+    assignments = [s for s in symbol.module.symbols.get(symbol.name, []) if s.kind == "constant"]
+    if len(assignments) != 1 or not isinstance(assignments[0].node, (cst.Assign, cst.AnnAssign)):
+        return _NOT_LITERAL
+    value = assignments[0].node.value
+    if value is None:
+        return _NOT_LITERAL
+    return to_value(value, symbol.module, index, _depth + 1)
+
+
+class _NotLiteral:
+    def __repr__(self) -> str:
+        return "<not a literal>"
+
+
+_NOT_LITERAL: Any = _NotLiteral()
+
+
+def literal_value(node: cst.BaseExpression) -> Any:
+    """The value of a plain literal (string, number, True/False/None, negative number)."""
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        try:
+            value = node.evaluated_value
+        except Exception:
+            return _NOT_LITERAL
+        if isinstance(value, bytes):
+            return value.decode("latin-1")
+        return value if value is not None else _NOT_LITERAL
+    if isinstance(node, (cst.Integer, cst.Float)):
+        try:
+            return node.evaluated_value
+        except Exception:
+            return _NOT_LITERAL
+    if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
+        return {"True": True, "False": False, "None": None}[node.value]
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.Minus, cst.Plus)):
+        inner = literal_value(node.expression)
+        if isinstance(inner, (int, float)) and not isinstance(inner, bool):
+            return -inner if isinstance(node.operator, cst.Minus) else inner
+    return _NOT_LITERAL
+
+
+def is_literal(value: Any) -> bool:
+    return value is not _NOT_LITERAL
+
+
+def string_value(node: Optional[cst.BaseExpression]) -> Optional[str]:
+    """The value of a string literal, or None."""
+    if node is None:
+        return None
+    value = literal_value(node)
+    return value if isinstance(value, str) else None
+
+
+def render(node: cst.CSTNode, module: ModuleInfo, index: Optional["ProjectIndex"] = None) -> str:
+    """Short normalised source text of an expression, names fully qualified."""
+    if isinstance(node, (cst.Name, cst.Attribute)):
+        names = module.qualified_names(node)
+        if len(names) == 1:
+            name = next(iter(names))
+            if "<locals>" not in name:
+                return name
+        if isinstance(node, cst.Attribute):
+            return f"{render(node.value, module, index)}.{node.attr.value}"
+        return node.value
+    literal = literal_value(node) if isinstance(node, cst.BaseExpression) else _NOT_LITERAL
+    if literal is not _NOT_LITERAL:
+        return repr(literal)
+    if isinstance(node, cst.Subscript):
+        inner = ", ".join(render(e.slice, module, index) for e in node.slice)
+        return f"{render(node.value, module, index)}[{inner}]"
+    if isinstance(node, cst.Index):
+        return render(node.value, module, index)
+    if isinstance(node, (cst.Tuple, cst.List)):
+        inner = ", ".join(render(e.value, module, index) for e in node.elements)
+        return f"({inner})" if isinstance(node, cst.Tuple) else f"[{inner}]"
+    if isinstance(node, cst.Call):
+        args = []
+        for arg in node.args:
+            text = render(arg.value, module, index)
+            if arg.keyword is not None:
+                text = f"{arg.keyword.value}={text}"
+            elif arg.star:
+                text = f"{arg.star}{text}"
+            args.append(text)
+        return f"{render(node.func, module, index)}({', '.join(args)})"
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+        return f"{render(node.left, module, index)} | {render(node.right, module, index)}"
+    return " ".join(module.code(node).split())

@@ -1,0 +1,266 @@
+"""pvcheck's configuration: the ``[tool.pvcheck]`` table of ``pyproject.toml`` or ``pvcheck.toml``.
+
+The :class:`Config` dataclass is what the analyzer and the policies receive; reading it
+from a file happens here and nowhere else. Unknown keys and wrong types are errors that
+name the key, the file and the line.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+from pvcheck.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+DEFAULT_COSMETIC_CALLS: tuple[str, ...] = (
+    "print",
+    "logging.debug",
+    "logging.info",
+    "logging.warning",
+    "logging.error",
+    "logging.critical",
+    "logging.exception",
+    "logging.log",
+    "*logger.debug",
+    "*logger.info",
+    "*logger.warning",
+    "*logger.error",
+    "*logger.critical",
+    "*logger.exception",
+    "*logger.log",
+)
+
+DEFAULT_ENVIRONMENT_KEYS: tuple[str, ...] = (
+    "settings.docker.*",
+    "settings.docker",
+    "requirements",
+    "*.requirements",
+    "base_image",
+    "*.base_image",
+    "packages_to_install",
+    "image",
+)
+
+DEFAULT_POLICIES: tuple[str, ...] = ("cosmetic", "config", "signature", "structural", "identity")
+
+DEFAULT_EXCLUDES: tuple[str, ...] = (
+    ".*",
+    "__pycache__",
+    "venv",
+    ".venv",
+    "env",
+    "build",
+    "dist",
+    "node_modules",
+    "site-packages",
+)
+
+VALID_DECISIONS = ("run", "version", "pipeline", "off")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting pvcheck knows. Paths are relative to the scanned root."""
+
+    roots: tuple[str, ...] = (".",)
+    exclude: tuple[str, ...] = ()
+    policies: tuple[str, ...] = DEFAULT_POLICIES
+    plugins: tuple[str, ...] = ()  # dotted paths "package.module:Class" of extra policies
+    frameworks: tuple[str, ...] = ()  # empty: every registered framework
+    rules: Mapping[str, str] = field(default_factory=dict)  # rule id -> run|version|pipeline|off
+    continuity_threshold: float = 0.5
+    similarity_threshold: float = 0.6
+    cosmetic_calls: tuple[str, ...] = DEFAULT_COSMETIC_CALLS
+    environment_keys: tuple[str, ...] = DEFAULT_ENVIRONMENT_KEYS
+    run_configs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # pipeline -> YAML files
+    lock_file: str = "pvcheck.lock"
+    max_file_size: int = 2_000_000  # bytes; larger files are a diagnostic, not analyzed
+    source: Optional[str] = None  # the file this was read from, for messages
+
+    def with_overrides(self, **changes: Any) -> "Config":
+        return replace(self, **changes)
+
+    def cache_key(self) -> str:
+        """The settings that change what the analyzer produces, as a stable string."""
+        return repr(
+            (
+                sorted(self.exclude),
+                sorted(self.frameworks),
+                list(self.cosmetic_calls),
+                sorted((k, tuple(v)) for k, v in self.run_configs.items()),
+                self.max_file_size,
+            )
+        )
+
+
+# key -> (python type check, description used in messages)
+_KEY_TYPES: dict[str, str] = {
+    "roots": "list of strings",
+    "exclude": "list of strings",
+    "policies": "list of strings",
+    "plugins": "list of strings",
+    "frameworks": "list of strings",
+    "rules": "table of rule id = decision",
+    "continuity_threshold": "number between 0 and 1",
+    "similarity_threshold": "number between 0 and 1",
+    "cosmetic_calls": "list of strings",
+    "environment_keys": "list of strings",
+    "run_configs": "table of pipeline name = list of YAML paths",
+    "lock_file": "string",
+    "max_file_size": "positive integer",
+}
+
+assert set(_KEY_TYPES) == {f.name for f in fields(Config)} - {"source"}
+
+_RULE_ID = re.compile(r"^PV\d{3}$")
+
+
+def find_config(start: Path) -> Optional[Path]:
+    """The configuration file that governs ``start``: ``pvcheck.toml`` or a
+    ``pyproject.toml`` with a ``[tool.pvcheck]`` table, in ``start`` or a parent."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        candidate = folder / "pvcheck.toml"
+        if candidate.is_file():
+            return candidate
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                text = candidate.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            if re.search(r"^\s*\[tool\.pvcheck(\.|\])", text, re.MULTILINE):
+                return candidate
+        if (folder / ".git").exists():
+            break
+    return None
+
+
+def load_config(path: Optional[Path | str] = None) -> Config:
+    """Read the configuration from ``path`` (a ``pvcheck.toml`` or ``pyproject.toml``).
+
+    With no path, or a path whose file has no pvcheck table, the defaults are returned.
+    Raises :class:`~pvcheck.errors.ConfigError` naming the file, key and line.
+    """
+    if path is None:
+        return Config()
+    file = Path(path)
+    display = str(path)
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read configuration: {exc.strerror}", display, hint="check the path") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError("configuration is not valid UTF-8", display, _line_of_offset(raw, exc.start),
+                          hint="save the file as UTF-8") from None
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", 0) or _line_from_message(str(exc))
+        raise ConfigError(f"configuration is not valid TOML ({_first_clause(str(exc))})", display, line,
+                          hint="fix the TOML syntax") from None
+    if file.name == "pyproject.toml":
+        table = document.get("tool", {}).get("pvcheck")
+        prefix = "tool.pvcheck."
+        if table is None:
+            return Config(source=display)
+    else:
+        table = document.get("tool", {}).get("pvcheck", document)
+        prefix = "tool.pvcheck." if table is not document else ""
+    if not isinstance(table, dict):
+        raise ConfigError(f"'{prefix.rstrip('.')}' must be a table", display, hint="write [tool.pvcheck]")
+    return _from_table(table, text, display, prefix)
+
+
+def _from_table(table: Mapping[str, Any], text: str, display: str, prefix: str) -> Config:
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        line = _line_of_key(text, key)
+        if key not in _KEY_TYPES:
+            known = ", ".join(sorted(_KEY_TYPES))
+            raise ConfigError(f"unknown configuration key '{prefix}{key}'", display, line,
+                              hint=f"remove it or use one of: {known}")
+        values[key] = _check_value(key, value, display, line, prefix, text)
+    return Config(source=display, **values)
+
+
+def _check_value(key: str, value: Any, display: str, line: int, prefix: str, text: str) -> Any:
+    def wrong() -> ConfigError:
+        return ConfigError(f"'{prefix}{key}' must be a {_KEY_TYPES[key]}, not {value!r}", display, line,
+                           hint="fix its value")
+
+    if _KEY_TYPES[key] == "list of strings":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise wrong()
+        if key == "policies":
+            for name in value:
+                if name not in DEFAULT_POLICIES:
+                    raise ConfigError(f"unknown policy '{name}' in '{prefix}policies'", display, line,
+                                      hint=f"use one of {', '.join(DEFAULT_POLICIES)}; add others with 'plugins'")
+        return tuple(value)
+    if key in ("continuity_threshold", "similarity_threshold"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise wrong()
+        return float(value)
+    if key == "max_file_size":
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise wrong()
+        return value
+    if key == "lock_file":
+        if not isinstance(value, str) or not value:
+            raise wrong()
+        return value
+    if key == "rules":
+        if not isinstance(value, dict):
+            raise wrong()
+        for rule, decision in value.items():
+            rule_line = _line_of_key(text, rule) or line
+            if not _RULE_ID.match(rule):
+                raise ConfigError(f"'{prefix}rules.{rule}' is not a rule id", display, rule_line,
+                                  hint="rule ids look like PV104; 'pvcheck rules' lists them")
+            if decision not in VALID_DECISIONS:
+                raise ConfigError(f"'{prefix}rules.{rule}' must be one of {', '.join(VALID_DECISIONS)}, "
+                                  f"not {decision!r}", display, rule_line, hint="fix its value")
+        return dict(value)
+    if key == "run_configs":
+        if not isinstance(value, dict):
+            raise wrong()
+        result: dict[str, tuple[str, ...]] = {}
+        for name, files in value.items():
+            if isinstance(files, str):
+                files = [files]
+            if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+                raise ConfigError(f"'{prefix}run_configs.{name}' must be a path or a list of paths",
+                                  display, _line_of_key(text, name) or line, hint="fix its value")
+            result[name] = tuple(files)
+        return result
+    raise AssertionError(key)  # pragma: no cover - every key is handled above
+
+
+def _line_of_key(text: str, key: str) -> int:
+    pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=", re.MULTILINE)
+    match = pattern.search(text)
+    return text.count("\n", 0, match.start()) + 1 if match else 0
+
+
+def _line_of_offset(raw: bytes, offset: int) -> int:
+    return raw.count(b"\n", 0, offset) + 1
+
+
+def _line_from_message(message: str) -> int:
+    match = re.search(r"line (\d+)", message)
+    return int(match.group(1)) if match else 0
+
+
+def _first_clause(message: str) -> str:
+    return message.split(" (at ")[0]

@@ -1,0 +1,435 @@
+"""The plain data model shared by the analyzer, the policies and every output layer.
+
+Everything here is a frozen dataclass holding JSON-compatible values, so a model can be
+serialised, cached and compared without knowing where it came from. Nothing in this
+module reads files, parses code or prints.
+
+Configuration values (decorator keyword arguments, YAML run configs, parameter
+defaults, literal inputs) are represented as JSON-compatible Python values. Code that
+is not a literal is represented by a small tagged dict so that it still compares
+meaningfully:
+
+* ``{"$call": "zenml.config.DockerSettings", "requirements": [...]}`` -- a call with
+  its keyword arguments (positional ones under ``"$args"``),
+* ``{"$ref": "pkg.module.name"}`` -- a reference to a named object,
+* ``{"$expr": "<normalised source>"}`` -- any other expression.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Optional
+
+#: Fingerprint scheme tag. Bump when the canonical form changes in any way.
+FINGERPRINT_SCHEME = "fp1"
+
+JSONValue = Any
+
+
+class Decision(str, enum.Enum):
+    """What a change means for a pipeline, ordered ``run < version < pipeline``."""
+
+    RUN = "run"
+    VERSION = "version"
+    PIPELINE = "pipeline"
+
+    @property
+    def severity(self) -> int:
+        return _SEVERITY[self]
+
+    def __lt__(self, other: object) -> bool:  # type: ignore[override]
+        if not isinstance(other, Decision):
+            return NotImplemented
+        return self.severity < other.severity
+
+    def __le__(self, other: object) -> bool:  # type: ignore[override]
+        if not isinstance(other, Decision):
+            return NotImplemented
+        return self.severity <= other.severity
+
+    def __gt__(self, other: object) -> bool:  # type: ignore[override]
+        if not isinstance(other, Decision):
+            return NotImplemented
+        return self.severity > other.severity
+
+    def __ge__(self, other: object) -> bool:  # type: ignore[override]
+        if not isinstance(other, Decision):
+            return NotImplemented
+        return self.severity >= other.severity
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def most_severe(cls, decisions: Iterable["Decision"]) -> "Decision":
+        """The most severe of ``decisions``; ``run`` when there are none."""
+        result = cls.RUN
+        for decision in decisions:
+            if decision > result:
+                result = decision
+        return result
+
+
+_SEVERITY = {Decision.RUN: 0, Decision.VERSION: 1, Decision.PIPELINE: 2}
+
+
+class Severity(str, enum.Enum):
+    """How bad an analyzer diagnostic is."""
+
+    ERROR = "error"  # part of the tree could not be analyzed (syntax error, bad file ...)
+    WARNING = "warning"  # analyzed, but conservatively (dynamic code, unresolved name ...)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """Something the analyzer could not analyze, or could only analyze conservatively.
+
+    ``code`` is a stable identifier (``PV0xx``), ``hint`` says what the user can do.
+    """
+
+    code: str
+    severity: Severity
+    message: str
+    path: str
+    line: int = 0
+    hint: str = ""
+
+    def to_json(self) -> dict[str, JSONValue]:
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "message": self.message,
+            "path": self.path,
+            "line": self.line,
+            "hint": self.hint,
+        }
+
+    def one_line(self) -> str:
+        """``path:line: message (hint)`` -- the form errors are printed in."""
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        text = f"{where}: {self.code} {self.message}"
+        return f"{text}; {self.hint}" if self.hint else text
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter of a step or pipeline function."""
+
+    name: str
+    kind: str  # positional_only | positional_or_keyword | var_positional | keyword_only | var_keyword
+    annotation: Optional[str] = None  # normalised annotation source, names fully qualified
+    has_default: bool = False
+    default: JSONValue = None
+
+    def to_json(self) -> dict[str, JSONValue]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "annotation": self.annotation,
+            "has_default": self.has_default,
+            "default": self.default,
+        }
+
+
+@dataclass(frozen=True)
+class Output:
+    """One declared output of a step (``output``, ``output_0`` ... or an ``Annotated`` name)."""
+
+    name: str
+    annotation: Optional[str] = None
+
+    def to_json(self) -> dict[str, JSONValue]:
+        return {"name": self.name, "annotation": self.annotation}
+
+
+@dataclass(frozen=True)
+class HelperRef:
+    """A repo-local definition a step depends on, directly or transitively."""
+
+    name: str  # fully qualified name: package.module.function
+    kind: str  # function | class | constant
+    path: str
+    line: int
+    fingerprint: str  # fingerprint of the definition's own normalised form
+
+    def to_json(self) -> dict[str, JSONValue]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "path": self.path,
+            "line": self.line,
+            "fingerprint": self.fingerprint,
+        }
+
+
+@dataclass(frozen=True)
+class StatementPrint:
+    """The fingerprint of one top-level statement of a body, with its line.
+
+    Policies use the sequence of these to point at the first line that changed.
+    """
+
+    line: int
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step *invocation* inside a pipeline, with what is known about its function.
+
+    ``fingerprint`` is the code identity of the step: body (including repo-local helpers)
+    and signature. Configuration is fingerprinted separately because a configuration
+    change is, by default, only a new run.
+    """
+
+    id: str  # invocation id
+    function: str  # fully qualified name of the step function
+    name: str  # the step's declared name (decorator ``name=`` or the function name)
+    path: str  # where the step function is defined
+    line: int
+    call_path: str = ""  # where it is invoked
+    call_line: int = 0
+    kind: str = "step"  # framework specific: step, task, op, asset, component, operator ...
+    parameters: tuple[Parameter, ...] = ()
+    outputs: tuple[Output, ...] = ()
+    inputs: Mapping[str, JSONValue] = field(default_factory=dict)
+    config: Mapping[str, JSONValue] = field(default_factory=dict)
+    config_lines: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    fingerprint: str = ""
+    body_fingerprint: str = ""
+    signature_fingerprint: str = ""
+    config_fingerprint: str = ""
+    statements: tuple[StatementPrint, ...] = ()
+    helpers: tuple[HelperRef, ...] = ()
+    sketch: tuple[int, ...] = ()  # bottom-k shingle hashes of the normalised body
+    complexity: int = 0  # radon cyclomatic complexity of the step function
+    dynamic: bool = False  # the analyzer could not follow all of this step's code
+
+    def to_json(self, full: bool = False) -> dict[str, JSONValue]:
+        data: dict[str, JSONValue] = {
+            "id": self.id,
+            "function": self.function,
+            "path": self.path,
+            "line": self.line,
+            "fingerprint": self.fingerprint,
+        }
+        if full:
+            data.update(
+                {
+                    "name": self.name,
+                    "kind": self.kind,
+                    "call_path": self.call_path,
+                    "call_line": self.call_line,
+                    "body_fingerprint": self.body_fingerprint,
+                    "signature_fingerprint": self.signature_fingerprint,
+                    "config_fingerprint": self.config_fingerprint,
+                    "parameters": [p.to_json() for p in self.parameters],
+                    "outputs": [o.to_json() for o in self.outputs],
+                    "inputs": dict(self.inputs),
+                    "config": dict(self.config),
+                    "helpers": [h.to_json() for h in self.helpers],
+                    "complexity": self.complexity,
+                    "dynamic": self.dynamic,
+                }
+            )
+        return data
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A dependency between two invocations: ``data`` (an output passed on) or ``order``."""
+
+    source: str
+    target: str
+    kind: str  # "data" | "order"
+    output: Optional[str] = None  # the source's output name, for data edges
+    input: Optional[str] = None  # the target's parameter name, for data edges
+
+    def to_json(self) -> dict[str, JSONValue]:
+        data: dict[str, JSONValue] = {"source": self.source, "target": self.target, "kind": self.kind}
+        if self.kind == "data":
+            data["output"] = self.output
+            data["input"] = self.input
+        return data
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """One pipeline (DAG, flow, job ...) with its step graph, configuration and fingerprints."""
+
+    name: str  # declared name
+    framework: str
+    function: str  # fully qualified name of the pipeline function or class
+    module: str
+    path: str
+    line: int
+    parameters: tuple[Parameter, ...] = ()
+    steps: tuple[Step, ...] = ()  # invocations, topologically ordered
+    edges: tuple[Edge, ...] = ()
+    config: Mapping[str, JSONValue] = field(default_factory=dict)
+    config_lines: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    fingerprint: str = ""  # graph + every step's code fingerprint
+    graph_fingerprint: str = ""  # the shape of the graph: ids, functions, edges
+    config_fingerprint: str = ""
+    body_fingerprint: str = ""  # the pipeline function's own normalised body
+    dynamic: bool = False  # part of the graph could not be followed statically
+
+    def step(self, invocation_id: str) -> Optional[Step]:
+        for step in self.steps:
+            if step.id == invocation_id:
+                return step
+        return None
+
+    def to_json(self, full: bool = False) -> dict[str, JSONValue]:
+        data: dict[str, JSONValue] = {
+            "name": self.name,
+            "framework": self.framework,
+            "path": self.path,
+            "line": self.line,
+            "fingerprint": self.fingerprint,
+            "steps": [s.to_json(full) for s in self.steps],
+            "edges": [e.to_json() for e in self.edges],
+        }
+        if full:
+            data.update(
+                {
+                    "function": self.function,
+                    "module": self.module,
+                    "graph_fingerprint": self.graph_fingerprint,
+                    "config_fingerprint": self.config_fingerprint,
+                    "body_fingerprint": self.body_fingerprint,
+                    "parameters": [p.to_json() for p in self.parameters],
+                    "config": dict(self.config),
+                    "dynamic": self.dynamic,
+                }
+            )
+        return data
+
+
+@dataclass(frozen=True)
+class Project:
+    """Everything the analyzer found in one tree (one revision)."""
+
+    root: str  # where it was scanned; never part of a fingerprint
+    pipelines: tuple[Pipeline, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+    files_scanned: int = 0
+    lines_scanned: int = 0
+
+    def pipelines_named(self, name: str) -> tuple[Pipeline, ...]:
+        return tuple(p for p in self.pipelines if p.name == name)
+
+    def to_json(self, full: bool = False) -> dict[str, JSONValue]:
+        return {
+            "schema": "pvcheck.scan/1",
+            "pipelines": [p.to_json(full) for p in self.pipelines],
+            "diagnostics": [d.to_json() for d in self.diagnostics],
+        }
+
+
+# --------------------------------------------------------------------------- reports
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One reason for a decision, located in the source."""
+
+    rule: str  # PV101 ...
+    policy: str  # cosmetic | config | signature | structural | identity | a plugin's name
+    decision: Decision
+    message: str
+    path: str = ""
+    line: int = 0
+    step: Optional[str] = None  # invocation id, when the finding concerns one step
+
+    def to_json(self) -> dict[str, JSONValue]:
+        return {
+            "rule": self.rule,
+            "policy": self.policy,
+            "decision": self.decision.value,
+            "message": self.message,
+            "path": self.path,
+            "line": self.line,
+            "step": self.step,
+        }
+
+
+class Status(str, enum.Enum):
+    UNCHANGED = "unchanged"
+    MODIFIED = "modified"
+    ADDED = "added"
+    REMOVED = "removed"
+    RENAMED = "renamed"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class PipelineChange:
+    """The comparison of one pipeline between two revisions."""
+
+    name: str
+    framework: str
+    path: str
+    status: Status
+    decision: Optional[Decision]  # None for removed pipelines
+    base: Optional[Pipeline] = None
+    head: Optional[Pipeline] = None
+    findings: tuple[Finding, ...] = ()
+    continuity: Optional[float] = None
+    step_matches: Mapping[str, str] = field(default_factory=dict)  # base id -> head id
+
+    @property
+    def base_fingerprint(self) -> Optional[str]:
+        return self.base.fingerprint if self.base else None
+
+    @property
+    def head_fingerprint(self) -> Optional[str]:
+        return self.head.fingerprint if self.head else None
+
+    def to_json(self) -> dict[str, JSONValue]:
+        return {
+            "name": self.name,
+            "framework": self.framework,
+            "path": self.path,
+            "status": self.status.value,
+            "decision": self.decision.value if self.decision else None,
+            "base_fingerprint": self.base_fingerprint,
+            "head_fingerprint": self.head_fingerprint,
+            "continuity": self.continuity,
+            "findings": [f.to_json() for f in self.findings],
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    """The comparison of two revisions: one change per pipeline."""
+
+    pipelines: tuple[PipelineChange, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts = {d.value: 0 for d in Decision}
+        for change in self.pipelines:
+            if change.decision is not None:
+                counts[change.decision.value] += 1
+        counts["removed"] = sum(1 for c in self.pipelines if c.status is Status.REMOVED)
+        return counts
+
+    @property
+    def decision(self) -> Decision:
+        return Decision.most_severe(c.decision for c in self.pipelines if c.decision)
+
+    def to_json(self) -> dict[str, JSONValue]:
+        return {
+            "schema": "pvcheck.diff/1",
+            "pipelines": [c.to_json() for c in self.pipelines],
+            "summary": self.summary,
+            "diagnostics": [d.to_json() for d in self.diagnostics],
+        }

@@ -1,0 +1,1 @@
+"""Rendering models and reports for people and programs. Knows nothing of analysis."""

@@ -1,0 +1,49 @@
+"""Shared test helpers: build small trees on disk and scan them."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+from typing import Mapping
+
+import pytest
+
+from pvcheck.analyzer import scan_tree
+from pvcheck.config import Config
+from pvcheck.model import Pipeline, Project
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+# a bug in pvcheck must fail the test, not turn into a PV099 diagnostic
+os.environ.setdefault("PVCHECK_DEBUG", "1")
+
+
+def write_tree(root: Path, files: Mapping[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+def scan_files(root: Path, files: Mapping[str, str], config: Config | None = None) -> Project:
+    return scan_tree(write_tree(root, files), config)
+
+
+def only_pipeline(project: Project, name: str | None = None) -> Pipeline:
+    pipelines = [p for p in project.pipelines if name is None or p.name == name]
+    assert len(pipelines) == 1, [p.name for p in project.pipelines]
+    return pipelines[0]
+
+
+@pytest.fixture
+def tree(tmp_path: Path):
+    """``tree(files)`` writes files under a fresh folder and returns the scanned project."""
+    counter = {"n": 0}
+
+    def make(files: Mapping[str, str], config: Config | None = None) -> Project:
+        counter["n"] += 1
+        return scan_files(tmp_path / f"t{counter['n']}", files, config)
+
+    return make
