@@ -152,7 +152,7 @@ def parse(file: SourceFile, data: bytes, diagnose) -> Optional[ModuleInfo]:  # t
     try:
         tree = cst.parse_module(text)
     except Exception as exc:  # libcst raises ParserSyntaxError, and sometimes others on odd input
-        diagnose(parse_error_diagnostic(file.path, exc))
+        diagnose(parse_error_diagnostic(file.path, exc, text))
         return None
     finally:
         sys.setrecursionlimit(limit)

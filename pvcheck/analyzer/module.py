@@ -8,6 +8,8 @@ pipelines or helpers a step uses.
 
 from __future__ import annotations
 
+import ast
+import re
 import sys
 from dataclasses import dataclass
 from typing import Iterator, Optional, Union
@@ -211,11 +213,21 @@ def _bound_names(target: cst.BaseExpression) -> list[str]:
     return []
 
 
-def parse_error_diagnostic(path: str, exc: Exception) -> Diagnostic:
+def parse_error_diagnostic(path: str, exc: Exception, text: str = "") -> Diagnostic:
     """A diagnostic for a file libcst could not parse."""
     if isinstance(exc, cst.ParserSyntaxError):
-        message = str(exc.message).splitlines()[0] if getattr(exc, "message", None) else "syntax error"
-        return Diagnostic("PV001", Severity.ERROR, f"syntax error: {message}", path, exc.raw_line,
+        line, message = exc.raw_line, str(exc.message).splitlines()[0]
+        message = re.sub(r"^parser error: error at \d+:\d+: ", "", message)
+        # libcst points at the token after the mistake; Python's own parser (AST only,
+        # nothing is compiled to code or run) usually names the line the user must fix
+        try:
+            ast.parse(text)
+        except SyntaxError as precise:
+            if precise.lineno:
+                line, message = precise.lineno, precise.msg
+        except (ValueError, RecursionError, MemoryError):
+            pass
+        return Diagnostic("PV001", Severity.ERROR, f"syntax error: {message}", path, line,
                           hint="fix the syntax; the rest of the tree was analyzed")
     if isinstance(exc, UnicodeDecodeError):
         return Diagnostic("PV002", Severity.ERROR, "file is not valid UTF-8 (and declares no other encoding)",
