@@ -16,6 +16,7 @@ from typing import Any, Iterable, Mapping, Optional
 import libcst as cst
 
 from pvcheck.analyzer import runconfig
+from pvcheck.analyzer.canonical import Canon
 from pvcheck.analyzer.fingerprint import (
     Fingerprinter,
     canonical_json,
@@ -78,7 +79,7 @@ class AnalysisContext:
         self.frameworks = frameworks
         self.fingerprinter = Fingerprinter(index, config.cosmetic_calls)
         self.attachments: dict[str, list[ConfigAttachment]] = {}
-        self._facts: dict[str, FunctionFacts] = {}
+        self._facts: dict[tuple[str, int], FunctionFacts] = {}
         self._reported: set[tuple[str, int, str]] = set()
 
     # ------------------------------------------------------------------ diagnostics
@@ -148,18 +149,43 @@ class AnalysisContext:
 
     # ------------------------------------------------------------------ steps
     def function_facts(self, definition: StepDefinition) -> FunctionFacts:
-        key = definition.qualified_name
+        # keyed by node too: steps that are not functions (operators) share no function
+        key = (definition.qualified_name, id(definition.symbol.node))
         facts = self._facts.get(key)
         if facts is None:
             facts = self._function_facts(definition)
             self._facts[key] = facts
         return facts
 
+    def _step_canon(self, definition: StepDefinition, function: Optional[cst.FunctionDef]) -> Canon:
+        """The canonical body of a step: its function body, then its labelled body parts."""
+        module = definition.symbol.module
+        canonicalizer = self.fingerprinter.canonicalizer(module)
+        canon = canonicalizer.function_body(function) if function is not None else Canon()
+        for part in definition.body_parts:
+            start = len(canon.tokens)
+            canon.tokens.append(f"[{part.label}]")
+            line = module.line(part.node) if part.node is not None else module.line(definition.symbol.node)
+            if part.node is None:
+                canon.tokens.append("v:" + canonical_json(part.value))
+            else:
+                if isinstance(part.node, (cst.FunctionDef, cst.ClassDef)):
+                    piece = canonicalizer.definition(part.node)
+                else:
+                    piece = canonicalizer.expression(part.node)
+                canon.tokens.extend(piece.tokens)
+                canon.references.update(piece.references)
+                canon.dynamic.extend(piece.dynamic)
+                canon.unresolved.extend(piece.unresolved)
+            canon.statements.append((line, start, len(canon.tokens)))
+        return canon
+
     def _function_facts(self, definition: StepDefinition) -> FunctionFacts:
         module = definition.symbol.module
-        function = definition.function
-        canonicalizer = self.fingerprinter.canonicalizer(module)
-        canon = canonicalizer.function_body(function)
+        node = definition.symbol.node
+        assert node is not None
+        function = node if isinstance(node, cst.FunctionDef) else None
+        canon = self._step_canon(definition, function)
         body_fp, helpers, printed = self.fingerprinter.body(canon)
         dynamic = False
         for line, why in canon.dynamic:
@@ -181,8 +207,8 @@ class AnalysisContext:
                               helper.symbol.module.path, line, hint="import it explicitly")
         if dynamic:
             # fold the raw text in: then no edit at all can pass as "the same computation"
-            body_fp = digest("dynamic", body_fp, module.code(function))
-        parameters = self.parameters(function.params, module)
+            body_fp = digest("dynamic", body_fp, module.code(node))
+        parameters = self.parameters(function.params, module) if function is not None else ()
         signature_fp = digest(
             "signature",
             canonical_json([[p.name, p.kind, p.annotation, p.has_default] for p in parameters]),
@@ -195,7 +221,7 @@ class AnalysisContext:
             statements=tuple(StatementPrint(line, fp) for line, fp in statement_prints(canon)),
             helpers=tuple(helpers),
             sketch=sketch(canon.tokens),
-            complexity=_complexity(module.code(function)),
+            complexity=_complexity(module.code(function)) if function is not None else 0,
             dynamic=dynamic,
         )
 
@@ -239,7 +265,7 @@ class AnalysisContext:
             function=definition.qualified_name,
             name=definition.name,
             path=module.path,
-            line=module.line(definition.function),
+            line=module.line(definition.symbol.node) if definition.symbol.node is not None else 0,
             call_path=invocation.call_module.path,
             call_line=call_line,
             kind=definition.kind,

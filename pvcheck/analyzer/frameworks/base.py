@@ -37,8 +37,29 @@ BUILTIN_FRAMEWORKS: dict[str, str] = {
 
 
 @dataclass(frozen=True)
+class BodyPart:
+    """Code that is part of what a step runs besides, or instead of, a function body.
+
+    Airflow's ``BashOperator(bash_command=...)`` has no function at all: its arguments
+    *are* the body. A ``@task.docker(image=...)`` task runs its function inside an image
+    that is as much a part of the computation as the code. Either ``node`` (canonicalised
+    like code, in the step's module, so its repo-local references count as helpers) or
+    ``value`` (a value known statically, fingerprinted as canonical JSON) is given.
+    """
+
+    label: str
+    node: Optional[cst.CSTNode] = None
+    value: Any = None
+
+
+@dataclass(frozen=True)
 class StepDefinition:
-    """A function a framework runs as one unit, as declared (not yet invoked)."""
+    """A function a framework runs as one unit, as declared (not yet invoked).
+
+    ``symbol.node`` is normally the step's ``FunctionDef``; a step that is not a function
+    (an operator instantiation) has the call there instead, and its ``body_parts`` are
+    all of its body.
+    """
 
     symbol: Symbol
     framework: str
@@ -47,6 +68,7 @@ class StepDefinition:
     config: dict[str, Any] = field(default_factory=dict)  # decorator keyword arguments
     config_lines: dict[str, tuple[str, int]] = field(default_factory=dict)
     outputs: tuple[Output, ...] = ()
+    body_parts: tuple[BodyPart, ...] = ()
 
     @property
     def function(self) -> cst.FunctionDef:
