@@ -6,7 +6,7 @@ The public, typed API. The command line is built on these functions and nothing 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from pvcheck.config import Config, load_config
 from pvcheck.model import (
@@ -20,6 +20,10 @@ from pvcheck.model import (
     Report,
     Step,
 )
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from contextlib import ExitStack
+    from typing import ContextManager
 
 __version__ = "0.1.0"
 
@@ -35,6 +39,74 @@ def scan(path: Path | str = ".", config: Optional[Config] = None, cache: bool = 
     return scan_tree(Path(path), config)
 
 
+def scan_revision(repo: Path | str, rev: str, config: Optional[Config] = None, cache: bool = True) -> Project:
+    """Analyze the project folder ``repo`` as it is in git revision ``rev``.
+
+    ``rev`` is anything git resolves to a commit (``main``, ``v1.2``, ``HEAD~3``, a
+    hash). ``repo`` may be a sub-folder of a repository: only that folder of the
+    revision is analyzed, and paths are relative to it. The revision is read with
+    git's plumbing into a temporary folder; the working tree, index and branches are
+    never touched. Raises :class:`~pvcheck.errors.RevisionError` for an unknown
+    revision or a folder that is not in a git repository. The result's ``root`` is
+    ``rev`` (the temporary folder is gone when this returns).
+    """
+    from dataclasses import replace
+
+    with _revision_tree(repo, rev) as tree:
+        project = scan(tree, config, cache=cache)
+    return replace(project, root=rev)
+
+
+def diff(
+    base: Path | str | Project,
+    head: Path | str | Project | None = None,
+    config: Optional[Config] = None,
+    repo: Path | str = ".",
+    cache: bool = True,
+) -> Report:
+    """Compare two revisions of a project: for each pipeline a decision, ``run``,
+    ``version`` or ``pipeline``, with the findings behind it.
+
+    ``base`` and ``head`` are each a folder (when a folder of that name exists), else a
+    git revision of the repository at ``repo``, or an already scanned :class:`Project`
+    (e.g. one rebuilt from ``pvcheck.lock``). ``head=None`` is the working tree at
+    ``repo``. Both sides are analyzed with the same ``config`` (``None``: pvcheck's
+    defaults, as in :func:`scan`), so a setting never shows up as a change. Raises
+    :class:`~pvcheck.errors.RevisionError` for an unknown revision.
+    """
+    from contextlib import ExitStack
+
+    from pvcheck.policies import compare
+
+    config = config or Config()
+    with ExitStack() as stack:
+        # revision trees stay on disk until the comparison is done: policies may re-read
+        # the source to explain a cosmetic edit
+        base_project = _side(base, config, repo, cache, stack)
+        head_project = _side(repo if head is None else head, config, repo, cache, stack)
+        return compare(base_project, head_project, config)
+
+
+def _side(side: Path | str | Project, config: Config, repo: Path | str, cache: bool, stack: "ExitStack") -> Project:
+    if isinstance(side, Project):
+        return side
+    if Path(side).is_dir():
+        return scan(side, config, cache=cache)
+    if Path(side).exists():
+        from pvcheck.errors import PvcheckError
+
+        raise PvcheckError(f"'{side}' is a file, not a folder or a git revision", str(side),
+                           hint="give the project's folder or a revision such as HEAD~1")
+    tree = stack.enter_context(_revision_tree(repo, str(side)))
+    return scan(tree, config, cache=cache)
+
+
+def _revision_tree(repo: Path | str, rev: str) -> "ContextManager[Path]":
+    from pvcheck import gitio
+
+    return gitio.checkout(gitio.resolve(repo, rev))
+
+
 __all__ = [
     "Config",
     "Decision",
@@ -48,5 +120,7 @@ __all__ = [
     "Step",
     "__version__",
     "load_config",
+    "diff",
     "scan",
+    "scan_revision",
 ]
