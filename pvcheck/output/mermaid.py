@@ -99,12 +99,18 @@ def mermaid(graphs: Sequence[StepGraph], direction: str = "TD", legend: bool | N
             lines.append("  end")
     if legend:
         used = _used_statuses(graphs)
+        # Isolated nodes of a subgraph stack vertically; invisible links ('~~~', drawn
+        # after every real link so linkStyle indices stay right) lay them out in a row.
         lines.append('  subgraph legend["Legend"]')
         lines.append("    direction LR")
+        keys = []
         for status in used:
             key = f"legend_{status.value}"
+            keys.append(key)
             lines.append(f'    {key}["{escape(status.legend)}"]')
             classes.setdefault(status, []).append(key)
+        if len(keys) > 1:
+            lines.append("    " + " ~~~ ".join(keys))
         lines.append("  end")
     for status, style in CLASS_STYLES.items():
         if status in classes:

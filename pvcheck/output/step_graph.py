@@ -197,7 +197,7 @@ def _matched_node(old: Step, new: Step, policies: Iterable[str]) -> Node:
         or old.signature_fingerprint != new.signature_fingerprint
         or bool(policies & _CODE_POLICIES)
     )
-    config = old.config_fingerprint != new.config_fingerprint or "config" in policies
+    config = _config_view(old) != _config_view(new) or "config" in policies
     renamed_from = old.id if old.id != new.id else None
     if code:
         status = StepStatus.BODY
@@ -210,6 +210,17 @@ def _matched_node(old: Step, new: Step, policies: Iterable[str]) -> Node:
     if renamed_from is None and old.function != new.function:
         renamed_from = old.function.rpartition(".")[2] + "()"
     return Node(new.id, new.id, new.function, status, renamed_from, config)
+
+
+def _config_view(step: Step) -> tuple[object, ...]:
+    """What counts as a step's configuration when drawing it.
+
+    Not ``config_fingerprint``: it also covers the inputs wired from other steps, and a
+    rewired edge is drawn as an edge, not as a configuration change of its target.
+    """
+    literal_inputs = {k: v for k, v in step.inputs.items() if not (isinstance(v, dict) and "$step" in v)}
+    defaults = {p.name: p.default for p in step.parameters if p.has_default}
+    return (repr(sorted(step.config.items())), repr(sorted(literal_inputs.items())), repr(sorted(defaults.items())))
 
 
 def _ghost_key(step_id: str, head: Pipeline) -> str:
