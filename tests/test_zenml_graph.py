@@ -260,3 +260,55 @@ def test_fixture_project_full_graph():
     assert data["schema"] == "pvcheck.scan/1"
     assert set(data["pipelines"][0]) == {"name", "framework", "path", "line", "fingerprint", "steps", "edges"}
     assert set(data["pipelines"][0]["steps"][0]) == {"id", "function", "path", "line", "fingerprint"}
+
+
+def test_options_inside_one_pipeline_do_not_leak_into_another(tree):
+    project = tree({"steps.py": STEPS, "flow.py": """
+        from zenml import pipeline
+        from steps import fit, load
+
+        @pipeline
+        def tuned():
+            fit.with_options(enable_cache=False)(load())
+
+        @pipeline
+        def plain():
+            fit(load())
+    """})
+    assert only_pipeline(project, "tuned").step("fit").config == {"enable_cache": False}
+    assert only_pipeline(project, "plain").step("fit").config == {}
+
+
+def test_call_site_parameter_values_are_pipeline_config(tree):
+    project = tree({"steps.py": STEPS, "flow.py": """
+        from zenml import pipeline
+        from steps import fit, load
+
+        @pipeline
+        def p(lr: float = 0.1):
+            fit(load(), lr=lr)
+    """, "run.py": """
+        from flow import p
+
+        if __name__ == "__main__":
+            p.with_options(enable_cache=False)(lr=0.5)
+    """})
+    pipeline = only_pipeline(project)
+    assert pipeline.config == {"enable_cache": False, "parameters": {"lr": 0.5}}
+    assert pipeline.config_lines["parameters"] == ("run.py", 4)
+
+
+def test_second_fixture_package_layout_nested_pipeline_and_loop_ids():
+    project = scan_tree(FIXTURES / "zenml_recsys")
+    assert project.diagnostics == ()
+    training = only_pipeline(project, "als_training")
+    assert [s.id for s in training.steps] == [
+        "load_interactions", "split_by_time", "fit_als_32", "evaluate_ranking", "publish_model",
+        "fit_als_64", "evaluate_ranking_2", "publish_model_2"]
+    assert ("fit_als_64", "publish_model_2", "order", None, None) in edges(training)
+    assert ("fit_als_32", "evaluate_ranking", "data", "als_model", "model") in edges(training)
+    assert training.step("fit_als_64").config["parameters"] == {"regularization": 0.01}
+    assert training.step("publish_model").config == {"enable_cache": False, "retries": 2}
+    assert training.config["parameters"] == {"days": 60}
+    assert [h.name for h in training.step("evaluate_ranking").helpers] == [
+        "recsys.utils.matrix.to_user_item", "recsys.utils.metrics.precision_at_k"]

@@ -118,29 +118,60 @@ class ZenML(Framework):
         )
 
     def attachments(self, module: ModuleInfo, ctx: AnalysisContext) -> Iterable[ConfigAttachment]:
-        """``x.with_options(...)`` and ``x.configure(...)`` anywhere outside pipeline bodies."""
-        finder = _OptionCallFinder()
+        """Configuration applied outside pipeline bodies: ``x.with_options(...)``,
+        ``x.configure(...)`` (with their ``config_path=`` files) and the parameter values
+        a pipeline is called with (``training(days=60)`` in ``run.py``)."""
+        finder = _CallFinder()
         module.tree.visit(finder)
-        for call in finder.calls:
-            assert isinstance(call.func, cst.Attribute)
-            symbol = ctx.resolve_callee(module, call.func.value)
-            if symbol is None:
-                continue
-            is_step = ctx.step_definition(self, symbol) is not None
-            if not is_step and self.pipeline_function(symbol) is None:
-                continue
-            config, lines = ctx.keyword_config(call, module)
-            step_config: dict[str, dict[str, Any]] = {}
-            reference = config.pop("config_path", None)
-            lines.pop("config_path", None)
-            if isinstance(reference, str):
-                loaded = ctx.run_config(module, reference, module.line(call))
-                if loaded is not None:
-                    from_file = _attachment_from_run_config(symbol.qualified_name, loaded)
-                    config = merge(from_file.config, config)
-                    lines = {**from_file.config_lines, **lines}
-                    step_config = from_file.step_config
-            yield ConfigAttachment(symbol.qualified_name, config, lines, step_config)
+        for call, enclosing in finder.calls:
+            if enclosing is not None and find_decorator(enclosing, module, PIPELINE_DECORATORS):
+                continue  # inside a pipeline body: that is invocation config, read by the graph builder
+            if isinstance(call.func, cst.Attribute) and call.func.attr.value in OPTION_METHODS:
+                attachment = self._options_attachment(call, module, ctx)
+            else:
+                attachment = self._parameters_attachment(call, module, ctx)
+            if attachment is not None:
+                yield attachment
+
+    def _options_attachment(self, call: cst.Call, module: ModuleInfo, ctx: AnalysisContext
+                            ) -> Optional[ConfigAttachment]:
+        assert isinstance(call.func, cst.Attribute)
+        symbol = ctx.resolve_callee(module, call.func.value)
+        if symbol is None:
+            return None
+        if ctx.step_definition(self, symbol) is None and self.pipeline_function(symbol) is None:
+            return None
+        config, lines = ctx.keyword_config(call, module)
+        step_config: dict[str, dict[str, Any]] = {}
+        reference = config.pop("config_path", None)
+        lines.pop("config_path", None)
+        if isinstance(reference, str):
+            loaded = ctx.run_config(module, reference, module.line(call))
+            if loaded is not None:
+                from_file = _attachment_from_run_config(symbol.qualified_name, loaded)
+                config = merge(from_file.config, config)
+                lines = {**from_file.config_lines, **lines}
+                step_config = from_file.step_config
+        return ConfigAttachment(symbol.qualified_name, config, lines, step_config)
+
+    def _parameters_attachment(self, call: cst.Call, module: ModuleInfo, ctx: AnalysisContext
+                               ) -> Optional[ConfigAttachment]:
+        callee = call.func
+        while isinstance(callee, cst.Call) and isinstance(callee.func, cst.Attribute) \
+                and callee.func.attr.value in OPTION_METHODS:
+            callee = callee.func.value
+        symbol = ctx.resolve_callee(module, callee)
+        function = self.pipeline_function(symbol) if symbol is not None else None
+        if symbol is None or function is None or not call.args:
+            return None
+        names = [p.name.value for p in (*function.params.posonly_params, *function.params.params)]
+        values: dict[str, Any] = {}
+        for index, arg in enumerate(call.args):
+            name = arg.keyword.value if arg.keyword is not None else (names[index] if index < len(names) else None)
+            if name is not None and not arg.star:
+                values[name] = ctx.value(arg.value, module)
+        return ConfigAttachment(symbol.qualified_name, {"parameters": values},
+                                {"parameters": (module.path, module.line(call))})
 
 
 class ZenMLGraphBuilder(CallGraphBuilder):
@@ -168,13 +199,21 @@ class ZenMLGraphBuilder(CallGraphBuilder):
         return self.invocations_in(self.evaluate(after.value, env, self.module))
 
 
-class _OptionCallFinder(cst.CSTVisitor):
+class _CallFinder(cst.CSTVisitor):
+    """Every call of a module, with the top-level function it sits in (or None)."""
+
     def __init__(self) -> None:
-        self.calls: list[cst.Call] = []
+        self.calls: list[tuple[cst.Call, Optional[cst.FunctionDef]]] = []
+        self._functions: list[cst.FunctionDef] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._functions.append(node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._functions.pop()
 
     def visit_Call(self, node: cst.Call) -> None:
-        if isinstance(node.func, cst.Attribute) and node.func.attr.value in OPTION_METHODS:
-            self.calls.append(node)
+        self.calls.append((node, self._functions[0] if self._functions else None))
 
 
 def _attachment_from_run_config(target: str, run_config) -> ConfigAttachment:  # type: ignore[no-untyped-def]
