@@ -33,6 +33,9 @@ ENTRY_POINT_GROUP = "pvcheck.frameworks"
 #: name -> "module:Class" of the frameworks that ship with pvcheck.
 BUILTIN_FRAMEWORKS: dict[str, str] = {
     "zenml": "pvcheck.analyzer.frameworks.zenml:ZenML",
+    "airflow": "pvcheck.analyzer.frameworks.airflow:Airflow",
+    "prefect": "pvcheck.analyzer.frameworks.prefect:Prefect",
+    "kfp": "pvcheck.analyzer.frameworks.kfp:KubeflowPipelines",
 }
 
 

@@ -1,0 +1,545 @@
+"""Kubeflow Pipelines v2: ``@dsl.component`` tasks wired inside a ``@dsl.pipeline`` function.
+
+What the KFP SDK does when it compiles a pipeline, and what this module mirrors
+statically (read in ``sdk/python/kfp/dsl`` and ``sdk/python/kfp/compiler`` of
+kubeflow/pipelines):
+
+* a component's name is its function name made Kubernetes-safe
+  (``_python_function_name_to_component_name`` then ``ComponentSpec._transform_name``
+  with ``maybe_rename_for_k8s``: ``train_model`` -> ``train-model``); a pipeline's name is
+  ``name=`` or its function name, made safe the same way;
+* a task is named after its component and made unique in the pipeline with ``-2``,
+  ``-3`` ... (``Pipeline.add_task``, ``make_name_unique_by_adding_index``);
+* a component's outputs are its ``Output[...]``/``OutputPath(...)`` parameters and its
+  return value: ``Output`` for a single one, the fields of a ``NamedTuple``
+  (``component_factory.get_name_to_specs``); ``task.output`` is the only output,
+  ``task.outputs["k"]`` a named one;
+* ``task.after(t)`` adds a dependency; the ``set_*`` methods configure the task;
+* the tasks in a ``dsl.If``/``Elif``/``Else``/``Condition`` block depend on the tasks whose
+  outputs the condition reads (``compiler_utils.get_dependencies``); a ``dsl.ParallelFor``
+  body is compiled once (one task per component call, fanned out at run time); an
+  ``ExitHandler``'s exit task runs after every task in its block.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Optional
+
+import libcst as cst
+
+from pvcheck.analyzer.callgraph import (
+    CallGraphBuilder,
+    Literal,
+    Opaque,
+    PipelineParameter,
+    Sequence_,
+    StepOutput,
+    StepOutputs,
+    Value,
+)
+from pvcheck.analyzer.context import AnalysisContext, Invocation, merge
+from pvcheck.analyzer.frameworks.base import Framework, StepDefinition, find_decorator
+from pvcheck.analyzer.module import ModuleInfo, Symbol
+from pvcheck.analyzer.values import string_value
+from pvcheck.model import Edge, Output, Pipeline
+
+_DSL = ("kfp.dsl", "kfp.v2.dsl")
+COMPONENT_DECORATORS = (*(f"{d}.component" for d in _DSL), "kfp.dsl.component_decorator.component")
+CONTAINER_DECORATORS = ("kfp.dsl.container_component",
+                        "kfp.dsl.container_component_decorator.container_component")
+PIPELINE_DECORATORS = (*(f"{d}.pipeline" for d in _DSL), "kfp.dsl.pipeline_context.pipeline")
+#: Task group context managers -> what they do to the tasks inside them.
+GROUPS: dict[str, str] = {
+    f"{prefix}.{name}": kind
+    for prefix in (*_DSL, "kfp.dsl.tasks_group")
+    for name, kind in (("If", "if"), ("Condition", "if"), ("Elif", "elif"), ("Else", "else"),
+                       ("ParallelFor", "loop"), ("ExitHandler", "exit"))
+}
+OUTPUT_MARKERS = frozenset(f"{d}.Output" for d in _DSL)
+OUTPUT_PATHS = frozenset((*(f"{d}.OutputPath" for d in _DSL), "kfp.dsl.types.type_annotations.OutputPath"))
+PASSTHROUGH = frozenset(f"{d}.Collected" for d in _DSL) | {"kfp.dsl.for_loop.Collected"}
+ONE_OF = frozenset(f"{d}.OneOf" for d in _DSL) | {"kfp.dsl.pipeline_channel.OneOf"}
+NOT_MODELLED = frozenset(f"{d}.importer" for d in _DSL) | {"kfp.dsl.importer_node.importer"}
+_NAMED_TUPLE = frozenset({"typing.NamedTuple", "typing_extensions.NamedTuple"})
+SINGLE_OUTPUT = "Output"
+
+#: PipelineTask methods that configure the task: method -> (config key, parameter names).
+TASK_OPTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "set_cpu_limit": ("cpu_limit", ("cpu",)),
+    "set_cpu_request": ("cpu_request", ("cpu",)),
+    "set_memory_limit": ("memory_limit", ("memory",)),
+    "set_memory_request": ("memory_request", ("memory",)),
+    "set_accelerator_type": ("accelerator_type", ("accelerator",)),
+    "add_node_selector_constraint": ("accelerator_type", ("accelerator",)),
+    "set_accelerator_limit": ("accelerator_limit", ("limit",)),
+    "set_gpu_limit": ("accelerator_limit", ("gpu",)),
+    "set_display_name": ("display_name", ("name",)),
+    "set_container_image": ("image", ("name",)),  # an environment key: a new version
+    "set_caching_options": ("caching_options", ("enable_caching", "cache_key")),
+    "set_retry": ("retry", ("num_retries", "backoff_duration", "backoff_factor", "backoff_max_duration")),
+    "set_env_variable": ("env", ("name", "value")),
+    "ignore_upstream_failure": ("ignore_upstream_failure", ()),
+}
+
+
+def k8s_name(name: str) -> str:
+    """KFP's ``maybe_rename_for_k8s``: lower case, runs of other characters become one ``-``."""
+    return re.sub("-+", "-", re.sub("[^-0-9a-z]+", "-", name.lower())).strip("-")
+
+
+class KubeflowPipelines(Framework):
+    name = "kfp"
+    markers = (b"kfp",)
+
+    def step_definition(self, symbol: Symbol, ctx: AnalysisContext) -> Optional[StepDefinition]:
+        node = symbol.node
+        if not isinstance(node, cst.FunctionDef):
+            return None
+        found = find_decorator(node, symbol.module, COMPONENT_DECORATORS + CONTAINER_DECORATORS)
+        if found is None:
+            return None
+        _, call, qualified = found
+        containerized = qualified in CONTAINER_DECORATORS
+        # base_image, packages_to_install, target_image ...: the environment the body runs in
+        config, lines = ctx.keyword_config(call, symbol.module)
+        return StepDefinition(symbol, self.name, "component", k8s_name(node.name.value), config, lines,
+                              component_outputs(node, symbol.module, ctx, containerized))
+
+    def pipeline_function(self, symbol: Symbol) -> Optional[cst.FunctionDef]:
+        node = symbol.node
+        if isinstance(node, cst.FunctionDef) and find_decorator(node, symbol.module, PIPELINE_DECORATORS):
+            return node
+        return None
+
+    def pipelines(self, module: ModuleInfo, ctx: AnalysisContext) -> Iterable[Pipeline]:
+        for symbols in module.symbols.values():
+            for symbol in symbols:
+                if symbol.kind == "function" and self.pipeline_function(symbol) is not None:
+                    yield self._pipeline(symbol, ctx)
+
+    def _pipeline(self, symbol: Symbol, ctx: AnalysisContext) -> Pipeline:
+        module = symbol.module
+        node = symbol.node
+        assert isinstance(node, cst.FunctionDef)
+        found = find_decorator(node, module, PIPELINE_DECORATORS)
+        assert found is not None
+        _, call, _ = found
+        config, lines = ctx.keyword_config(call, module, skip=("name",))
+        name = k8s_name(_keyword_string(call, "name") or node.name.value)
+        for attachment in ctx.attachments.get(symbol.qualified_name, ()):
+            config = merge(config, attachment.config)
+            lines.update(attachment.config_lines)
+        builder = KFPGraphBuilder(self, ctx, module, node, name)
+        builder.build()
+        return ctx.make_pipeline(
+            name=name,
+            framework=self.name,
+            symbol=symbol,
+            node=node,
+            invocations=builder.invocations,
+            edges=builder.edges,
+            config=config,
+            config_lines=lines,
+            parameters=ctx.parameters(node.params, module),
+            dynamic=builder.dynamic,
+            body=node,
+        )
+
+
+@dataclass
+class _Group:
+    """One task group context manager the walk is inside."""
+
+    kind: str  # if | elif | else | loop | exit
+    line: tuple[str, int]
+    sources: list[str] = field(default_factory=list)  # tasks the group depends on
+    condition: list[str] = field(default_factory=list)  # rendered conditions (if/elif/else)
+    loop: Optional[dict[str, Any]] = None
+    exit_task: Optional[str] = None
+    members: list[str] = field(default_factory=list)
+
+
+class KFPGraphBuilder(CallGraphBuilder):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._groups: list[_Group] = []
+        # depth -> (conditions, sources) of the If/Elif chain just walked at that depth
+        self._chains: dict[int, tuple[list[str], list[str]]] = {}
+        self._tasks: dict[str, Invocation] = {}
+
+    # ------------------------------------------------------------------ hooks
+    def pipeline_function(self, symbol: Symbol) -> Optional[cst.FunctionDef]:
+        assert isinstance(self.framework, KubeflowPipelines)
+        return self.framework.pipeline_function(symbol)
+
+    def invocation_id(self, definition: StepDefinition, call: cst.Call, env: dict[str, Value]) -> str:
+        base = definition.name or "task"
+        candidate, index = base, 2
+        while candidate in self._ids:
+            candidate = f"{base}-{index}"
+            index += 1
+        return candidate
+
+    def result_of(self, invocation: Invocation) -> Value:
+        # the call gives the PipelineTask; .output / .outputs[...] pick outputs from it
+        return StepOutputs(invocation.id, tuple(o.name for o in invocation.definition.outputs))
+
+    def other_call(self, call: cst.Call, env: dict[str, Value], module: ModuleInfo) -> Optional[Value]:
+        func = call.func
+        qualified = module.qualified_names(func) if isinstance(func, (cst.Name, cst.Attribute)) else set()
+        if qualified & NOT_MODELLED:
+            self.not_followed(module, call, "an importer node (not modelled as a task)")
+        elif any(q.startswith("kfp.kubernetes.") for q in qualified) and call.args:
+            return self._kubernetes(call, sorted(qualified)[0].rsplit(".", 1)[1], env, module)
+        else:
+            symbol = self.ctx.resolve_callee(module, func)
+            if symbol is not None and symbol.kind == "constant":
+                self.not_followed(module, call, f"a call of '{symbol.qualified_name}', a component not defined "
+                                  "with @dsl.component (loaded from YAML?),")
+            elif symbol is not None and symbol.kind == "function":
+                self.not_followed(module, call, f"a call of '{symbol.qualified_name}', which is not a component,")
+        return _opaque_call(self, call, env, module)
+
+    # ------------------------------------------------------------------ expressions
+    def evaluate(self, expression: cst.BaseExpression, env: dict[str, Value], module: ModuleInfo) -> Value:
+        if isinstance(expression, cst.Attribute) and expression.attr.value in ("output", "outputs"):
+            task = self.evaluate(expression.value, env, module)
+            if isinstance(task, StepOutputs) and task.invocation in self._tasks:
+                if expression.attr.value == "outputs":
+                    return task
+                return StepOutput(task.invocation, task.outputs[0] if len(task.outputs) == 1 else SINGLE_OUTPUT)
+        return super().evaluate(expression, env, module)
+
+    def subscript(self, expression: cst.Subscript, env: dict[str, Value], module: ModuleInfo) -> Value:
+        base = self.evaluate(expression.value, env, module)
+        if isinstance(base, StepOutputs) and len(expression.slice) == 1 \
+                and isinstance(expression.slice[0].slice, cst.Index):
+            key = string_value(expression.slice[0].slice.value)
+            if key is not None:  # outputs["k"]: named even when the signature could not be read
+                return StepOutput(base.invocation, key)
+        return super().subscript(expression, env, module)
+
+    def call(self, call: cst.Call, env: dict[str, Value], module: ModuleInfo) -> Value:
+        func = call.func
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+            if method == "after" or method in TASK_OPTIONS or method.startswith("set_"):
+                task = self.evaluate(func.value, env, module)
+                if isinstance(task, StepOutputs) and task.invocation in self._tasks:
+                    self._task_method(self._tasks[task.invocation], method, call, env, module)
+                    return task
+        if isinstance(func, (cst.Name, cst.Attribute)):
+            qualified = module.qualified_names(func)
+            if qualified & PASSTHROUGH and len(call.args) == 1:
+                return self.evaluate(call.args[0].value, env, module)
+            if qualified & ONE_OF:
+                return Sequence_(tuple(self.evaluate(a.value, env, module) for a in call.args))
+        return super().call(call, env, module)
+
+    def invoke(self, definition: StepDefinition, call: cst.Call, option_calls: list[cst.Call],
+               env: dict[str, Value], module: ModuleInfo) -> Value:
+        result = super().invoke(definition, call, option_calls, env, module)
+        invocation = self.invocations[-1]
+        self._tasks[invocation.id] = invocation
+        conditions: list[str] = []
+        for group in self._groups:
+            for source in group.sources:
+                if source != invocation.id:
+                    self.edges.append(Edge(source, invocation.id, "order"))
+            if group.condition:
+                conditions.extend(group.condition)
+                invocation.config_lines["condition"] = group.line
+            if group.loop is not None:
+                invocation.config = merge(invocation.config, {"parallel_for": group.loop})
+                invocation.config_lines["parallel_for"] = group.line
+            if group.kind == "exit":
+                group.members.append(invocation.id)
+        if conditions:
+            invocation.config = merge(invocation.config, {"condition": conditions})
+        return result
+
+    # ------------------------------------------------------------------ task methods
+    def _task_method(self, invocation: Invocation, method: str, call: cst.Call, env: dict[str, Value],
+                     module: ModuleInfo) -> None:
+        if method == "after":
+            for arg in call.args:
+                sources = self.invocations_in(self.evaluate(arg.value, env, module))
+                if not sources:
+                    self.not_followed(module, arg, "an .after() of something that is not a task")
+                for source in sources:
+                    self.edges.append(Edge(source, invocation.id, "order"))
+            return
+        key, names = TASK_OPTIONS.get(method, (method[len("set_"):], ()))
+        values: dict[str, Any] = {}
+        for index, arg in enumerate(call.args):
+            name = arg.keyword.value if arg.keyword is not None else (
+                names[index] if index < len(names) else f"${index}")
+            value = self.evaluate(arg.value, env, module)
+            for source in self.invocations_in(value):  # a task output used as a setting is read from it
+                output = value.output if isinstance(value, StepOutput) else None
+                self.edges.append(Edge(source, invocation.id, "data", output, key))
+            values[name] = self.ctx.value(arg.value, module)
+        if method == "set_env_variable" and isinstance(values.get("name"), str):
+            setting: Any = {"env": {values["name"]: values.get("value")}}
+        elif not values:
+            setting = {key: True}
+        elif len(values) == 1 and len(names) == 1:
+            setting = {key: next(iter(values.values()))}
+        else:
+            setting = {key: values}
+        invocation.config = merge(invocation.config, setting)
+        invocation.config_lines[key] = (module.path, module.line(call))
+
+    def _kubernetes(self, call: cst.Call, function: str, env: dict[str, Value], module: ModuleInfo) -> Value:
+        """``kfp.kubernetes.use_secret_as_env(task, ...)`` and friends configure the task."""
+        task = self.evaluate(call.args[0].value, env, module)
+        if not (isinstance(task, StepOutputs) and task.invocation in self._tasks):
+            return _opaque_call(self, call, env, module)
+        invocation = self._tasks[task.invocation]
+        config, _ = self.ctx.keyword_config(call, module)
+        settings = invocation.config.get("kubernetes", {})
+        calls = list(settings.get(function, [])) + [config]
+        invocation.config = merge(invocation.config, {"kubernetes": {function: calls}})
+        invocation.config_lines["kubernetes"] = (module.path, module.line(call))
+        return task
+
+    # ------------------------------------------------------------------ task groups
+    def statement(self, statement: cst.CSTNode, env: dict[str, Value], module: ModuleInfo,
+                  first: bool = False) -> Optional[tuple[Optional[Value]]]:
+        depth = len(self._groups)
+        kinds = [self._group_kind(item.item, module) for item in statement.items] \
+            if isinstance(statement, cst.With) else []
+        if not any(kinds):
+            self._chains.pop(depth, None)  # an Elif/Else must follow its If directly
+            return super().statement(statement, env, module, first)
+        if not all(kinds):
+            self.not_followed(module, statement, "a with statement mixing task groups and other context managers")
+        if not {"if", "elif", "else"} & set(kinds):
+            self._chains.pop(depth, None)
+        return self._group(statement, kinds, env, module)
+
+    def _group_kind(self, expression: cst.BaseExpression, module: ModuleInfo) -> Optional[str]:
+        if isinstance(expression, cst.Call) and isinstance(expression.func, (cst.Name, cst.Attribute)):
+            for qualified in module.qualified_names(expression.func):
+                if qualified in GROUPS:
+                    return GROUPS[qualified]
+        return None
+
+    def _group(self, statement: cst.With, kinds: list[Optional[str]], env: dict[str, Value], module: ModuleInfo
+               ) -> Optional[tuple[Optional[Value]]]:
+        depth = len(self._groups)
+        line = (module.path, module.line(statement))
+        opened: list[_Group] = []
+        for item, kind in zip(statement.items, kinds):
+            if kind is None:
+                self.evaluate(item.item, env, module)
+                continue
+            assert isinstance(item.item, cst.Call)
+            group = _Group(kind, line)
+            if kind in ("if", "elif", "else"):
+                self._condition(group, item.item, depth, env, module)
+            elif kind == "loop":
+                self._loop(group, item, env, module)
+            else:
+                self._exit_handler(group, item.item, env, module)
+            if item.asname is not None and kind != "loop":
+                self.bind(item.asname.name, Opaque(f"task group at line {line[1]}"), env, module)
+            opened.append(group)
+        self._groups.extend(opened)
+        try:
+            result = self._nested(statement.body, env, module)
+        finally:
+            del self._groups[len(self._groups) - len(opened):]
+            for index in [d for d in self._chains if d > depth]:
+                del self._chains[index]
+        for group in opened:
+            if group.exit_task is not None:
+                for member in group.members:
+                    self.edges.append(Edge(member, group.exit_task, "order"))
+        return result
+
+    def _condition(self, group: _Group, call: cst.Call, depth: int, env: dict[str, Value],
+                   module: ModuleInfo) -> None:
+        previous = self._chains.get(depth)
+        if group.kind != "if" and previous is None:
+            self.not_followed(module, call, f"a dsl.{group.kind.title()} that does not follow a dsl.If")
+            previous = ([], [])
+        earlier, earlier_sources = previous if group.kind != "if" and previous is not None else ([], [])
+        group.condition = [f"not ({text})" for text in earlier]
+        group.sources = list(earlier_sources)
+        if group.kind == "else":
+            self._chains.pop(depth, None)
+            return
+        argument = _argument(call, "condition", 0)
+        if argument is None:
+            self.not_followed(module, call, "a condition group without a condition")
+            return
+        value = self.evaluate(argument, env, module)
+        text = self._condition_text(argument, env, module)
+        group.condition.append(text)
+        group.sources.extend(s for s in self.invocations_in(value) if s not in group.sources)
+        self._chains[depth] = (earlier + [text], group.sources)
+
+    def _condition_text(self, expression: cst.BaseExpression, env: dict[str, Value], module: ModuleInfo) -> str:
+        """A condition as stable text: tasks by id, parameters by name, literals by value.
+
+        Local variable names and formatting stay out, so renaming ``t`` or re-quoting a
+        key does not read as a changed condition.
+        """
+        if isinstance(expression, cst.Comparison):
+            parts = [self._condition_text(expression.left, env, module)]
+            for target in expression.comparisons:
+                parts.append(" ".join(module.code(target.operator).split()))
+                parts.append(self._condition_text(target.comparator, env, module))
+            return "(" + " ".join(parts) + ")"
+        if isinstance(expression, cst.BooleanOperation):
+            operator = " ".join(module.code(expression.operator).split())
+            left = self._condition_text(expression.left, env, module)
+            return f"({left} {operator} {self._condition_text(expression.right, env, module)})"
+        if isinstance(expression, cst.UnaryOperation):
+            operator = " ".join(module.code(expression.operator).split())
+            return f"({operator} {self._condition_text(expression.expression, env, module)})"
+        value = self.evaluate(expression, env, module)
+        if isinstance(value, StepOutput):
+            return f"{{{value.invocation}.{value.output}}}"
+        if isinstance(value, PipelineParameter):
+            return f"{{{value.name}}}"
+        if isinstance(value, Literal):
+            return repr(value.value)
+        return self.ctx.render(expression, module)
+
+    def _loop(self, group: _Group, item: cst.WithItem, env: dict[str, Value], module: ModuleInfo) -> None:
+        assert isinstance(item.item, cst.Call)
+        call = item.item
+        argument = _argument(call, "items", 0)
+        items: Value = self.evaluate(argument, env, module) if argument is not None else Opaque("no items")
+        group.sources = self.invocations_in(items)
+        parallelism = _argument(call, "parallelism", 2)
+        group.loop = {"items": _describe(items, self.ctx.render(argument, module) if argument is not None else "")}
+        if parallelism is not None:
+            group.loop["parallelism"] = self.ctx.value(parallelism, module)
+        if item.asname is not None:
+            # each iteration's item: still the same upstream output, one element of it at a time
+            element: Value = items if isinstance(items, StepOutput) else Opaque(
+                "dsl.ParallelFor item", tuple(group.sources))
+            self.bind(item.asname.name, element, env, module)
+
+    def _exit_handler(self, group: _Group, call: cst.Call, env: dict[str, Value], module: ModuleInfo) -> None:
+        argument = _argument(call, "exit_task", 0)
+        tasks = self.invocations_in(self.evaluate(argument, env, module)) if argument is not None else []
+        if len(tasks) != 1:
+            self.not_followed(module, call, "an ExitHandler whose exit task is not known statically")
+            return
+        group.exit_task = tasks[0]
+
+
+def _argument(call: cst.Call, keyword: str, position: int) -> Optional[cst.BaseExpression]:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            return arg.value
+    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+    return positional[position].value if position < len(positional) else None
+
+
+def _describe(value: Value, text: str) -> Any:
+    """A loop's items as a config value."""
+    if isinstance(value, Literal):
+        return value.value
+    if isinstance(value, PipelineParameter):
+        return {"$param": value.name}
+    if isinstance(value, StepOutput):
+        return {"$step": value.invocation, "output": value.output}
+    return {"$expr": text}
+
+
+def _opaque_call(builder: CallGraphBuilder, call: cst.Call, env: dict[str, Value], module: ModuleInfo) -> Value:
+    """A call KFP does not model, remembering every task output flowing into it (receiver too)."""
+    flows: list[str] = []
+    if isinstance(call.func, cst.Attribute):
+        flows.extend(builder.invocations_in(builder.evaluate(call.func.value, env, module)))
+    for arg in call.args:
+        flows.extend(builder.invocations_in(builder.evaluate(arg.value, env, module)))
+    return Opaque(builder.ctx.render(call.func, module) + "(...)", tuple(dict.fromkeys(flows)))
+
+
+# ---------------------------------------------------------------------- component interface
+def component_outputs(node: cst.FunctionDef, module: ModuleInfo, ctx: AnalysisContext,
+                      containerized: bool) -> tuple[Output, ...]:
+    """KFP's output names of a component, in its order: output parameters, then the return."""
+    outputs: list[Output] = []
+    params = node.params
+    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+        if param.annotation is None:
+            continue
+        annotation = param.annotation.annotation
+        if _is_output(annotation, module):
+            outputs.append(Output(param.name.value, ctx.render(annotation, module)))
+    if containerized or node.returns is None:
+        return tuple(outputs)
+    returned = node.returns.annotation
+    if isinstance(returned, cst.Name) and returned.value == "None":
+        return tuple(outputs)
+    fields = _named_tuple_fields(returned, module, ctx)
+    if fields is None:
+        outputs.append(Output(SINGLE_OUTPUT, ctx.render(returned, module)))
+    else:
+        outputs.extend(fields)
+    return tuple(outputs)
+
+
+def _is_output(annotation: cst.BaseExpression, module: ModuleInfo) -> bool:
+    if isinstance(annotation, cst.Subscript) and isinstance(annotation.value, (cst.Name, cst.Attribute)):
+        return bool(module.qualified_names(annotation.value) & OUTPUT_MARKERS)
+    if isinstance(annotation, cst.Call) and isinstance(annotation.func, (cst.Name, cst.Attribute)):
+        return bool(module.qualified_names(annotation.func) & OUTPUT_PATHS)
+    return False
+
+
+def _named_tuple_fields(annotation: cst.BaseExpression, module: ModuleInfo, ctx: AnalysisContext,
+                        depth: int = 0) -> Optional[list[Output]]:
+    """The fields of ``NamedTuple("Outputs", [("a", int)])``, ``NamedTuple("O", a=int)``,
+    or a repo-local ``class Outputs(NamedTuple)`` / ``Outputs = NamedTuple(...)``."""
+    if depth > 4:
+        return None
+    if isinstance(annotation, cst.Call) and isinstance(annotation.func, (cst.Name, cst.Attribute)) \
+            and module.qualified_names(annotation.func) & _NAMED_TUPLE:
+        fields: list[Output] = []
+        for arg in annotation.args[1:]:
+            if arg.keyword is not None:
+                fields.append(Output(arg.keyword.value, ctx.render(arg.value, module)))
+            elif isinstance(arg.value, (cst.List, cst.Tuple)):
+                for element in arg.value.elements:
+                    pair = element.value
+                    if isinstance(pair, cst.Tuple) and len(pair.elements) == 2:
+                        name = string_value(pair.elements[0].value)
+                        if name is not None:
+                            fields.append(Output(name, ctx.render(pair.elements[1].value, module)))
+        return fields
+    if not isinstance(annotation, (cst.Name, cst.Attribute)):
+        return None
+    names = module.qualified_names(annotation)
+    resolved = ctx.index.resolve(next(iter(names))) if len(names) == 1 else None
+    if resolved is None or resolved[1]:
+        return None
+    symbol = resolved[0]
+    if symbol.kind == "class" and isinstance(symbol.node, cst.ClassDef):
+        bases = [b.value for b in symbol.node.bases if isinstance(b.value, (cst.Name, cst.Attribute))]
+        if not any(symbol.module.qualified_names(b) & _NAMED_TUPLE for b in bases):
+            return None
+        return [Output(s.target.value, ctx.render(s.annotation.annotation, symbol.module))
+                for line in symbol.node.body.body if isinstance(line, cst.SimpleStatementLine)
+                for s in line.body if isinstance(s, cst.AnnAssign) and isinstance(s.target, cst.Name)]
+    if symbol.kind == "constant" and isinstance(symbol.node, cst.Assign):
+        return _named_tuple_fields(symbol.node.value, symbol.module, ctx, depth + 1)
+    return None
+
+
+def _keyword_string(call: Optional[cst.Call], name: str) -> Optional[str]:
+    if call is None:
+        return None
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return string_value(arg.value)
+    return None

@@ -1,0 +1,354 @@
+"""Prefect 3: ``@task`` functions called, submitted or mapped inside ``@flow`` functions.
+
+What Prefect does at run time, and what this module mirrors statically
+(read in ``src/prefect/flows.py`` and ``src/prefect/tasks.py`` of PrefectHQ/prefect):
+
+* a flow's name is ``name=`` or the function name with ``_`` replaced by ``-``
+  (``Flow.__init__``); a task's name is ``name=`` or the function name (``Task.__init__``);
+* ``task(...)``, ``task.submit(...)`` and ``task.map(...)`` all create task runs; the
+  latter two return futures (``PrefectFuture``, ``PrefectFutureList``) that may be passed
+  to other tasks, which then wait for them -- a data dependency;
+* ``wait_for=`` (accepted by all three) adds dependencies without passing data, and
+  ``return_state=``/``deferred=`` are not task inputs (``raise_for_reserved_arguments``);
+* ``unmapped(x)``, ``quote(x)`` and ``allow_failure(x)`` wrap a value for ``map`` or
+  ``wait_for`` without changing where it comes from;
+* ``task.with_options(...)`` returns a configured copy (its ``name=`` renames it);
+* a flow called inside a flow is a subflow: its task runs belong to the parent's run.
+
+Prefect has no stable per-call id, so an invocation is named by the task's name, then
+``name_2``, ``name_3`` ... for repeated calls, like ZenML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Optional
+
+import libcst as cst
+
+from pvcheck.analyzer.callgraph import CallGraphBuilder, Literal, Opaque, Sequence_, StepOutput, StepOutputs, Value
+from pvcheck.analyzer.context import AnalysisContext, merge
+from pvcheck.analyzer.frameworks.base import ConfigAttachment, Framework, StepDefinition, find_decorator
+from pvcheck.analyzer.module import ModuleInfo, Symbol
+from pvcheck.analyzer.values import string_value
+from pvcheck.model import Output, Pipeline
+
+FLOW_DECORATORS = ("prefect.flow", "prefect.flows.flow", "prefect.main.flow")
+TASK_DECORATORS = ("prefect.task", "prefect.tasks.task", "prefect.main.task")
+#: Wrappers that mark how a value is used but not where it comes from.
+PASSTHROUGH_CALLS = frozenset({
+    "prefect.unmapped", "prefect.main.unmapped", "prefect.utilities.annotations.unmapped",
+    "prefect.allow_failure", "prefect.main.allow_failure", "prefect.utilities.annotations.allow_failure",
+    "prefect.utilities.annotations.quote",
+})
+#: Keyword arguments of a task call that are not task inputs.
+RESERVED_KEYWORDS = frozenset({"wait_for", "return_state", "deferred"})
+#: Methods of a task that create task runs.
+RUN_METHODS = frozenset({"submit", "map"})
+#: Methods of a future or state that give back the task's result (or wait for it).
+RESULT_METHODS = frozenset({"result", "wait"})
+OPTION_METHODS = frozenset({"with_options"})
+#: The one output of a task: Prefect does not name return values; ``future.result()`` reads it.
+RESULT = "result"
+
+
+class Prefect(Framework):
+    name = "prefect"
+    markers = (b"prefect",)
+
+    def step_definition(self, symbol: Symbol, ctx: AnalysisContext) -> Optional[StepDefinition]:
+        node = symbol.node
+        if not isinstance(node, cst.FunctionDef):
+            return None
+        found = find_decorator(node, symbol.module, TASK_DECORATORS)
+        if found is None:
+            return None
+        _, call, _ = found
+        config, lines = ctx.keyword_config(call, symbol.module, skip=("name",))
+        declared = _keyword_string(call, "name") or node.name.value
+        annotation = ctx.render(node.returns.annotation, symbol.module) if node.returns is not None else None
+        return StepDefinition(symbol, self.name, "task", declared, config, lines, (Output(RESULT, annotation),))
+
+    def pipeline_function(self, symbol: Symbol) -> Optional[cst.FunctionDef]:
+        node = symbol.node
+        if isinstance(node, cst.FunctionDef) and find_decorator(node, symbol.module, FLOW_DECORATORS):
+            return node
+        return None
+
+    def pipelines(self, module: ModuleInfo, ctx: AnalysisContext) -> Iterable[Pipeline]:
+        for symbols in module.symbols.values():
+            for symbol in symbols:
+                if symbol.kind == "function" and self.pipeline_function(symbol) is not None:
+                    yield self._pipeline(symbol, ctx)
+
+    def _pipeline(self, symbol: Symbol, ctx: AnalysisContext) -> Pipeline:
+        module = symbol.module
+        node = symbol.node
+        assert isinstance(node, cst.FunctionDef)
+        found = find_decorator(node, module, FLOW_DECORATORS)
+        assert found is not None
+        _, call, _ = found
+        config, lines = ctx.keyword_config(call, module, skip=("name",))
+        name = flow_name(call, node)
+        for attachment in ctx.attachments.get(symbol.qualified_name, ()):
+            config = merge(config, attachment.config)
+            lines.update(attachment.config_lines)
+        builder = PrefectGraphBuilder(self, ctx, module, node, name)
+        builder.build()
+        return ctx.make_pipeline(
+            name=name,
+            framework=self.name,
+            symbol=symbol,
+            node=node,
+            invocations=builder.invocations,
+            edges=builder.edges,
+            config=config,
+            config_lines=lines,
+            parameters=ctx.parameters(node.params, module),
+            dynamic=builder.dynamic,
+            body=node,
+        )
+
+    def attachments(self, module: ModuleInfo, ctx: AnalysisContext) -> Iterable[ConfigAttachment]:
+        """``my_flow.with_options(...)`` outside flow bodies (a run script): flow configuration.
+
+        Inside a flow, ``with_options`` configures one invocation; the graph builder
+        handles that. A task's ``with_options`` outside flows makes a new task object
+        that is handled where it is called.
+        """
+        finder = _OptionCallFinder(module)
+        module.tree.visit(finder)
+        for call in finder.calls:
+            assert isinstance(call.func, cst.Attribute)
+            symbol = ctx.resolve_callee(module, call.func.value)
+            if symbol is None or self.pipeline_function(symbol) is None:
+                continue
+            config, lines = ctx.keyword_config(call, module, skip=("name",))
+            yield ConfigAttachment(symbol.qualified_name, config, lines)
+
+
+def flow_name(call: Optional[cst.Call], node: cst.FunctionDef) -> str:
+    """Prefect's name for a flow: ``name=``, else the function name with ``-`` for ``_``."""
+    return _keyword_string(call, "name") or node.name.value.replace("_", "-")
+
+
+class PrefectGraphBuilder(CallGraphBuilder):
+    reserved_keywords = RESERVED_KEYWORDS
+    option_methods = OPTION_METHODS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._name: Optional[str] = None  # the with_options(name=...) of the invocation being made
+        self._module = self.module  # the module of the call being made (subflows live elsewhere)
+
+    # ------------------------------------------------------------------ hooks
+    def pipeline_function(self, symbol: Symbol) -> Optional[cst.FunctionDef]:
+        assert isinstance(self.framework, Prefect)
+        return self.framework.pipeline_function(symbol)
+
+    def invocation_id(self, definition: StepDefinition, call: cst.Call, env: dict[str, Value]) -> str:
+        return self.unique_id(self._name or definition.name)
+
+    def order_dependencies(self, call: cst.Call, env: dict[str, Value]) -> list[str]:
+        wait_for = self.keyword(call, "wait_for")
+        if wait_for is None:
+            return []
+        value = self.evaluate(wait_for.value, env, self._module)
+        sources = self.invocations_in(value)
+        if not sources and not _is_empty(value):
+            self.not_followed(self._module, wait_for, "a wait_for= whose futures are not known statically")
+        return sources
+
+    def result_of(self, invocation: Any) -> Value:
+        # a call, a future and a list of futures all stand for the task's one result
+        return StepOutput(invocation.id, RESULT)
+
+    def other_call(self, call: cst.Call, env: dict[str, Value], module: ModuleInfo) -> Optional[Value]:
+        symbol = self.ctx.resolve_callee(module, call.func)
+        if symbol is not None and symbol.kind == "function":
+            # plain Python run by the flow itself: part of what the flow computes, but no task
+            self.not_followed(module, call, f"a call of '{symbol.qualified_name}', which is not a task,")
+        return _opaque_call(self, call, env, module)
+
+    # ------------------------------------------------------------------ calls
+    def evaluate(self, expression: cst.BaseExpression, env: dict[str, Value], module: ModuleInfo) -> Value:
+        if isinstance(expression, cst.Await):  # async flows: `await task(...)` is the task call
+            return self.evaluate(expression.expression, env, module)
+        if isinstance(expression, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+            before = len(self.invocations)
+            value = super().evaluate(expression, env, module)
+            if len(self.invocations) > before:  # how many task runs it makes is known only at run time
+                self.not_followed(module, expression, "a comprehension that runs tasks")
+            return value
+        return super().evaluate(expression, env, module)
+
+    def call(self, call: cst.Call, env: dict[str, Value], module: ModuleInfo) -> Value:
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value in RUN_METHODS:
+            found = self._task(func.value, env, module)
+            if found is not None:
+                return self.invoke_with(found[0], call, found[1], env, module)
+        if isinstance(func, cst.Attribute) and func.attr.value in RESULT_METHODS:
+            receiver = self.evaluate(func.value, env, module)
+            if isinstance(receiver, (StepOutput, StepOutputs)):
+                return receiver
+        if isinstance(func, (cst.Name, cst.Attribute)) and module.qualified_names(func) & PASSTHROUGH_CALLS \
+                and len(call.args) == 1:
+            return self.evaluate(call.args[0].value, env, module)
+        if isinstance(func, cst.Attribute) and func.attr.value in OPTION_METHODS:
+            found = self._task(call, env, module)
+            if found is not None:  # `fast = load.with_options(...)` inside the flow, called later
+                return _TaskRef(module.code(call), (), found[0], tuple(found[1]))
+        found = self._task(func, env, module)
+        if found is not None and (found[1] or isinstance(func, cst.Name) and isinstance(env.get(func.value), _TaskRef)):
+            return self.invoke_with(found[0], call, found[1], env, module)
+        return super().call(call, env, module)
+
+    def invoke(self, definition: StepDefinition, call: cst.Call, option_calls: list[cst.Call],
+               env: dict[str, Value], module: ModuleInfo) -> Value:
+        return self.invoke_with(definition, call, [(o, module) for o in option_calls], env, module)
+
+    def invoke_with(self, definition: StepDefinition, call: cst.Call, options: list[tuple[cst.Call, ModuleInfo]],
+                    env: dict[str, Value], module: ModuleInfo) -> Value:
+        """An invocation configured by ``with_options`` calls, each read in its own module."""
+        name: Optional[str] = None
+        for option_call, option_module in options:
+            arg = self.keyword(option_call, "name")
+            if arg is None:
+                continue
+            # the last with_options(name=...) wins: each returns a renamed copy
+            value = self.evaluate(arg.value, env if option_module is module else {}, option_module)
+            name = value.value if isinstance(value, Literal) and isinstance(value.value, str) else None
+            if name is None:
+                self.not_followed(option_module, option_call, f"a task name computed at run time for "
+                                  f"'{definition.name}'")
+        saved = self._name, self._module
+        self._name, self._module = name, module
+        try:
+            result = super().invoke(definition, call, [], env, module)
+        finally:
+            self._name, self._module = saved
+        invocation = self.invocations[-1]
+        for option_call, option_module in options:
+            config, lines = self.ctx.keyword_config(option_call, option_module, skip=("name",))
+            invocation.config = merge(invocation.config, config)
+            invocation.config_lines.update(lines)
+        return result
+
+    def _task(self, target: cst.BaseExpression, env: dict[str, Value], module: ModuleInfo
+              ) -> Optional[tuple[StepDefinition, list[tuple[cst.Call, ModuleInfo]]]]:
+        """The task ``target`` stands for, with the ``with_options`` calls that configure it.
+
+        A ``@task`` function; ``task.with_options(...)``; a local name bound to such a copy
+        in the flow; or a module-level ``fast = task.with_options(...)``.
+        """
+        if isinstance(target, cst.Name) and target.value in env:
+            bound = env[target.value]
+            if isinstance(bound, _TaskRef):
+                return bound.definition, list(bound.options)
+            return None
+        inner, options = self.strip_options(target)
+        configured = [(o, module) for o in options]
+        symbol = self.ctx.resolve_callee(module, inner)
+        if symbol is not None and symbol.kind != "constant":
+            definition = self.ctx.step_definition(self.framework, symbol)
+            return (definition, configured) if definition is not None else None
+        found = self._task_alias(inner, module)
+        if found is None:
+            return None
+        return found[0], found[1] + configured
+
+    def _task_alias(self, target: cst.BaseExpression, module: ModuleInfo
+                    ) -> Optional[tuple[StepDefinition, list[tuple[cst.Call, ModuleInfo]]]]:
+        """A module-level ``fast_load = load.with_options(retries=5)``."""
+        if not isinstance(target, (cst.Name, cst.Attribute)):
+            return None
+        names = module.qualified_names(target)
+        if len(names) != 1:
+            return None
+        resolved = self.ctx.index.resolve(next(iter(names)))
+        if resolved is None or resolved[1] or resolved[0].kind != "constant":
+            return None
+        symbol = resolved[0]
+        assignments = [s for s in symbol.module.symbols.get(symbol.name, []) if s.kind == "constant"]
+        if len(assignments) != 1 or not isinstance(assignments[0].node, cst.Assign) \
+                or not isinstance(assignments[0].node.value, cst.Call):
+            return None
+        value = assignments[0].node.value
+        if _builds_task(value, symbol.module):
+            self.not_followed(module, target, f"a task made by calling task() at import time ('{symbol.name}')")
+            return None
+        inner, options = self.strip_options(value)
+        if not options:
+            return None
+        found = self._task(inner, {}, symbol.module)
+        if found is None:
+            return None
+        return found[0], found[1] + [(o, symbol.module) for o in options]
+
+
+@dataclass(frozen=True)
+class _TaskRef(Opaque):
+    """A configured copy of a task held in a local variable of the flow."""
+
+    definition: Optional[StepDefinition] = None
+    options: tuple[tuple[cst.Call, ModuleInfo], ...] = ()
+
+
+def _builds_task(call: cst.Call, module: ModuleInfo) -> bool:
+    """``task(fn, ...)`` or ``task(...)(fn)``: a task object the analyzer cannot see the definition of."""
+    func: cst.BaseExpression = call.func
+    if isinstance(func, cst.Call):
+        func = func.func
+    return isinstance(func, (cst.Name, cst.Attribute)) and bool(module.qualified_names(func) & set(TASK_DECORATORS))
+
+
+def _opaque_call(builder: CallGraphBuilder, call: cst.Call, env: dict[str, Value], module: ModuleInfo) -> Value:
+    """A call the framework does not model, remembering every step output flowing into it.
+
+    The default forgets the receiver of a method call (``df.dropna()``); in a flow body,
+    where plain Python runs between tasks, that would lose data edges.
+    """
+    flows: list[str] = []
+    func = call.func
+    if isinstance(func, cst.Attribute):
+        flows.extend(builder.invocations_in(builder.evaluate(func.value, env, module)))
+    for arg in call.args:
+        flows.extend(builder.invocations_in(builder.evaluate(arg.value, env, module)))
+    return Opaque(builder.ctx.render(func, module) + "(...)", tuple(dict.fromkeys(flows)))
+
+
+def _is_empty(value: Value) -> bool:
+    if isinstance(value, Sequence_):
+        return not value.items
+    return isinstance(value, Literal) and value.value in (None, [], ())
+
+
+class _OptionCallFinder(cst.CSTVisitor):
+    """``x.with_options(...)`` calls outside the bodies of flow functions."""
+
+    def __init__(self, module: ModuleInfo) -> None:
+        self.module = module
+        self.calls: list[cst.Call] = []
+        self._in_flow = 0
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if find_decorator(node, self.module, FLOW_DECORATORS):
+            self._in_flow += 1
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        if find_decorator(original_node, self.module, FLOW_DECORATORS):
+            self._in_flow -= 1
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not self._in_flow and isinstance(node.func, cst.Attribute) and node.func.attr.value in OPTION_METHODS:
+            self.calls.append(node)
+
+
+def _keyword_string(call: Optional[cst.Call], name: str) -> Optional[str]:
+    if call is None:
+        return None
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return string_value(arg.value)
+    return None
