@@ -1,0 +1,799 @@
+"""Airflow 2 and 3: TaskFlow DAGs (``@dag``/``@task``) and classic operator DAGs.
+
+What Airflow does when it parses a DAG file, and what this module mirrors statically:
+
+* ``@dag`` makes a DAG whose id is ``dag_id=`` or the function's name
+  (``dag_id or f.__name__``); ``with DAG(...)`` and ``dag = DAG(...)`` take the id as
+  their first argument or ``dag_id=``;
+* a ``@task`` function becomes a task when called inside a DAG; its ``task_id`` is
+  ``task_id=`` (decorator or ``.override()``) or the function's name, and a repeated id
+  gets Airflow's own suffix: ``name``, ``name__1``, ``name__2`` ... (``get_unique_task_id``
+  in ``airflow/decorators/base.py``, ``airflow/sdk/bases/decorator.py`` in Airflow 3);
+* inside a task group every id gets the group's prefix (``group.task``) unless
+  ``prefix_group_id=False``; a ``@task_group`` called twice gets ``group__1``;
+* a classic operator is any instantiation with ``task_id=`` inside the DAG (or with
+  ``dag=`` naming it); the arguments that say *what runs* (:data:`BODY_KEYWORDS`, the
+  operator class, and the ``python_callable`` with its helpers) are the step's body,
+  every other argument is configuration;
+* ``a >> b``, ``b << a``, lists on either side, ``chain``, ``chain_linear``,
+  ``cross_downstream``, ``set_upstream``/``set_downstream`` and task groups (their roots
+  and leaves) give order edges; passing a task's result to another gives a data edge.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable, Optional
+
+import libcst as cst
+
+from pvcheck.analyzer.callgraph import (
+    CallGraphBuilder,
+    Literal,
+    Opaque,
+    PipelineParameter,
+    Sequence_,
+    StepOutput,
+    StepOutputs,
+    Value,
+)
+from pvcheck.analyzer.context import AnalysisContext, Invocation, merge
+from pvcheck.analyzer.frameworks.base import BodyPart, Framework, StepDefinition, decorator_call
+from pvcheck.analyzer.module import ModuleInfo, Symbol
+from pvcheck.analyzer.values import string_value
+from pvcheck.model import Edge, Output, Pipeline
+
+_SDK = "airflow.sdk"
+DAG_DECORATORS = frozenset({"airflow.decorators.dag", "airflow.models.dag.dag", f"{_SDK}.dag",
+                            f"{_SDK}.definitions.dag.dag", f"{_SDK}.definitions.decorators.dag"})
+DAG_CLASSES = frozenset({"airflow.DAG", "airflow.models.DAG", "airflow.models.dag.DAG", f"{_SDK}.DAG",
+                         f"{_SDK}.definitions.dag.DAG"})
+TASK_DECORATORS = frozenset({"airflow.decorators.task", f"{_SDK}.task", f"{_SDK}.definitions.decorators.task"})
+#: ``@setup``/``@teardown`` turn a plain function into a task too.
+SETUP_TEARDOWN = frozenset({"airflow.decorators.setup", "airflow.decorators.teardown", f"{_SDK}.setup",
+                            f"{_SDK}.teardown", f"{_SDK}.definitions.decorators.setup",
+                            f"{_SDK}.definitions.decorators.teardown"})
+#: ``@task.run_if(...)``/``@task.skip_if(...)`` modify another ``@task`` decorator.
+TASK_MODIFIERS = frozenset({"run_if", "skip_if"})
+TASK_GROUP_DECORATORS = frozenset({"airflow.decorators.task_group", "airflow.decorators.task_group.task_group",
+                                   f"{_SDK}.task_group", f"{_SDK}.definitions.decorators.task_group",
+                                   f"{_SDK}.definitions.decorators.task_group.task_group"})
+TASK_GROUP_CLASSES = frozenset({"airflow.utils.task_group.TaskGroup", f"{_SDK}.TaskGroup",
+                                f"{_SDK}.definitions.taskgroup.TaskGroup"})
+_DEPENDENCY_MODULES = ("airflow.models.baseoperator", "airflow.models", "airflow.utils.helpers", _SDK,
+                       f"{_SDK}.bases.operator", f"{_SDK}.definitions.baseoperator")
+CHAIN = frozenset(f"{m}.chain" for m in _DEPENDENCY_MODULES)
+CHAIN_LINEAR = frozenset(f"{m}.chain_linear" for m in _DEPENDENCY_MODULES)
+CROSS_DOWNSTREAM = frozenset(f"{m}.cross_downstream" for m in _DEPENDENCY_MODULES)
+LABELS = frozenset({"airflow.utils.edgemodifier.Label", f"{_SDK}.Label", f"{_SDK}.definitions.edges.Label"})
+
+#: Operator (and task decorator) arguments that say what runs: they are the step's body.
+BODY_KEYWORDS = frozenset({"bash_command", "python_callable", "sql", "image", "cmds", "arguments", "command",
+                           "entrypoint"})
+#: Operator arguments that place a task rather than configure it.
+_PLACEMENT = frozenset({"task_id", "dag", "task_group"})
+_MAPPING_METHODS = frozenset({"expand", "expand_kwargs"})
+_XCOM_RETURN_KEY = "return_value"  # airflow.utils.xcom.XCOM_RETURN_KEY
+_SUFFIX = re.compile(r"__\d+$")
+
+
+class Airflow(Framework):
+    name = "airflow"
+    markers = (b"airflow",)
+
+    def step_definition(self, symbol: Symbol, ctx: AnalysisContext) -> Optional[StepDefinition]:
+        node = symbol.node
+        if not isinstance(node, cst.FunctionDef):
+            return None
+        found = _task_decorator(node, symbol.module)
+        if found is None:
+            return None
+        call, kind = found
+        module = symbol.module
+        config, lines = ctx.keyword_config(call, module, skip=("task_id", *BODY_KEYWORDS))
+        parts: list[BodyPart] = []
+        if kind not in ("python", "setup", "teardown"):
+            # @task.bash runs what the function returns, @task.docker runs it in a container
+            parts.append(BodyPart("kind", value=kind))
+        for arg in call.args if call is not None else ():
+            if arg.keyword is not None and arg.keyword.value in BODY_KEYWORDS:
+                parts.append(BodyPart(arg.keyword.value, arg.value))
+        declared = _keyword_string(call, "task_id") or node.name.value
+        annotation = ctx.render(node.returns.annotation, module) if node.returns is not None else None
+        return StepDefinition(symbol, self.name, "task", declared, config, lines,
+                              (Output(_XCOM_RETURN_KEY, annotation),), tuple(parts))
+
+    def pipelines(self, module: ModuleInfo, ctx: AnalysisContext) -> Iterable[Pipeline]:
+        for symbols in module.symbols.values():
+            for symbol in symbols:
+                node = symbol.node
+                if symbol.kind == "function" and isinstance(node, cst.FunctionDef):
+                    found = _find(node.decorators, module, DAG_DECORATORS)
+                    if found is not None:
+                        yield self._taskflow_dag(symbol, node, found, ctx)
+        for index, declaration in enumerate(_classic_declarations(module)):
+            yield self._classic_dag(module, index, declaration, ctx)
+        _warn_dag_factories(module, ctx)
+
+    # ------------------------------------------------------------------ pipelines
+    def _taskflow_dag(self, symbol: Symbol, node: cst.FunctionDef, call: Optional[cst.Call],
+                      ctx: AnalysisContext) -> Pipeline:
+        module = symbol.module
+        config, lines = ctx.keyword_config(call, module, skip=("dag_id",))
+        name = _keyword_string(call, "dag_id") or node.name.value
+        if call is not None and _keyword(call, "dag_id") is not None and not _keyword_string(call, "dag_id"):
+            ctx.warn_dynamic(module, module.line(call), f"a dag_id computed at run time for '{name}'")
+        builder = AirflowGraphBuilder(self, ctx, module, node, name)
+        builder.scopes = [node.name.value]
+        builder.build()
+        return ctx.make_pipeline(name=name, framework=self.name, symbol=symbol, node=node,
+                                 invocations=builder.invocations, edges=builder.edges, config=config,
+                                 config_lines=lines, parameters=ctx.parameters(node.params, module),
+                                 dynamic=builder.dynamic, body=node)
+
+    def _classic_dag(self, module: ModuleInfo, index: int, declaration: "_Declaration",
+                     ctx: AnalysisContext) -> Pipeline:
+        call = declaration.call
+        config, lines = ctx.keyword_config(call, module, skip=("dag_id",))
+        positional = [a for a in call.args if a.keyword is None and not a.star]
+        id_node = _keyword(call, "dag_id")
+        id_expression = id_node.value if id_node is not None else (positional[0].value if positional else None)
+        name = string_value(id_expression)
+        if name is None:
+            name = ctx.render(id_expression, module) if id_expression is not None else f"dag_{index + 1}"
+            ctx.warn_dynamic(module, module.line(call), f"a dag_id computed at run time ('{name}')")
+        if len(positional) > 1:
+            config["$args"] = [ctx.value(a.value, module) for a in positional[1:]]
+            lines["$args"] = (module.path, module.line(positional[1]))
+        symbol = Symbol(module, name, "dag", declaration.statement)
+        builder = AirflowGraphBuilder(self, ctx, module, None, name)
+        builder.target = declaration.key
+        builder.scopes = []
+        builder.walk_module(declaration)
+        body: cst.CSTNode = declaration.statement if isinstance(declaration.statement, cst.With) else module.tree
+        return ctx.make_pipeline(name=name, framework=self.name, symbol=symbol, node=declaration.statement,
+                                 invocations=builder.invocations, edges=builder.edges, config=config,
+                                 config_lines=lines, dynamic=builder.dynamic, body=body)
+
+
+# ---------------------------------------------------------------------- values
+@dataclass(frozen=True)
+class DagRef(Opaque):
+    """A classic ``DAG(...)`` object bound to a name."""
+
+    key: int = -1
+
+
+@dataclass(frozen=True)
+class GroupRef(Opaque):
+    """A task group; its members are looked up when a dependency is set, as Airflow does."""
+
+    group: str = ""
+
+
+@dataclass(frozen=True)
+class LocalFunction(Opaque):
+    """A function defined inside the walked code (a nested ``@task``, a callable in a ``with DAG``)."""
+
+    symbol: Optional[Symbol] = None
+
+
+@dataclass(frozen=True)
+class EdgeLabel(Opaque):
+    """``Label("...")`` between two tasks: it passes the left side's leaves on."""
+
+    sources: tuple[str, ...] = ()
+
+
+@dataclass
+class _Group:
+    id: str
+    prefix: bool
+    config: dict[str, Any]
+    members: list[str]
+
+
+@dataclass(frozen=True)
+class _Declaration:
+    key: int  # position of the declaring statement in the module body
+    statement: cst.CSTNode  # the With or the SimpleStatementLine
+    call: cst.Call
+
+
+# ---------------------------------------------------------------------- graph builder
+class AirflowGraphBuilder(CallGraphBuilder):
+    """Walks a ``@dag`` function, or a module's top level for one classic DAG."""
+
+    option_methods = frozenset({"override", "partial"})
+
+    def __init__(self, framework: Framework, ctx: AnalysisContext, module: ModuleInfo,
+                 function: Optional[cst.FunctionDef], name: str) -> None:
+        super().__init__(framework, ctx, module, function or cst.FunctionDef(cst.Name("_"), cst.Parameters(),
+                                                                               cst.IndentedBlock([])), name)
+        self.target: Optional[int] = None  # the classic DAG being built (None: a @dag function)
+        self.in_target = function is not None
+        self.scopes: list[str] = []
+        self.groups: list[_Group] = []
+        self.group_members: dict[str, list[str]] = {}
+        self._used_groups: set[str] = set()
+
+    # ------------------------------------------------------------------ module walk (classic)
+    def walk_module(self, declaration: _Declaration) -> None:
+        env: dict[str, Value] = {}
+        for statement in self.module.tree.body[declaration.key:]:
+            if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+                continue  # module-level definitions resolve by name
+            if statement is declaration.statement and isinstance(statement, cst.SimpleStatementLine):
+                for small in statement.body:
+                    if isinstance(small, cst.Assign) and small.value is declaration.call:
+                        for target in small.targets:
+                            self.bind(target.target, DagRef("DAG", key=declaration.key), env, self.module)
+                continue
+            if isinstance(statement, cst.SimpleStatementLine):
+                for small in statement.body:
+                    self.statement(small, env, self.module)
+            elif isinstance(statement, cst.With) or self._mentions(statement, env):
+                self.statement(statement, env, self.module)
+
+    def _mentions(self, node: cst.CSTNode, env: dict[str, Value]) -> bool:
+        """Whether a module-level block uses this DAG or one of its tasks (else it is not ours)."""
+        if _is_main_guard(node):
+            return False
+        relevant = {name for name, value in env.items()
+                    if (isinstance(value, DagRef) and value.key == self.target)
+                    or self.invocations_in(value) or isinstance(value, GroupRef)}
+        finder = _NameFinder(relevant)
+        node.visit(finder)
+        return finder.found
+
+    # ------------------------------------------------------------------ statements
+    def statement(self, statement: cst.CSTNode, env: dict[str, Value], module: ModuleInfo,
+                  first: bool = False) -> Optional[tuple[Optional[Value]]]:
+        if isinstance(statement, cst.FunctionDef):
+            # Python's __qualname__: nested definitions live in "<locals>" of their function
+            qualified = f"{self.scopes[-1]}.<locals>.{statement.name.value}" if self.scopes \
+                else statement.name.value
+            symbol = Symbol(module, qualified, "function", statement)
+            env[statement.name.value] = LocalFunction(qualified, symbol=symbol)
+            return None
+        if isinstance(statement, cst.ClassDef) and not self.scopes:
+            return None
+        if isinstance(statement, cst.If) and _is_main_guard(statement):
+            return None
+        if isinstance(statement, cst.With):
+            return self.with_statement(statement, env, module)
+        return super().statement(statement, env, module, first)
+
+    def with_statement(self, statement: cst.With, env: dict[str, Value], module: ModuleInfo
+                       ) -> Optional[tuple[Optional[Value]]]:
+        entered_target: Optional[bool] = None
+        groups: list[tuple[_Group, Optional[cst.AsName]]] = []
+        for item in statement.items:
+            expression = item.item
+            names = _names(expression, module)
+            if isinstance(expression, cst.Call) and names & DAG_CLASSES:
+                # another DAG's block (or ours, when walking from our own declaration)
+                mine = self.target is not None and statement is self.module.tree.body[self.target]
+                entered_target = mine
+                if item.asname is not None and mine:
+                    self.bind(item.asname.name, DagRef("DAG", key=self.target or 0), env, module)
+                continue
+            if isinstance(expression, cst.Call) and names & TASK_GROUP_CLASSES:
+                group = self.open_group(expression, _group_label(expression), env, module)
+                groups.append((group, item.asname))
+                if item.asname is not None:
+                    self.bind(item.asname.name, GroupRef(group.id, group=group.id), env, module)
+                continue
+            value = self.evaluate(expression, env, module)
+            if isinstance(value, DagRef):
+                entered_target = value.key == self.target
+            elif item.asname is not None:
+                self.bind(item.asname.name, value, env, module)
+        saved = self.in_target
+        if entered_target is not None:
+            self.in_target = entered_target
+        try:
+            result = self._nested(statement.body, env, module)
+        finally:
+            self.in_target = saved
+            for group, _ in reversed(groups):
+                self.close_group(group)
+        return result
+
+    # ------------------------------------------------------------------ expressions
+    def evaluate(self, expression: cst.BaseExpression, env: dict[str, Value], module: ModuleInfo) -> Value:
+        if isinstance(expression, cst.BinaryOperation) and isinstance(expression.operator,
+                                                                      (cst.RightShift, cst.LeftShift)):
+            left = self.evaluate(expression.left, env, module)
+            right = self.evaluate(expression.right, env, module)
+            if isinstance(expression.operator, cst.RightShift):
+                return self.depend(left, right, module, expression)
+            self.depend(right, left, module, expression)
+            return right
+        return super().evaluate(expression, env, module)
+
+    def call(self, call: cst.Call, env: dict[str, Value], module: ModuleInfo) -> Value:
+        func = call.func
+        mapping: list[cst.Call] = []
+        if isinstance(func, cst.Attribute) and func.attr.value in _MAPPING_METHODS:
+            mapping.append(call)
+            func = func.value
+            if not isinstance(func, cst.Call):
+                return self._invoke_callee(func, call, [], mapping, env, module)
+            callee, options = self.strip_options(func)
+            return self._invoke_callee(callee, call, options, mapping, env, module)
+        if isinstance(func, cst.Attribute) and func.attr.value in ("set_downstream", "set_upstream"):
+            base = self.evaluate(func.value, env, module)
+            if self.invocations_in(base) or isinstance(base, (GroupRef, EdgeLabel)):
+                for arg in call.args:
+                    other = self.evaluate(arg.value, env, module)
+                    if func.attr.value == "set_downstream":
+                        self.depend(base, other, module, call)
+                    else:
+                        self.depend(other, base, module, call)
+                return Literal(None)
+        callee, options = self.strip_options(func)
+        return self._invoke_callee(callee, call, options, mapping, env, module)
+
+    def _invoke_callee(self, callee: cst.BaseExpression, call: cst.Call, options: list[cst.Call],
+                       mapping: list[cst.Call], env: dict[str, Value], module: ModuleInfo) -> Value:
+        symbol: Optional[Symbol] = None
+        if isinstance(callee, cst.Name) and isinstance(env.get(callee.value), LocalFunction):
+            symbol = env[callee.value].symbol  # type: ignore[union-attr]
+        elif isinstance(callee, (cst.Name, cst.Attribute)) and not (
+                isinstance(callee, cst.Name) and callee.value in env):
+            symbol = self.ctx.resolve_callee(module, callee)
+        if symbol is not None and symbol.kind == "function" and isinstance(symbol.node, cst.FunctionDef):
+            definition = self.ctx.step_definition(self.framework, symbol)
+            if definition is not None:
+                return self.invoke_task(definition, call, options, mapping, env, module)
+            group = _find(symbol.node.decorators, symbol.module, TASK_GROUP_DECORATORS)
+            if group is not None or _has_decorator(symbol.node, symbol.module, TASK_GROUP_DECORATORS):
+                return self.invoke_group(symbol, symbol.node, group, call, options, env, module)
+            if self._keyword_any(call, options, mapping, "task_id") is not None:
+                self.not_followed(module, call, f"tasks built by the factory '{symbol.name}'")
+        names = _names(callee, module) if symbol is None else set()
+        if names & (CHAIN | CHAIN_LINEAR | CROSS_DOWNSTREAM):
+            return self.dependency_call(call, names, env, module)
+        if names & LABELS:
+            return EdgeLabel("Label")
+        if names & DAG_CLASSES:
+            return Opaque("DAG")
+        if self._keyword_any(call, options, mapping, "task_id") is not None and (
+                symbol is None or symbol.kind == "class"):
+            return self.invoke_operator(callee, call, options, mapping, env, module)
+        flows: list[str] = []
+        for arg in call.args:
+            flows.extend(self.invocations_in(self.evaluate(arg.value, env, module)))
+        return Opaque(self.ctx.render(call.func, module) + "(...)", tuple(flows))
+
+    def invocations_in(self, value: Value) -> list[str]:
+        """The tasks whose results a value carries (unlike ZenML's ``after=``, a string is no task)."""
+        if isinstance(value, (StepOutput, StepOutputs)):
+            return [value.invocation]
+        if isinstance(value, Sequence_):
+            return [source for item in value.items for source in self.invocations_in(item)]
+        if type(value) is Opaque:
+            return list(value.depends_on)
+        return []
+
+    # ------------------------------------------------------------------ membership and ids
+    def belongs(self, calls: list[cst.Call], env: dict[str, Value], module: ModuleInfo) -> bool:
+        """Whether a task created by these calls is in the DAG being built."""
+        for call in calls:
+            dag = self.keyword(call, "dag")
+            if dag is not None:
+                value = self.evaluate(dag.value, env, module)
+                return isinstance(value, DagRef) and value.key == self.target
+        return self.in_target
+
+    def task_id(self, base: str, unique: bool, node: cst.CSTNode) -> str:
+        """The id Airflow gives a task: group prefix, then ``__N`` for a repeated TaskFlow id."""
+        group = self.groups[-1] if self.groups else None
+        full = self.child_id(base)
+        if full in self._ids:
+            if not unique:  # an operator: Airflow raises DuplicateTaskIdFound; keep the graph whole
+                self.ctx.warn_dynamic(self.module, self.module.line(node), f"task_id '{full}' is used twice in "
+                                      f"DAG '{self.pipeline_name}' (Airflow rejects this)")
+            prefix = _SUFFIX.split(full)[0]
+            suffixes = [int(m.group(1)) for m in (re.match(rf"^{re.escape(prefix)}__(\d+)$", i) for i in self._ids)
+                        if m is not None]
+            core = _SUFFIX.split(base)[0]
+            full = self.child_id(f"{core}__{max(suffixes, default=0) + 1}")
+        self._ids.add(full)
+        if group is not None:
+            for open_group in self.groups:
+                open_group.members.append(full)
+        return full
+
+    def child_id(self, label: str) -> str:
+        for group in reversed(self.groups):
+            if group.prefix:
+                return f"{group.id}.{label}"
+        return label
+
+    # ------------------------------------------------------------------ TaskFlow
+    def invoke_task(self, definition: StepDefinition, call: cst.Call, options: list[cst.Call],
+                    mapping: list[cst.Call], env: dict[str, Value], module: ModuleInfo) -> Value:
+        overrides = [c for c in options if _method(c) == "override"]
+        partials = [c for c in options if _method(c) == "partial"]
+        if not self.belongs(overrides, env, module):
+            return Opaque(definition.name)
+        positional: list[Value] = []
+        keywords: dict[str, Value] = {}
+        # ``t.partial(a=...).expand(b=[...])``: the inputs are the partial and mapping arguments
+        for source in (*partials, *(mapping or [call])):
+            for arg in source.args:
+                value = self.evaluate(arg.value, env, module)
+                if arg.star:
+                    self.not_followed(module, arg, f"'{arg.star}' arguments to task '{definition.name}'")
+                elif arg.keyword is not None:
+                    keywords[arg.keyword.value] = value
+                else:
+                    positional.append(value)
+        declared = definition.name
+        config: dict[str, Any] = {}
+        lines: dict[str, tuple[str, int]] = {}
+        for override in overrides:
+            explicit = self.keyword(override, "task_id")
+            if explicit is not None:
+                text = self.evaluate(explicit.value, env, module)
+                if isinstance(text, Literal) and isinstance(text.value, str):
+                    declared = text.value
+                else:
+                    self.not_followed(module, override, f"a task_id computed at run time for '{definition.name}'")
+            extra, extra_lines = self.ctx.keyword_config(override, module, skip=_PLACEMENT)
+            config.update(extra)
+            lines.update(extra_lines)
+        if mapping:
+            config["$mapped"] = True
+        invocation_id = self.task_id(declared, unique=True, node=call)
+        config = self.group_config(config)
+        invocation = Invocation(invocation_id, definition, module, call, {}, config, lines)
+        names = [p.name for p in self.ctx.function_facts(definition).parameters
+                 if p.kind in ("positional_only", "positional_or_keyword")]
+        bound: dict[str, Value] = {}
+        for index, value in enumerate(positional):
+            bound[names[index] if index < len(names) else f"${index}"] = value
+        bound.update(keywords)
+        for name, value in bound.items():
+            invocation.inputs[name] = self.input_binding(value, invocation_id, name)
+        self.invocations.append(invocation)
+        return StepOutput(invocation_id, _XCOM_RETURN_KEY)
+
+    def group_config(self, config: dict[str, Any]) -> dict[str, Any]:
+        for group in self.groups:
+            if group.config:
+                config = merge({"task_group": {group.id: group.config}}, config)
+        return config
+
+    # ------------------------------------------------------------------ task groups
+    def open_group(self, call: Optional[cst.Call], label: Optional[str], env: dict[str, Value],
+                   module: ModuleInfo, suffix: bool = False) -> _Group:
+        config, _ = self.ctx.keyword_config(call, module, skip=("group_id", "prefix_group_id", "dag",
+                                                                 "parent_group", "add_suffix_on_collision"))
+        prefix_arg = self.keyword(call, "prefix_group_id") if call is not None else None
+        prefix = True
+        if prefix_arg is not None:
+            value = self.evaluate(prefix_arg.value, env, module)
+            prefix = not (isinstance(value, Literal) and value.value is False)
+        if label is None:
+            label = "task_group"
+            self.not_followed(module, call or self.function, "a task group id computed at run time")
+        full = self.child_id(label)
+        if full in self._used_groups:
+            if suffix:  # @task_group adds __N on collision (add_suffix_on_collision=True)
+                base = _SUFFIX.split(label)[0]
+                taken = [int(m.group(1)) for m in (re.match(rf"^{re.escape(self.child_id(base))}__(\d+)$", g)
+                                                  for g in self._used_groups) if m is not None]
+                label = f"{base}__{max(taken, default=0) + 1}"
+                full = self.child_id(label)
+            else:
+                self.ctx.warn_dynamic(module, module.line(call) if call is not None else 0,
+                                      f"task group '{full}' is used twice in DAG '{self.pipeline_name}'")
+        self._used_groups.add(full)
+        group = _Group(full, prefix, config, [])
+        self.groups.append(group)
+        self.group_members[full] = group.members
+        return group
+
+    def close_group(self, group: _Group) -> None:
+        if self.groups and self.groups[-1] is group:
+            self.groups.pop()
+
+    def invoke_group(self, symbol: Symbol, function: cst.FunctionDef, decorator: Optional[cst.Call],
+                     call: cst.Call, options: list[cst.Call], env: dict[str, Value], module: ModuleInfo) -> Value:
+        if not self.in_target:
+            return Opaque(symbol.name)
+        label = _keyword_string(decorator, "group_id") if decorator is not None else None
+        settings = [c for c in ([decorator] if decorator is not None else []) + options]
+        for override in options:
+            explicit = self.keyword(override, "group_id")
+            if explicit is not None:
+                label = string_value(explicit.value)
+        merged = cst.Call(cst.Name("task_group"), [a for c in settings for a in c.args if a.keyword is not None])
+        group = self.open_group(merged, label or function.name.value, env, module, suffix=True)
+        self.scopes.append(symbol.name)
+        try:
+            result = self.inline(symbol, function, call, env, module)
+        finally:
+            self.scopes.pop()
+            self.close_group(group)
+        if isinstance(result, Opaque) and not self.invocations_in(result):
+            return GroupRef(group.id, group=group.id)
+        return result
+
+    # ------------------------------------------------------------------ classic operators
+    def invoke_operator(self, callee: cst.BaseExpression, call: cst.Call, options: list[cst.Call],
+                        mapping: list[cst.Call], env: dict[str, Value], module: ModuleInfo) -> Value:
+        sources = [*options, *(mapping or [call])]
+        if not self.belongs(sources, env, module):
+            return Opaque(self.ctx.render(callee, module))
+        values: dict[str, tuple[cst.Arg, Value]] = {}
+        positional: list[tuple[cst.Arg, Value]] = []
+        for source in sources:
+            for arg in source.args:
+                value = self.evaluate(arg.value, env, module)
+                if arg.star:
+                    self.not_followed(module, arg, "'**' arguments to an operator")
+                elif arg.keyword is not None:
+                    values[arg.keyword.value] = (arg, value)
+                else:
+                    positional.append((arg, value))
+        task_arg = values.get("task_id")
+        declared = "task"
+        if task_arg is not None and isinstance(task_arg[1], Literal) and isinstance(task_arg[1].value, str):
+            declared = task_arg[1].value
+        else:
+            self.not_followed(module, call, "an operator task_id computed at run time")
+            if task_arg is not None:
+                declared = " ".join(module.code(task_arg[0].value).split())
+        invocation_id = self.task_id(declared, unique=False, node=call)
+        parts = [BodyPart("operator", callee)]
+        config: dict[str, Any] = {}
+        lines: dict[str, tuple[str, int]] = {}
+        inputs: dict[str, Any] = {}
+        for index, (arg, value) in enumerate(positional):
+            parts.append(self.body_part(f"${index}", arg.value, value, env, module))
+        for key, (arg, value) in values.items():
+            if key in _PLACEMENT:
+                continue
+            if key in BODY_KEYWORDS:
+                parts.append(self.body_part(key, arg.value, value, env, module))
+            else:
+                config[key] = value.value if isinstance(value, Literal) else self.ctx.value(arg.value, module)
+                lines[key] = (module.path, module.line(arg))
+            if self.invocations_in(value):
+                inputs[key] = self.input_binding(value, invocation_id, key)
+        if mapping:
+            config["$mapped"] = True
+        symbol = Symbol(module, f"{self.pipeline_name}.{invocation_id}", "operator", call)
+        definition = StepDefinition(symbol, self.framework.name, "operator", declared, {}, {},
+                                    (Output(_XCOM_RETURN_KEY),), tuple(parts))
+        invocation = Invocation(invocation_id, definition, module, call, inputs, self.group_config(config), lines)
+        self.invocations.append(invocation)
+        return StepOutput(invocation_id, _XCOM_RETURN_KEY)
+
+    def body_part(self, label: str, node: cst.BaseExpression, value: Value, env: dict[str, Value],
+                  module: ModuleInfo) -> BodyPart:
+        """One argument that says what an operator runs, as code or as a known value."""
+        if isinstance(value, LocalFunction) and value.symbol is not None:
+            return BodyPart(label, value.symbol.node)
+        if isinstance(value, Literal) and not _uses_only_globals(node, env):
+            return BodyPart(label, value=value.value)
+        if _uses_only_globals(node, env):
+            return BodyPart(label, node)
+        self.not_followed(module, node, f"an operator argument '{label}' computed at run time")
+        text = value.text if isinstance(value, Opaque) else " ".join(module.code(node).split())
+        return BodyPart(label, value={"$expr": text})
+
+    # ------------------------------------------------------------------ dependencies
+    def depend(self, upstream: Value, downstream: Value, module: ModuleInfo, node: cst.CSTNode) -> Value:
+        """``upstream >> downstream``: order edges from its leaves to the other's roots."""
+        if isinstance(downstream, EdgeLabel):
+            return EdgeLabel("Label", sources=tuple(self.leaves(upstream)))
+        sources = self.leaves(upstream)
+        targets = self.roots(downstream)
+        if (not sources and not self._empty(upstream)) or (not targets and not self._empty(downstream)):
+            self.not_followed(module, node, "a dependency on something that is not a task")
+        for source in sources:
+            for target in targets:
+                self.edges.append(Edge(source, target, "order"))
+        return downstream
+
+    def _empty(self, value: Value) -> bool:
+        return isinstance(value, (GroupRef, EdgeLabel)) or (isinstance(value, Sequence_) and not value.items)
+
+    def _members(self, value: Value) -> list[str]:
+        if isinstance(value, GroupRef):
+            return list(self.group_members.get(value.group, ()))
+        return []
+
+    def leaves(self, value: Value) -> list[str]:
+        if isinstance(value, EdgeLabel):
+            return list(value.sources)
+        if isinstance(value, GroupRef):
+            members = self._members(value)
+            inside = set(members)
+            has_downstream = {e.source for e in self.edges if e.source in inside and e.target in inside}
+            return [m for m in members if m not in has_downstream]
+        if isinstance(value, Sequence_):
+            return [leaf for item in value.items for leaf in self.leaves(item)]
+        return self.invocations_in(value) if isinstance(value, (StepOutput, StepOutputs)) else []
+
+    def roots(self, value: Value) -> list[str]:
+        if isinstance(value, GroupRef):
+            members = self._members(value)
+            inside = set(members)
+            has_upstream = {e.target for e in self.edges if e.source in inside and e.target in inside}
+            return [m for m in members if m not in has_upstream]
+        if isinstance(value, Sequence_):
+            return [root for item in value.items for root in self.roots(item)]
+        return self.invocations_in(value) if isinstance(value, (StepOutput, StepOutputs)) else []
+
+    def dependency_call(self, call: cst.Call, names: set[str], env: dict[str, Value], module: ModuleInfo) -> Value:
+        """``chain``, ``chain_linear`` and ``cross_downstream``."""
+        if any(arg.star for arg in call.args):
+            self.not_followed(module, call, "a dependency helper called with '*' arguments")
+        values = [self.evaluate(arg.value, env, module) for arg in call.args if not arg.star]
+        if names & CROSS_DOWNSTREAM:
+            if len(values) == 2:
+                self.depend(values[0], values[1], module, call)
+            return Literal(None)
+        linear = bool(names & CHAIN_LINEAR)
+        for upstream, downstream in zip(values, values[1:]):
+            if not linear and isinstance(upstream, Sequence_) and isinstance(downstream, Sequence_):
+                if len(upstream.items) != len(downstream.items):
+                    self.not_followed(module, call, "chain() over lists of different lengths")
+                for up, down in zip(upstream.items, downstream.items):
+                    self.depend(up, down, module, call)
+            else:
+                self.depend(upstream, downstream, module, call)
+        return Literal(None)
+
+    def _keyword_any(self, call: cst.Call, options: list[cst.Call], mapping: list[cst.Call],
+                     name: str) -> Optional[cst.Arg]:
+        for source in (call, *options, *mapping):
+            found = self.keyword(source, name)
+            if found is not None:
+                return found
+        return None
+
+
+# ---------------------------------------------------------------------- helpers
+def _task_decorator(node: cst.FunctionDef, module: ModuleInfo) -> Optional[tuple[Optional[cst.Call], str]]:
+    """The ``@task``/``@task.<kind>`` decorator of a function: (its call, the kind)."""
+    for decorator in node.decorators:
+        callee, call = decorator_call(decorator)
+        if not isinstance(callee, (cst.Name, cst.Attribute)):
+            continue
+        for qualified in module.qualified_names(callee):
+            if qualified in TASK_DECORATORS:
+                return call, "python"
+            if qualified in SETUP_TEARDOWN:
+                return call, qualified.rsplit(".", 1)[1]
+            head, _, kind = qualified.rpartition(".")
+            if head in TASK_DECORATORS and kind not in TASK_MODIFIERS:
+                return call, kind
+    return None
+
+
+def _find(decorators: Iterable[cst.Decorator], module: ModuleInfo, names: frozenset[str]) -> Optional[cst.Call]:
+    """The call of the first decorator named in ``names`` (an empty call for a bare one)."""
+    for decorator in decorators:
+        callee, call = decorator_call(decorator)
+        if isinstance(callee, (cst.Name, cst.Attribute)) and module.qualified_names(callee) & names:
+            return call if call is not None else cst.Call(callee)
+    return None
+
+
+def _has_decorator(node: cst.FunctionDef, module: ModuleInfo, names: frozenset[str]) -> bool:
+    return _find(node.decorators, module, names) is not None
+
+
+def _names(expression: cst.BaseExpression, module: ModuleInfo) -> set[str]:
+    if isinstance(expression, cst.Call):
+        expression = expression.func
+    if isinstance(expression, (cst.Name, cst.Attribute)):
+        return module.qualified_names(expression)
+    return set()
+
+
+def _classic_declarations(module: ModuleInfo) -> list[_Declaration]:
+    """``with DAG(...)`` blocks and ``name = DAG(...)`` assignments at module level."""
+    found = []
+    for index, statement in enumerate(module.tree.body):
+        if isinstance(statement, cst.With):
+            for item in statement.items:
+                if isinstance(item.item, cst.Call) and _names(item.item, module) & DAG_CLASSES:
+                    found.append(_Declaration(index, statement, item.item))
+                    break
+        elif isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.Assign) and isinstance(small.value, cst.Call) \
+                        and _names(small.value, module) & DAG_CLASSES:
+                    found.append(_Declaration(index, statement, small.value))
+                    break
+    return found
+
+
+class _DagCallFinder(cst.CSTVisitor):
+    def __init__(self, module: ModuleInfo) -> None:
+        self.module = module
+        self.depth = 0
+        self.calls: list[cst.Call] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.depth += 1
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.depth -= 1
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.depth and _names(node, self.module) & DAG_CLASSES:
+            self.calls.append(node)
+
+
+def _warn_dag_factories(module: ModuleInfo, ctx: AnalysisContext) -> None:
+    """A ``DAG(...)`` built inside a function is a factory: its graph cannot be followed."""
+    if "DAG" not in module.text:
+        return
+    finder = _DagCallFinder(module)
+    module.tree.visit(finder)
+    for call in finder.calls:
+        ctx.warn_dynamic(module, module.line(call), "a DAG built inside a function (a DAG factory)")
+
+
+class _NameFinder(cst.CSTVisitor):
+    def __init__(self, names: set[str]) -> None:
+        self.names = names
+        self.found = False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value in self.names:
+            self.found = True
+
+
+def _uses_only_globals(node: cst.CSTNode, env: dict[str, Value]) -> bool:
+    """Whether an expression names nothing bound while walking (it can be read as code)."""
+    finder = _NameFinder(set(env))
+    node.visit(finder)
+    return not finder.found
+
+
+def _is_main_guard(node: cst.CSTNode) -> bool:
+    if not isinstance(node, cst.If) or not isinstance(node.test, cst.Comparison):
+        return False
+    test = node.test
+    return isinstance(test.left, cst.Name) and test.left.value == "__name__" and len(test.comparisons) == 1 \
+        and string_value(test.comparisons[0].comparator) == "__main__"
+
+
+def _group_label(call: cst.Call) -> Optional[str]:
+    explicit = _keyword(call, "group_id")
+    if explicit is not None:
+        return string_value(explicit.value)
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    return string_value(positional[0].value) if positional else None
+
+
+def _method(call: cst.Call) -> str:
+    return call.func.attr.value if isinstance(call.func, cst.Attribute) else ""
+
+
+def _keyword(call: Optional[cst.Call], name: str) -> Optional[cst.Arg]:
+    if call is None:
+        return None
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg
+    return None
+
+
+def _keyword_string(call: Optional[cst.Call], name: str) -> Optional[str]:
+    arg = _keyword(call, name)
+    return string_value(arg.value) if arg is not None else None
+
+
+__all__ = ["Airflow", "AirflowGraphBuilder", "BODY_KEYWORDS"]
