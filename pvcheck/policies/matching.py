@@ -1,0 +1,217 @@
+"""Matching pipelines and steps between two revisions, and continuity (SPEC §4).
+
+Pipelines are paired by declared name and module first; the rest by content (a renamed
+or moved pipeline keeps most of its steps); what is still unpaired but shares a
+declared name is paired last (moved *and* changed), so continuity can judge it.
+Steps inside a pair are matched by invocation id, then by code fingerprint (a renamed
+step), then by similarity of their normalised bodies (a renamed and edited step).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Optional, Sequence
+
+from pvcheck.analyzer.fingerprint import similarity
+from pvcheck.config import Config
+from pvcheck.model import Pipeline, Project, Step
+
+
+@dataclass(frozen=True)
+class StepMatch:
+    """A base step and the head step it became. ``how``: ``id``, ``fingerprint`` or ``similarity``."""
+
+    base: Step
+    head: Step
+    how: str
+    similarity: float = 1.0
+
+
+@dataclass(frozen=True)
+class StepMatching:
+    matches: tuple[StepMatch, ...]
+    removed: tuple[Step, ...]  # base steps with no match
+    added: tuple[Step, ...]  # head steps with no match
+
+    @property
+    def continuity(self) -> float:
+        """Share of base steps that have a match; 1.0 when the base had none."""
+        total = len(self.matches) + len(self.removed)
+        return len(self.matches) / total if total else 1.0
+
+    def head_id(self, base_id: str) -> Optional[str]:
+        for match in self.matches:
+            if match.base.id == base_id:
+                return match.head.id
+        return None
+
+
+@dataclass(frozen=True)
+class PipelineComparison:
+    """One pipeline in two revisions, with its matched steps: what policies look at.
+
+    ``how`` says how the pair was found: ``name`` (declared name and module), ``content``
+    (rename or move) or ``moved`` (same name, other module, content changed too).
+    ``base_root``/``head_root`` are the scanned folders when they still exist, so that
+    policies can explain cosmetic edits; they are ``None`` for a model read from a lock.
+    """
+
+    base: Pipeline
+    head: Pipeline
+    how: str
+    steps: StepMatching
+    base_project: Project
+    head_project: Project
+    base_root: Optional[Path] = None
+    head_root: Optional[Path] = None
+
+    @property
+    def continuity(self) -> float:
+        return self.steps.continuity
+
+
+@dataclass(frozen=True)
+class PipelinePairing:
+    pairs: tuple[tuple[Pipeline, Pipeline, str], ...]
+    removed: tuple[Pipeline, ...]
+    added: tuple[Pipeline, ...]
+
+
+def match_steps(base: Sequence[Step], head: Sequence[Step], config: Config, use_ids: bool = True) -> StepMatching:
+    """Match the invocations of one pipeline in two revisions (SPEC §4)."""
+    matches: list[StepMatch] = []
+    open_base = list(base)
+    open_head = list(head)
+
+    def take(pairs: Iterable[tuple[Step, Step, str, float]]) -> None:
+        for b, h, how, score in pairs:
+            matches.append(StepMatch(b, h, how, score))
+            open_base.remove(b)
+            open_head.remove(h)
+
+    if use_ids:
+        head_by_id = {s.id: s for s in open_head}
+        take([(b, head_by_id[b.id], "id", 1.0) for b in list(open_base) if b.id in head_by_id])
+
+    # renames: equal code fingerprints; prefer the same function, then invocation order
+    by_fingerprint: list[tuple[Step, Step, str, float]] = []
+    used: set[int] = set()
+    for b in open_base:
+        candidates = [h for h in open_head if id(h) not in used and h.fingerprint and h.fingerprint == b.fingerprint]
+        if candidates:
+            chosen = min(candidates, key=lambda h: (h.function != b.function, h.name != b.name))
+            used.add(id(chosen))
+            by_fingerprint.append((b, chosen, "fingerprint", 1.0))
+    take(by_fingerprint)
+
+    # modified and renamed: the most similar pairs first, greedily
+    scored = sorted(
+        ((similarity(b.sketch, h.sketch), i, j) for i, b in enumerate(open_base) for j, h in enumerate(open_head)
+         if b.sketch and h.sketch),
+        key=lambda t: (-t[0], t[1], t[2]),
+    )
+    taken_b: set[int] = set()
+    taken_h: set[int] = set()
+    similar: list[tuple[Step, Step, str, float]] = []
+    for score, i, j in scored:
+        if score < config.similarity_threshold:
+            break
+        if i in taken_b or j in taken_h:
+            continue
+        taken_b.add(i)
+        taken_h.add(j)
+        similar.append((open_base[i], open_head[j], "similarity", score))
+    take(similar)
+
+    order = {s.id: n for n, s in enumerate(base)}
+    matches.sort(key=lambda m: order.get(m.base.id, 0))
+    return StepMatching(tuple(matches), tuple(open_base), tuple(open_head))
+
+
+def content_score(base: Pipeline, head: Pipeline, config: Config) -> float:
+    """How much of ``base`` survives in ``head`` judged by code alone (ids ignored)."""
+    if base.fingerprint and base.fingerprint == head.fingerprint:
+        return 1.0
+    if not base.steps or not head.steps:
+        return 0.0
+    return match_steps(base.steps, head.steps, config, use_ids=False).continuity
+
+
+def pair_pipelines(base: Project, head: Project, config: Config) -> PipelinePairing:
+    """Pair the pipelines of two revisions: by name and module, by content, by name."""
+    open_base = list(base.pipelines)
+    open_head = list(head.pipelines)
+    pairs: list[tuple[Pipeline, Pipeline, str]] = []
+
+    def pair_by(key: Callable[[Pipeline], object], how: str) -> None:
+        for b in list(open_base):
+            for h in open_head:
+                if h.framework == b.framework and key(h) == key(b):
+                    pairs.append((b, h, how))
+                    open_base.remove(b)
+                    open_head.remove(h)
+                    break
+
+    pair_by(lambda p: (p.name, p.module), "name")
+
+    scored = sorted(
+        ((content_score(b, h, config), i, j) for i, b in enumerate(open_base) for j, h in enumerate(open_head)
+         if b.framework == h.framework),
+        key=lambda t: (-t[0], t[1], t[2]),
+    )
+    taken_b: set[int] = set()
+    taken_h: set[int] = set()
+    by_content: list[tuple[Pipeline, Pipeline, str]] = []
+    for score, i, j in scored:
+        if score <= 0 or score < config.continuity_threshold:
+            break
+        if i in taken_b or j in taken_h:
+            continue
+        taken_b.add(i)
+        taken_h.add(j)
+        by_content.append((open_base[i], open_head[j], "content"))
+    for b, h, how in by_content:
+        pairs.append((b, h, how))
+        open_base.remove(b)
+        open_head.remove(h)
+
+    # a pipeline moved to another module and changed beyond recognition keeps its name:
+    # pair it so that continuity, not a silent add/remove, tells the story
+    pair_by(lambda p: p.name, "moved")
+
+    return PipelinePairing(tuple(pairs), tuple(open_base), tuple(open_head))
+
+
+@dataclass(frozen=True)
+class Collision:
+    """Two or more different pipelines in one revision sharing a declared name."""
+
+    name: str
+    pipelines: tuple[Pipeline, ...] = field(default_factory=tuple)
+
+
+def collisions(project: Project) -> tuple[Collision, ...]:
+    """Declared names used by pipelines that differ (different fingerprints or places)."""
+    by_name: dict[str, list[Pipeline]] = {}
+    for pipeline in project.pipelines:
+        by_name.setdefault(pipeline.name, []).append(pipeline)
+    found = []
+    for name, group in sorted(by_name.items()):
+        distinct = {(p.fingerprint, p.config_fingerprint) for p in group}
+        if len(group) > 1 and len(distinct) > 1:
+            found.append(Collision(name, tuple(group)))
+    return tuple(found)
+
+
+__all__ = [
+    "Collision",
+    "PipelineComparison",
+    "PipelinePairing",
+    "StepMatch",
+    "StepMatching",
+    "collisions",
+    "content_score",
+    "match_steps",
+    "pair_pipelines",
+]

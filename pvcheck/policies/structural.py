@@ -1,0 +1,224 @@
+"""The ``structural`` policy: what a step computes, and how steps are wired.
+
+* a step's own body changed (PV401), located at the first top-level statement that
+  differs; a repo-local helper it uses changed (PV402), located at the helper;
+* invocations added or removed (PV403), data or order edges rewired (PV404);
+* independent calls reordered with the graph unchanged (PV405, a run);
+* anything changed in code the analyzer could not follow (PV406): never a run.
+
+Every finding about a changed step shows radon's cyclomatic complexity before and after.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Iterator, Optional
+
+from pvcheck.config import Config
+from pvcheck.model import Decision, Edge, Finding, Pipeline, Step
+from pvcheck.policies.base import Example, Policy, Rule
+from pvcheck.policies.common import complexity_note, first_changed_line, renamed_note, step_has_detail
+from pvcheck.policies.examples import HELPERS, PIPELINE, STEPS, edit, project
+from pvcheck.policies.matching import PipelineComparison, StepMatch
+
+_TWO_LOADS = edit(PIPELINE, "    rows = load()\n    train(rows)\n",
+                  "    rows = load()\n    extra = load(id=\"extra\")\n    train(rows)\n    train(extra, id=\"train_extra\")\n")
+
+EdgeKey = tuple[str, str, str, str, str]
+
+
+class StructuralPolicy(Policy):
+    name = "structural"
+    rules = (
+        Rule(
+            "PV401", "structural", "a step's body changed: statements, expressions, literals, calls", Decision.VERSION,
+            triggers=(
+                Example(project(), project(steps=edit(STEPS, "rows = [1, 2, 3]", "rows = [1, 2, 3, 4]")),
+                        Decision.VERSION, note="a literal in load changed"),
+                Example(project(), project(steps=edit(STEPS, "    total = sum(rows)\n",
+                                                      "    total = sum(rows)\n    print(rows.pop())\n")),
+                        Decision.VERSION, note="a print whose argument has a side effect"),
+            ),
+            near_misses=(Example(project(), project(steps=edit(STEPS, "    total = sum(rows)\n",
+                                                               "    total = sum(rows)\n    print(total)\n")),
+                                 Decision.RUN, note="a print of a plain name is cosmetic (PV105)"),),
+        ),
+        Rule(
+            "PV402", "structural", "a repo-local helper (function, class, constant) used by a step changed, "
+            "directly or transitively", Decision.VERSION,
+            triggers=(Example(project(), project(helpers=edit(HELPERS, "return value * factor",
+                                                              "return round(value * factor, 2)")),
+                              Decision.VERSION, note="helpers.scale changed; train calls it"),),
+            near_misses=(Example(project(), project(helpers=edit(HELPERS, "return value - 1", "return value - 2")),
+                                 Decision.RUN, note="a helper nobody uses"),),
+        ),
+        Rule(
+            "PV403", "structural", "a step invocation was added or removed", Decision.VERSION,
+            triggers=(Example(project(), project(pipeline=edit(PIPELINE, "    train(rows)\n",
+                                                               "    train(rows)\n    train(rows, id=\"again\")\n")),
+                              Decision.VERSION, note="a second train invocation"),),
+            near_misses=(Example(project(), project(pipeline=edit(PIPELINE, "    train(rows)\n",
+                                                                  "    train(rows=rows)\n")),
+                                 Decision.RUN, note="the same invocation written differently"),),
+        ),
+        Rule(
+            "PV404", "structural", "a data edge or an order edge was rewired", Decision.VERSION,
+            triggers=(Example(project(pipeline=_TWO_LOADS),
+                              project(pipeline=_TWO_LOADS.replace("train(rows)\n", "train(extra)\n", 1)
+                                      .replace("train(extra, id=", "train(rows, id=")),
+                              Decision.VERSION, note="train and train_extra swap their inputs"),),
+            near_misses=(Example(project(pipeline=_TWO_LOADS),
+                                 project(pipeline=edit(_TWO_LOADS, "    rows = load()\n    extra = load(id=\"extra\")\n",
+                                                       "    extra = load(id=\"extra\")\n    rows = load()\n")),
+                                 Decision.RUN, note="independent calls reordered (PV405)"),),
+        ),
+        Rule(
+            "PV405", "structural", "independent step calls reordered, same graph", Decision.RUN,
+            triggers=(Example(project(pipeline=_TWO_LOADS),
+                              project(pipeline=edit(_TWO_LOADS, "    rows = load()\n    extra = load(id=\"extra\")\n",
+                                                    "    extra = load(id=\"extra\")\n    rows = load()\n")),
+                              Decision.RUN, note="two loads swapped"),),
+            near_misses=(Example(project(pipeline=_TWO_LOADS),
+                                 project(pipeline=_TWO_LOADS.replace("train(rows)\n", "train(extra)\n", 1)
+                                         .replace("train(extra, id=", "train(rows, id=")),
+                                 Decision.VERSION, note="a rewired edge is not a reorder (PV404)"),),
+        ),
+        Rule(
+            "PV406", "structural", "something changed in a step or pipeline the analyzer cannot follow statically "
+            "(dynamic code): never a run", Decision.VERSION,
+            triggers=(Example(
+                project(steps=edit(STEPS, "    rows = [1, 2, 3]\n", "    rows = getattr(__builtins__, \"list\")()\n")
+                        .replace("@step\ndef load", "@step(enable_cache=True)\ndef load")),
+                project(steps=edit(STEPS, "    rows = [1, 2, 3]\n", "    rows = getattr(__builtins__, \"list\")()\n")
+                        .replace("@step\ndef load", "@step(enable_cache=False)\ndef load")),
+                Decision.VERSION, note="a config change on a step with getattr(): not provably harmless"),),
+            near_misses=(Example(
+                project(steps=edit(STEPS, "@step\ndef load", "@step(enable_cache=True)\ndef load")),
+                project(steps=edit(STEPS, "@step\ndef load", "@step(enable_cache=False)\ndef load")),
+                Decision.RUN, note="the same change on a step the analyzer follows"),),
+        ),
+    )
+
+    def evaluate(self, comparison: PipelineComparison, config: Config) -> Iterable[Finding]:
+        for match in comparison.steps.matches:
+            yield from self._body(match)
+            yield from self._dynamic_step(match)
+        yield from self._invocations(comparison)
+        rewired = list(self._edges(comparison))
+        yield from rewired
+        if not rewired:
+            yield from self._reorder(comparison)
+        yield from self._dynamic_pipeline(comparison.base, comparison.head)
+
+    # ------------------------------------------------------------------ bodies and helpers
+    def _body(self, match: StepMatch) -> Iterator[Finding]:
+        base, head = match.base, match.head
+        if base.body_fingerprint == head.body_fingerprint and base.function == head.function:
+            return
+        note = complexity_note(base, head)
+        suffix = f" ({note})" if note else ""
+        subject = f"step {head.id}{renamed_note(base, head)}"
+        if base.function != head.function and base.body_fingerprint != head.body_fingerprint:
+            subject += f" now runs {head.function} instead of {base.function}"
+        located = False
+        if step_has_detail(base) and step_has_detail(head):
+            line = first_changed_line(base.statements, head.statements)
+            if line is not None:
+                located = True
+                yield self.finding("PV401", f"{subject} body changed at {head.path}:{line}{suffix}", head.path, line,
+                                   head.id)
+            for finding in self._helpers(base, head, subject, suffix):
+                located = True
+                yield finding
+        if not located and base.body_fingerprint != head.body_fingerprint:
+            why = " (code the analyzer cannot follow: any edit counts)" if (base.dynamic or head.dynamic) else ""
+            yield self.finding("PV401", f"{subject} body changed{why}{suffix}", head.path, head.line, head.id)
+
+    def _helpers(self, base: Step, head: Step, subject: str, suffix: str) -> Iterator[Finding]:
+        old = {h.name: h for h in base.helpers}
+        new = {h.name: h for h in head.helpers}
+        for name in sorted(set(old) | set(new)):
+            before, after = old.get(name), new.get(name)
+            if after is not None and before is not None:
+                if before.fingerprint != after.fingerprint:
+                    yield self.finding("PV402", f"{subject}: helper {name} changed at {after.path}:{after.line}"
+                                       f"{suffix}", after.path, after.line, head.id)
+            elif after is not None:
+                yield self.finding("PV402", f"{subject}: now uses helper {name} ({after.path}:{after.line}){suffix}",
+                                   after.path, after.line, head.id)
+            elif before is not None:
+                yield self.finding("PV402", f"{subject}: no longer uses helper {name}{suffix}", head.path, head.line,
+                                   head.id)
+
+    # ------------------------------------------------------------------ the graph
+    def _invocations(self, comparison: PipelineComparison) -> Iterator[Finding]:
+        head = comparison.head
+        for step in comparison.steps.removed:
+            yield self.finding("PV403", f"step invocation {step.id} ({step.function}) removed", head.path, head.line,
+                               step.id)
+        for step in comparison.steps.added:
+            yield self.finding("PV403", f"step invocation {step.id} ({step.function}) added",
+                               step.call_path or head.path, step.call_line or head.line, step.id)
+
+    def _edges(self, comparison: PipelineComparison) -> Iterator[Finding]:
+        mapping = {m.base.id: m.head.id for m in comparison.steps.matches}
+        added_ids = {s.id for s in comparison.steps.added}
+        before: set[EdgeKey] = set()
+        for edge in comparison.base.edges:
+            if edge.source in mapping and edge.target in mapping:
+                before.add(_key(edge, mapping[edge.source], mapping[edge.target]))
+        after = {_key(e, e.source, e.target) for e in comparison.head.edges
+                 if e.source not in added_ids and e.target not in added_ids}
+        head_steps = {s.id: s for s in comparison.head.steps}
+        for key in sorted(before - after):
+            yield self._edge_finding(key, "removed", head_steps.get(key[1]), comparison.head)
+        for key in sorted(after - before):
+            yield self._edge_finding(key, "added", head_steps.get(key[1]), comparison.head)
+
+    def _edge_finding(self, key: EdgeKey, what: str, target: Optional[Step], pipeline: Pipeline) -> Finding:
+        source, target_id, kind, output, input_name = key
+        if kind == "data":
+            text = f"data edge {source}.{output or 'output'} -> {target_id}.{input_name or '?'} {what}"
+        else:
+            text = f"order edge {source} -> {target_id} {what}"
+        path = (target.call_path if target else "") or pipeline.path
+        line = (target.call_line if target else 0) or pipeline.line
+        return self.finding("PV404", text, path, line, target_id)
+
+    def _reorder(self, comparison: PipelineComparison) -> Iterator[Finding]:
+        matches = comparison.steps.matches
+        if len(matches) < 2 or any(not m.base.call_line or not m.head.call_line for m in matches):
+            return
+        base_order = [m.head.id for m in sorted(matches, key=lambda m: (m.base.call_path, m.base.call_line))]
+        head_order = [m.head.id for m in sorted(matches, key=lambda m: (m.head.call_path, m.head.call_line))]
+        if base_order != head_order:
+            moved = [a for a, b in zip(base_order, head_order) if a != b]
+            head = comparison.head
+            yield self.finding("PV405", f"independent step calls reordered ({', '.join(moved)}); the graph is "
+                               "unchanged", head.path, head.line)
+
+    # ------------------------------------------------------------------ dynamic code
+    def _dynamic_step(self, match: StepMatch) -> Iterator[Finding]:
+        base, head = match.base, match.head
+        if not (base.dynamic or head.dynamic):
+            return
+        if (base.fingerprint, base.config_fingerprint) == (head.fingerprint, head.config_fingerprint):
+            return
+        yield self.finding("PV406", f"step {head.id} has code pvcheck cannot follow statically (see the PV010/PV011 "
+                           "diagnostics); any change to it is a new version", head.path, head.line, head.id)
+
+    def _dynamic_pipeline(self, base: Pipeline, head: Pipeline) -> Iterator[Finding]:
+        if not (base.dynamic or head.dynamic):
+            return
+        pairs = [(base.fingerprint, head.fingerprint), (base.config_fingerprint, head.config_fingerprint),
+                 (base.graph_fingerprint, head.graph_fingerprint), (base.body_fingerprint, head.body_fingerprint)]
+        # a lock file may not record every fingerprint: compare the ones both sides have
+        if any(old and new and old != new for old, new in pairs):
+            yield self.finding("PV406", f"pipeline {head.name} is built in a way pvcheck cannot follow statically; "
+                               "any change to it is a new version", head.path, head.line)
+
+
+def _key(edge: Edge, source: str, target: str) -> EdgeKey:
+    return (source, target, edge.kind, edge.output or "", edge.input or "")
+
+
+__all__ = ["StructuralPolicy"]
