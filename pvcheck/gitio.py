@@ -225,3 +225,12 @@ def _write_symlink(root: Path, target: Path, data: bytes) -> None:
         source = Path(resolved)
         if source.is_file():
             shutil.copyfile(source, target)
+
+
+def read_file_at(repo: Path | str, rev: str, relative: str) -> Optional[bytes]:
+    """The content of ``relative`` (a path inside the project folder ``repo``) in ``rev``;
+    None when the revision has no such file."""
+    revision = resolve(repo, rev)
+    path = f"{revision.prefix}/{relative}" if revision.prefix else relative
+    result = _git(revision.toplevel, "cat-file", "blob", f"{revision.commit}:{path}")
+    return result.stdout if result.returncode == 0 else None

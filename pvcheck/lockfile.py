@@ -694,3 +694,20 @@ def _line_of(text: str, pattern: str) -> int:
 def _line_from_message(message: str) -> int:
     match = re.search(r"line (\d+)", message)
     return int(match.group(1)) if match else 0
+
+
+def read_lock_at(repo: Path | str, rev: str, lock_file: str = "pvcheck.lock") -> Optional[Lock]:
+    """The lock as committed in git revision ``rev`` of the project folder ``repo``;
+    None when that revision has no lock file."""
+    from pvcheck.gitio import read_file_at
+
+    data = read_file_at(repo, rev, lock_file)
+    if data is None:
+        return None
+    display = f"{rev}:{lock_file}"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise LockError("the lock file is not valid UTF-8", display, hint="re-run `pvcheck lock` in that revision") \
+            from None
+    return loads(text, display)
