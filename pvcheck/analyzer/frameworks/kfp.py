@@ -417,7 +417,7 @@ class KFPGraphBuilder(CallGraphBuilder):
         items: Value = self.evaluate(argument, env, module) if argument is not None else Opaque("no items")
         group.sources = self.invocations_in(items)
         parallelism = _argument(call, "parallelism", 2)
-        group.loop = {"items": _describe(items, self.ctx.render(argument, module) if argument is not None else "")}
+        group.loop = {"items": _describe(items) if argument is None else _describe(items, self.ctx.value(argument, module))}
         if parallelism is not None:
             group.loop["parallelism"] = self.ctx.value(parallelism, module)
         if item.asname is not None:
@@ -443,15 +443,13 @@ def _argument(call: cst.Call, keyword: str, position: int) -> Optional[cst.BaseE
     return positional[position].value if position < len(positional) else None
 
 
-def _describe(value: Value, text: str) -> Any:
-    """A loop's items as a config value."""
-    if isinstance(value, Literal):
-        return value.value
+def _describe(value: Value, static: Any = None) -> Any:
+    """A loop's items as a config value: a parameter, a task output, or the static value."""
     if isinstance(value, PipelineParameter):
         return {"$param": value.name}
     if isinstance(value, StepOutput):
         return {"$step": value.invocation, "output": value.output}
-    return {"$expr": text}
+    return static
 
 
 def _opaque_call(builder: CallGraphBuilder, call: cst.Call, env: dict[str, Value], module: ModuleInfo) -> Value:

@@ -54,7 +54,7 @@ RESULT = "result"
 
 class Prefect(Framework):
     name = "prefect"
-    markers = (b"prefect",)
+    markers = (b"prefect", b"with_options")
 
     def step_definition(self, symbol: Symbol, ctx: AnalysisContext) -> Optional[StepDefinition]:
         node = symbol.node
