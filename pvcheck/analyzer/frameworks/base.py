@@ -34,6 +34,7 @@ ENTRY_POINT_GROUP = "pvcheck.frameworks"
 BUILTIN_FRAMEWORKS: dict[str, str] = {
     "zenml": "pvcheck.analyzer.frameworks.zenml:ZenML",
     "airflow": "pvcheck.analyzer.frameworks.airflow:Airflow",
+    "dagster": "pvcheck.analyzer.frameworks.dagster:Dagster",
     "prefect": "pvcheck.analyzer.frameworks.prefect:Prefect",
     "kfp": "pvcheck.analyzer.frameworks.kfp:KubeflowPipelines",
 }

@@ -1,0 +1,783 @@
+"""Dagster: ops wired in ``@graph``/``@job`` bodies, and software-defined assets.
+
+What Dagster does, and what this module mirrors statically:
+
+* an op's name is ``name=`` or the function's name; inside a graph or job a repeated op
+  becomes ``name_2``, ``name_3`` ... and ``op.alias("x")`` names the invocation ``x``
+  (``InProgressCompositionContext.observe_invocation`` in ``composition.py``); an op inside
+  a graph used in a job is ``graph.op``;
+* an op's inputs are its parameters, except a leading ``context`` (``_``, ``_context``,
+  ``context_``) and parameters typed as Config or resources; its outputs are the keys of
+  ``out={...}``, else ``result`` (``DEFAULT_OUTPUT``);
+* an asset's key is ``key=``, else ``key_prefix`` + (``name=`` or the function's name)
+  (``resolve_asset_key_and_name_for_decorator``); each of its inputs is an upstream asset:
+  ``ins={"x": AssetIn(key)}``, else ``AssetIn(key_prefix=...)`` + the name, else the
+  parameter's name (``build_and_validate_named_ins``); ``deps=[...]`` are upstream assets
+  whose values are not passed in;
+* assets are grouped into a pipeline per ``define_asset_job(name, selection=...)`` and per
+  ``Definitions(assets=[...])``; assets that no job or ``Definitions`` lists form one
+  pipeline per module, named after the module.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Optional
+
+import libcst as cst
+
+from pvcheck.analyzer.callgraph import (
+    CallGraphBuilder,
+    Literal,
+    Opaque,
+    StepOutput,
+    StepOutputs,
+    Value,
+)
+from pvcheck.analyzer.context import AnalysisContext, Invocation
+from pvcheck.analyzer.frameworks.base import Framework, StepDefinition, find_decorator
+from pvcheck.analyzer.module import ModuleInfo, Symbol
+from pvcheck.analyzer.values import string_value
+from pvcheck.model import Edge, Output, Pipeline
+
+_D = "dagster._core.definitions"
+
+
+def _names(public: str, *internal: str) -> frozenset[str]:
+    return frozenset({f"dagster.{public}", *(f"{_D}.{path}" for path in internal)})
+
+
+OP = _names("op", "decorators.op_decorator.op")
+GRAPH = _names("graph", "decorators.graph_decorator.graph")
+JOB = _names("job", "decorators.job_decorator.job")
+ASSET = _names("asset", "decorators.asset_decorator.asset")
+MULTI_ASSET = _names("multi_asset", "decorators.asset_decorator.multi_asset")
+DEFINE_ASSET_JOB = _names("define_asset_job", "unresolved_asset_job_definition.define_asset_job")
+DEFINITIONS = _names("Definitions", "definitions_class.Definitions")
+ASSET_IN = _names("AssetIn", "asset_in.AssetIn")
+ASSET_OUT = _names("AssetOut", "asset_out.AssetOut", "assets.definition.asset_out.AssetOut")
+ASSET_KEY = _names("AssetKey", "events.AssetKey", "asset_key.AssetKey")
+ASSET_SPEC = _names("AssetSpec", "asset_spec.AssetSpec", "assets.definition.asset_spec.AssetSpec")
+ASSET_DEP = _names("AssetDep", "asset_dep.AssetDep", "assets.definition.asset_dep.AssetDep")
+ASSET_SELECTION = _names("AssetSelection", "asset_selection.AssetSelection")
+LOAD_FROM_MODULES = _names("load_assets_from_modules", "module_loaders.load_assets_from_modules.load_assets_from_modules")
+LOAD_FROM_PACKAGE = _names("load_assets_from_package_module",
+                           "module_loaders.load_assets_from_modules.load_assets_from_package_module")
+CONTEXT_TYPES = frozenset({"dagster.OpExecutionContext", "dagster.AssetExecutionContext",
+                           "dagster.AssetCheckExecutionContext"})
+#: Parameter types that make a parameter configuration or a resource, not an input.
+CONFIG_OR_RESOURCE = frozenset({"dagster.Config", "dagster.PermissiveConfig", "dagster.ConfigurableResource",
+                                "dagster.ConfigurableIOManager", "dagster.ConfigurableResourceFactory",
+                                "dagster.ConfigurableIOManagerFactory", "dagster.ResourceParam"})
+_CONTEXT_NAMES = frozenset({"context", "_context", "context_", "_"})  # get_valid_name_permutations("context")
+DEFAULT_OUTPUT = "result"
+_OP_OPTIONS = {"tag": "tags", "with_hooks": "hooks", "with_retry_policy": "retry_policy"}
+_ASSET_IDENTITY = ("name", "key", "key_prefix", "ins", "deps")
+_MULTI_IDENTITY = ("name", "outs", "ins", "deps", "specs", "internal_asset_deps")
+
+
+class Dagster(Framework):
+    name = "dagster"
+    markers = (b"dagster",)
+
+    def __init__(self) -> None:
+        self._registry: Optional[AssetRegistry] = None
+        self._registry_ctx: Optional[AnalysisContext] = None
+
+    # ------------------------------------------------------------------ steps
+    def step_definition(self, symbol: Symbol, ctx: AnalysisContext) -> Optional[StepDefinition]:
+        node = symbol.node
+        if not isinstance(node, cst.FunctionDef):
+            return None
+        module = symbol.module
+        found = find_decorator(node, module, OP)
+        if found is not None:
+            _, call, _ = found
+            config, lines = ctx.keyword_config(call, module, skip=("name", "ins", "out"))
+            declared = _keyword_string(call, "name") or node.name.value
+            return StepDefinition(symbol, self.name, "op", declared, config, lines, _op_outputs(call, module))
+        found = find_decorator(node, module, ASSET)
+        if found is not None:
+            _, call, _ = found
+            config, lines = ctx.keyword_config(call, module, skip=_ASSET_IDENTITY)
+            key = _asset_key(call, node, module, ctx)
+            return StepDefinition(symbol, self.name, "asset", key, config, lines, (Output(DEFAULT_OUTPUT),))
+        found = find_decorator(node, module, MULTI_ASSET)
+        if found is not None:
+            _, call, _ = found
+            config, lines = ctx.keyword_config(call, module, skip=_MULTI_IDENTITY)
+            declared = _keyword_string(call, "name") or node.name.value
+            outputs = tuple(Output(name) for name in _multi_asset_outputs(call, module, ctx))
+            return StepDefinition(symbol, self.name, "asset", declared, config, lines, outputs)
+        return None
+
+    def graph_function(self, symbol: Symbol) -> Optional[tuple[cst.FunctionDef, str]]:
+        node = symbol.node
+        if symbol.kind == "function" and isinstance(node, cst.FunctionDef):
+            found = find_decorator(node, symbol.module, GRAPH)
+            if found is not None:
+                return node, _keyword_string(found[1], "name") or node.name.value
+        return None
+
+    # ------------------------------------------------------------------ pipelines
+    def pipelines(self, module: ModuleInfo, ctx: AnalysisContext) -> Iterable[Pipeline]:
+        for symbols in module.symbols.values():
+            for symbol in symbols:
+                node = symbol.node
+                if symbol.kind == "function" and isinstance(node, cst.FunctionDef):
+                    found = find_decorator(node, module, JOB)
+                    if found is not None:
+                        yield self._job(symbol, node, found[1], None, ctx)
+        finder = _CallFinder(module, frozenset({"to_job"}), DEFINE_ASSET_JOB | DEFINITIONS)
+        module.tree.visit(finder)
+        for call in finder.method_calls:
+            assert isinstance(call.func, cst.Attribute)
+            symbol = ctx.resolve_callee(module, call.func.value)
+            graph = self.graph_function(symbol) if symbol is not None else None
+            if symbol is not None and graph is not None:
+                yield self._job(symbol, graph[0], call, graph[1], ctx, module)
+        registry = self.registry(ctx)
+        definitions = [c for c in finder.calls if module.qualified_names(c.func) & DEFINITIONS]
+        for call in finder.calls:
+            if module.qualified_names(call.func) & DEFINE_ASSET_JOB:
+                yield self._asset_job(module, call, registry, ctx)
+            elif _keyword(call, "assets") is not None:
+                name = module.name if len(definitions) == 1 else f"{module.name}:{module.line(call)}"
+                nodes = registry.select_list(_keyword(call, "assets").value, module, ctx)  # type: ignore[union-attr]
+                yield self._asset_pipeline(name, Symbol(module, "Definitions", "definitions", call), call,
+                                           nodes, {}, {}, registry, ctx)
+        unlisted = [n for n in registry.nodes if n.symbol.module is module and n.qualified not in registry.covered]
+        if unlisted:
+            name = module.name if not definitions else f"{module.name}:unlisted"
+            yield self._asset_pipeline(name, Symbol(module, "", "module", module.tree), module.tree, unlisted,
+                                       {}, {}, registry, ctx)
+
+    def _job(self, symbol: Symbol, function: cst.FunctionDef, call: Optional[cst.Call], default: Optional[str],
+             ctx: AnalysisContext, where: Optional[ModuleInfo] = None) -> Pipeline:
+        """A ``@job`` function, or ``graph.to_job(...)`` (``call``, in module ``where``)."""
+        module = where or symbol.module
+        config, lines = ctx.keyword_config(call, module, skip=("name",))
+        name = _keyword_string(call, "name") or default or function.name.value
+        builder = DagsterGraphBuilder(self, ctx, symbol.module, function, name)
+        builder.build()
+        pipeline_symbol = symbol if where is None else Symbol(module, name, "job", call)
+        node: cst.CSTNode = function if where is None else call  # type: ignore[assignment]
+        return ctx.make_pipeline(name=name, framework=self.name, symbol=pipeline_symbol, node=node,
+                                 invocations=builder.invocations, edges=builder.edges, config=config,
+                                 config_lines=lines, parameters=ctx.parameters(function.params, symbol.module),
+                                 dynamic=builder.dynamic, body=function if where is None else None)
+
+    def _asset_job(self, module: ModuleInfo, call: cst.Call, registry: "AssetRegistry",
+                   ctx: AnalysisContext) -> Pipeline:
+        config, lines = ctx.keyword_config(call, module, skip=("name", "selection"))
+        positional = [a for a in call.args if a.keyword is None and not a.star]
+        name_arg = _keyword(call, "name")
+        name_node = name_arg.value if name_arg is not None else (positional[0].value if positional else None)
+        name = string_value(name_node) if name_node is not None else None
+        if name is None:
+            name = f"asset_job_{module.line(call)}"
+            ctx.warn_dynamic(module, module.line(call), "an asset job name computed at run time")
+        selection = _keyword(call, "selection")
+        selection_node = selection.value if selection is not None else (
+            positional[1].value if len(positional) > 1 else None)
+        if selection_node is None:
+            nodes = list(registry.nodes)  # Dagster: no selection means every asset of the code location
+        else:
+            nodes = registry.select(selection_node, module, ctx)
+        return self._asset_pipeline(name, Symbol(module, name, "job", call), call, nodes, config, lines,
+                                    registry, ctx)
+
+    def _asset_pipeline(self, name: str, symbol: Symbol, node: cst.CSTNode, nodes: list["AssetNode"],
+                        config: dict[str, Any], lines: dict[str, tuple[str, int]], registry: "AssetRegistry",
+                        ctx: AnalysisContext) -> Pipeline:
+        chosen = sorted({n.qualified: n for n in nodes}.values(), key=lambda n: (n.symbol.module.path, n.line))
+        invocations: list[Invocation] = []
+        edges: list[Edge] = []
+        producers = {key: n for n in chosen for key in n.produces}
+        for asset in chosen:
+            inputs: dict[str, Any] = {}
+            for input_name, key in asset.ins.items():
+                inputs[input_name] = {"$asset": key}
+                producer = producers.get(key)
+                if producer is not None and producer is not asset:
+                    edges.append(Edge(producer.id, asset.id, "data", producer.produces[key], input_name))
+            for key in asset.deps:
+                producer = producers.get(key)
+                if producer is not None and producer is not asset:
+                    edges.append(Edge(producer.id, asset.id, "order"))
+            if asset.deps:
+                inputs["$deps"] = sorted(asset.deps)
+            invocations.append(Invocation(asset.id, asset.definition, asset.symbol.module, asset.symbol.node,
+                                          inputs))
+        return ctx.make_pipeline(name=name, framework=self.name, symbol=symbol, node=node, invocations=invocations,
+                                 edges=edges, config=config, config_lines=lines,
+                                 dynamic=registry.dynamic or any(n.dynamic for n in chosen))
+
+    # ------------------------------------------------------------------ assets
+    def registry(self, ctx: AnalysisContext) -> "AssetRegistry":
+        """Every asset of the tree and which of them a job or ``Definitions`` lists (once per scan)."""
+        if self._registry is None or self._registry_ctx is not ctx:
+            self._registry = AssetRegistry(self, ctx)
+            self._registry_ctx = ctx
+        return self._registry
+
+
+# ---------------------------------------------------------------------- asset registry
+@dataclass
+class AssetNode:
+    symbol: Symbol
+    definition: StepDefinition
+    id: str  # asset key (an @asset) or op name (a @multi_asset)
+    produces: dict[str, str]  # asset key -> output name
+    ins: dict[str, str]  # input name -> upstream asset key
+    deps: list[str]  # upstream asset keys not passed in
+    group: str
+    line: int
+    dynamic: bool = False
+
+    @property
+    def qualified(self) -> str:
+        return self.symbol.qualified_name
+
+
+@dataclass
+class AssetRegistry:
+    framework: Dagster
+    ctx: AnalysisContext
+    nodes: list[AssetNode] = field(default_factory=list)
+    covered: set[str] = field(default_factory=set)
+    dynamic: bool = False
+    by_key: dict[str, AssetNode] = field(default_factory=dict)
+    by_symbol: dict[str, AssetNode] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        modules = []
+        for file in self.ctx.index.files:
+            data = self.ctx.index.read(file)
+            if data is None or b"dagster" not in data:
+                continue
+            module = self.ctx.index.module(file.module)
+            if module is not None:
+                modules.append(module)
+        # first every asset and the keys it produces, then (knowing them) what each depends on
+        for module in modules:
+            for symbols in module.symbols.values():
+                for symbol in symbols:
+                    if symbol.kind == "function":
+                        node = self._asset(symbol)
+                        if node is not None:
+                            self.nodes.append(node)
+        self.nodes.sort(key=lambda n: (n.symbol.module.path, n.line))
+        self.by_key = {key: n for n in self.nodes for key in n.produces}
+        self.by_symbol = {n.qualified: n for n in self.nodes}
+        for node in self.nodes:
+            self._upstream(node)
+        for module in modules:
+            finder = _CallFinder(module, frozenset(), DEFINE_ASSET_JOB | DEFINITIONS)
+            module.tree.visit(finder)
+            for call in finder.calls:
+                if module.qualified_names(call.func) & DEFINITIONS:
+                    assets = _keyword(call, "assets")
+                    if assets is not None:
+                        self.covered.update(n.qualified for n in self.select_list(assets.value, module, self.ctx))
+                else:
+                    selection = _keyword(call, "selection")
+                    positional = [a for a in call.args if a.keyword is None and not a.star]
+                    node = selection.value if selection is not None else (
+                        positional[1].value if len(positional) > 1 else None)
+                    chosen = self.nodes if node is None else self.select(node, module, self.ctx)
+                    self.covered.update(n.qualified for n in chosen)
+
+    def _asset(self, symbol: Symbol) -> Optional[AssetNode]:
+        definition = self.framework.step_definition(symbol, self.ctx)
+        if definition is None or definition.kind != "asset":
+            return None
+        function = definition.function
+        module = symbol.module
+        multi = find_decorator(function, module, MULTI_ASSET)
+        dynamic = False
+        if multi is not None:
+            produces = _multi_asset_keys(multi[1], module, self.ctx)
+            if not produces:
+                dynamic = True
+                self.ctx.warn_dynamic(module, module.line(function), f"multi-asset '{definition.name}' whose "
+                                      "asset keys are not known statically")
+        else:
+            produces = {definition.name: DEFAULT_OUTPUT}
+        group = _keyword_string((multi or find_decorator(function, module, ASSET) or (None, None))[1],
+                                "group_name") or "default"
+        return AssetNode(symbol, definition, definition.name, produces, {}, [], group, module.line(function),
+                         dynamic)
+
+    def _upstream(self, node: AssetNode) -> None:
+        """An asset's inputs (parameters, ``ins=``) and ``deps=``, as upstream asset keys."""
+        function = node.definition.function
+        module = node.symbol.module
+        found = find_decorator(function, module, ASSET) or find_decorator(function, module, MULTI_ASSET)
+        assert found is not None
+        call = found[1]
+        produces = node.produces
+        ins = {}
+        explicit = _dict_items(_keyword(call, "ins"))
+        for name in _input_names(function, module, self.ctx):
+            asset_in = explicit.get(name)
+            key = self._asset_in_key(asset_in, name, module) if asset_in is not None else name
+            ins[name] = key
+        for name, asset_in in explicit.items():
+            ins.setdefault(name, self._asset_in_key(asset_in, name, module))
+        deps: list[str] = []
+        dep_list = _keyword(call, "deps")
+        if dep_list is not None:
+            deps.extend(self.keys(dep_list.value, module, function))
+        for spec in _list_items(_keyword(call, "specs")):
+            if isinstance(spec, cst.Call):
+                spec_deps = _keyword(spec, "deps")
+                if spec_deps is not None:
+                    deps.extend(k for k in self.keys(spec_deps.value, module, function) if k not in produces)
+        node.ins = ins
+        node.deps = list(dict.fromkeys(deps))
+
+    def _asset_in_key(self, asset_in: cst.BaseExpression, name: str, module: ModuleInfo) -> str:
+        if isinstance(asset_in, cst.Call) and module.qualified_names(asset_in.func) & ASSET_IN:
+            positional = [a for a in asset_in.args if a.keyword is None and not a.star]
+            key = _keyword(asset_in, "key")
+            key_node = key.value if key is not None else (positional[0].value if positional else None)
+            if key_node is not None:
+                path = _string_path(_key_value(key_node, module, self.ctx))
+                if path is not None:  # "x", ["raw", "x"] or AssetKey([...]): one key
+                    return "/".join(path)
+                found = self.keys(key_node, module, asset_in)
+                if len(found) == 1:
+                    return found[0]
+                self._not_followed(module, asset_in, f"an AssetIn key for '{name}'")
+                return name
+            prefix = _keyword(asset_in, "key_prefix")
+            if prefix is not None:
+                parts = _string_path(self.ctx.value(prefix.value, module))
+                if parts is not None:
+                    return "/".join([*parts, name])
+                self._not_followed(module, asset_in, f"an AssetIn key prefix for '{name}'")
+            return name
+        self._not_followed(module, asset_in, f"an input '{name}' that is not an AssetIn(...)")
+        return name
+
+    def keys(self, expression: cst.BaseExpression, module: ModuleInfo, where: cst.CSTNode) -> list[str]:
+        """The asset keys an expression names: a key, an asset, a list of them, an AssetDep ..."""
+        if isinstance(expression, (cst.List, cst.Tuple)):
+            return [k for e in expression.elements for k in self.keys(e.value, module, where)]
+        if isinstance(expression, cst.Call):
+            names = module.qualified_names(expression.func) if isinstance(expression.func,
+                                                                          (cst.Name, cst.Attribute)) else set()
+            positional = [a for a in expression.args if a.keyword is None and not a.star]
+            if names & ASSET_KEY:
+                path = _string_path(_key_value(expression, module, self.ctx))
+                if path is not None:
+                    return ["/".join(path)]
+            elif names & (ASSET_SPEC | ASSET_DEP):
+                first = _keyword(expression, "key") or _keyword(expression, "asset")
+                target = first.value if first is not None else (positional[0].value if positional else None)
+                if isinstance(target, (cst.List, cst.Tuple)):  # a key path, not a list of keys
+                    path = _string_path(self.ctx.value(target, module))
+                    if path is not None:
+                        return ["/".join(path)]
+                elif target is not None:
+                    return self.keys(target, module, where)
+            if isinstance(expression.func, cst.Attribute) and expression.func.attr.value == "from_user_string" \
+                    and positional and string_value(positional[0].value) is not None:
+                return [string_value(positional[0].value)]  # type: ignore[list-item]
+        if isinstance(expression, (cst.Name, cst.Attribute)):
+            symbol = self.ctx.resolve_callee(module, expression)
+            if symbol is not None and symbol.qualified_name in self.by_symbol:
+                return list(self.by_symbol[symbol.qualified_name].produces)
+        path = _string_path(self.ctx.value(expression, module))
+        if path is not None:
+            return ["/".join(path)]
+        self._not_followed(module, where, f"an asset reference '{' '.join(module.code(expression).split())}'")
+        return []
+
+    def select_list(self, expression: cst.BaseExpression, module: ModuleInfo, ctx: AnalysisContext) -> list[AssetNode]:
+        """``Definitions(assets=[...])``: assets, and ``load_assets_from_modules([...])``."""
+        chosen: list[AssetNode] = []
+        items = [e.value for e in expression.elements] if isinstance(expression, (cst.List, cst.Tuple)) \
+            else [expression]
+        for item in items:
+            if isinstance(item, cst.StarredElement):
+                item = item.value
+            if isinstance(item, cst.Call) and module.qualified_names(item.func) & (LOAD_FROM_MODULES | LOAD_FROM_PACKAGE):
+                chosen.extend(self._loaded(item, module))
+                continue
+            chosen.extend(self.select(item, module, ctx))
+        return chosen
+
+    def _loaded(self, call: cst.Call, module: ModuleInfo) -> list[AssetNode]:
+        package = bool(module.qualified_names(call.func) & LOAD_FROM_PACKAGE)
+        positional = [a for a in call.args if a.keyword is None and not a.star]
+        if not positional:
+            self._not_followed(module, call, "assets loaded from modules not named statically")
+            return []
+        targets = [e.value for e in positional[0].value.elements] \
+            if isinstance(positional[0].value, (cst.List, cst.Tuple)) else [positional[0].value]
+        chosen: list[AssetNode] = []
+        for target in targets:
+            names = module.qualified_names(target) if isinstance(target, (cst.Name, cst.Attribute)) else set()
+            resolved = self.ctx.index.resolve(next(iter(names))) if len(names) == 1 else None
+            if resolved is None or resolved[0].kind != "module" or resolved[1]:
+                self._not_followed(module, call, "assets loaded from a module outside the scanned tree")
+                continue
+            base = resolved[0].module.name
+            chosen.extend(n for n in self.nodes if n.symbol.module.name == base
+                          or (package and n.symbol.module.name.startswith(base + ".")))
+        return chosen
+
+    def select(self, expression: cst.BaseExpression, module: ModuleInfo, ctx: AnalysisContext) -> list[AssetNode]:
+        """The assets an asset selection picks (``AssetSelection`` algebra, lists, keys, assets)."""
+        keys = self._selection(expression, module)
+        return [n for n in self.nodes if keys is not None and n.qualified in keys]
+
+    def _selection(self, expression: cst.BaseExpression, module: ModuleInfo) -> Optional[set[str]]:
+        if isinstance(expression, cst.BinaryOperation):
+            left = self._selection(expression.left, module)
+            right = self._selection(expression.right, module)
+            if left is None or right is None:
+                return None
+            if isinstance(expression.operator, cst.BitOr):
+                return left | right
+            if isinstance(expression.operator, cst.BitAnd):
+                return left & right
+            if isinstance(expression.operator, cst.Subtract):
+                return left - right
+        if isinstance(expression, cst.Call) and isinstance(expression.func, cst.Attribute):
+            method = expression.func.attr.value
+            receiver = expression.func.value
+            if isinstance(receiver, (cst.Name, cst.Attribute)) and module.qualified_names(receiver) & ASSET_SELECTION:
+                return self._selection_constructor(method, expression, module)
+            if method in ("upstream", "downstream") and not any(a.keyword is None for a in expression.args) \
+                    and _keyword(expression, "depth") is None:
+                inner = self._selection(receiver, module)
+                return self._closure(inner, method == "upstream") if inner is not None else None
+        if isinstance(expression, (cst.List, cst.Tuple)):
+            chosen: set[str] = set()
+            for element in expression.elements:
+                part = self._selection(element.value, module)
+                if part is None:
+                    return None
+                chosen |= part
+            return chosen
+        text = string_value(expression)
+        if text is not None and not re.fullmatch(r"[A-Za-z0-9_/\-]+", text):
+            self._not_followed(module, expression, f"an asset selection query '{text}'")
+            return None
+        if text is not None:  # a plain key ("a/b" is AssetKey.from_user_string's path a, b)
+            return self._by_keys([text])
+        keys = self.keys(expression, module, expression)
+        return self._by_keys(keys) if keys else None
+
+    def _selection_constructor(self, method: str, call: cst.Call, module: ModuleInfo) -> Optional[set[str]]:
+        if method == "all":
+            return {n.qualified for n in self.nodes}
+        if method == "groups":
+            groups = {string_value(a.value) for a in call.args if a.keyword is None}
+            return {n.qualified for n in self.nodes if n.group in groups}
+        if method in ("assets", "keys"):
+            keys = [k for a in call.args if a.keyword is None for k in self.keys(a.value, module, call)]
+            return self._by_keys(keys)
+        self._not_followed(module, call, f"AssetSelection.{method}(...)")
+        return None
+
+    def _by_keys(self, keys: Iterable[str]) -> set[str]:
+        return {self.by_key[k].qualified for k in keys if k in self.by_key}
+
+    def _closure(self, chosen: set[str], upstream: bool) -> set[str]:
+        result = set(chosen)
+        changed = True
+        while changed:
+            changed = False
+            for node in self.nodes:
+                ups = {self.by_key[k].qualified for k in [*node.ins.values(), *node.deps] if k in self.by_key}
+                if upstream and node.qualified in result and not ups <= result:
+                    result |= ups
+                    changed = True
+                elif not upstream and node.qualified not in result and ups & result:
+                    result.add(node.qualified)
+                    changed = True
+        return result
+
+    def _not_followed(self, module: ModuleInfo, node: cst.CSTNode, what: str) -> None:
+        self.dynamic = True
+        self.ctx.warn_dynamic(module, module.line(node), what)
+
+
+# ---------------------------------------------------------------------- op graphs
+@dataclass
+class _Frame:
+    prefix: str
+    collisions: dict[str, int] = field(default_factory=dict)
+
+
+class DagsterGraphBuilder(CallGraphBuilder):
+    """Walks a ``@job`` (or the ``@graph`` of ``to_job``) and the graphs it calls."""
+
+    option_methods = frozenset({"alias", *_OP_OPTIONS})
+
+    def __init__(self, framework: Dagster, ctx: AnalysisContext, module: ModuleInfo,
+                 function: cst.FunctionDef, name: str) -> None:
+        super().__init__(framework, ctx, module, function, name)
+        self.frames = [_Frame("")]
+
+    def node_name(self, declared: str, options: list[cst.Call], env: dict[str, Value], module: ModuleInfo) -> str:
+        """Dagster's node name: the alias, else the name, then ``name_2``, ``name_3`` ..."""
+        frame = self.frames[-1]
+        alias: Optional[str] = None
+        for option in options:
+            if _method(option) == "alias":
+                arg = _keyword(option, "name") or (option.args[0] if option.args else None)
+                value = self.evaluate(arg.value, env, module) if arg is not None else None
+                if isinstance(value, Literal) and isinstance(value.value, str):
+                    alias = value.value
+                else:
+                    self.not_followed(module, option, f"an alias computed at run time for '{declared}'")
+        if alias is not None:
+            name = alias
+        elif frame.collisions.get(declared):
+            frame.collisions[declared] += 1
+            name = f"{declared}_{frame.collisions[declared]}"
+        else:
+            frame.collisions[declared] = 1
+            name = declared
+        full = frame.prefix + name
+        if full in self._ids:
+            self.ctx.warn_dynamic(module, module.line(options[0] if options else self.function),
+                                  f"node '{full}' is invoked twice in '{self.pipeline_name}' (Dagster rejects this)")
+            full = self.unique_id(full)
+        return full
+
+    def call(self, call: cst.Call, env: dict[str, Value], module: ModuleInfo) -> Value:
+        if isinstance(call.func, cst.Attribute) and call.func.attr.value in ("map", "collect"):
+            base = self.evaluate(call.func.value, env, module)
+            if isinstance(base, (StepOutput, StepOutputs)):
+                self.not_followed(module, call, "dynamic outputs (.map/.collect)")
+                return Opaque(f"{call.func.attr.value}(...)", tuple(self.invocations_in(base)))
+        callee, options = self.strip_options(call.func)
+        symbol = self.ctx.resolve_callee(module, callee)
+        if symbol is not None and symbol.kind == "function":
+            definition = self.ctx.step_definition(self.framework, symbol)
+            if definition is not None and definition.kind == "op":
+                return self.invoke_op(definition, call, options, env, module)
+            assert isinstance(self.framework, Dagster)
+            graph = self.framework.graph_function(symbol)
+            if graph is not None:
+                name = self.node_name(graph[1], options, env, module)
+                self.frames.append(_Frame(name + "."))
+                try:
+                    return self.inline(symbol, graph[0], call, env, module)
+                finally:
+                    self.frames.pop()
+        return super().call(call, env, module)
+
+    def invoke_op(self, definition: StepDefinition, call: cst.Call, options: list[cst.Call],
+                  env: dict[str, Value], module: ModuleInfo) -> Value:
+        positional: list[Value] = []
+        keywords: dict[str, Value] = {}
+        for arg in call.args:
+            value = self.evaluate(arg.value, env, module)
+            if arg.star:
+                self.not_followed(module, arg, f"'{arg.star}' arguments to op '{definition.name}'")
+            elif arg.keyword is not None:
+                keywords[arg.keyword.value] = value
+            else:
+                positional.append(value)
+        invocation_id = self.node_name(definition.name, options, env, module)
+        self._ids.add(invocation_id)
+        config: dict[str, Any] = {}
+        lines: dict[str, tuple[str, int]] = {}
+        for option in options:
+            key = _OP_OPTIONS.get(_method(option))
+            if key is not None and option.args:
+                config[key] = self.ctx.value(option.args[0].value, module)
+                lines[key] = (module.path, module.line(option))
+        invocation = Invocation(invocation_id, definition, module, call, {}, config, lines)
+        names = _input_names(definition.function, definition.symbol.module, self.ctx)
+        bound: dict[str, Value] = {}
+        for index, value in enumerate(positional):
+            bound[names[index] if index < len(names) else f"${index}"] = value
+        bound.update(keywords)
+        for name, value in bound.items():
+            invocation.inputs[name] = self.input_binding(value, invocation_id, name)
+        self.invocations.append(invocation)
+        return self.result_of(invocation)
+
+
+# ---------------------------------------------------------------------- helpers
+def _input_names(function: cst.FunctionDef, module: ModuleInfo, ctx: AnalysisContext) -> list[str]:
+    """Parameters that are inputs: not the leading context, not Config, not resources."""
+    params = list(function.params.posonly_params) + list(function.params.params)
+    names = []
+    for index, param in enumerate(params):
+        annotation = param.annotation.annotation if param.annotation is not None else None
+        qualified = _annotation_names(annotation, module)
+        if index == 0 and (param.name.value in _CONTEXT_NAMES or qualified & CONTEXT_TYPES):
+            continue
+        if annotation is not None and _is_config_or_resource(annotation, module, ctx):
+            continue
+        names.append(param.name.value)
+    return names
+
+
+def _annotation_names(annotation: Optional[cst.BaseExpression], module: ModuleInfo) -> set[str]:
+    if isinstance(annotation, cst.Subscript):
+        annotation = annotation.value
+    if isinstance(annotation, (cst.Name, cst.Attribute)):
+        return module.qualified_names(annotation)
+    return set()
+
+
+def _is_config_or_resource(annotation: cst.BaseExpression, module: ModuleInfo, ctx: AnalysisContext,
+                           depth: int = 0) -> bool:
+    names = _annotation_names(annotation, module)
+    if names & CONFIG_OR_RESOURCE or depth > 8:
+        return bool(names & CONFIG_OR_RESOURCE)
+    symbol = ctx.resolve_callee(module, annotation) if isinstance(annotation, (cst.Name, cst.Attribute)) else None
+    if symbol is None or symbol.kind != "class" or not isinstance(symbol.node, cst.ClassDef):
+        return False
+    return any(_is_config_or_resource(base.value, symbol.module, ctx, depth + 1) for base in symbol.node.bases)
+
+
+def _op_outputs(call: Optional[cst.Call], module: ModuleInfo) -> tuple[Output, ...]:
+    out = _keyword(call, "out")
+    if out is not None and isinstance(out.value, cst.Dict):
+        names = [string_value(e.key) for e in out.value.elements if isinstance(e, cst.DictElement)]
+        if all(n is not None for n in names):
+            return tuple(Output(n) for n in names)  # type: ignore[arg-type]
+    return (Output(DEFAULT_OUTPUT),)
+
+
+def _asset_key(call: Optional[cst.Call], function: cst.FunctionDef, module: ModuleInfo, ctx: AnalysisContext) -> str:
+    key = _keyword(call, "key")
+    if key is not None:
+        path = _string_path(_key_value(key.value, module, ctx))
+        if path is not None:
+            return "/".join(path)
+        ctx.warn_dynamic(module, module.line(key), f"an asset key computed at run time for '{function.name.value}'")
+        return function.name.value
+    name = _keyword_string(call, "name") or function.name.value
+    prefix = _keyword(call, "key_prefix")
+    parts: list[str] = []
+    if prefix is not None:
+        found = _string_path(ctx.value(prefix.value, module))
+        if found is None:
+            ctx.warn_dynamic(module, module.line(prefix), f"a key prefix computed at run time for '{name}'")
+        parts = found or []
+    return "/".join([*parts, name])
+
+
+def _key_value(expression: cst.BaseExpression, module: ModuleInfo, ctx: AnalysisContext) -> Any:
+    """``AssetKey([...])`` or a plain string/list, as a value."""
+    if isinstance(expression, cst.Call) and isinstance(expression.func, (cst.Name, cst.Attribute)) \
+            and module.qualified_names(expression.func) & ASSET_KEY and expression.args:
+        return ctx.value(expression.args[0].value, module)
+    return ctx.value(expression, module)
+
+
+def _string_path(value: Any) -> Optional[list[str]]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return list(value)
+    if isinstance(value, dict) and value.get("$call", "").endswith("AssetKey") and "$args" in value:
+        return _string_path(value["$args"][0])
+    return None
+
+
+def _multi_asset_outputs(call: Optional[cst.Call], module: ModuleInfo, ctx: AnalysisContext) -> list[str]:
+    return list(_multi_asset_keys(call, module, ctx).values()) or [DEFAULT_OUTPUT]
+
+
+def _multi_asset_keys(call: Optional[cst.Call], module: ModuleInfo, ctx: AnalysisContext) -> dict[str, str]:
+    """A multi-asset's asset keys and their output names (``outs={...}`` or ``specs=[...]``)."""
+    produces: dict[str, str] = {}
+    for name, out in _dict_items(_keyword(call, "outs")).items():
+        key_arg = _keyword(out, "key") if isinstance(out, cst.Call) else None
+        prefix_arg = _keyword(out, "key_prefix") if isinstance(out, cst.Call) else None
+        if key_arg is not None:
+            path = _string_path(_key_value(key_arg.value, module, ctx))
+        elif prefix_arg is not None:
+            prefix = _string_path(ctx.value(prefix_arg.value, module))
+            path = [*prefix, name] if prefix is not None else None
+        else:
+            path = [name]
+        if path is not None:
+            produces["/".join(path)] = name
+    for spec in _list_items(_keyword(call, "specs")):
+        if isinstance(spec, cst.Call) and module.qualified_names(spec.func) & ASSET_SPEC:
+            first = _keyword(spec, "key") or (spec.args[0] if spec.args and spec.args[0].keyword is None else None)
+            path = _string_path(_key_value(first.value, module, ctx)) if first is not None else None
+            if path is not None:
+                # AssetKey.to_python_identifier: the path joined by "__", other characters as "_"
+                produces["/".join(path)] = re.sub(r"[^A-Za-z0-9_]", "_", "__".join(path))
+    return produces
+
+
+def _dict_items(arg: Optional[cst.Arg]) -> dict[str, cst.BaseExpression]:
+    if arg is None or not isinstance(arg.value, cst.Dict):
+        return {}
+    items = {}
+    for element in arg.value.elements:
+        if isinstance(element, cst.DictElement):
+            key = string_value(element.key)
+            if key is not None:
+                items[key] = element.value
+    return items
+
+
+def _list_items(arg: Optional[cst.Arg]) -> list[cst.BaseExpression]:
+    if arg is None or not isinstance(arg.value, (cst.List, cst.Tuple)):
+        return []
+    return [e.value for e in arg.value.elements]
+
+
+def _method(call: cst.Call) -> str:
+    return call.func.attr.value if isinstance(call.func, cst.Attribute) else ""
+
+
+def _keyword(call: Optional[cst.Call], name: str) -> Optional[cst.Arg]:
+    if call is None:
+        return None
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg
+    return None
+
+
+def _keyword_string(call: Optional[cst.Call], name: str) -> Optional[str]:
+    arg = _keyword(call, name)
+    return string_value(arg.value) if arg is not None else None
+
+
+class _CallFinder(cst.CSTVisitor):
+    """Calls of some methods (``.to_job``) and of some functions (``define_asset_job``), outside defs."""
+
+    def __init__(self, module: ModuleInfo, methods: frozenset[str], functions: frozenset[str]) -> None:
+        self.module = module
+        self.methods = methods
+        self.functions = functions
+        self.method_calls: list[cst.Call] = []
+        self.calls: list[cst.Call] = []
+        self.depth = 0
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.depth += 1
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.depth -= 1
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.depth:
+            return
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in self.methods:
+            self.method_calls.append(node)
+        elif isinstance(node.func, (cst.Name, cst.Attribute)) and self.module.qualified_names(node.func) & self.functions:
+            self.calls.append(node)
+
+
+__all__ = ["Dagster", "DagsterGraphBuilder", "AssetRegistry"]
