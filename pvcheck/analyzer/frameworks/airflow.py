@@ -323,6 +323,19 @@ class AirflowGraphBuilder(CallGraphBuilder):
                 return self._invoke_callee(func, call, [], mapping, env, module)
             callee, options = self.strip_options(func)
             return self._invoke_callee(callee, call, options, mapping, env, module)
+        if isinstance(func, cst.Attribute) and func.attr.value in ("append", "extend") \
+                and isinstance(func.value, cst.Name) and isinstance(env.get(func.value.value), Sequence_) \
+                and len(call.args) == 1 and call.args[0].keyword is None and not call.args[0].star:
+            # ``tasks.append(Operator(...))`` in a loop: the list of tasks grows as Python's would
+            items = env[func.value.value].items  # type: ignore[union-attr]
+            added = self.evaluate(call.args[0].value, env, module)
+            if func.attr.value == "append":
+                env[func.value.value] = Sequence_((*items, added))
+            elif isinstance(added, Sequence_):
+                env[func.value.value] = Sequence_((*items, *added.items))
+            else:
+                self.not_followed(module, call, "a list of tasks extended with values not known statically")
+            return Literal(None)
         if isinstance(func, cst.Attribute) and func.attr.value in ("set_downstream", "set_upstream"):
             base = self.evaluate(func.value, env, module)
             if self.invocations_in(base) or isinstance(base, (GroupRef, EdgeLabel)):
@@ -562,7 +575,7 @@ class AirflowGraphBuilder(CallGraphBuilder):
             if key in BODY_KEYWORDS:
                 parts.append(self.body_part(key, arg.value, value, env, module))
             else:
-                config[key] = value.value if isinstance(value, Literal) else self.ctx.value(arg.value, module)
+                config[key] = self.config_value(arg.value, env, module)
                 lines[key] = (module.path, module.line(arg))
             if self.invocations_in(value):
                 inputs[key] = self.input_binding(value, invocation_id, key)
@@ -574,6 +587,29 @@ class AirflowGraphBuilder(CallGraphBuilder):
         invocation = Invocation(invocation_id, definition, module, call, inputs, self.group_config(config), lines)
         self.invocations.append(invocation)
         return StepOutput(invocation_id, _XCOM_RETURN_KEY)
+
+    def config_value(self, node: cst.BaseExpression, env: dict[str, Value], module: ModuleInfo) -> Any:
+        """A configuration value, with names bound while walking (a loop variable) replaced by their value."""
+        if _uses_only_globals(node, env):
+            return self.ctx.value(node, module)
+        if isinstance(node, cst.Dict):
+            result: dict[str, Any] = {}
+            for element in node.elements:
+                if isinstance(element, cst.DictElement):
+                    key = self.config_value(element.key, env, module)
+                    result[key if isinstance(key, str) else self.ctx.render(element.key, module)] = \
+                        self.config_value(element.value, env, module)
+                else:
+                    result["**"] = self.config_value(element.value, env, module)
+            return result
+        if isinstance(node, (cst.List, cst.Tuple)):
+            return [self.config_value(e.value, env, module) for e in node.elements]
+        value = self.evaluate(node, env, module)
+        if isinstance(value, Literal):
+            return value.value
+        if isinstance(value, (StepOutput, StepOutputs)):
+            return {"$step": value.invocation}
+        return {"$expr": value.text if isinstance(value, Opaque) else " ".join(module.code(node).split())}
 
     def body_part(self, label: str, node: cst.BaseExpression, value: Value, env: dict[str, Value],
                   module: ModuleInfo) -> BodyPart:

@@ -72,6 +72,7 @@ CONFIG_OR_RESOURCE = frozenset({"dagster.Config", "dagster.PermissiveConfig", "d
                                 "dagster.ConfigurableIOManagerFactory", "dagster.ResourceParam"})
 _CONTEXT_NAMES = frozenset({"context", "_context", "context_", "_"})  # get_valid_name_permutations("context")
 DEFAULT_OUTPUT = "result"
+_MAX_GRAPH_DEPTH = 8
 _OP_OPTIONS = {"tag": "tags", "with_hooks": "hooks", "with_retry_policy": "retry_policy"}
 _ASSET_IDENTITY = ("name", "key", "key_prefix", "ins", "deps")
 _MULTI_IDENTITY = ("name", "outs", "ins", "deps", "specs", "internal_asset_deps")
@@ -567,13 +568,36 @@ class DagsterGraphBuilder(CallGraphBuilder):
             assert isinstance(self.framework, Dagster)
             graph = self.framework.graph_function(symbol)
             if graph is not None:
-                name = self.node_name(graph[1], options, env, module)
-                self.frames.append(_Frame(name + "."))
-                try:
-                    return self.inline(symbol, graph[0], call, env, module)
-                finally:
-                    self.frames.pop()
+                return self.invoke_graph(symbol, graph[0], graph[1], call, options, env, module)
         return super().call(call, env, module)
+
+    def invoke_graph(self, symbol: Symbol, function: cst.FunctionDef, declared: str, call: cst.Call,
+                     options: list[cst.Call], env: dict[str, Value], module: ModuleInfo) -> Value:
+        """A graph used as a node: its ops become ``graph.op`` (Dagster's node handles)."""
+        if len(self.frames) > _MAX_GRAPH_DEPTH:
+            self.not_followed(module, call, "graphs nested too deeply")
+            return Opaque(declared)
+        # the arguments belong to the calling graph: evaluate them before entering this one
+        params = list(function.params.posonly_params) + list(function.params.params) \
+            + list(function.params.kwonly_params)
+        bindings: dict[str, Value] = {}
+        for index, arg in enumerate(call.args):
+            value = self.evaluate(arg.value, env, module)
+            if arg.keyword is not None:
+                bindings[arg.keyword.value] = value
+            elif index < len(params):
+                bindings[params[index].name.value] = value
+        for param in params:
+            if param.name.value not in bindings and param.default is not None:
+                bindings[param.name.value] = self.evaluate(param.default, {}, symbol.module)
+            bindings.setdefault(param.name.value, Opaque(f"graph input {param.name.value}"))
+        name = self.node_name(declared, options, env, module)
+        self.frames.append(_Frame(name + "."))
+        try:
+            result = self.block(function.body, bindings, symbol.module)
+        finally:
+            self.frames.pop()
+        return result if result is not None else Opaque(declared)
 
     def invoke_op(self, definition: StepDefinition, call: cst.Call, options: list[cst.Call],
                   env: dict[str, Value], module: ModuleInfo) -> Value:
