@@ -23,7 +23,7 @@ from pvcheck.model import (
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from contextlib import ExitStack
-    from typing import ContextManager
+    from typing import Any, Callable, ContextManager
 
 __version__ = "0.1.0"
 
@@ -107,6 +107,34 @@ def _revision_tree(repo: Path | str, rev: str) -> "ContextManager[Path]":
     return gitio.checkout(gitio.resolve(repo, rev))
 
 
+def fingerprint(source_or_function: "str | Callable[..., Any]") -> str:
+    """The canonical ``fp1:`` fingerprint of a piece of code: source text (a function, a
+    class or a module) or a live function, whose text is read from its source file.
+
+    Cosmetic edits (formatting, comments, docstrings, import order and aliases, renamed
+    locals, ``print``/logging calls) and renaming the function leave it unchanged; any
+    other edit changes it. Only that code counts: :func:`code_version` adds its helpers.
+    """
+    from pvcheck.codeversion import fingerprint as _fingerprint
+
+    return _fingerprint(source_or_function)
+
+
+def code_version(function: "Callable[..., Any]") -> str:
+    """A step's semantic fingerprint including the repo-local helpers it uses, for use
+    where a framework takes a version or cache key (Dagster ``code_version=``, Flyte
+    ``cache_version``, a ZenML or Prefect cache policy: see ``pvcheck.integrations``).
+
+    ``function`` is a plain function or a framework's step, task, op or asset. Its
+    source file is analyzed statically -- nothing is imported -- and the result is
+    cached until a file it depends on changes. Raises
+    :class:`~pvcheck.codeversion.CodeVersionError` when it has no source file.
+    """
+    from pvcheck.codeversion import code_version as _code_version
+
+    return _code_version(function)
+
+
 __all__ = [
     "Config",
     "Decision",
@@ -119,6 +147,8 @@ __all__ = [
     "Report",
     "Step",
     "__version__",
+    "code_version",
+    "fingerprint",
     "load_config",
     "diff",
     "scan",
