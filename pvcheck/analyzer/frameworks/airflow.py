@@ -186,6 +186,11 @@ class EdgeLabel(Opaque):
     sources: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class ForeignTask(Opaque):
+    """A task of another DAG of the module: dependencies on it are that DAG's business."""
+
+
 @dataclass
 class _Group:
     id: str
@@ -432,7 +437,7 @@ class AirflowGraphBuilder(CallGraphBuilder):
         overrides = [c for c in options if _method(c) == "override"]
         partials = [c for c in options if _method(c) == "partial"]
         if not self.belongs(overrides, env, module):
-            return Opaque(definition.name)
+            return ForeignTask(definition.name)
         positional: list[Value] = []
         keywords: dict[str, Value] = {}
         # ``t.partial(a=...).expand(b=[...])``: the inputs are the partial and mapping arguments
@@ -518,7 +523,7 @@ class AirflowGraphBuilder(CallGraphBuilder):
     def invoke_group(self, symbol: Symbol, function: cst.FunctionDef, decorator: Optional[cst.Call],
                      call: cst.Call, options: list[cst.Call], env: dict[str, Value], module: ModuleInfo) -> Value:
         if not self.in_target:
-            return Opaque(symbol.name)
+            return ForeignTask(symbol.name)
         label = _keyword_string(decorator, "group_id") if decorator is not None else None
         settings = [c for c in ([decorator] if decorator is not None else []) + options]
         for override in options:
@@ -542,7 +547,7 @@ class AirflowGraphBuilder(CallGraphBuilder):
                         mapping: list[cst.Call], env: dict[str, Value], module: ModuleInfo) -> Value:
         sources = [*options, *(mapping or [call])]
         if not self.belongs(sources, env, module):
-            return Opaque(self.ctx.render(callee, module))
+            return ForeignTask(self.ctx.render(callee, module))
         values: dict[str, tuple[cst.Arg, Value]] = {}
         positional: list[tuple[cst.Arg, Value]] = []
         for source in sources:
@@ -629,6 +634,8 @@ class AirflowGraphBuilder(CallGraphBuilder):
         """``upstream >> downstream``: order edges from its leaves to the other's roots."""
         if isinstance(downstream, EdgeLabel):
             return EdgeLabel("Label", sources=tuple(self.leaves(upstream)))
+        if _foreign(upstream) or _foreign(downstream):
+            return downstream
         sources = self.leaves(upstream)
         targets = self.roots(downstream)
         if (not sources and not self._empty(upstream)) or (not targets and not self._empty(downstream)):
@@ -698,6 +705,12 @@ class AirflowGraphBuilder(CallGraphBuilder):
 
 
 # ---------------------------------------------------------------------- helpers
+def _foreign(value: Value) -> bool:
+    if isinstance(value, Sequence_):
+        return any(_foreign(item) for item in value.items)
+    return isinstance(value, ForeignTask)
+
+
 def _task_decorator(node: cst.FunctionDef, module: ModuleInfo) -> Optional[tuple[Optional[cst.Call], str]]:
     """The ``@task``/``@task.<kind>`` decorator of a function: (its call, the kind)."""
     for decorator in node.decorators:
