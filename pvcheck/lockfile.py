@@ -214,11 +214,11 @@ def _table_lines(table: Mapping[str, Any]) -> list[str]:
     return [f"{_key(k)} = {_value(table[k], top=True)}\n" for k in sorted(table)]
 
 
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _key(key: str) -> str:
-    return key if _BARE_KEY.match(key) else _string(key)
+    return key if _BARE_KEY.fullmatch(key) else _string(key)
 
 
 def _string(text: str) -> str:
@@ -361,18 +361,21 @@ def _fsync_folder(folder: Path) -> None:
 
 
 @contextmanager
-def exclusive(target: Path | str, timeout: float = 60.0, use_flock: Optional[bool] = None) -> Iterator[None]:
+def exclusive(target: Path | str, timeout: float = 60.0, use_flock: Optional[bool] = None,
+              stale_after: float = 600.0) -> Iterator[None]:
     """Hold ``<target>.lock`` exclusively while the block runs (read, compare, write).
 
     On POSIX ``fcntl.flock`` is used: the kernel releases it if the process dies, so a
     crash never leaves a stale lock. Elsewhere the file is created with ``O_EXCL``; a
-    file older than ``timeout`` is taken to be left over from a crash.
+    file older than ``stale_after`` seconds is taken to be left over from a crash.
     """
     guard = Path(f"{target}.lock")
     if use_flock is None:
         use_flock = _has_flock()
-    acquire = _acquire_flock if use_flock else _acquire_excl
-    descriptor = acquire(guard, timeout)
+    if use_flock:
+        descriptor = _acquire_flock(guard, timeout)
+    else:
+        descriptor = _acquire_excl(guard, timeout, stale_after)
     try:
         yield
     finally:
@@ -425,7 +428,7 @@ def _acquire_flock(guard: Path, timeout: float) -> int:
         os.close(descriptor)
 
 
-def _acquire_excl(guard: Path, timeout: float) -> int:
+def _acquire_excl(guard: Path, timeout: float, stale_after: float) -> int:
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -435,7 +438,7 @@ def _acquire_excl(guard: Path, timeout: float) -> int:
                 age = time.time() - guard.stat().st_mtime
             except OSError:
                 continue  # released meanwhile
-            if age > timeout:
+            if age > stale_after:
                 try:
                     os.unlink(guard)  # left over from a crashed pvcheck
                 except OSError:
