@@ -82,16 +82,11 @@ def fingerprints_only(project: Project) -> Project:
     return replace(project, root="", pipelines=tuple(pipelines), diagnostics=())
 
 
-def renamed_note(base: Step, head: Step) -> str:
-    return f" (was {base.id})" if base.id != head.id else ""
-
-
 __all__ = [
     "complexity_note",
     "fingerprints_only",
     "first_changed_line",
     "pipeline_has_detail",
-    "renamed_note",
     "show",
     "step_has_detail",
 ]

@@ -177,16 +177,13 @@ class ConfigPolicy(Policy):
                 yield self.finding("PV206", f"pipeline {head.name}: configuration changed (the base records "
                                    "only a fingerprint)", head.path, head.line)
             return
-        found = False
         for change in diff_values(base.config, head.config):
-            found = True
             yield self._key_finding(change, "", head.config_lines, base.config_lines, head.path, head.line,
                                     None, config)
-        for finding in self._defaults(base.parameters, head.parameters, f"pipeline {head.name}", head.path,
-                                      head.line, None):
-            found = True
-            yield finding
-        if not found and base.config_fingerprint != head.config_fingerprint:
+        yield from self._defaults(base.parameters, head.parameters, f"pipeline {head.name}", head.path, head.line,
+                                  None)
+        visible = (dict(base.config), _defaults(base.parameters)) != (dict(head.config), _defaults(head.parameters))
+        if not visible and base.config_fingerprint != head.config_fingerprint:
             yield self.finding("PV206", f"pipeline {head.name}: configuration fingerprint changed without a "
                                "visible key difference", head.path, head.line)
 
@@ -200,20 +197,19 @@ class ConfigPolicy(Policy):
                                    "fingerprint)", head.call_path or head.path, head.call_line or head.line, head.id)
             return
         prefix = f"steps.{head.id}."
-        found = False
         for change in diff_values(base.config, head.config):
-            found = True
             yield self._key_finding(change, prefix, head.config_lines, base.config_lines, head.path, head.line,
                                     head.id, config)
-        for finding in self._defaults(base.parameters, head.parameters, f"step {head.id}", head.path, head.line,
-                                      head.id):
-            found = True
-            yield finding
+        yield from self._defaults(base.parameters, head.parameters, f"step {head.id}", head.path, head.line, head.id)
         for change in diff_values(_literal_inputs(base.inputs), _literal_inputs(head.inputs)):
-            found = True
             yield self.finding("PV204", f"{change.describe(prefix + 'parameters.')} (at the call site)",
                                head.call_path or head.path, head.call_line or head.line, head.id)
-        if not found and base.config_fingerprint != head.config_fingerprint:
+        # what the config fingerprint covers; a difference here that no finding above
+        # shows (a parameter added with a default, a data input rewired) belongs to the
+        # signature and structural policies
+        visible = (dict(base.config), _defaults(base.parameters), dict(base.inputs)) != \
+            (dict(head.config), _defaults(head.parameters), dict(head.inputs))
+        if not visible and base.config_fingerprint != head.config_fingerprint:
             yield self.finding("PV206", f"step {head.id}: configuration fingerprint changed without a visible "
                                "key difference", head.path, head.line, head.id)
 
@@ -238,6 +234,10 @@ class ConfigPolicy(Policy):
             if parameter.has_default and parameter.name in before and before[parameter.name] != parameter.default:
                 yield self.finding("PV203", f"{owner}: default of parameter {parameter.name}: "
                                    f"{show(before[parameter.name])} -> {show(parameter.default)}", path, line, step)
+
+
+def _defaults(parameters: Iterable[Parameter]) -> dict[str, Any]:
+    return {p.name: p.default for p in parameters if p.has_default}
 
 
 def _literal_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,24 +1,105 @@
 """The ``cosmetic`` policy: edits that change the text but not the computation.
 
-The analyzer's fingerprints already ignore them; this policy says *what* changed so a
-reviewer sees why a pipeline keeps its version: a step renamed with its body unchanged
-(PV106).
+The analyzer's fingerprints already ignore them, so they never raise a decision; this
+policy says *what* changed, so a reviewer sees why a pipeline keeps its version. It
+looks only where the fingerprint is unchanged (a step, a helper it uses, the pipeline
+function, the imports of their modules) and only when both source trees can still be
+read; a model from a lock file has no text, and then there is nothing to explain.
 """
 
 from __future__ import annotations
 
-from typing import Iterable
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Optional
 
 from pvcheck.config import Config
 from pvcheck.model import Decision, Finding
 from pvcheck.policies.base import Example, Policy, Rule
+from pvcheck.policies.common import pipeline_has_detail, step_has_detail
 from pvcheck.policies.examples import PIPELINE, STEPS, edit, project
 from pvcheck.policies.matching import PipelineComparison
+from pvcheck.policies.sources import SourceTree
+from pvcheck.policies.textdiff import classify, first_different_line
+
+_RULE_OF = {"formatting": "PV101", "comments": "PV102", "docstrings": "PV102", "logging": "PV105",
+            "renames": "PV104"}
+_WORDS = {"formatting": "formatting changed", "comments": "comments changed", "docstrings": "docstring changed",
+          "logging": "print/logging statements changed", "renames": "local names renamed consistently"}
+
+_IMPORTS_SWAPPED = edit(STEPS, "from zenml import step\n\nfrom helpers import scale\n",
+                        "from helpers import scale\nfrom zenml import step\n")
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """One definition whose fingerprint is unchanged, in both trees."""
+
+    label: str
+    base_path: str
+    base_line: int
+    head_path: str
+    head_line: int
+    step: Optional[str]
 
 
 class CosmeticPolicy(Policy):
     name = "cosmetic"
     rules = (
+        Rule(
+            "PV101", "cosmetic", "formatting: whitespace, line breaks, quote style, parentheses, trailing commas",
+            Decision.RUN,
+            triggers=(Example(project(), project(steps=edit(STEPS, "rows = [1, 2, 3]",
+                                                            "rows = [\n        1,\n        2,\n        (3),\n    ]")),
+                              Decision.RUN, note="a list split over lines, with parentheses"),),
+            near_misses=(Example(project(), project(steps=edit(STEPS, "rows = [1, 2, 3]",
+                                                               "rows = [\n        1,\n        2,\n        4,\n    ]")),
+                                 Decision.VERSION, note="reformatted and a value changed"),),
+        ),
+        Rule(
+            "PV102", "cosmetic", "comments or docstrings changed", Decision.RUN,
+            triggers=(
+                Example(project(), project(steps=edit(STEPS, "    total = sum(rows)\n",
+                                                      "    # the sum is scaled below\n    total = sum(rows)\n")),
+                        Decision.RUN, note="a comment added"),
+                Example(project(), project(steps=edit(STEPS, "    total = sum(rows)\n",
+                                                      "    \"\"\"Sum and scale.\"\"\"\n    total = sum(rows)\n")),
+                        Decision.RUN, note="a docstring added"),
+            ),
+            near_misses=(Example(project(), project(steps=edit(STEPS, "return scale(total, rate)",
+                                                               "return scale(total, rate or float(\"#1\"))")),
+                                 Decision.VERSION, note="a '#' inside a string is code, not a comment"),),
+        ),
+        Rule(
+            "PV103", "cosmetic", "import order changed, or an unused import added or removed", Decision.RUN,
+            triggers=(
+                Example(project(), project(steps=_IMPORTS_SWAPPED), Decision.RUN, note="imports swapped"),
+                Example(project(), project(steps="import os\n" + STEPS), Decision.RUN, note="unused import os"),
+            ),
+            near_misses=(Example(project(), project(steps="import os\n" + edit(STEPS, "rows = [1, 2, 3]",
+                                                                               "rows = [1, 2, len(os.sep)]")),
+                                 Decision.VERSION, note="the new import is used"),),
+        ),
+        Rule(
+            "PV104", "cosmetic", "a local variable renamed consistently (alpha-equivalent body)", Decision.RUN,
+            triggers=(Example(project(), project(steps=edit(STEPS, "    total = sum(rows)\n    return scale(total, "
+                                                            "rate)", "    amount = sum(rows)\n    return "
+                                                            "scale(amount, rate)")),
+                              Decision.RUN, note="total renamed to amount"),),
+            near_misses=(Example(project(), project(steps=edit(STEPS, "    total = sum(rows)\n    return scale(total, "
+                                                               "rate)", "    amount = sum(rows)\n    return "
+                                                               "scale(rate, amount)")),
+                                 Decision.VERSION, note="renamed, and the arguments swapped"),),
+        ),
+        Rule(
+            "PV105", "cosmetic", "a print/logging call statement added, removed or edited whose arguments have no "
+            "side effects (names, literals, f-strings, attribute reads)", Decision.RUN,
+            triggers=(Example(project(), project(steps=edit(STEPS, "    total = sum(rows)\n",
+                                                            "    total = sum(rows)\n    print(f\"total={total}\")\n")),
+                              Decision.RUN, note="print(f\"total={total}\")"),),
+            near_misses=(Example(project(), project(steps=edit(STEPS, "    total = sum(rows)\n",
+                                                               "    total = sum(rows)\n    print(rows.pop())\n")),
+                                 Decision.VERSION, note="print(rows.pop()) changes rows"),),
+        ),
         Rule(
             "PV106", "cosmetic", "a step function or invocation id renamed, body unchanged (reported as a rename)",
             Decision.RUN,
@@ -37,6 +118,16 @@ class CosmeticPolicy(Policy):
     )
 
     def evaluate(self, comparison: PipelineComparison, config: Config) -> Iterable[Finding]:
+        yield from self._renames(comparison)
+        base_sources, head_sources = comparison.base_sources, comparison.head_sources
+        if base_sources is None or head_sources is None:
+            return
+        units = self._units(comparison)
+        for unit in units:
+            yield from self._explain(unit, base_sources, head_sources, config)
+        yield from self._imports(comparison, units, base_sources, head_sources)
+
+    def _renames(self, comparison: PipelineComparison) -> Iterator[Finding]:
         for match in comparison.steps.matches:
             base, head = match.base, match.head
             if base.fingerprint != head.fingerprint or not base.fingerprint:
@@ -47,6 +138,74 @@ class CosmeticPolicy(Policy):
             elif base.function != head.function:
                 yield self.finding("PV106", f"step {head.id}: function {base.function} renamed to {head.function} "
                                    "(body unchanged)", head.path, head.line, head.id)
+
+    def _units(self, comparison: PipelineComparison) -> list[_Unit]:
+        units: list[_Unit] = []
+        seen: set[str] = set()
+        for match in comparison.steps.matches:
+            base, head = match.base, match.head
+            if base.body_fingerprint != head.body_fingerprint or not (step_has_detail(base) and step_has_detail(head)):
+                continue
+            if head.function not in seen:
+                seen.add(head.function)
+                units.append(_Unit(f"step {head.id}", base.path, base.line, head.path, head.line, head.id))
+            old_helpers = {h.name: h for h in base.helpers}
+            for helper in head.helpers:
+                old = old_helpers.get(helper.name)
+                if old is None or old.fingerprint != helper.fingerprint or helper.name in seen:
+                    continue
+                seen.add(helper.name)
+                units.append(_Unit(f"helper {helper.name} (used by step {head.id})", old.path, old.line, helper.path,
+                                   helper.line, head.id))
+        base, head = comparison.base, comparison.head
+        if pipeline_has_detail(base) and pipeline_has_detail(head) and base.body_fingerprint \
+                and base.body_fingerprint == head.body_fingerprint:
+            units.append(_Unit(f"pipeline {head.name}", base.path, base.line, head.path, head.line, None))
+        return units
+
+    def _explain(self, unit: _Unit, base_sources: SourceTree, head_sources: SourceTree,
+                 config: Config) -> Iterator[Finding]:
+        old = base_sources.definition(unit.base_path, unit.base_line)
+        new = head_sources.definition(unit.head_path, unit.head_line)
+        if old is None or new is None:
+            return
+        aliases = {**base_sources.import_aliases(unit.base_path), **head_sources.import_aliases(unit.head_path)}
+        categories = classify(old, new, config.cosmetic_calls, aliases)
+        line = first_different_line(old, new)
+        for category in categories:
+            yield self.finding(_RULE_OF[category], f"{unit.label}: {_WORDS[category]} at {unit.head_path}:{line} "
+                               "(same computation)", unit.head_path, line, unit.step)
+
+    def _imports(self, comparison: PipelineComparison, units: list[_Unit], base_sources: SourceTree,
+                 head_sources: SourceTree) -> Iterator[Finding]:
+        # a module whose code changed anywhere in this pipeline may use a new import:
+        # only modules where everything the pipeline uses is unchanged are judged here
+        dirty: set[str] = set()
+        for match in comparison.steps.matches:
+            if match.base.body_fingerprint != match.head.body_fingerprint:
+                dirty.update({match.base.path, match.head.path})
+                dirty.update(h.path for h in (*match.base.helpers, *match.head.helpers))
+        for step in (*comparison.steps.added, *comparison.steps.removed):
+            dirty.add(step.path)
+        if comparison.base.body_fingerprint != comparison.head.body_fingerprint:
+            dirty.update({comparison.base.path, comparison.head.path})
+        paths = sorted({u.head_path for u in units if u.head_path == u.base_path} - dirty)
+        for path in paths:
+            old, new = base_sources.imports(path), head_sources.imports(path)
+            if old is None or new is None or [i for i, _ in old] == [i for i, _ in new]:
+                continue
+            old_names = [i for i, _ in old]
+            new_names = [i for i, _ in new]
+            line = next((n_line for (o, _), (n, n_line) in zip(old, new) if o != n), new[-1][1] if new else 0)
+            added = [n for n in new_names if n not in old_names]
+            removed = [o for o in old_names if o not in new_names]
+            if not added and not removed:
+                yield self.finding("PV103", f"imports of {path} reordered", path, line)
+            for name in added:
+                where = next(n_line for n, n_line in new if n == name)
+                yield self.finding("PV103", f"import added to {path}, unused by this pipeline: {name}", path, where)
+            for name in removed:
+                yield self.finding("PV103", f"import removed from {path}, unused by this pipeline: {name}", path, line)
 
 
 __all__ = ["CosmeticPolicy"]

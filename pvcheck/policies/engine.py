@@ -29,6 +29,7 @@ from pvcheck.model import (
 from pvcheck.policies.base import Policy, RuleOverrides
 from pvcheck.policies.matching import PipelineComparison, match_steps, pair_pipelines
 from pvcheck.policies.registry import load_policies
+from pvcheck.policies.sources import SourceTree
 
 POLICY_FAILED = "PV098"
 
@@ -46,6 +47,8 @@ def compare(base: Project, head: Project, config: Optional[Config] = None) -> Re
     changes: list[PipelineChange] = []
     base_root = _existing_folder(base.root)
     head_root = _existing_folder(head.root)
+    base_sources = SourceTree(base_root) if base_root else None
+    head_sources = SourceTree(head_root) if head_root else None
 
     pairing = pair_pipelines(base, head, config)
     for base_pipeline, head_pipeline, how in pairing.pairs:
@@ -58,6 +61,8 @@ def compare(base: Project, head: Project, config: Optional[Config] = None) -> Re
             head_project=head,
             base_root=base_root,
             head_root=head_root,
+            base_sources=base_sources,
+            head_sources=head_sources,
         )
         findings = _run(policies, overrides, diagnostics, head_pipeline,
                         lambda policy: policy.evaluate(comparison, config))

@@ -16,6 +16,7 @@ from typing import Callable, Iterable, Optional, Sequence
 from pvcheck.analyzer.fingerprint import similarity
 from pvcheck.config import Config
 from pvcheck.model import Pipeline, Project, Step
+from pvcheck.policies.sources import SourceTree
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,10 @@ class PipelineComparison:
 
     ``how`` says how the pair was found: ``name`` (declared name and module), ``content``
     (rename or move) or ``moved`` (same name, other module, content changed too).
-    ``base_root``/``head_root`` are the scanned folders when they still exist, so that
-    policies can explain cosmetic edits; they are ``None`` for a model read from a lock.
+    ``base_root``/``head_root`` are the scanned folders when they still exist, and
+    ``base_sources``/``head_sources`` read them (shared by every pipeline of one
+    comparison), so that policies can explain cosmetic edits; ``None`` when a folder is
+    gone or the model was read from a lock file.
     """
 
     base: Pipeline
@@ -65,6 +68,8 @@ class PipelineComparison:
     head_project: Project
     base_root: Optional[Path] = None
     head_root: Optional[Path] = None
+    base_sources: Optional[SourceTree] = None
+    head_sources: Optional[SourceTree] = None
 
     @property
     def continuity(self) -> float:

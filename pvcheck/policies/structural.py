@@ -16,7 +16,7 @@ from typing import Iterable, Iterator, Optional
 from pvcheck.config import Config
 from pvcheck.model import Decision, Edge, Finding, Pipeline, Step
 from pvcheck.policies.base import Example, Policy, Rule
-from pvcheck.policies.common import complexity_note, first_changed_line, renamed_note, step_has_detail
+from pvcheck.policies.common import complexity_note, first_changed_line, step_has_detail
 from pvcheck.policies.examples import HELPERS, PIPELINE, STEPS, edit, project
 from pvcheck.policies.matching import PipelineComparison, StepMatch
 
@@ -112,13 +112,14 @@ class StructuralPolicy(Policy):
     # ------------------------------------------------------------------ bodies and helpers
     def _body(self, match: StepMatch) -> Iterator[Finding]:
         base, head = match.base, match.head
-        if base.body_fingerprint == head.body_fingerprint and base.function == head.function:
-            return
+        if base.body_fingerprint == head.body_fingerprint:
+            return  # a rename with the same body is the cosmetic policy's PV106
         note = complexity_note(base, head)
         suffix = f" ({note})" if note else ""
-        subject = f"step {head.id}{renamed_note(base, head)}"
-        if base.function != head.function and base.body_fingerprint != head.body_fingerprint:
-            subject += f" now runs {head.function} instead of {base.function}"
+        notes = [f"was {base.id}"] if base.id != head.id else []
+        if base.function != head.function:
+            notes.append(f"function {base.function} -> {head.function}")
+        subject = f"step {head.id}" + (f" ({'; '.join(notes)})" if notes else "")
         located = False
         if step_has_detail(base) and step_has_detail(head):
             line = first_changed_line(base.statements, head.statements)

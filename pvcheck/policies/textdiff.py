@@ -1,0 +1,161 @@
+"""Naming the kind of a cosmetic edit between two texts of one definition.
+
+Called only when the analyzer's fingerprint of the definition is unchanged, i.e. the
+computation is known to be the same. The question here is only *what kind* of edit it
+was, so that a report can say "comments changed" rather than nothing. Each category is
+checked on its own, so one edit can be several at once:
+
+* ``comments`` -- the comment tokens differ;
+* ``docstrings`` -- a docstring differs;
+* ``logging`` -- a print/logging statement (``Config.cosmetic_calls``) was added, removed
+  or edited;
+* ``formatting`` -- the syntax trees are equal (whitespace, line breaks, quotes,
+  parentheses, trailing commas) but the code text is not;
+* ``renames`` -- equal once local names are numbered by first use.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import fnmatch
+from typing import Iterable, Mapping, Optional
+
+from pvcheck.policies.sources import Definition
+
+CATEGORIES = ("formatting", "comments", "docstrings", "logging", "renames")
+
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def classify(base: Definition, head: Definition, cosmetic_calls: Iterable[str],
+             aliases: Mapping[str, str] = {}) -> list[str]:
+    """The cosmetic categories that tell ``base`` from ``head`` (empty when the text is equal)."""
+    if base.lines == head.lines:
+        return []
+    base_tree, head_tree = base.tree(), head.tree()
+    if base_tree is None or head_tree is None:
+        return []
+    patterns = tuple(cosmetic_calls)
+    found: list[str] = []
+    if base.comments() != head.comments():
+        found.append("comments")
+    _blank_names_and_defaults(base_tree)
+    _blank_names_and_defaults(head_tree)
+    if _dump(base_tree) == _dump(head_tree):
+        if base.code_lines() != head.code_lines():
+            found.append("formatting")
+        return _ordered(found)
+    if _docstrings(base_tree) != _docstrings(head_tree):
+        found.append("docstrings")
+    _strip_docstrings(base_tree)
+    _strip_docstrings(head_tree)
+    if _cosmetic_statements(base_tree, patterns, aliases) != _cosmetic_statements(head_tree, patterns, aliases):
+        found.append("logging")
+    _strip_cosmetic(base_tree, patterns, aliases)
+    _strip_cosmetic(head_tree, patterns, aliases)
+    if _dump(base_tree) != _dump(head_tree) and _dump(_numbered(base_tree)) == _dump(_numbered(head_tree)):
+        found.append("renames")
+    return _ordered(found)
+
+
+def first_different_line(base: Definition, head: Definition) -> int:
+    """The head line where the two texts start to differ."""
+    for offset, (old, new) in enumerate(zip(base.lines, head.lines)):
+        if old != new:
+            return head.first_line + offset
+    return head.first_line + min(len(base.lines), len(head.lines), max(len(head.lines) - 1, 0))
+
+
+def _ordered(found: list[str]) -> list[str]:
+    return [c for c in CATEGORIES if c in found]
+
+
+def _dump(tree: ast.AST) -> str:
+    return ast.dump(tree, annotate_fields=True, include_attributes=False)
+
+
+def _blank_names_and_defaults(tree: ast.Module) -> None:
+    """The top definition's own name (a rename is PV106) and parameter default values
+    (configuration, PV203) are not the cosmetic policy's business."""
+    for node in tree.body[:1]:
+        if isinstance(node, _DEFS):
+            node.name = "_"
+    for node in ast.walk(tree):
+        if isinstance(node, ast.arguments):
+            node.defaults = [ast.Constant(value=None) for _ in node.defaults]
+            node.kw_defaults = [None if d is None else ast.Constant(value=None) for d in node.kw_defaults]
+
+
+def _docstring_holders(tree: ast.AST) -> list[ast.AST]:
+    return [n for n in ast.walk(tree) if isinstance(n, _DEFS)]
+
+
+def _docstrings(tree: ast.AST) -> list[Optional[str]]:
+    return [ast.get_docstring(n, clean=False) for n in _docstring_holders(tree)]  # type: ignore[arg-type]
+
+
+def _strip_docstrings(tree: ast.AST) -> None:
+    for node in _docstring_holders(tree):
+        body = node.body  # type: ignore[attr-defined]
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            node.body = body[1:] or [ast.Pass()]  # type: ignore[attr-defined]
+
+
+def _dotted(node: ast.AST, aliases: Mapping[str, str]) -> str:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return ""
+    parts.append(aliases.get(node.id, node.id))
+    return ".".join(reversed(parts))
+
+
+def _is_cosmetic(statement: ast.stmt, patterns: tuple[str, ...], aliases: Mapping[str, str]) -> bool:
+    if not (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)):
+        return False
+    name = _dotted(statement.value.func, aliases)
+    return bool(name) and any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+
+
+def _statement_lists(tree: ast.AST) -> Iterable[tuple[ast.AST, str]]:
+    for node in ast.walk(tree):
+        for field in ("body", "orelse", "finalbody"):
+            value = getattr(node, field, None)
+            if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+                yield node, field
+
+
+def _cosmetic_statements(tree: ast.AST, patterns: tuple[str, ...], aliases: Mapping[str, str]) -> list[str]:
+    return [_dump(s) for node, field in _statement_lists(tree) for s in getattr(node, field)
+            if _is_cosmetic(s, patterns, aliases)]
+
+
+def _strip_cosmetic(tree: ast.AST, patterns: tuple[str, ...], aliases: Mapping[str, str]) -> None:
+    for node, field in list(_statement_lists(tree)):
+        kept = [s for s in getattr(node, field) if not _is_cosmetic(s, patterns, aliases)]
+        if field == "body" and not kept:
+            kept = [ast.Pass()]
+        setattr(node, field, kept)
+
+
+def _numbered(tree: ast.AST) -> ast.AST:
+    """A copy with every variable and parameter name replaced by its first-use number."""
+    tree = copy.deepcopy(tree)
+    numbers: dict[str, str] = {}
+
+    def number(name: str) -> str:
+        return numbers.setdefault(name, f"v{len(numbers)}")
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            node.id = number(node.id)
+        elif isinstance(node, ast.arg):
+            node.arg = number(node.arg)
+    return tree
+
+
+__all__ = ["CATEGORIES", "classify", "first_different_line"]
