@@ -47,6 +47,8 @@ DEFAULT_ENVIRONMENT_KEYS: tuple[str, ...] = (
     "*.base_image",
     "packages_to_install",
     "image",
+    "target_image",  # KFP: the image a containerized Python component is built into
+    "pip_index_urls",  # KFP: where packages_to_install come from
 )
 
 DEFAULT_POLICIES: tuple[str, ...] = ("cosmetic", "config", "signature", "structural", "identity")

@@ -390,3 +390,42 @@ def test_removed_after_changes_the_graph(tmp_path):
     head = _training(root)
     assert head.graph_fingerprint != base.graph_fingerprint
     assert ("train-model", "train-model-2", "order", None, None) not in edges(head)
+
+
+# ---------------------------------------------------------------------- change cases, decided
+def test_kfp_change_cases():
+    from tests.test_prefect import check_case
+
+    cases = sorted((FIXTURES / "changes").glob("kfp_*"))
+    assert [c.name for c in cases] == ["kfp_base_image", "kfp_body", "kfp_config", "kfp_container_image",
+                                       "kfp_cosmetic", "kfp_edge_removed"]
+    for folder in cases:
+        check_case(folder)
+
+
+def test_environment_keys_of_components_make_a_version(tmp_path):
+    import pvcheck
+    from tests.conftest import write_tree
+
+    pipeline = """
+        from kfp import dsl
+        from c import build
+
+        @dsl.pipeline
+        def p():
+            build(n=1)
+    """
+    component = """
+        from kfp import dsl
+
+        @dsl.component(base_image="python:3.11", target_image="{image}", pip_index_urls=["{index}"])
+        def build(n: int) -> int:
+            return n
+    """
+    base = write_tree(tmp_path / "base", {"p.py": pipeline, "c.py": component.format(image="a:1", index="https://a")})
+    for image, index, rule in (("a:2", "https://a", "PV205"), ("a:1", "https://b", "PV205")):
+        head = write_tree(tmp_path / f"{image}{index[-1]}", {
+            "p.py": pipeline, "c.py": component.format(image=image, index=index)})
+        report = pvcheck.diff(base, head, cache=False)
+        assert report.pipelines[0].decision.value == "version"
+        assert {f.rule for f in report.pipelines[0].findings} == {rule}
