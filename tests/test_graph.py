@@ -11,17 +11,22 @@ from pathlib import Path
 
 import pytest
 
-from mermaid_grammar import MermaidSyntaxError, check
 from pvcheck.cli import main
 from pvcheck.model import Decision, Edge, Finding, Pipeline, PipelineChange, Status, Step
 from pvcheck.output.dot import dot, pipeline_dot, quote
 from pvcheck.output.mermaid import escape, mermaid, pipeline_mermaid
 from pvcheck.output.step_graph import StepStatus, change_graph, plain_graph
 
-from conftest import FIXTURES, only_pipeline
+from tests.mermaid_grammar import MermaidSyntaxError, check
 
 REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "fixtures"
 EXAMPLE = REPO / "docs" / "examples" / "churn_pr"
+
+
+def only_pipeline(project, name: str) -> Pipeline:
+    (pipeline,) = [p for p in project.pipelines if p.name == name]
+    return pipeline
 
 
 def _pipeline(step_ids: list[str], edges: list[tuple[str, str, str]] = (), name: str = "p") -> Pipeline:

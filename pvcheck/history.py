@@ -1,0 +1,474 @@
+"""``pvcheck history``: what pvcheck would have decided at every commit of a branch.
+
+The first-parent history is replayed as if ``pvcheck lock`` had run after each commit:
+each commit's tree is compared with the versions recorded after the previous one, and
+:func:`pvcheck.versions.plan` moves them exactly as ``pvcheck lock`` would (run: same
+version; version: +1; pipeline: a new lineage at v1). Next to it, the versions a
+raw-source hash would have made: the hash of the raw bytes of every file a pipeline,
+its steps and their helpers live in, which is what frameworks key versions on today.
+
+Made for long histories:
+
+* one work folder is kept and updated file by file from ``git diff-tree`` (only the
+  files the analyzer reads: ``.py`` and YAML run configs), instead of checking out
+  every commit;
+* a commit that changes none of those files is not analyzed at all: its model is the
+  previous one;
+* models are cached by the set of (path, blob id) of those files, so a revert or a
+  branch that comes back to an earlier tree is not analyzed again;
+* raw-source hashes are computed from git's blob ids, never by reading files.
+
+Nothing here touches the user's working tree, index or branches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from types import TracebackType
+from typing import Callable, Iterator, Optional, Type
+
+from pvcheck.config import Config
+from pvcheck.errors import RevisionError
+from pvcheck.model import Decision, Pipeline, Project, Report, Status
+
+#: Files the analyzer reads: Python sources and YAML run configs. The rest of a commit
+#: (data, docs, notebooks) cannot change a model, so it is neither written nor watched.
+ANALYZED_SUFFIXES = (".py", ".yaml", ".yml")
+
+_GIT_TIMEOUT = 300
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class PipelineEvent:
+    """What one commit did to one pipeline."""
+
+    pipeline: str  # the name after the commit (before it, for a removed pipeline)
+    status: Status
+    decision: Optional[Decision]  # None: the pipeline was removed
+    lineage: int  # 1 for the first lineage of this name, 2 after a new-pipeline decision ...
+    version: Optional[int]  # None when removed
+    new_version: bool  # pvcheck made a version here (a new lineage's v1 included)
+    raw_changed: bool  # the raw-source hash made a new version here
+    reason: str = ""  # the finding that decided it, ``message at path:line``
+    renamed_from: Optional[str] = None
+
+    @property
+    def label(self) -> str:
+        if self.version is None:
+            return "removed"
+        return f"v{self.version}" if self.lineage == 1 else f"L{self.lineage} v{self.version}"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "pipeline": self.pipeline,
+            "status": self.status.value,
+            "decision": self.decision.value if self.decision else None,
+            "lineage": self.lineage,
+            "version": self.version,
+            "new_version": self.new_version,
+            "raw_changed": self.raw_changed,
+            "reason": self.reason,
+            "renamed_from": self.renamed_from,
+        }
+
+
+@dataclass(frozen=True)
+class CommitEntry:
+    """One commit that touched at least one pipeline."""
+
+    commit: str
+    subject: str
+    date: str  # author date, ISO 8601
+    index: int  # position in the walked history, 0 = oldest
+    events: tuple[PipelineEvent, ...]
+
+    @property
+    def short(self) -> str:
+        return self.commit[:10]
+
+    def to_json(self) -> dict[str, object]:
+        return {"commit": self.commit, "subject": self.subject, "date": self.date, "index": self.index,
+                "pipelines": [e.to_json() for e in self.events]}
+
+
+@dataclass(frozen=True)
+class PipelineSummary:
+    """Per pipeline over the whole walk: how many versions each scheme made."""
+
+    name: str
+    commits: int  # commits that touched it
+    runs: int  # commits pvcheck judged to be another run of the same version
+    versions: int  # versions pvcheck made, each new lineage's v1 included
+    lineages: int
+    raw_versions: int  # versions a raw-source hash would have made
+    final: str  # e.g. "v4", "L2 v1" or "removed"
+
+    def to_json(self) -> dict[str, object]:
+        return {"pipeline": self.name, "commits": self.commits, "runs": self.runs, "versions": self.versions,
+                "lineages": self.lineages, "raw_source_versions": self.raw_versions, "final": self.final}
+
+
+@dataclass(frozen=True)
+class History:
+    entries: tuple[CommitEntry, ...]
+    summaries: tuple[PipelineSummary, ...]
+    commits_walked: int
+    commits_analyzed: int  # commits whose tree was actually scanned (the rest reused a model)
+    seconds: float
+    first: str = ""  # oldest commit walked
+    last: str = ""  # newest commit walked
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "schema": "pvcheck.history/1",
+            "commits_walked": self.commits_walked,
+            "commits_analyzed": self.commits_analyzed,
+            "first": self.first,
+            "last": self.last,
+            "commits": [e.to_json() for e in self.entries],
+            "summary": [s.to_json() for s in self.summaries],
+        }
+
+
+# --------------------------------------------------------------------------- git access
+
+
+def _git(repo: Path, *args: str) -> bytes:
+    env = dict(os.environ, GIT_PAGER="cat", LC_ALL="C", GIT_TERMINAL_PROMPT="0")
+    env.pop("GIT_DIR", None)
+    env.pop("GIT_WORK_TREE", None)
+    try:
+        result = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, env=env,
+                                timeout=_GIT_TIMEOUT, check=False)
+    except FileNotFoundError:
+        raise RevisionError("git is not installed or not on PATH", hint="install git") from None
+    if result.returncode != 0:
+        message = result.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise RevisionError(f"git {args[0]} failed: {message[0] if message else 'exit ' + str(result.returncode)}",
+                            str(repo), hint="check the repository and the revision with `git log --oneline`")
+    return result.stdout
+
+
+class _Blobs:
+    """One ``git cat-file --batch`` process, asked for one blob at a time."""
+
+    def __init__(self, toplevel: Path) -> None:
+        env = dict(os.environ, LC_ALL="C")
+        env.pop("GIT_DIR", None)
+        env.pop("GIT_WORK_TREE", None)
+        self.process = subprocess.Popen(["git", "-C", str(toplevel), "cat-file", "--batch"], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+
+    def read(self, oid: str) -> bytes:
+        stdin, stdout = self.process.stdin, self.process.stdout
+        assert stdin is not None and stdout is not None
+        stdin.write(oid.encode("ascii") + b"\n")
+        stdin.flush()
+        header = stdout.readline().split()
+        if len(header) != 3 or header[1] != b"blob":
+            raise RevisionError(f"git object {oid[:12]} is missing", hint="fetch the full history (git fetch --unshallow)")
+        size = int(header[2])
+        data = stdout.read(size)
+        stdout.read(1)  # the newline after every object
+        return data
+
+    def close(self) -> None:
+        if self.process.stdin:
+            self.process.stdin.close()
+        if self.process.stdout:
+            self.process.stdout.close()
+        self.process.wait(timeout=_GIT_TIMEOUT)
+
+
+@dataclass
+class _Mirror:
+    """The analyzed files of one commit's project folder, on disk, updated in place."""
+
+    toplevel: Path
+    prefix: str  # project folder relative to the repository top, "" or "sub/dir"
+    root: Path
+    blobs: _Blobs
+    files: dict[str, str] = field(default_factory=dict)  # project-relative path -> blob id
+
+    def load(self, commit: str) -> None:
+        """Write every analyzed file of ``commit`` (the first commit of the walk)."""
+        spec = f"{commit}:{self.prefix}" if self.prefix else f"{commit}^{{tree}}"
+        try:
+            listing = _git(self.toplevel, "ls-tree", "-r", "-z", spec)
+        except RevisionError:
+            listing = b""  # the project folder does not exist yet in this commit
+        for record in listing.split(b"\0"):
+            if record:
+                meta, _, path = record.partition(b"\t")
+                mode, kind, oid = meta.decode("ascii").split()
+                self._put(path.decode("utf-8", "surrogateescape"), mode, kind, oid)
+
+    def advance(self, old: str, new: str) -> bool:
+        """Apply the changes from commit ``old`` to ``new``; True if an analyzed file changed."""
+        args = ["diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", old, new]
+        if self.prefix:
+            args += ["--", self.prefix]
+        out = _git(self.toplevel, *args).split(b"\0")
+        changed = False
+        index = 0
+        while index + 1 < len(out):
+            meta, path = out[index].decode("ascii"), out[index + 1].decode("utf-8", "surrogateescape")
+            index += 2
+            _, new_mode, _, new_oid, status = meta.lstrip(":").split()
+            relative = path[len(self.prefix) + 1:] if self.prefix else path
+            if not relative.endswith(ANALYZED_SUFFIXES):
+                continue
+            changed = True
+            if status.startswith("D"):
+                self._remove(relative)
+            else:
+                self._put(relative, new_mode, "blob" if new_mode != "160000" else "commit", new_oid)
+        return changed
+
+    def _put(self, relative: str, mode: str, kind: str, oid: str) -> None:
+        if kind != "blob" or mode == "120000" or not relative.endswith(ANALYZED_SUFFIXES):
+            return  # submodules and symlinks: not part of this repository's code
+        parts = PurePosixPath(relative).parts
+        if not parts or any(p in ("", ".", "..") for p in parts):
+            return
+        target = self.root.joinpath(*parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(self.blobs.read(oid))
+        self.files[relative] = oid
+
+    def _remove(self, relative: str) -> None:
+        self.files.pop(relative, None)
+        target = self.root.joinpath(*PurePosixPath(relative).parts)
+        try:
+            target.unlink()
+        except FileNotFoundError:
+            pass
+
+    def key(self) -> str:
+        """The identity of what the analyzer would see: every analyzed path and blob id."""
+        digest = hashlib.sha256()
+        for path in sorted(self.files):
+            digest.update(f"{path}\0{self.files[path]}\n".encode("utf-8", "surrogateescape"))
+        return digest.hexdigest()
+
+
+class _Workspace:
+    def __init__(self, toplevel: Path, prefix: str) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="pvcheck-history-"))
+        root = self.folder / "tree"
+        root.mkdir()
+        self.mirror = _Mirror(toplevel, prefix, root, _Blobs(toplevel))
+
+    def __enter__(self) -> _Mirror:
+        return self.mirror
+
+    def __exit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException],
+                 traceback: Optional[TracebackType]) -> None:
+        try:
+            self.mirror.blobs.close()
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def first_parent_commits(repo: Path | str, since: Optional[str] = None, until: str = "HEAD") -> list[tuple[str, str, str]]:
+    """(commit, author date, subject) along the first-parent chain, oldest first.
+
+    With ``since``, the walk starts at that commit (included, as the starting state).
+    """
+    from pvcheck import gitio
+
+    toplevel, _ = gitio.repository(repo)
+    head = gitio.resolve(repo, until).commit
+    spec = [head]
+    if since:
+        start = gitio.resolve(repo, since).commit
+        ancestor = subprocess.run(["git", "-C", str(toplevel), "merge-base", "--is-ancestor", start, head],
+                                  capture_output=True, check=False)
+        if ancestor.returncode != 0:
+            raise RevisionError(f"'{since}' is not an ancestor of {until}",
+                                hint="give a commit of the current branch's history")
+        spec = [f"{start}..{head}"]
+    out = _git(toplevel, "log", "--first-parent", "--reverse", "-z", "--format=%H%x1f%aI%x1f%s", *spec)
+    commits = []
+    for record in out.split(b"\0"):
+        record = record.strip(b"\n")
+        if record:
+            commit, date, subject = record.decode("utf-8", "replace").split("\x1f", 2)
+            commits.append((commit, date, subject))
+    if since:
+        start_line = _git(toplevel, "log", "-1", "--format=%H%x1f%aI%x1f%s", start).decode("utf-8", "replace").strip()
+        commit, date, subject = start_line.split("\x1f", 2)
+        commits.insert(0, (commit, date, subject))
+    return commits
+
+
+# --------------------------------------------------------------------------- the walk
+
+
+def raw_source_hash(pipeline: Pipeline, blobs: dict[str, str]) -> str:
+    """The version key of raw-source hashing: every file the pipeline, its steps and
+    their helpers live in, by git blob id (a hash of the raw bytes)."""
+    paths = {pipeline.path}
+    for step in pipeline.steps:
+        paths.add(step.path)
+        paths.update(helper.path for helper in step.helpers)
+    digest = hashlib.sha256()
+    for path in sorted(p for p in paths if p):
+        digest.update(f"{path}\0{blobs.get(path, '-')}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+@dataclass
+class _Track:
+    """Everything known about one pipeline (by name) during the walk."""
+
+    name: str
+    lineages: dict[str, int] = field(default_factory=dict)  # lineage id -> 1, 2, ...
+    versions: set[tuple[str, int]] = field(default_factory=set)
+    raw: set[str] = field(default_factory=set)
+    last_raw: Optional[str] = None
+    commits: int = 0
+    runs: int = 0
+    final: str = ""
+
+
+def walk(
+    repo: Path | str = ".",
+    config: Optional[Config] = None,
+    since: Optional[str] = None,
+    pipeline: Optional[str] = None,
+    cache: bool = True,
+    on_commit: Optional[Callable[[int, int, str], None]] = None,
+) -> History:
+    """Replay the first-parent history of the project folder ``repo``.
+
+    ``pipeline`` keeps only that pipeline (by name) in the result; all are analyzed,
+    because the decision of one can depend on the others (renames, collisions).
+    ``on_commit(done, total, commit)`` is called after each commit (progress).
+    """
+    import pvcheck
+    from pvcheck import gitio
+    from pvcheck.policies import compare
+    from pvcheck.versions import plan
+
+    started = time.perf_counter()
+    config = config or Config()
+    toplevel, prefix = gitio.repository(repo)
+    commits = first_parent_commits(repo, since)
+    if not commits:
+        raise RevisionError(f"no commits to walk in {repo}", hint="commit something first")
+    models: dict[str, Project] = {}
+    lock = None
+    tracks: dict[str, _Track] = {}
+    entries: list[CommitEntry] = []
+    analyzed = 0
+    previous: Optional[str] = None
+    project: Optional[Project] = None
+
+    with _Workspace(toplevel, prefix) as mirror:
+        for index, (commit, date, subject) in enumerate(commits):
+            changed = True
+            if previous is None:
+                mirror.load(commit)
+            else:
+                changed = mirror.advance(previous, commit)
+            previous = commit
+            if changed or project is None:
+                key = mirror.key()
+                project = models.get(key)
+                if project is None:
+                    project = pvcheck.scan(mirror.root, config, cache=cache)
+                    analyzed += 1
+                    models[key] = project
+            else:
+                if on_commit:
+                    on_commit(index + 1, len(commits), commit)
+                continue  # nothing the analyzer reads changed: same models, same versions
+
+            base = lock.project(root="") if lock is not None else Project(root="")
+            report = compare(base, project, config)
+            lock, changes = plan(lock, report)
+            events = _events(report, changes, tracks, mirror.files)
+            if pipeline is not None:
+                events = [e for e in events if e.pipeline == pipeline or e.renamed_from == pipeline]
+            if events:
+                entries.append(CommitEntry(commit, subject, date, index, tuple(events)))
+            if on_commit:
+                on_commit(index + 1, len(commits), commit)
+
+    summaries = tuple(
+        PipelineSummary(t.name, t.commits, t.runs, len(t.versions), len(t.lineages), len(t.raw), t.final)
+        for t in sorted(tracks.values(), key=lambda t: t.name)
+        if pipeline is None or t.name == pipeline
+    )
+    return History(tuple(entries), summaries, len(commits), analyzed, time.perf_counter() - started,
+                   commits[0][0], commits[-1][0])
+
+
+def _events(report: Report, changes, tracks: dict[str, _Track], blobs: dict[str, str]) -> list[PipelineEvent]:  # type: ignore[no-untyped-def]
+    """The events of one commit, updating ``tracks``; untouched pipelines give none."""
+    events: list[PipelineEvent] = []
+    for change in changes:
+        pc = change.change
+        old_name = pc.base.name if pc.base is not None else None
+        name = pc.head.name if pc.head is not None else (old_name or pc.name)
+        renamed_from = old_name if old_name is not None and old_name != name else None
+        if renamed_from is not None and renamed_from in tracks and name not in tracks:
+            track = tracks.pop(renamed_from)  # the row follows the pipeline to its new name
+            track.name = name
+            tracks[name] = track
+        track = tracks.setdefault(name, _Track(name))
+
+        if change.after is None:  # removed
+            track.final = "removed"
+            track.last_raw = None
+            track.commits += 1
+            events.append(PipelineEvent(name, pc.status, None, 0, None, False, False, "removed from the code"))
+            continue
+        after = change.after
+        lineage = track.lineages.setdefault(after.lineage, len(track.lineages) + 1)
+        new_version = (after.lineage, after.version) not in track.versions
+        track.versions.add((after.lineage, after.version))
+        raw = raw_source_hash(after.pipeline, blobs)
+        raw_changed = raw != track.last_raw
+        track.last_raw = raw
+        track.raw.add(raw)
+        label = f"v{after.version}" if lineage == 1 else f"L{lineage} v{after.version}"
+        track.final = label
+        touched = new_version or raw_changed or pc.status is not Status.UNCHANGED or bool(pc.findings)
+        if not touched:
+            continue
+        track.commits += 1
+        if not new_version:
+            track.runs += 1
+        events.append(PipelineEvent(name, pc.status, pc.decision, lineage, after.version, new_version, raw_changed,
+                                    _reason(pc), renamed_from))
+    return events
+
+
+def _reason(change) -> str:  # type: ignore[no-untyped-def]
+    for finding in change.findings:
+        if finding.decision is change.decision:
+            place = f"{finding.path}:{finding.line}" if finding.line else finding.path
+            return f"{finding.message} at {place}" if place and place not in finding.message else finding.message
+    if change.status is Status.ADDED:
+        return "new pipeline"
+    return ""
+
+
+def iter_events(history: History, name: str) -> Iterator[tuple[CommitEntry, PipelineEvent]]:
+    """The entries of one pipeline, in order."""
+    for entry in history.entries:
+        for event in entry.events:
+            if event.pipeline == name:
+                yield entry, event
