@@ -199,8 +199,9 @@ def test_asset_inputs_keys_and_deps(tree):
         ("lake/events", "both", "order", None, None),
     }
     assert pipeline.step("lake/sessions").inputs == {"events": {"$asset": "events"}}
-    assert pipeline.step("sessions_count").inputs == {"raw": {"$asset": "lake/sessions"},
-                                                      "$deps": ["external_table", "lake/events"]}
+    # upstream assets of the pipeline are edges; the others are recorded as what the asset reads
+    assert pipeline.step("sessions_count").inputs == {"raw": {"$step": "lake/sessions", "output": "result"},
+                                                      "$deps": ["external_table"]}
     assert [o.name for o in pipeline.step("both").outputs] == ["lake__a", "b"]
 
 

@@ -197,18 +197,25 @@ class Dagster(Framework):
         edges: list[Edge] = []
         producers = {key: n for n in chosen for key in n.produces}
         for asset in chosen:
+            # upstream assets in the pipeline are edges; those outside it (source assets, or
+            # assets the job does not select) are recorded as what the asset reads
             inputs: dict[str, Any] = {}
+            external: list[str] = []
             for input_name, key in asset.ins.items():
-                inputs[input_name] = {"$asset": key}
                 producer = producers.get(key)
                 if producer is not None and producer is not asset:
                     edges.append(Edge(producer.id, asset.id, "data", producer.produces[key], input_name))
+                    inputs[input_name] = {"$step": producer.id, "output": producer.produces[key]}
+                else:
+                    inputs[input_name] = {"$asset": key}
             for key in asset.deps:
                 producer = producers.get(key)
                 if producer is not None and producer is not asset:
                     edges.append(Edge(producer.id, asset.id, "order"))
-            if asset.deps:
-                inputs["$deps"] = sorted(asset.deps)
+                else:
+                    external.append(key)
+            if external:
+                inputs["$deps"] = sorted(external)
             invocations.append(Invocation(asset.id, asset.definition, asset.symbol.module, asset.symbol.node,
                                           inputs))
         return ctx.make_pipeline(name=name, framework=self.name, symbol=symbol, node=node, invocations=invocations,
