@@ -429,3 +429,33 @@ def test_environment_keys_of_components_make_a_version(tmp_path):
         report = pvcheck.diff(base, head, cache=False)
         assert report.pipelines[0].decision.value == "version"
         assert {f.rule for f in report.pipelines[0].findings} == {rule}
+
+
+def test_pipelines_inside_pipelines_are_inlined_once(tree):
+    project = tree({"c.py": COMPONENTS, "p.py": """
+        from kfp import dsl
+        from c import make, sink
+
+        @dsl.pipeline
+        def inner(n: int) -> int:
+            return make(n=n).output
+
+        @dsl.pipeline
+        def quiet(n: int):
+            make(n=n)
+
+        @dsl.pipeline
+        def outer():
+            first = inner(n=1)
+            sink(value=first)
+            sink(value=inner(n=2).outputs["x"])
+            quiet(n=3).after(first)
+    """})
+    pipeline = only_pipeline(project, "outer")
+    assert [s.id for s in pipeline.steps] == ["make", "sink", "make-2", "sink-2", "make-3"]
+    assert edges(pipeline) == sorted([
+        ("make", "sink", "data", "Output", "value"),
+        ("make-2", "sink-2", "data", "Output", "value"),
+    ])
+    assert pipeline.dynamic  # .after() on a nested pipeline's result that is no task
+    assert any(".after() on something that is not a task" in m for m in dynamic_messages(project))

@@ -210,16 +210,24 @@ class KFPGraphBuilder(CallGraphBuilder):
                 if expression.attr.value == "outputs":
                     return task
                 return StepOutput(task.invocation, task.outputs[0] if len(task.outputs) == 1 else SINGLE_OUTPUT)
+            # not evaluated twice: the receiver may have made tasks (an inlined pipeline)
+            return task if isinstance(task, (StepOutput, StepOutputs)) else Opaque(
+                self.ctx.render(expression, module), tuple(self.invocations_in(task)))
         return super().evaluate(expression, env, module)
 
     def subscript(self, expression: cst.Subscript, env: dict[str, Value], module: ModuleInfo) -> Value:
+        key = string_value(expression.slice[0].slice.value) if len(expression.slice) == 1 \
+            and isinstance(expression.slice[0].slice, cst.Index) else None
+        if key is None:
+            return super().subscript(expression, env, module)
         base = self.evaluate(expression.value, env, module)
-        if isinstance(base, StepOutputs) and len(expression.slice) == 1 \
-                and isinstance(expression.slice[0].slice, cst.Index):
-            key = string_value(expression.slice[0].slice.value)
-            if key is not None:  # outputs["k"]: named even when the signature could not be read
-                return StepOutput(base.invocation, key)
-        return super().subscript(expression, env, module)
+        if isinstance(base, StepOutputs):  # outputs["k"]: named even when the signature could not be read
+            return StepOutput(base.invocation, key)
+        if isinstance(base, StepOutput):  # the one output an inlined pipeline returned
+            return base
+        if isinstance(base, Literal) and isinstance(base.value, dict) and key in base.value:
+            return Literal(base.value[key])
+        return Opaque(" ".join(module.code(expression).split()), tuple(self.invocations_in(base)))
 
     def call(self, call: cst.Call, env: dict[str, Value], module: ModuleInfo) -> Value:
         func = call.func
@@ -230,6 +238,9 @@ class KFPGraphBuilder(CallGraphBuilder):
                 if isinstance(task, StepOutputs) and task.invocation in self._tasks:
                     self._task_method(self._tasks[task.invocation], method, call, env, module)
                     return task
+                if method == "after":
+                    self.not_followed(module, call, "an .after() on something that is not a task")
+                return _opaque_call(self, call, env, module, task)
         if isinstance(func, (cst.Name, cst.Attribute)):
             qualified = module.qualified_names(func)
             if qualified & PASSTHROUGH and len(call.args) == 1:
@@ -452,10 +463,16 @@ def _describe(value: Value, static: Any = None) -> Any:
     return static
 
 
-def _opaque_call(builder: CallGraphBuilder, call: cst.Call, env: dict[str, Value], module: ModuleInfo) -> Value:
-    """A call KFP does not model, remembering every task output flowing into it (receiver too)."""
+def _opaque_call(builder: CallGraphBuilder, call: cst.Call, env: dict[str, Value], module: ModuleInfo,
+                 receiver: Optional[Value] = None) -> Value:
+    """A call KFP does not model, remembering every task output flowing into it (receiver too).
+
+    ``receiver`` is the method's object when the caller has already evaluated it.
+    """
     flows: list[str] = []
-    if isinstance(call.func, cst.Attribute):
+    if receiver is not None:
+        flows.extend(builder.invocations_in(receiver))
+    elif isinstance(call.func, cst.Attribute):
         flows.extend(builder.invocations_in(builder.evaluate(call.func.value, env, module)))
     for arg in call.args:
         flows.extend(builder.invocations_in(builder.evaluate(arg.value, env, module)))

@@ -192,6 +192,7 @@ class PrefectGraphBuilder(CallGraphBuilder):
             receiver = self.evaluate(func.value, env, module)
             if isinstance(receiver, (StepOutput, StepOutputs)):
                 return receiver
+            return _opaque_call(self, call, env, module, receiver)  # not evaluated twice
         if isinstance(func, (cst.Name, cst.Attribute)) and module.qualified_names(func) & PASSTHROUGH_CALLS \
                 and len(call.args) == 1:
             return self.evaluate(call.args[0].value, env, module)
@@ -303,15 +304,19 @@ def _builds_task(call: cst.Call, module: ModuleInfo) -> bool:
     return isinstance(func, (cst.Name, cst.Attribute)) and bool(module.qualified_names(func) & set(TASK_DECORATORS))
 
 
-def _opaque_call(builder: CallGraphBuilder, call: cst.Call, env: dict[str, Value], module: ModuleInfo) -> Value:
+def _opaque_call(builder: CallGraphBuilder, call: cst.Call, env: dict[str, Value], module: ModuleInfo,
+                 receiver: Optional[Value] = None) -> Value:
     """A call the framework does not model, remembering every step output flowing into it.
 
     The default forgets the receiver of a method call (``df.dropna()``); in a flow body,
-    where plain Python runs between tasks, that would lose data edges.
+    where plain Python runs between tasks, that would lose data edges. ``receiver`` is
+    the method's object when the caller has already evaluated it.
     """
     flows: list[str] = []
     func = call.func
-    if isinstance(func, cst.Attribute):
+    if receiver is not None:
+        flows.extend(builder.invocations_in(receiver))
+    elif isinstance(func, cst.Attribute):
         flows.extend(builder.invocations_in(builder.evaluate(func.value, env, module)))
     for arg in call.args:
         flows.extend(builder.invocations_in(builder.evaluate(arg.value, env, module)))
