@@ -17,6 +17,7 @@ hundred commits take well under a second and the same seed gives the same commit
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import subprocess
@@ -239,11 +240,14 @@ def _fast_import_stream(commits: list[tuple[str, dict[str, Optional[str]]]], sta
     return b"".join(out)
 
 
-def generate(target: Path | str, commits: int = 300, pipelines: int = 3, seed: int = 6) -> dict:
+def generate(target: Path | str, commits: int = 300, pipelines: int = 3, seed: int = 6,
+             script: Optional[list[str]] = None) -> dict:
     """Create the repository at ``target`` (must not exist or be empty) and return the
     expectation: per commit, the touched pipelines with their expected decision and
     (lineage, version); per pipeline, its final lineage and version and how many
-    versions it went through."""
+    versions it went through, and how many versions a hash of its raw source files
+    (pipeline module, step module, helpers) makes. ``script`` replaces the random edits
+    with these kinds, in order, after the first commit."""
     target = Path(target)
     target.mkdir(parents=True, exist_ok=True)
     if any(target.iterdir()):
@@ -255,11 +259,14 @@ def generate(target: Path | str, commits: int = 300, pipelines: int = 3, seed: i
     expected_commits: list[dict] = []
     made = {p.name: 1 for p in state.pipelines}
     kinds, weights = zip(*WEIGHTS.items())
+    if script is not None:
+        commits = len(script) + 1
+    raw_seen: dict[str, set[str]] = {p.name: set() for p in state.pipelines}
     for number in range(commits):
         if number == 0:
             message, touched, kind = "initial pipelines", [p.name for p in state.pipelines], "initial"
         else:
-            kind = rng.choices(kinds, weights)[0]
+            kind = script[number - 1] if script is not None else rng.choices(kinds, weights)[0]
             if kind == "remove_step" and all(len(p.steps) <= 2 for p in state.pipelines):
                 kind = "add_step"
             chosen = None
@@ -280,9 +287,14 @@ def generate(target: Path | str, commits: int = 300, pipelines: int = 3, seed: i
         changes: dict[str, Optional[str]] = {p: t for p, t in files.items() if previous.get(p) != t}
         changes.update({p: None for p in previous if p not in files})
         previous = files
+        for pipeline in state.pipelines:
+            sources = (f"pipelines/{pipeline.name}.py", f"steps/{pipeline.name}_steps.py", "utils/helpers.py")
+            raw_seen[pipeline.name].add("\0".join(files[path] for path in sources))
         history.append((f"{message}\n\nedit: {kind}", changes))
+        source = "\0".join(f"{path}\0{text}" for path, text in sorted(files.items()) if path.endswith(".py"))
         expected_commits.append({
             "index": number, "kind": kind, "message": message,
+            "sources": hashlib.sha256(source.encode()).hexdigest(),  # what the analyzer sees
             "pipelines": {p.name: {"decision": decision, "lineage": p.lineage, "version": p.version}
                           for p in state.pipelines if p.name in touched},
         })
@@ -293,7 +305,8 @@ def generate(target: Path | str, commits: int = 300, pipelines: int = 3, seed: i
     subprocess.run(["git", "-C", str(target), "checkout", "-q", "-f", "main"], check=True)
     return {
         "commits": expected_commits,
-        "final": {p.name: {"lineage": p.lineage, "version": p.version, "versions_made": made[p.name]}
+        "final": {p.name: {"lineage": p.lineage, "version": p.version, "versions_made": made[p.name],
+                           "raw_versions": len(raw_seen[p.name])}
                   for p in state.pipelines},
     }
 
@@ -313,8 +326,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     print(f"{args.target}: {args.commits} commits, {args.pipelines} pipelines in {time.perf_counter() - started:.2f}s",
           file=sys.stderr)
     for name, final in expected["final"].items():
-        print(f"  {name}: lineage {final['lineage']} v{final['version']}, {final['versions_made']} versions made",
-              file=sys.stderr)
+        print(f"  {name}: lineage {final['lineage']} v{final['version']}, {final['versions_made']} versions made, "
+              f"{final['raw_versions']} by raw-source hashing", file=sys.stderr)
     return 0
 
 
