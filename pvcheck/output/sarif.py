@@ -97,8 +97,8 @@ def render_sarif(report: Report, context: RenderContext) -> str:
                                    {"pipeline": problem.pipeline} if problem.pipeline else {}))
 
     log = {
+        "version": "2.1.0",  # first, so that consumers can sniff it
         "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
         "runs": [{
             "tool": {"driver": {
                 "name": "pvcheck",
