@@ -465,3 +465,38 @@ def test_removing_an_edge_changes_the_graph(tree):
     without = scan_classic(tree, CLASSIC.replace("        a >> b\n", ""))
     assert edges(without) == set() and edges(base) == {("a", "b", "order")}
     assert without.graph_fingerprint != base.graph_fingerprint
+
+
+def test_chain_star_setup_and_teardown(tree):
+    pipeline = only_pipeline(tree({"dags/st.py": """
+        from airflow.sdk import DAG, chain, setup, task, teardown
+
+        with DAG("st"):
+            @task
+            def work(x=None):
+                return 1
+
+            @setup
+            def create_cluster():
+                return "cluster"
+
+            @teardown
+            def delete_cluster(cluster):
+                pass
+
+            first = work.override(task_id="first")()
+            second = work.override(task_id="second")()
+            steps = [first, second]
+            chain(*steps)
+            third = work.override(task_id="third")()
+            second >> third.as_teardown(setups=first)
+            with delete_cluster(create_cluster()):
+                work.override(task_id="inside")()
+    """}))
+    assert not pipeline.dynamic
+    assert edges(pipeline) == {
+        ("first", "second", "order"), ("second", "third", "order"), ("first", "third", "order"),
+        ("create_cluster", "delete_cluster", "data"),
+        # a teardown used as a context: its setup before the block, the teardown after it
+        ("create_cluster", "inside", "order"), ("inside", "delete_cluster", "order"),
+    }

@@ -274,6 +274,7 @@ class AirflowGraphBuilder(CallGraphBuilder):
                        ) -> Optional[tuple[Optional[Value]]]:
         entered_target: Optional[bool] = None
         groups: list[tuple[_Group, Optional[cst.AsName]]] = []
+        teardowns: list[str] = []
         for item in statement.items:
             expression = item.item
             names = _names(expression, module)
@@ -293,18 +294,35 @@ class AirflowGraphBuilder(CallGraphBuilder):
             value = self.evaluate(expression, env, module)
             if isinstance(value, DagRef):
                 entered_target = value.key == self.target
-            elif item.asname is not None:
-                self.bind(item.asname.name, value, env, module)
+            else:
+                teardowns.extend(self.invocations_in(value))
+                if item.asname is not None:
+                    self.bind(item.asname.name, value, env, module)
         saved = self.in_target
         if entered_target is not None:
             self.in_target = entered_target
+        before = len(self.invocations)
         try:
             result = self._nested(statement.body, env, module)
         finally:
             self.in_target = saved
             for group, _ in reversed(groups):
                 self.close_group(group)
+        if teardowns:
+            self.teardown_context(teardowns, [i.id for i in self.invocations[before:]])
         return result
+
+    def teardown_context(self, teardowns: list[str], inside: list[str]) -> None:
+        """``with teardown_task:``: its setups before the block's tasks, the teardown after them
+        (Airflow's setup/teardown context: ``s >> work >> t``)."""
+        members = set(inside)
+        roots = [m for m in inside if not any(e.target == m and e.source in members for e in self.edges)]
+        leaves = [m for m in inside if not any(e.source == m and e.target in members for e in self.edges)]
+        for teardown in teardowns:
+            setups = [e.source for e in self.edges if e.target == teardown and e.source not in members]
+            for setup in dict.fromkeys(setups):
+                self.edges.extend(Edge(setup, root, "order") for root in roots)
+            self.edges.extend(Edge(leaf, teardown, "order") for leaf in leaves)
 
     # ------------------------------------------------------------------ expressions
     def evaluate(self, expression: cst.BaseExpression, env: dict[str, Value], module: ModuleInfo) -> Value:
@@ -341,6 +359,14 @@ class AirflowGraphBuilder(CallGraphBuilder):
             else:
                 self.not_followed(module, call, "a list of tasks extended with values not known statically")
             return Literal(None)
+        if isinstance(func, cst.Attribute) and func.attr.value in ("as_setup", "as_teardown"):
+            base = self.evaluate(func.value, env, module)
+            if self.invocations_in(base):
+                # ``t.as_teardown(setups=s)`` marks them and sets ``s >> t``; it returns ``t``
+                setups = self.keyword(call, "setups")
+                if setups is not None:
+                    self.depend(self.evaluate(setups.value, env, module), base, module, call)
+                return base
         if isinstance(func, cst.Attribute) and func.attr.value in ("set_downstream", "set_upstream"):
             base = self.evaluate(func.value, env, module)
             if self.invocations_in(base) or isinstance(base, (GroupRef, EdgeLabel)):
@@ -677,9 +703,15 @@ class AirflowGraphBuilder(CallGraphBuilder):
 
     def dependency_call(self, call: cst.Call, names: set[str], env: dict[str, Value], module: ModuleInfo) -> Value:
         """``chain``, ``chain_linear`` and ``cross_downstream``."""
-        if any(arg.star for arg in call.args):
-            self.not_followed(module, call, "a dependency helper called with '*' arguments")
-        values = [self.evaluate(arg.value, env, module) for arg in call.args if not arg.star]
+        values: list[Value] = []
+        for arg in call.args:
+            value = self.evaluate(arg.value, env, module)
+            if arg.star == "*" and isinstance(value, Sequence_):
+                values.extend(value.items)  # chain(*tasks)
+            elif arg.star:
+                self.not_followed(module, call, "a dependency helper called with '*' arguments not known statically")
+            else:
+                values.append(value)
         if names & CROSS_DOWNSTREAM:
             if len(values) == 2:
                 self.depend(values[0], values[1], module, call)
