@@ -299,3 +299,39 @@ def test_real_mermaid_accepts_every_form_we_write(example, tmp_path):
     ]
     result = render_mermaid.render(diagrams, _MERMAID_JS, _CHROMIUM)
     assert result["errors"] == [] and result["rendered"] == len(diagrams)
+
+
+# ------------------------------------------------------------------ --base against a real comparison
+
+
+def test_real_comparison_classifies_steps(example):
+    import pvcheck
+
+    report = pvcheck.diff(EXAMPLE / "base", EXAMPLE / "head")
+    change = next(c for c in report.pipelines if c.name == "churn_training")
+    status = {n.id: n.status for n in change_graph(change).nodes}
+    # split_dataset has a PV404 finding (its input was rewired): an edge change, not a code change
+    assert status["split_dataset"] is StepStatus.UNCHANGED
+    assert status["train_model"] is StepStatus.BODY and status["evaluate_model"] is StepStatus.CONFIG
+    assert status["make_features"] is StepStatus.RENAMED
+    assert status["validate_features"] is StepStatus.ADDED and status["report"] is StepStatus.REMOVED
+
+
+def test_cli_graph_base_revision(tmp_path, capsys):
+    repo = tmp_path / "repo"
+    shutil.copytree(EXAMPLE / "base", repo)
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "base"], check=True)
+    for folder in ("steps", "pipelines"):
+        shutil.rmtree(repo / folder)
+        shutil.copytree(EXAMPLE / "head" / folder, repo / folder)
+    assert main(["graph", str(repo), "--base", "HEAD", "--pipeline", "churn_training"]) == 0
+    out = capsys.readouterr().out
+    check(out)
+    assert re.search(r"^  class s4,legend_body body$", out, re.MULTILINE)  # train_model
+    assert 'subgraph legend["Legend"]' in out
+    assert main(["graph", str(repo), "--base", "HEAD", "--format", "text"]) == 0
+    text = capsys.readouterr().out
+    assert "train_model" in text and "[code changed]" in text and "[removed]" in text

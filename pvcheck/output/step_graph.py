@@ -46,6 +46,9 @@ _LEGEND = {
 STATUS_ORDER: tuple[StepStatus, ...] = tuple(StepStatus)
 
 _CODE_POLICIES = frozenset({"structural", "signature"})
+#: Structural rules about the graph (invocations, edges, order), not a step's code:
+#: the graph shows them as added/removed nodes and edges.
+_GRAPH_RULES = frozenset({"PV403", "PV404", "PV405"})
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,7 @@ def change_graph(change: PipelineChange) -> StepGraph:
     matches = step_matches(change)
     by_step: dict[str, list[str]] = {}
     for finding in change.findings:
-        if finding.step:
+        if finding.step and finding.rule not in _GRAPH_RULES:
             by_step.setdefault(finding.step, []).append(finding.policy)
 
     head_of = dict(matches)  # base id -> head id
