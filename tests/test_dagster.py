@@ -324,3 +324,46 @@ def test_asset_edge_removed_changes_graph(tree):
     without = only_pipeline(tree({"m.py": source.replace("(deps=[a])", "")}))
     assert edges(base) == {("a", "b", "order", None, None)} and edges(without) == set()
     assert without.graph_fingerprint != base.graph_fingerprint
+
+
+def test_definitions_through_constants_and_dynamic_outputs(tree):
+    project = tree({
+        "assets.py": """
+            from dagster import asset
+
+            @asset
+            def first():
+                return 1
+
+            @asset
+            def second(first):
+                return first
+
+            ALL_ASSETS = [first, second]
+        """,
+        "jobs.py": """
+            from dagster import DynamicOut, DynamicOutput, job, op
+
+            @op(out=DynamicOut())
+            def fan():
+                yield DynamicOutput(1, mapping_key="a")
+
+            @op
+            def square(x):
+                return x * x
+
+            @job
+            def fan_job():
+                fan().map(square)
+        """,
+        "definitions.py": """
+            from dagster import Definitions
+            from assets import ALL_ASSETS
+
+            defs = Definitions(assets=[*ALL_ASSETS])
+        """,
+    })
+    definitions = only_pipeline(project, "definitions")
+    assert ids(definitions) == ["first", "second"] and not definitions.dynamic
+    assert only_pipeline(project, "fan_job").dynamic
+    assert any("dynamic outputs" in d.message for d in project.diagnostics)

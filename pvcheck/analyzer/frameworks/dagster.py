@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 import libcst as cst
 
@@ -145,14 +145,16 @@ class Dagster(Framework):
                 yield self._asset_job(module, call, registry, ctx)
             elif _keyword(call, "assets") is not None:
                 name = module.name if len(definitions) == 1 else f"{module.name}:{module.line(call)}"
-                nodes = registry.select_list(_keyword(call, "assets").value, module, ctx)  # type: ignore[union-attr]
+                assets = _keyword(call, "assets")
+                assert assets is not None
+                nodes, dynamic = registry.followed(lambda: registry.select_list(assets.value, module, ctx))
                 yield self._asset_pipeline(name, Symbol(module, "Definitions", "definitions", call), call,
-                                           nodes, {}, {}, registry, ctx)
+                                           nodes, {}, {}, dynamic, ctx)
         unlisted = [n for n in registry.nodes if n.symbol.module is module and n.qualified not in registry.covered]
         if unlisted:
             name = module.name if not definitions else f"{module.name}:unlisted"
             yield self._asset_pipeline(name, Symbol(module, "", "module", module.tree), module.tree, unlisted,
-                                       {}, {}, registry, ctx)
+                                       {}, {}, False, ctx)
 
     def _job(self, symbol: Symbol, function: cst.FunctionDef, call: Optional[cst.Call], default: Optional[str],
              ctx: AnalysisContext, where: Optional[ModuleInfo] = None) -> Pipeline:
@@ -183,14 +185,15 @@ class Dagster(Framework):
         selection_node = selection.value if selection is not None else (
             positional[1].value if len(positional) > 1 else None)
         if selection_node is None:
-            nodes = list(registry.nodes)  # Dagster: no selection means every asset of the code location
+            nodes, dynamic = list(registry.nodes), False  # Dagster: no selection means every asset
         else:
-            nodes = registry.select(selection_node, module, ctx)
+            chosen = selection_node
+            nodes, dynamic = registry.followed(lambda: registry.select(chosen, module, ctx))
         return self._asset_pipeline(name, Symbol(module, name, "job", call), call, nodes, config, lines,
-                                    registry, ctx)
+                                    dynamic, ctx)
 
     def _asset_pipeline(self, name: str, symbol: Symbol, node: cst.CSTNode, nodes: list["AssetNode"],
-                        config: dict[str, Any], lines: dict[str, tuple[str, int]], registry: "AssetRegistry",
+                        config: dict[str, Any], lines: dict[str, tuple[str, int]], dynamic: bool,
                         ctx: AnalysisContext) -> Pipeline:
         chosen = sorted({n.qualified: n for n in nodes}.values(), key=lambda n: (n.symbol.module.path, n.line))
         invocations: list[Invocation] = []
@@ -220,7 +223,7 @@ class Dagster(Framework):
                                           inputs))
         return ctx.make_pipeline(name=name, framework=self.name, symbol=symbol, node=node, invocations=invocations,
                                  edges=edges, config=config, config_lines=lines,
-                                 dynamic=registry.dynamic or any(n.dynamic for n in chosen))
+                                 dynamic=dynamic or any(n.dynamic for n in chosen))
 
     # ------------------------------------------------------------------ assets
     def registry(self, ctx: AnalysisContext) -> "AssetRegistry":
@@ -258,6 +261,7 @@ class AssetRegistry:
     dynamic: bool = False
     by_key: dict[str, AssetNode] = field(default_factory=dict)
     by_symbol: dict[str, AssetNode] = field(default_factory=dict)
+    _depth: int = 0
 
     def __post_init__(self) -> None:
         modules = []
@@ -296,6 +300,14 @@ class AssetRegistry:
                         positional[1].value if len(positional) > 1 else None)
                     chosen = self.nodes if node is None else self.select(node, module, self.ctx)
                     self.covered.update(n.qualified for n in chosen)
+
+    def followed(self, work: Callable[[], list[AssetNode]]) -> tuple[list[AssetNode], bool]:
+        """What ``work`` selects, and whether part of it could not be followed."""
+        saved, self.dynamic = self.dynamic, False
+        try:
+            return work(), self.dynamic
+        finally:
+            self.dynamic = saved or self.dynamic
 
     def _asset(self, symbol: Symbol) -> Optional[AssetNode]:
         definition = self.framework.step_definition(symbol, self.ctx)
@@ -398,6 +410,13 @@ class AssetRegistry:
             symbol = self.ctx.resolve_callee(module, expression)
             if symbol is not None and symbol.qualified_name in self.by_symbol:
                 return list(self.by_symbol[symbol.qualified_name].produces)
+            constant = self._constant(expression, module)
+            if constant is not None and not isinstance(constant[0], cst.Call):
+                self._depth += 1
+                try:
+                    return self.keys(constant[0], constant[1], where)
+                finally:
+                    self._depth -= 1
         path = _string_path(self.ctx.value(expression, module))
         if path is not None:
             return ["/".join(path)]
@@ -412,11 +431,37 @@ class AssetRegistry:
         for item in items:
             if isinstance(item, cst.StarredElement):
                 item = item.value
-            if isinstance(item, cst.Call) and module.qualified_names(item.func) & (LOAD_FROM_MODULES | LOAD_FROM_PACKAGE):
+            if isinstance(item, cst.Call) and isinstance(item.func, (cst.Name, cst.Attribute)) \
+                    and module.qualified_names(item.func) & (LOAD_FROM_MODULES | LOAD_FROM_PACKAGE):
                 chosen.extend(self._loaded(item, module))
+                continue
+            constant = self._constant(item, module)
+            if constant is not None:  # ``ALL_ASSETS = [...]`` (or a loader call) kept in a constant
+                self._depth += 1
+                try:
+                    chosen.extend(self.select_list(constant[0], constant[1], ctx))
+                finally:
+                    self._depth -= 1
                 continue
             chosen.extend(self.select(item, module, ctx))
         return chosen
+
+    def _constant(self, expression: cst.BaseExpression, module: ModuleInfo
+                  ) -> Optional[tuple[cst.BaseExpression, ModuleInfo]]:
+        """The value a name is bound to once at module level, if it is a list, tuple or call."""
+        if not isinstance(expression, (cst.Name, cst.Attribute)):
+            return None
+        names = module.qualified_names(expression)
+        resolved = self.ctx.index.resolve(next(iter(names))) if len(names) == 1 else None
+        if resolved is None or resolved[1] or resolved[0].kind != "constant":
+            return None
+        symbol = resolved[0]
+        assignments = [s for s in symbol.module.symbols.get(symbol.name, []) if s.kind == "constant"]
+        node = assignments[0].node if len(assignments) == 1 else None
+        value = node.value if isinstance(node, (cst.Assign, cst.AnnAssign)) else None
+        if isinstance(value, (cst.List, cst.Tuple, cst.Call)) and self._depth < 16:
+            return value, symbol.module
+        return None
 
     def _loaded(self, call: cst.Call, module: ModuleInfo) -> list[AssetNode]:
         package = bool(module.qualified_names(call.func) & LOAD_FROM_PACKAGE)
