@@ -148,14 +148,15 @@ def _inner(obj: Any) -> Any:
     wrapped = getattr(obj, "__wrapped__", None) if isinstance(obj, FunctionType) else None
     if wrapped is not None:
         return wrapped
-    package = type(obj).__module__.partition(".")[0]
-    if package == "zenml":
+    # ZenML's @step makes a class in the user's module: look at the bases too
+    packages = {cls.__module__.partition(".")[0] for cls in type(obj).__mro__}
+    if "zenml" in packages:
         return getattr(obj, "entrypoint", None)
-    if package == "prefect":
+    if "prefect" in packages:
         return getattr(obj, "fn", None)
-    if package == "flytekit":
+    if "flytekit" in packages:
         return getattr(obj, "task_function", None)
-    if package == "dagster":
+    if "dagster" in packages:
         if hasattr(obj, "decorated_fn"):  # DecoratedOpFunction
             return obj.decorated_fn
         if type(obj).__name__ == "AssetsDefinition":
