@@ -32,7 +32,6 @@ from pvcheck.analyzer.callgraph import (
     CallGraphBuilder,
     Literal,
     Opaque,
-    PipelineParameter,
     Sequence_,
     StepOutput,
     StepOutputs,
@@ -73,6 +72,7 @@ BODY_KEYWORDS = frozenset({"bash_command", "python_callable", "sql", "image", "c
                            "entrypoint"})
 #: Operator arguments that place a task rather than configure it.
 _PLACEMENT = frozenset({"task_id", "dag", "task_group"})
+_GROUP_PLACEMENT = ("group_id", "prefix_group_id", "dag", "parent_group", "add_suffix_on_collision")
 _MAPPING_METHODS = frozenset({"expand", "expand_kwargs"})
 _XCOM_RETURN_KEY = "return_value"  # airflow.utils.xcom.XCOM_RETURN_KEY
 _SUFFIX = re.compile(r"__\d+$")
@@ -286,7 +286,8 @@ class AirflowGraphBuilder(CallGraphBuilder):
                     self.bind(item.asname.name, DagRef("DAG", key=self.target or 0), env, module)
                 continue
             if isinstance(expression, cst.Call) and names & TASK_GROUP_CLASSES:
-                group = self.open_group(expression, _group_label(expression), env, module)
+                config, prefix = self.group_settings(expression, module)
+                group = self.open_group(_group_label(expression), prefix is not False, config, module, expression)
                 groups.append((group, item.asname))
                 if item.asname is not None:
                     self.bind(item.asname.name, GroupRef(group.id, group=group.id), env, module)
@@ -393,7 +394,7 @@ class AirflowGraphBuilder(CallGraphBuilder):
             if definition is not None:
                 return self.invoke_task(definition, call, options, mapping, env, module)
             group = _find(symbol.node.decorators, symbol.module, TASK_GROUP_DECORATORS)
-            if group is not None or _has_decorator(symbol.node, symbol.module, TASK_GROUP_DECORATORS):
+            if group is not None:
                 return self.invoke_group(symbol, symbol.node, group, call, options, env, module)
             if self._keyword_any(call, options, mapping, "task_id") is not None:
                 self.not_followed(module, call, f"tasks built by the factory '{symbol.name}'")
@@ -513,18 +514,18 @@ class AirflowGraphBuilder(CallGraphBuilder):
         return config
 
     # ------------------------------------------------------------------ task groups
-    def open_group(self, call: Optional[cst.Call], label: Optional[str], env: dict[str, Value],
-                   module: ModuleInfo, suffix: bool = False) -> _Group:
-        config, _ = self.ctx.keyword_config(call, module, skip=("group_id", "prefix_group_id", "dag",
-                                                                 "parent_group", "add_suffix_on_collision"))
-        prefix_arg = self.keyword(call, "prefix_group_id") if call is not None else None
-        prefix = True
-        if prefix_arg is not None:
-            value = self.evaluate(prefix_arg.value, env, module)
-            prefix = not (isinstance(value, Literal) and value.value is False)
+    def group_settings(self, call: cst.Call, module: ModuleInfo) -> tuple[dict[str, Any], Optional[bool]]:
+        """A TaskGroup's (or ``@task_group``'s) configuration, and its ``prefix_group_id`` if given."""
+        config, _ = self.ctx.keyword_config(call, module, skip=_GROUP_PLACEMENT)
+        prefix_arg = self.keyword(call, "prefix_group_id")
+        prefix = None if prefix_arg is None else self.ctx.value(prefix_arg.value, module) is not False
+        return config, prefix
+
+    def open_group(self, label: Optional[str], prefix: bool, config: dict[str, Any], module: ModuleInfo,
+                   node: cst.CSTNode, suffix: bool = False) -> _Group:
         if label is None:
             label = "task_group"
-            self.not_followed(module, call or self.function, "a task group id computed at run time")
+            self.not_followed(module, node, "a task group id computed at run time")
         full = self.child_id(label)
         if full in self._used_groups:
             if suffix:  # @task_group adds __N on collision (add_suffix_on_collision=True)
@@ -534,7 +535,7 @@ class AirflowGraphBuilder(CallGraphBuilder):
                 label = f"{base}__{max(taken, default=0) + 1}"
                 full = self.child_id(label)
             else:
-                self.ctx.warn_dynamic(module, module.line(call) if call is not None else 0,
+                self.ctx.warn_dynamic(module, module.line(node),
                                       f"task group '{full}' is used twice in DAG '{self.pipeline_name}'")
         self._used_groups.add(full)
         group = _Group(full, prefix, config, [])
@@ -550,14 +551,17 @@ class AirflowGraphBuilder(CallGraphBuilder):
                      call: cst.Call, options: list[cst.Call], env: dict[str, Value], module: ModuleInfo) -> Value:
         if not self.in_target:
             return ForeignTask(symbol.name)
-        label = _keyword_string(decorator, "group_id") if decorator is not None else None
-        settings = [c for c in ([decorator] if decorator is not None else []) + options]
+        # the decorator's arguments (in the group's module), then .override(...)'s (at the call)
+        label = _keyword_string(decorator, "group_id") or function.name.value
+        config, prefix = self.group_settings(decorator, symbol.module) if decorator is not None else ({}, None)
         for override in options:
             explicit = self.keyword(override, "group_id")
             if explicit is not None:
                 label = string_value(explicit.value)
-        merged = cst.Call(cst.Name("task_group"), [a for c in settings for a in c.args if a.keyword is not None])
-        group = self.open_group(merged, label or function.name.value, env, module, suffix=True)
+            extra, extra_prefix = self.group_settings(override, module)
+            config.update(extra)
+            prefix = extra_prefix if extra_prefix is not None else prefix
+        group = self.open_group(label, prefix is not False, config, module, call, suffix=True)
         self.scopes.append(symbol.name)
         try:
             result = self.inline(symbol, function, call, env, module)
@@ -767,10 +771,6 @@ def _find(decorators: Iterable[cst.Decorator], module: ModuleInfo, names: frozen
         if isinstance(callee, (cst.Name, cst.Attribute)) and module.qualified_names(callee) & names:
             return call if call is not None else cst.Call(callee)
     return None
-
-
-def _has_decorator(node: cst.FunctionDef, module: ModuleInfo, names: frozenset[str]) -> bool:
-    return _find(node.decorators, module, names) is not None
 
 
 def _names(expression: cst.BaseExpression, module: ModuleInfo) -> set[str]:
