@@ -129,7 +129,8 @@ class ConfigPolicy(Policy):
                                  Decision.RUN, note="the same default value, written differently"),),
         ),
         Rule(
-            "PV204", "config", "a literal value passed to a step at the call site changed", Decision.RUN,
+            "PV204", "config", "a literal value passed to a step, or a pipeline parameter value, at the call site "
+            "changed", Decision.RUN,
             triggers=(Example(project(pipeline=edit(PIPELINE, "train(rows)", "train(rows, rate=0.5)")),
                               project(pipeline=edit(PIPELINE, "train(rows)", "train(rows, rate=0.7)")),
                               Decision.RUN, note="call-site value of rate: 0.5 -> 0.7"),),
@@ -223,6 +224,9 @@ class ConfigPolicy(Policy):
             return self.finding("PV205", f"{message} (environment)", path, line, step)
         if path.endswith((".yaml", ".yml")):
             return self.finding("PV202", f"{message} (run config)", path, line, step)
+        if step is None and change.path[:1] == ("parameters",):
+            # ``training_pipeline(days=60)`` in a run script: pipeline parameter values
+            return self.finding("PV204", f"{message} (pipeline call site)", path, line, step)
         if path == def_path and line <= def_line:
             return self.finding("PV201", f"{message} (decorator)", path, line, step)
         return self.finding("PV202", f"{message} (with_options/configure)", path, line, step)
