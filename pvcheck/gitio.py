@@ -87,18 +87,6 @@ def resolve(repo: Path | str, rev: str) -> Revision:
     return Revision(name=rev, commit=commit, toplevel=toplevel, prefix=prefix)
 
 
-def last_commit_of(repo: Path | str, path: Path | str) -> Optional[str]:
-    """The newest commit that changed ``path`` (a file under ``repo``), or None when the
-    file was never committed or ``repo`` is not a git repository."""
-    try:
-        toplevel, _ = repository(repo)
-    except RevisionError:
-        return None
-    result = _git(toplevel, "log", "-1", "--format=%H", "--", str(Path(path).resolve()))
-    commit = result.stdout.decode("ascii", "replace").strip()
-    return commit if result.returncode == 0 and commit else None
-
-
 @contextmanager
 def checkout(revision: Revision) -> Iterator[Path]:
     """The project folder of ``revision`` materialised in a temporary folder.
@@ -190,7 +178,7 @@ def _write_blobs(revision: Revision, root: Path, targets: dict[str, list[tuple[s
         _write_symlink(root, target, data)
 
 
-def _read_exactly(stream: "IO[bytes]", size: int) -> bytes:
+def _read_exactly(stream: IO[bytes], size: int) -> bytes:
     chunks: list[bytes] = []
     remaining = size
     while remaining:
