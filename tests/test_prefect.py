@@ -433,3 +433,29 @@ def test_prefect_change_cases():
     assert [c.name for c in cases] == ["prefect_body", "prefect_config", "prefect_cosmetic", "prefect_edge_removed"]
     for folder in cases:
         check_case(folder)
+
+
+def test_a_helper_the_flow_runs_itself_counts_for_the_flow(tmp_path):
+    import pvcheck
+    from tests.conftest import write_tree
+
+    flow = """
+        from prefect import flow, task
+
+        from paths import partition
+
+        @task
+        def load(path: str) -> int:
+            return len(path)
+
+        @flow
+        def nightly(day: str):
+            load(partition(day))
+    """
+    base = write_tree(tmp_path / "base", {"flow.py": flow, "paths.py": "def partition(day):\n    return day\n"})
+    head = write_tree(tmp_path / "head", {"flow.py": flow, "paths.py": "def partition(day):\n    return 'x/' + day\n"})
+    before, after = scan_tree(base).pipelines[0], scan_tree(head).pipelines[0]
+    assert before.dynamic and before.fingerprint != after.fingerprint
+    report = pvcheck.diff(base, head, cache=False)
+    assert report.pipelines[0].decision.value == "version"
+    assert {f.rule for f in report.pipelines[0].findings} == {"PV406"}

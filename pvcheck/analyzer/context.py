@@ -326,6 +326,10 @@ class AnalysisContext:
                     self.warn_dynamic(module, line, f"pipeline '{name}' {why}")
         parts = ["pipeline", graph_fp, *sorted(f"{s.id}={s.fingerprint}" for s in steps)]
         if dynamic:
+            if body is not None:
+                # code that cannot be followed may run repo-local helpers (a Prefect flow calling
+                # a plain function): a change to one of them is a change to this pipeline too
+                body_fp = self.fingerprinter.body(canon)[0]
             parts.append(body_fp or digest(module.code(node)))
         defaults = {p.name: p.default for p in parameters if p.has_default}
         return Pipeline(
