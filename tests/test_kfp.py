@@ -459,3 +459,44 @@ def test_pipelines_inside_pipelines_are_inlined_once(tree):
     ])
     assert pipeline.dynamic  # .after() on a nested pipeline's result that is no task
     assert any(".after() on something that is not a task" in m for m in dynamic_messages(project))
+
+
+def test_a_tree_mixing_frameworks_tags_each_pipeline(tree):
+    project = tree({
+        "zen.py": """
+            from zenml import pipeline, step
+
+            @step
+            def s() -> int:
+                return 1
+
+            @pipeline
+            def zen_pipeline():
+                s()
+        """,
+        "pref.py": """
+            from prefect import flow, task
+
+            @task
+            def t() -> int:
+                return 1
+
+            @flow
+            def pref_flow():
+                t()
+        """,
+        "kube.py": """
+            from kfp import dsl
+
+            @dsl.component
+            def c() -> int:
+                return 1
+
+            @dsl.pipeline
+            def kube_pipeline():
+                c()
+        """,
+    })
+    assert sorted((p.framework, p.name, [s.id for s in p.steps]) for p in project.pipelines) == [
+        ("kfp", "kube-pipeline", ["c"]), ("prefect", "pref-flow", ["t"]), ("zenml", "zen_pipeline", ["s"])]
+    assert project.diagnostics == ()
