@@ -343,7 +343,8 @@ def test_cosmetic_edits_keep_every_fingerprint(tmp_path):
           "    # drop unlabeled rows\n    frame = pd.read_parquet(\n        table_uri,\n    )\n")
     _edit(root, "components/data.py", "frame", "table")
     _edit(root, "pipelines/training.py", 'with dsl.If(scored.outputs["auc"] >= auc_threshold, name="good-enough")',
-          "with dsl.If(\n            scored.outputs['auc'] >= auc_threshold,\n            name='good-enough',\n        )")
+          "with dsl.If(\n            scored.outputs['auc'] >= auc_threshold,\n"
+          "            name='good-enough',\n        )")
     _edit(root, "pipelines/training.py", "scored = evaluate_model(", "evaluation = evaluate_model(")
     _edit(root, "pipelines/training.py", "scored.outputs", "evaluation.outputs")
     head = _training(root)

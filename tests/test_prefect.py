@@ -353,7 +353,8 @@ def test_cosmetic_edits_keep_every_fingerprint(tmp_path):
           "    return drop_incomplete(\n        tidy,\n    )")
     _edit(root, "flows/daily_etl.py",
           "    orders = fetch_orders.submit(run_date)\n    customers = fetch_customers.submit(run_date)\n",
-          "    customers = fetch_customers.submit(run_date)\n    orders = fetch_orders.submit(\n        run_date\n    )\n")
+          "    customers = fetch_customers.submit(run_date)\n"
+          "    orders = fetch_orders.submit(\n        run_date\n    )\n")
     head = _etl(root)
     assert head.fingerprint == base.fingerprint
     assert head.graph_fingerprint == base.graph_fingerprint

@@ -428,7 +428,8 @@ class KFPGraphBuilder(CallGraphBuilder):
         items: Value = self.evaluate(argument, env, module) if argument is not None else Opaque("no items")
         group.sources = self.invocations_in(items)
         parallelism = _argument(call, "parallelism", 2)
-        group.loop = {"items": _describe(items) if argument is None else _describe(items, self.ctx.value(argument, module))}
+        static = self.ctx.value(argument, module) if argument is not None else None
+        group.loop = {"items": _describe(items, static)}
         if parallelism is not None:
             group.loop["parallelism"] = self.ctx.value(parallelism, module)
         if item.asname is not None:
