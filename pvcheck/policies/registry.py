@@ -56,7 +56,17 @@ def load_object(dotted: str) -> Any:
 
 def instantiate(obj: Any, origin: str) -> Policy:
     """A policy instance from a class (or an instance) found at ``origin``."""
-    policy = obj() if isinstance(obj, type) else obj
+    if isinstance(obj, type):
+        if not callable(getattr(obj, "evaluate", None)):
+            raise PluginError(f"policy plugin '{origin}' is not a policy",
+                              hint="subclass pvcheck.policies.Policy and set 'name' and 'evaluate'")
+        try:
+            policy = obj()
+        except Exception as exc:
+            raise PluginError(f"policy plugin '{origin}' cannot be created: {type(exc).__name__}: {exc}",
+                              hint="a policy class must take no constructor arguments") from None
+    else:
+        policy = obj
     if not callable(getattr(policy, "evaluate", None)) or not isinstance(getattr(policy, "name", None), str) \
             or not policy.name:
         raise PluginError(f"policy plugin '{origin}' is not a policy",
