@@ -501,3 +501,44 @@ def test_a_tree_mixing_frameworks_tags_each_pipeline(tree):
     assert sorted((p.framework, p.name, [s.id for s in p.steps]) for p in project.pipelines) == [
         ("kfp", "kube-pipeline", ["c"]), ("prefect", "pref-flow", ["t"]), ("zenml", "zen_pipeline", ["s"])]
     assert project.diagnostics == ()
+
+
+def test_tasks_of_components_pvcheck_cannot_see_into_are_reported(tree):
+    project = tree({"c.py": COMPONENTS, "p.py": """
+        from typing import NamedTuple
+
+        from google_cloud_pipeline_components.v1.custom_job import CustomTrainingJobOp
+        from kfp import components, dsl, kubernetes
+        from c import make, sink
+
+        Pair = NamedTuple("Pair", [("a", int), ("b", int)])
+
+        @dsl.pipeline
+        def uses_output():
+            job = CustomTrainingJobOp(project="p", worker_pool_specs=[])
+            sink(value=job.outputs["gcp_resources"])
+
+        @dsl.pipeline
+        def uses_after():
+            pvc = kubernetes.CreatePVC(pvc_name_suffix="-x", size="5Gi")
+            make(n=1).after(pvc)
+
+        @dsl.pipeline
+        def made_for_effect():
+            components.load_component_from_file("step.yaml")(x=1)
+
+        @dsl.pipeline
+        def only_wiring(n: int) -> Pair:
+            label = str(n)
+            sink(value=label)
+            return Pair(make(n=n).output, make(n=2).output)
+    """})
+    for name in ("uses-output", "uses-after", "made-for-effect"):
+        assert only_pipeline(project, name).dynamic, name
+    messages = dynamic_messages(project)
+    assert any("'google_cloud_pipeline_components.v1.custom_job.CustomTrainingJobOp', a component pvcheck "
+               "cannot see into" in m for m in messages)
+    assert any("'kfp.kubernetes.CreatePVC'" in m for m in messages)
+    wiring = only_pipeline(project, "only-wiring")
+    assert not wiring.dynamic
+    assert [s.id for s in wiring.steps] == ["sink", "make", "make-2"]

@@ -460,3 +460,29 @@ def test_a_helper_the_flow_runs_itself_counts_for_the_flow(tmp_path):
     report = pvcheck.diff(base, head, cache=False)
     assert report.pipelines[0].decision.value == "version"
     assert {f.rule for f in report.pipelines[0].findings} == {"PV406"}
+
+
+def test_materialize_makes_a_task(tree):
+    pipeline = only_pipeline(tree({"flow.py": """
+        from prefect import flow
+        from prefect.assets import Asset, materialize
+
+        RAW = Asset(key="s3://bucket/raw.json")
+
+        @materialize(RAW, "s3://bucket/extra.json", by="spark", retries=2)
+        def fetch() -> dict:
+            return {}
+
+        @materialize("s3://bucket/clean.json")
+        def clean(raw: dict) -> dict:
+            return raw
+
+        @flow
+        def assets():
+            clean(fetch())
+    """}))
+    assert [s.id for s in pipeline.steps] == ["fetch", "clean"]
+    assert edges(pipeline) == [("fetch", "clean", "data", "result", "raw")]
+    assert pipeline.step("fetch").config == {
+        "by": "spark", "retries": 2,
+        "assets": [{"$call": "prefect.assets.Asset", "key": "s3://bucket/raw.json"}, "s3://bucket/extra.json"]}

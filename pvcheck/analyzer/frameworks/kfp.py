@@ -191,16 +191,33 @@ class KFPGraphBuilder(CallGraphBuilder):
         qualified = module.qualified_names(func) if isinstance(func, (cst.Name, cst.Attribute)) else set()
         if qualified & NOT_MODELLED:
             self.not_followed(module, call, "an importer node (not modelled as a task)")
-        elif any(q.startswith("kfp.kubernetes.") for q in qualified) and call.args:
-            return self._kubernetes(call, sorted(qualified)[0].rsplit(".", 1)[1], env, module)
-        else:
-            symbol = self.ctx.resolve_callee(module, func)
-            if symbol is not None and symbol.kind == "constant":
+            return _opaque_call(self, call, env, module)
+        if isinstance(func, cst.Call) or isinstance(func, cst.Name) and isinstance(env.get(func.value), _Foreign):
+            # a component made while the pipeline compiles (load_component_from_file(...)(...))
+            value = _opaque_call(self, call, env, module)
+            return _Foreign(value.text, value.depends_on, " ".join(module.code(func).split()))
+        symbol = self.ctx.resolve_callee(module, func)
+        if symbol is not None:
+            if symbol.kind == "constant" and not _is_named_tuple_type(symbol, self.ctx):
                 self.not_followed(module, call, f"a call of '{symbol.qualified_name}', a component not defined "
                                   "with @dsl.component (loaded from YAML?),")
-            elif symbol is not None and symbol.kind == "function":
+            elif symbol.kind == "function":
                 self.not_followed(module, call, f"a call of '{symbol.qualified_name}', which is not a component,")
-        return _opaque_call(self, call, env, module)
+            return _opaque_call(self, call, env, module)
+        if len(qualified) != 1 or "." not in next(iter(qualified)):
+            return _opaque_call(self, call, env, module)  # a builtin, or a name that is not imported
+        name = next(iter(qualified))
+        first = call.args[0] if call.args and call.args[0].keyword is None and not call.args[0].star else None
+        receiver = self.evaluate(first.value, env, module) if first is not None else None
+        if name.startswith("kfp.kubernetes.") and isinstance(receiver, StepOutputs) \
+                and receiver.invocation in self._tasks:
+            return self._kubernetes(call, name.rsplit(".", 1)[1], receiver, module)
+        value = _opaque_call(self, call, env, module, receiver, skip_first=first is not None)
+        if name.startswith(_DSL):
+            return value
+        # a package's callable: maybe a prebuilt component (google_cloud_pipeline_components,
+        # kfp.kubernetes.CreatePVC ...); using its result as a task is reported below
+        return _Foreign(value.text, value.depends_on, name)
 
     # ------------------------------------------------------------------ expressions
     def evaluate(self, expression: cst.BaseExpression, env: dict[str, Value], module: ModuleInfo) -> Value:
@@ -210,6 +227,7 @@ class KFPGraphBuilder(CallGraphBuilder):
                 if expression.attr.value == "outputs":
                     return task
                 return StepOutput(task.invocation, task.outputs[0] if len(task.outputs) == 1 else SINGLE_OUTPUT)
+            self._foreign_task(task, module, expression)
             # not evaluated twice: the receiver may have made tasks (an inlined pipeline)
             return task if isinstance(task, (StepOutput, StepOutputs)) else Opaque(
                 self.ctx.render(expression, module), tuple(self.invocations_in(task)))
@@ -238,7 +256,9 @@ class KFPGraphBuilder(CallGraphBuilder):
                 if isinstance(task, StepOutputs) and task.invocation in self._tasks:
                     self._task_method(self._tasks[task.invocation], method, call, env, module)
                     return task
-                if method == "after":
+                if isinstance(task, _Foreign):
+                    self._foreign_task(task, module, call)
+                elif method == "after":
                     self.not_followed(module, call, "an .after() on something that is not a task")
                 return _opaque_call(self, call, env, module, task)
         if isinstance(func, (cst.Name, cst.Attribute)):
@@ -276,8 +296,11 @@ class KFPGraphBuilder(CallGraphBuilder):
                      module: ModuleInfo) -> None:
         if method == "after":
             for arg in call.args:
-                sources = self.invocations_in(self.evaluate(arg.value, env, module))
-                if not sources:
+                value = self.evaluate(arg.value, env, module)
+                sources = self.invocations_in(value)
+                if isinstance(value, _Foreign):
+                    self._foreign_task(value, module, arg)
+                elif not sources:
                     self.not_followed(module, arg, "an .after() of something that is not a task")
                 for source in sources:
                     self.edges.append(Edge(source, invocation.id, "order"))
@@ -303,11 +326,8 @@ class KFPGraphBuilder(CallGraphBuilder):
         invocation.config = merge(invocation.config, setting)
         invocation.config_lines[key] = (module.path, module.line(call))
 
-    def _kubernetes(self, call: cst.Call, function: str, env: dict[str, Value], module: ModuleInfo) -> Value:
+    def _kubernetes(self, call: cst.Call, function: str, task: StepOutputs, module: ModuleInfo) -> Value:
         """``kfp.kubernetes.use_secret_as_env(task, ...)`` and friends configure the task."""
-        task = self.evaluate(call.args[0].value, env, module)
-        if not (isinstance(task, StepOutputs) and task.invocation in self._tasks):
-            return _opaque_call(self, call, env, module)
         invocation = self._tasks[task.invocation]
         config, _ = self.ctx.keyword_config(call, module)
         settings = invocation.config.get("kubernetes", {})
@@ -315,6 +335,11 @@ class KFPGraphBuilder(CallGraphBuilder):
         invocation.config = merge(invocation.config, {"kubernetes": {function: calls}})
         invocation.config_lines["kubernetes"] = (module.path, module.line(call))
         return task
+
+    def _foreign_task(self, value: Value, module: ModuleInfo, node: cst.CSTNode) -> None:
+        if isinstance(value, _Foreign):
+            self.not_followed(module, node, f"a task of '{value.callee}', a component pvcheck cannot see into "
+                              "(from a package or a YAML file),")
 
     # ------------------------------------------------------------------ task groups
     def statement(self, statement: cst.CSTNode, env: dict[str, Value], module: ModuleInfo,
@@ -324,6 +349,10 @@ class KFPGraphBuilder(CallGraphBuilder):
             if isinstance(statement, cst.With) else []
         if not any(kinds):
             self._chains.pop(depth, None)  # an Elif/Else must follow its If directly
+            if isinstance(statement, cst.Expr) and isinstance(statement.value, cst.Call):
+                # a call made for its effect: in a pipeline body, that is a task being created
+                self._foreign_task(self.evaluate(statement.value, env, module), module, statement)
+                return None
             return super().statement(statement, env, module, first)
         if not all(kinds):
             self.not_followed(module, statement, "a with statement mixing task groups and other context managers")
@@ -447,6 +476,19 @@ class KFPGraphBuilder(CallGraphBuilder):
         group.exit_task = tasks[0]
 
 
+@dataclass(frozen=True)
+class _Foreign(Opaque):
+    """What a call of a package's callable gave: perhaps a task of a prebuilt component."""
+
+    callee: str = ""
+
+
+def _is_named_tuple_type(symbol: Symbol, ctx: AnalysisContext) -> bool:
+    """``Outputs = NamedTuple(...)`` at module level: calling it builds a pipeline's return value."""
+    node = symbol.node
+    return isinstance(node, cst.Assign) and _named_tuple_fields(node.value, symbol.module, ctx) is not None
+
+
 def _argument(call: cst.Call, keyword: str, position: int) -> Optional[cst.BaseExpression]:
     for arg in call.args:
         if arg.keyword is not None and arg.keyword.value == keyword:
@@ -465,17 +507,18 @@ def _describe(value: Value, static: Any = None) -> Any:
 
 
 def _opaque_call(builder: CallGraphBuilder, call: cst.Call, env: dict[str, Value], module: ModuleInfo,
-                 receiver: Optional[Value] = None) -> Value:
+                 receiver: Optional[Value] = None, skip_first: bool = False) -> Value:
     """A call KFP does not model, remembering every task output flowing into it (receiver too).
 
-    ``receiver`` is the method's object when the caller has already evaluated it.
+    ``receiver`` is a value the caller has already evaluated: the method's object, or the
+    first argument when ``skip_first`` (nothing is evaluated twice: it may make tasks).
     """
     flows: list[str] = []
     if receiver is not None:
         flows.extend(builder.invocations_in(receiver))
     elif isinstance(call.func, cst.Attribute):
         flows.extend(builder.invocations_in(builder.evaluate(call.func.value, env, module)))
-    for arg in call.args:
+    for arg in call.args[1:] if skip_first else call.args:
         flows.extend(builder.invocations_in(builder.evaluate(arg.value, env, module)))
     return Opaque(builder.ctx.render(call.func, module) + "(...)", tuple(dict.fromkeys(flows)))
 

@@ -35,6 +35,8 @@ from pvcheck.model import Output, Pipeline
 
 FLOW_DECORATORS = ("prefect.flow", "prefect.flows.flow", "prefect.main.flow")
 TASK_DECORATORS = ("prefect.task", "prefect.tasks.task", "prefect.main.task")
+#: ``@materialize(asset, ..., **task_kwargs)`` makes a ``MaterializingTask`` (prefect.assets).
+MATERIALIZE_DECORATORS = ("prefect.assets.materialize", "prefect.assets.materialize.materialize")
 #: Wrappers that mark how a value is used but not where it comes from.
 PASSTHROUGH_CALLS = frozenset({
     "prefect.unmapped", "prefect.main.unmapped", "prefect.utilities.annotations.unmapped",
@@ -60,11 +62,15 @@ class Prefect(Framework):
         node = symbol.node
         if not isinstance(node, cst.FunctionDef):
             return None
-        found = find_decorator(node, symbol.module, TASK_DECORATORS)
+        found = find_decorator(node, symbol.module, TASK_DECORATORS + MATERIALIZE_DECORATORS)
         if found is None:
             return None
-        _, call, _ = found
+        _, call, qualified = found
         config, lines = ctx.keyword_config(call, symbol.module, skip=("name",))
+        if qualified in MATERIALIZE_DECORATORS and call is not None:
+            # the assets it materializes: where its result goes, configuration like a storage key
+            config["assets"] = [ctx.value(arg.value, symbol.module) for arg in call.args if arg.keyword is None]
+            lines["assets"] = (symbol.module.path, symbol.module.line(call))
         declared = _keyword_string(call, "name") or node.name.value
         annotation = ctx.render(node.returns.annotation, symbol.module) if node.returns is not None else None
         return StepDefinition(symbol, self.name, "task", declared, config, lines, (Output(RESULT, annotation),))
