@@ -17,6 +17,11 @@ def _raw(event: PipelineEvent) -> str:
     return "new" if event.raw_changed else "same"
 
 
+def _why(event: PipelineEvent, subject: str) -> str:
+    """The finding that decided, else (a run with nothing to report) the commit's subject."""
+    return event.reason or f'commit "{subject}"'
+
+
 def churn_line(history: History) -> str:
     """``pvcheck made 18 versions where raw-source hashing made 44 (2.4x fewer)``."""
     versions = sum(s.versions for s in history.summaries)
@@ -32,7 +37,7 @@ def history_text(history: History, style: Style | None = None) -> str:
     for entry in history.entries:
         for event in entry.events:
             rows.append((entry.short, event.pipeline, _decision(event), event.label, _raw(event),
-                         event.reason or entry.subject))
+                         _why(event, entry.subject)))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     colours = {"pipeline": ("red", "bold"), "version": ("yellow", "bold"), "run": ("dim",), "removed": ("magenta",)}
     out = []
@@ -75,5 +80,5 @@ def history_markdown(history: History) -> str:
             if decision in ("version", "pipeline"):
                 decision = f"**{decision}**"
             out.append(f"| {code(entry.short)} | {code(event.pipeline)} | {decision} | {cell(event.label)} | "
-                       f"{_raw(event)} | {cell(event.reason or entry.subject)} |")
+                       f"{_raw(event)} | {cell(_why(event, entry.subject))} |")
     return "\n".join(out) + "\n"
