@@ -71,7 +71,7 @@ def compare(base: Project, head: Project, config: Optional[Config] = None) -> Re
             name=head_pipeline.name,
             framework=head_pipeline.framework,
             path=head_pipeline.path,
-            status=_status(comparison, decision),
+            status=_status(comparison),
             decision=decision,
             base=base_pipeline,
             head=head_pipeline,
@@ -141,13 +141,13 @@ def _run(policies: list[Policy], overrides: RuleOverrides, diagnostics: list[Dia
     return tuple(unique)
 
 
-def _status(comparison: PipelineComparison, decision: Decision) -> Status:
+def _status(comparison: PipelineComparison) -> Status:
+    """What happened to the pipeline's model; the decision is separate (a name collision
+    makes an unchanged pipeline a ``pipeline`` decision)."""
     base, head = comparison.base, comparison.head
     if comparison.how != "name" or base.name != head.name or base.path != head.path:
         return Status.RENAMED
-    if decision > Decision.RUN or not _same_fingerprints(comparison):
-        return Status.MODIFIED
-    return Status.UNCHANGED
+    return Status.UNCHANGED if _same_fingerprints(comparison) else Status.MODIFIED
 
 
 def _same_fingerprints(comparison: PipelineComparison) -> bool:
