@@ -9,7 +9,8 @@ its steps and their helpers live in, which is what frameworks key versions on to
 
 Made for long histories:
 
-* one work folder is kept and updated file by file from ``git diff-tree`` (only the
+* two work folders (the commit analyzed and the one before it, which the policies read
+  to explain cosmetic edits) are kept and updated file by file from ``git diff-tree`` (only the
   files the analyzer reads: ``.py`` and YAML run configs), instead of checking out
   every commit;
 * a commit that changes none of those files is not analyzed at all: its model is the
@@ -29,7 +30,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import Callable, Iterator, Optional, Type
@@ -190,6 +191,11 @@ class _Blobs:
         self.process.wait(timeout=_GIT_TIMEOUT)
 
 
+#: One file change applied to a mirror: (project-relative path, blob id, bytes); bytes
+#: None for a deletion.
+Change = tuple[str, str, Optional[bytes]]
+
+
 @dataclass
 class _Mirror:
     """The analyzed files of one commit's project folder, on disk, updated in place."""
@@ -200,26 +206,29 @@ class _Mirror:
     blobs: _Blobs
     files: dict[str, str] = field(default_factory=dict)  # project-relative path -> blob id
 
-    def load(self, commit: str) -> None:
+    def load(self, commit: str) -> list[Change]:
         """Write every analyzed file of ``commit`` (the first commit of the walk)."""
         spec = f"{commit}:{self.prefix}" if self.prefix else f"{commit}^{{tree}}"
         try:
             listing = _git(self.toplevel, "ls-tree", "-r", "-z", spec)
         except RevisionError:
             listing = b""  # the project folder does not exist yet in this commit
+        changes: list[Change] = []
         for record in listing.split(b"\0"):
             if record:
                 meta, _, path = record.partition(b"\t")
                 mode, kind, oid = meta.decode("ascii").split()
-                self._put(path.decode("utf-8", "surrogateescape"), mode, kind, oid)
+                changes += self._fetch(path.decode("utf-8", "surrogateescape"), mode, kind, oid)
+        self.apply(changes)
+        return changes
 
-    def advance(self, old: str, new: str) -> bool:
-        """Apply the changes from commit ``old`` to ``new``; True if an analyzed file changed."""
+    def advance(self, old: str, new: str) -> list[Change]:
+        """Apply the changes from commit ``old`` to ``new`` to the analyzed files; return them."""
         args = ["diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", old, new]
         if self.prefix:
             args += ["--", self.prefix]
         out = _git(self.toplevel, *args).split(b"\0")
-        changed = False
+        changes: list[Change] = []
         index = 0
         while index + 1 < len(out):
             meta, path = out[index].decode("ascii"), out[index + 1].decode("utf-8", "surrogateescape")
@@ -228,31 +237,36 @@ class _Mirror:
             relative = path[len(self.prefix) + 1:] if self.prefix else path
             if not relative.endswith(ANALYZED_SUFFIXES):
                 continue
-            changed = True
             if status.startswith("D"):
-                self._remove(relative)
+                changes.append((relative, "", None))
             else:
-                self._put(relative, new_mode, "blob" if new_mode != "160000" else "commit", new_oid)
-        return changed
+                changes += self._fetch(relative, new_mode, "commit" if new_mode == "160000" else "blob", new_oid)
+                if not changes or changes[-1][0] != relative:
+                    changes.append((relative, "", None))  # now a symlink or submodule: gone for the analyzer
+        self.apply(changes)
+        return changes
 
-    def _put(self, relative: str, mode: str, kind: str, oid: str) -> None:
+    def _fetch(self, relative: str, mode: str, kind: str, oid: str) -> list[Change]:
         if kind != "blob" or mode == "120000" or not relative.endswith(ANALYZED_SUFFIXES):
-            return  # submodules and symlinks: not part of this repository's code
+            return []  # submodules and symlinks: not part of this repository's code
         parts = PurePosixPath(relative).parts
         if not parts or any(p in ("", ".", "..") for p in parts):
-            return
-        target = self.root.joinpath(*parts)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(self.blobs.read(oid))
-        self.files[relative] = oid
+            return []
+        return [(relative, oid, self.blobs.read(oid))]
 
-    def _remove(self, relative: str) -> None:
-        self.files.pop(relative, None)
-        target = self.root.joinpath(*PurePosixPath(relative).parts)
-        try:
-            target.unlink()
-        except FileNotFoundError:
-            pass
+    def apply(self, changes: list[Change]) -> None:
+        for relative, oid, data in changes:
+            target = self.root.joinpath(*PurePosixPath(relative).parts)
+            if data is None:
+                self.files.pop(relative, None)
+                try:
+                    target.unlink()
+                except FileNotFoundError:
+                    pass
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+                self.files[relative] = oid
 
     def key(self) -> str:
         """The identity of what the analyzer would see: every analyzed path and blob id."""
@@ -263,19 +277,26 @@ class _Mirror:
 
 
 class _Workspace:
+    """Two mirrors: the commit being analyzed, and the last one analyzed before it. The
+    policies read both trees to explain cosmetic edits ("comment changed at ...")."""
+
     def __init__(self, toplevel: Path, prefix: str) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="pvcheck-history-"))
-        root = self.folder / "tree"
-        root.mkdir()
-        self.mirror = _Mirror(toplevel, prefix, root, _Blobs(toplevel))
+        blobs = _Blobs(toplevel)
+        mirrors = []
+        for name in ("head", "base"):
+            root = self.folder / name
+            root.mkdir()
+            mirrors.append(_Mirror(toplevel, prefix, root, blobs))
+        self.head, self.base = mirrors
 
-    def __enter__(self) -> _Mirror:
-        return self.mirror
+    def __enter__(self) -> "_Workspace":
+        return self
 
     def __exit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException],
                  traceback: Optional[TracebackType]) -> None:
         try:
-            self.mirror.blobs.close()
+            self.head.blobs.close()
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -375,29 +396,34 @@ def walk(
     previous: Optional[str] = None
     project: Optional[Project] = None
 
-    with _Workspace(toplevel, prefix) as mirror:
+    previous_project = Project(root="")
+    with _Workspace(toplevel, prefix) as workspace:
+        mirror = workspace.head
         for index, (commit, date, subject) in enumerate(commits):
-            changed = True
             if previous is None:
-                mirror.load(commit)
+                changed = mirror.load(commit)
             else:
                 changed = mirror.advance(previous, commit)
             previous = commit
-            if changed or project is None:
-                key = mirror.key()
-                project = models.get(key)
-                if project is None:
-                    project = pvcheck.scan(mirror.root, config, cache=cache)
-                    analyzed += 1
-                    models[key] = project
-            else:
+            if not changed and project is not None:
                 if on_commit:
                     on_commit(index + 1, len(commits), commit)
                 continue  # nothing the analyzer reads changed: same models, same versions
-
-            base = lock.project(root="") if lock is not None else Project(root="")
-            report = compare(base, project, config)
+            key = mirror.key()
+            project = models.get(key)
+            if project is None:
+                project = pvcheck.scan(mirror.root, config, cache=cache)
+                analyzed += 1
+                models[key] = project
+            # A cached model may come from an earlier commit: point it at the folders that
+            # hold its files now. Its pipelines are what the lock recorded, object for object.
+            head = replace(project, root=str(mirror.root))
+            base = replace(previous_project, root=str(workspace.base.root)) if previous_project.root else \
+                previous_project
+            report = compare(base, head, config)
             lock, changes = plan(lock, report)
+            workspace.base.apply(changed)  # the base catches up: it is this commit from now on
+            previous_project = head
             events = _events(report, changes, tracks, mirror.files)
             if pipeline is not None:
                 events = [e for e in events if e.pipeline == pipeline or e.renamed_from == pipeline]
