@@ -23,6 +23,9 @@ from pvcheck.policies.matching import PipelineComparison, StepMatch
 _TWO_LOADS = edit(PIPELINE, "    rows = load()\n    train(rows)\n",
                   "    rows = load()\n    extra = load(id=\"extra\")\n    train(rows)\n    train(extra, id=\"train_extra\")\n")
 
+_DYNAMIC_STEPS = edit(STEPS, "    rows = [1, 2, 3]\n", "    rows = getattr(__builtins__, \"list\")()\n")
+_DYNAMIC_PIPELINE = edit(PIPELINE, "enable_cache=True", "dynamic=True")
+
 EdgeKey = tuple[str, str, str, str, str]
 
 
@@ -85,12 +88,14 @@ class StructuralPolicy(Policy):
         Rule(
             "PV406", "structural", "something changed in a step or pipeline the analyzer cannot follow statically "
             "(dynamic code): never a run", Decision.VERSION,
-            triggers=(Example(
-                project(steps=edit(STEPS, "    rows = [1, 2, 3]\n", "    rows = getattr(__builtins__, \"list\")()\n")
-                        .replace("@step\ndef load", "@step(enable_cache=True)\ndef load")),
-                project(steps=edit(STEPS, "    rows = [1, 2, 3]\n", "    rows = getattr(__builtins__, \"list\")()\n")
-                        .replace("@step\ndef load", "@step(enable_cache=False)\ndef load")),
-                Decision.VERSION, note="a config change on a step with getattr(): not provably harmless"),),
+            triggers=(
+                Example(project(steps=edit(_DYNAMIC_STEPS, "@step\ndef load", "@step(enable_cache=True)\ndef load")),
+                        project(steps=edit(_DYNAMIC_STEPS, "@step\ndef load", "@step(enable_cache=False)\ndef load")),
+                        Decision.VERSION, note="a config change on a step with getattr(): not provably harmless"),
+                Example(project(pipeline=_DYNAMIC_PIPELINE),
+                        project(pipeline=edit(_DYNAMIC_PIPELINE, "train(rows)", "train(rows, rate=0.2)")),
+                        Decision.VERSION, note="a call-site value in a dynamic=True pipeline"),
+            ),
             near_misses=(Example(
                 project(steps=edit(STEPS, "@step\ndef load", "@step(enable_cache=True)\ndef load")),
                 project(steps=edit(STEPS, "@step\ndef load", "@step(enable_cache=False)\ndef load")),
@@ -107,7 +112,7 @@ class StructuralPolicy(Policy):
         yield from rewired
         if not rewired:
             yield from self._reorder(comparison)
-        yield from self._dynamic_pipeline(comparison.base, comparison.head)
+        yield from self._dynamic_pipeline(comparison)
 
     # ------------------------------------------------------------------ bodies and helpers
     def _body(self, match: StepMatch) -> Iterator[Finding]:
@@ -207,13 +212,16 @@ class StructuralPolicy(Policy):
         yield self.finding("PV406", f"step {head.id} has code pvcheck cannot follow statically (see the PV010/PV011 "
                            "diagnostics); any change to it is a new version", head.path, head.line, head.id)
 
-    def _dynamic_pipeline(self, base: Pipeline, head: Pipeline) -> Iterator[Finding]:
+    def _dynamic_pipeline(self, comparison: PipelineComparison) -> Iterator[Finding]:
+        base, head = comparison.base, comparison.head
         if not (base.dynamic or head.dynamic):
             return
         pairs = [(base.fingerprint, head.fingerprint), (base.config_fingerprint, head.config_fingerprint),
                  (base.graph_fingerprint, head.graph_fingerprint), (base.body_fingerprint, head.body_fingerprint)]
+        pairs.extend((m.base.config_fingerprint, m.head.config_fingerprint) for m in comparison.steps.matches)
         # a lock file may not record every fingerprint: compare the ones both sides have
-        if any(old and new and old != new for old, new in pairs):
+        steps_changed = bool(comparison.steps.added or comparison.steps.removed)
+        if steps_changed or any(old and new and old != new for old, new in pairs):
             yield self.finding("PV406", f"pipeline {head.name} is built in a way pvcheck cannot follow statically; "
                                "any change to it is a new version", head.path, head.line)
 
