@@ -57,3 +57,11 @@ def test_rule_ids_are_stable_and_grouped_by_policy() -> None:
     for rule in RULES:
         assert rule.id.startswith(prefixes[rule.policy]), rule.id
         assert rule.summary and "\n" not in rule.summary
+
+
+def test_readme_table_lists_every_rule_with_its_policy_and_default() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Decisions and rules", 1)[1].split("\n## ", 1)[0]
+    for rule in RULES:
+        row = f"| {rule.id} | {rule.policy} | {rule.default.value} |"
+        assert row in section, row
