@@ -127,3 +127,8 @@ def test_a_renamed_and_edited_step_is_matched_by_similarity_unless_the_bound_for
     strict = _case("renamed_and_modified", Config(similarity_threshold=1.0))["churn_training"]
     assert "train_model" not in strict.step_matches  # type: ignore[attr-defined]
     assert "PV403" in {f.rule for f in strict.findings}  # type: ignore[attr-defined]
+
+
+def test_repeated_ids_are_matched_once_each() -> None:
+    matching = match_steps([step("a", "1"), step("a", "2")], [step("a", "1")], Config())
+    assert len(matching.matches) == 1 and len(matching.removed) == 1

@@ -3,6 +3,8 @@ diagnostics and the report shape of SPEC §7."""
 
 from __future__ import annotations
 
+import sys
+import types
 from pathlib import Path
 from typing import Iterable
 
@@ -54,10 +56,10 @@ class Exploding(Policy):
 
 
 def test_a_failing_policy_is_reported_and_counts_as_a_version(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("PVCHECK_DEBUG", raising=False)
-    monkeypatch.setitem(__import__("sys").modules, "exploding_policy_module",
-                        type(__import__("sys"))("exploding_policy_module"))
-    __import__("sys").modules["exploding_policy_module"].Exploding = Exploding  # type: ignore[attr-defined]
+    monkeypatch.delenv("PVCHECK_DEBUG", raising=False)  # tests/conftest.py makes failures raise by default
+    module = types.ModuleType("exploding_policy_module")
+    module.Exploding = Exploding  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "exploding_policy_module", module)
     report = run_case("comment_added", Config(plugins=("exploding_policy_module:Exploding",)))
     training = change(report, "churn_training")
     assert training.decision is Decision.VERSION

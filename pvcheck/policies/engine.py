@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 from pvcheck.config import Config
 from pvcheck.model import (
@@ -116,7 +116,7 @@ def _evaluate_added(policy: Policy, pipeline: Pipeline, project: Project, config
 
 
 def _run(policies: list[Policy], overrides: RuleOverrides, diagnostics: list[Diagnostic], pipeline: Pipeline,
-         work) -> tuple[Finding, ...]:  # type: ignore[no-untyped-def]
+         work: Callable[[Policy], Iterable[Finding]]) -> tuple[Finding, ...]:
     """Every policy's findings, overridden, de-duplicated and sorted most severe first."""
     found: list[Finding] = []
     for policy in policies:

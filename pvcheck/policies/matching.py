@@ -96,8 +96,12 @@ def match_steps(base: Sequence[Step], head: Sequence[Step], config: Config, use_
             open_head.remove(h)
 
     if use_ids:
-        head_by_id = {s.id: s for s in open_head}
-        take([(b, head_by_id[b.id], "id", 1.0) for b in list(open_base) if b.id in head_by_id])
+        head_by_id: dict[str, Step] = {}
+        for step in open_head:
+            head_by_id.setdefault(step.id, step)
+        # ids are unique within a pipeline in every framework, but a hand-edited lock
+        # file may repeat one: each head step is taken once
+        take([(b, head_by_id.pop(b.id), "id", 1.0) for b in list(open_base) if b.id in head_by_id])
 
     # renames: equal code fingerprints; prefer the same function, then invocation order
     by_fingerprint: list[tuple[Step, Step, str, float]] = []

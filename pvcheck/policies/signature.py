@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import Iterable, Iterator, Optional, Sequence
 
 from pvcheck.config import Config
-from pvcheck.model import Decision, Finding, Output, Parameter, Step
+from pvcheck.model import Decision, Finding, Output, Parameter
 from pvcheck.policies.base import Example, Policy, Rule
 from pvcheck.policies.common import complexity_note, step_has_detail
-from pvcheck.policies.examples import PIPELINE, STEPS, edit, project
+from pvcheck.policies.examples import STEPS, edit, project
 from pvcheck.policies.matching import PipelineComparison
 
 
