@@ -106,7 +106,6 @@ def _lane(summary: PipelineSummary, events: list[tuple[int, str, str, PipelineEv
         out.append(f'<line x1="{start}" y1="{y}" x2="{end}" y2="{y}" stroke="{GRID}" stroke-width="2"/>')
     out.append(f'<line x1="{_LEFT}" y1="{y + 18}" x2="{_LEFT + plot}" y2="{y + 18}" stroke="{GRID}" '
                'stroke-width="1" stroke-dasharray="2 3"/>')
-    labelled_until = -1e9
     # runs first so versions and lineages are drawn on top of them
     for index, short, subject, event in sorted(events, key=lambda item: _rank(item[3])):
         cx = x(index)
@@ -121,17 +120,21 @@ def _lane(summary: PipelineSummary, events: list[tuple[int, str, str, PipelineEv
             out.append(f"<g>{_dot(cx, y, VERSION, 6)}{tip}</g>")
         else:
             out.append(f"<g>{_dot(cx, y, RUN, 3.5)}{tip}</g>")
-    # version labels above their marks, skipping those that would overlap the previous one
-    for index, _short, _subject, event in events:
-        if not event.new_version or event.version is None:
-            continue
-        cx = x(index)
-        if cx - labelled_until < 22:
-            continue
-        labelled_until = cx
-        colour = LINEAGE if event.version == 1 else VERSION
-        out.append(f'<text x="{cx}" y="{y - 11}" text-anchor="middle" {_FONT} font-size="10" '
-                   f'fill="{colour}">{_esc(event.label)}</text>')
+    # version labels above their marks: new lineages first (they matter most), then
+    # versions wherever they do not overlap a label already placed
+    placed: list[tuple[float, float]] = []
+    for want_lineage in (True, False):
+        for index, _short, _subject, event in events:
+            if not event.new_version or event.version is None or (event.version == 1) is not want_lineage:
+                continue
+            cx = x(index)
+            half = len(event.label) * 2.9 + 2  # about half the label's width at 10px
+            if any(cx - half < right + 3 and cx + half > left - 3 for left, right in placed):
+                continue  # the mark and its tooltip remain
+            placed.append((cx - half, cx + half))
+            colour = LINEAGE if event.version == 1 else VERSION
+            out.append(f'<text x="{cx}" y="{y - 11}" text-anchor="middle" {_FONT} font-size="10" '
+                       f'fill="{colour}">{_esc(event.label)}</text>')
     totals = (f'<tspan fill="{VERSION}" font-weight="600">{summary.versions}</tspan> versions, '
               f'<tspan fill="{RAW}" font-weight="600">{summary.raw_versions}</tspan> raw-source')
     out.append(f'<text x="{_LEFT + plot + 18}" y="{y + 4}" {_FONT} font-size="12" fill="{INK}">{totals}</text>')
