@@ -300,7 +300,8 @@ def generate(target: Path | str, commits: int = 300, pipelines: int = 3, seed: i
         })
     subprocess.run(["git", "init", "-q", str(target)], check=True)
     subprocess.run(["git", "-C", str(target), "symbolic-ref", "HEAD", "refs/heads/main"], check=True)
-    subprocess.run(["git", "-C", str(target), "fast-import", "--quiet"], input=_fast_import_stream(history, 1_700_000_000),
+    stream = _fast_import_stream(history, 1_700_000_000)
+    subprocess.run(["git", "-C", str(target), "fast-import", "--quiet"], input=stream,
                    check=True)
     subprocess.run(["git", "-C", str(target), "checkout", "-q", "-f", "main"], check=True)
     return {

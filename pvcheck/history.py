@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from types import TracebackType
-from typing import Callable, Iterator, Optional, Type
+from typing import Callable, Optional, Type
 
 from pvcheck.config import Config
 from pvcheck.errors import RevisionError
@@ -177,7 +177,8 @@ class _Blobs:
         stdin.flush()
         header = stdout.readline().split()
         if len(header) != 3 or header[1] != b"blob":
-            raise RevisionError(f"git object {oid[:12]} is missing", hint="fetch the full history (git fetch --unshallow)")
+            raise RevisionError(f"git object {oid[:12]} is missing",
+                                hint="fetch the full history (git fetch --unshallow)")
         size = int(header[2])
         data = stdout.read(size)
         stdout.read(1)  # the newline after every object
@@ -301,7 +302,8 @@ class _Workspace:
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def first_parent_commits(repo: Path | str, since: Optional[str] = None, until: str = "HEAD") -> list[tuple[str, str, str]]:
+def first_parent_commits(repo: Path | str, since: Optional[str] = None,
+                         until: str = "HEAD") -> list[tuple[str, str, str]]:
     """(commit, author date, subject) along the first-parent chain, oldest first.
 
     With ``since``, the walk starts at that commit (included, as the starting state).
@@ -491,10 +493,3 @@ def _reason(change) -> str:  # type: ignore[no-untyped-def]
         return "new pipeline"
     return ""
 
-
-def iter_events(history: History, name: str) -> Iterator[tuple[CommitEntry, PipelineEvent]]:
-    """The entries of one pipeline, in order."""
-    for entry in history.entries:
-        for event in entry.events:
-            if event.pipeline == name:
-                yield entry, event

@@ -204,7 +204,8 @@ def test_grammar_checker_rejects_broken_output():
 
 def test_dot_quotes_everything():
     assert quote('a"b\\c\nd') == '"a\\"b\\\\c\\nd"'
-    pipeline = _pipeline(HOSTILE_IDS, [(HOSTILE_IDS[0], HOSTILE_IDS[1], "data"), (HOSTILE_IDS[1], HOSTILE_IDS[2], "order")])
+    pipeline = _pipeline(HOSTILE_IDS, [(HOSTILE_IDS[0], HOSTILE_IDS[1], "data"),
+                                       (HOSTILE_IDS[1], HOSTILE_IDS[2], "order")])
     text = pipeline_dot(pipeline)
     # every statement line is balanced in its unescaped quotes
     for line in text.splitlines():

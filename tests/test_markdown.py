@@ -96,7 +96,8 @@ def test_cells_and_code_spans_are_escaped():
 def test_huge_graphs_are_left_out_with_a_pointer():
     ids = [f"s{i}" for i in range(MAX_GRAPH_STEPS + 1)]
     old, new = _pipeline("big", ids[:-1]), _pipeline("big", ids)
-    text = markdown_report(Report((PipelineChange("big", "zenml", "p.py", Status.MODIFIED, Decision.VERSION, old, new),)))
+    change = PipelineChange("big", "zenml", "p.py", Status.MODIFIED, Decision.VERSION, old, new)
+    text = markdown_report(Report((change,)))
     assert "```mermaid" not in text and "pvcheck graph --pipeline big" in text
 
 

@@ -18,7 +18,7 @@ from pvcheck.errors import PvcheckError
 from pvcheck.model import PipelineChange, Project, Severity
 from pvcheck.output.dot import dot
 from pvcheck.output.mermaid import mermaid
-from pvcheck.output.step_graph import StepGraph, change_graph, plain_graph
+from pvcheck.output.step_graph import GraphEdge, StepGraph, StepStatus, change_graph, plain_graph
 
 FORMATS = ("mermaid", "dot", "text", "json")
 
@@ -31,7 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "are coloured by what happened to them since that revision.")
     parser.add_argument("path", nargs="?", default=".", help="the project folder (default: .)")
     parser.add_argument("--pipeline", metavar="NAME", help="draw only this pipeline (default: all of them)")
-    parser.add_argument("--base", metavar="REV", help="compare with this git revision (or folder) and highlight changes")
+    parser.add_argument("--base", metavar="REV",
+                        help="compare with this git revision (or folder) and highlight changes")
     parser.add_argument("--repo", metavar="PATH", help="the git repository --base is read from (default: PATH)")
     parser.add_argument("--direction", choices=("TD", "LR"), default="TD", help="top-down or left-right (default: TD)")
     common_options(parser, FORMATS)
@@ -122,6 +123,18 @@ def _node_id(graph: StepGraph, key: str) -> str:
     return key
 
 
+def _incoming(edge: GraphEdge, ids: dict[str, str], compared: bool) -> str:
+    """``source.output`` for data, ``after source`` for order, with the edge's fate."""
+    source = ids.get(edge.source, edge.source)
+    if edge.kind == "data":
+        text = f"{source}.{edge.output}" if edge.output else source
+    else:
+        text = f"after {source}"
+    if compared and edge.status is not StepStatus.UNCHANGED:
+        text += f" [{edge.status.value}]"
+    return text
+
+
 def _text(graphs: Sequence[StepGraph]) -> str:
     out: list[str] = []
     for graph in graphs:
@@ -132,11 +145,7 @@ def _text(graphs: Sequence[StepGraph]) -> str:
         width = max((len(n.id) for n in graph.nodes), default=0)
         ids = {n.key: n.id for n in graph.nodes}
         for node in graph.nodes:
-            incoming = [
-                ((f"{ids.get(e.source, e.source)}.{e.output}" if e.output else ids.get(e.source, e.source)) if e.kind == "data" else f"after {ids.get(e.source, e.source)}")
-                + (f" [{e.status.value}]" if graph.compared and e.status.value != "unchanged" else "")
-                for e in graph.edges if e.target == node.key
-            ]
+            incoming = [_incoming(e, ids, graph.compared) for e in graph.edges if e.target == node.key]
             status = f"  [{', '.join(node.notes)}]" if graph.compared and node.notes else ""
             out.append(f"  {node.id:<{width}}  {node.function}{status}  <- {', '.join(incoming) or '-'}")
         out.append("")

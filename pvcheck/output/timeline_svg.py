@@ -10,7 +10,7 @@ The right margin gives the totals. No dependency: strings in, an SVG document ou
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
 from xml.sax.saxutils import escape as _xml_escape
 
 from pvcheck.history import History, PipelineEvent, PipelineSummary
@@ -94,7 +94,8 @@ def _legend(x0: int, y: int) -> list[str]:
     return out
 
 
-def _lane(summary: PipelineSummary, events: list[tuple[int, str, str, PipelineEvent]], y: int, x, plot: float) -> list[str]:  # type: ignore[no-untyped-def]
+def _lane(summary: PipelineSummary, events: list[tuple[int, str, str, PipelineEvent]], y: int,
+          x: Callable[[int], float], plot: float) -> list[str]:
     out = [
         f'<text x="{_LEFT - 14}" y="{y + 4}" text-anchor="end" {_FONT} font-size="13" font-weight="600" '
         f'fill="{INK}">{_esc(_clip(summary.name, 22))}</text>',
@@ -138,13 +139,14 @@ def _lane(summary: PipelineSummary, events: list[tuple[int, str, str, PipelineEv
     totals = (f'<tspan fill="{VERSION}" font-weight="600">{summary.versions}</tspan> versions, '
               f'<tspan fill="{RAW}" font-weight="600">{summary.raw_versions}</tspan> raw-source')
     out.append(f'<text x="{_LEFT + plot + 18}" y="{y + 4}" {_FONT} font-size="12" fill="{INK}">{totals}</text>')
-    detail = f"{summary.runs} runs, {summary.lineages} lineage{'s' if summary.lineages != 1 else ''}, now {summary.final}"
+    lineages = f"{summary.lineages} lineage{'s' if summary.lineages != 1 else ''}"
+    detail = f"{summary.runs} runs, {lineages}, now {summary.final}"
     out.append(f'<text x="{_LEFT + plot + 18}" y="{y + 20}" {_FONT} font-size="10" fill="{MUTED}">'
                f"{_esc(detail)}</text>")
     return out
 
 
-def _axis(history: History, x, y: int, total: int) -> list[str]:  # type: ignore[no-untyped-def]
+def _axis(history: History, x: Callable[[int], float], y: int, total: int) -> list[str]:
     out = [f'<line x1="{x(0)}" y1="{y}" x2="{x(total - 1)}" y2="{y}" stroke="{MUTED}" stroke-width="1"/>']
     ticks = _ticks(total)
     for index in ticks:
