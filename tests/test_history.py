@@ -204,6 +204,9 @@ def test_cli_history_errors_are_one_line(small_repo, capsys, tmp_path, monkeypat
     assert "not a git repository" in capsys.readouterr().err
     assert main(["history", "--repo", str(project), "--since", "no-such-rev", "--quiet"]) == 2
     assert "unknown git revision" in capsys.readouterr().err
+    assert main(["history", "--repo", str(project), "--quiet", "-o", str(tmp_path / "no" / "such" / "t.txt")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot write" in err
 
 
 # ------------------------------------------------------------------ progress

@@ -59,8 +59,12 @@ def run(args: argparse.Namespace) -> int:
     else:
         text = history_text(history, Style(False) if args.output else Style.for_stream(sys.stdout))
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        try:
+            with open(args.output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise PvcheckError(f"cannot write {args.output}: {exc.strerror or exc}",
+                               hint="give a path in a folder that exists and is writable") from None
     else:
         sys.stdout.write(text)
     if not args.quiet:
