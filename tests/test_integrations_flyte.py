@@ -13,7 +13,7 @@ from typing import Iterator
 import pytest
 
 flytekit = pytest.importorskip("flytekit")
-pytest.importorskip("flytekit.core.cache")  # Cache and its policies: flytekit >= 1.14
+pytest.importorskip("flytekit.core.cache")  # Cache and its policies: flytekit >= 1.15
 
 from flytekit import Cache  # noqa: E402
 from flytekit.core.cache import VersionParameters  # noqa: E402

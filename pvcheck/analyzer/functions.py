@@ -43,6 +43,7 @@ from pvcheck.model import Diagnostic, HelperRef
 Stamp = Optional[tuple[int, int]]
 
 _SCHEME = "code_version/1"
+_CHANGED: Stamp = (-1, -1)  # matches no file: "changed while it was analyzed"
 
 
 class CodeVersionError(PvcheckError):
@@ -62,24 +63,6 @@ class FunctionPrint:
     helpers: tuple[HelperRef, ...]  # repo-local definitions included, sorted by name
     dynamic: bool  # code the analyzer cannot follow: its raw text is folded in
     diagnostics: tuple[Diagnostic, ...]
-
-
-class _StampedIndex(ProjectIndex):
-    """A :class:`ProjectIndex` that remembers each file's (mtime, size) as it reads it.
-
-    The stamp is taken *before* the bytes are read: a file that changes in between
-    then looks changed on the next check, never unchanged.
-    """
-
-    def __init__(self, files: Iterable[SourceFile], max_file_size: int, diagnostics: list[Diagnostic]) -> None:
-        super().__init__(files, max_file_size, diagnostics)
-        self.stamps: dict[str, Stamp] = {}
-
-    def read(self, file: SourceFile) -> Optional[bytes]:
-        key = str(file.absolute)
-        if key not in self.stamps:
-            self.stamps[key] = stamp(file.absolute)
-        return super().read(file)
 
 
 def stamp(path: Union[Path, str]) -> Stamp:
@@ -106,7 +89,8 @@ class TreeFunctions:
         # a module name maps to the file of the first source root that has it, as on sys.path
         first = (self.root / roots[0]).resolve() if roots else self.root
         files.sort(key=lambda f: 0 if _is_below(f.absolute, first) else 1)  # stable: path order within
-        self.index = _StampedIndex(files, self.config.max_file_size, self.diagnostics)
+        self.index = ProjectIndex(files, self.config.max_file_size, self.diagnostics)
+        self._stamps: dict[str, Stamp] = {}
         self.context = AnalysisContext(self.root, self.index, self.config, [])
         self._by_path = {str(f.absolute): f for f in files}
 
@@ -120,13 +104,40 @@ class TreeFunctions:
         return found
 
     def unchanged(self) -> bool:
-        """True when every file read so far still has the stamp it had when read."""
-        return all(stamp(path) == seen for path, seen in self.index.stamps.items())
+        """True when every file analyzed so far still has the stamp it had then."""
+        return all(stamp(path) == seen for path, seen in self._stamps.items())
 
     @property
     def stamps(self) -> dict[str, Stamp]:
-        """Absolute path -> stamp of every file read so far."""
-        return dict(self.index.stamps)
+        """Absolute path -> stamp of every file analyzed so far (parsed, or diagnosed)."""
+        return dict(self._stamps)
+
+    def _stamp_new_files(self) -> None:
+        for module in self.index.loaded():
+            key = str(module.source.absolute)
+            if key not in self._stamps:
+                self._stamps[key] = self._verified_stamp(module.source)
+        # a module that failed to parse is no ModuleInfo, but its fix must be noticed
+        by_path = {f.path: f for f in self.index.by_module.values()}
+        for diagnostic in self.diagnostics:
+            file = by_path.get(diagnostic.path)
+            if file is not None:
+                self._stamps.setdefault(str(file.absolute), stamp(file.absolute))
+
+    def _verified_stamp(self, file: SourceFile) -> Stamp:
+        """The file's stamp, provided the bytes on disk under it are the bytes analyzed.
+
+        The index read the file a moment ago; an edit in between must not be recorded
+        as the state the result describes (then it would never be analyzed again).
+        """
+        before = stamp(file.absolute)
+        try:
+            data: Optional[bytes] = file.absolute.read_bytes()
+        except OSError:
+            data = None
+        if stamp(file.absolute) != before or data != self.index.read(file):
+            return _CHANGED
+        return before
 
     # ------------------------------------------------------------------ functions
     def function(self, module_name: str, qualname: str, line: int = 0) -> FunctionPrint:
@@ -148,6 +159,7 @@ class TreeFunctions:
             raise CodeVersionError(f"cannot analyze the function's module: {why}", source.path)
         node, enclosing = locate(module, qualname, line)
         fingerprint, helpers, dynamic = self._fingerprint(module, qualname, node, enclosing)
+        self._stamp_new_files()
         return FunctionPrint(
             fingerprint=fingerprint,
             module=module_name,

@@ -15,7 +15,7 @@ Extension point, as ``flytekit/core/cache.py`` defines it: the ``CachePolicy`` p
 ``get_version(self, salt: str, params: VersionParameters) -> str``, where
 ``params.func`` is the task function. ``@task`` calls ``Cache.get_version`` when it
 decorates, and stores the result as ``task.metadata.cache_version``. On a flytekit
-without ``Cache`` (before 1.14), pass ``cache=True, cache_version=cache_version_of(fn)``.
+without ``Cache`` (before 1.15), pass ``cache=True, cache_version=cache_version_of(fn)``.
 """
 
 from __future__ import annotations
