@@ -37,6 +37,7 @@ from pvcheck.config import DEFAULT_EXCLUDES, Config, find_config, load_config
 
 #: Files that mark a project's root folder.
 PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", "pvcheck.toml")
+_INSTALLED = frozenset({"site-packages", "dist-packages"})
 
 
 @dataclass(frozen=True)
@@ -57,10 +58,11 @@ class Tree:
     roots: tuple[str, ...]  # source roots, relative to root; the function's import root first
     config: Config
     config_stamp: tuple[Optional[str], Stamp]
+    packages: tuple[str, ...] = ()  # installed code: only its own top-level package
 
     @property
-    def key(self) -> tuple[str, tuple[str, ...], str]:
-        return (str(self.root), self.roots, self.config.cache_key())
+    def key(self) -> tuple[str, tuple[str, ...], str, tuple[str, ...]]:
+        return (str(self.root), self.roots, self.config.cache_key(), self.packages)
 
 
 # ---------------------------------------------------------------------- public
@@ -205,7 +207,7 @@ def _describe(where: Location) -> FunctionPrint:
                 return result
         functions = _TREES.get(tree.key)
         if functions is None or not functions.unchanged() or functions.file_at(where.path) is None:
-            functions = TreeFunctions(tree.root, tree.roots, tree.config)
+            functions = TreeFunctions(tree.root, tree.roots, tree.config, tree.packages)
             _TREES[tree.key] = functions
         source = functions.file_at(where.path)
         if source is None:
@@ -234,6 +236,10 @@ def _tree(where: Location) -> Tree:
 
 def _find_tree(where: Location) -> Tree:
     import_root = _import_root(where.path, where.module)
+    if any(part in _INSTALLED for part in import_root.parts):
+        # code installed as a package (``pip install .``): its own package is the project
+        top = where.module.partition(".")[0] if where.module not in ("", "__main__") else where.path.stem
+        return Tree(import_root, (".",), Config(), (None, None), (top,))
     root = _project_root(import_root)
     config, config_stamp = _config(root)
     roots = [_relative(import_root, root)]

@@ -329,3 +329,26 @@ def test_cache_is_reused_until_a_file_changes(project) -> None:
     write(root / "lib" / "helpers.py", HELPERS + "\n")  # a change of bytes, not of meaning
     again = describe(steps.train)
     assert again is not first and again.fingerprint == first.fingerprint
+
+
+def test_installed_package_is_analyzed_alone(tmp_path: Path) -> None:
+    """Code installed with ``pip install .`` lives in site-packages: only its own package
+    is the project (the folder's other packages are third-party)."""
+    site = tmp_path / "venv" / "lib" / "site-packages"
+    write(site / "shopkit" / "__init__.py", "")
+    write(site / "shopkit" / "steps.py", "from shopkit.util import half\n\n\ndef price(x):\n    return half(x)\n")
+    write(site / "shopkit" / "util.py", "def half(x):\n    return x / 2\n")
+    write(site / "otherlib" / "__init__.py", "def unrelated():\n    return 1\n")
+    sys.path.insert(0, str(site))
+    try:
+        steps = importlib.import_module("shopkit.steps")
+        version = describe(steps.price)
+        assert version.path == "shopkit/steps.py"
+        assert [h.name for h in version.helpers] == ["shopkit.util.half"]
+        write(site / "shopkit" / "util.py", "def half(x):\n    return x // 2\n")
+        assert code_version(steps.price) != version.fingerprint
+    finally:
+        sys.path.remove(str(site))
+        for name in [m for m in sys.modules if m.split(".")[0] in ("shopkit", "otherlib")]:
+            del sys.modules[name]
+        clear_cache()

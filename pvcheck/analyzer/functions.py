@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Optional, Sequence, Union
 
@@ -81,11 +81,20 @@ class TreeFunctions:
     one across edits must check that and build a new one.
     """
 
-    def __init__(self, root: Union[Path, str], roots: Sequence[str] = (".",), config: Optional[Config] = None) -> None:
+    def __init__(self, root: Union[Path, str], roots: Sequence[str] = (".",), config: Optional[Config] = None,
+                 packages: Sequence[str] = ()) -> None:
+        """``roots``: source roots relative to ``root``, module names relative to them.
+        ``packages``: when given, only these top-level packages (or modules) of ``root``
+        are listed -- for code installed in a ``site-packages`` folder, whose other
+        entries are not the project's."""
         self.root = Path(root).resolve()
         self.config = config or Config()
         self.diagnostics: list[Diagnostic] = []
-        files = discover(self.root, roots, self.config.exclude, self.diagnostics)
+        if packages:
+            files = _package_files(self.root, packages, self.config.exclude, self.diagnostics)
+            roots = (".",)
+        else:
+            files = discover(self.root, roots, self.config.exclude, self.diagnostics)
         # a module name maps to the file of the first source root that has it, as on sys.path
         first = (self.root / roots[0]).resolve() if roots else self.root
         files.sort(key=lambda f: 0 if _is_below(f.absolute, first) else 1)  # stable: path order within
@@ -270,6 +279,21 @@ def _defined_in(node: cst.CSTNode, name: str) -> list[cst.CSTNode]:
 def _first_line(module: ModuleInfo, node: cst.FunctionDef) -> int:
     """The line ``co_firstlineno`` reports: the first decorator's, else the ``def``'s."""
     return module.line(node.decorators[0]) if node.decorators else module.line(node)
+
+
+def _package_files(root: Path, packages: Sequence[str], exclude: Sequence[str],
+                   diagnostics: list[Diagnostic]) -> list[SourceFile]:
+    files: list[SourceFile] = []
+    for package in packages:
+        if (root / package).is_dir():
+            for file in discover(root, [package], exclude, diagnostics):
+                # discovery names modules below the source root; put the package in front
+                module = f"{package}.{file.module}" if file.module else package
+                files.append(replace(file, module=module))
+        elif (root / f"{package}.py").is_file():
+            single = root / f"{package}.py"
+            files.append(SourceFile(single.name, single, package, False, single.stat().st_size))
+    return sorted(files, key=lambda f: f.path)
 
 
 def _is_below(path: Path, folder: Path) -> bool:
