@@ -227,8 +227,10 @@ def _tree(where: Location) -> Tree:
     """The project a function belongs to and the source roots its imports resolve in."""
     key = (str(where.path), where.module, tuple(sys.path), os.getcwd())
     cached = _LOCATED.get(key)
-    if cached is not None and (cached.config_stamp[0] is None or stamp(cached.config_stamp[0]) == cached.config_stamp[1]):
-        return cached
+    if cached is not None:
+        config_file, seen = cached.config_stamp
+        if config_file is None or stamp(config_file) == seen:
+            return cached
     tree = _find_tree(where)
     _LOCATED[key] = tree
     return tree

@@ -84,8 +84,8 @@ def test_fixture_step_unchanged_by_reformatting_and_changed_by_helper_edit(churn
     # import order, a renamed local, a print -- everything pvcheck calls cosmetic
     write(churn / "steps" / "training.py", TRAINING_REFORMATTED)
     metrics = churn / "utils" / "metrics.py"
-    write(metrics, metrics.read_text().replace("    counts = labels.value_counts()",
-                                               "    # how often each label occurs\n    counts = (labels.value_counts())"))
+    counted = "    # how often each label occurs\n    counts = (labels.value_counts())"
+    write(metrics, metrics.read_text().replace("    counts = labels.value_counts()", counted))
     assert train_model_version(churn) == before
     # a helper the step does not use is not part of it
     write(churn / "utils" / "io.py", (churn / "utils" / "io.py").read_text().replace("data/", "exports/"))

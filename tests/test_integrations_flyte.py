@@ -86,8 +86,8 @@ def test_cache_version_follows_semantics_not_formatting(shop: Path) -> None:
     assert tasks.price.metadata.cache and first
     assert tasks.checkout(amount=4.0) == pytest.approx(3.6)  # runs locally as usual
 
-    write(shop / "shop" / "tasks.py", TASKS.replace(
-        "    return discount(amount)", '    """Discounted."""\n    # apply the discount\n    return (discount( amount ))'))
+    reformatted = '    """Discounted."""\n    # apply the discount\n    return (discount( amount ))'
+    write(shop / "shop" / "tasks.py", TASKS.replace("    return discount(amount)", reformatted))
     write(shop / "shop" / "pricing.py", "def discount(amount):\n    return (amount*0.9)  # ten percent\n")
     assert load_tasks().price.metadata.cache_version == first
 

@@ -96,9 +96,9 @@ def test_key_survives_cosmetic_edits_and_follows_helpers(shop) -> None:
     root, flows = shop
     before = key(flows.price, {"amount": 5.0})
     prefect_own = TASK_SOURCE.compute_key(task_ctx=task_context(flows.price), inputs={}, flow_parameters={})
-    write(root / "shop" / "flows.py", FLOWS.replace(
-        "    CALLS.append(amount)\n    return discount(amount)",
-        '    """Price after discount."""\n    CALLS.append( amount )  # record the call\n    return (discount(amount))'))
+    body = "    CALLS.append(amount)\n    return discount(amount)"
+    reformatted = '    """Discounted."""\n    CALLS.append( amount )  # record it\n    return (discount(amount))'
+    write(root / "shop" / "flows.py", FLOWS.replace(body, reformatted))
     assert key(flows.price, {"amount": 5.0}) == before
     # (Prefect keeps the source text it read at decoration time, so its own TASK_SOURCE
     # would only see the edit after a re-import -- and would then miss the cache)
