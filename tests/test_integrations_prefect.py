@@ -88,6 +88,8 @@ def test_policy_composes_like_prefects_own(shop) -> None:
     policy = flows.price.cache_policy
     assert isinstance(policy, CompoundCachePolicy)
     assert [type(p).__name__ for p in policy.policies] == ["SemanticSource", "Inputs"]
+    assert (SemanticSource() + INPUTS).compute_key(task_ctx=task_context(flows.price), inputs={"amount": 1.0},
+                                                  flow_parameters={}) == key(flows.price, {"amount": 1.0})
     assert SemanticSource().compute_key(task_ctx=None, inputs={}, flow_parameters={}) is None  # type: ignore[arg-type]
     assert key(flows.price, {"amount": 1.0}) != key(flows.price, {"amount": 2.0})
 

@@ -24,7 +24,7 @@ import os
 import textwrap
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterable, Optional, Sequence, Union
+from typing import Optional, Sequence, Union
 
 import libcst as cst
 
