@@ -38,7 +38,9 @@ def print_report(report: Report, fmt: str, context: RenderContext) -> None:
 
 def print_errors(report: Report) -> bool:
     """One line per error diagnostic on stderr; True when there was one."""
-    errors = [d for d in report.diagnostics if d.severity is Severity.ERROR]
+    # == rather than "is": Severity is a str enum, and a value that went through JSON
+    # (a cache, a plugin) may come back as the plain string
+    errors = [d for d in report.diagnostics if d.severity == Severity.ERROR]
     for diagnostic in errors:
         print(f"pvcheck: error: {diagnostic.one_line()}", file=sys.stderr)
     return bool(errors)

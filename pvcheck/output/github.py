@@ -44,7 +44,7 @@ def render_github(report: Report, context: RenderContext) -> str:
                 context.repo_path(finding.path), finding.line, finding.rule,
             ))
     for diagnostic in report.diagnostics:
-        level = "error" if diagnostic.severity is Severity.ERROR else "warning"
+        level = "error" if diagnostic.severity == Severity.ERROR else "warning"
         message = diagnostic.message + (f"; {diagnostic.hint}" if diagnostic.hint else "")
         lines.append(command(level, message, context.repo_path(diagnostic.path), diagnostic.line, diagnostic.code))
     gate = context.gate

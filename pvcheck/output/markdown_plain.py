@@ -50,7 +50,7 @@ def render_markdown(report: Report, context: RenderContext) -> str:
         out.append("### Diagnostics")
         out.append("")
         for diagnostic in report.diagnostics:
-            out.append(f"- {diagnostic.severity.value}: `{_cell(diagnostic.one_line())}`")
+            out.append(f"- {str(diagnostic.severity)}: `{_cell(diagnostic.one_line())}`")
         out.append("")
     summary = report.summary
     out.append(f"_{summary['run']} run, {summary['version']} version, {summary['pipeline']} pipeline, "

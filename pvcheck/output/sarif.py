@@ -85,7 +85,7 @@ def render_sarif(report: Report, context: RenderContext) -> str:
                  **({"step": finding.step} if finding.step else {})},
             ))
     for diagnostic in report.diagnostics:
-        level = "error" if diagnostic.severity is Severity.ERROR else "warning"
+        level = "error" if diagnostic.severity == Severity.ERROR else "warning"
         message = diagnostic.message + (f"; {diagnostic.hint}" if diagnostic.hint else "")
         results.append(_result(diagnostic.code, rule_index(diagnostic.code, level=level), level, message,
                                context.repo_path(diagnostic.path), diagnostic.line, {}))

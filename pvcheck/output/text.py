@@ -23,8 +23,8 @@ def render_text(report: Report, context: RenderContext) -> str:
         lines.append("no pipelines on either side")
         lines.append("")
     for diagnostic in report.diagnostics:
-        colour = "red" if diagnostic.severity is Severity.ERROR else "yellow"
-        lines.append(style(f"{diagnostic.severity.value}: ", colour) + diagnostic.one_line())
+        colour = "red" if diagnostic.severity == Severity.ERROR else "yellow"
+        lines.append(style(f"{str(diagnostic.severity)}: ", colour) + diagnostic.one_line())
     summary = report.summary
     lines.append(style(
         f"{len(report.pipelines)} pipeline(s): {summary['run']} run, {summary['version']} version, "
