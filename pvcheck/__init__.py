@@ -33,10 +33,13 @@ def scan(path: Path | str = ".", config: Optional[Config] = None, cache: bool = 
 
     Nothing in the tree is imported or executed. Unreadable or unparsable files are
     :class:`Diagnostic` entries of the result; the rest of the tree is still analyzed.
+    With ``cache`` (the default), results of unchanged files are reused from the
+    analysis cache (``$PVCHECK_CACHE_DIR``, default ``~/.cache/pvcheck``); ``cache=False``
+    neither reads nor writes it.
     """
     from pvcheck.analyzer import scan_tree
 
-    return scan_tree(Path(path), config)
+    return scan_tree(Path(path), config, cache=cache)
 
 
 def scan_revision(repo: Path | str, rev: str, config: Optional[Config] = None, cache: bool = True) -> Project:

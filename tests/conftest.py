@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import textwrap
 from pathlib import Path
 from typing import Mapping
@@ -17,6 +20,12 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 # a bug in pvcheck must fail the test, not turn into a PV099 diagnostic
 os.environ.setdefault("PVCHECK_DEBUG", "1")
+
+# the analysis cache of a test run: never the user's, and shared by every test, so that
+# results served from it are exercised too (tests of the cache itself use their own)
+if not os.environ.get("PVCHECK_CACHE_DIR"):
+    os.environ["PVCHECK_CACHE_DIR"] = tempfile.mkdtemp(prefix="pvcheck-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["PVCHECK_CACHE_DIR"], True)
 
 
 def write_tree(root: Path, files: Mapping[str, str]) -> Path:

@@ -1,65 +1,131 @@
 """The analyzer: a source tree in, a :class:`~pvcheck.model.Project` out.
 
 It never imports, executes or evaluates the code it reads.
+
+A scan: discover the files; read every one once (and hash it); a cheap byte-level
+pre-filter per framework picks the candidate files; then two passes of *units* over the
+candidates (see :mod:`pvcheck.analyzer.units`): every framework's configuration
+attachments, then -- knowing all of them -- every framework's pipelines. A unit whose
+cached result is still valid (:mod:`pvcheck.analyzer.cache`) is reused without parsing
+anything; the rest run in this process, or in worker processes when there is enough
+of them (:mod:`pvcheck.analyzer.parallel`).
+
+This module imports nothing that imports libcst until some unit must really run, so a
+scan served from the cache stays cheap.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Any, Optional, Union
 
-from pvcheck.analyzer.context import AnalysisContext
-from pvcheck.analyzer.discovery import discover
-from pvcheck.analyzer.frameworks.base import Framework, load_frameworks
-from pvcheck.analyzer.index import ProjectIndex
-from pvcheck.analyzer.module import ModuleInfo
+from pvcheck.analyzer.cache import AnalysisCache
+from pvcheck.analyzer.discovery import SourceFile, discover
+from pvcheck.analyzer.serialize import EncodingError, decode, encode
+from pvcheck.analyzer.sources import TreeState, count_lines, read_source
 from pvcheck.config import Config
-from pvcheck.model import Diagnostic, Pipeline, Project, Severity
+from pvcheck.model import Diagnostic, Pipeline, Project
+
+if TYPE_CHECKING:
+    from pvcheck.analyzer.frameworks.base import Framework
+    from pvcheck.analyzer.units import UnitResult
 
 __all__ = ["scan_tree"]
 
+ATTACHMENTS = "attachments"  # same values as pvcheck.analyzer.units (not imported: it loads libcst)
+PIPELINES = "pipelines"
+ALL_TARGETS = "*"
 
-def scan_tree(root: Path | str, config: Optional[Config] = None) -> Project:
+
+@dataclass(frozen=True)
+class FrameworkInfo:
+    """A framework as far as the pre-filter and the cache need it (no libcst needed)."""
+
+    name: str
+    spec: str  # "module:Class", part of every cache key
+    markers: tuple[bytes, ...]
+    plain: bool  # matches() is the plain marker test, so the markers alone decide
+    instance: Optional["Framework"] = None
+
+    def matches(self, data: bytes) -> bool:
+        if self.instance is not None and not self.plain:
+            return self.instance.matches(data)
+        return any(marker in data for marker in self.markers)
+
+
+@dataclass
+class _Done:
+    """A unit's result as the scan uses it: decoded, with its encoded form for the cache."""
+
+    payload: list[Any]
+    diagnostics: list[Diagnostic]
+    encoded_payload: Optional[list[Any]]  # None when the payload cannot be cached
+
+
+def scan_tree(root: Path | str, config: Optional[Config] = None,
+              cache: Union[bool, AnalysisCache, None] = None, jobs: Optional[int] = None) -> Project:
     """Analyze every Python file under ``root`` and return its pipelines.
 
     Files that cannot be read or parsed become diagnostics; the rest of the tree is
-    still analyzed.
+    still analyzed. ``cache``: True for the default cache folder, an
+    :class:`AnalysisCache`, or False/None for none (nothing is read or written).
+    ``jobs``: worker processes for the units that must run (default: the usable cores,
+    or ``$PVCHECK_JOBS``); small amounts of work always run in this process.
     """
     config = config or Config()
     root_path = Path(root)
     diagnostics: list[Diagnostic] = []
     files = discover(root_path, config.roots, config.exclude, diagnostics)
-    index = ProjectIndex(files, config.max_file_size, diagnostics)
-    frameworks = load_frameworks(config.frameworks)
-    ctx = AnalysisContext(root_path, index, config, frameworks)
-
-    candidates: list[tuple[Framework, ModuleInfo]] = []
+    contents: dict[str, Optional[bytes]] = {}
     lines = 0
     for file in files:
-        data = index.read(file)
-        if data is None:
-            continue
-        lines += data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
-        interested = [f for f in frameworks if f.matches(data)]
-        if not interested:
-            continue
-        module = index.load(file)
-        if module is None:
-            continue
-        candidates.extend((framework, module) for framework in interested)
+        data, problem = read_source(file, config.max_file_size)
+        if problem is not None:
+            diagnostics.append(problem)
+        contents[file.path] = data
+        if data is not None:
+            lines += count_lines(data)
+    tree = TreeState(root_path, files, contents)
+    store = AnalysisCache.open(config) if cache is True else (cache or None)
+    frameworks = _frameworks(config, store)
 
-    for framework, module in candidates:
-        for attachment in _guarded(framework, module, lambda: list(framework.attachments(module, ctx)), ctx) or ():
-            ctx.attachments.setdefault(attachment.target, []).append(attachment)
+    candidates: list[tuple[FrameworkInfo, SourceFile]] = []
+    for file in files:
+        data = contents[file.path]
+        if data is not None:
+            candidates.extend((framework, file) for framework in frameworks if framework.matches(data))
+
+    scan = _Scan(root_path, config, tree, frameworks, store, jobs)
+    try:
+        attachments = scan.run(ATTACHMENTS, candidates)
+        targets: dict[str, list[Any]] = {}
+        encoded_targets: dict[str, list[Any]] = {}
+        for framework, file in candidates:
+            done = attachments[(framework.name, file.path)]
+            for attachment, encoded in zip(done.payload, done.encoded_payload or [None] * len(done.payload)):
+                targets.setdefault(attachment.target, []).append(attachment)
+                encoded_targets.setdefault(attachment.target, []).append(encoded)
+        scan.set_attachments(targets, encoded_targets)
+        pipelines_done = scan.run(PIPELINES, candidates)
+    finally:
+        scan.close()
 
     pipelines: list[Pipeline] = []
-    for framework, module in candidates:
-        found = _guarded(framework, module, lambda: list(framework.pipelines(module, ctx)), ctx)
-        pipelines.extend(found or ())
-
+    unique: dict[tuple[str, str, int, str], Diagnostic] = {}
+    for diagnostic in diagnostics:
+        unique.setdefault((diagnostic.code, diagnostic.path, diagnostic.line, diagnostic.message), diagnostic)
+    for results in (attachments, pipelines_done):
+        for framework, file in candidates:
+            for diagnostic in results[(framework.name, file.path)].diagnostics:
+                unique.setdefault((diagnostic.code, diagnostic.path, diagnostic.line, diagnostic.message),
+                                  diagnostic)
+    for framework, file in candidates:
+        pipelines.extend(pipelines_done[(framework.name, file.path)].payload)
     pipelines.sort(key=lambda p: (p.path, p.line, p.name))
-    unique = {(d.code, d.path, d.line, d.message): d for d in diagnostics}
     ordered = sorted(unique.values(), key=lambda d: (d.path, d.line, d.code, d.message))
     return Project(
         root=str(root_path),
@@ -70,18 +136,233 @@ def scan_tree(root: Path | str, config: Optional[Config] = None) -> Project:
     )
 
 
-def _guarded(framework: Framework, module: ModuleInfo, work, ctx: AnalysisContext):  # type: ignore[no-untyped-def]
-    """Run one framework on one module; a failure there must not lose the rest of the tree."""
-    try:
-        return work()
-    except RecursionError:
-        ctx.diagnose("PV007", Severity.ERROR, "code nested too deeply to analyze", module.path, 0,
-                     hint="flatten the nesting, or exclude the file")
-    except Exception as exc:
-        if os.environ.get("PVCHECK_DEBUG"):
-            raise
-        ctx.diagnose("PV099", Severity.ERROR,
-                     f"internal error in the {framework.name} analysis: {type(exc).__name__}: {exc}",
-                     module.path, 0, hint="please report this; run with PVCHECK_DEBUG=1 for the traceback")
-    return None
+class _Scan:
+    """Runs (or reuses) the units of one scan, pass by pass."""
 
+    def __init__(self, root: Path, config: Config, tree: TreeState, frameworks: list[FrameworkInfo],
+                 store: Optional[AnalysisCache], jobs: Optional[int]) -> None:
+        self.root = root
+        self.config = config
+        self.tree = tree
+        self.frameworks = frameworks
+        self.store = store
+        self.jobs = _jobs(jobs)
+        self.executor: Any = None
+        self.attachments: dict[str, list[Any]] = {}
+        self._attachment_digests: dict[str, str] = {}
+        self._encoded_targets: dict[str, list[Any]] = {}
+
+    # ------------------------------------------------------------------ attachments
+    def set_attachments(self, targets: dict[str, list[Any]], encoded: dict[str, list[Any]]) -> None:
+        self.attachments = targets
+        self._encoded_targets = encoded
+        self._attachment_digests = {}
+
+    def attachment_digest(self, target: str) -> str:
+        found = self._attachment_digests.get(target)
+        if found is None:
+            if target == ALL_TARGETS:
+                parts = [[name, self.attachment_digest(name)] for name in sorted(self._encoded_targets)]
+                found = _digest(parts)
+            else:
+                encoded = self._encoded_targets.get(target, [])
+                found = _digest(encoded) if all(e is not None for e in encoded) else "uncacheable"
+            self._attachment_digests[target] = found
+        return found
+
+    # ------------------------------------------------------------------ units
+    def run(self, kind: str, candidates: list[tuple[FrameworkInfo, SourceFile]]) -> dict[tuple[str, str], _Done]:
+        done: dict[tuple[str, str], _Done] = {}
+        keys: dict[tuple[str, str], str] = {}
+        missing: list[tuple[FrameworkInfo, SourceFile]] = []
+        for framework, file in candidates:
+            slot = (framework.name, file.path)
+            if self.store is not None:
+                key = self.store.unit_key(kind, framework.name, framework.spec, file.path, file.module,
+                                          self.tree.digest(file.path))
+                keys[slot] = key
+                reused = self._reuse(key, kind)
+                self.store.count(reused is not None)
+                if reused is not None:
+                    done[slot] = reused
+                    continue
+            missing.append((framework, file))
+        if missing:
+            for result in self._execute(kind, missing):
+                slot = (result.unit.framework, result.unit.path)
+                done[slot] = self._finish(result, keys.get(slot))
+        return done
+
+    def _reuse(self, key: str, kind: str) -> Optional[_Done]:
+        assert self.store is not None
+        variant = self.store.lookup(key, self._valid)
+        if variant is None:
+            return None
+        try:
+            payload = variant["payload"]
+            if not isinstance(payload, list):
+                raise ValueError("malformed payload")
+            diagnostics = [decode(d) for d in variant["diagnostics"]]
+            if not all(isinstance(d, Diagnostic) for d in diagnostics):
+                raise ValueError("malformed diagnostics")
+            if kind == ATTACHMENTS:
+                objects = [_LazyAttachment(item) for item in payload]
+            else:
+                objects = [decode(item) for item in payload]
+                if not all(isinstance(p, Pipeline) for p in objects):
+                    raise ValueError("malformed pipelines")
+        except (ValueError, TypeError, KeyError, RecursionError):
+            self.store.reject(key)  # a corrupt entry: run the unit again and overwrite it
+            return None
+        return _Done(objects, diagnostics, payload)
+
+    def _valid(self, variant: dict[str, Any]) -> bool:
+        deps = variant["deps"]
+        tree = self.tree
+        for name, state in deps["m"].items():
+            if tree.module_state(name) != state:
+                return False
+        for path, state in deps["f"].items():
+            if tree.file_state(path) != state:
+                return False
+        if deps["l"] is not None and deps["l"] != tree.file_list_state():
+            return False
+        for referring, reference, state in deps["r"]:
+            if tree.run_config_state(referring, reference) != state:
+                return False
+        for target, digest in deps["a"].items():
+            if self.attachment_digest(target) != digest:
+                return False
+        return True
+
+    def _finish(self, result: "UnitResult", key: Optional[str]) -> _Done:
+        """A freshly run unit: complete its dependency record, store it, hand it on."""
+        deps = result.deps
+        if deps.file_list is not None:
+            deps.file_list = self.tree.file_list_state()
+        deps.modules = {name: self.tree.module_state(name) for name in deps.modules}
+        deps.files = {path: self.tree.file_state(path) for path in deps.files}
+        deps.attachments = {target: self.attachment_digest(target) for target in deps.attachments}
+        deps.run_configs = [(referring, reference, self.tree.run_config_state(referring, reference))
+                            for referring, reference, _ in deps.run_configs]
+        encoded_diagnostics: list[Any] = []
+        try:
+            encoded: Optional[list[Any]] = [encode(item) for item in result.payload]
+            encoded_diagnostics = [encode(d) for d in result.diagnostics]
+        except EncodingError:
+            encoded = None
+        cacheable = result.cacheable and encoded is not None and "uncacheable" not in deps.attachments.values()
+        if self.store is not None and key is not None and cacheable:
+            self.store.store(key, {"deps": deps.to_json(), "diagnostics": encoded_diagnostics, "payload": encoded})
+        return _Done(result.payload, result.diagnostics, encoded)
+
+    def _execute(self, kind: str, missing: list[tuple[FrameworkInfo, SourceFile]]) -> list["UnitResult"]:
+        from pvcheck.analyzer import parallel
+        from pvcheck.analyzer.units import Unit
+
+        units = [Unit(kind, framework.name, file.path) for framework, file in missing]
+        attachments = {target: [_real(a) for a in items] for target, items in self.attachments.items()} \
+            if kind == PIPELINES else None
+        work = sum(self.tree.by_path[u.path].size for u in units)
+        if self.executor is None or (not self.executor.parallel and parallel.worth_parallel(work, self.jobs)):
+            if self.executor is not None:
+                self.executor.close()
+            self.executor = parallel.make_executor(self.root, self.config, self.tree,
+                                                   [_real_framework(f) for f in self._loaded_frameworks()],
+                                                   self.jobs if parallel.worth_parallel(work, self.jobs) else 1)
+        return self.executor.run(units, attachments)
+
+    def _loaded_frameworks(self) -> list[FrameworkInfo]:
+        if any(f.instance is None for f in self.frameworks):
+            loaded = {f.name: f for f in _load_framework_infos(self.config)}
+            self.frameworks = [loaded[f.name] for f in self.frameworks]
+        return self.frameworks
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.close()
+            self.executor = None
+
+
+class _LazyAttachment:
+    """A cached attachment, checked now but built (which imports the framework layer,
+    and so libcst) only if some unit must run with it."""
+
+    _FIELDS = frozenset({"target", "config", "config_lines", "step_config"})
+
+    def __init__(self, encoded: Any) -> None:
+        self.encoded = encoded
+        if not isinstance(encoded, dict) or encoded.get("c") != "ConfigAttachment" \
+                or not isinstance(encoded.get("f"), dict) or not set(encoded["f"]) <= self._FIELDS:
+            raise ValueError("malformed attachment")
+        self.fields = {name: decode(value) for name, value in encoded["f"].items()}
+        target = self.fields.get("target")
+        if not isinstance(target, str):
+            raise ValueError("malformed attachment")
+        self.target = target
+
+    def real(self) -> Any:
+        from pvcheck.analyzer.frameworks.base import ConfigAttachment
+
+        return ConfigAttachment(**self.fields)
+
+
+def _real(attachment: Any) -> Any:
+    return attachment.real() if isinstance(attachment, _LazyAttachment) else attachment
+
+
+def _real_framework(info: FrameworkInfo) -> "Framework":
+    assert info.instance is not None
+    return info.instance
+
+
+def _digest(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.blake2b(text.encode("ascii"), digest_size=16).hexdigest()
+
+
+def _jobs(jobs: Optional[int]) -> int:
+    if jobs is None:
+        env = os.environ.get("PVCHECK_JOBS", "")
+        if env.strip().isdigit():
+            jobs = int(env)
+    if jobs is None:
+        try:
+            jobs = len(os.sched_getaffinity(0))  # type: ignore[attr-defined]
+        except (AttributeError, OSError):
+            jobs = os.cpu_count() or 1
+    return max(1, jobs)
+
+
+# ---------------------------------------------------------------------- frameworks
+def _frameworks(config: Config, store: Optional[AnalysisCache]) -> list[FrameworkInfo]:
+    """The enabled frameworks; from the cache's manifest when possible, so that a scan
+    served from the cache does not import the framework plug-ins (and libcst)."""
+    if store is not None:
+        manifest = store.manifest(config.frameworks)
+        if manifest is not None:
+            try:
+                infos = [FrameworkInfo(str(m["name"]), str(m["spec"]),
+                                       tuple(str(x).encode("latin-1") for x in m["markers"]), bool(m["plain"]))
+                         for m in manifest]
+            except (KeyError, TypeError, ValueError):
+                infos = []
+            if infos and all(info.plain for info in infos):
+                return infos
+    infos = _load_framework_infos(config)
+    if store is not None:
+        store.store_manifest(config.frameworks, [
+            {"name": i.name, "spec": i.spec, "markers": [m.decode("latin-1") for m in i.markers], "plain": i.plain}
+            for i in infos])
+    return infos
+
+
+def _load_framework_infos(config: Config) -> list[FrameworkInfo]:
+    from pvcheck.analyzer.frameworks.base import Framework, load_frameworks
+
+    infos = []
+    for framework in load_frameworks(config.frameworks):
+        cls = type(framework)
+        infos.append(FrameworkInfo(framework.name, f"{cls.__module__}:{cls.__qualname__}",
+                                   tuple(framework.markers), cls.matches is Framework.matches, framework))
+    return infos

@@ -3,80 +3,145 @@
 A module is read and parsed the first time something needs it: a framework's
 pre-filter matched its bytes, or a step refers to a name defined in it. Modules nobody
 refers to are never parsed.
+
+While a :class:`Recorder` is attached, the index notes every module name it is asked
+about (found or not), every file whose bytes are read and whether the file list itself
+was walked. That record is what lets the analysis cache reuse a unit of work exactly
+when nothing it looked at has changed.
 """
 
 from __future__ import annotations
 
 import sys
 import tokenize
+from dataclasses import dataclass, field
 from io import BytesIO
-from typing import Iterable, Optional
+from typing import Iterable, Mapping, Optional
 
 import libcst as cst
 
 from pvcheck.analyzer.discovery import SourceFile
 from pvcheck.analyzer.module import ModuleInfo, Symbol, parse_error_diagnostic
+from pvcheck.analyzer.nesting import nesting_diagnostic
+from pvcheck.analyzer.sources import content_hash, read_source
 from pvcheck.model import Diagnostic, Severity
 
 Resolution = tuple[Symbol, tuple[str, ...]]
 
+@dataclass
+class Recorder:
+    """What one unit of work looked at through the index."""
+
+    modules: set[str] = field(default_factory=set)  # module names asked for, found or not
+    files: set[str] = field(default_factory=set)  # paths whose bytes were read
+    file_list: bool = False  # the list of files itself was walked
+    parsed: set[str] = field(default_factory=set)  # paths parsed (their parse diagnostics belong to the unit)
+
 
 class ProjectIndex:
-    """Every source file of a tree by module name, with lazily parsed modules."""
+    """Every source file of a tree by module name, with lazily parsed modules.
 
-    def __init__(self, files: Iterable[SourceFile], max_file_size: int, diagnostics: list[Diagnostic]) -> None:
-        self.files = list(files)
+    ``contents`` may hand over bytes already read (path -> bytes, or None for a file
+    that could not be read and was diagnosed by whoever read it); files missing from it
+    are read from disk on demand.
+    """
+
+    def __init__(self, files: Iterable[SourceFile], max_file_size: int, diagnostics: list[Diagnostic],
+                 contents: Optional[Mapping[str, Optional[bytes]]] = None) -> None:
+        self._files = list(files)
         self.by_module: dict[str, SourceFile] = {}
-        for file in self.files:
+        for file in self._files:
             self.by_module.setdefault(file.module, file)
         self.max_file_size = max_file_size
         self.diagnostics = diagnostics
         self._modules: dict[str, Optional[ModuleInfo]] = {}
-        self._raw: dict[str, bytes] = {}
+        self._raw: dict[str, Optional[bytes]] = dict(contents) if contents is not None else {}
+        self._hashes: dict[str, str] = {}
+        self.parse_diagnostics: dict[str, list[Diagnostic]] = {}  # path -> diagnostics of parsing it
+        self.recorder: Optional[Recorder] = None
+        self._loading = False  # reads made to parse a module are module dependencies, not file ones
         self.lines_parsed = 0
+
+    @property
+    def files(self) -> list[SourceFile]:
+        """Every source file of the tree (walking it makes a unit depend on the whole list)."""
+        if self.recorder is not None:
+            self.recorder.file_list = True
+        return self._files
 
     # ------------------------------------------------------------------ reading
     def read(self, file: SourceFile) -> Optional[bytes]:
         """The file's bytes, or None (with a diagnostic) when it cannot be analyzed."""
+        if self.recorder is not None and not self._loading:
+            self.recorder.files.add(file.path)
+        return self._read(file)
+
+    def _read(self, file: SourceFile) -> Optional[bytes]:
         if file.path in self._raw:
             return self._raw[file.path]
-        data: Optional[bytes] = None
-        if file.size > self.max_file_size:
-            self._diagnose(Diagnostic(
-                "PV003", Severity.ERROR, f"file is {file.size} bytes, over the limit of {self.max_file_size}",
-                file.path, hint="raise 'max_file_size' in the pvcheck configuration, or exclude the file"))
-        else:
-            try:
-                data = file.absolute.read_bytes()
-            except OSError as exc:
-                self._diagnose(Diagnostic("PV005", Severity.ERROR, f"cannot read: {exc.strerror or exc}",
-                                          file.path, hint="check that the file exists and is readable"))
-            else:
-                if b"\x00" in data:
-                    self._diagnose(Diagnostic("PV002", Severity.ERROR, "binary file (contains NUL bytes)",
-                                              file.path, hint="exclude it, or remove the .py suffix"))
-                    data = None
-        if data is not None:
-            self._raw[file.path] = data
+        data, problem = read_source(file, self.max_file_size)
+        if problem is not None:
+            self._diagnose(problem)
+        self._raw[file.path] = data  # a failure is diagnosed once, not on every look-up
         return data
+
+    def digest(self, file: SourceFile) -> str:
+        """The content hash of ``file`` as this index sees it."""
+        found = self._hashes.get(file.path)
+        if found is None:
+            found = self._hashes[file.path] = content_hash(self._read(file))
+        return found
+
+    def state(self, module_name: str) -> Optional[str]:
+        """``path:hash`` of the file that defines ``module_name``; None when no file does."""
+        file = self.by_module.get(module_name)
+        return f"{file.path}:{self.digest(file)}" if file is not None else None
+
+    def has_module(self, name: str) -> bool:
+        """Whether the tree defines module ``name`` (recorded: an absent name is a dependency too)."""
+        if self.recorder is not None:
+            self.recorder.modules.add(name)
+        return name in self.by_module
 
     def module(self, name: str) -> Optional[ModuleInfo]:
         """The parsed module ``name`` of this tree, or None (not in the tree, or unparsable)."""
+        if self.recorder is not None:
+            self.recorder.modules.add(name)
         if name in self._modules:
             return self._modules[name]
         file = self.by_module.get(name)
-        result = self.load(file) if file is not None else None
+        result = self._load(file) if file is not None else None
         self._modules[name] = result
         return result
 
     def load(self, file: SourceFile) -> Optional[ModuleInfo]:
-        if file.module in self._modules and self.by_module.get(file.module) is file:
+        if self.recorder is not None:
+            self.recorder.modules.add(file.module)
+            self.recorder.parsed.add(file.path)
+        return self._load(file)
+
+    def _load(self, file: SourceFile) -> Optional[ModuleInfo]:
+        if self.recorder is not None:
+            self.recorder.parsed.add(file.path)
+        winner = self.by_module.get(file.module) is file
+        if winner and file.module in self._modules:
             return self._modules[file.module]
-        data = self.read(file)
-        info = parse(file, data, self._diagnose) if data is not None else None
+        self._loading = True
+        try:
+            data = self.read(file)  # read(), not _read(): subclasses supply bytes by overriding it
+        finally:
+            self._loading = False
+        sink = self.parse_diagnostics.setdefault(file.path, [])
+
+        def diagnose(diagnostic: Diagnostic) -> None:
+            if diagnostic not in sink:
+                sink.append(diagnostic)
+            self._diagnose(diagnostic)
+
+        info = parse(file, data, diagnose) if data is not None else None
         if info is not None:
             self.lines_parsed += info.line_count
-        if self.by_module.get(file.module) is file:
+        if winner:
             self._modules[file.module] = info
         return info
 
@@ -98,7 +163,7 @@ class ProjectIndex:
         parts = qualified.split(".")
         for cut in range(len(parts), 0, -1):
             module_name = ".".join(parts[:cut])
-            if module_name not in self.by_module:
+            if not self.has_module(module_name):
                 continue
             rest = tuple(parts[cut:])
             module = self.module(module_name)
@@ -147,6 +212,10 @@ def parse(file: SourceFile, data: bytes, diagnose) -> Optional[ModuleInfo]:  # t
         return None
     if text.startswith("\ufeff"):
         text = text[1:]
+    too_deep = nesting_diagnostic(file.path, text)  # libcst's parser would crash the process on it
+    if too_deep is not None:
+        diagnose(too_deep)
+        return None
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 10_000))
     try:
@@ -157,4 +226,3 @@ def parse(file: SourceFile, data: bytes, diagnose) -> Optional[ModuleInfo]:  # t
     finally:
         sys.setrecursionlimit(limit)
     return ModuleInfo(file, tree, text)
-

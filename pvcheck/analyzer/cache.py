@@ -1,0 +1,217 @@
+"""The on-disk analysis cache: one JSON file per unit of work.
+
+A *unit* is one framework's pass over one file (its configuration attachments, or its
+pipelines). An entry is found by a key over everything the unit's result can depend on
+that is known before running it -- the file's path, module name and content hash, the
+framework, the configuration (:meth:`Config.cache_key` and the source roots), the
+pvcheck version and a digest of the analyzer's own source, the Python and libcst
+versions -- and holds up to :data:`MAX_VARIANTS` results, each with the dependencies it
+recorded while it ran (other modules by content hash, names that were *not* in the
+tree, run config files, configuration attached from elsewhere). A variant is reused
+only when every one of its dependencies is unchanged; keeping a few variants lets two
+revisions that share a file (a diff, a rebase) both hit.
+
+Where: ``$PVCHECK_CACHE_DIR``, else ``$XDG_CACHE_HOME/pvcheck``, else
+``~/.cache/pvcheck``. Entries are written to a temporary file in the same folder and
+renamed over the old one (``os.replace``), so readers never see half a file and two
+pvcheck processes can write at once (the last rename wins; nothing is lost but a
+variant). An entry that cannot be read, parsed or decoded is treated as missing and
+rewritten. Entries are JSON decoded by :mod:`pvcheck.analyzer.serialize` -- never
+pickle -- so a shared cache folder cannot make pvcheck run code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, Iterable, Optional
+
+from pvcheck.config import Config
+
+#: Bump when the layout of entries changes.
+CACHE_FORMAT = 1
+MAX_VARIANTS = 4
+#: The entry point group frameworks register under (pvcheck.analyzer.frameworks.base; not
+#: imported here, because that imports libcst and a fully cached scan never needs it).
+FRAMEWORK_GROUP = "pvcheck.frameworks"
+_PACKAGE = Path(__file__).resolve().parent.parent  # the pvcheck package folder
+#: The sources whose behaviour decides what the analyzer produces.
+_ANALYZER_SOURCES = ("analyzer", "model.py", "config.py", "errors.py", "__init__.py")
+
+Variant = dict[str, Any]
+
+
+def default_directory() -> Path:
+    """``$PVCHECK_CACHE_DIR``, else the user cache folder's ``pvcheck``."""
+    explicit = os.environ.get("PVCHECK_CACHE_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "pvcheck"
+
+
+_code_digest: Optional[str] = None
+
+
+def code_digest() -> str:
+    """A digest of pvcheck's analyzer source, so an upgrade (or an edit) never reuses stale results."""
+    global _code_digest
+    if _code_digest is None:
+        hasher = hashlib.blake2b(digest_size=16)
+        paths: list[Path] = []
+        for name in _ANALYZER_SOURCES:
+            target = _PACKAGE / name
+            if target.is_dir():
+                paths.extend(sorted(target.rglob("*.py")))
+            elif target.is_file():
+                paths.append(target)
+        for path in paths:
+            hasher.update(path.relative_to(_PACKAGE).as_posix().encode("utf-8", "surrogateescape") + b"\0")
+            try:
+                hasher.update(path.read_bytes())
+            except OSError:
+                hasher.update(b"<unreadable>")
+        try:
+            from importlib.metadata import version
+
+            libcst_version = version("libcst")
+        except Exception:
+            libcst_version = "?"
+        from pvcheck import __version__
+
+        hasher.update(f"\0{__version__}\0{sys.version_info[:2]}\0libcst {libcst_version}".encode())
+        _code_digest = hasher.hexdigest()
+    return _code_digest
+
+
+def framework_plugins() -> list[tuple[str, str, str]]:
+    """(name, "module:Class", distribution version) of every registered framework plug-in."""
+    found: list[tuple[str, str, str]] = []
+    try:
+        from importlib import metadata
+
+        for entry in metadata.entry_points(group=FRAMEWORK_GROUP):
+            dist = getattr(entry, "dist", None)
+            version = f"{dist.metadata['Name']} {dist.version}" if dist is not None else ""
+            found.append((entry.name, entry.value, version))
+    except Exception:  # broken installation metadata must not stop a scan
+        pass
+    return sorted(found)
+
+
+class AnalysisCache:
+    """Unit results under one cache folder, for one analyzer build and configuration."""
+
+    def __init__(self, directory: Path, config: Config) -> None:
+        self.directory = directory
+        self._prefix = json.dumps([CACHE_FORMAT, code_digest(), config.cache_key(), list(config.roots)])
+        self.hits = 0
+        self.misses = 0
+        self.writes = 0
+        self._rejected: set[str] = set()
+
+    @classmethod
+    def open(cls, config: Config, directory: Optional[Path] = None) -> "AnalysisCache":
+        return cls(directory if directory is not None else default_directory(), config)
+
+    # ------------------------------------------------------------------ keys
+    def unit_key(self, kind: str, framework: str, framework_spec: str, path: str, module: str,
+                 file_hash: str) -> str:
+        text = json.dumps([self._prefix, kind, framework, framework_spec, path, module, file_hash])
+        return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+    def _entry_path(self, key: str) -> Path:
+        return self.directory / f"v{CACHE_FORMAT}" / "units" / key[:2] / f"{key}.json"
+
+    # ------------------------------------------------------------------ units
+    def variants(self, key: str) -> list[Variant]:
+        """Every stored variant of ``key`` (none when the entry is missing or corrupt)."""
+        entry = _read_json(self._entry_path(key))
+        if not isinstance(entry, dict) or entry.get("key") != key or not isinstance(entry.get("variants"), list):
+            return []
+        return [v for v in entry["variants"] if isinstance(v, dict)]
+
+    def lookup(self, key: str, valid: Callable[[Variant], bool]) -> Optional[Variant]:
+        """The first stored variant whose dependencies ``valid`` accepts.
+
+        The caller counts the outcome (:meth:`count`): a variant can still turn out
+        unusable when it is decoded (:meth:`reject`).
+        """
+        for variant in self.variants(key):
+            try:
+                ok = valid(variant)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                ok = False  # a malformed variant is a miss
+            if ok:
+                return variant
+        return None
+
+    def count(self, hit: bool) -> None:
+        if hit:
+            self.hits += 1
+        else:
+            self.misses += 1
+
+    def reject(self, key: str) -> None:
+        """The entry of ``key`` holds something that does not decode: the next store replaces it whole."""
+        self._rejected.add(key)
+
+    def store(self, key: str, variant: Variant) -> None:
+        """Add ``variant`` in front of the entry's others (dropping one equal in dependencies)."""
+        previous = self.variants(key) if key not in self._rejected else []
+        others = [v for v in previous if v.get("deps") != variant.get("deps")]
+        entry = {"format": CACHE_FORMAT, "key": key, "variants": [variant, *others][:MAX_VARIANTS]}
+        if _write_json(self._entry_path(key), entry):
+            self.writes += 1
+
+    # ------------------------------------------------------------------ framework manifest
+    def manifest(self, selected: Iterable[str]) -> Optional[list[dict[str, Any]]]:
+        data = _read_json(self._manifest_path(selected))
+        if isinstance(data, dict) and isinstance(data.get("frameworks"), list):
+            return data["frameworks"]
+        return None
+
+    def store_manifest(self, selected: Iterable[str], frameworks: list[dict[str, Any]]) -> None:
+        _write_json(self._manifest_path(selected), {"format": CACHE_FORMAT, "frameworks": frameworks})
+
+    def _manifest_path(self, selected: Iterable[str]) -> Path:
+        text = json.dumps([CACHE_FORMAT, code_digest(), framework_plugins(), sorted(selected)])
+        digest = hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+        return self.directory / f"v{CACHE_FORMAT}" / "frameworks" / f"{digest}.json"
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        with open(path, "rb") as handle:
+            return json.loads(handle.read())
+    except (OSError, ValueError, RecursionError):
+        return None
+
+
+def _write_json(path: Path, data: Any) -> bool:
+    """Write atomically: a temporary file in the same folder, then a rename over the target."""
+    try:
+        text = json.dumps(data, separators=(",", ":"), ensure_ascii=True)
+    except (TypeError, ValueError, RecursionError):
+        return False
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+    except OSError:
+        return False  # a read-only or full cache folder only costs speed
+    try:
+        with os.fdopen(handle, "w", encoding="ascii") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+        return True
+    except OSError:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        return False

@@ -1,0 +1,205 @@
+"""Running units of analysis work, in this process or in a few worker processes.
+
+Parsing and name resolution are CPU-bound Python, so threads would not help; workers
+are processes, at most one per usable core. Each worker keeps its own lazily parsed
+index for the whole scan and always gets the units of the same files (grouped by
+folder), so a package's modules are parsed in one worker for both passes instead of in
+every worker. Workers return plain model objects and dependency records; they never
+touch the cache, the parent does.
+
+Small amounts of work run in this process: starting workers and shipping results costs
+more than it saves below :data:`PARALLEL_MIN_BYTES` of source to analyze.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import threading
+import traceback
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any, Optional
+
+from pvcheck.analyzer.discovery import SourceFile
+from pvcheck.analyzer.frameworks.base import ConfigAttachment, Framework, load_frameworks
+from pvcheck.analyzer.sources import TreeState
+from pvcheck.analyzer.units import Unit, UnitResult, UnitRunner
+from pvcheck.config import Config
+
+#: Below this many bytes of candidate source, units run in this process.
+PARALLEL_MIN_BYTES = 200_000
+_MAX_GROUP_DEPTH = 4
+
+Attachments = Optional[dict[str, list[ConfigAttachment]]]
+
+
+def worth_parallel(work_bytes: int, jobs: int) -> bool:
+    return jobs > 1 and work_bytes >= PARALLEL_MIN_BYTES
+
+
+def make_executor(root: Path, config: Config, tree: TreeState, frameworks: list[Framework],
+                  jobs: int) -> "SerialExecutor | ParallelExecutor":
+    if jobs > 1:
+        return ParallelExecutor(root, config, tree, frameworks, jobs)
+    return SerialExecutor(root, config, tree, frameworks)
+
+
+class SerialExecutor:
+    """Every unit in this process, sharing one index."""
+
+    parallel = False
+
+    def __init__(self, root: Path, config: Config, tree: TreeState, frameworks: list[Framework]) -> None:
+        self.runner = UnitRunner(root, config, tree.files, tree.contents, frameworks)
+
+    def run(self, units: list[Unit], attachments: Attachments) -> list[UnitResult]:
+        return [self.runner.run(unit, attachments) for unit in units]
+
+    def close(self) -> None:
+        pass
+
+
+class ParallelExecutor:
+    """Units spread over worker processes, each file's units always in the same worker."""
+
+    parallel = True
+
+    def __init__(self, root: Path, config: Config, tree: TreeState, frameworks: list[Framework],
+                 jobs: int) -> None:
+        self.root = root
+        self.config = config
+        self.tree = tree
+        self.frameworks = frameworks
+        self.jobs = jobs
+        self._workers: list[tuple[Any, Connection]] = []
+        self._assigned: dict[str, int] = {}  # group -> worker
+        self._load: list[int] = [0] * jobs
+        self._depth: Optional[int] = None
+        self._fallback: Optional[SerialExecutor] = None
+
+    # ------------------------------------------------------------------ placement
+    def _group(self, path: str) -> str:
+        assert self._depth is not None
+        parts = path.split("/")
+        return "/".join(parts[: min(self._depth, len(parts) - 1)]) or parts[0]
+
+    def _place(self, units: list[Unit]) -> list[list[int]]:
+        """Which units (by position) each worker runs; a group stays with one worker."""
+        if self._depth is None:
+            paths = sorted({u.path for u in units})
+            self._depth = _MAX_GROUP_DEPTH
+            for depth in range(1, _MAX_GROUP_DEPTH + 1):
+                groups = {"/".join(p.split("/")[: min(depth, len(p.split("/")) - 1)]) for p in paths}
+                if len(groups) >= 4 * self.jobs:
+                    self._depth = depth
+                    break
+        sizes: dict[str, int] = {}
+        for unit in units:
+            group = self._group(unit.path)
+            sizes[group] = sizes.get(group, 0) + self.tree.by_path[unit.path].size
+        for group, size in sorted(sizes.items(), key=lambda item: (-item[1], item[0])):
+            worker = self._assigned.get(group)
+            if worker is None:
+                worker = min(range(self.jobs), key=lambda w: (self._load[w], w))
+                self._assigned[group] = worker
+            self._load[worker] += size
+        placement: list[list[int]] = [[] for _ in range(self.jobs)]
+        for position, unit in enumerate(units):
+            placement[self._assigned[self._group(unit.path)]].append(position)
+        return placement
+
+    # ------------------------------------------------------------------ running
+    def run(self, units: list[Unit], attachments: Attachments) -> list[UnitResult]:
+        placement = self._place(units)
+        if not self._workers:
+            self._start()
+        results: list[Optional[UnitResult]] = [None] * len(units)
+        busy = []
+        for worker, positions in enumerate(placement):
+            if not positions:
+                continue
+            try:
+                self._workers[worker][1].send(("run", [units[p] for p in positions], attachments))
+                busy.append((worker, positions))
+            except (OSError, ValueError):
+                self._run_here(units, positions, attachments, results)
+        for worker, positions in busy:
+            try:
+                status, payload = self._workers[worker][1].recv()
+            except (EOFError, OSError):
+                status, payload = "error", "worker process ended unexpectedly"
+            if status == "ok":
+                for position, result in zip(positions, payload):
+                    results[position] = result
+                continue
+            if os.environ.get("PVCHECK_DEBUG"):
+                raise RuntimeError(f"pvcheck worker failed:\n{payload}")
+            self._run_here(units, positions, attachments, results)  # a crashed worker costs time, not results
+        assert all(r is not None for r in results)
+        return results  # type: ignore[return-value]
+
+    def _run_here(self, units: list[Unit], positions: list[int], attachments: Attachments,
+                  results: list[Optional[UnitResult]]) -> None:
+        if self._fallback is None:
+            self._fallback = SerialExecutor(self.root, self.config, self.tree, self.frameworks)
+        for position in positions:
+            results[position] = self._fallback.runner.run(units[position], attachments)
+
+    def _start(self) -> None:
+        context = multiprocessing.get_context(_start_method())
+        for _ in range(self.jobs):
+            parent_end, child_end = context.Pipe()
+            process = context.Process(
+                target=_worker_main,
+                args=(child_end, self.root, self.config, self.tree.files, dict(self.tree.contents)),
+                daemon=True,
+            )
+            process.start()
+            child_end.close()
+            self._workers.append((process, parent_end))
+
+    def close(self) -> None:
+        for process, connection in self._workers:
+            try:
+                connection.send(("stop",))
+            except (OSError, ValueError):
+                pass
+        for process, connection in self._workers:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.terminate()
+                process.join(timeout=5)
+            connection.close()
+        self._workers = []
+
+
+def _start_method() -> str:
+    """fork where it is safe and cheap (Linux, no other threads), else spawn."""
+    methods = multiprocessing.get_all_start_methods()
+    if sys.platform.startswith("linux") and "fork" in methods and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
+
+
+def _worker_main(connection: Connection, root: Path, config: Config, files: list[SourceFile],
+                 contents: dict[str, Optional[bytes]]) -> None:
+    """A worker: run the units it is sent, with one index for the whole scan."""
+    try:
+        runner = UnitRunner(root, config, files, contents, load_frameworks(config.frameworks))
+        while True:
+            message = connection.recv()
+            if message[0] != "run":
+                break
+            _, units, attachments = message
+            connection.send(("ok", [runner.run(unit, attachments) for unit in units]))
+    except EOFError:
+        pass
+    except BaseException:  # the parent falls back to running these units itself
+        try:
+            connection.send(("error", traceback.format_exc()))
+        except (OSError, ValueError):
+            pass
+    finally:
+        connection.close()

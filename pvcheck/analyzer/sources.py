@@ -1,0 +1,128 @@
+"""The bytes of a tree's files, their hashes, and the state of what a unit of work read.
+
+Nothing here parses Python, so a scan whose every unit comes from the analysis cache
+never imports libcst. :class:`TreeState` answers "is this still what the unit saw?" for
+module names, files, the file list and YAML run configs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path, PurePosixPath
+from typing import Iterable, Mapping, Optional
+
+from pvcheck.analyzer.discovery import SourceFile
+from pvcheck.model import Diagnostic, Severity
+
+#: The state of a file whose bytes could not be read (too large, binary, unreadable).
+UNREADABLE = "-"
+
+
+def content_hash(data: Optional[bytes]) -> str:
+    """A short, stable hash of a file's bytes (``-`` for a file that cannot be read)."""
+    if data is None:
+        return UNREADABLE
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def read_source(file: SourceFile, max_file_size: int) -> tuple[Optional[bytes], Optional[Diagnostic]]:
+    """A source file's bytes, or None and the diagnostic saying why it cannot be analyzed."""
+    if file.size > max_file_size:
+        return None, Diagnostic(
+            "PV003", Severity.ERROR, f"file is {file.size} bytes, over the limit of {max_file_size}",
+            file.path, hint="raise 'max_file_size' in the pvcheck configuration, or exclude the file")
+    try:
+        data = file.absolute.read_bytes()
+    except OSError as exc:
+        return None, Diagnostic("PV005", Severity.ERROR, f"cannot read: {exc.strerror or exc}",
+                                file.path, hint="check that the file exists and is readable")
+    if b"\x00" in data:
+        return None, Diagnostic("PV002", Severity.ERROR, "binary file (contains NUL bytes)",
+                                file.path, hint="exclude it, or remove the .py suffix")
+    return data, None
+
+
+def count_lines(data: bytes) -> int:
+    return data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+
+
+class TreeState:
+    """The files of one scanned tree as read once at the start of the scan."""
+
+    def __init__(self, root: Path, files: Iterable[SourceFile], contents: Mapping[str, Optional[bytes]]) -> None:
+        self.root = root
+        self.files = list(files)
+        self.by_module: dict[str, SourceFile] = {}
+        for file in self.files:
+            self.by_module.setdefault(file.module, file)
+        self.by_path = {file.path: file for file in self.files}
+        self.contents = contents
+        self._hashes: dict[str, str] = {}
+        self._run_configs: dict[tuple[str, str], str] = {}
+        self._file_list: Optional[str] = None
+
+    def digest(self, path: str) -> str:
+        found = self._hashes.get(path)
+        if found is None:
+            found = self._hashes[path] = content_hash(self.contents.get(path))
+        return found
+
+    def module_state(self, name: str) -> Optional[str]:
+        """``path:hash`` of the file defining module ``name``; None when no file does."""
+        file = self.by_module.get(name)
+        return f"{file.path}:{self.digest(file.path)}" if file is not None else None
+
+    def file_state(self, path: str) -> Optional[str]:
+        return self.digest(path) if path in self.by_path else None
+
+    def file_list_state(self) -> str:
+        """A digest of which files exist and what their modules are called."""
+        if self._file_list is None:
+            hasher = hashlib.blake2b(digest_size=16)
+            for file in self.files:
+                hasher.update(f"{file.path}\0{file.module}\0{int(file.is_package)}\n".encode("utf-8",
+                                                                                           "surrogateescape"))
+            self._file_list = hasher.hexdigest()
+        return self._file_list
+
+    def run_config_state(self, referring_path: str, reference: str) -> str:
+        """What the run config ``reference``, named in ``referring_path``, resolves to.
+
+        Mirrors where :func:`pvcheck.analyzer.runconfig.load` looks (next to the referring
+        file, then at the root) and folds in every candidate's content, so any change that
+        could make ``load`` read something else changes the state.
+        """
+        key = (referring_path, reference)
+        found = self._run_configs.get(key)
+        if found is None:
+            found = self._run_configs[key] = _run_config_state(self.root, referring_path, reference)
+        return found
+
+
+def _run_config_state(root: Path, referring_path: str, reference: str) -> str:
+    try:
+        base = root.resolve()
+    except (OSError, RuntimeError):
+        return "unresolvable-root"
+    candidates = []
+    if referring_path:
+        candidates.append(base / PurePosixPath(referring_path).parent / reference)
+    candidates.append(base / reference)
+    parts = []
+    for candidate in candidates:
+        try:
+            resolved = candidate.resolve()
+        except (OSError, RuntimeError, ValueError):
+            parts.append("error")
+            continue
+        try:
+            relative = resolved.relative_to(base).as_posix()
+        except ValueError:
+            parts.append("outside")
+            continue
+        try:
+            data = resolved.read_bytes() if resolved.is_file() else None
+        except OSError:
+            data = None
+        parts.append(f"{relative}:{content_hash(data) if data is not None else 'absent'}")
+    return "|".join(parts)

@@ -1,0 +1,199 @@
+"""Units of analysis work and what each one depended on.
+
+A scan is split into units: for every (framework, candidate file) pair, first the
+*attachments* unit (configuration the file applies to steps or pipelines defined
+anywhere) and then, once every attachment of the tree is known, the *pipelines* unit.
+Each unit runs with a fresh :class:`RecordingContext` over a shared, lazily parsed
+:class:`~pvcheck.analyzer.index.ProjectIndex`: modules are parsed (and their metadata
+resolved) once per process, while everything memoised per context (function facts,
+definition fingerprints, reported diagnostics) starts empty, so each unit's record of
+what it read and what it reported is complete on its own -- whichever units ran
+before it. That is what makes a unit's result reusable from the cache, and units
+runnable in any process.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Optional
+
+from pvcheck.analyzer import runconfig
+from pvcheck.analyzer.context import AnalysisContext
+from pvcheck.analyzer.discovery import SourceFile
+from pvcheck.analyzer.frameworks.base import ConfigAttachment, Framework
+from pvcheck.analyzer.index import ProjectIndex, Recorder
+from pvcheck.analyzer.module import ModuleInfo
+from pvcheck.config import Config
+from pvcheck.model import Diagnostic, Severity
+
+ATTACHMENTS = "attachments"
+PIPELINES = "pipelines"
+#: The key of a dependency on the whole attachment map (a framework walked all of it).
+ALL_TARGETS = "*"
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One framework's pass of one kind over one candidate file."""
+
+    kind: str  # ATTACHMENTS | PIPELINES
+    framework: str
+    path: str
+
+
+@dataclass
+class Dependencies:
+    """What a unit looked at, with the state it saw (see :mod:`pvcheck.analyzer.sources`)."""
+
+    modules: dict[str, Optional[str]] = field(default_factory=dict)  # name -> "path:hash", None: absent
+    files: dict[str, Optional[str]] = field(default_factory=dict)  # path -> hash of bytes read directly
+    file_list: Optional[str] = None  # digest of the file list, when the unit walked it
+    run_configs: list[tuple[str, str, str]] = field(default_factory=list)  # (referring, reference, state)
+    attachments: dict[str, str] = field(default_factory=dict)  # target -> digest of its attachments
+
+    def to_json(self) -> dict[str, Any]:
+        return {"m": self.modules, "f": self.files, "l": self.file_list,
+                "r": [list(r) for r in self.run_configs], "a": self.attachments}
+
+
+@dataclass
+class UnitResult:
+    unit: Unit
+    payload: list[Any]  # ConfigAttachment (attachments) or Pipeline (pipelines)
+    diagnostics: list[Diagnostic]
+    deps: Dependencies
+    cacheable: bool = True
+
+
+class RecordingAttachments(dict):  # type: ignore[type-arg]
+    """The attachment map a pipelines unit sees; every look-up is a recorded dependency."""
+
+    def __init__(self, data: Mapping[str, list[ConfigAttachment]], seen: set[str]) -> None:
+        super().__init__(data)
+        self._seen = seen
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        self._seen.add(str(key))
+        return super().get(key, default)
+
+    def __getitem__(self, key: Any) -> Any:
+        self._seen.add(str(key))
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        self._seen.add(str(key))
+        return super().__contains__(key)
+
+    def _everything(self) -> None:
+        self._seen.add(ALL_TARGETS)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        self._everything()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._everything()
+        return super().__len__()
+
+    def keys(self):  # type: ignore[no-untyped-def]
+        self._everything()
+        return super().keys()
+
+    def values(self):  # type: ignore[no-untyped-def]
+        self._everything()
+        return super().values()
+
+    def items(self):  # type: ignore[no-untyped-def]
+        self._everything()
+        return super().items()
+
+
+class RecordingContext(AnalysisContext):
+    """An :class:`AnalysisContext` for one unit, noting the run configs it reads."""
+
+    def __init__(self, root: Path, index: ProjectIndex, config: Config, frameworks: list[Framework],
+                 attachments: Mapping[str, list[ConfigAttachment]]) -> None:
+        super().__init__(root, index, config, frameworks)
+        self.targets_seen: set[str] = set()
+        self.attachments = RecordingAttachments(attachments, self.targets_seen)
+        self.run_config_refs: list[tuple[str, str]] = []
+
+    def run_config(self, module: ModuleInfo, reference: str, line: int) -> Optional[runconfig.RunConfig]:
+        self.run_config_refs.append((module.path, reference))
+        return super().run_config(module, reference, line)
+
+    def run_configs_for(self, pipeline_name: str) -> list[runconfig.RunConfig]:
+        for reference in self.config.run_configs.get(pipeline_name, ()):
+            self.run_config_refs.append(("", reference))
+        return super().run_configs_for(pipeline_name)
+
+
+class UnitRunner:
+    """Runs units of one tree in this process, parsing each module at most once."""
+
+    def __init__(self, root: Path, config: Config, files: list[SourceFile],
+                 contents: Mapping[str, Optional[bytes]], frameworks: list[Framework]) -> None:
+        self.root = root
+        self.config = config
+        self.frameworks = {f.name: f for f in frameworks}
+        self.framework_list = frameworks
+        self.index = ProjectIndex(files, config.max_file_size, [], contents)
+        self.by_path = {f.path: f for f in files}
+
+    def run(self, unit: Unit, attachments: Optional[Mapping[str, list[ConfigAttachment]]] = None) -> UnitResult:
+        framework = self.frameworks[unit.framework]
+        file = self.by_path[unit.path]
+        index = self.index
+        recorder = Recorder()
+        sink: list[Diagnostic] = []
+        saved = index.diagnostics
+        index.recorder, index.diagnostics = recorder, sink
+        ctx = RecordingContext(self.root, index, self.config, self.framework_list,
+                               attachments if unit.kind == PIPELINES and attachments is not None else {})
+        payload: list[Any] = []
+        failed = False
+        try:
+            module = index.load(file)
+            if module is not None:
+                if unit.kind == ATTACHMENTS:
+                    found = _guarded(framework, module, lambda: list(framework.attachments(module, ctx)), ctx)
+                else:
+                    found = _guarded(framework, module, lambda: list(framework.pipelines(module, ctx)), ctx)
+                failed = found is None
+                payload = found or []
+        finally:
+            index.recorder, index.diagnostics = None, saved
+        for path in sorted(recorder.parsed):
+            sink.extend(index.parse_diagnostics.get(path, ()))
+        # names only: the caller, who holds the whole tree's state, fills in what each was
+        deps = Dependencies(
+            modules={name: None for name in sorted(recorder.modules)},
+            files={path: None for path in sorted(recorder.files)},
+            file_list="?" if recorder.file_list else None,
+            run_configs=[(referring, reference, "") for referring, reference in sorted(set(ctx.run_config_refs))],
+        )
+        cacheable = not failed
+        if unit.kind == PIPELINES:
+            deps.attachments = {target: "" for target in sorted(ctx.targets_seen)}
+        elif ctx.targets_seen:
+            cacheable = False  # an attachments unit reading attachments would depend on unit order
+        return UnitResult(unit, payload, sink, deps, cacheable)
+
+
+def _guarded(framework: Framework, module: ModuleInfo, work: Callable[[], list[Any]],
+             ctx: AnalysisContext) -> Optional[list[Any]]:
+    """Run one framework on one module; a failure there must not lose the rest of the tree."""
+    try:
+        return work()
+    except RecursionError:
+        ctx.diagnose("PV007", Severity.ERROR, "code nested too deeply to analyze", module.path, 0,
+                     hint="flatten the nesting, or exclude the file")
+    except Exception as exc:
+        if os.environ.get("PVCHECK_DEBUG"):
+            raise
+        ctx.diagnose("PV099", Severity.ERROR,
+                     f"internal error in the {framework.name} analysis: {type(exc).__name__}: {exc}",
+                     module.path, 0, hint="please report this; run with PVCHECK_DEBUG=1 for the traceback")
+    return None

@@ -1,0 +1,299 @@
+"""The analysis cache: warm results identical to cold ones, exact invalidation, robustness."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import pvcheck
+from pvcheck.analyzer import scan_tree
+from pvcheck.analyzer.cache import AnalysisCache
+from pvcheck.analyzer.serialize import decode, encode
+from pvcheck.config import Config
+from pvcheck.model import Project
+
+from tests.conftest import FIXTURES, write_tree
+
+TWO_PIPELINES = {
+    "steps/__init__.py": "",
+    "steps/a.py": """
+        from zenml import step
+        from utils.a import helper_a
+
+        @step
+        def step_a(x: int = 1) -> int:
+            return helper_a(x)
+        """,
+    "steps/b.py": """
+        from zenml import step
+        from utils.b import helper_b
+
+        @step
+        def step_b(x: int = 2) -> int:
+            return helper_b(x)
+        """,
+    "utils/__init__.py": "",
+    "utils/a.py": """
+        def helper_a(x):
+            return x + 1
+        """,
+    "utils/b.py": """
+        def helper_b(x):
+            return x * 2
+        """,
+    "pipelines/pa.py": """
+        from zenml import pipeline
+        from steps.a import step_a
+
+        @pipeline
+        def pipe_a():
+            step_a()
+        """,
+    "pipelines/pb.py": """
+        from zenml import pipeline
+        from steps.b import step_b
+
+        @pipeline
+        def pipe_b():
+            step_b()
+        """,
+}
+
+
+def _same(a: Project, b: Project) -> None:
+    assert a.to_json(full=True) == b.to_json(full=True)
+    assert a.pipelines == b.pipelines  # every field, not only what JSON shows
+    assert a.diagnostics == b.diagnostics
+    assert (a.files_scanned, a.lines_scanned) == (b.files_scanned, b.lines_scanned)
+
+
+def _copy_fixture(tmp_path: Path, name: str) -> Path:
+    target = tmp_path / name
+    shutil.copytree(FIXTURES / name, target)
+    return target
+
+
+@pytest.mark.parametrize("fixture", ["zenml_churn", "zenml_recsys"])
+def test_warm_scan_is_identical_to_cold_and_parses_nothing(tmp_path: Path, fixture: str) -> None:
+    root = _copy_fixture(tmp_path, fixture)
+    uncached = scan_tree(root, cache=False)
+    cold_store = AnalysisCache(tmp_path / "cache", Config())
+    cold = scan_tree(root, cache=cold_store)
+    assert cold_store.hits == 0 and cold_store.writes > 0
+    warm_store = AnalysisCache(tmp_path / "cache", Config())
+    warm = scan_tree(root, cache=warm_store)
+    assert warm_store.misses == 0 and warm_store.hits == cold_store.writes and warm_store.writes == 0
+    _same(uncached, cold)
+    _same(cold, warm)
+
+
+def test_a_warm_scan_does_not_import_libcst(tmp_path: Path) -> None:
+    root = _copy_fixture(tmp_path, "zenml_churn")
+    env = dict(os.environ, PVCHECK_CACHE_DIR=str(tmp_path / "cache"))
+    script = ("import sys, pvcheck; p = pvcheck.scan(sys.argv[1]); "
+              "print(len(p.pipelines), 'libcst' in sys.modules)")
+    cold = subprocess.run([sys.executable, "-c", script, str(root)], env=env, capture_output=True, text=True,
+                          check=True)
+    warm = subprocess.run([sys.executable, "-c", script, str(root)], env=env, capture_output=True, text=True,
+                          check=True)
+    assert cold.stdout.split() == ["2", "True"]
+    assert warm.stdout.split() == ["2", "False"]
+
+
+def _units_run(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    from pvcheck.analyzer.units import UnitRunner
+
+    ran: list[tuple[str, str]] = []
+    original = UnitRunner.run
+
+    def run(self, unit, attachments=None):  # type: ignore[no-untyped-def]
+        ran.append((unit.kind, unit.path))
+        return original(self, unit, attachments)
+
+    monkeypatch.setattr(UnitRunner, "run", run)
+    return ran
+
+
+def test_editing_a_helper_reruns_exactly_the_pipelines_that_use_it(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    root = write_tree(tmp_path / "tree", TWO_PIPELINES)
+    before = scan_tree(root, cache=AnalysisCache(tmp_path / "cache", Config()))
+    (root / "utils" / "a.py").write_text("def helper_a(x):\n    return x + 2\n", encoding="utf-8")
+    ran = _units_run(monkeypatch)
+    after = scan_tree(root, cache=AnalysisCache(tmp_path / "cache", Config()), jobs=1)
+    # steps/a.py's attachments unit looked up helper_a (is it a pipeline called with
+    # parameters?), so it runs again too; of the pipelines, only pipe_a's module
+    assert [path for kind, path in ran if kind == "pipelines"] == ["pipelines/pa.py"]
+    assert [path for kind, path in ran if kind == "attachments"] == ["steps/a.py"]
+    _same(after, scan_tree(root, cache=False))
+    fingerprints = {p.name: p.fingerprint for p in before.pipelines}
+    assert after.pipelines[0].name == "pipe_a" and after.pipelines[0].fingerprint != fingerprints["pipe_a"]
+    assert after.pipelines[1].name == "pipe_b" and after.pipelines[1].fingerprint == fingerprints["pipe_b"]
+
+
+def test_an_unused_helper_edit_reruns_nothing(tmp_path: Path) -> None:
+    files = dict(TWO_PIPELINES)
+    files["utils/c.py"] = "def unused():\n    return 1\n"
+    root = write_tree(tmp_path / "tree", files)
+    scan_tree(root, cache=AnalysisCache(tmp_path / "cache", Config()))
+    (root / "utils" / "c.py").write_text("def unused():\n    return 2\n", encoding="utf-8")
+    store = AnalysisCache(tmp_path / "cache", Config())
+    scan_tree(root, cache=store)
+    assert store.misses == 0
+
+
+def test_a_module_appearing_where_a_name_was_absent_invalidates(tmp_path: Path) -> None:
+    files = dict(TWO_PIPELINES)
+    files["steps/a.py"] = """
+        from zenml import step
+        from helpers import magic
+
+        @step
+        def step_a(x: int = 1) -> int:
+            return magic(x)
+        """
+    root = write_tree(tmp_path / "tree", files)
+    first = scan_tree(root, cache=AnalysisCache(tmp_path / "cache", Config()))
+    (root / "helpers.py").write_text("def magic(x):\n    return x\n", encoding="utf-8")
+    store = AnalysisCache(tmp_path / "cache", Config())
+    second = scan_tree(root, cache=store)
+    assert store.misses >= 1
+    _same(second, scan_tree(root, cache=False))
+    assert first.pipelines[0].fingerprint != second.pipelines[0].fingerprint
+    assert [h.name for h in second.pipelines[0].steps[0].helpers] == ["helpers.magic"]
+
+
+def test_a_run_config_edit_is_seen(tmp_path: Path) -> None:
+    root = _copy_fixture(tmp_path, "zenml_churn")
+    scan_tree(root, cache=AnalysisCache(tmp_path / "cache", Config()))
+    config = root / "configs" / "training.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("max_iter: 300", "max_iter: 500"),
+                      encoding="utf-8")
+    warm = scan_tree(root, cache=AnalysisCache(tmp_path / "cache", Config()))
+    _same(warm, scan_tree(root, cache=False))
+    train = next(s for p in warm.pipelines for s in p.steps if s.id == "train_model")
+    assert train.config["parameters"]["max_iter"] == 500
+
+
+def test_another_configuration_does_not_share_entries(tmp_path: Path) -> None:
+    root = _copy_fixture(tmp_path, "zenml_churn")
+    scan_tree(root, cache=AnalysisCache(tmp_path / "cache", Config()))
+    other = Config(cosmetic_calls=())
+    store = AnalysisCache(tmp_path / "cache", other)
+    result = scan_tree(root, other, cache=store)
+    assert store.hits == 0
+    _same(result, scan_tree(root, other, cache=False))
+
+
+def test_corrupt_entries_are_ignored_and_rebuilt(tmp_path: Path) -> None:
+    root = _copy_fixture(tmp_path, "zenml_churn")
+    cold = scan_tree(root, cache=AnalysisCache(tmp_path / "cache", Config()))
+    entries = sorted((tmp_path / "cache").rglob("*.json"))
+    assert entries
+    garbage = [b"", b"{not json", b'{"format": 1, "key": "x", "variants": [1, 2]}', b"\x00\xff" * 10,
+               json.dumps({"format": 1, "key": "", "variants": [{"deps": {"m": {}, "f": {}, "l": None, "r": [],
+                                                                          "a": {}},
+                                                                 "diagnostics": [], "payload": [{"c": "os"}]}]}
+                          ).encode()]
+    for number, entry in enumerate(entries):
+        entry.write_bytes(garbage[number % len(garbage)])
+    # a corrupt entry that still parses, with the right key: a payload that does not decode
+    unit_entries = [e for e in entries if "units" in e.parts]
+    victim = unit_entries[0]
+    victim.write_text(json.dumps({"format": 1, "key": victim.stem, "variants": [
+        {"deps": {"m": {}, "f": {}, "l": None, "r": [], "a": {}}, "diagnostics": [],
+         "payload": [{"c": "Pipeline", "f": {"name": {"c": "os.system", "f": {}}}}]}]}), encoding="utf-8")
+    store = AnalysisCache(tmp_path / "cache", Config())
+    rebuilt = scan_tree(root, cache=store)
+    _same(cold, rebuilt)
+    assert store.hits == 0
+    for entry in sorted((tmp_path / "cache").rglob("*.json")):
+        json.loads(entry.read_bytes())  # every entry was rewritten whole
+    warm = AnalysisCache(tmp_path / "cache", Config())
+    _same(cold, scan_tree(root, cache=warm))
+    assert warm.misses == 0
+
+
+def test_two_processes_writing_at_once_do_not_corrupt_it(tmp_path: Path) -> None:
+    root = _copy_fixture(tmp_path, "zenml_churn")
+    env = dict(os.environ, PVCHECK_CACHE_DIR=str(tmp_path / "cache"), PVCHECK_JOBS="1")
+    script = textwrap.dedent("""
+        import sys, pvcheck
+        for _ in range(3):
+            pvcheck.scan(sys.argv[1])
+        """)
+    processes = [subprocess.Popen([sys.executable, "-c", script, str(root)], env=env) for _ in range(2)]
+    assert [p.wait(timeout=600) for p in processes] == [0, 0]
+    for entry in sorted((tmp_path / "cache").rglob("*.json")):
+        json.loads(entry.read_bytes())
+    assert not [p for p in (tmp_path / "cache").rglob("*") if p.name.startswith(".tmp-")]
+    store = AnalysisCache(tmp_path / "cache", Config())
+    _same(scan_tree(root, cache=False), scan_tree(root, cache=store))
+    assert store.misses == 0
+
+
+def test_no_cache_writes_nothing(tmp_path: Path) -> None:
+    root = _copy_fixture(tmp_path, "zenml_churn")
+    cache_dir = tmp_path / "cache"
+    env = dict(os.environ, PVCHECK_CACHE_DIR=str(cache_dir))
+    result = subprocess.run([sys.executable, "-m", "pvcheck", "scan", str(root), "--no-cache", "--format", "json"],
+                            env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["pipelines"]
+    assert not cache_dir.exists()
+    subprocess.run([sys.executable, "-m", "pvcheck", "scan", str(root), "--format", "json"], env=env,
+                   capture_output=True, check=True)
+    assert list(cache_dir.rglob("*.json"))
+
+
+def test_the_api_uses_the_cache_folder_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _copy_fixture(tmp_path, "zenml_churn")
+    monkeypatch.setenv("PVCHECK_CACHE_DIR", str(tmp_path / "env-cache"))
+    pvcheck.scan(root)
+    assert list((tmp_path / "env-cache").rglob("*.json"))
+    pvcheck.scan(root, cache=False)
+
+
+def test_default_cache_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from pvcheck.analyzer.cache import default_directory
+
+    monkeypatch.delenv("PVCHECK_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_directory() == tmp_path / "xdg" / "pvcheck"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert default_directory() == tmp_path / "home" / ".cache" / "pvcheck"
+
+
+@pytest.mark.parametrize("fixture", ["zenml_churn", "zenml_recsys"])
+def test_serialized_models_round_trip_exactly(fixture: str) -> None:
+    project = scan_tree(FIXTURES / fixture, cache=False)
+    for pipeline in project.pipelines:
+        text = json.dumps(encode(pipeline))
+        assert decode(json.loads(text)) == pipeline
+    assert tuple(decode(json.loads(json.dumps(encode(project.diagnostics))))) == project.diagnostics
+
+
+def test_decoding_refuses_anything_but_model_classes() -> None:
+    for bad in ({"c": "Popen", "f": {}}, {"c": "Step", "f": {"nope": 1}}, {"e": "Path", "v": "x"}, {"x": 1},
+                {"d": [1]}, {"t": 3}):
+        with pytest.raises(ValueError):
+            decode(bad)
+
+
+def test_cached_attachments_know_every_field_of_config_attachment() -> None:
+    # cached attachments are checked without importing the framework layer; a field added
+    # to ConfigAttachment must be added to that check too, or attachments are never reused
+    import dataclasses
+
+    from pvcheck.analyzer import _LazyAttachment
+    from pvcheck.analyzer.frameworks.base import ConfigAttachment
+
+    assert _LazyAttachment._FIELDS == {f.name for f in dataclasses.fields(ConfigAttachment)}
