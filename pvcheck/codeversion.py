@@ -61,7 +61,7 @@ class Tree:
     packages: tuple[str, ...] = ()  # installed code: only its own top-level package
 
     @property
-    def key(self) -> tuple[str, tuple[str, ...], str, tuple[str, ...]]:
+    def key(self) -> "TreeKey":
         return (str(self.root), self.roots, self.config.cache_key(), self.packages)
 
 
@@ -190,10 +190,11 @@ def locate_function(function: Callable[..., Any]) -> Location:
 
 # ---------------------------------------------------------------------- analysis
 _LOCK = threading.RLock()  # Prefect and Dagster run tasks in threads
-_RESULTS: dict[tuple[str, str, str, int], tuple[FunctionPrint, dict[str, Stamp], tuple]] = {}
-_TREES: dict[tuple, TreeFunctions] = {}
+TreeKey = tuple[str, tuple[str, ...], str, tuple[str, ...]]
+_RESULTS: dict[tuple[str, str, str, int], tuple[FunctionPrint, dict[str, Stamp], TreeKey]] = {}
+_TREES: dict[TreeKey, TreeFunctions] = {}
 _CONFIGS: dict[Path, tuple[tuple[Optional[str], Stamp], Config]] = {}
-_LOCATED: dict[tuple, Tree] = {}
+_LOCATED: dict[tuple[str, str, tuple[str, ...], str], Tree] = {}
 
 
 def _describe(where: Location) -> FunctionPrint:
