@@ -152,3 +152,14 @@ def test_report_diagnostics_are_the_heads_plus_the_bases_that_are_gone() -> None
     report = compare(Project(root="", diagnostics=(only_base, both)), Project(root="", diagnostics=(both,)))
     assert [d.message for d in report.diagnostics] == ["name 'x' is not defined",
                                                         "in the base revision: syntax error"]
+
+
+def test_a_changed_step_shows_its_complexity_before_and_after(tree) -> None:  # type: ignore[no-untyped-def]
+    from pvcheck.policies.examples import STEPS, edit, project
+
+    before = tree(project())
+    after = tree(project(steps=edit(STEPS, "    total = sum(rows)\n",
+                                    "    total = sum(rows)\n    if total < 0:\n        total = 0\n")))
+    finding = next(f for f in change(compare(before, after), "example").findings if f.rule == "PV401")
+    assert finding.message.endswith("(complexity 1 -> 2)")
+    assert (finding.path, finding.line, finding.step) == ("steps.py", 15, "train")

@@ -43,7 +43,9 @@ def first_changed_line(base: Sequence[StatementPrint], head: Sequence[StatementP
 
 
 def complexity_note(base: Step, head: Step) -> str:
-    """``complexity 3 -> 5`` (radon cyclomatic complexity), or ``complexity 3`` if unchanged."""
+    """``complexity 3 -> 5``: radon's cyclomatic complexity before and after, so that a
+    reviewer sees the size of a change (``complexity 3`` when it did not move); empty
+    when radon could not measure either side."""
     if not base.complexity and not head.complexity:
         return ""
     if base.complexity == head.complexity:
