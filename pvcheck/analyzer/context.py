@@ -306,11 +306,15 @@ class AnalysisContext:
         steps = [self.make_step(invocation) for invocation in invocations]
         edge_list = _dedupe_edges(edges, {s.id for s in steps})
         steps = _topological(steps, edge_list)
-        graph_fp = digest(
+        graph_parts = [
             "graph",
             canonical_json(sorted([s.id, s.name] for s in steps)),
             canonical_json(sorted([e.source, e.target, e.kind, e.output or "", e.input or ""] for e in edge_list)),
-        )
+        ]
+        external = sorted([s.id, _external_inputs(s.inputs)] for s in steps if _external_inputs(s.inputs))
+        if external:  # data read from outside the pipeline (assets of other jobs) shapes it too
+            graph_parts.append(canonical_json(external))
+        graph_fp = digest(*graph_parts)
         body_fp = ""
         if body is not None:
             canonicalizer = self.fingerprinter.canonicalizer(module)
@@ -361,6 +365,10 @@ def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any
         else:
             result[key] = value
     return result
+
+
+def _external_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in inputs.items() if k == "$deps" or (isinstance(v, dict) and "$asset" in v)}
 
 
 def _dedupe_edges(edges: Iterable[Edge], ids: set[str]) -> list[Edge]:

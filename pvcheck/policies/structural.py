@@ -109,6 +109,8 @@ class StructuralPolicy(Policy):
             yield from self._dynamic_step(match)
         yield from self._invocations(comparison)
         rewired = list(self._edges(comparison))
+        rewired.extend(self._external_inputs(match) for match in comparison.steps.matches
+                       if external_inputs(match.base) != external_inputs(match.head))
         yield from rewired
         if not rewired:
             yield from self._reorder(comparison)
@@ -190,6 +192,16 @@ class StructuralPolicy(Policy):
         line = (target.call_line if target else 0) or pipeline.line
         return self.finding("PV404", text, path, line, target_id)
 
+    def _external_inputs(self, match: StepMatch) -> Finding:
+        """An input read from data produced outside the pipeline (a Dagster asset of
+        another job) now comes from somewhere else: that rewires data, it is no setting."""
+        head = match.head
+        before, after = external_inputs(match.base), external_inputs(head)
+        changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+        return self.finding("PV404", f"step {head.id} reads other upstream data ({', '.join(changed)}: "
+                            f"{[before.get(k) for k in changed]} -> {[after.get(k) for k in changed]})",
+                            head.call_path or head.path, head.call_line or head.line, head.id)
+
     def _reorder(self, comparison: PipelineComparison) -> Iterator[Finding]:
         matches = comparison.steps.matches
         if len(matches) < 2 or any(not m.base.call_line or not m.head.call_line for m in matches):
@@ -230,4 +242,11 @@ def _key(edge: Edge, source: str, target: str) -> EdgeKey:
     return (source, target, edge.kind, edge.output or "", edge.input or "")
 
 
-__all__ = ["StructuralPolicy"]
+
+def external_inputs(step: Step) -> dict[str, object]:
+    """Inputs bound to data from outside the pipeline (``{"$asset": key}``, ``$deps``)."""
+    return {k: v for k, v in step.inputs.items()
+            if k == "$deps" or (isinstance(v, dict) and "$asset" in v)}
+
+
+__all__ = ["StructuralPolicy", "external_inputs"]
