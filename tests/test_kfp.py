@@ -89,9 +89,10 @@ def test_fixture_configuration():
         **training_env, "parallel_for": {"items": [0.05, 0.1, 0.2], "parallelism": 2}, "display_name": "lr-sweep"}
     assert pipeline.step("train-model-2").config == {
         **training_env, "retry": {"num_retries": 2}, "env": {"OMP_NUM_THREADS": "4"}}
-    assert pipeline.step("deploy-model").config == {"condition": ["({evaluate-model.auc} >= {auc_threshold})"]}
-    assert pipeline.step("notify-2").config == {
-        "base_image": "python:3.11-slim", "condition": ["not (({evaluate-model.auc} >= {auc_threshold}))"]}
+    assert pipeline.step("deploy-model").config == {}
+    assert pipeline.step("deploy-model").inputs["$condition"] == ["({evaluate-model.auc} >= {auc_threshold})"]
+    assert pipeline.step("notify-2").config == {"base_image": "python:3.11-slim"}
+    assert pipeline.step("notify-2").inputs["$condition"] == ["not (({evaluate-model.auc} >= {auc_threshold}))"]
     assert pipeline.step("train-model").inputs == {"train": {"$step": "split-dataset", "output": "train"},
                                                    "learning_rate": {"$expr": "dsl.ParallelFor item"}}
     assert pipeline.step("load-dataset").config_lines["cpu_limit"] == ("pipelines/training.py", 13)
@@ -225,7 +226,7 @@ def test_elif_chains_and_nested_groups(tree):
             with dsl.Else():
                 sink(value="small")
     """}))
-    conditions = {s.id: s.config.get("condition") for s in pipeline.steps}
+    conditions = {s.id: s.inputs.get("$condition") for s in pipeline.steps}
     assert conditions == {
         "make": None,
         "sink": ["({make.Output} > 5)", "({mode} == 'a')"],

@@ -312,7 +312,7 @@ class AnalysisContext:
             canonical_json(sorted([e.source, e.target, e.kind, e.output or "", e.input or ""] for e in edge_list)),
         ]
         external = sorted([s.id, _external_inputs(s.inputs)] for s in steps if _external_inputs(s.inputs))
-        if external:  # data read from outside the pipeline (assets of other jobs) shapes it too
+        if external:  # outside data and run conditions shape the graph too
             graph_parts.append(canonical_json(external))
         graph_fp = digest(*graph_parts)
         body_fp = ""
@@ -368,7 +368,8 @@ def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any
 
 
 def _external_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in inputs.items() if k == "$deps" or (isinstance(v, dict) and "$asset" in v)}
+    """Inputs that shape the graph: outside data (``$asset``, ``$deps``), run conditions."""
+    return {k: v for k, v in inputs.items() if k.startswith("$") or (isinstance(v, dict) and "$asset" in v)}
 
 
 def _dedupe_edges(edges: Iterable[Edge], ids: set[str]) -> list[Edge]:

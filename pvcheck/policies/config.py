@@ -247,7 +247,7 @@ def _defaults(parameters: Iterable[Parameter]) -> dict[str, Any]:
 def _literal_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
     """Call-site inputs that are values, not data edges from other steps."""
     return {k: v for k, v in inputs.items()
-            if k != "$deps" and not (isinstance(v, dict) and ("$step" in v or "$asset" in v))}
+            if not k.startswith("$") and not (isinstance(v, dict) and ("$step" in v or "$asset" in v))}
 
 
 def _location(path: tuple[Any, ...], lines: Mapping[str, tuple[str, int]]) -> Optional[tuple[str, int]]:

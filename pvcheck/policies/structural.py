@@ -193,12 +193,12 @@ class StructuralPolicy(Policy):
         return self.finding("PV404", text, path, line, target_id)
 
     def _external_inputs(self, match: StepMatch) -> Finding:
-        """An input read from data produced outside the pipeline (a Dagster asset of
-        another job) now comes from somewhere else: that rewires data, it is no setting."""
+        """Data read from outside the pipeline (a Dagster asset of another job) or the
+        condition a task runs under changed: that rewires the graph, it is no setting."""
         head = match.head
         before, after = external_inputs(match.base), external_inputs(head)
         changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
-        return self.finding("PV404", f"step {head.id} reads other upstream data ({', '.join(changed)}: "
+        return self.finding("PV404", f"step {head.id}: upstream data or run condition changed ({', '.join(changed)}: "
                             f"{[before.get(k) for k in changed]} -> {[after.get(k) for k in changed]})",
                             head.call_path or head.path, head.call_line or head.line, head.id)
 
@@ -244,9 +244,11 @@ def _key(edge: Edge, source: str, target: str) -> EdgeKey:
 
 
 def external_inputs(step: Step) -> dict[str, object]:
-    """Inputs bound to data from outside the pipeline (``{"$asset": key}``, ``$deps``)."""
+    """Inputs that shape the graph rather than set a value: data from outside the
+    pipeline (``{"$asset": key}``, ``$deps``) and the condition a task runs under
+    (``$condition``)."""
     return {k: v for k, v in step.inputs.items()
-            if k == "$deps" or (isinstance(v, dict) and "$asset" in v)}
+            if k.startswith("$") or (isinstance(v, dict) and "$asset" in v)}
 
 
 __all__ = ["StructuralPolicy", "external_inputs"]

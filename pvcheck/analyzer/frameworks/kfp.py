@@ -281,14 +281,14 @@ class KFPGraphBuilder(CallGraphBuilder):
                     self.edges.append(Edge(source, invocation.id, "order"))
             if group.condition:
                 conditions.extend(group.condition)
-                invocation.config_lines["condition"] = group.line
             if group.loop is not None:
                 invocation.config = merge(invocation.config, {"parallel_for": group.loop})
                 invocation.config_lines["parallel_for"] = group.line
             if group.kind == "exit":
                 group.members.append(invocation.id)
         if conditions:
-            invocation.config = merge(invocation.config, {"condition": conditions})
+            # which tasks run is the pipeline's shape, not a setting: structural, like an edge
+            invocation.inputs["$condition"] = conditions
         return result
 
     # ------------------------------------------------------------------ task methods
