@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
@@ -323,6 +324,13 @@ class Canonicalizer:
             return self._reference(symbol, rest)
         if qualified in DYNAMIC_CALLS:
             self._canon.dynamic.append((self._line(node), f"uses {qualified}()"))
+        unanalyzable = _unanalyzable_file(self.index, qualified)
+        if unanalyzable is not None:
+            # repo code pvcheck cannot parse (syntax error, binary, too large, too deep) is not
+            # third-party code: its bytes stand in for it, and the code using it is conservative
+            self._canon.dynamic.append((self._line(node), f"uses '{qualified}' from {unanalyzable[0]}, "
+                                                          "a file pvcheck cannot analyze"))
+            return f"u:{qualified}@{unanalyzable[1]}"
         return "x:" + qualified
 
     def _reference(self, symbol: Symbol, rest: tuple[str, ...]) -> str:
@@ -398,6 +406,22 @@ def side_effect_free(expression: cst.BaseExpression) -> bool:
     if isinstance(expression, cst.UnaryOperation) and isinstance(expression.operator, (cst.Minus, cst.Plus)):
         return isinstance(expression.expression, (cst.Integer, cst.Float))
     return False
+
+
+def _unanalyzable_file(index: "ProjectIndex", qualified: str) -> Optional[tuple[str, str]]:
+    """(path, content stand-in) of the tree's module that ``qualified`` is in, when that
+    module cannot be parsed; None when it parses or is not in the tree."""
+    parts = qualified.split(".")
+    for cut in range(len(parts), 0, -1):
+        file = index.by_module.get(".".join(parts[:cut]))
+        if file is None:
+            continue
+        if index.module(file.module) is not None:
+            return None
+        data = index.read(file)
+        stand_in = hashlib.blake2b(data, digest_size=16).hexdigest() if data is not None else f"{file.size} bytes"
+        return file.path, stand_in
+    return None
 
 
 def _assignments(scope, name: str):  # -> set of libcst Assignment

@@ -6,6 +6,7 @@ Nothing here reads file contents beyond what ``os.scandir`` tells; files are rea
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 from dataclasses import dataclass
@@ -94,18 +95,18 @@ def _walk(root: Path, base: Path, patterns: tuple[str, ...], sink: list[Diagnost
         key = (stat.st_dev, stat.st_ino)
         if key in seen_dirs:
             sink.append(
-                Diagnostic("PV004", Severity.WARNING, "symlink loop: folder already scanned", _rel(root, folder),
+                Diagnostic("PV004", Severity.WARNING, "folder already scanned (a symlink loop, or a second link to it)", _rel(root, folder),
                            hint="remove the link or exclude it")
             )
             continue
         seen_dirs.add(key)
-        if folder != base and (folder / "pyvenv.cfg").exists():
-            continue  # a virtual environment
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
             sink.append(_io_diagnostic(root, folder, exc))
             continue
+        if folder != base and any(entry.name == "pyvenv.cfg" for entry in entries):
+            continue  # a virtual environment (looked up in the listing: a stat could fail)
         subfolders = []
         for entry in entries:
             relative = _rel(root, Path(entry.path))
@@ -115,7 +116,20 @@ def _walk(root: Path, base: Path, patterns: tuple[str, ...], sink: list[Diagnost
                 is_dir = entry.is_dir()
                 is_file = entry.is_file()
             except OSError as exc:
-                sink.append(_io_diagnostic(root, Path(entry.path), exc))
+                if exc.errno == errno.ELOOP:  # a link to itself, or links pointing at each other
+                    sink.append(Diagnostic("PV004", Severity.WARNING, "looping symlink", relative,
+                                           hint="remove the link or exclude it"))
+                else:
+                    sink.append(_io_diagnostic(root, Path(entry.path), exc))
+                continue
+            if (is_dir or is_file) and entry.is_symlink() and not _is_below(Path(os.path.realpath(entry.path)), root):
+                # not the project's code (and in a git revision, not that revision's): a link to
+                # "/" or to a shared folder elsewhere would have pvcheck walk that instead
+                if is_dir or entry.name.endswith(".py"):
+                    sink.append(
+                        Diagnostic("PV004", Severity.WARNING, "symlink to a place outside the scanned root; not "
+                                   "followed", relative, hint="scan the folder it points to separately, or exclude it")
+                    )
                 continue
             if is_dir:
                 subfolders.append(Path(entry.path))
