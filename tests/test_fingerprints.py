@@ -183,3 +183,16 @@ def test_golden_fingerprints_of_fixture_steps():
     project = scan_tree(FIXTURES / "zenml_churn")
     training = [p for p in project.pipelines if p.name == "churn_training"][0]
     assert {s.id: s.fingerprint for s in training.steps if s.id in GOLDEN} == GOLDEN
+
+
+def test_import_inside_a_step_body_still_tracks_the_helper(tmp_path):
+    step = edit(STEP, "    scaled = normalise(values)\n",
+                "    from helpers import normalise as norm\n    import helpers\n"
+                "    scaled = norm(values) * helpers.SCALE\n")
+    found = step_of(tmp_path, step)
+    assert [h.name for h in found.helpers] == ["helpers.SCALE", "helpers.normalise"]
+    assert fp(tmp_path, step, edit(HELPERS, "/ SCALE", "* SCALE")) != found.fingerprint
+    assert fp(tmp_path, step, edit(HELPERS, "SCALE = 2.0", "SCALE = 3.0")) != found.fingerprint
+    # and the alias still does not matter
+    renamed = step.replace("as norm", "as n2").replace("norm(values)", "n2(values)")
+    assert fp(tmp_path, renamed) == found.fingerprint

@@ -286,7 +286,7 @@ class Canonicalizer:
             return "b:" + name
         if isinstance(owner, cst.metadata.ClassScope):
             return "c:" + name
-        if not isinstance(owner, cst.metadata.GlobalScope):
+        if not isinstance(owner, cst.metadata.GlobalScope) and not _imported(assignments):
             if self._root_scope is not None and not self._is_inside(owner):
                 # a variable of an enclosing function: the value is not visible statically
                 self._canon.dynamic.append((self._line(node), f"uses '{name}' from an enclosing function"))
@@ -345,7 +345,7 @@ class Canonicalizer:
         if not assignments:
             return False
         owner = next(iter(assignments)).scope
-        return isinstance(owner, cst.metadata.GlobalScope)
+        return isinstance(owner, cst.metadata.GlobalScope) or _imported(assignments)
 
     def _is_inside(self, scope: object) -> bool:
         key = id(scope)
@@ -431,6 +431,12 @@ def _assignments(scope, name: str):  # -> set of libcst Assignment
         return scope[name]
     except Exception:  # libcst raises on a few odd constructs; treat as unresolved
         return set()
+
+
+def _imported(assignments) -> bool:  # type: ignore[no-untyped-def]
+    """A name bound only by imports (also inside a function body): it refers to what the
+    import names, so it resolves like a module-level import, never as a local variable."""
+    return bool(assignments) and all(isinstance(a, cst.metadata.ImportAssignment) for a in assignments)
 
 
 def _flatten(block: cst.BaseSuite) -> list[cst.CSTNode]:
