@@ -5,6 +5,7 @@ The public, typed API. The command line is built on these functions and nothing 
 
 from __future__ import annotations
 
+from pvcheck import _safe_path  # noqa: F401  first: see there (python -m pvcheck in a project)
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 

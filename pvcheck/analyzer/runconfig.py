@@ -16,6 +16,11 @@ from pvcheck.model import Severity
 
 Diagnose = Callable[..., None]
 
+#: Run configs hold settings; anything bigger is refused unread.
+MAX_RUN_CONFIG_BYTES = 2_000_000
+#: The most values a run config may stand for once YAML aliases are expanded.
+MAX_RUN_CONFIG_VALUES = 100_000
+
 
 @dataclass(frozen=True)
 class RunConfig:
@@ -51,20 +56,35 @@ def load(root: Path, referring_path: str, reference: str, line: int, diagnose: D
         return None
     relative = target.relative_to(root).as_posix()
     try:
+        if target.stat().st_size > MAX_RUN_CONFIG_BYTES:
+            diagnose("PV014", Severity.ERROR, f"run config is over {MAX_RUN_CONFIG_BYTES} bytes; not read", relative,
+                     0, hint="a run config holds settings, not data: move the data to a file it names")
+            return None
         text = target.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         diagnose("PV014", Severity.ERROR, f"cannot read run config: {exc}", relative, 0,
                  hint="save it as UTF-8 and check permissions")
         return None
     try:
-        document = yaml.safe_load(text)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        # aliases let a few lines stand for billions of values, or for themselves; both are
+        # refused before anything is constructed (everything later walks the expanded values)
+        if node is not None and _expanded_size(node, MAX_RUN_CONFIG_VALUES) is None:
+            diagnose("PV014", Severity.ERROR, "run config is recursive or expands to more than "
+                     f"{MAX_RUN_CONFIG_VALUES} values through YAML aliases; not read", relative, 1,
+                     hint="write the values out instead of aliasing them")
+            return None
+        document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         diagnose("PV014", Severity.ERROR, f"run config is not safe YAML: {problem}", relative,
                  mark.line + 1 if mark is not None else 0,
                  hint="fix the YAML; tags like !!python/object are refused")
+        return None
+    except RecursionError:
+        diagnose("PV014", Severity.ERROR, "run config is nested too deeply to read", relative, 0,
+                 hint="flatten it")
         return None
     if document is None:
         document = {}
@@ -82,6 +102,44 @@ def load(root: Path, referring_path: str, reference: str, line: int, diagnose: D
         steps={str(k): v if isinstance(v, dict) else {"value": v} for k, v in steps.items()},
         lines=_key_lines(node),
     )
+
+
+def _expanded_size(top: yaml.Node, limit: int) -> Optional[int]:
+    """How many values ``top`` stands for once its aliases are expanded, or None when that
+    is over ``limit`` or infinite (an alias inside its own anchor). Iterative: the nesting
+    of a YAML file is not bounded by anything."""
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(top, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        children = _children(node)
+        if finished:
+            on_path.discard(key)
+            total = 1 + sum(sizes[id(child)] for child in children)
+            if total > limit:
+                return None
+            sizes[key] = total
+            continue
+        if key in sizes:
+            continue
+        on_path.add(key)
+        stack.append((node, True))
+        for child in children:
+            if id(child) in on_path:
+                return None
+            if id(child) not in sizes:
+                stack.append((child, False))
+    return sizes[id(top)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _inside(path: Path, root: Path) -> bool:
