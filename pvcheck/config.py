@@ -171,23 +171,30 @@ def load_config(path: Optional[Path | str] = None) -> Config:
         line = getattr(exc, "lineno", 0) or _line_from_message(str(exc))
         raise ConfigError(f"configuration is not valid TOML ({_first_clause(str(exc))})", display, line,
                           hint="fix the TOML syntax") from None
+    tool = document.get("tool")
+    nested = tool.get("pvcheck") if isinstance(tool, dict) else None
     if file.name == "pyproject.toml":
-        table = document.get("tool", {}).get("pvcheck")
+        if tool is not None and not isinstance(tool, dict):
+            raise ConfigError("'tool' must be a table", display, _line_of_key(text, "tool"),
+                              hint="write pvcheck's settings under [tool.pvcheck]")
+        table = nested
         prefix = "tool.pvcheck."
         if table is None:
             return Config(source=display)
-    else:
-        table = document.get("tool", {}).get("pvcheck", document)
-        prefix = "tool.pvcheck." if table is not document else ""
+    else:  # pvcheck.toml: top-level keys, or a [tool.pvcheck] table
+        table = nested if nested is not None else document
+        prefix = "tool.pvcheck." if nested is not None else ""
     if not isinstance(table, dict):
-        raise ConfigError(f"'{prefix.rstrip('.')}' must be a table", display, hint="write [tool.pvcheck]")
+        raise ConfigError(f"'{prefix.rstrip('.')}' must be a table", display, _line_of_key(text, "pvcheck"),
+                          hint="write [tool.pvcheck]")
     return _from_table(table, text, display, prefix)
 
 
 def _from_table(table: Mapping[str, Any], text: str, display: str, prefix: str) -> Config:
     values: dict[str, Any] = {}
+    start = _table_start(text, prefix)
     for key, value in table.items():
-        line = _line_of_key(text, key)
+        line = _line_of_key(text, key, start)
         if key not in _KEY_TYPES:
             known = ", ".join(sorted(_KEY_TYPES))
             raise ConfigError(f"unknown configuration key '{prefix}{key}'", display, line,
@@ -204,6 +211,16 @@ def _check_value(key: str, value: Any, display: str, line: int, prefix: str, tex
     if _KEY_TYPES[key] == "list of strings":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise wrong()
+        if key == "frameworks":
+            # checked here, where the file and line are known (the names only: nothing is imported
+            # but the framework registry, and only when this key is set)
+            from pvcheck.analyzer.frameworks.base import available_frameworks
+
+            known = available_frameworks()
+            for name in value:
+                if name not in known:
+                    raise ConfigError(f"unknown framework '{name}' in '{prefix}frameworks'", display, line,
+                                      hint=f"use one of: {', '.join(sorted(known))}")
         if key == "policies":
             for name in value:
                 if name not in DEFAULT_POLICIES:
@@ -226,7 +243,7 @@ def _check_value(key: str, value: Any, display: str, line: int, prefix: str, tex
         if not isinstance(value, dict):
             raise wrong()
         for rule, decision in value.items():
-            rule_line = _line_of_key(text, rule) or line
+            rule_line = _line_of_key(text, rule, _table_start(text, f"{prefix}rules.")) or line
             if not _RULE_ID.match(rule):
                 raise ConfigError(f"'{prefix}rules.{rule}' is not a rule id", display, rule_line,
                                   hint="rule ids look like PV104; 'pvcheck rules' lists them")
@@ -243,16 +260,49 @@ def _check_value(key: str, value: Any, display: str, line: int, prefix: str, tex
                 files = [files]
             if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
                 raise ConfigError(f"'{prefix}run_configs.{name}' must be a path or a list of paths",
-                                  display, _line_of_key(text, name) or line, hint="fix its value")
+                                  display, _line_of_key(text, name, _table_start(text, f"{prefix}run_configs."))
+                                  or line, hint="fix its value")
             result[name] = tuple(files)
         return result
     raise AssertionError(key)  # pragma: no cover - every key is handled above
 
 
-def _line_of_key(text: str, key: str) -> int:
-    pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=", re.MULTILINE)
-    match = pattern.search(text)
+def setting_location(config: Config, key: str) -> tuple[Optional[str], int]:
+    """The file ``config`` was read from and the line setting ``key`` there (0: unknown), for
+    errors found only when a setting is used (a plug-in that cannot be imported)."""
+    if config.source is None:
+        return None, 0
+    try:
+        text = Path(config.source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return config.source, 0
+    prefix = "tool.pvcheck." if Path(config.source).name == "pyproject.toml" or re.search(
+        r"^[ \t]*\[[ \t]*tool[ \t]*\.[ \t]*pvcheck[ \t]*\]", text, re.MULTILINE) else ""
+    return config.source, _line_of_key(text, key, _table_start(text, prefix))
+
+
+def _line_of_key(text: str, key: str, start: int = 0) -> int:
+    """The line of ``key = ...`` at or after offset ``start`` (0 when not found)."""
+    pattern = re.compile(rf"^[ \t]*[\"']?{re.escape(key)}[\"']?[ \t]*=", re.MULTILINE)  # not \s: no newlines
+    match = pattern.search(text, start)
     return text.count("\n", 0, match.start()) + 1 if match else 0
+
+
+def _table_start(text: str, prefix: str) -> int:
+    """Where the table holding the keys of ``prefix`` (``tool.pvcheck.``, ``tool.pvcheck.rules.``)
+    begins, so that a key of the same name in another tool's table is never pointed at."""
+    if not prefix:
+        return 0
+    parts = prefix.rstrip(".").split(".")
+    dotted = r"[ \t]*\.[ \t]*".join(re.escape(part) for part in parts)
+    header = re.search(rf"^[ \t]*\[[ \t]*{dotted}[ \t]*\]", text, re.MULTILINE)
+    if header is not None:
+        return header.start()
+    if len(parts) > 2:  # a sub-table written inline in its parent: rules = { PV401 = "run" }
+        parent = _table_start(text, ".".join(parts[:-1]) + ".")
+        key = re.compile(rf"^[ \t]*{re.escape(parts[-1])}[ \t]*=", re.MULTILINE).search(text, parent)
+        return key.start() if key is not None else parent
+    return 0
 
 
 def _line_of_offset(raw: bytes, offset: int) -> int:

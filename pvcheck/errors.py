@@ -18,6 +18,12 @@ class PvcheckError(Exception):
         self.line = line
         self.hint = hint
 
+    def located(self, path: Optional[str], line: int = 0) -> "PvcheckError":
+        """This error, placed at ``path:line`` unless it names a place already."""
+        if not self.path:
+            self.path, self.line = path, line
+        return self
+
     def one_line(self) -> str:
         where = ""
         if self.path:

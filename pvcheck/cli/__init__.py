@@ -27,7 +27,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but usage errors are one line and exit 2 like every other error."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_ERROR, f"pvcheck: error: {message}; see 'pvcheck {self._command()} --help'\n")
+        command = " ".join(["pvcheck", self._command(), "--help"]).replace("  ", " ")
+        self.exit(EXIT_ERROR, f"pvcheck: error: {message}; see '{command}'\n")
 
     def _command(self) -> str:
         parts = self.prog.split()
@@ -62,8 +63,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(arguments)
-        if not args.command:
-            parser.print_help(sys.stderr)
+        if not args.command:  # a usage error like any other: one line
+            print(f"pvcheck: error: no command given; use one of {', '.join(COMMANDS)}, e.g. 'pvcheck scan .' "
+                  "(see 'pvcheck --help')", file=sys.stderr)
             return EXIT_ERROR
         module = importlib.import_module(f"pvcheck.cli.{args.command}")
         return int(module.run(args))

@@ -13,7 +13,7 @@ import importlib
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
-from pvcheck.config import Config
+from pvcheck.config import Config, setting_location
 from pvcheck.errors import ConfigError
 from pvcheck.policies.base import Policy, Rule
 
@@ -95,7 +95,10 @@ def load_policies(config: Config) -> list[Policy]:
                               hint="reinstall or uninstall the package that provides it") from None
         policies.append(instantiate(obj, ep.value))
     for dotted in config.plugins:
-        policies.append(instantiate(load_object(dotted), dotted))
+        try:
+            policies.append(instantiate(load_object(dotted), dotted))
+        except PluginError as exc:  # point at the setting that names the plug-in
+            raise exc.located(*setting_location(config, "plugins")) from None
     unique: dict[str, Policy] = {}
     for policy in policies:
         unique.setdefault(policy.name, policy)

@@ -118,15 +118,21 @@ class Framework(ABC):
         return ()
 
 
-def load_frameworks(enabled: Iterable[str] = ()) -> list[Framework]:
-    """The registered frameworks (built-in and entry points), optionally only ``enabled``."""
-    wanted = set(enabled)
+def available_frameworks() -> dict[str, str]:
+    """name -> ``module:Class`` of every registered framework (nothing is imported)."""
     specs: dict[str, str] = dict(BUILTIN_FRAMEWORKS)
     try:
         for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
             specs.setdefault(entry.name, entry.value)
     except Exception:  # broken installation metadata must not stop a scan
         pass
+    return specs
+
+
+def load_frameworks(enabled: Iterable[str] = ()) -> list[Framework]:
+    """The registered frameworks (built-in and entry points), optionally only ``enabled``."""
+    wanted = set(enabled)
+    specs = available_frameworks()
     unknown = wanted - set(specs)
     if unknown:
         raise ConfigError(f"unknown framework '{sorted(unknown)[0]}' in 'frameworks'",
