@@ -29,7 +29,7 @@ from pathlib import Path
 #: The benchmark tree of issue 7.
 DEFAULT_FILES = 1600
 _PACKAGE_SHARE = 150 / 1600  # packages per file of the default tree
-_FILES_PER_PACKAGE = 9  # .py files of one pipeline package (see _write_package)
+_FILES_PER_PACKAGE = 10  # .py files of one pipeline package (see _write_package)
 _COMMON_FILES = 5
 
 TOPICS = ("churn", "fraud", "demand", "pricing", "ranking", "search", "ads", "credit", "forecast", "vision",
@@ -55,7 +55,7 @@ class TreeStats:
 def plan(files: int) -> tuple[int, int]:
     """(pipeline packages, library modules) for a tree of about ``files`` .py files."""
     packages = max(1, round(files * _PACKAGE_SHARE))
-    library = max(0, files - packages * _FILES_PER_PACKAGE - _COMMON_FILES - 2)
+    library = max(0, files - packages * _FILES_PER_PACKAGE - _COMMON_FILES - 2 - len(_LIBRARY_AREAS))
     return packages, library
 
 
@@ -202,7 +202,13 @@ def _write_package(projects: Path, number: int, rng: random.Random, stats: TreeS
         from .evaluate import evaluate_model
         '''), stats)
     _write(package / "steps" / "ingest.py", _code(f'''
-        """Load the raw {topic} table."""
+        """Load the raw {topic} table from the lake.
+
+        The table is append-only; rows arrive with a delay of up to a day, so the most
+        recent partition is incomplete and is left out.
+        """
+        import datetime as dt
+
         import pandas as pd
         from zenml import step
 
@@ -211,19 +217,35 @@ def _write_package(projects: Path, number: int, rng: random.Random, stats: TreeS
         from {dotted}.utils.data import COLUMNS, clean_frame
 
         logger = get_logger(__name__)
+        ALLOWED_SCHEMES = ("warehouse://", "s3://", "bq://", "gs://")
+
+
+        def _validate_source(source: str) -> str:
+            if not source.startswith(ALLOWED_SCHEMES):
+                raise ValueError(f"unsupported source {{source!r}}")
+            return source.rstrip("/")
 
 
         @step(enable_cache=False)
-        def load_raw(source: str = "{source}", limit: int = {rng.choice((0, 100_000, 500_000))}) -> pd.DataFrame:
-            """Read the raw table and drop rows we cannot use."""
-            frame = read_table(source, columns=COLUMNS)
+        def load_raw(source: str = "{source}", limit: int = {rng.choice((0, 100_000, 500_000))},
+                     lookback_days: int = {rng.choice((30, 90, 180))}) -> pd.DataFrame:
+            """Read the raw table and drop rows we cannot use.
+
+            Args:
+                source: where the table lives.
+                limit: read at most this many rows (0: all of them).
+                lookback_days: how far back to read.
+            """
+            frame = read_table(_validate_source(source), columns=COLUMNS)
+            cutoff = pd.Timestamp(dt.date.today() - dt.timedelta(days=lookback_days))
+            frame = frame[frame["event_time"] >= cutoff]
             if limit:
                 frame = frame.head(limit)
             logger.info("loaded %d rows from %s", len(frame), source)
             frame = clean_frame(frame)
             # rows without a label cannot be used for training
             frame = frame[frame["{target}"].notna()]
-            return frame
+            return frame.reset_index(drop=True)
         '''), stats)
     _write(package / "steps" / "features.py", _code(f'''
         """Feature engineering for {topic}."""
@@ -239,17 +261,28 @@ def _write_package(projects: Path, number: int, rng: random.Random, stats: TreeS
         from {dotted}.utils.data import NUMERIC, CATEGORICAL, encode_categories
 
         RANDOM_STATE = {rng.randint(1, 99)}
+        INTERACTIONS = [("{numeric[0]}", "{numeric[1]}"), ("{numeric[2]}", "{numeric[3]}")]
+
+
+        def _add_interactions(frame: pd.DataFrame, pairs: list[tuple[str, str]]) -> pd.DataFrame:
+            for left, right in pairs:
+                frame[f"{{left}}_x_{{right}}"] = frame[left] * frame[right]
+                frame[f"{{left}}_per_{{right}}"] = frame[left] / frame[right].replace(0, np.nan)
+            return frame.fillna(0.0)
 
 
         @step
-        def build_features(raw: pd.DataFrame, clip_quantile: float = {rng.choice((0.99, 0.995, 0.999))}
-                           ) -> Annotated[pd.DataFrame, "features"]:
+        def build_features(raw: pd.DataFrame, clip_quantile: float = {rng.choice((0.99, 0.995, 0.999))},
+                           log_transform: bool = True) -> Annotated[pd.DataFrame, "features"]:
+            """Clip outliers, log-transform counts, encode categories, add interactions."""
             frame = require_columns(raw, NUMERIC + CATEGORICAL + ["{target}"])
             for column in NUMERIC:
                 upper = frame[column].quantile(clip_quantile)
                 frame[column] = np.clip(frame[column], 0, upper)
-                frame[f"log_{{column}}"] = np.log1p(frame[column])
+                if log_transform:
+                    frame[f"log_{{column}}"] = np.log1p(frame[column])
             frame = encode_categories(frame, CATEGORICAL)
+            frame = _add_interactions(frame, INTERACTIONS)
             frame = drop_constant_columns(frame)
             print(f"built {{frame.shape[1]}} features")
             return frame
@@ -259,6 +292,7 @@ def _write_package(projects: Path, number: int, rng: random.Random, stats: TreeS
         def split_dataset(
             features: pd.DataFrame, test_size: float = {ratio}
         ) -> Tuple[Annotated[pd.DataFrame, "train_set"], Annotated[pd.DataFrame, "test_set"]]:
+            """A stratified split, so rare labels appear on both sides."""
             train, test = train_test_split(
                 features, test_size=test_size, random_state=RANDOM_STATE, stratify=features["{target}"]
             )
@@ -266,6 +300,8 @@ def _write_package(projects: Path, number: int, rng: random.Random, stats: TreeS
         '''), stats)
     _write(package / "steps" / "train.py", _code(f'''
         """Model training for {topic}."""
+        from typing import Any
+
         import pandas as pd
         from {model_module} import {model_class}
         from zenml import step
@@ -274,23 +310,33 @@ def _write_package(projects: Path, number: int, rng: random.Random, stats: TreeS
         from {dotted}.utils.metrics import class_weights
 
         logger = get_logger(__name__)
+        MAX_TRAIN_ROWS = {rng.choice((1_000_000, 2_000_000, 5_000_000))}
+
+
+        def _model_params(n_estimators: int, seed: int, max_depth: int) -> dict[str, Any]:
+            params: dict[str, Any] = {{"random_state": seed}}
+            if "{model_class}".endswith("Classifier"):
+                params["n_estimators"] = n_estimators
+                params["max_depth"] = max_depth or None
+            return params
 
 
         @step(settings={{"docker": {{"requirements": ["scikit-learn==1.5.2", "pandas>=2.2"]}}}})
         def train_model(train_set: pd.DataFrame, n_estimators: int = {rng.choice((100, 200, 400))},
-                        seed: int = {rng.randint(0, 9)}) -> {model_class}:
-            """Fit the {topic} model."""
+                        seed: int = {rng.randint(0, 9)}, max_depth: int = {rng.choice((0, 8, 12))}) -> {model_class}:
+            """Fit the {topic} model on the training split."""
+            if len(train_set) > MAX_TRAIN_ROWS:
+                train_set = train_set.sample(n=MAX_TRAIN_ROWS, random_state=seed)
             labels = train_set.pop("{target}")
-            params = {{"random_state": seed}}
-            if "{model_class}".endswith("Classifier"):
-                params["n_estimators"] = n_estimators
-            model = {model_class}(**params)
-            model.fit(train_set, labels, sample_weight=labels.map(class_weights(labels)))
+            model = {model_class}(**_model_params(n_estimators, seed, max_depth))
+            weights = labels.map(class_weights(labels))
+            model.fit(train_set, labels, sample_weight=weights)
             logger.info("trained %s on %d rows", type(model).__name__, len(train_set))
             return model
         '''), stats)
     _write(package / "steps" / "evaluate.py", _code(f'''
         """Evaluation of the {topic} model."""
+        import numpy as np
         import pandas as pd
         from typing_extensions import Annotated
         from zenml import ArtifactConfig, step
@@ -299,19 +345,31 @@ def _write_package(projects: Path, number: int, rng: random.Random, stats: TreeS
         from {dotted}.utils.metrics import THRESHOLD, summarize
 
 
+        def _best_threshold(labels: np.ndarray, scores: np.ndarray) -> float:
+            candidates = np.linspace(0.1, 0.9, 17)
+            best, best_f1 = THRESHOLD, -1.0
+            for candidate in candidates:
+                value = f1_score(labels, (scores >= candidate).astype(int))
+                if value > best_f1:
+                    best, best_f1 = float(candidate), value
+            return best
+
+
         @step
         def evaluate_model(model, test_set: pd.DataFrame, min_f1: float = {rng.choice((0.5, 0.6, 0.7))}
                            ) -> Annotated[dict, ArtifactConfig(name="{topic}_metrics")]:
-            labels = test_set.pop("{target}")
+            """Score the test split; fail the run when the model is not good enough."""
+            labels = test_set.pop("{target}").to_numpy()
             scores = model.predict_proba(test_set)[:, 1]
-            predictions = (scores >= THRESHOLD).astype(int)
-            precision, recall = precision_recall(labels.to_numpy(), predictions)
-            metrics = summarize(f1_score(labels.to_numpy(), predictions), precision, recall)
+            threshold = _best_threshold(labels, scores)
+            predictions = (scores >= threshold).astype(int)
+            precision, recall = precision_recall(labels, predictions)
+            metrics = summarize(f1_score(labels, predictions), precision, recall)
+            metrics["threshold"] = threshold
             if metrics["f1"] < min_f1:
                 raise RuntimeError(f"f1 {{metrics['f1']:.3f}} is below {{min_f1}}")
             return metrics
         '''), stats)
-    _write(package / "utils" / "__init__.py", "", stats)
     _write(package / "utils" / "data.py", _code(f'''
         """Column lists and cleaning for the {topic} data."""
         from __future__ import annotations
@@ -322,16 +380,22 @@ def _write_package(projects: Path, number: int, rng: random.Random, stats: TreeS
         CATEGORICAL = {categorical!r}
         COLUMNS = NUMERIC + CATEGORICAL + ["{target}", "event_time"]
         MAX_AGE_DAYS = {rng.choice((90, 180, 365))}
+        RARE_CATEGORY = "__rare__"
 
 
         def clean_frame(frame: pd.DataFrame) -> pd.DataFrame:
+            """Drop duplicates, stale rows and rows without numeric features."""
             frame = frame.drop_duplicates()
-            frame = frame[frame["event_time"] >= frame["event_time"].max() - pd.Timedelta(days=MAX_AGE_DAYS)]
+            newest = frame["event_time"].max()
+            frame = frame[frame["event_time"] >= newest - pd.Timedelta(days=MAX_AGE_DAYS)]
             return frame.dropna(subset=NUMERIC)
 
 
-        def encode_categories(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+        def encode_categories(frame: pd.DataFrame, columns: list[str], min_count: int = 20) -> pd.DataFrame:
             for column in columns:
+                counts = frame[column].value_counts()
+                rare = set(counts[counts < min_count].index)
+                frame[column] = frame[column].where(~frame[column].isin(rare), RARE_CATEGORY)
                 codes = {{value: index for index, value in enumerate(sorted(frame[column].dropna().unique()))}}
                 frame[column] = frame[column].map(codes).fillna(-1).astype(int)
             return frame
@@ -344,6 +408,11 @@ def _write_package(projects: Path, number: int, rng: random.Random, stats: TreeS
 
         def describe_columns(frame: pd.DataFrame) -> dict[str, str]:
             return {{column: str(dtype) for column, dtype in frame.dtypes.items()}}
+
+
+        def missing_report(frame: pd.DataFrame) -> pd.Series:
+            """Share of missing values per column, worst first (for data quality dashboards)."""
+            return frame.isna().mean().sort_values(ascending=False)
         '''), stats)
     _write(package / "utils" / "metrics.py", _code(f'''
         """Metric helpers for the {topic} project."""
@@ -372,6 +441,10 @@ def _write_package(projects: Path, number: int, rng: random.Random, stats: TreeS
 
             def best(self, key: str = "f1") -> dict:
                 return max(self.runs, key=lambda run: run.get(key, 0.0)) if self.runs else {{}}
+
+            def regressed(self, metrics: dict, key: str = "f1", tolerance: float = 0.01) -> bool:
+                best = self.best(key)
+                return bool(best) and metrics.get(key, 0.0) < best.get(key, 0.0) - tolerance
         '''), stats)
     if number % 3 == 0:  # a third of the projects train one model per seed
         training = ("    for seed in SEEDS:\n"
@@ -380,14 +453,20 @@ def _write_package(projects: Path, number: int, rng: random.Random, stats: TreeS
     else:
         training = ("    model = train_model(train_set)\n"
                     "    evaluate_model(model, test_set, after=\"split_dataset\")\n")
-    _write(package / "pipelines" / "__init__.py", "", stats)
     _write(package / "pipelines" / "training.py", _code(f'''
-        """The {topic} training pipeline."""
+        """The {topic} pipelines: training, and a feature backfill."""
         from zenml import pipeline
 
         from {dotted}.steps import build_features, evaluate_model, load_raw, split_dataset, train_model
 
         SEEDS = [1, 2]
+
+
+        @pipeline(name="{name}_features", enable_cache=False)
+        def feature_backfill(source: str = "{source}", lookback_days: int = 365):
+            """Recompute the features of a long window (no training)."""
+            raw = load_raw(source=source, lookback_days=lookback_days, id="load_history")
+            build_features(raw, log_transform=False)
 
 
         @pipeline(name="{name}_training", enable_cache=True)
@@ -398,18 +477,31 @@ def _write_package(projects: Path, number: int, rng: random.Random, stats: TreeS
             train_set, test_set = split_dataset(features, test_size=test_size)
         ''') + training, stats)
     _write(package / "run.py", _code(f'''
-        """Run the {topic} training pipeline: python -m {dotted}.run [--no-cache]"""
+        """Run a {topic} pipeline: python -m {dotted}.run [--pipeline NAME] [--no-cache]"""
         import argparse
+        import logging
 
-        from {dotted}.pipelines.training import training_pipeline
+        from {dotted}.pipelines.training import feature_backfill, training_pipeline
+
+        PIPELINES = {{"training": training_pipeline, "features": feature_backfill}}
+
+
+        def parse_args() -> argparse.Namespace:
+            parser = argparse.ArgumentParser(description=__doc__)
+            parser.add_argument("--pipeline", choices=sorted(PIPELINES), default="training")
+            parser.add_argument("--no-cache", action="store_true", help="run every step again")
+            parser.add_argument("--verbose", action="store_true")
+            return parser.parse_args()
 
 
         def main() -> None:
-            parser = argparse.ArgumentParser(description=__doc__)
-            parser.add_argument("--no-cache", action="store_true")
-            args = parser.parse_args()
-            options = {{"enable_cache": not args.no_cache}}
-            training_pipeline.with_options(config_path="configs/training.yaml", **options)()
+            args = parse_args()
+            logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO)
+            if args.pipeline == "training":
+                training_pipeline.with_options(config_path="configs/training.yaml",
+                                               enable_cache=not args.no_cache)()
+            else:
+                feature_backfill.with_options(enable_cache=False)()
 
 
         if __name__ == "__main__":
@@ -440,8 +532,6 @@ def _write_library_module(platform: Path, number: int, rng: random.Random, stats
     init = platform / area / "__init__.py"
     if not init.exists():
         _write(init, f'"""Platform {area}."""\n', stats)
-        if number >= len(_LIBRARY_AREAS):
-            pass
     module = f"{area}_{number:03d}"
     pieces = [_code(f'''
         """{area.capitalize()} utilities, part {number}."""
@@ -455,7 +545,7 @@ def _write_library_module(platform: Path, number: int, rng: random.Random, stats
         DEFAULT_TIMEOUT = {rng.choice((5, 10, 30, 60))}
         RETRY_CODES = frozenset({{{", ".join(str(c) for c in rng.sample((408, 429, 500, 502, 503, 504), 3))}}})
         ''')]
-    for index in range(rng.randint(2, 4)):
+    for index in range(rng.randint(8, 11)):
         kind = rng.random()
         if kind < 0.45:
             pieces.append(_library_class(area, index, rng))

@@ -297,3 +297,11 @@ def test_cached_attachments_know_every_field_of_config_attachment() -> None:
     from pvcheck.analyzer.frameworks.base import ConfigAttachment
 
     assert _LazyAttachment._FIELDS == {f.name for f in dataclasses.fields(ConfigAttachment)}
+
+
+def test_enums_that_are_also_strings_come_back_as_enums() -> None:
+    from pvcheck.model import Diagnostic, Severity
+
+    diagnostic = Diagnostic("PV001", Severity.ERROR, "syntax error", "a.py", 2, "fix it")
+    back = decode(json.loads(json.dumps(encode(diagnostic))))
+    assert back == diagnostic and type(back.severity) is Severity

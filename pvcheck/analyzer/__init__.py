@@ -246,11 +246,13 @@ class _Scan:
         deps.run_configs = [(referring, reference, self.tree.run_config_state(referring, reference))
                             for referring, reference, _ in deps.run_configs]
         encoded_diagnostics: list[Any] = []
-        try:
-            encoded: Optional[list[Any]] = [encode(item) for item in result.payload]
-            encoded_diagnostics = [encode(d) for d in result.diagnostics]
-        except EncodingError:
-            encoded = None
+        encoded: Optional[list[Any]] = None
+        if self.store is not None:  # without a cache, nothing needs the encoded form
+            try:
+                encoded = [encode(item) for item in result.payload]
+                encoded_diagnostics = [encode(d) for d in result.diagnostics]
+            except EncodingError:
+                encoded = None
         cacheable = result.cacheable and encoded is not None and "uncacheable" not in deps.attachments.values()
         if self.store is not None and key is not None and cacheable:
             self.store.store(key, {"deps": deps.to_json(), "diagnostics": encoded_diagnostics, "payload": encoded})

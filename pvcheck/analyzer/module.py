@@ -9,6 +9,7 @@ pipelines or helpers a step uses.
 from __future__ import annotations
 
 import ast
+import os
 import re
 import sys
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from libcst.metadata import (
 from libcst.metadata.name_provider import ModuleNameAndPackage
 
 from pvcheck.analyzer.discovery import SourceFile
+from pvcheck.analyzer.fastlines import FastLines
+from pvcheck.analyzer.fastmeta import FastNames, Unsupported
 from pvcheck.model import Diagnostic, Severity
 
 Definition = Union[cst.FunctionDef, cst.ClassDef, cst.Assign, cst.AnnAssign, cst.AugAssign]
@@ -60,11 +63,23 @@ class ModuleInfo:
         self._scopes: Optional[dict] = None
         self._names: Optional[dict] = None
         self._positions: Optional[dict] = None
+        self._fast: Optional[FastNames] = None  # libcst's answers, computed faster (pvcheck.analyzer.fastmeta)
+        self._lines: Optional[FastLines] = None
 
     # ------------------------------------------------------------------ metadata
     def _metadata(self) -> None:
-        if self._wrapper is not None:
+        if self._fast is not None or self._wrapper is not None:
             return
+        if not os.environ.get("PVCHECK_LIBCST_METADATA"):
+            try:
+                self._fast = FastNames(self.tree, self.text, self.name, self.package)
+                return
+            except Unsupported:
+                pass
+        self._libcst_metadata()
+
+    def _libcst_metadata(self) -> None:
+        """Every provider resolved by libcst itself: the reference the fast path matches."""
         limit = sys.getrecursionlimit()
         sys.setrecursionlimit(max(limit, 10_000))
         try:
@@ -82,6 +97,8 @@ class ModuleInfo:
 
     def scope(self, node: cst.CSTNode):  # -> Optional[libcst.metadata.Scope]
         self._metadata()
+        if self._fast is not None:
+            return self._fast.scope(node)
         assert self._scopes is not None
         return self._scopes.get(node)
 
@@ -91,8 +108,11 @@ class ModuleInfo:
         Builtins come back without their ``builtins.`` prefix.
         """
         self._metadata()
-        assert self._names is not None
-        names = self._names.get(node) or set()
+        if self._fast is not None:
+            names = self._fast.qualified_names(node)
+        else:
+            assert self._names is not None
+            names = self._names.get(node) or set()
         return {q.name[len("builtins."):] if q.name.startswith("builtins.") else q.name for q in names}
 
     def qualified_name(self, node: cst.CSTNode) -> Optional[str]:
@@ -102,6 +122,10 @@ class ModuleInfo:
 
     def line(self, node: cst.CSTNode) -> int:
         self._metadata()
+        if self._fast is not None:
+            if self._lines is None:
+                self._lines = FastLines(self.tree, self.text, self._fast.statements)
+            return self._lines.line(node)
         assert self._positions is not None
         position = self._positions.get(node)
         return position.start.line if position is not None else 0

@@ -92,7 +92,7 @@ class ParallelExecutor:
             self._depth = _MAX_GROUP_DEPTH
             for depth in range(1, _MAX_GROUP_DEPTH + 1):
                 groups = {"/".join(p.split("/")[: min(depth, len(p.split("/")) - 1)]) for p in paths}
-                if len(groups) >= 4 * self.jobs:
+                if len(groups) >= 2 * self.jobs:  # enough to balance; deeper would split packages
                     self._depth = depth
                     break
         sizes: dict[str, int] = {}

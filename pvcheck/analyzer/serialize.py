@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import importlib
-from typing import Any, Callable
+from typing import Any
 
 from pvcheck import model
 
@@ -42,15 +42,13 @@ class EncodingError(ValueError):
 
 def encode(value: Any) -> Any:
     """``value`` as plain JSON data (see the module docstring for the form)."""
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, float):
-        return value
-    if isinstance(value, enum.Enum):
+    if isinstance(value, enum.Enum):  # first: a str or int enum is also a str or an int
         name = type(value).__name__
         if _ENUMS.get(name) is not type(value):
             raise EncodingError(f"enum {name} is not cacheable")
         return {"e": name, "v": value.value}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         name = type(value).__name__
         if name not in _CLASSES or _class(name) is not type(value):
@@ -124,5 +122,4 @@ def _class(name: Any) -> type:
     return found
 
 
-Encoder = Callable[[Any], Any]
 __all__ = ["EncodingError", "decode", "encode"]

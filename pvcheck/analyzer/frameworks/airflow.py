@@ -37,6 +37,7 @@ from pvcheck.analyzer.callgraph import (
     StepOutputs,
     Value,
 )
+from pvcheck.analyzer import fastmeta
 from pvcheck.analyzer.context import AnalysisContext, Invocation, merge
 from pvcheck.analyzer.frameworks.base import BodyPart, Framework, StepDefinition, decorator_call
 from pvcheck.analyzer.module import ModuleInfo, Symbol
@@ -249,7 +250,7 @@ class AirflowGraphBuilder(CallGraphBuilder):
                     if (isinstance(value, DagRef) and value.key == self.target)
                     or self.invocations_in(value) or isinstance(value, GroupRef)}
         finder = _NameFinder(relevant)
-        node.visit(finder)
+        fastmeta.visit(node, finder)
         return finder.found
 
     # ------------------------------------------------------------------ statements
@@ -821,7 +822,7 @@ def _warn_dag_factories(module: ModuleInfo, ctx: AnalysisContext) -> None:
     if "DAG" not in module.text:
         return
     finder = _DagCallFinder(module)
-    module.tree.visit(finder)
+    fastmeta.visit(module.tree, finder)  # libcst's visit, without rebuilding the tree
     for call in finder.calls:
         ctx.warn_dynamic(module, module.line(call), "a DAG built inside a function (a DAG factory)")
 
@@ -839,7 +840,7 @@ class _NameFinder(cst.CSTVisitor):
 def _uses_only_globals(node: cst.CSTNode, env: dict[str, Value]) -> bool:
     """Whether an expression names nothing bound while walking (it can be read as code)."""
     finder = _NameFinder(set(env))
-    node.visit(finder)
+    fastmeta.visit(node, finder)
     return not finder.found
 
 

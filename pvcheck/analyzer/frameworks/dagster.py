@@ -35,6 +35,7 @@ from pvcheck.analyzer.callgraph import (
     StepOutputs,
     Value,
 )
+from pvcheck.analyzer import fastmeta
 from pvcheck.analyzer.context import AnalysisContext, Invocation
 from pvcheck.analyzer.frameworks.base import Framework, StepDefinition, find_decorator
 from pvcheck.analyzer.module import ModuleInfo, Symbol
@@ -131,7 +132,7 @@ class Dagster(Framework):
                     if found is not None:
                         yield self._job(symbol, node, found[1], None, ctx)
         finder = _CallFinder(module, frozenset({"to_job"}), DEFINE_ASSET_JOB | DEFINITIONS)
-        module.tree.visit(finder)
+        fastmeta.visit(module.tree, finder)  # libcst's visit, without rebuilding the tree
         for call in finder.method_calls:
             assert isinstance(call.func, cst.Attribute)
             symbol = ctx.resolve_callee(module, call.func.value)
@@ -287,7 +288,7 @@ class AssetRegistry:
             self._upstream(node)
         for module in modules:
             finder = _CallFinder(module, frozenset(), DEFINE_ASSET_JOB | DEFINITIONS)
-            module.tree.visit(finder)
+            fastmeta.visit(module.tree, finder)  # libcst's visit, without rebuilding the tree
             for call in finder.calls:
                 if module.qualified_names(call.func) & DEFINITIONS:
                     assets = _keyword(call, "assets")

@@ -27,6 +27,7 @@ from typing import Any, Iterable, Optional
 import libcst as cst
 
 from pvcheck.analyzer.callgraph import CallGraphBuilder, Literal, Opaque, Sequence_, StepOutput, StepOutputs, Value
+from pvcheck.analyzer import fastmeta
 from pvcheck.analyzer.context import AnalysisContext, merge
 from pvcheck.analyzer.frameworks.base import ConfigAttachment, Framework, StepDefinition, find_decorator
 from pvcheck.analyzer.module import ModuleInfo, Symbol
@@ -123,7 +124,7 @@ class Prefect(Framework):
         that is handled where it is called.
         """
         finder = _OptionCallFinder(module)
-        module.tree.visit(finder)
+        fastmeta.visit(module.tree, finder)  # libcst's visit, without rebuilding the tree
         for call in finder.calls:
             assert isinstance(call.func, cst.Attribute)
             symbol = ctx.resolve_callee(module, call.func.value)

@@ -19,6 +19,7 @@ from typing import Any, Iterable, Optional
 import libcst as cst
 
 from pvcheck.analyzer.callgraph import CallGraphBuilder, Value
+from pvcheck.analyzer import fastmeta
 from pvcheck.analyzer.context import AnalysisContext, merge
 from pvcheck.analyzer.frameworks.base import (
     ConfigAttachment,
@@ -122,7 +123,7 @@ class ZenML(Framework):
         ``x.configure(...)`` (with their ``config_path=`` files) and the parameter values
         a pipeline is called with (``training(days=60)`` in ``run.py``)."""
         finder = _CallFinder()
-        module.tree.visit(finder)
+        fastmeta.visit(module.tree, finder)  # libcst's visit, without rebuilding the tree
         for call, enclosing in finder.calls:
             if enclosing is not None and find_decorator(enclosing, module, PIPELINE_DECORATORS):
                 continue  # inside a pipeline body: that is invocation config, read by the graph builder

@@ -1,0 +1,236 @@
+"""Benchmark ``pvcheck scan`` (cold and warm) and ``pvcheck diff`` on a large generated tree.
+
+    python benchmarks/bench_scan.py [--files N] [--repeat R] [--tree DIR] [--jobs J]
+
+Generates the tree of issue 7 (``benchmarks/generate_tree.py``: by default 1,600 files,
+about 65,000 lines: 150 ZenML pipeline packages and ordinary library code), makes it a
+git repository with two commits that differ in one helper file, and measures:
+
+* the baseline: bare, single-process ``libcst.parse_module`` of every file, in this
+  process (read, decode, parse -- nothing else);
+* ``pvcheck scan`` with an empty cache (cold) and again with the cache it filled (warm);
+* ``pvcheck diff BASE HEAD`` between the two commits, first with the cache the scans
+  left (the working tree is HEAD), then once more (every unit of both sides cached).
+
+Every pvcheck run is a fresh ``python -m pvcheck`` process, timed from start to exit
+(interpreter start-up and imports included). For each: wall seconds, files/s and lines/s,
+the ratio of its wall time to the baseline's, CPU seconds (of pvcheck and its workers),
+and peak memory: the largest single process (``getrusage`` via ``wait4``) and the sum of
+pvcheck's processes sampled every 50 ms. With ``--repeat R`` each figure is the median
+of R runs (a fresh cache for every cold run). Figures are wall-clock: on a busy machine
+they are noisy, the ratios less so (the baseline runs in the same conditions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate_tree import DEFAULT_FILES, generate  # noqa: E402
+
+#: The one-file change between the two commits: a helper that one step uses.
+CHANGED_FILE = "projects/p001_fraud/utils/metrics.py"
+
+
+@dataclass
+class Run:
+    wall: float
+    cpu: float
+    max_rss: int  # bytes, largest single process
+    sum_rss: int  # bytes, sampled sum over the process tree
+    output: str
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=DEFAULT_FILES, help="about this many .py files (default 1600)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per measurement; medians are reported")
+    parser.add_argument("--tree", type=Path, help="generate the tree here and keep it (default: a temporary folder)")
+    parser.add_argument("--jobs", type=int, help="worker processes for pvcheck (default: pvcheck's own choice)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="pvcheck-bench-"))
+    tree = args.tree or work / "tree"
+    try:
+        if tree.exists():
+            shutil.rmtree(tree)
+        stats = generate(tree, args.files, args.seed)
+        files = sorted(tree.rglob("*.py"))
+        lines = sum(p.read_bytes().count(b"\n") for p in files)
+        has_git = _make_repository(tree, args.files)
+        print(f"tree: {len(files)} .py files, {lines:,} lines ({stats.packages} pipeline packages, "
+              f"{stats.library_files} library modules); cores usable: {_cores()}; python {sys.version.split()[0]}")
+
+        env = dict(os.environ)
+        env.pop("PVCHECK_DEBUG", None)
+        if args.jobs is not None:
+            env["PVCHECK_JOBS"] = str(args.jobs)
+
+        baseline = [_bare_parse(files) for _ in range(args.repeat)]
+        base_wall = statistics.median(b[0] for b in baseline)
+        base_cpu = statistics.median(b[1] for b in baseline)
+        rows: list[tuple[str, list[Run]]] = []
+        cold_runs, warm_runs, diff_first, diff_warm = [], [], [], []
+        for attempt in range(args.repeat):
+            cache = work / f"cache-{attempt}"
+            run_env = dict(env, PVCHECK_CACHE_DIR=str(cache))
+            scan = [sys.executable, "-m", "pvcheck", "scan", str(tree), "--format", "json", "--quiet"]
+            cold_runs.append(_run(scan, run_env))
+            warm_runs.append(_run(scan, run_env))
+            if has_git:
+                diff = [sys.executable, "-m", "pvcheck", "diff", "HEAD~1", "HEAD", "--repo", str(tree),
+                        "--format", "json", "--quiet"]
+                diff_first.append(_run(diff, run_env))
+                diff_warm.append(_run(diff, run_env))
+            shutil.rmtree(cache, ignore_errors=True)
+        rows.append(("pvcheck scan, cold (empty cache)", cold_runs))
+        rows.append(("pvcheck scan, warm", warm_runs))
+        if has_git:
+            rows.append(("pvcheck diff HEAD~1 HEAD, cache from the scans", diff_first))
+            rows.append(("pvcheck diff HEAD~1 HEAD, warm cache", diff_warm))
+
+        print(f"baseline: bare libcst.parse_module of every file, one process: {base_wall:.2f} s wall, "
+              f"{base_cpu:.2f} s CPU, {len(files) / base_wall:,.0f} files/s, {lines / base_wall:,.0f} lines/s")
+        header = f"{'':48} {'seconds':>8} {'files/s':>8} {'lines/s':>9} {'ratio':>7} {'CPU s':>7} " \
+                 f"{'peak MiB (largest / sum)':>25}"
+        print(header)
+        for label, runs in rows:
+            wall = statistics.median(r.wall for r in runs)
+            cpu = statistics.median(r.cpu for r in runs)
+            largest = statistics.median(r.max_rss for r in runs) / 2**20
+            total = statistics.median(r.sum_rss for r in runs) / 2**20
+            print(f"{label:48} {wall:8.2f} {len(files) / wall:8,.0f} {lines / wall:9,.0f} {wall / base_wall:6.2f}x "
+                  f"{cpu:7.2f} {largest:12.0f} / {total:<10.0f}")
+        same = all(_pipelines(c.output) == _pipelines(w.output) for c, w in zip(cold_runs, warm_runs))
+        print(f"warm output identical to cold: {'yes' if same else 'NO'}")
+        if has_git and diff_warm:
+            report = json.loads(diff_warm[-1].output)
+            changed = [p["name"] for p in report.get("pipelines", []) if p.get("status") != "unchanged"]
+            print(f"diff: {len(report.get('pipelines', []))} pipelines compared, changed: {', '.join(changed) or '-'}")
+        if args.repeat > 1:
+            print(f"(medians of {args.repeat} runs)")
+        return 0 if same else 1
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _bare_parse(files: list[Path]) -> tuple[float, float]:
+    import libcst
+
+    start, cpu = time.perf_counter(), time.process_time()
+    for path in files:
+        libcst.parse_module(path.read_bytes().decode("utf-8"))
+    return time.perf_counter() - start, time.process_time() - cpu
+
+
+def _run(command: list[str], env: dict[str, str]) -> Run:
+    """Run ``command``; its wall time, CPU time and peak memory (itself and its workers)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.05):
+            peak[0] = max(peak[0], _tree_rss(process.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=lambda: chunks.append(process.stdout.read()), daemon=True)  # type: ignore
+    reader.start()
+    errors = process.stderr.read()  # type: ignore[union-attr]
+    reader.join()
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(command[2:4])} failed ({process.returncode}):\n{errors.decode()}")
+    scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * scale, peak[0], b"".join(chunks).decode())
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident memory of ``pid`` and its descendants (Linux /proc; 0 elsewhere)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return 0
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            parents[int(entry.name)] = int(fields[1])
+            rss[int(entry.name)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            continue
+    family = {pid}
+    grew = True
+    while grew:
+        grew = False
+        for child, parent in parents.items():
+            if parent in family and child not in family:
+                family.add(child)
+                grew = True
+    return sum(rss.get(p, 0) for p in family)
+
+
+def _make_repository(tree: Path, files: int) -> bool:
+    """Two commits differing in one helper file; the working tree is the second."""
+    if shutil.which("git") is None:
+        print("git not found: skipping the diff measurement")
+        return False
+    changed = tree / CHANGED_FILE
+    if not changed.exists():
+        candidates = sorted(tree.glob("projects/*/utils/metrics.py"))
+        if not candidates:
+            return False
+        changed = candidates[0]
+    env = dict(os.environ, GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="bench@example.invalid",
+               GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.invalid")
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(tree), *args], env=env, check=True, capture_output=True)
+
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-q", "-m", "base")
+    text = changed.read_text(encoding="utf-8")
+    changed.write_text(text.replace("round(f1, 4)", "round(f1, 3)"), encoding="utf-8")
+    git("commit", "-q", "-am", "a helper of one step changes")
+    return True
+
+
+def _pipelines(output: str) -> Optional[list[object]]:
+    try:
+        return json.loads(output)["pipelines"]
+    except (ValueError, KeyError):
+        return None
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

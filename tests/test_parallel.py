@@ -1,0 +1,111 @@
+"""Scans split over worker processes give exactly the serial result."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pvcheck.analyzer import parallel, scan_tree
+from pvcheck.analyzer.cache import AnalysisCache
+from pvcheck.config import Config
+from pvcheck.model import Project
+
+from tests.conftest import FIXTURES
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def _same(a: Project, b: Project) -> None:
+    assert a.to_json(full=True) == b.to_json(full=True)
+    assert a.pipelines == b.pipelines
+    assert a.diagnostics == b.diagnostics
+
+
+def _tree(tmp_path: Path) -> Path:
+    """Both fixture projects and a few generated packages, side by side (plus a broken file)."""
+    import sys
+
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from generate_tree import generate
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    root = tmp_path / "tree"
+    generate(root, files=40)
+    for name in ("zenml_churn", "zenml_recsys"):
+        shutil.copytree(FIXTURES / name, root / "fixtures" / name)
+    (root / "projects" / "broken.py").write_text("from zenml import step\ndef f(:\n", encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def always_parallel(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)
+
+
+def test_parallel_scan_equals_serial_scan(tmp_path: Path, always_parallel: None) -> None:
+    root = _tree(tmp_path)
+    serial = scan_tree(root, cache=False, jobs=1)
+    assert len(serial.pipelines) > 10 and any(d.code == "PV001" for d in serial.diagnostics)
+    _same(serial, scan_tree(root, cache=False, jobs=2))
+    _same(serial, scan_tree(root, cache=False, jobs=3))
+
+
+def test_parallel_results_are_cached_like_serial_ones(tmp_path: Path, always_parallel: None) -> None:
+    root = _tree(tmp_path)
+    cold = scan_tree(root, cache=AnalysisCache(tmp_path / "cache", Config()), jobs=2)
+    store = AnalysisCache(tmp_path / "cache", Config())
+    warm = scan_tree(root, cache=store, jobs=1)
+    assert store.misses == 0
+    _same(cold, warm)
+    _same(cold, scan_tree(root, cache=False, jobs=1))
+
+
+def test_a_worker_that_dies_costs_time_not_results(tmp_path: Path, always_parallel: None,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from pvcheck.analyzer.units import UnitRunner
+
+    root = _tree(tmp_path)
+    expected = scan_tree(root, cache=False, jobs=1)
+    parent = os.getpid()
+    original = UnitRunner.run
+
+    def run(self, unit, attachments=None):  # type: ignore[no-untyped-def]
+        if os.getpid() != parent:
+            os._exit(3)  # a worker killed in the middle of its work
+        return original(self, unit, attachments)
+
+    monkeypatch.setattr(UnitRunner, "run", run)
+    monkeypatch.setattr(parallel, "_start_method", lambda: "fork")  # the patch must reach the workers
+    monkeypatch.delenv("PVCHECK_DEBUG", raising=False)
+    _same(expected, scan_tree(root, cache=False, jobs=2))
+
+
+def test_small_work_stays_in_this_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[int] = []
+    monkeypatch.setattr(parallel.ParallelExecutor, "_start", lambda self: started.append(1))
+    scan_tree(FIXTURES / "zenml_churn", cache=False, jobs=4)
+    assert not started
+
+
+def test_units_of_one_package_stay_in_one_worker(tmp_path: Path) -> None:
+    from pvcheck.analyzer.sources import TreeState
+    from pvcheck.analyzer.units import Unit
+
+    root = _tree(tmp_path)
+    from pvcheck.analyzer.discovery import discover
+
+    files = discover(root)
+    tree = TreeState(root, files, {f.path: b"" for f in files})
+    executor = parallel.ParallelExecutor(root, Config(), tree, [], 2)
+    units = [Unit("pipelines", "zenml", f.path) for f in files if f.path.startswith("projects/")]
+    placement = executor._place(units)
+    owner: dict[str, int] = {}
+    for worker, positions in enumerate(placement):
+        for position in positions:
+            package = "/".join(units[position].path.split("/")[:2])
+            assert owner.setdefault(package, worker) == worker
+    assert all(placement)  # both workers have work
