@@ -7,6 +7,7 @@ C stack on it, which kills the process outright (SIGSEGV) instead of raising.
 
 from __future__ import annotations
 
+import base64
 import ctypes
 import json
 import os
@@ -73,6 +74,9 @@ DEEP_SOURCES = {
     "boolean.py": "x = " + " and ".join(["a"] * (10 * DEEP)),
     "power.py": "x = " + "**".join(["2"] * (10 * DEEP)),
     "fstring.py": 'x = f"{' + _chain("(", "1", ")") + '}"',
+    # string annotations are parsed as code (libcst's scope analysis, and pvcheck's)
+    "annotation.py": 'def f(x: "' + _chain("(", "int", ")") + '" = 1) -> None:\n    pass',
+    "subscript_annotation.py": 'from typing import List\n\nX: List["' + "-" * (10 * DEEP) + 'int"] = []',
     "elifs.py": "if a:\n    pass\n" + "elif a:\n    pass\n" * (10 * DEEP),
     "in_a_function.py": "def f():\n    return [\n" + "        (\n" * DEEP + "1" + ")" * DEEP + "]\n",
 }
@@ -167,13 +171,13 @@ def test_nesting_just_under_the_limit_is_parsed() -> None:
 
 
 @pytest.mark.parametrize("text", [
-    'x = "' + "(" * 2000 + '"\n',  # brackets in a string
-    "x = '''\n" + "((((\n" * 2000 + "'''\n",  # ... in a triple-quoted string over many lines
-    "# " + "(" * 2000 + "\nx = 1\n",  # ... in a comment
+    "# " + "(" * 2000 + "\nx = 1\n",  # brackets in a comment
     "x = [" + ", ".join(["(1, 2)"] * 5000) + "]\n",  # a long, flat literal
     "x = 1 + 2 + 3\n" * 5000,  # many short statements
     "x = {\n" + "".join(f"    'k{i}': -{i}.5,\n" for i in range(5000)) + "}\n",  # a big table
-    "x = b'" + "(" * 2000 + "'\n",  # not an f-string: its text is not code
+    "ICON = '" + base64.b64encode(bytes(range(256)) * 200).decode() + "'\n",  # a blob: a + b / c as code
+    'SQL = """' + "SELECT a + b - c * d / e FROM t WHERE (x > 1 AND NOT y) OR z\n" * 300 + '"""\n',
+    'DOC = """Usage.\n\n' + ("-" * 79 + "\nif this, else that; not now\n") * 200 + '"""\n',
     "x = 1\n" + " " * 200_000,  # trailing blanks: no backtracking
     "x = 'unterminated\n" + "y = (1)\n" * 2000,
 ])

@@ -94,15 +94,33 @@ def nesting_diagnostic(path: str, text: str, limit: int = MAX_NESTING) -> Option
                       hint="flatten the nesting (or load such data from a file), or exclude the file")
 
 
-def _scan(text: str, base: int, limit: int) -> Optional[tuple[int, int, str]]:
-    """(depth, offset, kind) where the estimate, starting at ``base``, first exceeds ``limit``."""
+def _scan(text: str, base: int, limit: int, nested_only: bool = False) -> Optional[tuple[int, int, str]]:
+    """(depth, offset, kind) where the estimate, starting at ``base``, first exceeds ``limit``.
+
+    ``nested_only`` is for the text of string literals: only what nests without bound in
+    libcst's parser counts there (brackets, chains of unary operators, ``**``, ``not``,
+    ``lambda``, ``await``, ``if``/``else``), not a long ``a + b + c`` -- which is what a
+    base64 blob or a prose docstring looks like as code.
+    """
     depth = base
     stack: list[int] = []  # the depth at each open bracket
     elifs = 0
+    operand_allowed = True  # nested_only: nothing but blanks since an operator, bracket or keyword
+    last_end = 0
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup
+        if nested_only:
+            if text[last_end:match.start(kind) if kind else match.end()].strip():
+                operand_allowed = False  # a name or number was skipped: the next operator is binary
+            last_end = match.end()
         if kind == "operator":
-            depth += 1
+            if not nested_only:
+                depth += 1
+            else:
+                operator = match.group(kind)
+                if operator == "**" or (operand_allowed and operator in "-+~"):
+                    depth += 1
+                operand_allowed = True
         elif kind == "newline":
             if not stack:
                 depth = base
@@ -110,10 +128,13 @@ def _scan(text: str, base: int, limit: int) -> Optional[tuple[int, int, str]]:
         elif kind == "open":
             stack.append(depth)
             depth += 1
+            operand_allowed = True
         elif kind == "close":
             depth = (stack.pop() if stack else base) + 1  # f()() and a[1][2] chain like operators
+            operand_allowed = False
         elif kind == "separator":
             depth = stack[-1] + 1 if stack else base
+            operand_allowed = True
         elif kind == "keyword":
             word = match.group(kind)
             if word == "elif":
@@ -122,14 +143,23 @@ def _scan(text: str, base: int, limit: int) -> Optional[tuple[int, int, str]]:
                     return elifs, match.start(kind), "elif chain"
             elif word == "def" or word == "class":
                 elifs = 0
-            else:
+            elif not nested_only or word in ("not", "lambda", "await", "if", "else"):
                 depth += 1
+            operand_allowed = True
         elif kind == "string":
+            literal = match.group(kind)
             prefix = (match.group("prefix") or "").lower()
+            body = _string_body(literal[len(prefix):])
+            inner = None
             if len(prefix) <= 2 and ("f" in prefix or "t" in prefix):
-                inner = _scan(_string_body(match.group(kind)[len(prefix):]), depth, limit)
-                if inner is not None:
-                    return inner[0], match.start(kind), inner[2]
+                inner = _scan(body, depth, limit, nested_only)  # libcst parses the expressions in it
+            elif len(body) > limit:  # short strings cannot hold `limit` levels
+                # a string annotation ("List[Foo]") is parsed as code too, by libcst's scope
+                # analysis and by pvcheck's: whichever string ends up in one
+                inner = _scan(body, 0, limit, nested_only=True)
+            if inner is not None:
+                return inner[0], match.start(kind), inner[2]
+            operand_allowed = False
             continue
         else:
             continue  # comments, continuations, the end of the text
