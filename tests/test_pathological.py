@@ -399,3 +399,17 @@ def test_a_long_line_and_odd_line_endings(tmp_path: Path) -> None:
     project = scan_tree(root)
     assert project.diagnostics == ()
     assert [p.name for p in project.pipelines] == ["p"]
+
+
+def test_nesting_the_pre_check_lets_through_but_the_analysis_cannot_follow(tmp_path: Path) -> None:
+    """Under the parser's limit, some code is still too deep for the analysis (Python's
+    recursion limit); libcst may then raise a KeyError while handling the RecursionError.
+    Either way: PV007 for that module, not an internal error, and the rest analyzed."""
+    root = write_tree(tmp_path / "proj", GOOD)
+    (root / "deep_step.py").write_text(
+        "from zenml import step, pipeline\n\n@step\ndef s() -> int:\n    y = " + "[" * 300 + "]" * 300
+        + "\n    z = " + "{1: " * 300 + "1" + "}" * 300 + "\n    return 1\n\n@pipeline\ndef q():\n    s()\n",
+        encoding="utf-8")
+    project = _scan_in_child(root, env={**os.environ, "PVCHECK_DEBUG": "1"})  # an internal error would raise
+    assert _codes(project) == {"deep_step.py": {"PV007"}}
+    assert project.pipelines == ["p"]

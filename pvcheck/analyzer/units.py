@@ -187,13 +187,35 @@ def _guarded(framework: Framework, module: ModuleInfo, work: Callable[[], list[A
     """Run one framework on one module; a failure there must not lose the rest of the tree."""
     try:
         return work()
-    except RecursionError:
-        ctx.diagnose("PV007", Severity.ERROR, "code nested too deeply to analyze", module.path, 0,
-                     hint="flatten the nesting, or exclude the file")
     except Exception as exc:
+        # libcst sometimes turns a RecursionError into another error while handling it (a
+        # KeyError from its position bookkeeping): the cause is still the nesting
+        if _caused_by_recursion(exc):
+            ctx.diagnose("PV007", Severity.ERROR, "code nested too deeply to analyze", module.path, 0,
+                         hint="flatten the nesting, or exclude the file")
+            return None
         if os.environ.get("PVCHECK_DEBUG"):
             raise
         ctx.diagnose("PV099", Severity.ERROR,
-                     f"internal error in the {framework.name} analysis: {type(exc).__name__}: {exc}",
+                     f"internal error in the {framework.name} analysis: {type(exc).__name__}: {_text(exc)}",
                      module.path, 0, hint="please report this; run with PVCHECK_DEBUG=1 for the traceback")
     return None
+
+
+def _caused_by_recursion(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    current: Optional[BaseException] = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, RecursionError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _text(exc: BaseException) -> str:
+    """The message of ``exc``, short; never failing (the repr of a deep syntax tree can)."""
+    try:
+        return str(exc)[:300]
+    except Exception:  # noqa: BLE001 - a message is not worth a second failure
+        return "(message unavailable)"
