@@ -8,9 +8,10 @@ The default tree is the one issue 7 asks for: about 1,600 files and 65,000 lines
   ``run.py`` that applies a YAML run config with ``with_options(config_path=...)``, and
   ``configs/training.yaml``.
 * a small ``common/`` package of helpers that steps of many packages import;
-* ordinary library code under ``platform/`` that no step uses: data access, feature
+* ordinary library code under ``mlplatform/`` that no step uses: data access, feature
   definitions, model wrappers, small services -- the bulk of a real repository that a
-  pipeline analyzer must not spend time on.
+  pipeline analyzer must not spend time on. (Not ``platform/``: run from inside the
+  tree, ``python -m`` would import it instead of the standard library's ``platform``.)
 
 The output is deterministic for a given ``--seed``: two runs write identical bytes.
 Nothing here is ever imported by pvcheck; it only needs to parse.
@@ -69,10 +70,10 @@ def generate(root: Path, files: int = DEFAULT_FILES, seed: int = 0) -> TreeStats
     for number in range(packages):
         _write_package(root / "projects", number, rng, stats)
     stats.packages = packages
-    _write(root / "platform" / "__init__.py", '"""Shared platform code: data access, features, serving."""\n',
+    _write(root / "mlplatform" / "__init__.py", '"""Shared platform code: data access, features, serving."""\n',
            stats)
     for number in range(library):
-        _write_library_module(root / "platform", number, rng, stats)
+        _write_library_module(root / "mlplatform", number, rng, stats)
     stats.library_files = library
     (root / "README.md").write_text("Generated benchmark tree for pvcheck.\n", encoding="utf-8")
     return stats
