@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 from contextlib import contextmanager
@@ -94,11 +95,38 @@ def checkout(revision: Revision) -> Iterator[Path]:
     The folder is deleted when the ``with`` block ends. Paths inside it mirror the
     project folder, so paths the analyzer reports are relative to the project root.
     """
-    with tempfile.TemporaryDirectory(prefix="pvcheck-rev-") as temporary:
+    with tempfile.TemporaryDirectory(prefix="pvcheck-rev-", dir=_scratch_folder(revision)) as temporary:
         root = Path(temporary) / "tree"
         root.mkdir()
         _materialise(revision, root)
         yield root
+
+
+_RAM_FOLDER = "/dev/shm"
+
+
+def _scratch_folder(revision: Revision) -> Optional[str]:
+    """Where to write a revision: a RAM-backed folder when the system has one with room
+    to spare, else the default temporary folder (None). A revision is thousands of small
+    files written and deleted again; on a disk-backed /tmp that alone can take seconds.
+    An explicit ``TMPDIR`` is always respected."""
+    if os.environ.get("TMPDIR") or not sys.platform.startswith("linux") or not os.path.isdir(_RAM_FOLDER) \
+            or not os.access(_RAM_FOLDER, os.W_OK | os.X_OK):
+        return None
+    try:
+        stats = os.statvfs(_RAM_FOLDER)
+    except OSError:
+        return None
+    spec = revision.commit + (f":{revision.prefix}" if revision.prefix else "")
+    listing = _git(revision.toplevel, "ls-tree", "-r", "-l", "-z", "--full-tree", spec)
+    if listing.returncode != 0:
+        return None
+    size = 0
+    for record in listing.stdout.split(b"\0"):
+        fields = record.partition(b"\t")[0].split()
+        if len(fields) == 4 and fields[3].isdigit():
+            size += int(fields[3])
+    return _RAM_FOLDER if stats.f_bavail * stats.f_frsize > 2 * size + (64 << 20) else None
 
 
 def _materialise(revision: Revision, root: Path) -> None:

@@ -40,7 +40,7 @@ MAX_VARIANTS = 4
 FRAMEWORK_GROUP = "pvcheck.frameworks"
 _PACKAGE = Path(__file__).resolve().parent.parent  # the pvcheck package folder
 #: The sources whose behaviour decides what the analyzer produces.
-_ANALYZER_SOURCES = ("analyzer", "model.py", "config.py", "errors.py", "__init__.py")
+_ANALYZER_SOURCES = ("analyzer", "model.py", "config.py", "errors.py")  # and pvcheck.__version__
 
 Variant = dict[str, Any]
 
