@@ -86,3 +86,9 @@ def test_change_case(folder: Path) -> None:
 
 def test_the_suite_is_not_empty() -> None:
     assert len(case_dirs()) >= 20
+
+
+@pytest.mark.parametrize("framework", ["prefect", "kfp", "airflow", "dagster"])
+def test_every_framework_has_its_change_cases(framework: str) -> None:
+    kinds = {p.name[len(framework) + 1:] for p in case_dirs() if p.name.startswith(framework + "_")}
+    assert {"cosmetic", "config", "body", "edge_removed"} <= kinds

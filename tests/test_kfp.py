@@ -395,16 +395,6 @@ def test_removed_after_changes_the_graph(tmp_path):
 
 
 # ---------------------------------------------------------------------- change cases, decided
-def test_kfp_change_cases():
-    from tests.test_prefect import check_case
-
-    cases = sorted((FIXTURES / "changes").glob("kfp_*"))
-    assert [c.name for c in cases] == ["kfp_base_image", "kfp_body", "kfp_config", "kfp_container_image",
-                                       "kfp_cosmetic", "kfp_edge_removed"]
-    for folder in cases:
-        check_case(folder)
-
-
 def test_environment_keys_of_components_make_a_version(tmp_path):
     import pvcheck
     from tests.conftest import write_tree

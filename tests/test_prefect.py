@@ -405,37 +405,6 @@ def test_removed_wait_for_changes_the_graph(tmp_path):
     assert {s.id: s.fingerprint for s in head.steps} == {s.id: s.fingerprint for s in base.steps}
 
 
-# ---------------------------------------------------------------------- change cases, decided
-def _cases(prefix: str) -> list[Path]:
-    return sorted((FIXTURES / "changes").glob(f"{prefix}_*"))
-
-
-def check_case(folder: Path) -> None:
-    """Diff a change case's two sides and compare with its case.toml (also run by the suite runner)."""
-    import sys
-
-    import pvcheck
-
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
-    case = tomllib.loads((folder / "case.toml").read_text(encoding="utf-8"))
-    report = pvcheck.diff(folder / "before", folder / "after", cache=False)
-    decisions = {c.name: (c.decision.value if c.decision else "removed") for c in report.pipelines}
-    assert decisions == case["expected"], (folder.name, decisions)
-    rules = {f.rule for c in report.pipelines for f in c.findings}
-    assert set(case.get("rules", {}).get("present", [])) <= rules, (folder.name, rules)
-    assert not set(case.get("rules", {}).get("absent", [])) & rules, (folder.name, rules)
-
-
-def test_prefect_change_cases():
-    cases = _cases("prefect")
-    assert [c.name for c in cases] == ["prefect_body", "prefect_config", "prefect_cosmetic", "prefect_edge_removed"]
-    for folder in cases:
-        check_case(folder)
-
-
 def test_a_helper_the_flow_runs_itself_counts_for_the_flow(tmp_path):
     import pvcheck
     from tests.conftest import write_tree
