@@ -16,8 +16,6 @@ scan served from the cache stays cheap.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,13 +23,15 @@ from typing import TYPE_CHECKING, Any, Optional, Union
 
 from pvcheck.analyzer.cache import AnalysisCache
 from pvcheck.analyzer.discovery import SourceFile, discover
-from pvcheck.analyzer.serialize import EncodingError, decode, encode
+from pvcheck.analyzer.records import UNCACHEABLE, cache_variant, digest, fill_states
+from pvcheck.analyzer.serialize import decode
 from pvcheck.analyzer.sources import TreeState, count_lines, read_source
 from pvcheck.config import Config
 from pvcheck.model import Diagnostic, Pipeline, Project
 
 if TYPE_CHECKING:
     from pvcheck.analyzer.frameworks.base import Framework
+    from pvcheck.analyzer.parallel import StoreSpec
     from pvcheck.analyzer.units import UnitResult
 
 __all__ = ["scan_tree"]
@@ -163,10 +163,10 @@ class _Scan:
         if found is None:
             if target == ALL_TARGETS:
                 parts = [[name, self.attachment_digest(name)] for name in sorted(self._encoded_targets)]
-                found = _digest(parts)
+                found = digest(parts)
             else:
                 encoded = self._encoded_targets.get(target, [])
-                found = _digest(encoded) if all(e is not None for e in encoded) else "uncacheable"
+                found = digest(encoded) if all(e is not None for e in encoded) else UNCACHEABLE
             self._attachment_digests[target] = found
         return found
 
@@ -188,7 +188,8 @@ class _Scan:
                     continue
             missing.append((framework, file))
         if missing:
-            for result in self._execute(kind, missing):
+            missing_keys = [keys.get((framework.name, file.path)) for framework, file in missing]
+            for result in self._execute(kind, missing, missing_keys):
                 slot = (result.unit.framework, result.unit.path)
                 done[slot] = self._finish(result, keys.get(slot))
         return done
@@ -237,28 +238,36 @@ class _Scan:
 
     def _finish(self, result: "UnitResult", key: Optional[str]) -> _Done:
         """A freshly run unit: complete its dependency record, store it, hand it on."""
-        deps = result.deps
-        if deps.file_list is not None:
-            deps.file_list = self.tree.file_list_state()
-        deps.modules = {name: self.tree.module_state(name) for name in deps.modules}
-        deps.files = {path: self.tree.file_state(path) for path in deps.files}
-        deps.attachments = {target: self.attachment_digest(target) for target in deps.attachments}
-        deps.run_configs = [(referring, reference, self.tree.run_config_state(referring, reference))
-                            for referring, reference, _ in deps.run_configs]
-        encoded_diagnostics: list[Any] = []
-        encoded: Optional[list[Any]] = None
-        if self.store is not None:  # without a cache, nothing needs the encoded form
-            try:
-                encoded = [encode(item) for item in result.payload]
-                encoded_diagnostics = [encode(d) for d in result.diagnostics]
-            except EncodingError:
-                encoded = None
-        cacheable = result.cacheable and encoded is not None and "uncacheable" not in deps.attachments.values()
-        if self.store is not None and key is not None and cacheable:
-            self.store.store(key, {"deps": deps.to_json(), "diagnostics": encoded_diagnostics, "payload": encoded})
+        if result.stored:  # a worker process did all that already
+            return _Done(result.payload, result.diagnostics, result.encoded_payload)
+        fill_states(result.deps, self.tree, self.attachment_digest)
+        if self.store is None:  # without a cache, nothing needs the encoded form
+            return _Done(result.payload, result.diagnostics, None)
+        variant, encoded = cache_variant(result.payload, result.diagnostics, result.deps, result.cacheable)
+        if variant is not None and key is not None:
+            self.store.store_later(key, variant)
         return _Done(result.payload, result.diagnostics, encoded)
 
-    def _execute(self, kind: str, missing: list[tuple[FrameworkInfo, SourceFile]]) -> list["UnitResult"]:
+    def _storing(self, kind: str, keys: list[Optional[str]]) -> Optional["StoreSpec"]:
+        """What worker processes need to store the entries of the units they run."""
+        from pvcheck.analyzer.parallel import StoreSpec
+
+        if self.store is None:
+            return None
+        digests: dict[str, str] = {}
+        if kind == PIPELINES:
+            digests = {target: self.attachment_digest(target) for target in (*self._encoded_targets, ALL_TARGETS)}
+        return StoreSpec(self.store.directory, keys, digests, self.attachment_digest("\0no such target"))
+
+    def _execute(self, kind: str, missing: list[tuple[FrameworkInfo, SourceFile]],
+                 keys: list[Optional[str]]) -> list["UnitResult"]:
+        from pvcheck.analyzer import parallel
+
+        with parallel.paused_gc():
+            return self._run_units(kind, missing, keys)
+
+    def _run_units(self, kind: str, missing: list[tuple[FrameworkInfo, SourceFile]],
+                   keys: list[Optional[str]]) -> list["UnitResult"]:
         from pvcheck.analyzer import parallel
         from pvcheck.analyzer.units import Unit
 
@@ -269,9 +278,13 @@ class _Scan:
         if self.executor is None or (not self.executor.parallel and parallel.worth_parallel(work, self.jobs)):
             if self.executor is not None:
                 self.executor.close()
+            if self.store is not None:
+                self.store.flush()  # no writer thread alive when worker processes are forked
             self.executor = parallel.make_executor(self.root, self.config, self.tree,
                                                    [_real_framework(f) for f in self._loaded_frameworks()],
                                                    self.jobs if parallel.worth_parallel(work, self.jobs) else 1)
+        if self.executor.parallel:
+            return self.executor.run(units, attachments, self._storing(kind, keys))
         return self.executor.run(units, attachments)
 
     def _loaded_frameworks(self) -> list[FrameworkInfo]:
@@ -281,6 +294,8 @@ class _Scan:
         return self.frameworks
 
     def close(self) -> None:
+        if self.store is not None:
+            self.store.flush()
         if self.executor is not None:
             self.executor.close()
             self.executor = None
@@ -316,11 +331,6 @@ def _real(attachment: Any) -> Any:
 def _real_framework(info: FrameworkInfo) -> "Framework":
     assert info.instance is not None
     return info.instance
-
-
-def _digest(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.blake2b(text.encode("ascii"), digest_size=16).hexdigest()
 
 
 def _jobs(jobs: Optional[int]) -> int:

@@ -25,8 +25,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import queue
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
@@ -114,6 +116,8 @@ class AnalysisCache:
         self.misses = 0
         self.writes = 0
         self._rejected: set[str] = set()
+        self._queue: Optional["queue.SimpleQueue[Any]"] = None
+        self._writer: Optional[threading.Thread] = None
 
     @classmethod
     def open(cls, config: Config, directory: Optional[Path] = None) -> "AnalysisCache":
@@ -160,6 +164,34 @@ class AnalysisCache:
     def reject(self, key: str) -> None:
         """The entry of ``key`` holds something that does not decode: the next store replaces it whole."""
         self._rejected.add(key)
+
+    def store_later(self, key: str, variant: Variant) -> None:
+        """:meth:`store` on a background thread: writing thousands of small files should
+        overlap the analysis still running, not follow it. :meth:`flush` waits for it."""
+        if self._queue is None:
+            self._queue = queue.SimpleQueue()
+            self._writer = threading.Thread(target=self._write_queued, name="pvcheck-cache-writer", daemon=True)
+            self._writer.start()
+        self._queue.put((key, variant))
+
+    def flush(self) -> None:
+        """Wait until everything :meth:`store_later` was given is written."""
+        if self._queue is not None and self._writer is not None:
+            self._queue.put(None)
+            self._writer.join()
+        self._queue = None
+        self._writer = None
+
+    def _write_queued(self) -> None:
+        assert self._queue is not None
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            try:
+                self.store(*item)
+            except Exception:  # a cache that cannot be written only costs speed
+                pass
 
     def store(self, key: str, variant: Variant) -> None:
         """Add ``variant`` in front of the entry's others (dropping one equal in dependencies)."""

@@ -524,11 +524,18 @@ class FastNames:
         self.package = package
         self.scopes = walk.scopes
         self.statements = walk.statements
+        self._names: dict[int, frozenset[QualifiedName]] = {}  # every answer is computed once
 
     def scope(self, node: cst.CSTNode) -> Optional[Scope]:
         return self.scopes.get(id(node))
 
     def qualified_names(self, node: cst.CSTNode) -> set[QualifiedName]:
+        found = self._names.get(id(node))
+        if found is None:
+            found = self._names[id(node)] = frozenset(self._qualified_names(node))
+        return set(found)
+
+    def _qualified_names(self, node: cst.CSTNode) -> set[QualifiedName]:
         if node is self.tree:
             return {QualifiedName(self.module_name, cst.metadata.QualifiedNameSource.LOCAL)}
         scope = self.scopes.get(id(node))
@@ -540,63 +547,82 @@ class FastNames:
 
 # ---------------------------------------------------------------------------- read-only visits
 
-_VISITOR_PLANS: dict[type, tuple[bool, bool]] = {}
+_VISITOR_PLANS: dict[type, "_Plan"] = {}
+
+
+class _Plan:
+    """How to drive one visitor class: which callbacks it really has (libcst's base class
+    declares a no-op ``visit_X``/``leave_X`` for every node type), whether whitespace and
+    operator nodes can be skipped, whether attribute callbacks matter."""
+
+    def __init__(self, cls: type) -> None:
+        names: set[str] = set()
+        for klass in cls.__mro__:
+            if klass is cst.CSTVisitor:
+                break
+            names.update(n for n in vars(klass) if n.startswith(("visit_", "leave_")))
+        self.generic = cls.on_visit is not cst.CSTVisitor.on_visit or cls.on_leave is not cst.CSTVisitor.on_leave
+        self.hooks = any(n.count("_") >= 2 for n in names) \
+            or cls.on_visit_attribute is not cst.CSTVisitor.on_visit_attribute \
+            or cls.on_leave_attribute is not cst.CSTVisitor.on_leave_attribute
+        pruned_names = {t.__name__ for t in _PRUNED}
+        self.prune = not self.generic and not self.hooks \
+            and not any(n.split("_", 1)[1] in pruned_names for n in names)
+        self.visits = {n[len("visit_"):] for n in names if n.startswith("visit_")}
+        self.leaves = {n[len("leave_"):] for n in names if n.startswith("leave_")}
 
 
 def visit(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
     """``node.visit(visitor)`` for a visitor that only reads, without rebuilding the tree.
 
     libcst's ``visit`` constructs (and validates) a copy of every node it passes, even
-    for a visitor that changes nothing. This calls the same ``on_visit``, ``on_leave``
-    and attribute callbacks in the same order, and skips whitespace and operator nodes
-    when the visitor cannot react to them. A ``CSTTransformer`` gets libcst's own visit.
+    for a visitor that changes nothing. This calls the same ``visit_X``, ``leave_X`` and
+    attribute callbacks in the same order (or ``on_visit``/``on_leave`` when the visitor
+    overrides them), and skips whitespace and operator nodes when the visitor cannot
+    react to them. A ``CSTTransformer`` gets libcst's own visit.
     """
     if not isinstance(visitor, cst.CSTVisitor):
         node.visit(visitor)  # type: ignore[arg-type]
         return
     plan = _VISITOR_PLANS.get(type(visitor))
     if plan is None:
-        plan = _VISITOR_PLANS[type(visitor)] = _plan(type(visitor))
+        plan = _VISITOR_PLANS[type(visitor)] = _Plan(type(visitor))
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 10_000))
     try:
-        _visit(node, visitor, plan[0], plan[1])
+        _visit(node, visitor, plan)
     finally:
         sys.setrecursionlimit(limit)
 
 
-def _plan(cls: type) -> tuple[bool, bool]:
-    """(may skip whitespace and operators, calls attribute callbacks) for a visitor class."""
-    names = []  # callbacks the visitor defines (libcst's base classes declare one for everything)
-    for klass in cls.__mro__:
-        if klass is cst.CSTVisitor:
-            break
-        names.extend(n for n in vars(klass) if n.startswith(("visit_", "leave_")))
-    attribute_hooks = any(n.count("_") >= 2 for n in names) \
-        or cls.on_visit_attribute is not cst.CSTVisitor.on_visit_attribute \
-        or cls.on_leave_attribute is not cst.CSTVisitor.on_leave_attribute
-    pruned_names = {t.__name__ for t in _PRUNED}
-    generic = cls.on_visit is not cst.CSTVisitor.on_visit or cls.on_leave is not cst.CSTVisitor.on_leave
-    prune = not generic and not attribute_hooks and not any(n.split("_", 1)[1] in pruned_names for n in names)
-    return prune, attribute_hooks
-
-
-def _visit(node: cst.CSTNode, visitor: cst.CSTVisitor, prune: bool, hooks: bool) -> None:
-    if visitor.on_visit(node):
-        for name, guarded, _ in _ORDER.get(type(node)) or _fields(type(node)):
-            value = getattr(node, name)
+def _visit(node: cst.CSTNode, visitor: cst.CSTVisitor, plan: _Plan) -> None:
+    kind = type(node)
+    name = kind.__name__
+    if plan.generic:
+        proceed = visitor.on_visit(node)
+    elif name in plan.visits:
+        proceed = getattr(visitor, "visit_" + name)(node) is not False
+    else:
+        proceed = True
+    if proceed:
+        prune, hooks = plan.prune, plan.hooks
+        for field, guarded, _ in _ORDER.get(kind) or _fields(kind):
+            value = getattr(node, field)
             if guarded and value is None:
                 continue  # libcst does not visit the field at all then
             if hooks:
-                visitor.on_visit_attribute(node, name)
+                visitor.on_visit_attribute(node, field)
             if value is None or value is _DEFAULT:
                 pass
             elif isinstance(value, (tuple, list)):
                 for item in value:
                     if not (prune and type(item) in _PRUNED):
-                        _visit(item, visitor, prune, hooks)
+                        _visit(item, visitor, plan)
             elif not (prune and type(value) in _PRUNED):
-                _visit(value, visitor, prune, hooks)
+                _visit(value, visitor, plan)
             if hooks:
-                visitor.on_leave_attribute(node, name)
-    visitor.on_leave(node)
+                visitor.on_leave_attribute(node, field)
+    if plan.generic:
+        visitor.on_leave(node)
+    elif name in plan.leaves:
+        getattr(visitor, "leave_" + name)(node)

@@ -35,7 +35,7 @@ class Recorder:
     modules: set[str] = field(default_factory=set)  # module names asked for, found or not
     files: set[str] = field(default_factory=set)  # paths whose bytes were read
     file_list: bool = False  # the list of files itself was walked
-    parsed: set[str] = field(default_factory=set)  # paths parsed (their parse diagnostics belong to the unit)
+    parsed: set[str] = field(default_factory=set)  # paths loaded by path (their parse diagnostics belong to the unit)
 
 
 class ProjectIndex:
@@ -58,6 +58,7 @@ class ProjectIndex:
         self._raw: dict[str, Optional[bytes]] = dict(contents) if contents is not None else {}
         self._hashes: dict[str, str] = {}
         self.parse_diagnostics: dict[str, list[Diagnostic]] = {}  # path -> diagnostics of parsing it
+        self._resolved: dict[str, tuple[Optional[Resolution], frozenset[str], frozenset[str]]] = {}
         self.recorder: Optional[Recorder] = None
         self._loading = False  # reads made to parse a module are module dependencies, not file ones
         self.lines_parsed = 0
@@ -106,7 +107,7 @@ class ProjectIndex:
     def module(self, name: str) -> Optional[ModuleInfo]:
         """The parsed module ``name`` of this tree, or None (not in the tree, or unparsable)."""
         if self.recorder is not None:
-            self.recorder.modules.add(name)
+            self.recorder.modules.add(name)  # its parse diagnostics belong to the unit too
         if name in self._modules:
             return self._modules[name]
         file = self.by_module.get(name)
@@ -121,8 +122,6 @@ class ProjectIndex:
         return self._load(file)
 
     def _load(self, file: SourceFile) -> Optional[ModuleInfo]:
-        if self.recorder is not None:
-            self.recorder.parsed.add(file.path)
         winner = self.by_module.get(file.module) is file
         if winner and file.module in self._modules:
             return self._modules[file.module]
@@ -160,6 +159,27 @@ class ProjectIndex:
         """
         if _depth > 20 or not qualified:
             return None
+        if _depth == 0:
+            return self._resolve_once(qualified)
+        return self._resolve(qualified, _depth)
+
+    def _resolve_once(self, qualified: str) -> Optional[Resolution]:
+        """:meth:`resolve`, memoised: a name is resolved once per index, and every later
+        look-up replays into the current recorder the module names the first one touched."""
+        found = self._resolved.get(qualified)
+        if found is None:
+            outer, self.recorder = self.recorder, Recorder()
+            try:
+                result = self._resolve(qualified, 0)
+            finally:
+                touched, self.recorder = self.recorder, outer
+            found = self._resolved[qualified] = (result, frozenset(touched.modules), frozenset(touched.parsed))
+        if self.recorder is not None:
+            self.recorder.modules.update(found[1])
+            self.recorder.parsed.update(found[2])
+        return found[0]
+
+    def _resolve(self, qualified: str, _depth: int) -> Optional[Resolution]:
         parts = qualified.split(".")
         for cut in range(len(parts), 0, -1):
             module_name = ".".join(parts[:cut])

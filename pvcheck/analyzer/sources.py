@@ -60,6 +60,7 @@ class TreeState:
         self._hashes: dict[str, str] = {}
         self._run_configs: dict[tuple[str, str], str] = {}
         self._file_list: Optional[str] = None
+        self._resolved_root: Optional[Path] = None
 
     def digest(self, path: str) -> str:
         found = self._hashes.get(path)
@@ -95,15 +96,16 @@ class TreeState:
         key = (referring_path, reference)
         found = self._run_configs.get(key)
         if found is None:
-            found = self._run_configs[key] = _run_config_state(self.root, referring_path, reference)
+            if self._resolved_root is None:
+                try:
+                    self._resolved_root = self.root.resolve()
+                except (OSError, RuntimeError):
+                    return "unresolvable-root"
+            found = self._run_configs[key] = _run_config_state(self._resolved_root, referring_path, reference)
         return found
 
 
-def _run_config_state(root: Path, referring_path: str, reference: str) -> str:
-    try:
-        base = root.resolve()
-    except (OSError, RuntimeError):
-        return "unresolvable-root"
+def _run_config_state(base: Path, referring_path: str, reference: str) -> str:
     candidates = []
     if referring_path:
         candidates.append(base / PurePosixPath(referring_path).parent / reference)

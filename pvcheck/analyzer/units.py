@@ -65,6 +65,8 @@ class UnitResult:
     diagnostics: list[Diagnostic]
     deps: Dependencies
     cacheable: bool = True
+    stored: bool = False  # a worker completed the record and stored it in the cache
+    encoded_payload: Optional[list[Any]] = None  # set by workers for attachments (digests need it)
 
 
 class RecordingAttachments(dict):  # type: ignore[type-arg]
@@ -165,8 +167,12 @@ class UnitRunner:
                 payload = found or []
         finally:
             index.recorder, index.diagnostics = None, saved
-        for path in sorted(recorder.parsed):
-            sink.extend(index.parse_diagnostics.get(path, ()))
+        # a module's parse diagnostics belong to every unit that looked at it, whichever
+        # unit happened to parse it first in this process
+        looked_at = set(recorder.parsed)
+        looked_at.update(index.by_module[name].path for name in recorder.modules if name in index.by_module)
+        for path in sorted(looked_at):
+            sink.extend(d for d in index.parse_diagnostics.get(path, ()) if d not in sink)
         # names only: the caller, who holds the whole tree's state, fills in what each was
         deps = Dependencies(
             modules={name: None for name in sorted(recorder.modules)},

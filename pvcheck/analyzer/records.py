@@ -1,0 +1,50 @@
+"""A finished unit's cache record: the state of everything it depended on, and its
+encoded result.
+
+Used by the scan's own process and by worker processes alike (workers store the
+entries of the units they ran, so thousands of small cache files are written in
+parallel with the analysis rather than after it). Nothing here imports libcst.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Callable, Optional
+
+from pvcheck.analyzer.serialize import EncodingError, encode
+from pvcheck.analyzer.sources import TreeState
+
+UNCACHEABLE = "uncacheable"
+
+
+def digest(value: Any) -> str:
+    """A short hash of JSON data (sorted keys, so equal data hashes equal)."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.blake2b(text.encode("ascii"), digest_size=16).hexdigest()
+
+
+def fill_states(deps: Any, tree: TreeState, attachment_digest: Callable[[str], str]) -> None:
+    """Put in a unit's dependency record (names only, as the unit recorded them) the
+    state of each dependency in ``tree``."""
+    if deps.file_list is not None:
+        deps.file_list = tree.file_list_state()
+    deps.modules = {name: tree.module_state(name) for name in deps.modules}
+    deps.files = {path: tree.file_state(path) for path in deps.files}
+    deps.attachments = {target: attachment_digest(target) for target in deps.attachments}
+    deps.run_configs = [(referring, reference, tree.run_config_state(referring, reference))
+                        for referring, reference, _ in deps.run_configs]
+
+
+def cache_variant(payload: list[Any], diagnostics: list[Any], deps: Any,
+                  cacheable: bool) -> tuple[Optional[dict[str, Any]], Optional[list[Any]]]:
+    """(the cache variant of a unit, or None when it cannot be cached; its encoded payload,
+    or None when that cannot be encoded)."""
+    try:
+        encoded = [encode(item) for item in payload]
+        encoded_diagnostics = [encode(d) for d in diagnostics]
+    except EncodingError:
+        return None, None
+    if not cacheable or UNCACHEABLE in deps.attachments.values():
+        return None, encoded
+    return {"deps": deps.to_json(), "diagnostics": encoded_diagnostics, "payload": encoded}, encoded
