@@ -200,16 +200,19 @@ def test_corrupt_entries_are_ignored_and_rebuilt(tmp_path: Path) -> None:
     garbage = [b"", b"{not json", b'{"format": 1, "key": "x", "variants": [1, 2]}', b"\x00\xff" * 10,
                json.dumps({"format": 1, "key": "", "variants": [{"deps": {"m": {}, "f": {}, "l": None, "r": [],
                                                                           "a": {}},
-                                                                 "diagnostics": [], "payload": [{"c": "os"}]}]}
+                                                                 "diagnostics": [], "payload": [{"$c": "os"}]}]}
                           ).encode()]
     for number, entry in enumerate(entries):
         entry.write_bytes(garbage[number % len(garbage)])
-    # a corrupt entry that still parses, with the right key: a payload that does not decode
+    # corrupt entries that still parse, with the right key and dependencies that hold:
+    # a class that may not appear, a payload of the wrong type, a malformed attachment
     unit_entries = [e for e in entries if "units" in e.parts]
-    victim = unit_entries[0]
-    victim.write_text(json.dumps({"format": 1, "key": victim.stem, "variants": [
-        {"deps": {"m": {}, "f": {}, "l": None, "r": [], "a": {}}, "diagnostics": [],
-         "payload": [{"c": "Pipeline", "f": {"name": {"c": "os.system", "f": {}}}}]}]}), encoding="utf-8")
+    bad_payloads = [[{"$c": "Pipeline", "$f": [["name", {"$c": "os.system", "$f": []}]]}], [{"$t": [1]}],
+                    [{"$c": "ConfigAttachment", "$f": [["target", 3]]}], [{"$c": "Step", "$f": []}], "nope"]
+    for victim, payload in zip(unit_entries, bad_payloads):
+        victim.write_text(json.dumps({"format": 1, "key": victim.stem, "variants": [
+            {"deps": {"m": {}, "f": {}, "l": None, "r": [], "a": {}}, "diagnostics": [], "payload": payload}]}),
+            encoding="utf-8")
     store = AnalysisCache(tmp_path / "cache", Config())
     rebuilt = scan_tree(root, cache=store)
     _same(cold, rebuilt)
@@ -282,10 +285,12 @@ def test_serialized_models_round_trip_exactly(fixture: str) -> None:
 
 
 def test_decoding_refuses_anything_but_model_classes() -> None:
-    for bad in ({"c": "Popen", "f": {}}, {"c": "Step", "f": {"nope": 1}}, {"e": "Path", "v": "x"}, {"x": 1},
-                {"d": [1]}, {"t": 3}):
+    for bad in ({"$c": "Popen", "$f": []}, {"$c": "Step", "$f": [["nope", 1]]}, {"$e": "Path", "$v": "x"},
+                {"$x": 1}, {"$d": [1]}, {"$t": 3}, {"$c": "Edge", "$f": {"source": "a"}},
+                {"$c": "ConfigAttachment", "$f": [["target", "x"], ["os", 1]]}):
         with pytest.raises(ValueError):
             decode(bad)
+    assert decode({"plain": {"$t": [1, {"$d": [["$t", 2]]}]}}) == {"plain": (1, {"$t": 2})}
 
 
 def test_cached_attachments_know_every_field_of_config_attachment() -> None:
@@ -293,10 +298,14 @@ def test_cached_attachments_know_every_field_of_config_attachment() -> None:
     # to ConfigAttachment must be added to that check too, or attachments are never reused
     import dataclasses
 
-    from pvcheck.analyzer import _LazyAttachment
     from pvcheck.analyzer.frameworks.base import ConfigAttachment
+    from pvcheck.analyzer.serialize import _DEFERRED
 
-    assert _LazyAttachment._FIELDS == {f.name for f in dataclasses.fields(ConfigAttachment)}
+    assert _DEFERRED["ConfigAttachment"] == {f.name for f in dataclasses.fields(ConfigAttachment)}
+    attachment = ConfigAttachment("pkg.steps.train", {"x": (1, 2)}, {"x": ("run.py", 3)}, {"train": {"a": 1}})
+    deferred = decode(json.loads(json.dumps(encode(attachment))))
+    assert deferred.target == "pkg.steps.train" and deferred.real() == attachment
+    assert encode(deferred) == encode(attachment)
 
 
 def test_enums_that_are_also_strings_come_back_as_enums() -> None:

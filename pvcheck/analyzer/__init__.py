@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Optional, Union
 from pvcheck.analyzer.cache import AnalysisCache
 from pvcheck.analyzer.discovery import SourceFile, discover
 from pvcheck.analyzer.records import UNCACHEABLE, cache_variant, digest, fill_states
-from pvcheck.analyzer.serialize import decode
+from pvcheck.analyzer.serialize import Deferred, encode, resolve
 from pvcheck.analyzer.sources import TreeState, count_lines, read_source
 from pvcheck.config import Config
 from pvcheck.model import Diagnostic, Pipeline, Project
@@ -199,23 +199,16 @@ class _Scan:
         variant = self.store.lookup(key, self._valid)
         if variant is None:
             return None
-        try:
-            payload = variant["payload"]
-            if not isinstance(payload, list):
-                raise ValueError("malformed payload")
-            diagnostics = [decode(d) for d in variant["diagnostics"]]
-            if not all(isinstance(d, Diagnostic) for d in diagnostics):
-                raise ValueError("malformed diagnostics")
-            if kind == ATTACHMENTS:
-                objects = [_LazyAttachment(item) for item in payload]
-            else:
-                objects = [decode(item) for item in payload]
-                if not all(isinstance(p, Pipeline) for p in objects):
-                    raise ValueError("malformed pipelines")
-        except (ValueError, TypeError, KeyError, RecursionError):
+        payload, diagnostics = variant.get("payload"), variant.get("diagnostics")
+        expected = Deferred if kind == ATTACHMENTS else Pipeline
+        if not isinstance(payload, list) or not isinstance(diagnostics, list) \
+                or not all(isinstance(d, Diagnostic) for d in diagnostics) \
+                or not all(isinstance(p, expected) for p in payload) \
+                or (kind == ATTACHMENTS and not all(isinstance(p.fields.get("target"), str) for p in payload)):
             self.store.reject(key)  # a corrupt entry: run the unit again and overwrite it
             return None
-        return _Done(objects, diagnostics, payload)
+        encoded = [encode(p) for p in payload] if kind == ATTACHMENTS else None
+        return _Done(payload, diagnostics, encoded)
 
     def _valid(self, variant: dict[str, Any]) -> bool:
         deps = variant["deps"]
@@ -239,6 +232,8 @@ class _Scan:
     def _finish(self, result: "UnitResult", key: Optional[str]) -> _Done:
         """A freshly run unit: complete its dependency record, store it, hand it on."""
         if result.stored:  # a worker process did all that already
+            if self.store is not None and key is not None:
+                self.store.forget(key)
             return _Done(result.payload, result.diagnostics, result.encoded_payload)
         fill_states(result.deps, self.tree, self.attachment_digest)
         if self.store is None:  # without a cache, nothing needs the encoded form
@@ -272,7 +267,7 @@ class _Scan:
         from pvcheck.analyzer.units import Unit
 
         units = [Unit(kind, framework.name, file.path) for framework, file in missing]
-        attachments = {target: [_real(a) for a in items] for target, items in self.attachments.items()} \
+        attachments = {target: [resolve(a) for a in items] for target, items in self.attachments.items()} \
             if kind == PIPELINES else None
         work = sum(self.tree.by_path[u.path].size for u in units)
         if self.executor is None or (not self.executor.parallel and parallel.worth_parallel(work, self.jobs)):
@@ -299,33 +294,6 @@ class _Scan:
         if self.executor is not None:
             self.executor.close()
             self.executor = None
-
-
-class _LazyAttachment:
-    """A cached attachment, checked now but built (which imports the framework layer,
-    and so libcst) only if some unit must run with it."""
-
-    _FIELDS = frozenset({"target", "config", "config_lines", "step_config"})
-
-    def __init__(self, encoded: Any) -> None:
-        self.encoded = encoded
-        if not isinstance(encoded, dict) or encoded.get("c") != "ConfigAttachment" \
-                or not isinstance(encoded.get("f"), dict) or not set(encoded["f"]) <= self._FIELDS:
-            raise ValueError("malformed attachment")
-        self.fields = {name: decode(value) for name, value in encoded["f"].items()}
-        target = self.fields.get("target")
-        if not isinstance(target, str):
-            raise ValueError("malformed attachment")
-        self.target = target
-
-    def real(self) -> Any:
-        from pvcheck.analyzer.frameworks.base import ConfigAttachment
-
-        return ConfigAttachment(**self.fields)
-
-
-def _real(attachment: Any) -> Any:
-    return attachment.real() if isinstance(attachment, _LazyAttachment) else attachment
 
 
 def _real_framework(info: FrameworkInfo) -> "Framework":

@@ -1,8 +1,8 @@
-"""The on-disk analysis cache: one JSON file per unit of work.
+"""The on-disk analysis cache: one JSON file per source file, holding its units of work.
 
 A *unit* is one framework's pass over one file (its configuration attachments, or its
-pipelines). An entry is found by a key over everything the unit's result can depend on
-that is known before running it -- the file's path, module name and content hash, the
+pipelines). A unit is found by a key over everything its result can depend on that is
+known before running it -- the file's path, module name and content hash, the
 framework, the configuration (:meth:`Config.cache_key` and the source roots), the
 pvcheck version and a digest of the analyzer's own source, the Python and libcst
 versions -- and holds up to :data:`MAX_VARIANTS` results, each with the dependencies it
@@ -32,6 +32,7 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
+from pvcheck.analyzer.serialize import decode, loads
 from pvcheck.config import Config
 
 #: Bump when the layout of entries changes.
@@ -45,6 +46,12 @@ _PACKAGE = Path(__file__).resolve().parent.parent  # the pvcheck package folder
 _ANALYZER_SOURCES = ("analyzer", "model.py", "config.py", "errors.py")  # and pvcheck.__version__
 
 Variant = dict[str, Any]
+
+#: Entries read in this process: (folder, key) -> decoded variants. A diff scans two
+#: revisions that share most files, so the second scan finds most entries here. Results
+#: are frozen dataclasses, safe to share; the dependencies are checked on every look-up.
+_MEMORY: dict[tuple[str, str], list[Variant]] = {}
+_MEMORY_SIZE = 50_000
 
 
 def default_directory() -> Path:
@@ -126,19 +133,36 @@ class AnalysisCache:
     # ------------------------------------------------------------------ keys
     def unit_key(self, kind: str, framework: str, framework_spec: str, path: str, module: str,
                  file_hash: str) -> str:
-        text = json.dumps([self._prefix, kind, framework, framework_spec, path, module, file_hash])
-        return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+        """``<file key>/<unit>``: the units of one source file share one entry file."""
+        text = json.dumps([self._prefix, path, module, file_hash])
+        file_key = hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+        return f"{file_key}/{kind}:{framework}:{framework_spec}"
 
-    def _entry_path(self, key: str) -> Path:
-        return self.directory / f"v{CACHE_FORMAT}" / "units" / key[:2] / f"{key}.json"
+    def _entry_path(self, file_key: str) -> Path:
+        return self.directory / f"v{CACHE_FORMAT}" / "units" / file_key[:2] / f"{file_key}.json"
 
     # ------------------------------------------------------------------ units
-    def variants(self, key: str) -> list[Variant]:
-        """Every stored variant of ``key`` (none when the entry is missing or corrupt)."""
-        entry = _read_json(self._entry_path(key))
-        if not isinstance(entry, dict) or entry.get("key") != key or not isinstance(entry.get("variants"), list):
-            return []
-        return [v for v in entry["variants"] if isinstance(v, dict)]
+    def _entry(self, file_key: str, decoded: bool) -> dict[str, Any]:
+        """The units of one entry file: unit -> variants ({} when missing or corrupt)."""
+        memory_key = (str(self.directory), file_key)
+        if decoded and memory_key in _MEMORY:
+            return _MEMORY[memory_key]
+        entry = _read_json(self._entry_path(file_key), decoded)
+        units = entry.get("units") if isinstance(entry, dict) and entry.get("key") == file_key else None
+        if not isinstance(units, dict):
+            units = {}
+        if decoded:
+            if len(_MEMORY) >= _MEMORY_SIZE:
+                _MEMORY.clear()
+            _MEMORY[memory_key] = units
+        return units
+
+    def variants(self, key: str, decoded: bool = True) -> list[Variant]:
+        """Every stored variant of unit ``key`` (none when missing or corrupt), results
+        decoded (:func:`pvcheck.analyzer.serialize.loads`) or as stored JSON."""
+        file_key, _, unit = key.partition("/")
+        found = self._entry(file_key, decoded).get(unit)
+        return [v for v in found if isinstance(v, dict)] if isinstance(found, list) else []
 
     def lookup(self, key: str, valid: Callable[[Variant], bool]) -> Optional[Variant]:
         """The first stored variant whose dependencies ``valid`` accepts.
@@ -161,8 +185,12 @@ class AnalysisCache:
         else:
             self.misses += 1
 
+    def forget(self, key: str) -> None:
+        """Another process (a worker) wrote unit ``key``: read its entry file again next time."""
+        _MEMORY.pop((str(self.directory), key.partition("/")[0]), None)
+
     def reject(self, key: str) -> None:
-        """The entry of ``key`` holds something that does not decode: the next store replaces it whole."""
+        """Unit ``key`` holds something that does not decode: the next store replaces its variants."""
         self._rejected.add(key)
 
     def store_later(self, key: str, variant: Variant) -> None:
@@ -194,11 +222,16 @@ class AnalysisCache:
                 pass
 
     def store(self, key: str, variant: Variant) -> None:
-        """Add ``variant`` in front of the entry's others (dropping one equal in dependencies)."""
-        previous = self.variants(key) if key not in self._rejected else []
+        """Put ``variant`` in front of unit ``key``'s others (dropping one equal in
+        dependencies), keeping the other units of the entry file."""
+        file_key, _, unit = key.partition("/")
+        units = {name: [v for v in variants if isinstance(v, dict) and _decodes(v)]  # one bad one spoils a file
+                 for name, variants in self._entry(file_key, decoded=False).items() if isinstance(variants, list)}
+        previous = units.get(unit, []) if key not in self._rejected else []
         others = [v for v in previous if v.get("deps") != variant.get("deps")]
-        entry = {"format": CACHE_FORMAT, "key": key, "variants": [variant, *others][:MAX_VARIANTS]}
-        if _write_json(self._entry_path(key), entry):
+        units[unit] = [variant, *others][:MAX_VARIANTS]
+        _MEMORY.pop((str(self.directory), file_key), None)
+        if _write_json(self._entry_path(file_key), {"format": CACHE_FORMAT, "key": file_key, "units": units}):
             self.writes += 1
 
     # ------------------------------------------------------------------ framework manifest
@@ -217,10 +250,19 @@ class AnalysisCache:
         return self.directory / f"v{CACHE_FORMAT}" / "frameworks" / f"{digest}.json"
 
 
-def _read_json(path: Path) -> Any:
+def _decodes(data: Any) -> bool:
+    try:
+        decode(data)
+        return True
+    except (ValueError, TypeError, RecursionError):
+        return False
+
+
+def _read_json(path: Path, decoded: bool = False) -> Any:
     try:
         with open(path, "rb") as handle:
-            return json.loads(handle.read())
+            data = handle.read()
+        return loads(data) if decoded else json.loads(data)
     except (OSError, ValueError, RecursionError):
         return None
 

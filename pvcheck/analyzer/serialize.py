@@ -4,11 +4,19 @@ JSON, not pickle: the cache folder may be shared, and loading a cache entry must
 be able to run code. Decoding only builds the model's own frozen dataclasses (a fixed
 list, looked up by name) from plain JSON values.
 
-The form keeps every type the model uses apart, so ``decode(encode(x)) == x`` holds
-field by field: a list is a JSON array; a tuple ``{"t": [...]}``; a dict ``{"d": {...}}``
-(string keys only); a dataclass ``{"c": "Step", "f": {...}}``; an enum member
-``{"e": "Severity", "v": "error"}``. Anything else (a set, a dict with non-string keys,
-an unknown class) raises :class:`EncodingError`, and the result is simply not cached.
+The form keeps every type the model uses apart, so decoding gives back an equal value
+field by field: a list is a JSON array; a tuple ``{"$t": [...]}``; a dict
+``{"$d": [[key, value], ...]}`` (string keys only); a dataclass
+``{"$c": "Step", "$f": [[field, value], ...]}``; an enum member
+``{"$e": "Severity", "$v": "error"}``. Anything else (a set, a dict with non-string
+keys, an unknown class) raises :class:`EncodingError`, and the result is simply not
+cached.
+
+Every JSON object of the form is one of those markers (a dict's keys are inside pairs),
+so :func:`loads` decodes in the JSON parser's own ``object_hook``, one call per object,
+instead of walking every value again in Python. JSON objects that are not markers (the
+cache entry's own envelope, keyed by plain names that never start with ``$``) are left
+as they are.
 """
 
 from __future__ import annotations
@@ -16,7 +24,9 @@ from __future__ import annotations
 import dataclasses
 import enum
 import importlib
-from typing import Any
+import json
+from collections.abc import Mapping
+from typing import Any, Union
 
 from pvcheck import model
 
@@ -32,6 +42,12 @@ _CLASSES: dict[str, str] = {
     "Diagnostic": "pvcheck.model:Diagnostic",
     "ConfigAttachment": "pvcheck.analyzer.frameworks.base:ConfigAttachment",
 }
+#: Classes decoded as :class:`Deferred` (building them would import libcst, which a scan
+#: served from the cache never needs), with their fields (checked now, so that building
+#: one later cannot fail; tests/test_cache.py keeps this in step with the class).
+_DEFERRED: dict[str, frozenset[str]] = {
+    "ConfigAttachment": frozenset({"target", "config", "config_lines", "step_config"}),
+}
 _ENUMS: dict[str, type[enum.Enum]] = {"Severity": model.Severity, "Decision": model.Decision}
 _resolved: dict[str, type] = {}
 
@@ -40,63 +56,114 @@ class EncodingError(ValueError):
     """A value the cache's JSON form cannot carry faithfully."""
 
 
+class Deferred:
+    """A decoded dataclass not built yet: its class name and decoded fields."""
+
+    __slots__ = ("name", "fields")
+
+    def __init__(self, name: str, fields: dict[str, Any]) -> None:
+        self.name = name
+        self.fields = fields
+
+    def real(self) -> Any:
+        return _build(self.name, self.fields)
+
+    def __getattr__(self, attribute: str) -> Any:
+        try:
+            return self.fields[attribute]
+        except KeyError:
+            raise AttributeError(attribute) from None
+
+
 def encode(value: Any) -> Any:
     """``value`` as plain JSON data (see the module docstring for the form)."""
     if isinstance(value, enum.Enum):  # first: a str or int enum is also a str or an int
         name = type(value).__name__
         if _ENUMS.get(name) is not type(value):
             raise EncodingError(f"enum {name} is not cacheable")
-        return {"e": name, "v": value.value}
+        return {"$e": name, "$v": value.value}
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
+    if isinstance(value, Deferred):
+        return {"$c": value.name, "$f": [[key, encode(item)] for key, item in value.fields.items()]}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         name = type(value).__name__
         if name not in _CLASSES or _class(name) is not type(value):
             raise EncodingError(f"class {type(value).__qualname__} is not cacheable")
-        return {"c": name, "f": {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+        return {"$c": name, "$f": [[f.name, encode(getattr(value, f.name))] for f in dataclasses.fields(value)]}
     if isinstance(value, list):
         return [encode(item) for item in value]
     if isinstance(value, tuple):
-        return {"t": [encode(item) for item in value]}
-    if isinstance(value, dict) or _is_mapping(value):
-        items = {}
+        return {"$t": [encode(item) for item in value]}
+    if isinstance(value, Mapping):
+        items = []
         for key, item in value.items():
             if not isinstance(key, str):
                 raise EncodingError(f"a dict key that is not a string: {key!r}")
-            items[key] = encode(item)
-        return {"d": items}
+            items.append([key, encode(item)])
+        return {"$d": items}
     raise EncodingError(f"a {type(value).__name__} is not cacheable")
 
 
+def loads(text: Union[str, bytes]) -> Any:
+    """Parse JSON text, decoding the markers of the form; ValueError on anything malformed."""
+    return json.loads(text, object_hook=_hook)
+
+
 def decode(data: Any) -> Any:
-    """The value :func:`encode` turned into ``data``; raises ValueError on anything else."""
-    if data is None or isinstance(data, (bool, int, float, str)):
-        return data
-    if isinstance(data, list):
-        return [decode(item) for item in data]
-    if isinstance(data, dict) and len(data) in (1, 2):
-        if "t" in data and len(data) == 1:
-            return tuple(decode(item) for item in _list(data["t"]))
-        if "d" in data and len(data) == 1:
-            inner = data["d"]
-            if not isinstance(inner, dict):
-                raise ValueError("malformed dict")
-            return {key: decode(item) for key, item in inner.items()}
-        if "c" in data and "f" in data:
-            cls = _class(data["c"])
-            fields = data["f"]
-            if not isinstance(fields, dict):
-                raise ValueError("malformed dataclass")
-            known = {f.name for f in dataclasses.fields(cls)}
-            if set(fields) - known:
-                raise ValueError(f"unknown fields of {data['c']}")
-            return cls(**{key: decode(item) for key, item in fields.items()})
-        if "e" in data and "v" in data:
-            enum_type = _ENUMS.get(data["e"]) if isinstance(data["e"], str) else None
+    """The value :func:`encode` turned into ``data`` (already parsed JSON data)."""
+    return loads(json.dumps(data))
+
+
+def resolve(value: Any) -> Any:
+    """``value`` itself, or the real object a :class:`Deferred` stands for."""
+    return value.real() if isinstance(value, Deferred) else value
+
+
+def _hook(data: dict[str, Any]) -> Any:
+    if len(data) > 2:
+        return data  # markers have one or two keys; this is the cache entry's own structure
+    if len(data) == 1:
+        if "$t" in data:
+            return tuple(_list(data["$t"]))
+        if "$d" in data:
+            return _pairs(data["$d"])
+    elif len(data) == 2:
+        if "$c" in data and "$f" in data:
+            name = data["$c"]
+            if not isinstance(name, str) or name not in _CLASSES:
+                raise ValueError(f"class {name!r} may not appear in a cache entry")
+            fields = _pairs(data["$f"])
+            deferred = _DEFERRED.get(name)
+            if deferred is None:
+                return _build(name, fields)
+            if set(fields) != deferred:
+                raise ValueError(f"not the fields of {name}")
+            return Deferred(name, fields)
+        if "$e" in data and "$v" in data:
+            enum_type = _ENUMS.get(data["$e"]) if isinstance(data["$e"], str) else None
             if enum_type is None:
-                raise ValueError(f"unknown enum {data['e']!r}")
-            return enum_type(data["v"])
-    raise ValueError("malformed cache data")
+                raise ValueError(f"unknown enum {data['$e']!r}")
+            return enum_type(data["$v"])
+    if any(key.startswith("$") for key in data):
+        raise ValueError("malformed cache data")
+    return data
+
+
+_FIELD_NAMES: dict[str, frozenset[str]] = {}
+
+
+def _build(name: str, fields: dict[str, Any]) -> Any:
+    cls = _class(name)
+    known = _FIELD_NAMES.get(name)
+    if known is None:
+        known = _FIELD_NAMES[name] = frozenset(f.name for f in dataclasses.fields(cls))
+    if not known.issuperset(fields):
+        raise ValueError(f"unknown fields of {name}")
+    try:
+        return cls(**fields)
+    except TypeError as exc:  # a missing field
+        raise ValueError(f"cannot build {name}: {exc}") from None
 
 
 def _list(value: Any) -> list[Any]:
@@ -105,10 +172,14 @@ def _list(value: Any) -> list[Any]:
     return value
 
 
-def _is_mapping(value: Any) -> bool:
-    from collections.abc import Mapping
-
-    return isinstance(value, Mapping)
+def _pairs(value: Any) -> dict[str, Any]:
+    try:
+        pairs = dict(value)  # a list of [key, value] lists, or it raises
+    except (TypeError, ValueError):
+        raise ValueError("malformed pairs") from None
+    if not isinstance(value, list) or not all(type(key) is str for key in pairs):
+        raise ValueError("malformed pairs")
+    return pairs
 
 
 def _class(name: Any) -> type:
@@ -122,4 +193,4 @@ def _class(name: Any) -> type:
     return found
 
 
-__all__ = ["EncodingError", "decode", "encode"]
+__all__ = ["Deferred", "EncodingError", "decode", "encode", "loads", "resolve"]
