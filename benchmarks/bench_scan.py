@@ -70,7 +70,7 @@ def main() -> int:
         stats = generate(tree, args.files, args.seed)
         files = sorted(tree.rglob("*.py"))
         lines = sum(p.read_bytes().count(b"\n") for p in files)
-        has_git = _make_repository(tree, args.files)
+        has_git = _make_repository(tree)
         print(f"tree: {len(files)} .py files, {lines:,} lines ({stats.packages} pipeline packages, "
               f"{stats.library_files} library modules); cores usable: {_cores()}; python {sys.version.split()[0]}")
 
@@ -79,41 +79,48 @@ def main() -> int:
         if args.jobs is not None:
             env["PVCHECK_JOBS"] = str(args.jobs)
 
-        baseline = [_bare_parse(files) for _ in range(args.repeat)]
-        base_wall = statistics.median(b[0] for b in baseline)
-        base_cpu = statistics.median(b[1] for b in baseline)
-        rows: list[tuple[str, list[Run]]] = []
-        cold_runs, warm_runs, diff_first, diff_warm = [], [], [], []
+        # the baseline is measured again before every round, and each ratio is taken
+        # against its own round's baseline: on a shared machine the load changes by the
+        # minute, and a ratio of two measurements taken far apart would mostly measure that
+        rounds: list[dict[str, Run]] = []
+        baselines: list[tuple[float, float]] = []
         for attempt in range(args.repeat):
+            baselines.append(_bare_parse(files))
             cache = work / f"cache-{attempt}"
             run_env = dict(env, PVCHECK_CACHE_DIR=str(cache))
             scan = [sys.executable, "-m", "pvcheck", "scan", str(tree), "--format", "json", "--quiet"]
-            cold_runs.append(_run(scan, run_env))
-            warm_runs.append(_run(scan, run_env))
+            measured = {"cold": _run(scan, run_env), "warm": _run(scan, run_env)}
             if has_git:
                 diff = [sys.executable, "-m", "pvcheck", "diff", "HEAD~1", "HEAD", "--repo", str(tree),
                         "--format", "json", "--quiet"]
-                diff_first.append(_run(diff, run_env))
-                diff_warm.append(_run(diff, run_env))
+                measured["diff-first"] = _run(diff, run_env)
+                measured["diff"] = _run(diff, run_env)
+            rounds.append(measured)
             shutil.rmtree(cache, ignore_errors=True)
-        rows.append(("pvcheck scan, cold (empty cache)", cold_runs))
-        rows.append(("pvcheck scan, warm", warm_runs))
-        if has_git:
-            rows.append(("pvcheck diff HEAD~1 HEAD, cache from the scans", diff_first))
-            rows.append(("pvcheck diff HEAD~1 HEAD, warm cache", diff_warm))
+        labels = {"cold": "pvcheck scan, cold (empty cache)", "warm": "pvcheck scan, warm",
+                  "diff-first": "pvcheck diff HEAD~1 HEAD, cache from the scans",
+                  "diff": "pvcheck diff HEAD~1 HEAD, warm cache"}
 
+        base_wall = statistics.median(b[0] for b in baselines)
+        base_cpu = statistics.median(b[1] for b in baselines)
         print(f"baseline: bare libcst.parse_module of every file, one process: {base_wall:.2f} s wall, "
               f"{base_cpu:.2f} s CPU, {len(files) / base_wall:,.0f} files/s, {lines / base_wall:,.0f} lines/s")
-        header = f"{'':48} {'seconds':>8} {'files/s':>8} {'lines/s':>9} {'ratio':>7} {'CPU s':>7} " \
-                 f"{'peak MiB (largest / sum)':>25}"
-        print(header)
-        for label, runs in rows:
+        print(f"{'':48} {'seconds':>8} {'files/s':>8} {'lines/s':>9} {'ratio':>7} {'CPU s':>7} "
+              f"{'peak MiB (largest / sum)':>25}")
+        for name, label in labels.items():
+            runs = [r[name] for r in rounds if name in r]
+            if not runs:
+                continue
             wall = statistics.median(r.wall for r in runs)
+            ratio = statistics.median(r[name].wall / b[0] for r, b in zip(rounds, baselines))
             cpu = statistics.median(r.cpu for r in runs)
             largest = statistics.median(r.max_rss for r in runs) / 2**20
             total = statistics.median(r.sum_rss for r in runs) / 2**20
-            print(f"{label:48} {wall:8.2f} {len(files) / wall:8,.0f} {lines / wall:9,.0f} {wall / base_wall:6.2f}x "
+            print(f"{label:48} {wall:8.2f} {len(files) / wall:8,.0f} {lines / wall:9,.0f} {ratio:6.2f}x "
                   f"{cpu:7.2f} {largest:12.0f} / {total:<10.0f}")
+        cold_runs = [r["cold"] for r in rounds]
+        warm_runs = [r["warm"] for r in rounds]
+        diff_warm = [r["diff"] for r in rounds if "diff" in r]
         same = all(_pipelines(c.output) == _pipelines(w.output) for c, w in zip(cold_runs, warm_runs))
         print(f"warm output identical to cold: {'yes' if same else 'NO'}")
         if has_git and diff_warm:
@@ -121,7 +128,7 @@ def main() -> int:
             changed = [p["name"] for p in report.get("pipelines", []) if p.get("status") != "unchanged"]
             print(f"diff: {len(report.get('pipelines', []))} pipelines compared, changed: {', '.join(changed) or '-'}")
         if args.repeat > 1:
-            print(f"(medians of {args.repeat} runs)")
+            print(f"(medians of {args.repeat} rounds; each ratio against the baseline of its own round)")
         return 0 if same else 1
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -192,7 +199,7 @@ def _tree_rss(pid: int) -> int:
     return sum(rss.get(p, 0) for p in family)
 
 
-def _make_repository(tree: Path, files: int) -> bool:
+def _make_repository(tree: Path) -> bool:
     """Two commits differing in one helper file; the working tree is the second."""
     if shutil.which("git") is None:
         print("git not found: skipping the diff measurement")
