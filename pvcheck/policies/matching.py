@@ -13,10 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Optional, Sequence
 
-from pvcheck.analyzer.fingerprint import similarity
 from pvcheck.config import Config
 from pvcheck.model import Pipeline, Project, Step
 from pvcheck.policies.sources import SourceTree
+
+
+def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+    """:func:`pvcheck.analyzer.fingerprint.similarity`, imported only when a pair of steps
+    needs it: that module loads libcst, which a diff served from the cache never needs."""
+    from pvcheck.analyzer.fingerprint import similarity as similarity_of_sketches
+
+    return similarity_of_sketches(a, b)
 
 
 @dataclass(frozen=True)
