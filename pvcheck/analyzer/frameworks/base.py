@@ -129,6 +129,37 @@ def available_frameworks() -> dict[str, str]:
     return specs
 
 
+class DecoratedPipelines(Framework):
+    """A framework whose pipelines are functions under a decorator (ZenML, Prefect, KFP):
+    finding them is the same everywhere, building one is each framework's own."""
+
+    #: Fully qualified names of the pipeline decorator.
+    pipeline_decorators: ClassVar[tuple[str, ...]]
+
+    def pipeline_function(self, symbol: Symbol) -> Optional[cst.FunctionDef]:
+        """The function ``symbol`` names, when it is decorated as a pipeline."""
+        node = symbol.node
+        if isinstance(node, cst.FunctionDef) and find_decorator(node, symbol.module, self.pipeline_decorators):
+            return node
+        return None
+
+    def pipeline_decorator_call(self, node: cst.FunctionDef, module: ModuleInfo) -> Optional[cst.Call]:
+        """The call of a called pipeline decorator (``@pipeline(name=...)``), or None when bare."""
+        found = find_decorator(node, module, self.pipeline_decorators)
+        assert found is not None, "only for functions pipeline_function() accepted"
+        return found[1]
+
+    def pipelines(self, module: ModuleInfo, ctx: "AnalysisContext") -> Iterable[Pipeline]:
+        for symbols in module.symbols.values():
+            for symbol in symbols:
+                if symbol.kind == "function" and self.pipeline_function(symbol) is not None:
+                    yield self.pipeline(symbol, ctx)
+
+    @abstractmethod
+    def pipeline(self, symbol: Symbol, ctx: "AnalysisContext") -> Pipeline:
+        """The pipeline a decorated function defines."""
+
+
 def load_frameworks(enabled: Iterable[str] = ()) -> list[Framework]:
     """The registered frameworks (built-in and entry points), optionally only ``enabled``."""
     wanted = set(enabled)

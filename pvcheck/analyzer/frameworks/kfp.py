@@ -40,7 +40,7 @@ from pvcheck.analyzer.callgraph import (
     Value,
 )
 from pvcheck.analyzer.context import AnalysisContext, Invocation, merge
-from pvcheck.analyzer.frameworks.base import Framework, StepDefinition, find_decorator
+from pvcheck.analyzer.frameworks.base import DecoratedPipelines, StepDefinition, find_decorator
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import string_value
 from pvcheck.model import Edge, Output, Pipeline
@@ -89,9 +89,10 @@ def k8s_name(name: str) -> str:
     return re.sub("-+", "-", re.sub("[^-0-9a-z]+", "-", name.lower())).strip("-")
 
 
-class KubeflowPipelines(Framework):
+class KubeflowPipelines(DecoratedPipelines):
     name = "kfp"
     markers = (b"kfp",)
+    pipeline_decorators = PIPELINE_DECORATORS
 
     def step_definition(self, symbol: Symbol, ctx: AnalysisContext) -> Optional[StepDefinition]:
         node = symbol.node
@@ -107,25 +108,11 @@ class KubeflowPipelines(Framework):
         return StepDefinition(symbol, self.name, "component", k8s_name(node.name.value), config, lines,
                               component_outputs(node, symbol.module, ctx, containerized))
 
-    def pipeline_function(self, symbol: Symbol) -> Optional[cst.FunctionDef]:
-        node = symbol.node
-        if isinstance(node, cst.FunctionDef) and find_decorator(node, symbol.module, PIPELINE_DECORATORS):
-            return node
-        return None
-
-    def pipelines(self, module: ModuleInfo, ctx: AnalysisContext) -> Iterable[Pipeline]:
-        for symbols in module.symbols.values():
-            for symbol in symbols:
-                if symbol.kind == "function" and self.pipeline_function(symbol) is not None:
-                    yield self._pipeline(symbol, ctx)
-
-    def _pipeline(self, symbol: Symbol, ctx: AnalysisContext) -> Pipeline:
+    def pipeline(self, symbol: Symbol, ctx: AnalysisContext) -> Pipeline:
         module = symbol.module
         node = symbol.node
         assert isinstance(node, cst.FunctionDef)
-        found = find_decorator(node, module, PIPELINE_DECORATORS)
-        assert found is not None
-        _, call, _ = found
+        call = self.pipeline_decorator_call(node, module)
         config, lines = ctx.keyword_config(call, module, skip=("name",))
         name = k8s_name(_keyword_string(call, "name") or node.name.value)
         for attachment in ctx.attachments.get(symbol.qualified_name, ()):

@@ -29,7 +29,7 @@ import libcst as cst
 from pvcheck.analyzer.callgraph import CallGraphBuilder, Literal, Opaque, Sequence_, StepOutput, StepOutputs, Value
 from pvcheck.analyzer import fastmeta
 from pvcheck.analyzer.context import AnalysisContext, merge
-from pvcheck.analyzer.frameworks.base import ConfigAttachment, Framework, StepDefinition, find_decorator
+from pvcheck.analyzer.frameworks.base import ConfigAttachment, DecoratedPipelines, StepDefinition, find_decorator
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import string_value
 from pvcheck.model import Output, Pipeline
@@ -55,9 +55,10 @@ OPTION_METHODS = frozenset({"with_options"})
 RESULT = "result"
 
 
-class Prefect(Framework):
+class Prefect(DecoratedPipelines):
     name = "prefect"
     markers = (b"prefect", b"with_options")
+    pipeline_decorators = FLOW_DECORATORS
 
     def step_definition(self, symbol: Symbol, ctx: AnalysisContext) -> Optional[StepDefinition]:
         node = symbol.node
@@ -76,25 +77,11 @@ class Prefect(Framework):
         annotation = ctx.render(node.returns.annotation, symbol.module) if node.returns is not None else None
         return StepDefinition(symbol, self.name, "task", declared, config, lines, (Output(RESULT, annotation),))
 
-    def pipeline_function(self, symbol: Symbol) -> Optional[cst.FunctionDef]:
-        node = symbol.node
-        if isinstance(node, cst.FunctionDef) and find_decorator(node, symbol.module, FLOW_DECORATORS):
-            return node
-        return None
-
-    def pipelines(self, module: ModuleInfo, ctx: AnalysisContext) -> Iterable[Pipeline]:
-        for symbols in module.symbols.values():
-            for symbol in symbols:
-                if symbol.kind == "function" and self.pipeline_function(symbol) is not None:
-                    yield self._pipeline(symbol, ctx)
-
-    def _pipeline(self, symbol: Symbol, ctx: AnalysisContext) -> Pipeline:
+    def pipeline(self, symbol: Symbol, ctx: AnalysisContext) -> Pipeline:
         module = symbol.module
         node = symbol.node
         assert isinstance(node, cst.FunctionDef)
-        found = find_decorator(node, module, FLOW_DECORATORS)
-        assert found is not None
-        _, call, _ = found
+        call = self.pipeline_decorator_call(node, module)
         config, lines = ctx.keyword_config(call, module, skip=("name",))
         name = flow_name(call, node)
         for attachment in ctx.attachments.get(symbol.qualified_name, ()):

@@ -23,7 +23,7 @@ from pvcheck.analyzer import fastmeta
 from pvcheck.analyzer.context import AnalysisContext, merge
 from pvcheck.analyzer.frameworks.base import (
     ConfigAttachment,
-    Framework,
+    DecoratedPipelines,
     StepDefinition,
     find_decorator,
 )
@@ -39,9 +39,10 @@ _TUPLE = ("typing.Tuple", "tuple")
 _ARTIFACT_CONFIG = ("zenml.ArtifactConfig", "zenml.artifacts.artifact_config.ArtifactConfig")
 
 
-class ZenML(Framework):
+class ZenML(DecoratedPipelines):
     name = "zenml"
     markers = (b"zenml", b"with_options", b".configure(")
+    pipeline_decorators = PIPELINE_DECORATORS
 
     def step_definition(self, symbol: Symbol, ctx: AnalysisContext) -> Optional[StepDefinition]:
         node = symbol.node
@@ -56,26 +57,11 @@ class ZenML(Framework):
         return StepDefinition(symbol, self.name, "step", declared, config, lines,
                               outputs(node, symbol.module))
 
-    def pipeline_function(self, symbol: Symbol) -> Optional[cst.FunctionDef]:
-        node = symbol.node
-        if isinstance(node, cst.FunctionDef) and find_decorator(node, symbol.module, PIPELINE_DECORATORS):
-            return node
-        return None
-
-    def pipelines(self, module: ModuleInfo, ctx: AnalysisContext) -> Iterable[Pipeline]:
-        for symbols in module.symbols.values():
-            for symbol in symbols:
-                if symbol.kind != "function" or self.pipeline_function(symbol) is None:
-                    continue
-                yield self._pipeline(symbol, ctx)
-
-    def _pipeline(self, symbol: Symbol, ctx: AnalysisContext) -> Pipeline:
+    def pipeline(self, symbol: Symbol, ctx: AnalysisContext) -> Pipeline:
         module = symbol.module
         node = symbol.node
         assert isinstance(node, cst.FunctionDef)
-        found = find_decorator(node, module, PIPELINE_DECORATORS)
-        assert found is not None
-        _, call, _ = found
+        call = self.pipeline_decorator_call(node, module)
         config, lines = ctx.keyword_config(call, module, skip=("name",))
         name = _keyword_string(call, "name") or node.name.value
         if "dynamic" in config and config["dynamic"] is True:
