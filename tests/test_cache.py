@@ -207,8 +207,8 @@ def test_corrupt_entries_are_ignored_and_rebuilt(tmp_path: Path) -> None:
     # corrupt entries that still parse, with the right key and dependencies that hold:
     # a class that may not appear, a payload of the wrong type, a malformed attachment
     unit_entries = [e for e in entries if "units" in e.parts]
-    bad_payloads = [[{"$c": "Pipeline", "$f": [["name", {"$c": "os.system", "$f": []}]]}], [{"$t": [1]}],
-                    [{"$c": "ConfigAttachment", "$f": [["target", 3]]}], [{"$c": "Step", "$f": []}], "nope"]
+    bad_payloads = [[{"$c": "Pipeline", "$a": [{"$c": "os.system", "$a": []}]}], [{"$t": [1]}],
+                    [{"$c": "ConfigAttachment", "$a": [3, {}, {}, {}]}], [{"$c": "Step", "$a": []}], "nope"]
     for victim, payload in zip(unit_entries, bad_payloads):
         victim.write_text(json.dumps({"format": 1, "key": victim.stem, "variants": [
             {"deps": {"m": {}, "f": {}, "l": None, "r": [], "a": {}}, "diagnostics": [], "payload": payload}]}),
@@ -285,9 +285,9 @@ def test_serialized_models_round_trip_exactly(fixture: str) -> None:
 
 
 def test_decoding_refuses_anything_but_model_classes() -> None:
-    for bad in ({"$c": "Popen", "$f": []}, {"$c": "Step", "$f": [["nope", 1]]}, {"$e": "Path", "$v": "x"},
-                {"$x": 1}, {"$d": [1]}, {"$t": 3}, {"$c": "Edge", "$f": {"source": "a"}},
-                {"$c": "ConfigAttachment", "$f": [["target", "x"], ["os", 1]]}):
+    for bad in ({"$c": "Popen", "$a": []}, {"$c": "Step", "$a": [1]}, {"$e": "Path", "$v": "x"},
+                {"$x": 1}, {"$d": [1]}, {"$t": 3}, {"$c": "Edge", "$a": {"source": "a"}},
+                {"$c": "ConfigAttachment", "$a": ["x", {}, {}]}, {"$c": "Edge", "$f": [["source", "a"]]}):
         with pytest.raises(ValueError):
             decode(bad)
     assert decode({"plain": {"$t": [1, {"$d": [["$t", 2]]}]}}) == {"plain": (1, {"$t": 2})}
@@ -301,7 +301,7 @@ def test_cached_attachments_know_every_field_of_config_attachment() -> None:
     from pvcheck.analyzer.frameworks.base import ConfigAttachment
     from pvcheck.analyzer.serialize import _DEFERRED
 
-    assert _DEFERRED["ConfigAttachment"] == {f.name for f in dataclasses.fields(ConfigAttachment)}
+    assert _DEFERRED["ConfigAttachment"] == tuple(f.name for f in dataclasses.fields(ConfigAttachment))
     attachment = ConfigAttachment("pkg.steps.train", {"x": (1, 2)}, {"x": ("run.py", 3)}, {"train": {"a": 1}})
     deferred = decode(json.loads(json.dumps(encode(attachment))))
     assert deferred.target == "pkg.steps.train" and deferred.real() == attachment

@@ -204,7 +204,7 @@ class _Scan:
         if not isinstance(payload, list) or not isinstance(diagnostics, list) \
                 or not all(isinstance(d, Diagnostic) for d in diagnostics) \
                 or not all(isinstance(p, expected) for p in payload) \
-                or (kind == ATTACHMENTS and not all(isinstance(p.fields.get("target"), str) for p in payload)):
+                or (kind == ATTACHMENTS and not all(isinstance(p.fields["target"], str) for p in payload)):
             self.store.reject(key)  # a corrupt entry: run the unit again and overwrite it
             return None
         encoded = [encode(p) for p in payload] if kind == ATTACHMENTS else None
