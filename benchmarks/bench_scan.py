@@ -16,7 +16,7 @@ Every pvcheck run is a fresh ``python -m pvcheck`` process, timed from start to 
 (interpreter start-up and imports included). For each: wall seconds, files/s and lines/s,
 the ratio of its wall time to the baseline's, CPU seconds (of pvcheck and its workers),
 and peak memory: the largest single process (``getrusage`` via ``wait4``) and the sum of
-pvcheck's processes sampled every 50 ms. With ``--repeat R`` each figure is the median
+pvcheck's processes sampled every 100 ms. With ``--repeat R`` each figure is the median
 of R runs (a fresh cache for every cold run). Figures are wall-clock: on a busy machine
 they are noisy, the ratios less so (the baseline runs in the same conditions).
 """
@@ -151,7 +151,7 @@ def _run(command: list[str], env: dict[str, str]) -> Run:
     done = threading.Event()
 
     def sample() -> None:
-        while not done.wait(0.05):
+        while not done.wait(0.1):
             peak[0] = max(peak[0], _tree_rss(process.pid))
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -173,30 +173,27 @@ def _run(command: list[str], env: dict[str, str]) -> Run:
 
 
 def _tree_rss(pid: int) -> int:
-    """Resident memory of ``pid`` and its descendants (Linux /proc; 0 elsewhere)."""
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return 0
-    parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
+    """Resident memory of ``pid`` and its descendants (Linux /proc; 0 elsewhere).
+
+    Follows ``/proc/<pid>/task/<tid>/children`` rather than reading every process of the
+    machine: the sampling must not itself take the CPU the measured command needs."""
+    page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+    total = 0
+    pending = [pid]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if current in seen:
             continue
+        seen.add(current)
+        base = Path("/proc") / str(current)
         try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            parents[int(entry.name)] = int(fields[1])
-            rss[int(entry.name)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+            total += int((base / "statm").read_text().split()[1]) * page
+            for task in (base / "task").iterdir():
+                pending.extend(int(c) for c in (task / "children").read_text().split())
         except (OSError, ValueError, IndexError):
             continue
-    family = {pid}
-    grew = True
-    while grew:
-        grew = False
-        for child, parent in parents.items():
-            if parent in family and child not in family:
-                family.add(child)
-                grew = True
-    return sum(rss.get(p, 0) for p in family)
+    return total
 
 
 def _make_repository(tree: Path) -> bool:

@@ -89,9 +89,16 @@ def test_warm_scan_is_identical_to_cold_and_parses_nothing(tmp_path: Path, fixtu
     assert cold_store.hits == 0 and cold_store.writes > 0
     warm_store = AnalysisCache(tmp_path / "cache", Config())
     warm = scan_tree(root, cache=warm_store)
-    assert warm_store.misses == 0 and warm_store.hits == cold_store.writes and warm_store.writes == 0
+    # the whole scan is reused: no unit is even looked at
+    assert (warm_store.scan_hits, warm_store.hits, warm_store.misses, warm_store.writes) == (1, 0, 0, 0)
     _same(uncached, cold)
     _same(cold, warm)
+    # without the whole-scan entry, every unit comes from the cache
+    for stored_scan in (tmp_path / "cache").rglob("scans/*.json"):
+        stored_scan.unlink()
+    unit_store = AnalysisCache(tmp_path / "cache", Config())
+    _same(cold, scan_tree(root, cache=unit_store))
+    assert unit_store.misses == 0 and unit_store.hits > 0 and unit_store.scan_hits == 0
 
 
 def test_a_warm_scan_does_not_import_libcst(tmp_path: Path) -> None:
@@ -314,3 +321,26 @@ def test_enums_that_are_also_strings_come_back_as_enums() -> None:
     diagnostic = Diagnostic("PV001", Severity.ERROR, "syntax error", "a.py", 2, "fix it")
     back = decode(json.loads(json.dumps(encode(diagnostic))))
     assert back == diagnostic and type(back.severity) is Severity
+
+
+def test_whole_scans_are_reused_only_while_valid_and_only_a_few_are_kept(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from pvcheck.analyzer import cache as cache_module
+
+    monkeypatch.setattr(cache_module, "MAX_SCANS", 2)
+    roots = []
+    for number in range(3):
+        files = dict(TWO_PIPELINES)
+        files["utils/b.py"] = f"def helper_b(x):\n    return x * {number + 2}\n"
+        roots.append(write_tree(tmp_path / f"tree{number}", files))
+        scan_tree(roots[-1], cache=AnalysisCache(tmp_path / "cache", Config()))
+    scans = sorted((tmp_path / "cache").rglob("scans/*.json"))
+    assert len(scans) == 2
+    # a stored scan that parses but holds the wrong things is ignored
+    for stored in scans:
+        data = json.loads(stored.read_bytes())
+        data["pipelines"] = [{"$t": [1]}]
+        stored.write_text(json.dumps(data), encoding="utf-8")
+    store = AnalysisCache(tmp_path / "cache", Config())
+    _same(scan_tree(roots[2], cache=False), scan_tree(roots[2], cache=store))
+    assert store.scan_hits == 0 and store.misses == 0  # its units were still good

@@ -64,6 +64,8 @@ class _Done:
     payload: list[Any]
     diagnostics: list[Diagnostic]
     encoded_payload: Optional[list[Any]]  # None when the payload cannot be cached
+    run_configs: list[tuple[str, str, str]]  # (referring file, reference, state) it read
+    cached: bool  # from the cache, or stored in it
 
 
 def scan_tree(root: Path | str, config: Optional[Config] = None,
@@ -99,7 +101,32 @@ def scan_tree(root: Path | str, config: Optional[Config] = None,
         if data is not None:
             candidates.extend((framework, file) for framework in frameworks if framework.matches(data))
 
-    scan = _Scan(root_path, config, tree, frameworks, store, jobs)
+    snapshot_key = store.snapshot_key([[f.name, f.spec] for f in frameworks], _tree_state(tree)) \
+        if store is not None else None
+    reused = _reuse_snapshot(store, snapshot_key, tree)
+    if reused is not None:
+        pipelines, unit_diagnostics = reused
+    else:
+        pipelines, unit_diagnostics = _analyze(root_path, config, tree, frameworks, store, jobs, candidates,
+                                               snapshot_key)
+    unique: dict[tuple[str, str, int, str], Diagnostic] = {}
+    for diagnostic in (*diagnostics, *unit_diagnostics):  # the first of equal ones wins
+        unique.setdefault((diagnostic.code, diagnostic.path, diagnostic.line, diagnostic.message), diagnostic)
+    ordered = sorted(unique.values(), key=lambda d: (d.path, d.line, d.code, d.message))
+    return Project(
+        root=str(root_path),
+        pipelines=tuple(pipelines),
+        diagnostics=tuple(ordered),
+        files_scanned=len(files),
+        lines_scanned=lines,
+    )
+
+
+def _analyze(root: Path, config: Config, tree: TreeState, frameworks: list[FrameworkInfo],
+             store: Optional[AnalysisCache], jobs: Optional[int], candidates: list[tuple[FrameworkInfo, SourceFile]],
+             snapshot_key: Optional[str]) -> tuple[list[Pipeline], list[Diagnostic]]:
+    """The units of the scan, from the cache or run; their pipelines and diagnostics."""
+    scan = _Scan(root, config, tree, frameworks, store, jobs)
     try:
         attachments = scan.run(ATTACHMENTS, candidates)
         targets: dict[str, list[Any]] = {}
@@ -113,27 +140,49 @@ def scan_tree(root: Path | str, config: Optional[Config] = None,
         pipelines_done = scan.run(PIPELINES, candidates)
     finally:
         scan.close()
-
     pipelines: list[Pipeline] = []
-    unique: dict[tuple[str, str, int, str], Diagnostic] = {}
-    for diagnostic in diagnostics:
-        unique.setdefault((diagnostic.code, diagnostic.path, diagnostic.line, diagnostic.message), diagnostic)
+    unit_diagnostics: list[Diagnostic] = []
+    run_configs: set[tuple[str, str, str]] = set()
+    complete = True
     for results in (attachments, pipelines_done):
         for framework, file in candidates:
-            for diagnostic in results[(framework.name, file.path)].diagnostics:
-                unique.setdefault((diagnostic.code, diagnostic.path, diagnostic.line, diagnostic.message),
-                                  diagnostic)
+            done = results[(framework.name, file.path)]
+            unit_diagnostics.extend(done.diagnostics)
+            run_configs.update(done.run_configs)
+            complete = complete and done.cached
     for framework, file in candidates:
         pipelines.extend(pipelines_done[(framework.name, file.path)].payload)
     pipelines.sort(key=lambda p: (p.path, p.line, p.name))
-    ordered = sorted(unique.values(), key=lambda d: (d.path, d.line, d.code, d.message))
-    return Project(
-        root=str(root_path),
-        pipelines=tuple(pipelines),
-        diagnostics=tuple(ordered),
-        files_scanned=len(files),
-        lines_scanned=lines,
-    )
+    if store is not None and snapshot_key is not None and complete:
+        store.store_snapshot(snapshot_key, pipelines, unit_diagnostics, sorted(run_configs))
+    return pipelines, unit_diagnostics
+
+
+def _tree_state(tree: TreeState) -> list[Any]:
+    """Every file of the tree as a snapshot of the whole scan depends on it."""
+    return [[f.path, f.module, f.is_package, tree.digest(f.path)] for f in tree.files]
+
+
+def _reuse_snapshot(store: Optional[AnalysisCache], key: Optional[str],
+                    tree: TreeState) -> Optional[tuple[list[Pipeline], list[Diagnostic]]]:
+    """The whole result of a scan of this very tree, when one is stored and the run
+    configs it read are unchanged: no unit needs to be looked at."""
+    if store is None or key is None:
+        return None
+    snapshot = store.snapshot(key)
+    try:
+        if snapshot is None or any(tree.run_config_state(referring, reference) != state
+                                   for referring, reference, state in snapshot["run_configs"]):
+            return None
+        pipelines, diagnostics = snapshot["pipelines"], snapshot["diagnostics"]
+        if isinstance(pipelines, list) and isinstance(diagnostics, list) \
+                and all(isinstance(p, Pipeline) for p in pipelines) \
+                and all(isinstance(d, Diagnostic) for d in diagnostics):
+            store.scan_hits += 1
+            return pipelines, diagnostics
+    except (KeyError, TypeError, ValueError):
+        pass
+    return None
 
 
 class _Scan:
@@ -208,7 +257,7 @@ class _Scan:
             self.store.reject(key)  # a corrupt entry: run the unit again and overwrite it
             return None
         encoded = [encode(p) for p in payload] if kind == ATTACHMENTS else None
-        return _Done(payload, diagnostics, encoded)
+        return _Done(payload, diagnostics, encoded, [tuple(r) for r in variant["deps"]["r"]], True)
 
     def _valid(self, variant: dict[str, Any]) -> bool:
         deps = variant["deps"]
@@ -234,14 +283,16 @@ class _Scan:
         if result.stored:  # a worker process did all that already
             if self.store is not None and key is not None:
                 self.store.forget(key)
-            return _Done(result.payload, result.diagnostics, result.encoded_payload)
+            return _Done(result.payload, result.diagnostics, result.encoded_payload, result.deps.run_configs,
+                         result.cacheable)
         fill_states(result.deps, self.tree, self.attachment_digest)
         if self.store is None:  # without a cache, nothing needs the encoded form
-            return _Done(result.payload, result.diagnostics, None)
+            return _Done(result.payload, result.diagnostics, None, result.deps.run_configs, False)
         variant, encoded = cache_variant(result.payload, result.diagnostics, result.deps, result.cacheable)
         if variant is not None and key is not None:
             self.store.store_later(key, variant)
-        return _Done(result.payload, result.diagnostics, encoded)
+        return _Done(result.payload, result.diagnostics, encoded, result.deps.run_configs,
+                     variant is not None and key is not None)
 
     def _storing(self, kind: str, keys: list[Optional[str]]) -> Optional["StoreSpec"]:
         """What worker processes need to store the entries of the units they run."""

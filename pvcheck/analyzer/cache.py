@@ -32,12 +32,13 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
-from pvcheck.analyzer.serialize import decode, loads
+from pvcheck.analyzer.serialize import EncodingError, decode, encode, loads
 from pvcheck.config import Config
 
 #: Bump when the layout of entries changes.
 CACHE_FORMAT = 1
 MAX_VARIANTS = 4
+MAX_SCANS = 16
 #: The entry point group frameworks register under (pvcheck.analyzer.frameworks.base; not
 #: imported here, because that imports libcst and a fully cached scan never needs it).
 FRAMEWORK_GROUP = "pvcheck.frameworks"
@@ -119,9 +120,10 @@ class AnalysisCache:
     def __init__(self, directory: Path, config: Config) -> None:
         self.directory = directory
         self._prefix = json.dumps([CACHE_FORMAT, code_digest(), config.cache_key(), list(config.roots)])
-        self.hits = 0
-        self.misses = 0
-        self.writes = 0
+        self.hits = 0  # units reused
+        self.misses = 0  # units run
+        self.writes = 0  # entry files written
+        self.scan_hits = 0  # whole scans reused
         self._rejected: set[str] = set()
         self._queue: Optional["queue.SimpleQueue[Any]"] = None
         self._writer: Optional[threading.Thread] = None
@@ -234,6 +236,35 @@ class AnalysisCache:
         if _write_json(self._entry_path(file_key), {"format": CACHE_FORMAT, "key": file_key, "units": units}):
             self.writes += 1
 
+    # ------------------------------------------------------------------ whole scans
+    def snapshot_key(self, frameworks: Any, files: Any) -> str:
+        """The key of a whole scan's result: every file of the tree (path, module, hash),
+        the frameworks, and what every unit key holds."""
+        text = json.dumps([self._prefix, frameworks, files])
+        return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+    def _snapshot_path(self, key: str) -> Path:
+        return self.directory / f"v{CACHE_FORMAT}" / "scans" / f"{key}.json"
+
+    def snapshot(self, key: str) -> Optional[dict[str, Any]]:
+        """The stored result of a whole scan (decoded), or None."""
+        data = _read_json(self._snapshot_path(key), decoded=True)
+        return data if isinstance(data, dict) and data.get("key") == key else None
+
+    def store_snapshot(self, key: str, pipelines: list[Any], diagnostics: list[Any],
+                       run_configs: list[Any]) -> None:
+        """Store a whole scan's result; only the newest :data:`MAX_SCANS` are kept (each is
+        the size of a full result, and a tree seldom goes back to an old state)."""
+        try:
+            data = {"format": CACHE_FORMAT, "key": key, "run_configs": [list(r) for r in run_configs],
+                    "pipelines": [encode(p) for p in pipelines], "diagnostics": [encode(d) for d in diagnostics]}
+        except EncodingError:
+            return
+        path = self._snapshot_path(key)
+        if _write_json(path, data):
+            self.writes += 1
+            _prune(path.parent, MAX_SCANS)
+
     # ------------------------------------------------------------------ framework manifest
     def manifest(self, selected: Iterable[str]) -> Optional[list[dict[str, Any]]]:
         data = _read_json(self._manifest_path(selected))
@@ -248,6 +279,16 @@ class AnalysisCache:
         text = json.dumps([CACHE_FORMAT, code_digest(), framework_plugins(), sorted(selected)])
         digest = hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
         return self.directory / f"v{CACHE_FORMAT}" / "frameworks" / f"{digest}.json"
+
+
+def _prune(folder: Path, keep: int) -> None:
+    """Delete all but the ``keep`` most recently written files of ``folder``."""
+    try:
+        entries = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for stale in entries[keep:]:
+            stale.unlink()
+    except OSError:
+        pass  # another process pruning at the same time
 
 
 def _decodes(data: Any) -> bool:

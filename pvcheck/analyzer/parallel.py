@@ -217,6 +217,7 @@ def _store(result: UnitResult, spec: StoreSpec, key: Optional[str], tree: TreeSt
     if variant is not None and key is not None:
         store.store(key, variant)
     result.stored = True
+    result.cacheable = variant is not None and key is not None  # so the parent knows it is in the cache
     result.encoded_payload = encoded if result.unit.kind == ATTACHMENTS else None
 
 
