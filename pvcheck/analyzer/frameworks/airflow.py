@@ -39,6 +39,7 @@ from pvcheck.analyzer.callgraph import (
 )
 from pvcheck.analyzer import fastmeta
 from pvcheck.analyzer.context import AnalysisContext, Invocation, merge
+from pvcheck.analyzer.frameworks.base import method_name as _method, keyword_arg as _keyword, keyword_string as _keyword_string
 from pvcheck.analyzer.frameworks.base import BodyPart, Framework, StepDefinition, decorator_call
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import string_value
@@ -858,24 +859,6 @@ def _group_label(call: cst.Call) -> Optional[str]:
         return string_value(explicit.value)
     positional = [a for a in call.args if a.keyword is None and not a.star]
     return string_value(positional[0].value) if positional else None
-
-
-def _method(call: cst.Call) -> str:
-    return call.func.attr.value if isinstance(call.func, cst.Attribute) else ""
-
-
-def _keyword(call: Optional[cst.Call], name: str) -> Optional[cst.Arg]:
-    if call is None:
-        return None
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == name:
-            return arg
-    return None
-
-
-def _keyword_string(call: Optional[cst.Call], name: str) -> Optional[str]:
-    arg = _keyword(call, name)
-    return string_value(arg.value) if arg is not None else None
 
 
 __all__ = ["Airflow", "AirflowGraphBuilder", "BODY_KEYWORDS"]

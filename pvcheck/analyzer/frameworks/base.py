@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Optional
 import libcst as cst
 
 from pvcheck.analyzer.module import ModuleInfo, Symbol
+from pvcheck.analyzer.values import string_value
 from pvcheck.errors import ConfigError
 from pvcheck.model import Output, Pipeline
 
@@ -211,3 +212,24 @@ def find_decorator(
             if qualified in wanted:
                 return decorator, call, qualified
     return None
+
+
+def keyword_arg(call: Optional[cst.Call], name: str) -> Optional[cst.Arg]:
+    """The ``name=`` argument of a call, or None."""
+    if call is None:
+        return None
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg
+    return None
+
+
+def keyword_string(call: Optional[cst.Call], name: str) -> Optional[str]:
+    """The string literal passed as ``name=``, or None."""
+    arg = keyword_arg(call, name)
+    return string_value(arg.value) if arg is not None else None
+
+
+def method_name(call: cst.Call) -> str:
+    """``x.after(...)`` -> ``"after"``; a plain call -> ``""``."""
+    return call.func.attr.value if isinstance(call.func, cst.Attribute) else ""

@@ -37,6 +37,7 @@ from pvcheck.analyzer.callgraph import (
 )
 from pvcheck.analyzer import fastmeta
 from pvcheck.analyzer.context import AnalysisContext, Invocation
+from pvcheck.analyzer.frameworks.base import method_name as _method, keyword_arg as _keyword, keyword_string as _keyword_string
 from pvcheck.analyzer.frameworks.base import Framework, StepDefinition, find_decorator
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import string_value
@@ -811,24 +812,6 @@ def _list_items(arg: Optional[cst.Arg]) -> list[cst.BaseExpression]:
     if arg is None or not isinstance(arg.value, (cst.List, cst.Tuple)):
         return []
     return [e.value for e in arg.value.elements]
-
-
-def _method(call: cst.Call) -> str:
-    return call.func.attr.value if isinstance(call.func, cst.Attribute) else ""
-
-
-def _keyword(call: Optional[cst.Call], name: str) -> Optional[cst.Arg]:
-    if call is None:
-        return None
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == name:
-            return arg
-    return None
-
-
-def _keyword_string(call: Optional[cst.Call], name: str) -> Optional[str]:
-    arg = _keyword(call, name)
-    return string_value(arg.value) if arg is not None else None
 
 
 class _CallFinder(cst.CSTVisitor):

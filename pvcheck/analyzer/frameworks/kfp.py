@@ -40,6 +40,7 @@ from pvcheck.analyzer.callgraph import (
     Value,
 )
 from pvcheck.analyzer.context import AnalysisContext, Invocation, merge
+from pvcheck.analyzer.frameworks.base import keyword_string as _keyword_string
 from pvcheck.analyzer.frameworks.base import DecoratedPipelines, StepDefinition, find_decorator
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import string_value
@@ -579,13 +580,4 @@ def _named_tuple_fields(annotation: cst.BaseExpression, module: ModuleInfo, ctx:
                 for s in line.body if isinstance(s, cst.AnnAssign) and isinstance(s.target, cst.Name)]
     if symbol.kind == "constant" and isinstance(symbol.node, cst.Assign):
         return _named_tuple_fields(symbol.node.value, symbol.module, ctx, depth + 1)
-    return None
-
-
-def _keyword_string(call: Optional[cst.Call], name: str) -> Optional[str]:
-    if call is None:
-        return None
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == name:
-            return string_value(arg.value)
     return None

@@ -29,6 +29,7 @@ import libcst as cst
 from pvcheck.analyzer.callgraph import CallGraphBuilder, Literal, Opaque, Sequence_, StepOutput, StepOutputs, Value
 from pvcheck.analyzer import fastmeta
 from pvcheck.analyzer.context import AnalysisContext, merge
+from pvcheck.analyzer.frameworks.base import keyword_string as _keyword_string
 from pvcheck.analyzer.frameworks.base import ConfigAttachment, DecoratedPipelines, StepDefinition, find_decorator
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import string_value
@@ -342,12 +343,3 @@ class _OptionCallFinder(cst.CSTVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         if not self._in_flow and isinstance(node.func, cst.Attribute) and node.func.attr.value in OPTION_METHODS:
             self.calls.append(node)
-
-
-def _keyword_string(call: Optional[cst.Call], name: str) -> Optional[str]:
-    if call is None:
-        return None
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == name:
-            return string_value(arg.value)
-    return None

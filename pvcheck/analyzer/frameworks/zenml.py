@@ -21,6 +21,7 @@ import libcst as cst
 from pvcheck.analyzer.callgraph import CallGraphBuilder, Value
 from pvcheck.analyzer import fastmeta
 from pvcheck.analyzer.context import AnalysisContext, merge
+from pvcheck.analyzer.frameworks.base import keyword_string as _keyword_string
 from pvcheck.analyzer.frameworks.base import (
     ConfigAttachment,
     DecoratedPipelines,
@@ -206,15 +207,6 @@ class _CallFinder(cst.CSTVisitor):
 def _attachment_from_run_config(target: str, run_config) -> ConfigAttachment:  # type: ignore[no-untyped-def]
     lines = {key: (run_config.path, line) for key, line in run_config.lines.items()}
     return ConfigAttachment(target, dict(run_config.pipeline), lines, dict(run_config.steps))
-
-
-def _keyword_string(call: Optional[cst.Call], name: str) -> Optional[str]:
-    if call is None:
-        return None
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == name:
-            return string_value(arg.value)
-    return None
 
 
 def outputs(node: cst.FunctionDef, module: ModuleInfo) -> tuple[Output, ...]:
