@@ -66,6 +66,7 @@ class _Done:
     encoded_payload: Optional[list[Any]]  # None when the payload cannot be cached
     run_configs: list[tuple[str, str, str]]  # (referring file, reference, state) it read
     cached: bool  # from the cache, or stored in it
+    payload_json: Optional[list[str]] = None  # each pipeline as JSON text, when a worker made it
 
 
 def scan_tree(root: Path | str, config: Optional[Config] = None,
@@ -140,7 +141,6 @@ def _analyze(root: Path, config: Config, tree: TreeState, frameworks: list[Frame
         pipelines_done = scan.run(PIPELINES, candidates)
     finally:
         scan.close()
-    pipelines: list[Pipeline] = []
     unit_diagnostics: list[Diagnostic] = []
     run_configs: set[tuple[str, str, str]] = set()
     complete = True
@@ -150,11 +150,14 @@ def _analyze(root: Path, config: Config, tree: TreeState, frameworks: list[Frame
             unit_diagnostics.extend(done.diagnostics)
             run_configs.update(done.run_configs)
             complete = complete and done.cached
+    found: list[tuple[Pipeline, Optional[str]]] = []
     for framework, file in candidates:
-        pipelines.extend(pipelines_done[(framework.name, file.path)].payload)
-    pipelines.sort(key=lambda p: (p.path, p.line, p.name))
+        done = pipelines_done[(framework.name, file.path)]
+        found.extend(zip(done.payload, done.payload_json or [None] * len(done.payload)))
+    found.sort(key=lambda pair: (pair[0].path, pair[0].line, pair[0].name))
+    pipelines = [pipeline for pipeline, _ in found]
     if store is not None and snapshot_key is not None and complete:
-        store.store_snapshot(snapshot_key, pipelines, unit_diagnostics, sorted(run_configs))
+        store.store_snapshot(snapshot_key, found, unit_diagnostics, sorted(run_configs))
     return pipelines, unit_diagnostics
 
 
@@ -284,13 +287,16 @@ class _Scan:
             if self.store is not None and key is not None:
                 self.store.forget(key)
             return _Done(result.payload, result.diagnostics, result.encoded_payload, result.deps.run_configs,
-                         result.cacheable)
+                         result.cacheable, result.payload_json)
         fill_states(result.deps, self.tree, self.attachment_digest)
         if self.store is None:  # without a cache, nothing needs the encoded form
             return _Done(result.payload, result.diagnostics, None, result.deps.run_configs, False)
         variant, encoded = cache_variant(result.payload, result.diagnostics, result.deps, result.cacheable)
         if variant is not None and key is not None:
-            self.store.store_later(key, variant)
+            if result.unit.kind == ATTACHMENTS:
+                self.store.stage(key, variant)  # written with the file's pipelines unit
+            else:
+                self.store.store_later(key, variant)
         return _Done(result.payload, result.diagnostics, encoded, result.deps.run_configs,
                      variant is not None and key is not None)
 

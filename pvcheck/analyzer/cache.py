@@ -23,6 +23,7 @@ pickle -- so a shared cache folder cannot make pvcheck run code.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import queue
@@ -32,7 +33,7 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
-from pvcheck.analyzer.serialize import EncodingError, decode, encode, loads
+from pvcheck.analyzer.serialize import EncodingError, decode, dumps, encode, loads
 from pvcheck.config import Config
 
 #: Bump when the layout of entries changes.
@@ -125,6 +126,7 @@ class AnalysisCache:
         self.writes = 0  # entry files written
         self.scan_hits = 0  # whole scans reused
         self._rejected: set[str] = set()
+        self._staged: dict[str, dict[str, Variant]] = {}  # file key -> unit -> variant not written yet
         self._queue: Optional["queue.SimpleQueue[Any]"] = None
         self._writer: Optional[threading.Thread] = None
 
@@ -195,22 +197,41 @@ class AnalysisCache:
         """Unit ``key`` holds something that does not decode: the next store replaces its variants."""
         self._rejected.add(key)
 
+    def stage(self, key: str, variant: Variant) -> None:
+        """Hold ``variant`` until its entry file is written with the file's other units
+        (:meth:`store`, :meth:`store_later` or :meth:`flush`). Creating a file is the
+        costly part of a store (a fraction of a millisecond of kernel time each, more than
+        encoding it), so the units of one source file are written in one go."""
+        file_key, _, unit = key.partition("/")
+        self._staged.setdefault(file_key, {})[unit] = variant
+
+    def store(self, key: str, variant: Variant) -> None:
+        """Write unit ``key``'s entry file now, with ``variant`` and the file's staged units."""
+        self.stage(key, variant)
+        file_key = key.partition("/")[0]
+        self._write_entry(file_key, self._staged.pop(file_key))
+
     def store_later(self, key: str, variant: Variant) -> None:
         """:meth:`store` on a background thread: writing thousands of small files should
         overlap the analysis still running, not follow it. :meth:`flush` waits for it."""
+        self.stage(key, variant)
+        file_key = key.partition("/")[0]
         if self._queue is None:
             self._queue = queue.SimpleQueue()
             self._writer = threading.Thread(target=self._write_queued, name="pvcheck-cache-writer", daemon=True)
             self._writer.start()
-        self._queue.put((key, variant))
+        self._queue.put((file_key, self._staged.pop(file_key)))
 
     def flush(self) -> None:
-        """Wait until everything :meth:`store_later` was given is written."""
+        """Write what is staged, and wait until everything :meth:`store_later` was given is written."""
         if self._queue is not None and self._writer is not None:
             self._queue.put(None)
             self._writer.join()
         self._queue = None
         self._writer = None
+        staged, self._staged = self._staged, {}
+        for file_key, units in staged.items():
+            self._write_entry(file_key, units)
 
     def _write_queued(self) -> None:
         assert self._queue is not None
@@ -218,23 +239,23 @@ class AnalysisCache:
             item = self._queue.get()
             if item is None:
                 return
-            try:
-                self.store(*item)
-            except Exception:  # a cache that cannot be written only costs speed
-                pass
+            self._write_entry(*item)
 
-    def store(self, key: str, variant: Variant) -> None:
-        """Put ``variant`` in front of unit ``key``'s others (dropping one equal in
+    def _write_entry(self, file_key: str, new_units: dict[str, Variant]) -> None:
+        """Put each new variant in front of its unit's others (dropping one equal in
         dependencies), keeping the other units of the entry file."""
-        file_key, _, unit = key.partition("/")
-        units = {name: [v for v in variants if isinstance(v, dict) and _decodes(v)]  # one bad one spoils a file
-                 for name, variants in self._entry(file_key, decoded=False).items() if isinstance(variants, list)}
-        previous = units.get(unit, []) if key not in self._rejected else []
-        others = [v for v in previous if v.get("deps") != variant.get("deps")]
-        units[unit] = [variant, *others][:MAX_VARIANTS]
-        _MEMORY.pop((str(self.directory), file_key), None)
-        if _write_json(self._entry_path(file_key), {"format": CACHE_FORMAT, "key": file_key, "units": units}):
-            self.writes += 1
+        try:
+            units = {name: [v for v in variants if isinstance(v, dict) and _decodes(v)]  # one bad one spoils a file
+                     for name, variants in self._entry(file_key, decoded=False).items() if isinstance(variants, list)}
+            for unit, variant in new_units.items():
+                previous = units.get(unit, []) if f"{file_key}/{unit}" not in self._rejected else []
+                others = [v for v in previous if v.get("deps") != variant.get("deps")]
+                units[unit] = [variant, *others][:MAX_VARIANTS]
+            _MEMORY.pop((str(self.directory), file_key), None)
+            if _write_json(self._entry_path(file_key), {"format": CACHE_FORMAT, "key": file_key, "units": units}):
+                self.writes += 1
+        except Exception:  # a cache that cannot be written only costs speed
+            pass
 
     # ------------------------------------------------------------------ whole scans
     def snapshot_key(self, frameworks: Any, files: Any) -> str:
@@ -251,17 +272,19 @@ class AnalysisCache:
         data = _read_json(self._snapshot_path(key), decoded=True)
         return data if isinstance(data, dict) and data.get("key") == key else None
 
-    def store_snapshot(self, key: str, pipelines: list[Any], diagnostics: list[Any],
+    def store_snapshot(self, key: str, pipelines: list[tuple[Any, Optional[str]]], diagnostics: list[Any],
                        run_configs: list[Any]) -> None:
         """Store a whole scan's result; only the newest :data:`MAX_SCANS` are kept (each is
-        the size of a full result, and a tree seldom goes back to an old state)."""
+        the size of a full result, and a tree seldom goes back to an old state).
+        ``pipelines``: each with its JSON text when a worker already encoded it, else None."""
         try:
-            data = {"format": CACHE_FORMAT, "key": key, "run_configs": [list(r) for r in run_configs],
-                    "pipelines": [encode(p) for p in pipelines], "diagnostics": [encode(d) for d in diagnostics]}
-        except EncodingError:
+            texts = [text if text is not None else dumps(encode(pipeline)) for pipeline, text in pipelines]
+            head = dumps({"format": CACHE_FORMAT, "key": key, "run_configs": [list(r) for r in run_configs],
+                               "diagnostics": [encode(d) for d in diagnostics]})
+        except (EncodingError, TypeError, ValueError, RecursionError):
             return
         path = self._snapshot_path(key)
-        if _write_json(path, data):
+        if _write_text(path, f'{head[:-1]},"pipelines":[{",".join(texts)}]}}'):
             self.writes += 1
             _prune(path.parent, MAX_SCANS)
 
@@ -309,14 +332,17 @@ def _read_json(path: Path, decoded: bool = False) -> Any:
 
 
 def _write_json(path: Path, data: Any) -> bool:
-    """Write atomically: a temporary file in the same folder, then a rename over the target."""
     try:
-        text = json.dumps(data, separators=(",", ":"), ensure_ascii=True)
+        text = dumps(data)
     except (TypeError, ValueError, RecursionError):
         return False
+    return _write_text(path, text)
+
+
+def _write_text(path: Path, text: str) -> bool:
+    """Write atomically: a temporary file in the same folder, then a rename over the target."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+        handle, temporary = _temporary_beside(path)
     except OSError:
         return False  # a read-only or full cache folder only costs speed
     try:
@@ -330,3 +356,22 @@ def _write_json(path: Path, data: Any) -> bool:
         except OSError:
             pass
         return False
+
+
+_temporary_names = itertools.count()
+
+
+def _temporary_beside(path: Path) -> tuple[int, str]:
+    """A new file next to ``path`` for writing, and its name. Its folder is made only
+    when it is missing (a look-up per write costs as much as the write); the name is
+    unique to this process, and exclusive creation makes sure of it."""
+    temporary = f"{path.parent}{os.sep}.tmp-{os.getpid()}-{next(_temporary_names)}.json"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    try:
+        return os.open(temporary, flags, 0o600), temporary
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # left behind by an earlier process with this process id
+        pass
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+    return handle, temporary

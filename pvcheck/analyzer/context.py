@@ -221,7 +221,7 @@ class AnalysisContext:
             statements=tuple(StatementPrint(line, fp) for line, fp in statement_prints(canon)),
             helpers=tuple(helpers),
             sketch=sketch(canon.tokens),
-            complexity=_complexity(module.code(function)) if function is not None else 0,
+            complexity=_complexity(module, function) if function is not None else 0,
             dynamic=dynamic,
         )
 
@@ -405,12 +405,14 @@ def _topological(steps: list[Step], edges: list[Edge]) -> list[Step]:
     return done
 
 
-def _complexity(code: str) -> int:
-    """radon's cyclomatic complexity of one function (0 when radon cannot read it)."""
+def _complexity(module: ModuleInfo, function: cst.FunctionDef) -> int:
+    """radon's cyclomatic complexity of one function (0 when radon cannot read it): on
+    the ``ast`` of the module when there is one already, else on the function's code."""
     try:
-        from radon.complexity import cc_visit
+        from radon.complexity import cc_visit, cc_visit_ast
 
-        blocks = cc_visit(textwrap.dedent(code))
+        parsed = module.ast_function(function)
+        blocks = cc_visit_ast(parsed) if parsed is not None else cc_visit(textwrap.dedent(module.code(function)))
     except Exception:
         return 0
     return blocks[0].complexity if blocks else 0

@@ -41,6 +41,12 @@ class FastLines:
         self._local: dict[int, dict[int, int]] = {}  # id(statement) -> id(node) -> line
         self._full: Optional[dict[int, int]] = None
         self._fallback = False
+        self._functions: dict[int, ast.AST] = {}  # id(libcst FunctionDef) -> ast's
+
+    def ast_function(self, node: cst.FunctionDef) -> Optional[ast.AST]:
+        """The ``ast`` node of a function of this module (None when the parsers did not pair up)."""
+        self._statement_spans()
+        return self._functions.get(id(node))
 
     def line(self, node: cst.CSTNode) -> int:
         spans = self._statement_spans()
@@ -65,12 +71,15 @@ class FastLines:
     def _statement_spans(self) -> dict[int, Span]:
         if self._spans is None:
             spans: dict[int, Span] = {}
+            functions: dict[int, ast.AST] = {}
             try:
                 parsed = ast.parse(self.text)  # parsing only: nothing is compiled or run
-                _pair_block(self.tree.body, parsed.body, spans)
+                _pair_block(self.tree.body, parsed.body, spans, functions)
             except (SyntaxError, ValueError, RecursionError, MemoryError, _Mismatch):
                 self._fallback = True  # every answer from libcst's provider
+                functions = {}
             self._spans = spans
+            self._functions = functions
         return self._spans
 
     def _positions_in(self, statement: cst.CSTNode, line: int) -> dict[int, int]:
@@ -138,13 +147,14 @@ for _cst_name, _ast_name in (("TryStar", "TryStar"), ("Match", "Match")):
         _PAIRS[getattr(cst, _cst_name)] = (getattr(ast, _ast_name),)
 
 
-def _pair_block(body: Sequence[cst.CSTNode], statements: list[ast.stmt], spans: dict[int, Span]) -> None:
+def _pair_block(body: Sequence[cst.CSTNode], statements: list[ast.stmt], spans: dict[int, Span],
+                functions: dict[int, ast.AST]) -> None:
     """Pair libcst's statements with ast's (one ``SimpleStatementLine`` holds several)."""
     flat = list(_flatten(body))
     if len(flat) != len(statements):
         raise _Mismatch
     for node, tree in zip(flat, statements):
-        _pair(node, tree, spans)
+        _pair(node, tree, spans, functions)
 
 
 def _flatten(body: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:
@@ -155,13 +165,15 @@ def _flatten(body: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:
             yield statement
 
 
-def _pair(node: cst.CSTNode, tree: ast.stmt, spans: dict[int, Span]) -> None:
+def _pair(node: cst.CSTNode, tree: ast.stmt, spans: dict[int, Span], functions: dict[int, ast.AST]) -> None:
     expected = _PAIRS.get(type(node))
     if expected is None or not isinstance(tree, expected):
         raise _Mismatch
     spans[id(node)] = (tree.lineno, tree.end_lineno or tree.lineno, True)
     kind = type(node).__name__
     if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+        if isinstance(node, cst.FunctionDef):
+            functions[id(node)] = tree
         decorators = tree.decorator_list  # type: ignore[attr-defined]
         if len(node.decorators) != len(decorators):
             raise _Mismatch
@@ -171,35 +183,35 @@ def _pair(node: cst.CSTNode, tree: ast.stmt, spans: dict[int, Span]) -> None:
             simple = not decorator.decorator.lpar and "\\" not in decorator.whitespace_after_at.value \
                 if isinstance(decorator.decorator, cst.BaseExpression) else False  # type: ignore[attr-defined]
             spans[id(decorator)] = (expression.lineno, expression.end_lineno or expression.lineno, simple)
-        _pair_block(node.body.body, tree.body, spans)  # type: ignore[attr-defined]
+        _pair_block(node.body.body, tree.body, spans, functions)  # type: ignore[attr-defined]
     elif isinstance(node, cst.With):
-        _pair_block(node.body.body, tree.body, spans)  # type: ignore[attr-defined]
+        _pair_block(node.body.body, tree.body, spans, functions)  # type: ignore[attr-defined]
     elif isinstance(node, (cst.For, cst.While)):
-        _pair_block(node.body.body, tree.body, spans)  # type: ignore[attr-defined]
-        _pair_block(node.orelse.body.body if node.orelse else (), tree.orelse, spans)  # type: ignore[attr-defined]
+        _pair_block(node.body.body, tree.body, spans, functions)  # type: ignore[attr-defined]
+        _pair_block(node.orelse.body.body if node.orelse else (), tree.orelse, spans, functions)  # type: ignore[attr-defined]
     elif isinstance(node, cst.If):
         assert isinstance(tree, ast.If)
-        _pair_block(node.body.body, tree.body, spans)
+        _pair_block(node.body.body, tree.body, spans, functions)
         orelse = node.orelse
         if isinstance(orelse, cst.If):
             if len(tree.orelse) != 1:
                 raise _Mismatch
-            _pair(orelse, tree.orelse[0], spans)
+            _pair(orelse, tree.orelse[0], spans, functions)
         else:
-            _pair_block(orelse.body.body if orelse is not None else (), tree.orelse, spans)
+            _pair_block(orelse.body.body if orelse is not None else (), tree.orelse, spans, functions)
     elif kind in ("Try", "TryStar"):
-        _pair_block(node.body.body, tree.body, spans)  # type: ignore[attr-defined]
+        _pair_block(node.body.body, tree.body, spans, functions)  # type: ignore[attr-defined]
         handlers = node.handlers  # type: ignore[attr-defined]
         if len(handlers) != len(tree.handlers):  # type: ignore[attr-defined]
             raise _Mismatch
         for handler, tree_handler in zip(handlers, tree.handlers):  # type: ignore[attr-defined]
-            _pair_block(handler.body.body, tree_handler.body, spans)
+            _pair_block(handler.body.body, tree_handler.body, spans, functions)
         orelse, final = node.orelse, node.finalbody  # type: ignore[attr-defined]
-        _pair_block(orelse.body.body if orelse else (), tree.orelse, spans)  # type: ignore[attr-defined]
-        _pair_block(final.body.body if final else (), tree.finalbody, spans)  # type: ignore[attr-defined]
+        _pair_block(orelse.body.body if orelse else (), tree.orelse, spans, functions)  # type: ignore[attr-defined]
+        _pair_block(final.body.body if final else (), tree.finalbody, spans, functions)  # type: ignore[attr-defined]
     elif kind == "Match":
         cases = node.cases  # type: ignore[attr-defined]
         if len(cases) != len(tree.cases):  # type: ignore[attr-defined]
             raise _Mismatch
         for case, tree_case in zip(cases, tree.cases):  # type: ignore[attr-defined]
-            _pair_block(case.body.body, tree_case.body, spans)
+            _pair_block(case.body.body, tree_case.body, spans, functions)

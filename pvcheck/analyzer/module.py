@@ -130,6 +130,16 @@ class ModuleInfo:
         position = self._positions.get(node)
         return position.start.line if position is not None else 0
 
+    def ast_function(self, node: cst.FunctionDef) -> Optional[ast.AST]:
+        """Python's own ``ast`` node for a function of this module, when the fast line
+        path parsed the module with ``ast`` anyway (None otherwise)."""
+        self._metadata()
+        if self._fast is None:
+            return None
+        if self._lines is None:
+            self._lines = FastLines(self.tree, self.text, self._fast.statements)
+        return self._lines.ast_function(node)
+
     def code(self, node: cst.CSTNode) -> str:
         return self.tree.code_for_node(node)
 

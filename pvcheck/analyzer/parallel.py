@@ -28,7 +28,7 @@ from typing import Any, Iterator, Optional
 from pvcheck.analyzer.discovery import SourceFile
 from pvcheck.analyzer.frameworks.base import ConfigAttachment, Framework, load_frameworks
 from pvcheck.analyzer.cache import AnalysisCache
-from pvcheck.analyzer.records import cache_variant, fill_states
+from pvcheck.analyzer.records import cache_variant, fill_states, json_texts
 from pvcheck.analyzer.sources import TreeState
 from pvcheck.analyzer.units import ATTACHMENTS, Unit, UnitResult, UnitRunner
 from pvcheck.config import Config
@@ -185,7 +185,7 @@ class ParallelExecutor:
             except (OSError, ValueError):
                 pass
         for process, connection in self._workers:
-            process.join(timeout=5)
+            process.join(timeout=60)  # a worker writes the cache entries it still holds, then ends
             if process.is_alive():
                 process.terminate()
                 process.join(timeout=5)
@@ -215,10 +215,14 @@ def _store(result: UnitResult, spec: StoreSpec, key: Optional[str], tree: TreeSt
     fill_states(result.deps, tree, lambda target: spec.digests.get(target, spec.missing_digest))
     variant, encoded = cache_variant(result.payload, result.diagnostics, result.deps, result.cacheable)
     if variant is not None and key is not None:
-        store.store(key, variant)
+        if result.unit.kind == ATTACHMENTS:
+            store.stage(key, variant)  # written with the file's pipelines unit (or when the worker stops)
+        else:
+            store.store(key, variant)
     result.stored = True
     result.cacheable = variant is not None and key is not None  # so the parent knows it is in the cache
     result.encoded_payload = encoded if result.unit.kind == ATTACHMENTS else None
+    result.payload_json = json_texts(encoded) if encoded is not None and result.unit.kind != ATTACHMENTS else None
 
 
 def _start_method() -> str:
@@ -233,10 +237,10 @@ def _worker_main(connection: Connection, root: Path, config: Config, files: list
                  contents: dict[str, Optional[bytes]]) -> None:
     """A worker: run the units it is sent, with one index for the whole scan."""
     gc.disable()  # see paused_gc(); the process ends with the scan
+    tree: Optional[TreeState] = None
+    store: Optional[AnalysisCache] = None
     try:
         runner = UnitRunner(root, config, files, contents, load_frameworks(config.frameworks))
-        tree: Optional[TreeState] = None
-        store: Optional[AnalysisCache] = None
         while True:
             message = connection.recv()
             if message[0] != "run":
@@ -259,4 +263,6 @@ def _worker_main(connection: Connection, root: Path, config: Config, files: list
         except (OSError, ValueError):
             pass
     finally:
+        if store is not None:
+            store.flush()  # units staged but never joined by their file's pipelines unit
         connection.close()

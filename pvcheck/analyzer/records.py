@@ -12,7 +12,7 @@ import hashlib
 import json
 from typing import Any, Callable, Optional
 
-from pvcheck.analyzer.serialize import EncodingError, encode
+from pvcheck.analyzer.serialize import EncodingError, dumps, encode
 from pvcheck.analyzer.sources import TreeState
 
 UNCACHEABLE = "uncacheable"
@@ -48,3 +48,9 @@ def cache_variant(payload: list[Any], diagnostics: list[Any], deps: Any,
     if not cacheable or UNCACHEABLE in deps.attachments.values():
         return None, encoded
     return {"deps": deps.to_json(), "diagnostics": encoded_diagnostics, "payload": encoded}, encoded
+
+
+def json_texts(encoded: list[Any]) -> list[str]:
+    """Each encoded item as compact JSON text: a worker's results travel to the scan's
+    process as text, which it joins into the scan's snapshot instead of encoding them again."""
+    return [dumps(item) for item in encoded]

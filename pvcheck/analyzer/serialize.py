@@ -105,6 +105,11 @@ def encode(value: Any) -> Any:
     raise EncodingError(f"a {type(value).__name__} is not cacheable")
 
 
+def dumps(data: Any) -> str:
+    """Plain JSON data (what :func:`encode` returns) as compact ASCII JSON text."""
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=True)
+
+
 def loads(text: Union[str, bytes]) -> Any:
     """Parse JSON text, decoding the markers of the form; ValueError on anything malformed."""
     return json.loads(text, object_hook=_hook)

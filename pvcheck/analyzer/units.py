@@ -67,6 +67,7 @@ class UnitResult:
     cacheable: bool = True
     stored: bool = False  # a worker completed the record and stored it in the cache
     encoded_payload: Optional[list[Any]] = None  # set by workers for attachments (digests need it)
+    payload_json: Optional[list[str]] = None  # set by workers for pipelines: each as JSON text (snapshots)
 
 
 class RecordingAttachments(dict):  # type: ignore[type-arg]

@@ -111,9 +111,15 @@ class ZenML(DecoratedPipelines):
         a pipeline is called with (``training(days=60)`` in ``run.py``)."""
         finder = _CallFinder()
         fastmeta.visit(module.tree, finder)  # libcst's visit, without rebuilding the tree
+        pipeline_body: dict[int, bool] = {}  # id(top-level function) -> decorated as a pipeline
         for call, enclosing in finder.calls:
-            if enclosing is not None and find_decorator(enclosing, module, PIPELINE_DECORATORS):
-                continue  # inside a pipeline body: that is invocation config, read by the graph builder
+            if enclosing is not None:
+                inside = pipeline_body.get(id(enclosing))
+                if inside is None:
+                    inside = pipeline_body[id(enclosing)] = \
+                        find_decorator(enclosing, module, PIPELINE_DECORATORS) is not None
+                if inside:
+                    continue  # invocation config, read by the graph builder
             if isinstance(call.func, cst.Attribute) and call.func.attr.value in OPTION_METHODS:
                 attachment = self._options_attachment(call, module, ctx)
             else:
