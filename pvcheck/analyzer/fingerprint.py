@@ -76,12 +76,11 @@ class DefinitionPrint:
 
 
 class Fingerprinter:
-    """Fingerprints definitions of one tree, memoising each definition's own form."""
+    """Fingerprints definitions of one tree (each definition's own form memoised by the index)."""
 
     def __init__(self, index: ProjectIndex, cosmetic_calls: Iterable[str]) -> None:
         self.index = index
         self.cosmetic_calls = tuple(cosmetic_calls)
-        self._definitions: dict[str, DefinitionPrint] = {}
         self._canonicalizers: dict[str, Canonicalizer] = {}
 
     def canonicalizer(self, module) -> Canonicalizer:  # type: ignore[no-untyped-def]
@@ -92,11 +91,13 @@ class Fingerprinter:
         return found
 
     def definition(self, symbol: Symbol) -> DefinitionPrint:
-        """The own fingerprint of a function, class or module constant (all its assignments)."""
+        """The own fingerprint of a function, class or module constant (all its assignments),
+        computed once per index (a shared helper is reached from many units)."""
+        return self.index.remember(("definition", self.cosmetic_calls, symbol.qualified_name),
+                                   lambda: self._definition(symbol))
+
+    def _definition(self, symbol: Symbol) -> DefinitionPrint:
         key = symbol.qualified_name
-        found = self._definitions.get(key)
-        if found is not None:
-            return found
         canonicalizer = self.canonicalizer(symbol.module)
         nodes: list[Any]
         if symbol.kind == "constant":
@@ -117,7 +118,6 @@ class Fingerprinter:
         line = symbol.module.line(nodes[0]) if nodes and nodes[0] is not None else 0
         result = DefinitionPrint(symbol, tokens_digest(tokens), tuple(references.values()), tuple(dynamic),
                                  tuple(unresolved), line)
-        self._definitions[key] = result
         return result
 
     def closure(self, references: Iterable[Symbol]) -> list[DefinitionPrint]:

@@ -16,7 +16,7 @@ import sys
 import tokenize
 from dataclasses import dataclass, field
 from io import BytesIO
-from typing import Iterable, Mapping, Optional
+from typing import Any, Callable, Hashable, Iterable, Mapping, Optional, TypeVar
 
 import libcst as cst
 
@@ -27,6 +27,8 @@ from pvcheck.analyzer.sources import content_hash, read_source
 from pvcheck.model import Diagnostic, Severity
 
 Resolution = tuple[Symbol, tuple[str, ...]]
+T = TypeVar("T")
+
 
 @dataclass
 class Recorder:
@@ -36,6 +38,12 @@ class Recorder:
     files: set[str] = field(default_factory=set)  # paths whose bytes were read
     file_list: bool = False  # the list of files itself was walked
     parsed: set[str] = field(default_factory=set)  # paths loaded by path (their parse diagnostics belong to the unit)
+
+    def update(self, other: "Recorder") -> None:
+        self.modules.update(other.modules)
+        self.files.update(other.files)
+        self.file_list = self.file_list or other.file_list
+        self.parsed.update(other.parsed)
 
 
 class ProjectIndex:
@@ -58,7 +66,7 @@ class ProjectIndex:
         self._raw: dict[str, Optional[bytes]] = dict(contents) if contents is not None else {}
         self._hashes: dict[str, str] = {}
         self.parse_diagnostics: dict[str, list[Diagnostic]] = {}  # path -> diagnostics of parsing it
-        self._resolved: dict[str, tuple[Optional[Resolution], frozenset[str], frozenset[str]]] = {}
+        self._remembered: dict[Hashable, tuple[Any, Recorder]] = {}
         self.recorder: Optional[Recorder] = None
         self._loading = False  # reads made to parse a module are module dependencies, not file ones
         self.lines_parsed = 0
@@ -164,20 +172,24 @@ class ProjectIndex:
         return self._resolve(qualified, _depth)
 
     def _resolve_once(self, qualified: str) -> Optional[Resolution]:
-        """:meth:`resolve`, memoised: a name is resolved once per index, and every later
-        look-up replays into the current recorder the module names the first one touched."""
-        found = self._resolved.get(qualified)
+        """:meth:`resolve`, memoised: a name is resolved once per index."""
+        return self.remember(("resolve", qualified), lambda: self._resolve(qualified, 0))
+
+    def remember(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, once per index for each ``key``: every later call replays into
+        the current recorder what the first one looked at, so a unit's record stays
+        complete whichever unit in this process computed it first."""
+        found = self._remembered.get(key)
         if found is None:
             outer, self.recorder = self.recorder, Recorder()
             try:
-                result = self._resolve(qualified, 0)
+                value = compute()
             finally:
                 touched, self.recorder = self.recorder, outer
-            found = self._resolved[qualified] = (result, frozenset(touched.modules), frozenset(touched.parsed))
+            found = self._remembered[key] = (value, touched)
         if self.recorder is not None:
-            self.recorder.modules.update(found[1])
-            self.recorder.parsed.update(found[2])
-        return found[0]
+            self.recorder.update(found[1])
+        return found[0]  # type: ignore[no-any-return]
 
     def _resolve(self, qualified: str, _depth: int) -> Optional[Resolution]:
         parts = qualified.split(".")
