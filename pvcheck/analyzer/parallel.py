@@ -19,11 +19,10 @@ import os
 import sys
 import threading
 import traceback
-from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 
 from pvcheck.analyzer.discovery import SourceFile
 from pvcheck.analyzer.frameworks.base import ConfigAttachment, Framework, load_frameworks
@@ -193,23 +192,6 @@ class ParallelExecutor:
         self._workers = []
 
 
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """The cyclic garbage collector off while a scan runs, back as it was afterwards.
-
-    A scan allocates millions of small objects (syntax trees) and keeps most of them to
-    the end; each full collection walks all of them, for almost nothing to free: about a
-    quarter of a cold scan's time. What a scan leaves behind is freed when it ends.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _store(result: UnitResult, spec: StoreSpec, key: Optional[str], tree: TreeState, store: AnalysisCache) -> None:
     """Complete a unit's record and store it, here rather than in the parent process."""
     fill_states(result.deps, tree, lambda target: spec.digests.get(target, spec.missing_digest))
@@ -236,7 +218,7 @@ def _start_method() -> str:
 def _worker_main(connection: Connection, root: Path, config: Config, files: list[SourceFile],
                  contents: dict[str, Optional[bytes]]) -> None:
     """A worker: run the units it is sent, with one index for the whole scan."""
-    gc.disable()  # see paused_gc(); the process ends with the scan
+    gc.disable()  # see pvcheck.analyzer.paused_gc(); the process ends with the scan
     tree: Optional[TreeState] = None
     store: Optional[AnalysisCache] = None
     try:
