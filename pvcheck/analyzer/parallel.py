@@ -20,7 +20,7 @@ import sys
 import threading
 import traceback
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, Optional
 
@@ -131,29 +131,36 @@ class ParallelExecutor:
         if not self._workers:
             self._start()
         results: list[Optional[UnitResult]] = [None] * len(units)
-        busy = []
+        busy: dict[Connection, list[int]] = {}  # a worker's connection -> the positions it was sent
         for worker, positions in enumerate(placement):
             if not positions:
                 continue
             spec = None if storing is None else StoreSpec(
                 storing.directory, [storing.keys[p] for p in positions], storing.digests, storing.missing_digest)
+            connection = self._workers[worker][1]
             try:
-                self._workers[worker][1].send(("run", [units[p] for p in positions], attachments, spec))
-                busy.append((worker, positions))
+                connection.send(("run", [units[p] for p in positions], attachments, spec))
+                busy[connection] = positions
             except (OSError, ValueError):
                 self._run_here(units, positions, attachments, results)
-        for worker, positions in busy:
-            try:
-                status, payload = self._workers[worker][1].recv()
-            except (EOFError, OSError):
-                status, payload = "error", "worker process ended unexpectedly"
-            if status == "ok":
-                for position, result in zip(positions, payload):
-                    results[position] = result
-                continue
-            if os.environ.get("PVCHECK_DEBUG"):
-                raise RuntimeError(f"pvcheck worker failed:\n{payload}")
-            self._run_here(units, positions, attachments, results)  # a crashed worker costs time, not results
+        # results arrive one by one, so unpickling them overlaps the workers' analysis
+        while busy:
+            for connection in wait(list(busy)):
+                positions = busy[connection]
+                try:
+                    message = connection.recv()
+                except (EOFError, OSError):
+                    message = ("error", "worker process ended unexpectedly")
+                if message[0] == "result":
+                    results[positions[message[1]]] = message[2]
+                    continue
+                del busy[connection]
+                if message[0] == "done":
+                    continue
+                if os.environ.get("PVCHECK_DEBUG"):
+                    raise RuntimeError(f"pvcheck worker failed:\n{message[1]}")
+                # a crashed worker costs time, not results
+                self._run_here(units, [p for p in positions if results[p] is None], attachments, results)
         assert all(r is not None for r in results)
         return results  # type: ignore[return-value]
 
@@ -228,15 +235,14 @@ def _worker_main(connection: Connection, root: Path, config: Config, files: list
             if message[0] != "run":
                 break
             _, units, attachments, spec = message
-            results = []
             for position, unit in enumerate(units):
                 result = runner.run(unit, attachments)
                 if spec is not None:
                     if tree is None:
                         tree, store = TreeState(root, files, contents), AnalysisCache(spec.directory, config)
                     _store(result, spec, spec.keys[position], tree, store)
-                results.append(result)
-            connection.send(("ok", results))
+                connection.send(("result", position, result))
+            connection.send(("done",))
     except EOFError:
         pass
     except BaseException:  # the parent falls back to running these units itself
