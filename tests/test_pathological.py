@@ -21,11 +21,13 @@ from dataclasses import dataclass
 from typing import Any, Union
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import pvcheck.analyzer as analyzer_package
 from pvcheck.analyzer import scan_tree
 from pvcheck.analyzer import discovery as discovery_module
-from pvcheck.analyzer.nesting import MAX_NESTING, excessive_nesting
+from pvcheck.analyzer.nesting import MAX_NESTING, _level_bound, _scan, excessive_nesting
 from pvcheck.config import Config
 from pvcheck.model import Diagnostic, Project, Severity
 from tests.conftest import write_tree
@@ -168,6 +170,21 @@ def test_nesting_just_under_the_limit_is_parsed() -> None:
     assert excessive_nesting("x = " + "(" * MAX_NESTING + "1" + ")" * MAX_NESTING) is None
     found = excessive_nesting("x = " + "(" * (MAX_NESTING + 1) + "1" + ")" * (MAX_NESTING + 1))
     assert found is not None and found.depth == MAX_NESTING + 1 and found.line == 1
+
+
+_NESTING_PIECES = st.sampled_from([
+    "(", ")", "[", "]", "{", "}", "-", "+", "**", ".", ",", "=", ";", "\n", "\\\n", " ", "x", "1", "#",
+    "'", '"', '"""', "f'", "f\"{", "}", "not ", "lambda ", "if ", "else ", "elif ", "await ", "def ", "in ",
+])
+
+
+@given(st.lists(_NESTING_PIECES, max_size=400).map("".join), st.integers(min_value=1, max_value=60))
+@settings(max_examples=300, deadline=None)
+def test_the_quick_bound_is_never_below_the_estimate(text: str, limit: int) -> None:
+    """Small modules skip the scan when the quick bound is within the limit: that must
+    never let through what the scan would refuse."""
+    if _level_bound(text, limit) <= limit:
+        assert _scan(text, 0, limit) is None
 
 
 @pytest.mark.parametrize("text", [

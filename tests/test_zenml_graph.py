@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from pvcheck.analyzer import scan_tree
 from pvcheck.model import Severity
 from tests.conftest import FIXTURES, only_pipeline
@@ -312,3 +314,41 @@ def test_second_fixture_package_layout_nested_pipeline_and_loop_ids():
     assert training.config["parameters"] == {"days": 60}
     assert [h.name for h in training.step("evaluate_ranking").helpers] == [
         "recsys.utils.matrix.to_user_item", "recsys.utils.metrics.precision_at_k"]
+
+
+@pytest.mark.parametrize("call", [
+    "def main():\n    from flow import p as training\n    training(lr=0.5)\n",  # an import inside a function
+    "import flow as pipelines\n\ndef main():\n    pipelines.p(lr=0.5)\n",  # through a module alias
+    "from flow import p\nimport flow\n\ntrain = p\n\ndef main():\n    p(lr=0.5)\n",  # a module-level name
+])
+def test_call_site_parameters_found_however_the_pipeline_is_named(tree, call):
+    """Calls whose callee is a local or a builtin are skipped before resolution; calls
+    through any import form still reach the pipeline."""
+    project = tree({"steps.py": STEPS, "flow.py": """
+        from zenml import pipeline
+        from steps import fit, load
+
+        @pipeline
+        def p(lr: float = 0.1):
+            fit(load(), lr=lr)
+    """, "run.py": '"""Starts the zenml pipeline."""\n' + call})  # the docstring makes it a candidate
+    assert only_pipeline(project).config == {"parameters": {"lr": 0.5}}
+
+
+def test_call_on_a_local_named_like_the_pipeline_is_not_its_configuration(tree):
+    project = tree({"steps.py": STEPS, "flow.py": """
+        from zenml import pipeline
+        from steps import fit, load
+
+        @pipeline
+        def p(lr: float = 0.1):
+            fit(load(), lr=lr)
+    """, "run.py": """
+        \"\"\"Starts the zenml pipeline.\"\"\"
+        from flow import p as pipeline_p
+
+        def main(p):
+            p(lr=0.5)
+            len([1])
+    """})
+    assert only_pipeline(project).config == {}

@@ -44,11 +44,10 @@ def canonical_json(value: Any) -> str:
 
 def sketch(tokens: list[str]) -> tuple[int, ...]:
     """Bottom-k hashes of token shingles, for estimating how alike two bodies are."""
-    shingles = set()
-    for start in range(max(1, len(tokens) - _SHINGLE + 1)):
-        text = "\x1f".join(tokens[start : start + _SHINGLE])
-        shingles.add(int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(),
-                                    "big") >> 4)
+    join, blake2b = "\x1f".join, hashlib.blake2b
+    texts = {join(tokens[start : start + _SHINGLE]) for start in range(max(1, len(tokens) - _SHINGLE + 1))}
+    shingles = {int.from_bytes(blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big") >> 4
+                for text in texts}
     return tuple(sorted(shingles)[:SKETCH_SIZE])
 
 

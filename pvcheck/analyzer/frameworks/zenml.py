@@ -113,6 +113,8 @@ class ZenML(DecoratedPipelines):
         fastmeta.visit(module.tree, finder)  # libcst's visit, without rebuilding the tree
         pipeline_body: dict[int, bool] = {}  # id(top-level function) -> decorated as a pipeline
         for call, enclosing in finder.calls:
+            if not finder.may_name_definition(call.func, module):
+                continue
             if enclosing is not None:
                 inside = pipeline_body.get(id(enclosing))
                 if inside is None:
@@ -194,11 +196,43 @@ class ZenMLGraphBuilder(CallGraphBuilder):
 
 
 class _CallFinder(cst.CSTVisitor):
-    """Every call of a module, with the top-level function it sits in (or None)."""
+    """Every call of a module, with the top-level function it sits in (or None), and the
+    names the module's imports bind anywhere."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[cst.Call, Optional[cst.FunctionDef]]] = []
+        self.imported: set[str] = set()
+        self.star = False  # a `from x import *`: any name may come from it
         self._functions: list[cst.FunctionDef] = []
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            bound = alias.asname.name if alias.asname is not None else alias.name
+            while isinstance(bound, cst.Attribute):  # `import a.b.c` binds `a`
+                bound = bound.value
+            if isinstance(bound, cst.Name):
+                self.imported.add(bound.value)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if isinstance(node.names, cst.ImportStar):
+            self.star = True
+            return
+        for alias in node.names:
+            bound = alias.asname.name if alias.asname is not None else alias.name
+            if isinstance(bound, cst.Name):
+                self.imported.add(bound.value)
+
+    def may_name_definition(self, callee: cst.BaseExpression, module: ModuleInfo) -> bool:
+        """False only when ``callee`` cannot resolve to a definition of the tree: its root
+        name is bound neither at module level nor by an import (a local variable, a
+        parameter, a builtin). Resolving every call of a module costs more than the
+        rest of this pass; most calls in step bodies are on locals (``df.dropna()``)."""
+        root = callee
+        while isinstance(root, (cst.Attribute, cst.Call)):
+            root = root.value if isinstance(root, cst.Attribute) else root.func
+        if not isinstance(root, cst.Name) or self.star:
+            return True
+        return root.value in self.imported or root.value in module.symbols
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._functions.append(node)
