@@ -1,7 +1,8 @@
 """YAML run configurations (ZenML's ``config_path=``, or assigned in pvcheck's config).
 
-Loaded with ``yaml.safe_load`` only -- a ``!!python/object`` tag is refused, not
-constructed -- and never from outside the scanned root.
+Loaded with PyYAML's ``SafeLoader`` only (what ``yaml.safe_load`` uses) -- a
+``!!python/object`` tag is refused, not constructed -- and never from outside the
+scanned root.
 """
 
 from __future__ import annotations
@@ -65,8 +66,9 @@ def load(root: Path, referring_path: str, reference: str, line: int, diagnose: D
         diagnose("PV014", Severity.ERROR, f"cannot read run config: {exc}", relative, 0,
                  hint="save it as UTF-8 and check permissions")
         return None
+    loader = yaml.SafeLoader(text)  # what yaml.safe_load uses, parsing once for values and lines
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = loader.get_single_node()
         # aliases let a few lines stand for billions of values, or for themselves; both are
         # refused before anything is constructed (everything later walks the expanded values)
         if node is not None and _expanded_size(node, MAX_RUN_CONFIG_VALUES) is None:
@@ -74,7 +76,7 @@ def load(root: Path, referring_path: str, reference: str, line: int, diagnose: D
                      f"{MAX_RUN_CONFIG_VALUES} values through YAML aliases; not read", relative, 1,
                      hint="write the values out instead of aliasing them")
             return None
-        document = yaml.safe_load(text)
+        document = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -86,6 +88,8 @@ def load(root: Path, referring_path: str, reference: str, line: int, diagnose: D
         diagnose("PV014", Severity.ERROR, "run config is nested too deeply to read", relative, 0,
                  hint="flatten it")
         return None
+    finally:
+        loader.dispose()
     if document is None:
         document = {}
     if not isinstance(document, dict):
