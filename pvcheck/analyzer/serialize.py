@@ -75,8 +75,27 @@ class Deferred:
             raise AttributeError(attribute) from None
 
 
+_PLAIN = (str, int, float, bool, type(None))
+#: Dataclasses met so far: type -> (name in the form, field names in order).
+_ENCODABLE: dict[type, tuple[str, tuple[str, ...]]] = {}
+
+
 def encode(value: Any) -> Any:
     """``value`` as plain JSON data (see the module docstring for the form)."""
+    kind = type(value)
+    if kind in _PLAIN:  # exact types: a str or int enum member is not one of them
+        return value
+    layout = _ENCODABLE.get(kind)
+    if layout is not None:
+        return {"$c": layout[0], "$a": [encode(getattr(value, name)) for name in layout[1]]}
+    if kind is list:
+        return [encode(item) for item in value]
+    if kind is tuple:
+        return {"$t": [encode(item) for item in value]}
+    return _encode_other(value)
+
+
+def _encode_other(value: Any) -> Any:
     if isinstance(value, enum.Enum):  # first: a str or int enum is also a str or an int
         name = type(value).__name__
         if _ENUMS.get(name) is not type(value):
@@ -90,7 +109,8 @@ def encode(value: Any) -> Any:
         name = type(value).__name__
         if name not in _CLASSES or _class(name) is not type(value):
             raise EncodingError(f"class {type(value).__qualname__} is not cacheable")
-        return {"$c": name, "$a": [encode(getattr(value, f.name)) for f in dataclasses.fields(value)]}
+        _ENCODABLE[type(value)] = (name, tuple(f.name for f in dataclasses.fields(value)))
+        return encode(value)
     if isinstance(value, list):
         return [encode(item) for item in value]
     if isinstance(value, tuple):
