@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import fnmatch
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -44,13 +45,21 @@ def module_name(relative_to_source_root: str) -> tuple[str, bool]:
     return ".".join(parts), is_package
 
 
-def _excluded(relative: str, name: str, patterns: Iterable[str]) -> bool:
-    for pattern in patterns:
-        if fnmatch.fnmatchcase(name, pattern) or fnmatch.fnmatchcase(relative, pattern):
+class _Excludes:
+    """The exclude globs, compiled once: a name or a relative path matching any glob, or a
+    path under a ``folder/**`` one, is skipped. One regular expression for all the globs
+    instead of two ``fnmatch`` calls per glob and entry (discovery runs before anything
+    else, so its time adds to every scan's)."""
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        patterns = tuple(patterns)
+        self._any = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns)) if patterns else None
+        self._folders = tuple(p[:-3] for p in patterns if p.endswith("/**"))
+
+    def __call__(self, relative: str, name: str) -> bool:
+        if self._any is not None and (self._any.match(name) or self._any.match(relative)):
             return True
-        if pattern.endswith("/**") and (relative == pattern[:-3] or relative.startswith(pattern[:-2])):
-            return True
-    return False
+        return any(relative == folder or relative.startswith(folder + "/") for folder in self._folders)
 
 
 def discover(
@@ -83,6 +92,8 @@ def discover(
 
 
 def _walk(root: Path, base: Path, patterns: tuple[str, ...], sink: list[Diagnostic]) -> Iterator[SourceFile]:
+    excluded = _Excludes(patterns)
+    root_prefix, base_prefix = os.path.join(str(root), ""), os.path.join(str(base), "")
     seen_dirs: set[tuple[int, int]] = set()
     stack = [base]
     while stack:
@@ -109,8 +120,11 @@ def _walk(root: Path, base: Path, patterns: tuple[str, ...], sink: list[Diagnost
             continue  # a virtual environment (looked up in the listing: a stat could fail)
         subfolders = []
         for entry in entries:
-            relative = _rel(root, Path(entry.path))
-            if _excluded(relative, entry.name, patterns):
+            path = entry.path
+            # string slicing, not pathlib: a few microseconds per entry of a large tree
+            relative = path[len(root_prefix):].replace(os.sep, "/") if path.startswith(root_prefix) \
+                else _rel(root, Path(path))
+            if excluded(relative, entry.name):
                 continue
             try:
                 is_dir = entry.is_dir()
@@ -139,10 +153,10 @@ def _walk(root: Path, base: Path, patterns: tuple[str, ...], sink: list[Diagnost
                 except OSError as exc:
                     sink.append(_io_diagnostic(root, Path(entry.path), exc))
                     continue
-                below_base = Path(entry.path).relative_to(base).as_posix() if _is_below(Path(entry.path), base) \
+                below_base = path[len(base_prefix):].replace(os.sep, "/") if path.startswith(base_prefix) \
                     else entry.name
                 module, is_package = module_name(below_base)
-                yield SourceFile(relative, Path(entry.path), module, is_package, size)
+                yield SourceFile(relative, Path(path), module, is_package, size)
             elif not is_file and not is_dir and entry.name.endswith(".py") and entry.is_symlink():
                 sink.append(
                     Diagnostic("PV004", Severity.WARNING, "broken or looping symlink", relative,
