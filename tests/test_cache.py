@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import textwrap
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -199,36 +201,79 @@ def test_another_configuration_does_not_share_entries(tmp_path: Path) -> None:
     _same(result, scan_tree(root, other, cache=False))
 
 
+def _unit_rows(cache: Path) -> list[tuple[str, str]]:
+    [database] = cache.rglob("units.sqlite")
+    with closing(sqlite3.connect(database)) as connection:
+        return connection.execute("SELECT key, entry FROM units ORDER BY key").fetchall()
+
+
+def _set_unit_rows(cache: Path, rows: list[tuple[str, str]]) -> None:
+    [database] = cache.rglob("units.sqlite")
+    with closing(sqlite3.connect(database)) as connection, connection:
+        connection.executemany("UPDATE units SET entry = ? WHERE key = ?", [(entry, key) for key, entry in rows])
+
+
 def test_corrupt_entries_are_ignored_and_rebuilt(tmp_path: Path) -> None:
     root = _copy_fixture(tmp_path, "zenml_churn")
-    cold = scan_tree(root, cache=AnalysisCache(tmp_path / "cache", Config()))
-    entries = sorted((tmp_path / "cache").rglob("*.json"))
-    assert entries
-    garbage = [b"", b"{not json", b'{"format": 1, "key": "x", "variants": [1, 2]}', b"\x00\xff" * 10,
-               json.dumps({"format": 1, "key": "", "variants": [{"deps": {"m": {}, "f": {}, "l": None, "r": [],
-                                                                          "a": {}},
-                                                                 "diagnostics": [], "payload": [{"$c": "os"}]}]}
-                          ).encode()]
-    for number, entry in enumerate(entries):
-        entry.write_bytes(garbage[number % len(garbage)])
+    cache = tmp_path / "cache"
+    cold = scan_tree(root, cache=AnalysisCache(cache, Config()))
+    for snapshot in cache.rglob("*.json"):
+        snapshot.write_bytes(b"{not json")
+    keys = [key for key, _ in _unit_rows(cache)]
+    assert len(keys) >= 5
+    garbage = ["", "{not json", '{"format": 1, "key": "x", "units": [1, 2]}', "\x00\xff" * 10,
+               json.dumps({"format": 1, "key": "", "units": {"u": [{"deps": {"m": {}, "f": {}, "l": None, "r": [],
+                                                                            "a": {}},
+                                                                   "diagnostics": [], "payload": [{"$c": "os"}]}]}})]
+    rows = [(key, garbage[number % len(garbage)]) for number, key in enumerate(keys)]
     # corrupt entries that still parse, with the right key and dependencies that hold:
     # a class that may not appear, a payload of the wrong type, a malformed attachment
-    unit_entries = [e for e in entries if "units" in e.parts]
     bad_payloads = [[{"$c": "Pipeline", "$a": [{"$c": "os.system", "$a": []}]}], [{"$t": [1]}],
                     [{"$c": "ConfigAttachment", "$a": [3, {}, {}, {}]}], [{"$c": "Step", "$a": []}], "nope"]
-    for victim, payload in zip(unit_entries, bad_payloads):
-        victim.write_text(json.dumps({"format": 1, "key": victim.stem, "variants": [
-            {"deps": {"m": {}, "f": {}, "l": None, "r": [], "a": {}}, "diagnostics": [], "payload": payload}]}),
-            encoding="utf-8")
-    store = AnalysisCache(tmp_path / "cache", Config())
+    for number, payload in enumerate(bad_payloads):
+        key = keys[number]
+        variant = {"deps": {"m": {}, "f": {}, "l": None, "r": [], "a": {}}, "diagnostics": [], "payload": payload}
+        units = {f"{kind}:zenml:pvcheck.analyzer.frameworks.zenml:ZenML": [variant]
+                 for kind in ("attachments", "pipelines")}
+        rows[number] = (key, json.dumps({"format": 1, "key": key, "units": units}))
+    _set_unit_rows(cache, rows)
+    store = AnalysisCache(cache, Config())
     rebuilt = scan_tree(root, cache=store)
     _same(cold, rebuilt)
     assert store.hits == 0
-    for entry in sorted((tmp_path / "cache").rglob("*.json")):
-        json.loads(entry.read_bytes())  # every entry was rewritten whole
-    warm = AnalysisCache(tmp_path / "cache", Config())
+    assert len(store._rejected) >= 5  # the entries that parse were looked at, and refused
+    for _, entry in _unit_rows(cache):
+        json.loads(entry)  # every entry was rewritten whole
+    warm = AnalysisCache(cache, Config())
     _same(cold, scan_tree(root, cache=warm))
-    assert warm.misses == 0
+    assert warm.scan_hits == 1
+
+
+def test_a_damaged_database_is_replaced(tmp_path: Path) -> None:
+    root = _copy_fixture(tmp_path, "zenml_churn")
+    cache = tmp_path / "cache"
+    cold = scan_tree(root, cache=AnalysisCache(cache, Config()))
+    [database] = cache.rglob("units.sqlite")
+    for leftover in database.parent.glob("units.sqlite-*"):
+        leftover.unlink()
+    database.write_bytes(b"this is not a SQLite database" * 100)
+    shutil.rmtree(database.parent / "scans")
+    store = AnalysisCache(cache, Config())
+    _same(cold, scan_tree(root, cache=store))
+    assert store.hits == 0 and store.writes > 0
+    warm = AnalysisCache(cache, Config())
+    shutil.rmtree(database.parent / "scans")
+    _same(cold, scan_tree(root, cache=warm))
+    assert warm.misses == 0 and warm.hits > 0
+
+
+def test_an_unwritable_cache_folder_only_costs_speed(tmp_path: Path) -> None:
+    root = _copy_fixture(tmp_path, "zenml_churn")
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file where the cache folder should be", encoding="utf-8")
+    store = AnalysisCache(blocker, Config())
+    _same(scan_tree(root, cache=False), scan_tree(root, cache=store))
+    assert store.writes == 0
 
 
 def test_two_processes_writing_at_once_do_not_corrupt_it(tmp_path: Path) -> None:
@@ -243,6 +288,11 @@ def test_two_processes_writing_at_once_do_not_corrupt_it(tmp_path: Path) -> None
     assert [p.wait(timeout=600) for p in processes] == [0, 0]
     for entry in sorted((tmp_path / "cache").rglob("*.json")):
         json.loads(entry.read_bytes())
+    [database] = (tmp_path / "cache").rglob("units.sqlite")
+    with closing(sqlite3.connect(database)) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    for _, entry in _unit_rows(tmp_path / "cache"):
+        json.loads(entry)
     assert not [p for p in (tmp_path / "cache").rglob("*") if p.name.startswith(".tmp-")]
     store = AnalysisCache(tmp_path / "cache", Config())
     _same(scan_tree(root, cache=False), scan_tree(root, cache=store))

@@ -324,7 +324,7 @@ class _Scan:
             if result.unit.kind == ATTACHMENTS:
                 self.store.stage(key, variant)  # written with the file's pipelines unit
             else:
-                self.store.store_later(key, variant)
+                self.store.store(key, variant)
         return _Done(result.payload, result.diagnostics, encoded, result.deps.run_configs,
                      variant is not None and key is not None)
 
@@ -352,7 +352,7 @@ class _Scan:
             if self.executor is not None:
                 self.executor.close()
             if self.store is not None:
-                self.store.flush()  # no writer thread alive when worker processes are forked
+                self.store.flush()  # no database connection open when worker processes are forked
             self.executor = parallel.make_executor(self.root, self.config, self.tree,
                                                    [_real_framework(f) for f in self._loaded_frameworks()],
                                                    self.jobs if parallel.worth_parallel(work, self.jobs) else 1)

@@ -1,4 +1,4 @@
-"""The on-disk analysis cache: one JSON file per source file, holding its units of work.
+"""The on-disk analysis cache: one entry per source file, holding its units of work.
 
 A *unit* is one framework's pass over one file (its configuration attachments, or its
 pipelines). A unit is found by a key over everything its result can depend on that is
@@ -12,12 +12,16 @@ only when every one of its dependencies is unchanged; keeping a few variants let
 revisions that share a file (a diff, a rebase) both hit.
 
 Where: ``$PVCHECK_CACHE_DIR``, else ``$XDG_CACHE_HOME/pvcheck``, else
-``~/.cache/pvcheck``. Entries are written to a temporary file in the same folder and
-renamed over the old one (``os.replace``), so readers never see half a file and two
-pvcheck processes can write at once (the last rename wins; nothing is lost but a
-variant). An entry that cannot be read, parsed or decoded is treated as missing and
-rewritten. Entries are JSON decoded by :mod:`pvcheck.analyzer.serialize` -- never
-pickle -- so a shared cache folder cannot make pvcheck run code.
+``~/.cache/pvcheck``. The entries are rows of one SQLite database, ``units.sqlite``
+(Python's own ``sqlite3``): each entry is read, merged and written in one transaction,
+so readers never see half an entry and two pvcheck processes can write at once (SQLite
+locks; the second waits). A file per entry cost more than the analysis it saved on
+large trees: creating a file costs the kernel about half a millisecond, a row a few
+microseconds. An entry that cannot be read, parsed or decoded is treated as missing and
+rewritten; a database file that is not one is replaced. Whole-scan snapshots and the
+framework manifest are a few JSON files, written to a temporary file and renamed into
+place. Everything is JSON decoded by :mod:`pvcheck.analyzer.serialize` -- never pickle
+-- so a shared cache folder cannot make pvcheck run code.
 """
 
 from __future__ import annotations
@@ -26,12 +30,10 @@ import hashlib
 import itertools
 import json
 import os
-import queue
 import sys
 import tempfile
-import threading
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional, Union
 
 from pvcheck.analyzer.serialize import EncodingError, decode, dumps, encode, loads
 from pvcheck.config import Config
@@ -127,8 +129,7 @@ class AnalysisCache:
         self.scan_hits = 0  # whole scans reused
         self._rejected: set[str] = set()
         self._staged: dict[str, dict[str, Variant]] = {}  # file key -> unit -> variant not written yet
-        self._queue: Optional["queue.SimpleQueue[Any]"] = None
-        self._writer: Optional[threading.Thread] = None
+        self._database: Optional[_UnitDatabase] = None
 
     @classmethod
     def open(cls, config: Config, directory: Optional[Path] = None) -> "AnalysisCache":
@@ -142,8 +143,10 @@ class AnalysisCache:
         file_key = hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
         return f"{file_key}/{kind}:{framework}:{framework_spec}"
 
-    def _entry_path(self, file_key: str) -> Path:
-        return self.directory / f"v{CACHE_FORMAT}" / "units" / file_key[:2] / f"{file_key}.json"
+    def _units(self) -> "_UnitDatabase":
+        if self._database is None:
+            self._database = _UnitDatabase(self.directory / f"v{CACHE_FORMAT}" / "units.sqlite")
+        return self._database
 
     # ------------------------------------------------------------------ units
     def _entry(self, file_key: str, decoded: bool) -> dict[str, Any]:
@@ -151,7 +154,7 @@ class AnalysisCache:
         memory_key = (str(self.directory), file_key)
         if decoded and memory_key in _MEMORY:
             return _MEMORY[memory_key]
-        entry = _read_json(self._entry_path(file_key), decoded)
+        entry = _parse(self._units().read(file_key), decoded)
         units = entry.get("units") if isinstance(entry, dict) and entry.get("key") == file_key else None
         if not isinstance(units, dict):
             units = {}
@@ -198,64 +201,50 @@ class AnalysisCache:
         self._rejected.add(key)
 
     def stage(self, key: str, variant: Variant) -> None:
-        """Hold ``variant`` until its entry file is written with the file's other units
-        (:meth:`store`, :meth:`store_later` or :meth:`flush`). Creating a file is the
-        costly part of a store (a fraction of a millisecond of kernel time each, more than
-        encoding it), so the units of one source file are written in one go."""
+        """Hold ``variant`` until its entry is written with the file's other units
+        (:meth:`store` or :meth:`flush`): one write per source file, not per unit."""
         file_key, _, unit = key.partition("/")
         self._staged.setdefault(file_key, {})[unit] = variant
 
     def store(self, key: str, variant: Variant) -> None:
-        """Write unit ``key``'s entry file now, with ``variant`` and the file's staged units."""
+        """Write unit ``key``'s entry now, with ``variant`` and the file's staged units."""
         self.stage(key, variant)
         file_key = key.partition("/")[0]
         self._write_entry(file_key, self._staged.pop(file_key))
 
-    def store_later(self, key: str, variant: Variant) -> None:
-        """:meth:`store` on a background thread: writing thousands of small files should
-        overlap the analysis still running, not follow it. :meth:`flush` waits for it."""
-        self.stage(key, variant)
-        file_key = key.partition("/")[0]
-        if self._queue is None:
-            self._queue = queue.SimpleQueue()
-            self._writer = threading.Thread(target=self._write_queued, name="pvcheck-cache-writer", daemon=True)
-            self._writer.start()
-        self._queue.put((file_key, self._staged.pop(file_key)))
-
     def flush(self) -> None:
-        """Write what is staged, and wait until everything :meth:`store_later` was given is written."""
-        if self._queue is not None and self._writer is not None:
-            self._queue.put(None)
-            self._writer.join()
-        self._queue = None
-        self._writer = None
+        """Write what is staged, and let go of the database (before worker processes are
+        forked: a SQLite connection must not cross a fork)."""
         staged, self._staged = self._staged, {}
         for file_key, units in staged.items():
             self._write_entry(file_key, units)
-
-    def _write_queued(self) -> None:
-        assert self._queue is not None
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            self._write_entry(*item)
+        if self._database is not None:
+            self._database.close()
+            self._database = None
 
     def _write_entry(self, file_key: str, new_units: dict[str, Variant]) -> None:
         """Put each new variant in front of its unit's others (dropping one equal in
-        dependencies), keeping the other units of the entry file."""
-        try:
-            units = {name: [v for v in variants if isinstance(v, dict) and _decodes(v)]  # one bad one spoils a file
-                     for name, variants in self._entry(file_key, decoded=False).items() if isinstance(variants, list)}
+        dependencies), keeping the other units of the entry: read and written in one
+        transaction, so a second process writing the same entry cannot lose a unit."""
+        def merge(stored: Optional[str]) -> str:
+            entry = _parse(stored, decoded=False)
+            found = entry.get("units") if isinstance(entry, dict) and entry.get("key") == file_key else None
+            units = {name: [v for v in variants if isinstance(v, dict) and _decodes(v)]  # one bad one spoils it
+                     for name, variants in (found.items() if isinstance(found, dict) else ())
+                     if isinstance(variants, list)}
             for unit, variant in new_units.items():
                 previous = units.get(unit, []) if f"{file_key}/{unit}" not in self._rejected else []
                 others = [v for v in previous if v.get("deps") != variant.get("deps")]
                 units[unit] = [variant, *others][:MAX_VARIANTS]
-            _MEMORY.pop((str(self.directory), file_key), None)
-            if _write_json(self._entry_path(file_key), {"format": CACHE_FORMAT, "key": file_key, "units": units}):
-                self.writes += 1
-        except Exception:  # a cache that cannot be written only costs speed
-            pass
+            return dumps({"format": CACHE_FORMAT, "key": file_key, "units": units})
+
+        _MEMORY.pop((str(self.directory), file_key), None)
+        try:
+            written = self._units().update(file_key, merge)
+        except (TypeError, ValueError, RecursionError):  # a variant that is not JSON: not cached
+            written = False
+        if written:
+            self.writes += 1
 
     # ------------------------------------------------------------------ whole scans
     def snapshot_key(self, frameworks: Any, files: Any) -> str:
@@ -326,9 +315,104 @@ def _read_json(path: Path, decoded: bool = False) -> Any:
     try:
         with open(path, "rb") as handle:
             data = handle.read()
-        return loads(data) if decoded else json.loads(data)
-    except (OSError, ValueError, RecursionError):
+    except OSError:
         return None
+    return _parse(data, decoded)
+
+
+def _parse(data: Union[str, bytes, None], decoded: bool) -> Any:
+    """JSON text as data (decoded into model objects, or plain); None when it is not JSON."""
+    if data is None:
+        return None
+    try:
+        return loads(data) if decoded else json.loads(data)
+    except (ValueError, RecursionError):
+        return None
+
+
+class _UnitDatabase:
+    """The cache entries of units: a SQLite table of (file key, entry JSON).
+
+    Opened on first use. Anything SQLite or the file system refuses (a read-only or full
+    folder, a locked or damaged database, no ``sqlite3`` in this Python) makes the entry
+    missing, or the write not happen: a cache that cannot be used only costs speed.
+    """
+
+    _SCHEMA = "CREATE TABLE IF NOT EXISTS units (key TEXT PRIMARY KEY, entry TEXT NOT NULL)"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._connection: Any = None
+        self._unusable = False
+
+    def _connect(self) -> Any:
+        if self._connection is None and not self._unusable:
+            try:
+                self._connection = self._open()
+            except Exception:  # sqlite3.Error, OSError, ImportError: no cache this run
+                self._unusable = True
+        return self._connection
+
+    def _open(self) -> Any:
+        import sqlite3
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for attempt in range(2):
+            connection = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
+            try:
+                connection.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer
+                connection.execute("PRAGMA synchronous=NORMAL")  # a cache may lose its last writes in a crash
+                connection.execute(self._SCHEMA)
+                return connection
+            except sqlite3.DatabaseError as exc:
+                connection.close()
+                if attempt or isinstance(exc, sqlite3.OperationalError):  # locked, read-only: not damaged
+                    raise
+                for suffix in ("", "-wal", "-shm"):  # not a database: start a new one
+                    try:
+                        os.unlink(f"{self.path}{suffix}")
+                    except FileNotFoundError:
+                        pass
+        raise AssertionError("unreachable")
+
+    def read(self, key: str) -> Optional[str]:
+        connection = self._connect()
+        if connection is None:
+            return None
+        try:
+            row = connection.execute("SELECT entry FROM units WHERE key = ?", (key,)).fetchone()
+        except Exception:  # sqlite3.Error
+            return None
+        return row[0] if row is not None and isinstance(row[0], str) else None
+
+    def update(self, key: str, merge: Callable[[Optional[str]], str]) -> bool:
+        """Replace entry ``key`` by ``merge(the stored entry or None)``, atomically."""
+        connection = self._connect()
+        if connection is None:
+            return False
+        try:
+            connection.execute("BEGIN IMMEDIATE")  # the write lock first: no other writer between read and write
+            try:
+                row = connection.execute("SELECT entry FROM units WHERE key = ?", (key,)).fetchone()
+                text = merge(row[0] if row is not None and isinstance(row[0], str) else None)
+                connection.execute("INSERT OR REPLACE INTO units (key, entry) VALUES (?, ?)", (key, text))
+                connection.execute("COMMIT")
+                return True
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+        except (TypeError, ValueError, RecursionError):
+            raise
+        except Exception:  # sqlite3.Error
+            return False
+
+    def close(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.close()
+            except Exception:  # sqlite3.Error
+                pass
+            self._connection = None
 
 
 def _write_json(path: Path, data: Any) -> bool:
