@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import libcst as cst
+import libcst.helpers
 import pytest
 from libcst.metadata import (
     BuiltinScope,
@@ -298,6 +299,48 @@ def test_read_only_visits_match_libcsts_visit() -> None:
             tree.visit(expected)
             fastmeta.visit(tree, fast)
             assert expected.log == fast.log
+
+
+def test_calls_and_imports_are_what_a_visitor_collects() -> None:
+    class Collect(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.calls: list[tuple[int, Any]] = []
+            self.imported: set[str] = set()
+            self.star = False
+            self._functions: list[cst.FunctionDef] = []
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+            self._functions.append(node)
+
+        def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+            self._functions.pop()
+
+        def visit_Call(self, node: cst.Call) -> None:
+            self.calls.append((id(node), id(self._functions[0]) if self._functions else None))
+
+        def visit_Import(self, node: cst.Import) -> None:
+            for alias in node.names:
+                self.imported.add(cst.helpers.get_full_name_for_node(alias.asname.name if alias.asname else
+                                                                     alias.name).split(".")[0])
+
+        def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+            if isinstance(node.names, cst.ImportStar):
+                self.star = True
+                return
+            for alias in node.names:
+                self.imported.add(cst.helpers.get_full_name_for_node(alias.asname.name if alias.asname else
+                                                                     alias.name))
+
+    checked = 0
+    for _, text, _, _ in CORPUS:
+        tree = cst.parse_module(text)
+        expected = Collect()
+        tree.visit(expected)
+        calls, imported, star = fastmeta.calls_and_imports(tree)
+        assert [(id(call), id(top) if top is not None else None) for call, top in calls] == expected.calls
+        assert (imported, star) == (expected.imported, expected.star)
+        checked += len(calls)
+    assert checked > 1000
 
 
 def test_pvcheck_can_be_told_to_use_libcst_itself(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

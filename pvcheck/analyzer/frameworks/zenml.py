@@ -109,11 +109,10 @@ class ZenML(DecoratedPipelines):
         """Configuration applied outside pipeline bodies: ``x.with_options(...)``,
         ``x.configure(...)`` (with their ``config_path=`` files) and the parameter values
         a pipeline is called with (``training(days=60)`` in ``run.py``)."""
-        finder = _CallFinder()
-        fastmeta.visit(module.tree, finder)  # libcst's visit, without rebuilding the tree
+        calls, imported, star = fastmeta.calls_and_imports(module.tree)
         pipeline_body: dict[int, bool] = {}  # id(top-level function) -> decorated as a pipeline
-        for call, enclosing in finder.calls:
-            if not finder.may_name_definition(call.func, module):
+        for call, enclosing in calls:
+            if not star and not _may_name_definition(call.func, module, imported):
                 continue
             if enclosing is not None:
                 inside = pipeline_body.get(id(enclosing))
@@ -195,53 +194,17 @@ class ZenMLGraphBuilder(CallGraphBuilder):
         return self.invocations_in(self.evaluate(after.value, env, self.module))
 
 
-class _CallFinder(cst.CSTVisitor):
-    """Every call of a module, with the top-level function it sits in (or None), and the
-    names the module's imports bind anywhere."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[cst.Call, Optional[cst.FunctionDef]]] = []
-        self.imported: set[str] = set()
-        self.star = False  # a `from x import *`: any name may come from it
-        self._functions: list[cst.FunctionDef] = []
-
-    def visit_Import(self, node: cst.Import) -> None:
-        for alias in node.names:
-            bound = alias.asname.name if alias.asname is not None else alias.name
-            while isinstance(bound, cst.Attribute):  # `import a.b.c` binds `a`
-                bound = bound.value
-            if isinstance(bound, cst.Name):
-                self.imported.add(bound.value)
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if isinstance(node.names, cst.ImportStar):
-            self.star = True
-            return
-        for alias in node.names:
-            bound = alias.asname.name if alias.asname is not None else alias.name
-            if isinstance(bound, cst.Name):
-                self.imported.add(bound.value)
-
-    def may_name_definition(self, callee: cst.BaseExpression, module: ModuleInfo) -> bool:
-        """False only when ``callee`` cannot resolve to a definition of the tree: its root
-        name is bound neither at module level nor by an import (a local variable, a
-        parameter, a builtin). Resolving every call of a module costs more than the
-        rest of this pass; most calls in step bodies are on locals (``df.dropna()``)."""
-        root = callee
-        while isinstance(root, (cst.Attribute, cst.Call)):
-            root = root.value if isinstance(root, cst.Attribute) else root.func
-        if not isinstance(root, cst.Name) or self.star:
-            return True
-        return root.value in self.imported or root.value in module.symbols
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._functions.append(node)
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._functions.pop()
-
-    def visit_Call(self, node: cst.Call) -> None:
-        self.calls.append((node, self._functions[0] if self._functions else None))
+def _may_name_definition(callee: cst.BaseExpression, module: ModuleInfo, imported: set[str]) -> bool:
+    """False only when ``callee`` cannot resolve to a definition of the tree: its root
+    name is bound neither at module level nor by an import (a local variable, a
+    parameter, a builtin). Resolving every call of a module costs more than the rest of
+    this pass; most calls in step bodies are on locals (``df.dropna()``)."""
+    root = callee
+    while isinstance(root, (cst.Attribute, cst.Call)):
+        root = root.value if isinstance(root, cst.Attribute) else root.func
+    if not isinstance(root, cst.Name):
+        return True
+    return root.value in imported or root.value in module.symbols
 
 
 def _attachment_from_run_config(target: str, run_config) -> ConfigAttachment:  # type: ignore[no-untyped-def]
