@@ -65,6 +65,7 @@ class ModuleInfo:
         self._positions: Optional[dict] = None
         self._fast: Optional[FastNames] = None  # libcst's answers, computed faster (pvcheck.analyzer.fastmeta)
         self._lines: Optional[FastLines] = None
+        self._qualified: dict[cst.CSTNode, frozenset[str]] = {}
 
     # ------------------------------------------------------------------ metadata
     def _metadata(self) -> None:
@@ -102,18 +103,25 @@ class ModuleInfo:
         assert self._scopes is not None
         return self._scopes.get(node)
 
-    def qualified_names(self, node: cst.CSTNode) -> set[str]:
+    def qualified_names(self, node: cst.CSTNode) -> frozenset[str]:
         """Fully qualified names ``node`` may refer to (``numpy.array``, ``pkg.mod.helper``).
 
-        Builtins come back without their ``builtins.`` prefix.
+        Builtins come back without their ``builtins.`` prefix. Memoised per node (keyed by
+        the node itself, which libcst hashes by identity): a decorator or callee is asked
+        about again by every unit and framework that looks at it.
         """
+        found = self._qualified.get(node)
+        if found is not None:
+            return found
         self._metadata()
         if self._fast is not None:
             names = self._fast.qualified_names(node)
         else:
             assert self._names is not None
             names = self._names.get(node) or set()
-        return {q.name[len("builtins."):] if q.name.startswith("builtins.") else q.name for q in names}
+        found = self._qualified[node] = frozenset(
+            q.name[len("builtins."):] if q.name.startswith("builtins.") else q.name for q in names)
+        return found
 
     def qualified_name(self, node: cst.CSTNode) -> Optional[str]:
         """The one qualified name of ``node``, or None when there is none or several."""
