@@ -316,9 +316,9 @@ class _Scan:
                 self.store.forget(key)
             return _Done(result.payload, result.diagnostics, result.encoded_payload, result.deps.run_configs,
                          result.cacheable, result.payload_json)
+        if self.store is None:  # without a cache, nothing needs the record or the encoded form
+            return _Done(result.payload, result.diagnostics, None, [], False)
         fill_states(result.deps, self.tree, self.attachment_digest)
-        if self.store is None:  # without a cache, nothing needs the encoded form
-            return _Done(result.payload, result.diagnostics, None, result.deps.run_configs, False)
         variant, encoded = cache_variant(result.payload, result.diagnostics, result.deps, result.cacheable)
         if variant is not None and key is not None:
             if result.unit.kind == ATTACHMENTS:

@@ -34,7 +34,7 @@ from pvcheck.analyzer.module import ModuleInfo, Symbol
 if TYPE_CHECKING:
     from pvcheck.analyzer.index import ProjectIndex
 
-_SKIP_TYPES: tuple[type, ...] = (
+_SKIP_TYPES: frozenset[type] = frozenset((
     cst.SimpleWhitespace,
     cst.ParenthesizedWhitespace,
     cst.TrailingWhitespace,
@@ -54,7 +54,7 @@ _SKIP_TYPES: tuple[type, ...] = (
     cst.AssignEqual,
     cst.Import,
     cst.ImportFrom,
-)
+))
 _SKIP_FIELDS = frozenset({"lpar", "rpar", "header", "footer", "leading_lines", "lines_after_decorators"})
 _STRING_FIELDS = frozenset({"star", "conversion"})
 
@@ -198,27 +198,25 @@ class Canonicalizer:
                 self._emit(small)
             return
         out = self._out
-        out.append("(" + kind.__name__)
-        for spec in dataclasses.fields(node):
-            name = spec.name
-            if name in _SKIP_FIELDS or name.startswith("whitespace"):
-                continue
+        opening, fields = _layout(kind)
+        out.append(opening)
+        for name, single, several, is_string in fields:
             value = getattr(node, name)
             if value is None or isinstance(value, cst.MaybeSentinel):
                 continue
             if isinstance(value, cst.CSTNode):
                 if type(value) in _SKIP_TYPES:
                     continue
-                out.append(name + "=")
+                out.append(single)
                 self._emit(value)
             elif isinstance(value, (tuple, list)):
                 items = [v for v in value if isinstance(v, cst.CSTNode) and type(v) not in _SKIP_TYPES]
                 if items:
-                    out.append(name + "=[")
+                    out.append(several)
                     for item in items:
                         self._emit(item)
                     out.append("]")
-            elif isinstance(value, str) and name in _STRING_FIELDS and value:
+            elif is_string and isinstance(value, str) and value:
                 out.append(f"{name}={value}")
         out.append(")")
 
@@ -437,6 +435,21 @@ def _imported(assignments) -> bool:  # type: ignore[no-untyped-def]
     """A name bound only by imports (also inside a function body): it refers to what the
     import names, so it resolves like a module-level import, never as a local variable."""
     return bool(assignments) and all(isinstance(a, cst.metadata.ImportAssignment) for a in assignments)
+
+
+_LAYOUTS: dict[type, tuple[str, tuple[tuple[str, str, str, bool], ...]]] = {}
+
+
+def _layout(kind: type) -> tuple[str, tuple[tuple[str, str, str, bool], ...]]:
+    """A node type's opening token and the fields the generic walk emits, in field order
+    (whitespace and brackets left out), with their tokens: worked out once per type."""
+    found = _LAYOUTS.get(kind)
+    if found is None:
+        fields = tuple((spec.name, spec.name + "=", spec.name + "=[", spec.name in _STRING_FIELDS)
+                       for spec in dataclasses.fields(kind)
+                       if spec.name not in _SKIP_FIELDS and not spec.name.startswith("whitespace"))
+        found = _LAYOUTS[kind] = ("(" + kind.__name__, fields)
+    return found
 
 
 def _flatten(block: cst.BaseSuite) -> list[cst.CSTNode]:

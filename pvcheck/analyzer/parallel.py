@@ -29,7 +29,7 @@ from pvcheck.analyzer.frameworks.base import ConfigAttachment, Framework, load_f
 from pvcheck.analyzer.cache import AnalysisCache
 from pvcheck.analyzer.records import cache_variant, fill_states, json_texts
 from pvcheck.analyzer.sources import TreeState
-from pvcheck.analyzer.units import ATTACHMENTS, Unit, UnitResult, UnitRunner
+from pvcheck.analyzer.units import ATTACHMENTS, Dependencies, Unit, UnitResult, UnitRunner
 from pvcheck.config import Config
 
 #: Below this many bytes of candidate source, units run in this process.
@@ -209,6 +209,9 @@ def _store(result: UnitResult, spec: StoreSpec, key: Optional[str], tree: TreeSt
         else:
             store.store(key, variant)
     result.stored = True
+    # the parent needs no more of the record than the run configs the unit read: the rest
+    # (often a hundred module states) would only be pickled, sent and unpickled
+    result.deps = Dependencies(run_configs=result.deps.run_configs)
     result.cacheable = variant is not None and key is not None  # so the parent knows it is in the cache
     result.encoded_payload = encoded if result.unit.kind == ATTACHMENTS else None
     result.payload_json = json_texts(encoded) if encoded is not None and result.unit.kind != ATTACHMENTS else None
