@@ -139,6 +139,25 @@ def _fields(cls: type) -> tuple[Field, ...]:
     return result
 
 
+#: Fields that only ever hold whitespace, punctuation or operators (all in _PRUNED): the
+#: walk would visit them only to return at once.
+_PUNCTUATION_FIELDS = frozenset({
+    "lpar", "rpar", "comma", "semicolon", "colon", "first_colon", "second_colon", "dot", "equal", "lbrace",
+    "rbrace", "lbracket", "rbracket", "leading_lines", "lines_after_decorators", "header", "footer",
+    "trailing_whitespace", "asynchronous", "operator", "relative",
+})
+_WALKED: dict[type, tuple[Field, ...]] = {}
+
+
+def _walked_fields(cls: type) -> tuple[Field, ...]:
+    """:func:`_fields` without the punctuation and whitespace ones."""
+    found = _WALKED.get(cls)
+    if found is None:
+        found = _WALKED[cls] = tuple(field for field in _fields(cls)
+                                     if field[0] not in _PUNCTUATION_FIELDS and not field[0].startswith("whitespace"))
+    return found
+
+
 def _is_visit_call(node: ast.AST) -> bool:
     return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id.startswith("visit_")
             and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant)
@@ -211,7 +230,7 @@ class _ScopeWalk:
             self.statement = outer
 
     def children(self, node: cst.CSTNode, context: int) -> None:
-        for name, guarded, rule in _ORDER.get(type(node)) or _fields(type(node)):
+        for name, guarded, rule in _WALKED.get(type(node)) or _walked_fields(type(node)):
             value = getattr(node, name)
             if value is None or value is _DEFAULT:
                 continue
@@ -573,6 +592,22 @@ class _Plan:
 
 
 Calls = list[tuple[cst.Call, Optional[cst.FunctionDef]]]
+#: Nodes that hold no call and no import, whatever is in them: not descended into.
+_CALL_FREE: frozenset[type] = _PRUNED | {
+    cst.Name, cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.Ellipsis, cst.Pass, cst.Break,
+    cst.Continue, cst.Newline, cst.EmptyLine, cst.TrailingWhitespace, cst.Comment,
+}
+#: Fields whose node can only be punctuation, whitespace or a plain name.
+_CALL_FREE_FIELDS = _PUNCTUATION_FIELDS | {"posonly_ind", "keyword", "attr"}
+_CALL_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _call_fields(kind: type) -> tuple[str, ...]:
+    found = _CALL_FIELDS.get(kind)
+    if found is None:
+        found = _CALL_FIELDS[kind] = tuple(name for name, _, _ in _fields(kind)
+                                           if name not in _CALL_FREE_FIELDS and not name.startswith("whitespace"))
+    return found
 
 
 def calls_and_imports(tree: cst.CSTNode) -> tuple[Calls, set[str], bool]:
@@ -608,13 +643,13 @@ def calls_and_imports(tree: cst.CSTNode) -> tuple[Calls, set[str], bool]:
                     if isinstance(bound, cst.Name):
                         imported.add(bound.value)
         children: list[cst.CSTNode] = []
-        for field, _, _ in _ORDER.get(kind) or _fields(kind):
+        for field in _CALL_FIELDS.get(kind) or _call_fields(kind):
             value = getattr(node, field)
             if value is None or value is _DEFAULT:
                 continue
             if isinstance(value, (tuple, list)):
-                children.extend(item for item in value if type(item) not in _PRUNED)
-            elif type(value) not in _PRUNED:
+                children.extend(item for item in value if type(item) not in _CALL_FREE)
+            elif type(value) not in _CALL_FREE:
                 children.append(value)
         stack.extend((child, top) for child in reversed(children))
     return calls, imported, star
