@@ -91,21 +91,59 @@ def test_small_work_stays_in_this_process(tmp_path: Path, monkeypatch: pytest.Mo
     assert not started
 
 
-def test_units_of_one_package_stay_in_one_worker(tmp_path: Path) -> None:
+def test_units_of_one_package_are_sent_together(tmp_path: Path) -> None:
+    from pvcheck.analyzer.discovery import discover
     from pvcheck.analyzer.sources import TreeState
     from pvcheck.analyzer.units import Unit
 
     root = _tree(tmp_path)
-    from pvcheck.analyzer.discovery import discover
-
     files = discover(root)
     tree = TreeState(root, files, {f.path: b"" for f in files})
     executor = parallel.ParallelExecutor(root, Config(), tree, [], 2)
-    units = [Unit("pipelines", "zenml", f.path) for f in files if f.path.startswith("projects/")]
-    placement = executor._place(units)
-    owner: dict[str, int] = {}
-    for worker, positions in enumerate(placement):
-        for position in positions:
-            package = "/".join(units[position].path.split("/")[:2])
-            assert owner.setdefault(package, worker) == worker
-    assert all(placement)  # both workers have work
+    units = [Unit(kind, "zenml", f.path) for f in files if f.path.startswith("projects/")
+             for kind in ("attachments", "pipelines")]
+    batches = executor._batches(units)
+    assert sorted(p for positions in batches.values() for p in positions) == list(range(len(units)))
+    def package(path: str) -> str:  # projects/<package>/..., or projects itself for a file right in it
+        parts = path.split("/")
+        return "/".join(parts[:2] if len(parts) > 2 else parts[:1])
+
+    packages = [{package(units[p].path) for p in positions} for positions in batches.values()]
+    assert all(len(found) == 1 for found in packages) and len(packages) > 3
+    sizes = [sum(tree.by_path[units[p].path].size for p in positions) for positions in batches.values()]
+    assert sizes == sorted(sizes, reverse=True)  # the largest first
+
+
+class _Connection:
+    def __init__(self) -> None:
+        self.sent: list[list[str]] = []
+
+    def send(self, message: tuple) -> None:  # type: ignore[type-arg]
+        self.sent.append([unit.path for unit in message[1]])
+
+
+def test_groups_go_where_they_ran_before_and_idle_workers_take_queued_ones(tmp_path: Path) -> None:
+    from collections import deque
+
+    from pvcheck.analyzer.units import Unit
+
+    executor = parallel.ParallelExecutor(tmp_path, Config(), None, [], 2)  # type: ignore[arg-type]
+    connections = [_Connection(), _Connection()]
+    executor._workers = [(None, c) for c in connections]  # type: ignore[misc]
+    units = [Unit("pipelines", "zenml", f"g{n}/m.py") for n in range(8)]
+    queues = [deque([("g0", [0]), ("g1", [1]), ("g2", [2]), ("g3", [3])]), deque([("g4", [4])])]
+    shared = deque([("g5", [5])])
+    in_flight = {c: deque() for c in connections}  # type: ignore[var-annotated]
+
+    def send(worker: int) -> None:
+        executor._send_next(worker, units, None, queues, shared, in_flight)  # type: ignore[arg-type]
+
+    send(1)  # its own group first
+    send(1)  # then a new one
+    assert connections[1].sent == [["g4/m.py"], ["g5/m.py"]] and executor._assigned["g5"] == 1
+    send(1)  # then the last group of the busiest worker, which had 4 still to start
+    assert connections[1].sent[-1] == ["g3/m.py"] and executor._assigned["g3"] == 1
+    send(0)
+    assert connections[0].sent == [["g0/m.py"]]
+    send(1)  # worker 0 has 2 left to start: not worth parsing them again elsewhere
+    assert len(connections[1].sent) == 3 and [g for g, _ in queues[0]] == ["g1", "g2"]

@@ -19,6 +19,7 @@ import os
 import sys
 import threading
 import traceback
+from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -35,6 +36,9 @@ from pvcheck.config import Config
 #: Below this many bytes of candidate source, units run in this process.
 PARALLEL_MIN_BYTES = 200_000
 _MAX_GROUP_DEPTH = 4
+#: A worker out of work takes a group queued for another once that one has this many
+#: still to start: the taker parses the group's modules again, which pays off only then.
+_STEAL_AFTER = 3
 
 Attachments = Optional[dict[str, list[ConfigAttachment]]]
 
@@ -89,7 +93,6 @@ class ParallelExecutor:
         self.jobs = jobs
         self._workers: list[tuple[Any, Connection]] = []
         self._assigned: dict[str, int] = {}  # group -> worker
-        self._load: list[int] = [0] * jobs
         self._depth: Optional[int] = None
         self._fallback: Optional[SerialExecutor] = None
 
@@ -99,8 +102,8 @@ class ParallelExecutor:
         parts = path.split("/")
         return "/".join(parts[: min(self._depth, len(parts) - 1)]) or parts[0]
 
-    def _place(self, units: list[Unit]) -> list[list[int]]:
-        """Which units (by position) each worker runs; a group stays with one worker."""
+    def _batches(self, units: list[Unit]) -> dict[str, list[int]]:
+        """The units (by position) of each group, largest group first."""
         if self._depth is None:
             paths = sorted({u.path for u in units})
             self._depth = _MAX_GROUP_DEPTH
@@ -109,60 +112,92 @@ class ParallelExecutor:
                 if len(groups) >= 2 * self.jobs:  # enough to balance; deeper would split packages
                     self._depth = depth
                     break
+        batches: dict[str, list[int]] = {}
         sizes: dict[str, int] = {}
-        for unit in units:
-            group = self._group(unit.path)
-            sizes[group] = sizes.get(group, 0) + self.tree.by_path[unit.path].size
-        for group, size in sorted(sizes.items(), key=lambda item: (-item[1], item[0])):
-            worker = self._assigned.get(group)
-            if worker is None:
-                worker = min(range(self.jobs), key=lambda w: (self._load[w], w))
-                self._assigned[group] = worker
-            self._load[worker] += size
-        placement: list[list[int]] = [[] for _ in range(self.jobs)]
         for position, unit in enumerate(units):
-            placement[self._assigned[self._group(unit.path)]].append(position)
-        return placement
+            group = self._group(unit.path)
+            batches.setdefault(group, []).append(position)
+            sizes[group] = sizes.get(group, 0) + self.tree.by_path[unit.path].size
+        return {group: batches[group] for group in sorted(batches, key=lambda g: (-sizes[g], g))}
 
     # ------------------------------------------------------------------ running
     def run(self, units: list[Unit], attachments: Attachments, storing: Optional[StoreSpec] = None
             ) -> list[UnitResult]:
-        placement = self._place(units)
+        """Run ``units``: a group at a time, each group where its files were analysed before
+        (their modules are parsed there), new groups to whichever worker is free first,
+        largest first; a worker left without work takes a group queued for a busy one."""
         if not self._workers:
             self._start()
         results: list[Optional[UnitResult]] = [None] * len(units)
-        busy: dict[Connection, list[int]] = {}  # a worker's connection -> the positions it was sent
-        for worker, positions in enumerate(placement):
-            if not positions:
-                continue
-            spec = None if storing is None else StoreSpec(
-                storing.directory, [storing.keys[p] for p in positions], storing.digests, storing.missing_digest)
-            connection = self._workers[worker][1]
+        queues: list[deque[tuple[str, list[int]]]] = [deque() for _ in range(self.jobs)]
+        shared: deque[tuple[str, list[int]]] = deque()
+        for group, positions in self._batches(units).items():
+            owner = self._assigned.get(group)
+            (queues[owner] if owner is not None else shared).append((group, positions))
+        in_flight: dict[Connection, deque[list[int]]] = {}
+        for worker, (_, connection) in enumerate(self._workers):
             try:
-                connection.send(("run", [units[p] for p in positions], attachments, spec))
-                busy[connection] = positions
+                connection.send(("pass", attachments, None if storing is None else
+                                 (storing.directory, storing.digests, storing.missing_digest)))
             except (OSError, ValueError):
-                self._run_here(units, positions, attachments, results)
+                continue
+            in_flight[connection] = deque()
+            for _ in range(2):  # one batch ahead: a worker never waits for the next message
+                self._send_next(worker, units, storing, queues, shared, in_flight)
         # results arrive one by one, so unpickling them overlaps the workers' analysis
-        while busy:
-            for connection in wait(list(busy)):
-                positions = busy[connection]
+        while any(in_flight.values()):
+            for connection in wait([c for c, sent in in_flight.items() if sent]):
+                sent = in_flight[connection]
                 try:
                     message = connection.recv()
                 except (EOFError, OSError):
                     message = ("error", "worker process ended unexpectedly")
                 if message[0] == "result":
-                    results[positions[message[1]]] = message[2]
-                    continue
-                del busy[connection]
-                if message[0] == "done":
-                    continue
-                if os.environ.get("PVCHECK_DEBUG"):
-                    raise RuntimeError(f"pvcheck worker failed:\n{message[1]}")
-                # a crashed worker costs time, not results
-                self._run_here(units, [p for p in positions if results[p] is None], attachments, results)
+                    results[sent[0][message[1]]] = message[2]
+                elif message[0] == "done":
+                    sent.popleft()
+                    self._send_next(self._worker_of(connection), units, storing, queues, shared, in_flight)
+                else:
+                    if os.environ.get("PVCHECK_DEBUG"):
+                        raise RuntimeError(f"pvcheck worker failed:\n{message[1]}")
+                    # a crashed worker costs time, not results: its units, sent or queued, run here
+                    lost = [p for batch in sent for p in batch]
+                    worker = self._worker_of(connection)
+                    lost.extend(p for _, batch in queues[worker] for p in batch)
+                    queues[worker].clear()
+                    del in_flight[connection]
+                    self._run_here(units, [p for p in lost if results[p] is None], attachments, results)
+        for _, batch in (*shared, *(item for queue in queues for item in queue)):  # no worker was left
+            self._run_here(units, batch, attachments, results)
         assert all(r is not None for r in results)
         return results  # type: ignore[return-value]
+
+    def _worker_of(self, connection: Connection) -> int:
+        return next(w for w, (_, c) in enumerate(self._workers) if c is connection)
+
+    def _send_next(self, worker: int, units: list[Unit], storing: Optional[StoreSpec],
+                   queues: list["deque[tuple[str, list[int]]]"], shared: "deque[tuple[str, list[int]]]",
+                   in_flight: dict[Connection, "deque[list[int]]"]) -> None:
+        """Send ``worker`` its next group: its own, else a new one, else one queued for a
+        worker with at least :data:`_STEAL_AFTER` groups still to start."""
+        if queues[worker]:
+            group, positions = queues[worker].popleft()
+        elif shared:
+            group, positions = shared.popleft()
+        else:
+            victim = max(range(self.jobs), key=lambda w: (len(queues[w]), -w))
+            if len(queues[victim]) < _STEAL_AFTER or self._workers[victim][1] not in in_flight:
+                return
+            group, positions = queues[victim].pop()  # its last: the one it would reach last
+        self._assigned[group] = worker
+        connection = self._workers[worker][1]
+        keys = None if storing is None else [storing.keys[p] for p in positions]
+        try:
+            connection.send(("run", [units[p] for p in positions], keys))
+        except (OSError, ValueError):
+            queues[worker].appendleft((group, positions))
+            return
+        in_flight[connection].append(positions)
 
     def _run_here(self, units: list[Unit], positions: list[int], attachments: Attachments,
                   results: list[Optional[UnitResult]]) -> None:
@@ -199,9 +234,10 @@ class ParallelExecutor:
         self._workers = []
 
 
-def _store(result: UnitResult, spec: StoreSpec, key: Optional[str], tree: TreeState, store: AnalysisCache) -> None:
+def _store(result: UnitResult, digests: dict[str, str], missing_digest: str, key: Optional[str], tree: TreeState,
+           store: AnalysisCache) -> None:
     """Complete a unit's record and store it, here rather than in the parent process."""
-    fill_states(result.deps, tree, lambda target: spec.digests.get(target, spec.missing_digest))
+    fill_states(result.deps, tree, lambda target: digests.get(target, missing_digest))
     variant, encoded = cache_variant(result.payload, result.diagnostics, result.deps, result.cacheable)
     if variant is not None and key is not None:
         if result.unit.kind == ATTACHMENTS:
@@ -233,17 +269,22 @@ def _worker_main(connection: Connection, root: Path, config: Config, files: list
     store: Optional[AnalysisCache] = None
     try:
         runner = UnitRunner(root, config, files, contents, load_frameworks(config.frameworks))
+        attachments: Attachments = None
+        storing: Optional[tuple[Path, dict[str, str], str]] = None
         while True:
             message = connection.recv()
+            if message[0] == "pass":  # what every batch of the pass shares, sent once
+                _, attachments, storing = message
+                continue
             if message[0] != "run":
                 break
-            _, units, attachments, spec = message
+            _, units, keys = message
             for position, unit in enumerate(units):
                 result = runner.run(unit, attachments)
-                if spec is not None:
-                    if tree is None:
-                        tree, store = TreeState(root, files, contents), AnalysisCache(spec.directory, config)
-                    _store(result, spec, spec.keys[position], tree, store)
+                if storing is not None and keys is not None:
+                    if tree is None or store is None:
+                        tree, store = TreeState(root, files, contents), AnalysisCache(storing[0], config)
+                    _store(result, storing[1], storing[2], keys[position], tree, store)
                 connection.send(("result", position, result))
             connection.send(("done",))
     except EOFError:
