@@ -147,3 +147,22 @@ def test_groups_go_where_they_ran_before_and_idle_workers_take_queued_ones(tmp_p
     assert connections[0].sent == [["g0/m.py"]]
     send(1)  # worker 0 has 2 left to start: not worth parsing them again elsewhere
     assert len(connections[1].sent) == 3 and [g for g, _ in queues[0]] == ["g1", "g2"]
+
+
+def test_workers_skip_node_validation_and_the_scan_process_keeps_it(tmp_path: Path, always_parallel: None) -> None:
+    """Workers build parsed trees without re-validating every node (an eighth of the
+    parse); the scan's own process, which may be someone's program, keeps validating."""
+    import libcst as cst
+
+    root = _tree(tmp_path)
+    _same(scan_tree(root, cache=False, jobs=1), scan_tree(root, cache=False, jobs=2))
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("")  # still validated here
+    patched = cst.CSTNode.__post_init__
+    try:
+        parallel._trust_parsed_nodes()
+        cst.Name("")  # what a worker does: no check
+    finally:
+        cst.CSTNode.__post_init__ = patched  # type: ignore[method-assign]
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("")

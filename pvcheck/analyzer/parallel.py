@@ -25,6 +25,8 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, Optional
 
+import libcst as cst
+
 from pvcheck.analyzer.discovery import SourceFile
 from pvcheck.analyzer.frameworks.base import ConfigAttachment, Framework, load_frameworks
 from pvcheck.analyzer.cache import AnalysisCache
@@ -253,6 +255,24 @@ def _store(result: UnitResult, digests: dict[str, str], missing_digest: str, key
     result.payload_json = json_texts(encoded) if encoded is not None and result.unit.kind != ATTACHMENTS else None
 
 
+def _trust_parsed_nodes() -> None:
+    """In a worker, build libcst nodes without validating each one.
+
+    libcst validates every node it constructs in ``CSTNode.__post_init__``, the millions
+    its own parser makes from source it has just accepted included -- an eighth of the
+    parse, measured here (libcst's own PERF note there suggests moving validation out of
+    parsing). The trees are the same; only the checks of hand-built nodes are lost, and
+    pvcheck builds few, all valid. Workers run nothing but pvcheck's analysis; the scan's
+    own process keeps validation, since a program using pvcheck as a library may build
+    nodes of its own at the same time.
+    """
+    cst.CSTNode.__post_init__ = _unvalidated  # type: ignore[method-assign]
+
+
+def _unvalidated(self: cst.CSTNode) -> None:
+    pass
+
+
 def _start_method() -> str:
     """fork where it is safe and cheap (Linux, no other threads), else spawn."""
     methods = multiprocessing.get_all_start_methods()
@@ -265,6 +285,7 @@ def _worker_main(connection: Connection, root: Path, config: Config, files: list
                  contents: dict[str, Optional[bytes]]) -> None:
     """A worker: run the units it is sent, with one index for the whole scan."""
     gc.disable()  # see pvcheck.analyzer.paused_gc(); the process ends with the scan
+    _trust_parsed_nodes()
     tree: Optional[TreeState] = None
     store: Optional[AnalysisCache] = None
     try:
