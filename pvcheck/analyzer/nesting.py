@@ -64,6 +64,7 @@ _TOKEN = re.compile(
 
 
 _LEVEL_CHARACTERS = "-+*/%@&|^~<>.()[]{}"
+_WITHOUT_LEVEL_CHARACTERS = str.maketrans("", "", _LEVEL_CHARACTERS)
 _ANY_KEYWORD = re.compile(_KEYWORDS + r"\b")  # a superset: no word boundary in front
 
 
@@ -91,7 +92,7 @@ def _level_bound(text: str, limit: int) -> int:
     """An upper bound of the estimate, found at C speed (a quarter of the scan's cost):
     each level the scan counts is an operator or bracket character, or a keyword; an
     ``elif`` chain needs that many ``elif``. Small modules end here."""
-    bound = sum(map(text.count, _LEVEL_CHARACTERS))
+    bound = len(text) - len(text.translate(_WITHOUT_LEVEL_CHARACTERS))
     if bound > limit:
         return bound
     return max(bound + len(_ANY_KEYWORD.findall(text)), text.count("elif"))

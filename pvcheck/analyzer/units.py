@@ -70,47 +70,48 @@ class UnitResult:
     payload_json: Optional[list[str]] = None  # set by workers for pipelines: each as JSON text (snapshots)
 
 
-class RecordingAttachments(dict):  # type: ignore[type-arg]
-    """The attachment map a pipelines unit sees; every look-up is a recorded dependency."""
+class RecordingAttachments(Mapping[str, list[ConfigAttachment]]):
+    """The attachment map a pipelines unit sees; every look-up is a recorded dependency.
+    A view, not a copy: a scan makes one per unit, over the same map."""
 
     def __init__(self, data: Mapping[str, list[ConfigAttachment]], seen: set[str]) -> None:
-        super().__init__(data)
+        self._data = data
         self._seen = seen
 
     def get(self, key: Any, default: Any = None) -> Any:
         self._seen.add(str(key))
-        return super().get(key, default)
+        return self._data.get(key, default)
 
     def __getitem__(self, key: Any) -> Any:
         self._seen.add(str(key))
-        return super().__getitem__(key)
+        return self._data[key]
 
     def __contains__(self, key: object) -> bool:
         self._seen.add(str(key))
-        return super().__contains__(key)
+        return key in self._data
 
     def _everything(self) -> None:
         self._seen.add(ALL_TARGETS)
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         self._everything()
-        return super().__iter__()
+        return iter(self._data)
 
     def __len__(self) -> int:
         self._everything()
-        return super().__len__()
+        return len(self._data)
 
     def keys(self):  # type: ignore[no-untyped-def]
         self._everything()
-        return super().keys()
+        return self._data.keys()
 
     def values(self):  # type: ignore[no-untyped-def]
         self._everything()
-        return super().values()
+        return self._data.values()
 
     def items(self):  # type: ignore[no-untyped-def]
         self._everything()
-        return super().items()
+        return self._data.items()
 
 
 class RecordingContext(AnalysisContext):
