@@ -130,6 +130,25 @@ def _units_run(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     return ran
 
 
+def test_files_that_cannot_define_a_pipeline_get_no_pipelines_unit(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    files = dict(TWO_PIPELINES)
+    files["steps/broken.py"] = "from zenml import step\n\n@step\ndef f(:\n    pass\n"
+    files["pipelines/aliased.py"] = (
+        "from zenml import step, pipeline as defines\nfrom steps.a import step_a\n\n"
+        "@defines\ndef aliased():\n    step_a()\n")
+    root = write_tree(tmp_path / "tree", files)
+    ran = _units_run(monkeypatch)
+    project = scan_tree(root, cache=False, jobs=1)
+    # step modules do not mention the decorator's name: no pipelines unit for them; every
+    # file still has its attachments unit, and with it its parse diagnostics
+    assert sorted(path for kind, path in ran if kind == "pipelines") == [
+        "pipelines/aliased.py", "pipelines/pa.py", "pipelines/pb.py"]
+    assert {path for kind, path in ran if kind == "attachments"} >= {"steps/a.py", "steps/broken.py"}
+    assert [p.name for p in project.pipelines] == ["aliased", "pipe_a", "pipe_b"]
+    assert [(d.code, d.path) for d in project.diagnostics] == [("PV001", "steps/broken.py")]
+
+
 def test_editing_a_helper_reruns_exactly_the_pipelines_that_use_it(tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     root = write_tree(tmp_path / "tree", TWO_PIPELINES)

@@ -52,11 +52,15 @@ class FrameworkInfo:
     markers: tuple[bytes, ...]
     plain: bool  # matches() is the plain marker test, so the markers alone decide
     instance: Optional["Framework"] = None
+    pipeline_markers: tuple[bytes, ...] = ()
 
     def matches(self, data: bytes) -> bool:
         if self.instance is not None and not self.plain:
             return self.instance.matches(data)
         return any(marker in data for marker in self.markers)
+
+    def may_define_pipelines(self, data: Optional[bytes]) -> bool:
+        return data is None or not self.pipeline_markers or any(m in data for m in self.pipeline_markers)
 
 
 @dataclass
@@ -165,7 +169,13 @@ def _run_passes(scan: "_Scan", candidates: list[tuple[FrameworkInfo, SourceFile]
                 targets.setdefault(attachment.target, []).append(attachment)
                 encoded_targets.setdefault(attachment.target, []).append(encoded)
         scan.set_attachments(targets, encoded_targets)
-        return attachments, scan.run(PIPELINES, candidates)
+        # a file that cannot define a pipeline (a step module, a run script) needs no
+        # pipelines unit: its parse diagnostics came with its attachments unit
+        defining = [(f, file) for f, file in candidates if f.may_define_pipelines(scan.tree.contents.get(file.path))]
+        pipelines = scan.run(PIPELINES, defining)
+        for framework, file in candidates:
+            pipelines.setdefault((framework.name, file.path), _Done([], [], [], [], True))
+        return attachments, pipelines
     finally:
         scan.close()  # before the collector runs again: what the units parsed is garbage now
 
@@ -401,7 +411,8 @@ def _frameworks(config: Config, store: Optional[AnalysisCache]) -> list[Framewor
         if manifest is not None:
             try:
                 infos = [FrameworkInfo(str(m["name"]), str(m["spec"]),
-                                       tuple(str(x).encode("latin-1") for x in m["markers"]), bool(m["plain"]))
+                                       tuple(str(x).encode("latin-1") for x in m["markers"]), bool(m["plain"]),
+                                       None, tuple(str(x).encode("latin-1") for x in m["pipeline_markers"]))
                          for m in manifest]
             except (KeyError, TypeError, ValueError):
                 infos = []
@@ -410,7 +421,8 @@ def _frameworks(config: Config, store: Optional[AnalysisCache]) -> list[Framewor
     infos = _load_framework_infos(config)
     if store is not None:
         store.store_manifest(config.frameworks, [
-            {"name": i.name, "spec": i.spec, "markers": [m.decode("latin-1") for m in i.markers], "plain": i.plain}
+            {"name": i.name, "spec": i.spec, "markers": [m.decode("latin-1") for m in i.markers], "plain": i.plain,
+             "pipeline_markers": [m.decode("latin-1") for m in i.pipeline_markers]}
             for i in infos])
     return infos
 
@@ -422,5 +434,6 @@ def _load_framework_infos(config: Config) -> list[FrameworkInfo]:
     for framework in load_frameworks(config.frameworks):
         cls = type(framework)
         infos.append(FrameworkInfo(framework.name, f"{cls.__module__}:{cls.__qualname__}",
-                                   tuple(framework.markers), cls.matches is Framework.matches, framework))
+                                   tuple(framework.markers), cls.matches is Framework.matches, framework,
+                                   tuple(framework.pipeline_markers)))
     return infos

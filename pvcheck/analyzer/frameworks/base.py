@@ -102,6 +102,9 @@ class Framework(ABC):
     name: ClassVar[str]
     #: A file whose bytes contain none of these is not handed to this framework.
     markers: ClassVar[tuple[bytes, ...]]
+    #: A file that defines a pipeline contains one of these (empty: any file may); its
+    #: other files get no pipelines pass (they still get the attachments pass).
+    pipeline_markers: ClassVar[tuple[bytes, ...]] = ()
 
     def matches(self, data: bytes) -> bool:
         return any(marker in data for marker in self.markers)
@@ -136,6 +139,14 @@ class DecoratedPipelines(Framework):
 
     #: Fully qualified names of the pipeline decorator.
     pipeline_decorators: ClassVar[tuple[str, ...]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        decorators = cls.__dict__.get("pipeline_decorators")
+        if decorators and "pipeline_markers" not in cls.__dict__:
+            # the decorator's own name is in the file, however it is imported or aliased:
+            # a qualified name is made of the file's import and attribute names
+            cls.pipeline_markers = tuple(sorted({d.rpartition(".")[2].encode() for d in decorators}))
 
     def pipeline_function(self, symbol: Symbol) -> Optional[cst.FunctionDef]:
         """The function ``symbol`` names, when it is decorated as a pipeline."""
