@@ -146,7 +146,7 @@ class ParallelExecutor:
             in_flight[connection] = deque()
             for _ in range(2):  # one batch ahead: a worker never waits for the next message
                 self._send_next(worker, units, storing, queues, shared, in_flight)
-        # results arrive one by one, so unpickling them overlaps the workers' analysis
+        # results arrive a package at a time, so unpickling them overlaps the workers' analysis
         while any(in_flight.values()):
             for connection in wait([c for c, sent in in_flight.items() if sent]):
                 sent = in_flight[connection]
@@ -154,10 +154,9 @@ class ParallelExecutor:
                     message = connection.recv()
                 except (EOFError, OSError):
                     message = ("error", "worker process ended unexpectedly")
-                if message[0] == "result":
-                    results[sent[0][message[1]]] = message[2]
-                elif message[0] == "done":
-                    sent.popleft()
+                if message[0] == "done":
+                    for position, result in zip(sent.popleft(), message[1]):
+                        results[position] = result
                     self._send_next(self._worker_of(connection), units, storing, queues, shared, in_flight)
                 else:
                     if os.environ.get("PVCHECK_DEBUG"):
@@ -300,14 +299,15 @@ def _worker_main(connection: Connection, root: Path, config: Config, files: list
             if message[0] != "run":
                 break
             _, units, keys = message
+            results = []
             for position, unit in enumerate(units):
                 result = runner.run(unit, attachments)
                 if storing is not None and keys is not None:
                     if tree is None or store is None:
                         tree, store = TreeState(root, files, contents), AnalysisCache(storing[0], config)
                     _store(result, storing[1], storing[2], keys[position], tree, store)
-                connection.send(("result", position, result))
-            connection.send(("done",))
+                results.append(result)
+            connection.send(("done", results))  # one message a package: the parent unpickles while this works on
     except EOFError:
         pass
     except BaseException:  # the parent falls back to running these units itself
