@@ -25,7 +25,7 @@ import dataclasses
 import fnmatch
 import hashlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional, TYPE_CHECKING
 
 import libcst as cst
 
@@ -83,19 +83,6 @@ class Canonicalizer:
         self.module = module
         self.index = index
         self.cosmetic_calls = tuple(cosmetic_calls)
-        self._handlers: dict[type, Callable[[cst.CSTNode], None]] = {
-            cst.Name: self._name,  # type: ignore[dict-item]
-            cst.Attribute: self._attribute,  # type: ignore[dict-item]
-            cst.SimpleString: self._string,  # type: ignore[dict-item]
-            cst.ConcatenatedString: self._string,  # type: ignore[dict-item]
-            cst.FormattedString: self._fstring,  # type: ignore[dict-item]
-            cst.Integer: self._number,  # type: ignore[dict-item]
-            cst.Float: self._number,  # type: ignore[dict-item]
-            cst.Imaginary: self._number,  # type: ignore[dict-item]
-            cst.IndentedBlock: self._block,  # type: ignore[dict-item]
-            cst.SimpleStatementSuite: self._block,  # type: ignore[dict-item]
-            cst.Arg: self._arg,  # type: ignore[dict-item]
-        }
 
     # ------------------------------------------------------------------ entry points
     def function_body(self, node: cst.FunctionDef) -> Canon:
@@ -189,9 +176,9 @@ class Canonicalizer:
         kind = type(node)
         if kind in _SKIP_TYPES:
             return
-        handler = self._handlers.get(kind)
+        handler = _HANDLERS.get(kind)
         if handler is not None:
-            handler(node)
+            handler(self, node)
             return
         if isinstance(node, cst.SimpleStatementLine):
             for small in node.body:
@@ -435,6 +422,24 @@ def _imported(assignments) -> bool:  # type: ignore[no-untyped-def]
     """A name bound only by imports (also inside a function body): it refers to what the
     import names, so it resolves like a module-level import, never as a local variable."""
     return bool(assignments) and all(isinstance(a, cst.metadata.ImportAssignment) for a in assignments)
+
+
+#: The node types with a walk of their own. Plain functions, not bound methods: a table of
+#: bound methods would make every Canonicalizer a reference cycle that keeps its module's
+#: syntax tree alive until the garbage collector runs.
+_HANDLERS: dict[type, Callable[[Canonicalizer, Any], None]] = {
+    cst.Name: Canonicalizer._name,
+    cst.Attribute: Canonicalizer._attribute,
+    cst.SimpleString: Canonicalizer._string,
+    cst.ConcatenatedString: Canonicalizer._string,
+    cst.FormattedString: Canonicalizer._fstring,
+    cst.Integer: Canonicalizer._number,
+    cst.Float: Canonicalizer._number,
+    cst.Imaginary: Canonicalizer._number,
+    cst.IndentedBlock: Canonicalizer._block,
+    cst.SimpleStatementSuite: Canonicalizer._block,
+    cst.Arg: Canonicalizer._arg,
+}
 
 
 _LAYOUTS: dict[type, tuple[str, tuple[tuple[str, str, str, bool], ...]]] = {}

@@ -192,19 +192,6 @@ class _ScopeWalk:
         # constructs; a module whose text never names them cannot have one
         self._typing_calls = any(word in text for word in ("NewType", "TypeVar", "cast"))
         self._typing = "typing" in text
-        self._handlers: dict[type, Callable[[Any, int], None]] = {
-            cst.Import: self._import, cst.ImportFrom: self._import, cst.Attribute: self._attribute,
-            cst.Call: self._call, cst.Annotation: self._annotation, cst.SimpleString: self._simple_string,
-            cst.ConcatenatedString: self._concatenated_string, cst.Subscript: self._subscript,
-            cst.Name: self._name, cst.FunctionDef: self._function, cst.Lambda: self._lambda,
-            cst.Param: self._param, cst.Arg: self._arg, cst.ClassDef: self._class, cst.Global: self._global,
-            cst.Nonlocal: self._nonlocal, cst.ListComp: self._comprehension, cst.SetComp: self._comprehension,
-            cst.DictComp: self._comprehension, cst.GeneratorExp: self._comprehension, cst.For: self._for,
-        }
-        for name, handler in (("TypeAlias", self._type_alias), ("TypeVar", self._type_var),
-                              ("TypeVarTuple", self._type_name), ("ParamSpec", self._type_name)):
-            if hasattr(cst, name):
-                self._handlers[getattr(cst, name)] = handler
 
     # ------------------------------------------------------------------ walking
     def run(self, module: cst.Module) -> None:
@@ -220,12 +207,12 @@ class _ScopeWalk:
             statement = _is_statement(kind)
         if statement:
             outer, self.statement = self.statement, node
-        handler = self._handlers.get(kind)
+        handler = _WALK_HANDLERS.get(kind)
         if handler is None:
             self.children(node, context)
             self.leave(node)
         else:
-            handler(node, context)
+            handler(self, node, context)
         if statement:
             self.statement = outer
 
@@ -517,6 +504,38 @@ class _ScopeWalk:
         self._deferred = []
 
 
+#: libcst's ScopeVisitor overrides, by node type. Plain functions, not bound methods: a
+#: table of bound methods would make every walk a reference cycle holding its module's
+#: syntax tree until the garbage collector runs.
+_WALK_HANDLERS: dict[type, Callable[[_ScopeWalk, Any, int], None]] = {
+    cst.Import: _ScopeWalk._import,
+    cst.ImportFrom: _ScopeWalk._import,
+    cst.Attribute: _ScopeWalk._attribute,
+    cst.Call: _ScopeWalk._call,
+    cst.Annotation: _ScopeWalk._annotation,
+    cst.SimpleString: _ScopeWalk._simple_string,
+    cst.ConcatenatedString: _ScopeWalk._concatenated_string,
+    cst.Subscript: _ScopeWalk._subscript,
+    cst.Name: _ScopeWalk._name,
+    cst.FunctionDef: _ScopeWalk._function,
+    cst.Lambda: _ScopeWalk._lambda,
+    cst.Param: _ScopeWalk._param,
+    cst.Arg: _ScopeWalk._arg,
+    cst.ClassDef: _ScopeWalk._class,
+    cst.Global: _ScopeWalk._global,
+    cst.Nonlocal: _ScopeWalk._nonlocal,
+    cst.ListComp: _ScopeWalk._comprehension,
+    cst.SetComp: _ScopeWalk._comprehension,
+    cst.DictComp: _ScopeWalk._comprehension,
+    cst.GeneratorExp: _ScopeWalk._comprehension,
+    cst.For: _ScopeWalk._for,
+}
+for _type_name, _handler in (("TypeAlias", _ScopeWalk._type_alias), ("TypeVar", _ScopeWalk._type_var),
+                             ("TypeVarTuple", _ScopeWalk._type_name), ("ParamSpec", _ScopeWalk._type_name)):
+    if hasattr(cst, _type_name):  # newer libcst only
+        _WALK_HANDLERS[getattr(cst, _type_name)] = _handler
+
+
 class FastNames:
     """Scopes and fully qualified names of one module, like libcst's providers give them."""
 
@@ -544,6 +563,19 @@ class FastNames:
         self.scopes = walk.scopes
         self.statements = walk.statements
         self._names: dict[int, frozenset[QualifiedName]] = {}  # every answer is computed once
+
+    def release(self) -> None:
+        """Break the scope graph's reference cycles (scope -> assignment -> scope), so that
+        dropping this frees it, and the syntax tree it points into, at once instead of in
+        a collection that walks every node of the tree."""
+        for scope in {id(s): s for s in self.scopes.values()}.values():
+            for table in ("_assignments", "_accesses_by_name", "_accesses_by_node"):
+                found = getattr(scope, table, None)
+                if isinstance(found, dict):
+                    found.clear()
+            if getattr(scope, "node", None) is not None:
+                scope.node = None  # type: ignore[attr-defined]
+        self.scopes, self.statements, self._names = {}, {}, {}
 
     def scope(self, node: cst.CSTNode) -> Optional[Scope]:
         return self.scopes.get(id(node))

@@ -152,6 +152,15 @@ class ProjectIndex:
             self._modules[file.module] = info
         return info
 
+    def release(self) -> None:
+        """Forget every parsed module, breaking the cycles that would otherwise leave the
+        syntax trees to the garbage collector (about a second on a large tree)."""
+        for module in self._modules.values():
+            if module is not None:
+                module.release()
+        self._modules.clear()
+        self._remembered.clear()
+
     def loaded(self) -> list[ModuleInfo]:
         return [m for m in self._modules.values() if m is not None]
 

@@ -67,6 +67,14 @@ class ModuleInfo:
         self._lines: Optional[FastLines] = None
         self._qualified: dict[cst.CSTNode, frozenset[str]] = {}
 
+    def release(self) -> None:
+        """Drop everything derived from the tree (a scan that is over)."""
+        if self._fast is not None:
+            self._fast.release()
+        self._fast = self._lines = self._wrapper = None
+        self._symbols = self._scopes = self._names = self._positions = None
+        self._qualified = {}
+
     # ------------------------------------------------------------------ metadata
     def _metadata(self) -> None:
         if self._fast is not None or self._wrapper is not None:

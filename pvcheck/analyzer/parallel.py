@@ -78,7 +78,7 @@ class SerialExecutor:
         return [self.runner.run(unit, attachments) for unit in units]
 
     def close(self) -> None:
-        pass
+        self.runner.index.release()
 
 
 class ParallelExecutor:
@@ -221,6 +221,8 @@ class ParallelExecutor:
             self._workers.append((process, parent_end))
 
     def close(self) -> None:
+        if self._fallback is not None:
+            self._fallback.close()
         for process, connection in self._workers:
             try:
                 connection.send(("stop",))
