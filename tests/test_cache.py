@@ -288,6 +288,43 @@ def test_a_damaged_database_is_replaced(tmp_path: Path) -> None:
     assert warm.misses == 0 and warm.hits > 0
 
 
+def test_entries_unused_for_a_month_are_deleted_when_the_cache_is_next_written(tmp_path: Path) -> None:
+    from pvcheck.analyzer.cache import MAX_UNUSED_DAYS, _today
+
+    root = write_tree(tmp_path / "tree", TWO_PIPELINES)
+    cache = tmp_path / "cache"
+    scan_tree(root, cache=AnalysisCache(cache, Config()), jobs=1)
+    [database] = cache.rglob("units.sqlite")
+    long_ago = _today() - MAX_UNUSED_DAYS - 1
+    with closing(sqlite3.connect(database)) as connection, connection:
+        connection.execute("UPDATE units SET used = ?", (long_ago,))  # every entry a month old...
+        connection.execute("INSERT INTO units VALUES ('gone', '{}', ?)", (long_ago,))  # ...and one of a deleted file
+        connection.execute("INSERT INTO units VALUES ('recent', '{}', ?)", (long_ago + 2,))
+    shutil.rmtree(database.parent / "scans")
+    (root / "utils" / "a.py").write_text("def helper_a(x):\n    return x + 2\n", encoding="utf-8")
+    scan_tree(root, cache=AnalysisCache(cache, Config()), jobs=1)  # reads most entries, writes a few
+    with closing(sqlite3.connect(database)) as connection:
+        used = dict(connection.execute("SELECT key, used FROM units").fetchall())
+    assert "gone" not in used and used["recent"] == long_ago + 2
+    assert len(used) == 5 and all(day == _today() for key, day in used.items() if key != "recent")
+
+
+def test_a_database_of_another_layout_is_replaced(tmp_path: Path) -> None:
+    root = _copy_fixture(tmp_path, "zenml_churn")
+    database = tmp_path / "cache" / "v1" / "units.sqlite"
+    database.parent.mkdir(parents=True)
+    with closing(sqlite3.connect(database)) as connection, connection:
+        connection.execute("CREATE TABLE units (key TEXT PRIMARY KEY, entry TEXT NOT NULL)")
+        connection.execute("INSERT INTO units VALUES ('old', '{}')")
+    store = AnalysisCache(tmp_path / "cache", Config())
+    _same(scan_tree(root, cache=False), scan_tree(root, cache=store))
+    assert store.writes > 0
+    with closing(sqlite3.connect(database)) as connection:
+        columns = [row[1] for row in connection.execute("PRAGMA table_info(units)")]
+        keys = [row[0] for row in connection.execute("SELECT key FROM units")]
+    assert columns == ["key", "entry", "used"] and "old" not in keys
+
+
 def test_an_unwritable_cache_folder_only_costs_speed(tmp_path: Path) -> None:
     root = _copy_fixture(tmp_path, "zenml_churn")
     blocker = tmp_path / "cache"

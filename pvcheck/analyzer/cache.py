@@ -32,6 +32,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Union
 
@@ -41,6 +42,8 @@ from pvcheck.config import Config
 #: Bump when the layout of entries changes.
 CACHE_FORMAT = 1
 MAX_VARIANTS = 4
+#: Unit entries nobody has read or written for this many days are deleted.
+MAX_UNUSED_DAYS = 30
 MAX_SCANS = 16
 #: The entry point group frameworks register under (pvcheck.analyzer.frameworks.base; not
 #: imported here, because that imports libcst and a fully cached scan never needs it).
@@ -330,20 +333,31 @@ def _parse(data: Union[str, bytes, None], decoded: bool) -> Any:
         return None
 
 
+def _today() -> int:
+    return int(time.time() // 86_400)
+
+
 class _UnitDatabase:
-    """The cache entries of units: a SQLite table of (file key, entry JSON).
+    """The cache entries of units: a SQLite table of (file key, entry JSON, day last used).
 
     Opened on first use. Anything SQLite or the file system refuses (a read-only or full
     folder, a locked or damaged database, no ``sqlite3`` in this Python) makes the entry
-    missing, or the write not happen: a cache that cannot be used only costs speed.
+    missing, or the write not happen: a cache that cannot be used only costs speed. When
+    a process that wrote entries is done, entries nobody used for :data:`MAX_UNUSED_DAYS`
+    are deleted (those of files that changed or went away), so the database does not grow
+    without bound.
     """
 
-    _SCHEMA = "CREATE TABLE IF NOT EXISTS units (key TEXT PRIMARY KEY, entry TEXT NOT NULL)"
+    _COLUMNS = ["key", "entry", "used"]
+    _SCHEMA = ("CREATE TABLE IF NOT EXISTS units (key TEXT PRIMARY KEY, entry TEXT NOT NULL, used INTEGER NOT NULL);"
+               "CREATE INDEX IF NOT EXISTS units_by_use ON units (used)")
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._connection: Any = None
         self._unusable = False
+        self._read: set[str] = set()  # keys found: marked used when done
+        self._wrote = False
 
     def _connect(self) -> Any:
         if self._connection is None and not self._unusable:
@@ -362,7 +376,10 @@ class _UnitDatabase:
             try:
                 connection.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer
                 connection.execute("PRAGMA synchronous=NORMAL")  # a cache may lose its last writes in a crash
-                connection.execute(self._SCHEMA)
+                columns = [row[1] for row in connection.execute("PRAGMA table_info(units)")]
+                if columns and columns != self._COLUMNS:
+                    connection.execute("DROP TABLE units")  # another layout: it is only a cache
+                connection.executescript(self._SCHEMA)
                 return connection
             except sqlite3.DatabaseError as exc:
                 connection.close()
@@ -383,7 +400,10 @@ class _UnitDatabase:
             row = connection.execute("SELECT entry FROM units WHERE key = ?", (key,)).fetchone()
         except Exception:  # sqlite3.Error
             return None
-        return row[0] if row is not None and isinstance(row[0], str) else None
+        if row is None or not isinstance(row[0], str):
+            return None
+        self._read.add(key)
+        return row[0]
 
     def update(self, key: str, merge: Callable[[Optional[str]], str]) -> bool:
         """Replace entry ``key`` by ``merge(the stored entry or None)``, atomically."""
@@ -395,8 +415,10 @@ class _UnitDatabase:
             try:
                 row = connection.execute("SELECT entry FROM units WHERE key = ?", (key,)).fetchone()
                 text = merge(row[0] if row is not None and isinstance(row[0], str) else None)
-                connection.execute("INSERT OR REPLACE INTO units (key, entry) VALUES (?, ?)", (key, text))
+                connection.execute("INSERT OR REPLACE INTO units (key, entry, used) VALUES (?, ?, ?)",
+                                   (key, text, _today()))
                 connection.execute("COMMIT")
+                self._wrote = True
                 return True
             except BaseException:
                 connection.execute("ROLLBACK")
@@ -407,12 +429,36 @@ class _UnitDatabase:
             return False
 
     def close(self) -> None:
-        if self._connection is not None:
+        if self._connection is None:
+            return
+        try:
+            self._age()
+        finally:
             try:
                 self._connection.close()
             except Exception:  # sqlite3.Error
                 pass
             self._connection = None
+
+    def _age(self) -> None:
+        """Mark the entries read as used today; after writing, delete those unused too long."""
+        if not self._read and not self._wrote:
+            return
+        today, connection = _today(), self._connection
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                connection.executemany("UPDATE units SET used = ? WHERE key = ? AND used < ?",
+                                       [(today, key, today) for key in sorted(self._read)])
+                if self._wrote:
+                    connection.execute("DELETE FROM units WHERE used < ?", (today - MAX_UNUSED_DAYS,))
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+        except Exception:  # sqlite3.Error: ageing is housekeeping, never a failure
+            pass
+        self._read, self._wrote = set(), False
 
 
 def _write_json(path: Path, data: Any) -> bool:
