@@ -17,6 +17,24 @@ from pvcheck.config import Config
 from pvcheck.model import Pipeline, Project
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+#: The smallest healthy ZenML project: one step, one pipeline that calls it.
+MINIMAL_PROJECT = {
+    "steps.py": """
+        from zenml import step
+
+        @step
+        def load() -> int:
+            return 1
+    """,
+    "flow.py": """
+        from zenml import pipeline
+        from steps import load
+
+        @pipeline
+        def p():
+            load()
+    """,
+}
 
 # a bug in pvcheck must fail the test, not turn into a PV099 diagnostic
 os.environ.setdefault("PVCHECK_DEBUG", "1")

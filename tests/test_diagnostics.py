@@ -7,25 +7,9 @@ import os
 from pvcheck.analyzer import scan_tree
 from pvcheck.config import Config
 from pvcheck.model import Severity
-from tests.conftest import write_tree
+from tests.conftest import MINIMAL_PROJECT, write_tree
 
-GOOD = {
-    "steps.py": """
-        from zenml import step
-
-        @step
-        def load() -> int:
-            return 1
-    """,
-    "flow.py": """
-        from zenml import pipeline
-        from steps import load
-
-        @pipeline
-        def p():
-            load()
-    """,
-}
+GOOD = MINIMAL_PROJECT
 
 
 def scan_with(tmp_path, extra_files=None, extra_bytes=None, config=None):

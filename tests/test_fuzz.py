@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import functools
 import shutil
-import tokenize
-from io import BytesIO
 from pathlib import Path
 
 import libcst as cst
@@ -21,6 +19,7 @@ from hypothesis import strategies as st
 
 from pvcheck.analyzer import scan_tree
 from pvcheck.analyzer.frameworks.base import load_frameworks
+from pvcheck.analyzer.index import source_encoding
 from pvcheck.model import Project, Severity
 from tests.conftest import FIXTURES
 
@@ -53,11 +52,7 @@ def _unparsable(data: bytes) -> bool:
     if b"\x00" in data:
         return True
     try:
-        encoding, _ = tokenize.detect_encoding(BytesIO(data).readline)
-    except SyntaxError:
-        encoding = "utf-8"
-    try:
-        text = data.decode(encoding)
+        text = data.decode(source_encoding(data))
     except (UnicodeDecodeError, LookupError):
         return True
     try:

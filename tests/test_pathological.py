@@ -30,25 +30,9 @@ from pvcheck.analyzer import discovery as discovery_module
 from pvcheck.analyzer.nesting import MAX_NESTING, _level_bound, _scan, excessive_nesting
 from pvcheck.config import Config
 from pvcheck.model import Diagnostic, Project, Severity
-from tests.conftest import write_tree
+from tests.conftest import MINIMAL_PROJECT, write_tree
 
-GOOD = {
-    "steps.py": """
-        from zenml import step
-
-        @step
-        def load() -> int:
-            return 1
-    """,
-    "flow.py": """
-        from zenml import pipeline
-        from steps import load
-
-        @pipeline
-        def p():
-            load()
-    """,
-}
+GOOD = MINIMAL_PROJECT
 
 DEEP = 5000
 

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any, Iterator, Optional, Union
 
 from pvcheck.analyzer.cache import AnalysisCache
 from pvcheck.analyzer.discovery import SourceFile, discover
-from pvcheck.analyzer.records import UNCACHEABLE, cache_variant, digest, fill_states
+from pvcheck.analyzer.records import (ALL_TARGETS, ATTACHMENTS, PIPELINES, UNCACHEABLE, cache_variant, digest,
+                                      fill_states)
 from pvcheck.analyzer.serialize import Deferred, encode, resolve
 from pvcheck.analyzer.sources import TreeState, count_lines, read_source
 from pvcheck.config import Config
@@ -37,10 +38,6 @@ if TYPE_CHECKING:
     from pvcheck.analyzer.units import UnitResult
 
 __all__ = ["scan_tree"]
-
-ATTACHMENTS = "attachments"  # same values as pvcheck.analyzer.units (not imported: it loads libcst)
-PIPELINES = "pipelines"
-ALL_TARGETS = "*"
 
 
 @dataclass(frozen=True)

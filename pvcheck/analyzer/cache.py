@@ -128,7 +128,7 @@ class AnalysisCache:
         self._prefix = json.dumps([CACHE_FORMAT, code_digest(), config.cache_key(), list(config.roots)])
         self.hits = 0  # units reused
         self.misses = 0  # units run
-        self.writes = 0  # entry files written
+        self.writes = 0  # entries written (unit entries and whole-scan snapshots)
         self.scan_hits = 0  # whole scans reused
         self._rejected: set[str] = set()
         self._staged: dict[str, dict[str, Variant]] = {}  # file key -> unit -> variant not written yet
@@ -141,7 +141,7 @@ class AnalysisCache:
     # ------------------------------------------------------------------ keys
     def unit_key(self, kind: str, framework: str, framework_spec: str, path: str, module: str,
                  file_hash: str) -> str:
-        """``<file key>/<unit>``: the units of one source file share one entry file."""
+        """``<file key>/<unit>``: the units of one source file share one entry."""
         text = json.dumps([self._prefix, path, module, file_hash])
         file_key = hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
         return f"{file_key}/{kind}:{framework}:{framework_spec}"
@@ -153,7 +153,7 @@ class AnalysisCache:
 
     # ------------------------------------------------------------------ units
     def _entry(self, file_key: str, decoded: bool) -> dict[str, Any]:
-        """The units of one entry file: unit -> variants ({} when missing or corrupt)."""
+        """The units of one entry: unit -> variants ({} when missing or corrupt)."""
         memory_key = (str(self.directory), file_key)
         if decoded and memory_key in _MEMORY:
             return _MEMORY[memory_key]
@@ -196,7 +196,7 @@ class AnalysisCache:
             self.misses += 1
 
     def forget(self, key: str) -> None:
-        """Another process (a worker) wrote unit ``key``: read its entry file again next time."""
+        """Another process (a worker) wrote unit ``key``: read its entry again next time."""
         _MEMORY.pop((str(self.directory), key.partition("/")[0]), None)
 
     def reject(self, key: str) -> None:
@@ -272,7 +272,7 @@ class AnalysisCache:
         try:
             texts = [text if text is not None else dumps(encode(pipeline)) for pipeline, text in pipelines]
             head = dumps({"format": CACHE_FORMAT, "key": key, "run_configs": [list(r) for r in run_configs],
-                               "diagnostics": [encode(d) for d in diagnostics]})
+                          "diagnostics": [encode(d) for d in diagnostics]})
         except (EncodingError, TypeError, ValueError, RecursionError):
             return
         path = self._snapshot_path(key)

@@ -23,7 +23,7 @@ import libcst as cst
 from pvcheck.analyzer.discovery import SourceFile
 from pvcheck.analyzer.module import ModuleInfo, Symbol, parse_error_diagnostic
 from pvcheck.analyzer.nesting import nesting_diagnostic
-from pvcheck.analyzer.sources import content_hash, read_source
+from pvcheck.analyzer.sources import read_source
 from pvcheck.model import Diagnostic, Severity
 
 Resolution = tuple[Symbol, tuple[str, ...]]
@@ -64,12 +64,10 @@ class ProjectIndex:
         self.diagnostics = diagnostics
         self._modules: dict[str, Optional[ModuleInfo]] = {}
         self._raw: dict[str, Optional[bytes]] = dict(contents) if contents is not None else {}
-        self._hashes: dict[str, str] = {}
         self.parse_diagnostics: dict[str, list[Diagnostic]] = {}  # path -> diagnostics of parsing it
         self._remembered: dict[Hashable, tuple[Any, Recorder]] = {}
         self.recorder: Optional[Recorder] = None
         self._loading = False  # reads made to parse a module are module dependencies, not file ones
-        self.lines_parsed = 0
 
     @property
     def files(self) -> list[SourceFile]:
@@ -93,18 +91,6 @@ class ProjectIndex:
             self._diagnose(problem)
         self._raw[file.path] = data  # a failure is diagnosed once, not on every look-up
         return data
-
-    def digest(self, file: SourceFile) -> str:
-        """The content hash of ``file`` as this index sees it."""
-        found = self._hashes.get(file.path)
-        if found is None:
-            found = self._hashes[file.path] = content_hash(self._read(file))
-        return found
-
-    def state(self, module_name: str) -> Optional[str]:
-        """``path:hash`` of the file that defines ``module_name``; None when no file does."""
-        file = self.by_module.get(module_name)
-        return f"{file.path}:{self.digest(file)}" if file is not None else None
 
     def has_module(self, name: str) -> bool:
         """Whether the tree defines module ``name`` (recorded: an absent name is a dependency too)."""
@@ -146,8 +132,6 @@ class ProjectIndex:
             self._diagnose(diagnostic)
 
         info = parse(file, data, diagnose) if data is not None else None
-        if info is not None:
-            self.lines_parsed += info.line_count
         if winner:
             self._modules[file.module] = info
         return info
@@ -238,12 +222,18 @@ class ProjectIndex:
         return None
 
 
+def source_encoding(data: bytes) -> str:
+    """The encoding a source file declares (PEP 263, or a BOM); UTF-8 when the declaration
+    is unreadable -- decoding then fails and says so."""
+    try:
+        return tokenize.detect_encoding(BytesIO(data).readline)[0]
+    except SyntaxError:
+        return "utf-8"
+
+
 def parse(file: SourceFile, data: bytes, diagnose) -> Optional[ModuleInfo]:  # type: ignore[no-untyped-def]
     """Decode and parse one file; a file that cannot be becomes a diagnostic."""
-    try:
-        encoding, _ = tokenize.detect_encoding(BytesIO(data).readline)
-    except SyntaxError:
-        encoding = "utf-8"
+    encoding = source_encoding(data)
     try:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:

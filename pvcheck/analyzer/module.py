@@ -57,7 +57,6 @@ class ModuleInfo:
         self.name = source.module
         self.path = source.path
         self.package = source.package
-        self.line_count = text.count("\n") + 1
         self._symbols: Optional[dict[str, list[Symbol]]] = None
         self._wrapper: Optional[MetadataWrapper] = None
         self._scopes: Optional[dict] = None
@@ -136,12 +135,17 @@ class ModuleInfo:
         names = self.qualified_names(node)
         return next(iter(names)) if len(names) == 1 else None
 
-    def line(self, node: cst.CSTNode) -> int:
+    def _fast_lines(self) -> Optional[FastLines]:
+        """Lines from Python's ``ast`` (see :mod:`pvcheck.analyzer.fastlines`), on the fast path."""
         self._metadata()
-        if self._fast is not None:
-            if self._lines is None:
-                self._lines = FastLines(self.tree, self.text, self._fast.statements)
-            return self._lines.line(node)
+        if self._fast is not None and self._lines is None:
+            self._lines = FastLines(self.tree, self.text, self._fast.statements)
+        return self._lines
+
+    def line(self, node: cst.CSTNode) -> int:
+        lines = self._fast_lines()
+        if lines is not None:
+            return lines.line(node)
         assert self._positions is not None
         position = self._positions.get(node)
         return position.start.line if position is not None else 0
@@ -149,12 +153,8 @@ class ModuleInfo:
     def ast_function(self, node: cst.FunctionDef) -> Optional[ast.AST]:
         """Python's own ``ast`` node for a function of this module, when the fast line
         path parsed the module with ``ast`` anyway (None otherwise)."""
-        self._metadata()
-        if self._fast is None:
-            return None
-        if self._lines is None:
-            self._lines = FastLines(self.tree, self.text, self._fast.statements)
-        return self._lines.ast_function(node)
+        lines = self._fast_lines()
+        return lines.ast_function(node) if lines is not None else None
 
     def code(self, node: cst.CSTNode) -> str:
         return self.tree.code_for_node(node)

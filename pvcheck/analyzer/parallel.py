@@ -2,10 +2,10 @@
 
 Parsing and name resolution are CPU-bound Python, so threads would not help; workers
 are processes, at most one per usable core. Each worker keeps its own lazily parsed
-index for the whole scan and always gets the units of the same files (grouped by
-folder), so a package's modules are parsed in one worker for both passes instead of in
-every worker. Workers return plain model objects and dependency records; they never
-touch the cache, the parent does.
+index for the whole scan and is fed a package (a folder group) at a time: a package
+goes back to the worker that parsed it in an earlier pass, so its modules are parsed
+once, not in every worker. Workers complete and store the cache entries of the units
+they run, and return the results as plain model objects.
 
 Small amounts of work run in this process: starting workers and shipping results costs
 more than it saves below :data:`PARALLEL_MIN_BYTES` of source to analyze.
@@ -20,7 +20,7 @@ import sys
 import threading
 import traceback
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, Optional
@@ -50,7 +50,7 @@ class StoreSpec:
     """What a worker needs to store the cache entries of the units it runs."""
 
     directory: Path
-    keys: list[Optional[str]]  # one per unit, in order
+    keys: list[Optional[str]]  # one per unit, in order (workers get theirs with each batch)
     digests: dict[str, str]  # attachment target -> digest, for the units' dependency records
     missing_digest: str  # the digest of a target nothing is attached to
 
@@ -82,7 +82,7 @@ class SerialExecutor:
 
 
 class ParallelExecutor:
-    """Units spread over worker processes, each file's units always in the same worker."""
+    """Units spread over worker processes, a package at a time (see :meth:`run`)."""
 
     parallel = True
 
@@ -139,8 +139,7 @@ class ParallelExecutor:
         in_flight: dict[Connection, deque[list[int]]] = {}
         for worker, (_, connection) in enumerate(self._workers):
             try:
-                connection.send(("pass", attachments, None if storing is None else
-                                 (storing.directory, storing.digests, storing.missing_digest)))
+                connection.send(("pass", attachments, None if storing is None else replace(storing, keys=[])))
             except (OSError, ValueError):
                 continue
             in_flight[connection] = deque()
@@ -237,10 +236,9 @@ class ParallelExecutor:
         self._workers = []
 
 
-def _store(result: UnitResult, digests: dict[str, str], missing_digest: str, key: Optional[str], tree: TreeState,
-           store: AnalysisCache) -> None:
+def _store(result: UnitResult, spec: StoreSpec, key: Optional[str], tree: TreeState, store: AnalysisCache) -> None:
     """Complete a unit's record and store it, here rather than in the parent process."""
-    fill_states(result.deps, tree, lambda target: digests.get(target, missing_digest))
+    fill_states(result.deps, tree, lambda target: spec.digests.get(target, spec.missing_digest))
     variant, encoded = cache_variant(result.payload, result.diagnostics, result.deps, result.cacheable)
     if variant is not None and key is not None:
         if result.unit.kind == ATTACHMENTS:
@@ -292,7 +290,7 @@ def _worker_main(connection: Connection, root: Path, config: Config, files: list
     try:
         runner = UnitRunner(root, config, files, contents, load_frameworks(config.frameworks))
         attachments: Attachments = None
-        storing: Optional[tuple[Path, dict[str, str], str]] = None
+        storing: Optional[StoreSpec] = None  # its keys come with each batch
         while True:
             message = connection.recv()
             if message[0] == "pass":  # what every batch of the pass shares, sent once
@@ -306,8 +304,8 @@ def _worker_main(connection: Connection, root: Path, config: Config, files: list
                 result = runner.run(unit, attachments)
                 if storing is not None and keys is not None:
                     if tree is None or store is None:
-                        tree, store = TreeState(root, files, contents), AnalysisCache(storing[0], config)
-                    _store(result, storing[1], storing[2], keys[position], tree, store)
+                        tree, store = TreeState(root, files, contents), AnalysisCache(storing.directory, config)
+                    _store(result, storing, keys[position], tree, store)
                 results.append(result)
             connection.send(("done", results))  # one message a package: the parent unpickles while this works on
     except EOFError:

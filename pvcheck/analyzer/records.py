@@ -16,6 +16,12 @@ from pvcheck.analyzer.serialize import EncodingError, dumps, encode
 from pvcheck.analyzer.sources import TreeState
 
 UNCACHEABLE = "uncacheable"
+#: The two kinds of unit (see :mod:`pvcheck.analyzer.units`), here where modules that must
+#: not import libcst can use them too.
+ATTACHMENTS = "attachments"
+PIPELINES = "pipelines"
+#: The key of a dependency on the whole attachment map (a framework walked all of it).
+ALL_TARGETS = "*"
 
 
 def digest(value: Any) -> str:

@@ -5,11 +5,12 @@ A scan is split into units: for every (framework, candidate file) pair, first th
 anywhere) and then, once every attachment of the tree is known, the *pipelines* unit.
 Each unit runs with a fresh :class:`RecordingContext` over a shared, lazily parsed
 :class:`~pvcheck.analyzer.index.ProjectIndex`: modules are parsed (and their metadata
-resolved) once per process, while everything memoised per context (function facts,
-definition fingerprints, reported diagnostics) starts empty, so each unit's record of
-what it read and what it reported is complete on its own -- whichever units ran
-before it. That is what makes a unit's result reusable from the cache, and units
-runnable in any process.
+resolved) once per process, and so are name resolutions and definition fingerprints
+(``ProjectIndex.remember`` replays into each unit what they looked at), while what is
+memoised per context (function facts, reported diagnostics) starts empty. So each
+unit's record of what it read and what it reported is complete on its own, whichever
+units ran before it: that is what makes a unit's result reusable from the cache, and
+units runnable in any process.
 """
 
 from __future__ import annotations
@@ -25,13 +26,9 @@ from pvcheck.analyzer.discovery import SourceFile
 from pvcheck.analyzer.frameworks.base import ConfigAttachment, Framework
 from pvcheck.analyzer.index import ProjectIndex, Recorder
 from pvcheck.analyzer.module import ModuleInfo
+from pvcheck.analyzer.records import ALL_TARGETS, ATTACHMENTS, PIPELINES
 from pvcheck.config import Config
 from pvcheck.model import Diagnostic, Severity
-
-ATTACHMENTS = "attachments"
-PIPELINES = "pipelines"
-#: The key of a dependency on the whole attachment map (a framework walked all of it).
-ALL_TARGETS = "*"
 
 
 @dataclass(frozen=True)
