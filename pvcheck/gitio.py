@@ -95,21 +95,23 @@ def checkout(revision: Revision) -> Iterator[Path]:
     The folder is deleted when the ``with`` block ends. Paths inside it mirror the
     project folder, so paths the analyzer reports are relative to the project root.
     """
-    with tempfile.TemporaryDirectory(prefix="pvcheck-rev-", dir=_scratch_folder(revision)) as temporary:
+    entries = _blobs(revision)
+    size = sum(entry[3] for entry in entries)
+    with tempfile.TemporaryDirectory(prefix="pvcheck-rev-", dir=_scratch_folder(size)) as temporary:
         root = Path(temporary) / "tree"
         root.mkdir()
-        _materialise(revision, root)
+        _materialise(revision, root, entries)
         yield root
 
 
 _RAM_FOLDER = "/dev/shm"
 
 
-def _scratch_folder(revision: Revision) -> Optional[str]:
-    """Where to write a revision: a RAM-backed folder when the system has one with room
-    to spare, else the default temporary folder (None). A revision is thousands of small
-    files written and deleted again; on a disk-backed /tmp that alone can take seconds.
-    An explicit ``TMPDIR`` is always respected."""
+def _scratch_folder(size: int) -> Optional[str]:
+    """Where to write a revision of ``size`` bytes: a RAM-backed folder when the system
+    has one with room to spare, else the default temporary folder (None). A revision is
+    thousands of small files written and deleted again; on a disk-backed /tmp that alone
+    can take seconds. An explicit ``TMPDIR`` is always respected."""
     if os.environ.get("TMPDIR") or not sys.platform.startswith("linux") or not os.path.isdir(_RAM_FOLDER) \
             or not os.access(_RAM_FOLDER, os.W_OK | os.X_OK):
         return None
@@ -117,40 +119,36 @@ def _scratch_folder(revision: Revision) -> Optional[str]:
         stats = os.statvfs(_RAM_FOLDER)
     except OSError:
         return None
-    spec = revision.commit + (f":{revision.prefix}" if revision.prefix else "")
-    listing = _git(revision.toplevel, "ls-tree", "-r", "-l", "-z", "--full-tree", spec)
-    if listing.returncode != 0:
-        return None
-    size = 0
-    for record in listing.stdout.split(b"\0"):
-        fields = record.partition(b"\t")[0].split()
-        if len(fields) == 4 and fields[3].isdigit():
-            size += int(fields[3])
     return _RAM_FOLDER if stats.f_bavail * stats.f_frsize > 2 * size + (64 << 20) else None
 
 
-def _materialise(revision: Revision, root: Path) -> None:
+def _blobs(revision: Revision) -> list[tuple[str, str, str, int]]:
+    """(mode, object id, path, size) of every file of the revision's project folder."""
     spec = revision.commit + (f":{revision.prefix}" if revision.prefix else "")
     if revision.prefix:
         kind = _git(revision.toplevel, "cat-file", "-t", spec)
         if kind.returncode != 0 or kind.stdout.strip() != b"tree":
             raise RevisionError(f"folder '{revision.prefix}' does not exist in revision '{revision.name}'",
                                 hint="pick a revision that has the project, or run from the repository's top")
-    listing = _git(revision.toplevel, "ls-tree", "-r", "-z", "--full-tree", spec)
+    listing = _git(revision.toplevel, "ls-tree", "-r", "-l", "-z", "--full-tree", spec)
     if listing.returncode != 0:
         raise RevisionError(f"cannot list revision '{revision.name}': {_first_line(listing.stderr)}",
                             str(revision.toplevel), hint="check the repository with `git fsck`")
-    entries: list[tuple[str, str, str]] = []  # (mode, object id, path)
+    entries: list[tuple[str, str, str, int]] = []
     for record in listing.stdout.split(b"\0"):
         if not record:
             continue
         meta, _, raw_path = record.partition(b"\t")
-        mode, kind_name, oid = meta.decode("ascii").split()
+        mode, kind_name, oid, size = meta.decode("ascii").split()
         if kind_name != "blob":
             continue  # submodules (commit entries) are not part of this repository's code
-        entries.append((mode, oid, raw_path.decode("utf-8", "surrogateescape")))
+        entries.append((mode, oid, raw_path.decode("utf-8", "surrogateescape"), int(size)))
+    return entries
+
+
+def _materialise(revision: Revision, root: Path, entries: list[tuple[str, str, str, int]]) -> None:
     targets: dict[str, list[tuple[str, Path]]] = {}  # object id -> [(mode, where)]
-    for mode, oid, relative in entries:
+    for mode, oid, relative, _ in entries:
         target = _safe_target(root, relative)
         if target is not None:
             targets.setdefault(oid, []).append((mode, target))
