@@ -63,7 +63,7 @@ _TOKEN = re.compile(
 )
 
 
-_LEVEL_CHARACTERS = "-+*/%@&|^~<>.()[]{}"
+_LEVEL_CHARACTERS = "-+*/%@&|^~<>=.()[]{}"  # "=": the scan counts == != <= >= := as operators
 _WITHOUT_LEVEL_CHARACTERS = str.maketrans("", "", _LEVEL_CHARACTERS)
 _ANY_KEYWORD = re.compile(_KEYWORDS + r"\b")  # a superset: no word boundary in front
 
