@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Union
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import pvcheck.analyzer as analyzer_package
@@ -158,11 +158,12 @@ def test_nesting_just_under_the_limit_is_parsed() -> None:
 
 _NESTING_PIECES = st.sampled_from([
     "(", ")", "[", "]", "{", "}", "-", "+", "**", ".", ",", "=", ";", "\n", "\\\n", " ", "x", "1", "#",
-    "'", '"', '"""', "f'", "f\"{", "}", "not ", "lambda ", "if ", "else ", "elif ", "await ", "def ", "in ",
+    "'", '"', '"""', "f'", "f\"{", "}", "not ", "lambda ", "if ", "else ", "elif ", "await ", "def ", "in ", "==", "!=",
 ])
 
 
 @given(st.lists(_NESTING_PIECES, max_size=400).map("".join), st.integers(min_value=1, max_value=60))
+@example("(==", 1)  # found by hypothesis: == is an operator to the scan
 @settings(max_examples=300, deadline=None)
 def test_the_quick_bound_is_never_below_the_estimate(text: str, limit: int) -> None:
     """Small modules skip the scan when the quick bound is within the limit: that must
