@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Mapping, Optional
 
 from tests.conftest import FIXTURES
 
-PVCHECK = Path("/tmp/venv/bin/pvcheck")
+#: The pvcheck command of the interpreter running the tests: the one the README's test command
+#: installed into its virtual environment, wherever that is (never a fixed path).
+PVCHECK = Path(sys.executable).with_name("pvcheck.exe" if os.name == "nt" else "pvcheck")
 
 # the user's git configuration (signing, hooks, default branch) must not leak in
 GIT_ENV = {
