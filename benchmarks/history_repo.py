@@ -7,8 +7,8 @@ removed, every step replaced, a README edit ...), so the decision pvcheck should
 for every pipeline at every commit is known in advance. :func:`generate` returns that
 expectation; ``pvcheck history`` on the repository must reproduce it.
 
-    python benchmarks/history_repo.py /tmp/history-repo --commits 300
-    pvcheck history --repo /tmp/history-repo --quiet
+    python benchmarks/history_repo.py ../history-repo --commits 300
+    pvcheck history --repo ../history-repo --quiet
 
 The history is written with ``git fast-import`` (one process, fixed dates), so a few
 hundred commits take well under a second and the same seed gives the same commits.

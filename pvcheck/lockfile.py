@@ -521,7 +521,7 @@ def loads(text: str, display: str = "pvcheck.lock") -> Lock:
     if schema > LOCK_SCHEMA:
         raise LockError(f"the lock file was written by a newer pvcheck (lock schema {schema}; "
                         f"this pvcheck reads up to {LOCK_SCHEMA})", display, _line_of(text, r"^schema\s*="),
-                        hint="upgrade pvcheck (pip install -U pvcheck)")
+                        hint="upgrade pvcheck (pip install -U pvcheck-ml)")
     unknown = sorted(set(document) - {"schema", "pipelines"})
     if unknown:
         raise LockError(f"unknown key '{unknown[0]}' in the lock file", display,

@@ -30,11 +30,7 @@ from typing import Optional, Sequence
 
 _FENCE = re.compile(r"^```mermaid\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
-_CANDIDATES = (
-    "node_modules/mermaid/dist/mermaid.min.js",
-    "/usr/lib/node_modules/mermaid/dist/mermaid.min.js",
-    "/usr/local/lib/node_modules/mermaid/dist/mermaid.min.js",
-)
+_BUNDLE = Path("mermaid", "dist", "mermaid.min.js")
 
 _PAGE = """<!doctype html>
 <html><head><meta charset="utf-8">
@@ -83,10 +79,25 @@ def find_chromium() -> Optional[str]:
     return None
 
 
+def _global_node_modules() -> Optional[str]:
+    """npm's global package folder, wherever this machine keeps it."""
+    npm = shutil.which("npm")
+    if npm is None:
+        return None
+    try:
+        result = subprocess.run([npm, "root", "-g"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() or None if result.returncode == 0 else None
+
+
 def find_mermaid_js(explicit: Optional[str] = None) -> Optional[Path]:
-    for candidate in (explicit, os.environ.get("PVCHECK_MERMAID_JS"), *_CANDIDATES):
+    for candidate in (explicit, os.environ.get("PVCHECK_MERMAID_JS"), str(Path("node_modules") / _BUNDLE)):
         if candidate and Path(candidate).is_file():
             return Path(candidate)
+    global_root = _global_node_modules()
+    if global_root and (Path(global_root) / _BUNDLE).is_file():
+        return Path(global_root) / _BUNDLE
     return None
 
 

@@ -82,7 +82,7 @@ def test_unknown_revision_names_it_and_says_what_to_do(tmp_path: Path) -> None:
     assert "no-such-branch" in line and "git log" in line and "\n" not in line
 
 
-@pytest.mark.parametrize("rev", ["--output=/tmp/x", "-h", ""])
+@pytest.mark.parametrize("rev", ["--output=x", "-h", ""])
 def test_option_like_revisions_are_refused(tmp_path: Path, rev: str) -> None:
     repo = churn_repo(tmp_path)
     with pytest.raises(RevisionError):

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 if importlib.util.find_spec("zenml") is None:  # not imported here: see the docstring
-    pytest.skip("zenml is not installed (pip install 'pvcheck[zenml]')", allow_module_level=True)
+    pytest.skip("zenml is not installed (pip install 'pvcheck-ml[zenml]')", allow_module_level=True)
 
 STEPS = '''
 from zenml import pipeline, step

@@ -15,7 +15,7 @@ from pvcheck.model import Decision, Report, Severity
 from pvcheck.output.report import LOCK_STALE_RULE, RenderContext
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://pypi.org/project/pvcheck/"
+INFORMATION_URI = "https://pypi.org/project/pvcheck-ml/"
 
 _LEVEL = {Decision.PIPELINE: "error", Decision.VERSION: "warning", Decision.RUN: "note"}
 

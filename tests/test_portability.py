@@ -1,0 +1,85 @@
+"""Nothing tracked may depend on the machine it was written on.
+
+A fixed path such as ``/tmp/venv/bin/pvcheck`` in a test made the suite pass where it was
+written and fail 38 tests on every fresh clone: this test fails as soon as one appears.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Folders that only exist on some machine: a home, a workspace, a virtual environment,
+#: a temporary folder, a package manager's prefix, a Windows user profile.
+MACHINE_PATH = re.compile(
+    r"(?<![\w.~$-])(?:/(?:work|root|home|Users|opt|tmp|usr/local|var/folders|private/var)/"
+    r"|[A-Za-z]:\\\\?(?:Users|Windows)\\)"
+)
+
+#: Lines that mention such a path as data, never as something to use: a shell command
+#: inside a fixture DAG (pvcheck never runs analyzed code).
+ALLOWED = {
+    ("fixtures/airflow_reports/dags/sales_etl.py", 'return "gsutil cp /tmp/sales/*.json gs://sales-archive/"'),
+}
+
+#: Text files worth reading; binary fixtures (images) cannot name a path.
+TEXT_SUFFIXES = {".py", ".md", ".toml", ".txt", ".yml", ".yaml", ".json", ".cfg", ".ini", ".sh", ".sql", ".lock", ""}
+
+
+def tracked_files() -> list[str]:
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    result = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z"], capture_output=True, check=True)
+    return [name for name in result.stdout.decode("utf-8").split("\0") if name]
+
+
+def machine_paths(relative: str, text: str) -> list[str]:
+    found = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if MACHINE_PATH.search(line) and (relative, line.strip()) not in ALLOWED:
+            found.append(f"{relative}:{number}: {line.strip()}")
+    return found
+
+
+def test_no_tracked_file_names_a_machine_path() -> None:
+    offending: list[str] = []
+    for relative in tracked_files():
+        path = ROOT / relative
+        if path.suffix not in TEXT_SUFFIXES or not path.is_file():
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:  # the non-UTF-8 fixtures
+            continue
+        offending.extend(machine_paths(relative, text))
+    assert not offending, "machine-specific absolute paths in tracked files:\n" + "\n".join(offending)
+
+
+@pytest.mark.parametrize("line", [
+    'PVCHECK = Path("/tmp/venv/bin/pvcheck")',
+    "cd /work/main && pytest",
+    "python=/root/.pyenv/shims/python3",
+    "see /home/alice/projects/ml",
+    r"C:\Users\alice\venv\Scripts\pvcheck.exe",
+    "/usr/local/lib/node_modules/mermaid/dist/mermaid.min.js",
+])
+def test_the_check_catches_machine_paths(line: str) -> None:
+    assert machine_paths("example.py", line)
+
+
+@pytest.mark.parametrize("line", [
+    "fixtures/zenml_churn/steps/features.py",
+    'pvcheck.diff("fixtures/zenml_churn", "../churn-edited")',
+    "git diff --output=x",
+    "https://pypi.org/project/pvcheck-ml/",
+    "~/projects/tmp/x",
+    "$HOME/.cache/pvcheck",
+])
+def test_the_check_lets_relative_and_portable_paths_through(line: str) -> None:
+    assert not machine_paths("example.py", line)
