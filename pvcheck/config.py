@@ -76,6 +76,7 @@ class Config:
     exclude: tuple[str, ...] = ()
     policies: tuple[str, ...] = DEFAULT_POLICIES
     plugins: tuple[str, ...] = ()  # dotted paths "package.module:Class" of extra policies
+    disabled_policies: tuple[str, ...] = ()  # policies (built-in or plug-in) that do not run, by name
     frameworks: tuple[str, ...] = ()  # empty: every registered framework
     rules: Mapping[str, str] = field(default_factory=dict)  # rule id -> run|version|pipeline|off
     continuity_threshold: float = 0.5
@@ -109,6 +110,7 @@ _KEY_TYPES: dict[str, str] = {
     "exclude": "list of strings",
     "policies": "list of strings",
     "plugins": "list of strings",
+    "disabled_policies": "list of strings",
     "frameworks": "list of strings",
     "rules": "table of rule id = decision",
     "continuity_threshold": "number between 0 and 1",
@@ -122,7 +124,9 @@ _KEY_TYPES: dict[str, str] = {
 
 assert set(_KEY_TYPES) == {f.name for f in fields(Config)} - {"source"}
 
-_RULE_ID = re.compile(r"^PV\d{3}$")
+#: A rule id: a prefix of capitals (``PV`` for pvcheck's own, a plug-in's declared one) and
+#: three digits.
+_RULE_ID = re.compile(r"^[A-Z][A-Z0-9]{0,7}\d{3}$")
 
 
 def find_config(start: Path) -> Optional[Path]:

@@ -49,7 +49,8 @@ def test_a_disabled_policy_does_not_run() -> None:
 
 class Exploding(Policy):
     name = "exploding"
-    rules = (Rule("PV999", "exploding", "always fails", Decision.RUN),)
+    rule_prefix = "BOOM"
+    rules = (Rule("BOOM001", "exploding", "always fails", Decision.RUN),)
 
     def evaluate(self, comparison: PipelineComparison, config: Config) -> Iterable[Finding]:
         raise RuntimeError("boom")

@@ -16,7 +16,7 @@ from typing import NoReturn, Optional, Sequence
 from pvcheck.errors import PvcheckError
 
 #: The commands, in the order ``pvcheck --help`` lists them.
-COMMANDS = ("scan", "diff", "lock", "check", "graph", "history")  # each command module adds itself here
+COMMANDS = ("scan", "diff", "lock", "check", "graph", "history", "rules")  # each command module adds itself here
 
 EXIT_OK = 0
 EXIT_GATE = 1

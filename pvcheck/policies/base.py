@@ -50,6 +50,9 @@ class Rule:
     default: Decision
     triggers: tuple[Example, ...] = ()
     near_misses: tuple[Example, ...] = ()
+    #: Why a change of this kind needs ``default`` (``pvcheck rules ID`` shows it). The
+    #: built-in rules keep theirs in :mod:`pvcheck.policies.rationale`.
+    rationale: str = ""
 
 
 class Policy:
@@ -62,6 +65,9 @@ class Policy:
 
     name: ClassVar[str] = ""
     rules: ClassVar[tuple[Rule, ...]] = ()
+    #: The namespace of this policy's rule ids: ``PV`` is pvcheck's own; a plug-in declares
+    #: its own (``STR`` -> ``STR001``) and cannot take ``PV`` ids (checked at load time).
+    rule_prefix: ClassVar[str] = ""
 
     def evaluate(self, comparison: "PipelineComparison", config: Config) -> Iterable[Finding]:
         """The findings for one matched pipeline (base and head both present)."""

@@ -32,6 +32,7 @@ from pvcheck.policies.registry import load_policies
 from pvcheck.policies.sources import SourceTree
 
 POLICY_FAILED = "PV098"
+NEW_PIPELINE = "PV504"
 
 
 def compare(base: Project, head: Project, config: Optional[Config] = None) -> Report:
@@ -88,7 +89,7 @@ def compare(base: Project, head: Project, config: Optional[Config] = None) -> Re
             framework=head_pipeline.framework,
             path=head_pipeline.path,
             status=Status.ADDED,
-            decision=Decision.PIPELINE,  # SPEC §7: an added pipeline is a new pipeline
+            decision=_added_decision(findings, overrides),
             head=head_pipeline,
             findings=findings,
         ))
@@ -105,6 +106,14 @@ def compare(base: Project, head: Project, config: Optional[Config] = None) -> Re
 
     changes.sort(key=lambda c: (c.name, c.path, c.status.value))
     return Report(pipelines=tuple(changes), diagnostics=_diagnostics(base, head, diagnostics))
+
+
+def _added_decision(findings: tuple[Finding, ...], overrides: RuleOverrides) -> Decision:
+    """SPEC §7: an added pipeline is a new pipeline -- unless the user overrode PV504, the
+    rule that says so (then the findings decide, like everywhere else)."""
+    if NEW_PIPELINE not in overrides.table:
+        return Decision.PIPELINE
+    return Decision.most_severe(f.decision for f in findings)
 
 
 def _evaluate_added(policy: Policy, pipeline: Pipeline, project: Project, config: Config) -> Iterable[Finding]:

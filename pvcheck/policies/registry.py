@@ -10,6 +10,7 @@ plugins); their rules can still be turned off one by one with ``Config.rules``.
 from __future__ import annotations
 
 import importlib
+import re
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
@@ -85,7 +86,57 @@ def plugin_entry_points() -> list[EntryPoint]:
 
 
 def load_policies(config: Config) -> list[Policy]:
-    """Every policy that runs under ``config``, built-ins first, each name once."""
+    """Every policy that runs under ``config``, built-ins first, each name once.
+
+    Every installed or named plug-in is loaded and checked (its rule ids in its own
+    namespace, unique), also when ``disabled_policies`` turns it off; an override in
+    ``rules`` must name a rule that exists.
+    """
+    loaded = _load_all(config)
+    check_rule_ids(loaded)
+    known_names = set(BUILTIN_POLICIES) | {policy.name for policy in loaded}
+    for name in config.disabled_policies:
+        if name not in known_names:
+            raise ConfigError(f"unknown policy '{name}' in 'disabled_policies'",
+                              hint=f"use one of: {', '.join(sorted(known_names))}").located(
+                *setting_location(config, "disabled_policies"))
+    known_rules = {rule.id for policy in loaded for rule in policy.rules} | {r.id for r in builtin_rules()} \
+        | set(ENGINE_RULE_IDS)
+    for rule_id in config.rules:
+        if rule_id not in known_rules:
+            raise ConfigError(f"no rule '{rule_id}' to override in 'rules'",
+                              hint="'pvcheck rules' lists every rule id; remove the line or fix the id").located(
+                *setting_location(config, rule_id))
+    return [policy for policy in loaded if policy.name not in config.disabled_policies]
+
+
+#: Findings the engine itself makes (a policy that failed).
+ENGINE_RULE_IDS = ("PV098",)
+_PREFIX = re.compile(r"^[A-Z][A-Z0-9]{0,7}$")
+
+
+def check_rule_ids(policies: list[Policy]) -> None:
+    """Each rule id once; plug-in ids under the plug-in's declared prefix, never ``PV``."""
+    owner: dict[str, str] = {rule_id: "pvcheck" for rule_id in ENGINE_RULE_IDS}
+    for policy in policies:
+        builtin = policy.name in BUILTIN_POLICIES and type(policy).__module__.startswith("pvcheck.")
+        prefix = "PV" if builtin else getattr(policy, "rule_prefix", "")
+        if not builtin and (not _PREFIX.match(prefix or "") or prefix == "PV"):
+            raise PluginError(f"policy plug-in '{policy.name}' declares no rule prefix of its own"
+                              + (f" ('{prefix}')" if prefix else ""),
+                              hint="set rule_prefix on the policy class to capitals other than PV, e.g. 'ACME', "
+                                   "and name its rules ACME001, ACME002 ...")
+        for rule in policy.rules:
+            if not re.fullmatch(re.escape(prefix) + r"\d{3}", rule.id):
+                raise PluginError(f"policy '{policy.name}' declares rule '{rule.id}' outside its namespace "
+                                  f"'{prefix}'", hint=f"name its rules {prefix}001, {prefix}002 ...")
+            if rule.id in owner and owner[rule.id] != policy.name:
+                raise PluginError(f"rule id '{rule.id}' of policy '{policy.name}' is already taken by "
+                                  f"'{owner[rule.id]}'", hint="give the rule an id of its own")
+            owner[rule.id] = policy.name
+
+
+def _load_all(config: Config) -> list[Policy]:
     policies: list[Policy] = [builtin_policy(name) for name in BUILTIN_POLICIES if name in config.policies]
     for ep in plugin_entry_points():
         try:

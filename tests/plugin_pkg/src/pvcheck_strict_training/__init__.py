@@ -19,8 +19,9 @@ TRAINING_STEPS = ("train*", "fit*")
 
 class StrictTrainingConfig(Policy):
     name = "strict-training-config"
+    rule_prefix = "STR"  # plug-in rule ids live in their own namespace; PV is pvcheck's
     rules = (
-        Rule("PV901", "strict-training-config", "configuration of a training step changed (team rule: a new version)",
+        Rule("STR001", "strict-training-config", "configuration of a training step changed (team rule: a new version)",
              Decision.VERSION),
     )
 
@@ -30,5 +31,5 @@ class StrictTrainingConfig(Policy):
             if base.config_fingerprint == head.config_fingerprint:
                 continue
             if any(fnmatchcase(head.name, pattern) for pattern in TRAINING_STEPS):
-                yield self.finding("PV901", f"step {head.id}: configuration of a training step changed",
+                yield self.finding("STR001", f"step {head.id}: configuration of a training step changed",
                                    head.path, head.line, head.id)
