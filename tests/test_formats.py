@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 import pvcheck
+from pvcheck.check import VersionBump
 from pvcheck.model import Decision, Diagnostic, Finding, PipelineChange, Report, Severity, Status
 from pvcheck.output.github import command, escape_data, escape_property, render_github
 from pvcheck.output.report import (
@@ -201,11 +202,13 @@ def test_sarif_validator_catches_mistakes(report: Report) -> None:
 
 def test_json_is_report_to_json(report: Report) -> None:
     assert json.loads(render_report(report, "json")) == json.loads(json.dumps(report.to_json()))
-    gate = Gate(against="pvcheck.lock", versions=("a v1 -> v2 (version)",),
+    gate = Gate(against="pvcheck.lock", bumps=(VersionBump("a", 1, 2, Decision.VERSION, "a v1 -> v2 (version)"),),
                 problems=(GateProblem("stale", "p.py", 2, pipeline="a"),), hint="run `pvcheck lock`")
     data = json.loads(render_report(report, "json", RenderContext(gate=gate)))
     assert data["schema"] == "pvcheck.diff/1"
-    assert data["check"] == {"passed": False, "against": "pvcheck.lock", "versions": ["a v1 -> v2 (version)"],
+    assert data["check"] == {"passed": False, "against": "pvcheck.lock",
+                             "versions": [{"pipeline": "a", "from": 1, "to": 2, "decision": "version",
+                                           "summary": "a v1 -> v2 (version)"}],
                              "problems": [{"rule": "PV900", "message": "stale", "path": "p.py", "line": 2,
                                            "pipeline": "a"}],
                              "hint": "run `pvcheck lock`"}

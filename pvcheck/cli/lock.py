@@ -1,9 +1,6 @@
 """``pvcheck lock [PATH]``: record every pipeline's lineage and version in pvcheck.lock.
 
-The working tree is compared with the existing lock; the decisions move the versions
-(run: same version, version: +1, pipeline: a new lineage at 1; new pipelines start at
-1, vanished ones leave the lock). The whole read-compare-write runs under an exclusive
-lock, so concurrent ``pvcheck lock`` processes serialise instead of corrupting the file.
+The work is :func:`pvcheck.lock.lock_project`; this renders its result.
 """
 
 from __future__ import annotations
@@ -16,10 +13,9 @@ from pathlib import Path
 from pvcheck.cli import EXIT_ERROR, EXIT_OK, common_options
 from pvcheck.cli.options import config_for
 from pvcheck.cli.reporting import print_errors
-from pvcheck.lockfile import exclusive, read_lock, write_lock
-from pvcheck.model import Project
+from pvcheck.lock import lock_project
 from pvcheck.output.style import Style
-from pvcheck.versions import VersionChange, collisions, plan
+from pvcheck.versions import VersionChange
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,38 +27,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import pvcheck
-
     config = config_for(args, args.path)
-    root = Path(args.path)
-    lock_path = root / config.lock_file
-    with exclusive(lock_path):
-        old = read_lock(lock_path, resolve_conflicts=True)
-        conflicted = old is not None and _has_conflict(lock_path)
-        base = old.project() if old is not None else Project(root=config.lock_file)
-        report = pvcheck.diff(base, root, config=config, cache=not args.no_cache)
-        if print_errors(report):
-            # a file that does not parse hides its pipelines: locking now would drop them
-            print(f"pvcheck: error: {config.lock_file} not written; fix the errors above (or exclude those files), "
-                  "then re-run `pvcheck lock`", file=sys.stderr)
-            return EXIT_ERROR
-        new, changes = plan(old, report)
-        written = write_lock(lock_path, new)
-    for name, places in collisions(report):
+    result = lock_project(Path(args.path), config=config, cache=not args.no_cache)
+    if print_errors(result.report):
+        # a file that does not parse hides its pipelines: locking now would drop them
+        print(f"pvcheck: error: {config.lock_file} not written; fix the errors above (or exclude those files), "
+              "then re-run `pvcheck lock`", file=sys.stderr)
+        return EXIT_ERROR
+    for name, places in result.collisions:
         print(f"pvcheck: warning: {len(places)} different pipelines are named '{name}' ({', '.join(places)}); "
               "they would share versions and runs: give each its own name", file=sys.stderr)
     if args.format == "json":
-        sys.stdout.write(_json(config.lock_file, written, conflicted, changes))
+        sys.stdout.write(_json(result.lock_file, result.written, result.resolved_conflict, result.changes))
     else:
-        sys.stdout.write(_text(config.lock_file, written, conflicted, changes, Style.for_stream(sys.stdout)))
+        sys.stdout.write(_text(result.lock_file, result.written, result.resolved_conflict, result.changes,
+                               Style.for_stream(sys.stdout)))
     return EXIT_OK
-
-
-def _has_conflict(path: Path) -> bool:
-    try:
-        return "\n<<<<<<< " in "\n" + path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return False
 
 
 def _text(lock_file: str, written: bool, conflicted: bool, changes: tuple[VersionChange, ...], style: Style) -> str:

@@ -1,8 +1,9 @@
 """The ``json`` report: ``pvcheck.diff/1`` (SPEC §7), for programs.
 
 ``pvcheck check`` prints the same object with one more top-level member, ``check``:
-``{"passed": bool, "against": str, "versions": [str], "problems": [{rule, message,
-path, line, pipeline}], "hint": str}``. Readers of ``pvcheck.diff/1`` can ignore it.
+``{"passed": bool, "against": str, "versions": [{pipeline, from, to, decision,
+summary}], "problems": [{rule, message, path, line, pipeline}], "hint": str}``. Readers
+of ``pvcheck.diff/1`` can ignore it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ def render_json(report: Report, context: RenderContext) -> str:
         data["check"] = {
             "passed": gate.passed,
             "against": gate.against,
-            "versions": list(gate.versions),
+            "versions": [bump.to_json() for bump in gate.bumps],
             "problems": [
                 {"rule": p.rule, "message": p.message, "path": p.path, "line": p.line, "pipeline": p.pipeline}
                 for p in gate.problems

@@ -31,33 +31,8 @@ FORMATS: dict[str, str] = {
 #: The ``--format`` choices of ``pvcheck diff`` and ``pvcheck check``.
 REPORT_FORMATS: tuple[str, ...] = tuple(FORMATS)
 
-#: Rule id of gate problems (a stale lock); findings use PV1xx-PV5xx, diagnostics PV0xx.
-LOCK_STALE_RULE = "PV900"
-
-
-@dataclass(frozen=True)
-class GateProblem:
-    """One reason ``pvcheck check`` fails, located where the user has to act."""
-
-    message: str
-    path: str = ""
-    line: int = 0
-    rule: str = LOCK_STALE_RULE
-    pipeline: str = ""
-
-
-@dataclass(frozen=True)
-class Gate:
-    """The outcome of ``pvcheck check``: version lines, problems, and what to do."""
-
-    against: str  # "pvcheck.lock" or "revision main"
-    versions: tuple[str, ...] = ()  # "churn_training v3 -> v4 (version): ..." per pipeline
-    problems: tuple[GateProblem, ...] = ()
-    hint: str = ""
-
-    @property
-    def passed(self) -> bool:
-        return not self.problems
+# the gate's data lives with the gate (pvcheck.check); renderers read it
+from pvcheck.check import LOCK_STALE_RULE, Gate, GateProblem  # noqa: E402,F401
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,56 @@
+"""The gate and the lock as library calls (``pvcheck.check``, ``pvcheck.lock``): what the
+CLI and the GitHub Action share, usable without a command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pvcheck.check import check_project
+from pvcheck.lock import lock_project
+from pvcheck.model import Decision
+from tests.gitrepo import COSMETIC, SEMANTIC, churn_repo
+
+
+def test_lock_then_check_then_a_semantic_edit_makes_the_lock_stale(tmp_path: Path) -> None:
+    repo = churn_repo(tmp_path)
+    first = lock_project(repo.root)
+    assert first.written and not first.errors
+    assert {c.name: c.after.version for c in first.changes if c.after} == {"batch_features": 1, "churn_training": 1}
+    assert check_project(repo.root).passed
+
+    repo.replace("steps/features.py", *COSMETIC)
+    cosmetic = check_project(repo.root)
+    assert cosmetic.passed
+    assert all(b.decision is Decision.RUN for b in cosmetic.gate.bumps)
+
+    repo.replace("steps/features.py", *SEMANTIC)
+    stale = check_project(repo.root)
+    assert not stale.passed
+    bump = next(b for b in stale.gate.bumps if b.pipeline == "churn_training")
+    assert (bump.before, bump.after, bump.decision) == (1, 2, Decision.VERSION)
+    assert bump.to_json() == {"pipeline": "churn_training", "from": 1, "to": 2, "decision": "version",
+                              "summary": bump.summary}
+    assert stale.gate.problems[0].path == "steps/features.py"
+
+    again = lock_project(repo.root)
+    assert again.written
+    assert check_project(repo.root).passed
+    assert not lock_project(repo.root).written  # up to date: nothing to write
+
+
+def test_fail_on_version_against_a_base_revision(tmp_path: Path) -> None:
+    repo = churn_repo(tmp_path)
+    base = repo.commit("base")
+    repo.replace("steps/features.py", *SEMANTIC)
+    result = check_project(repo.root, base=base, fail_on="version")
+    assert not result.passed
+    assert result.gate.against == f"revision {base}"
+    assert any("--fail-on version" in p.message for p in result.gate.problems)
+
+
+def test_a_file_that_does_not_parse_keeps_the_lock_unwritten(tmp_path: Path) -> None:
+    repo = churn_repo(tmp_path)
+    repo.write("steps/broken.py", "from zenml import step\n\n\n@step\ndef broken(:\n")
+    result = lock_project(repo.root)
+    assert result.errors and not result.written
+    assert not (repo.root / "pvcheck.lock").exists()
