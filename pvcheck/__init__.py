@@ -36,10 +36,16 @@ def scan(path: Path | str = ".", config: Optional[Config] = None, cache: bool = 
     :class:`Diagnostic` entries of the result; the rest of the tree is still analyzed.
     With ``cache`` (the default), results of unchanged files are reused from the
     analysis cache (``$PVCHECK_CACHE_DIR``, default ``~/.cache/pvcheck``); ``cache=False``
-    neither reads nor writes it.
+    neither reads nor writes it. ``config=None`` reads the settings that govern ``path``
+    (``pvcheck.toml`` or ``[tool.pvcheck]``, found upwards), exactly as ``pvcheck scan``.
     """
     from pvcheck.analyzer import scan_tree
 
+    if config is None:  # the project's own settings, found as the command line finds them
+        from pvcheck.config import find_config
+
+        folder = Path(path)
+        config = load_config(find_config(folder if folder.is_dir() else folder.parent)) if folder.exists() else None
     return scan_tree(Path(path), config, cache=cache)
 
 
@@ -74,15 +80,21 @@ def diff(
     ``base`` and ``head`` are each a folder (when a folder of that name exists), else a
     git revision of the repository at ``repo``, or an already scanned :class:`Project`
     (e.g. one rebuilt from ``pvcheck.lock``). ``head=None`` is the working tree at
-    ``repo``. Both sides are analyzed with the same ``config`` (``None``: pvcheck's
-    defaults, as in :func:`scan`), so a setting never shows up as a change. Raises
+    ``repo``. Both sides are analyzed with the same ``config`` (``None``: the settings
+    governing HEAD's folder, else ``repo``, as the command line reads them), so a
+    setting never shows up as a change. A name that is both a folder and a revision is
+    an error (write ``./name`` or ``name^{commit}``). Raises
     :class:`~pvcheck.errors.RevisionError` for an unknown revision.
     """
     from contextlib import ExitStack
 
     from pvcheck.policies import compare
 
-    config = config or Config()
+    if config is None:  # the settings of the project being changed: HEAD's folder, else the repository's
+        from pvcheck.config import find_config
+
+        folder = Path(head) if isinstance(head, (str, Path)) and Path(head).is_dir() else Path(repo)
+        config = load_config(find_config(folder)) if folder.is_dir() else Config()
     with ExitStack() as stack:
         # revision trees stay on disk until the comparison is done: policies may re-read
         # the source to explain a cosmetic edit
@@ -95,6 +107,8 @@ def _side(side: Path | str | Project, config: Config, repo: Path | str, cache: b
     if isinstance(side, Project):
         return side
     if Path(side).is_dir():
+        if isinstance(side, str):  # a Path is meant as a folder; a word may be either
+            _refuse_ambiguous(side, repo)
         return scan(side, config, cache=cache)
     if Path(side).exists():
         from pvcheck.errors import PvcheckError
@@ -103,6 +117,21 @@ def _side(side: Path | str | Project, config: Config, repo: Path | str, cache: b
                            hint="give the project's folder or a revision such as HEAD~1")
     tree = stack.enter_context(_revision_tree(repo, str(side)))
     return scan(tree, config, cache=cache)
+
+
+def _refuse_ambiguous(name: str, repo: Path | str) -> None:
+    """A name that is both a folder and a git revision (``master``) is an error, not a guess."""
+    from pvcheck import gitio
+    from pvcheck.errors import PvcheckError, RevisionError
+
+    if "/" in name or name in (".", ".."):  # a path, not a revision name
+        return
+    try:
+        gitio.resolve(repo, name)
+    except RevisionError:  # not a revision, or no repository: the folder it is
+        return
+    raise PvcheckError(f"'{name}' is both a folder and a git revision",
+                       hint=f"write ./{name} for the folder, or {name}^{{commit}} for the revision")
 
 
 def _revision_tree(repo: Path | str, rev: str) -> "ContextManager[Path]":

@@ -129,6 +129,29 @@ assert set(_KEY_TYPES) == {f.name for f in fields(Config)} - {"source"}
 _RULE_ID = re.compile(r"^[A-Z][A-Z0-9]{0,7}\d{3}$")
 
 
+#: A pyproject.toml that could hold pvcheck's settings: a ``[tool.pvcheck]`` table, even a
+#: malformed header (``[tool.pvcheck`` -- then loading it reports the TOML error instead
+#: of silently running the defaults), or dotted ``tool.pvcheck.x = ...`` keys.
+_MENTIONS_PVCHECK = re.compile(r"^[ \t]*(?:\[+[ \t]*tool[ \t]*\.[ \t]*pvcheck\b|tool[ \t]*\.[ \t]*pvcheck[ \t]*[.=])",
+                               re.MULTILINE)
+
+
+def find_project(start: Path, lock_file: str = "pvcheck.lock") -> Path:
+    """The project folder that governs ``start``, as ruff and pytest find theirs: the
+    nearest folder, from ``start`` upwards to the top of the git checkout, that holds
+    pvcheck's configuration or the lock file; ``start`` itself when none does."""
+    start = start.resolve()
+    config = find_config(start)
+    for folder in (start, *start.parents):
+        if config is not None and config.parent == folder:
+            return folder
+        if (folder / lock_file).is_file():
+            return folder
+        if (folder / ".git").exists():
+            break
+    return start
+
+
 def find_config(start: Path) -> Optional[Path]:
     """The configuration file that governs ``start``: ``pvcheck.toml`` or a
     ``pyproject.toml`` with a ``[tool.pvcheck]`` table, in ``start`` or a parent."""
@@ -143,7 +166,7 @@ def find_config(start: Path) -> Optional[Path]:
                 text = candidate.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):
                 continue
-            if re.search(r"^\s*\[tool\.pvcheck(\.|\])", text, re.MULTILINE):
+            if _MENTIONS_PVCHECK.search(text):
                 return candidate
         if (folder / ".git").exists():
             break

@@ -47,13 +47,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def common_options(parser: argparse.ArgumentParser, formats: Sequence[str] = ("text", "json")) -> None:
+def common_options(parser: argparse.ArgumentParser, formats: Sequence[str] = ("text", "json"),
+                   default_format: str = "text") -> None:
     """Options every command takes."""
-    parser.add_argument("--format", choices=list(formats), default="text", help="output format (default: text)")
+    parser.add_argument("--format", choices=list(formats), default=default_format,
+                        help=f"output format (default: {default_format})")
     parser.add_argument("--config", metavar="FILE", help="pvcheck.toml or pyproject.toml to read settings from")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the analysis cache")
-    parser.add_argument("--quiet", action="store_true", help="no progress output on stderr")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress output on stderr")
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks for errors")
+
+
+def _default_project(args: argparse.Namespace) -> None:
+    """A project folder not given on the command line is the one governing the current
+    folder (its configuration or lock, found upwards), so ``cd src && pvcheck check``
+    checks the project's lock instead of looking for one in ``src``."""
+    from pathlib import Path
+
+    from pvcheck.config import find_project
+
+    for name in ("path", "repo"):
+        if getattr(args, name, "") is None and not (name == "repo" and args.command == "graph"):
+            here = Path.cwd()
+            found = find_project(here)
+            setattr(args, name, "." if found == here.resolve() else str(found))
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -67,6 +84,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"pvcheck: error: no command given; use one of {', '.join(COMMANDS)}, e.g. 'pvcheck scan .' "
                   "(see 'pvcheck --help')", file=sys.stderr)
             return EXIT_ERROR
+        _default_project(args)
         module = importlib.import_module(f"pvcheck.cli.{args.command}")
         return int(module.run(args))
     except PvcheckError as exc:

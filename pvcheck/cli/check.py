@@ -23,7 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "check", help="CI gate: fail when pvcheck.lock is stale or pipeline names collide",
         description="Compare the working tree with pvcheck.lock (or with --base REV), report every version "
                     "bump, and exit 1 when the lock is stale or two pipelines share a name.")
-    parser.add_argument("path", nargs="?", default=".", help="the project folder (default: .)")
+    parser.add_argument("path", nargs="?", default=None,
+                        help="the project folder (default: the one whose pvcheck settings or lock govern the "
+                             "current folder, found upwards)")
     parser.add_argument("--base", metavar="REV", help="compare with this git revision instead of the lock")
     parser.add_argument("--fail-on", choices=["version", "pipeline"],
                         help="also fail when a pipeline's decision is at or above this level")

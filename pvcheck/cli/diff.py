@@ -20,9 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("base", metavar="BASE", help="a folder, or a git revision (main, HEAD~1, a tag, a hash)")
     parser.add_argument("head", metavar="HEAD", nargs="?", default=None,
                         help="a folder or a git revision (default: the working tree at --repo)")
-    parser.add_argument("--repo", metavar="PATH", default=".",
+    parser.add_argument("--repo", metavar="PATH", default=None,
                         help="the project folder inside a git repository that revisions are read from "
-                             "(default: .)")
+                             "(default: the project governing the current folder)")
     common_options(parser, REPORT_FORMATS)
 
 

@@ -29,14 +29,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Draw the step graph of each pipeline: nodes are step invocations (id and function), "
                     "solid edges pass data (output -> input), dashed edges only order. With --base, steps "
                     "are coloured by what happened to them since that revision.")
-    parser.add_argument("path", nargs="?", default=".", help="the project folder (default: .)")
+    parser.add_argument("path", nargs="?", default=None,
+                        help="the project folder (default: the project governing the current folder)")
     parser.add_argument("--pipeline", metavar="NAME", help="draw only this pipeline (default: all of them)")
     parser.add_argument("--base", metavar="REV",
                         help="compare with this git revision (or folder) and highlight changes")
     parser.add_argument("--repo", metavar="PATH", help="the git repository --base is read from (default: PATH)")
     parser.add_argument("--direction", choices=("TD", "LR"), default="TD", help="top-down or left-right (default: TD)")
-    common_options(parser, FORMATS)
-    parser.set_defaults(format="mermaid")
+    common_options(parser, FORMATS, default_format="mermaid")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -24,8 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "commit: for each commit that touches a pipeline, its decision and version; at the end, "
                     "per pipeline, how many versions pvcheck made and how many a hash of the raw source "
                     "files would have made over the same commits.")
-    parser.add_argument("--repo", metavar="PATH", default=".",
-                        help="the project folder inside a git repository (default: .)")
+    parser.add_argument("--repo", metavar="PATH", default=None,
+                        help="the project folder inside a git repository (default: the project governing the current "
+                             "folder)")
     parser.add_argument("--since", metavar="REV", help="start at this commit (default: the first commit)")
     parser.add_argument("--pipeline", metavar="NAME", help="show only this pipeline")
     parser.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")

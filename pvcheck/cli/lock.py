@@ -22,7 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("lock", help="write pvcheck.lock from the working tree, bumping versions",
                                    description="Write pvcheck.lock (or [tool.pvcheck] lock_file) from the working "
                                                "tree, moving each pipeline's version as the decisions say.")
-    parser.add_argument("path", nargs="?", default=".", help="the project folder (default: .)")
+    parser.add_argument("path", nargs="?", default=None,
+                        help="the project folder (default: the one whose pvcheck settings or lock govern the "
+                             "current folder, found upwards)")
     common_options(parser)
 
 

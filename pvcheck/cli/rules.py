@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "needs its decision, an example that triggers it, a near-miss that does not, and how to "
                     "override it.")
     parser.add_argument("rule", nargs="?", metavar="ID", help="a rule id such as PV402")
-    parser.add_argument("--path", default=".", help="the project whose configuration and plug-ins count "
+    parser.add_argument("--path", default=None, help="the project whose configuration and plug-ins count "
                                                     "(default: .)")
     parser.add_argument("--format", choices=["text", "json"], default="text", help="output format (default: text)")
     parser.add_argument("--config", metavar="FILE", help="pvcheck.toml or pyproject.toml to read settings from")

@@ -14,7 +14,8 @@ from pvcheck.output.style import Style
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("scan", help="list pipelines, steps, edges, fingerprints, diagnostics")
-    parser.add_argument("path", nargs="?", default=".", help="the project to scan (default: .)")
+    parser.add_argument("path", nargs="?", default=None,
+                        help="the project to scan (default: the project governing the current folder)")
     common_options(parser)
 
 
