@@ -78,6 +78,10 @@ def diff_values(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[KeyChang
                 changes.extend(_leaves(path, after, added=True))
             elif report_type.endswith("_removed"):
                 changes.extend(_leaves(path, before, removed=True))
+            elif isinstance(before, dict) and isinstance(after, dict) and not (before and after):
+                # deepdiff reports {} -> {...} as one change of the whole table: expand it,
+                # or an environment key inside ({} -> {settings: {docker: ...}}) passes as a run
+                changes.extend(_leaves(path, after, added=True) if after else _leaves(path, before, removed=True))
             else:
                 changes.append(KeyChange(path, before, after))
     changes.sort(key=lambda c: [str(p) for p in c.path])
