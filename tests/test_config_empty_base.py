@@ -39,6 +39,10 @@ def test_near_miss_enable_cache_added_to_a_bare_decorator_is_a_run(tmp_path: Pat
 
 
 def test_empty_tables_are_expanded_to_their_keys() -> None:
+    # deepdiff reports this one as a single change of the whole (root) table
+    changes = diff_values({}, {"enable_cache": False, "settings": {"docker": {"parent_image": "x"}}})
+    assert [c.path for c in changes] == [("enable_cache",), ("settings", "docker", "parent_image")]
+    assert all(c.added for c in changes)
     [change] = diff_values({"settings": {}}, {"settings": {"docker": {"parent_image": "x"}}})
     assert change.path == ("settings", "docker", "parent_image") and change.added
     [change] = diff_values({"retries": {"max": 2}}, {})
