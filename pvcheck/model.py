@@ -370,6 +370,44 @@ class Status(str, enum.Enum):
 
 
 @dataclass(frozen=True)
+class Impact:
+    """Which steps of a changed pipeline run again and which stay cached (step ids, in
+    graph order), under the framework's cache rules (``assumption`` says which)."""
+
+    changed: tuple[tuple[str, str], ...] = ()  # (step, why): its own reach changed
+    upstream: tuple[tuple[str, str], ...] = ()  # (step, the re-running step upstream of it)
+    uncached: tuple[tuple[str, str], ...] = ()  # (step, why): runs whatever changed (no cache)
+    cached: tuple[str, ...] = ()
+    upstream_reason: str = "an input changes"
+    assumption: str = ""
+
+    @property
+    def reruns(self) -> int:
+        return len(self.changed) + len(self.upstream) + len(self.uncached)
+
+    @property
+    def total(self) -> int:
+        return self.reruns + len(self.cached)
+
+    def summary(self) -> str:
+        """``3 of 9 steps re-run; 6 stay cached``."""
+        text = f"{self.reruns} of {self.total} step{'s' if self.total != 1 else ''} re-run"
+        if self.uncached:
+            text += f" ({len(self.uncached)} not cached at all)"
+        return text + f"; {len(self.cached)} stay cached"
+
+    def to_json(self) -> dict[str, JSONValue]:
+        return {
+            "changed": [{"step": step, "reason": why} for step, why in self.changed],
+            "upstream": [{"step": step, "because_of": source} for step, source in self.upstream],
+            "uncached": [{"step": step, "reason": why} for step, why in self.uncached],
+            "cached": list(self.cached),
+            "summary": self.summary(),
+            "assumption": self.assumption,
+        }
+
+
+@dataclass(frozen=True)
 class PipelineChange:
     """The comparison of one pipeline between two revisions."""
 
@@ -383,6 +421,7 @@ class PipelineChange:
     findings: tuple[Finding, ...] = ()
     continuity: Optional[float] = None
     step_matches: Mapping[str, str] = field(default_factory=dict)  # base id -> head id
+    impact: Optional[Impact] = None  # which steps re-run; None for a removed pipeline
 
     @property
     def base_fingerprint(self) -> Optional[str]:
@@ -403,6 +442,7 @@ class PipelineChange:
             "head_fingerprint": self.head_fingerprint,
             "continuity": self.continuity,
             "findings": [f.to_json() for f in self.findings],
+            "impact": self.impact.to_json() if self.impact is not None else None,
         }
 
 

@@ -156,7 +156,11 @@ def test_mermaid_change_graph_styles_and_legend(example):
     check(text)
     for status in ("added", "removed", "body", "config", "renamed"):
         assert f"classDef {status} " in text
-    assert 'subgraph legend["Legend"]' in text
+    # the legend: one line under the graph, naming the statuses the picture shows
+    [legend] = re.findall(r'^  legend\["(.*)"\]$', text, re.MULTILINE)
+    assert "🟩 added" in legend and "🟥 removed" in legend and "🟨 code changed" in legend and "·" in legend
+    assert re.search(r"^  s\d+ ~~~ legend$", text, re.MULTILINE)
+    assert "subgraph legend" not in text
     assert re.search(r"^  class \S*s6\S* removed$", text, re.MULTILINE)  # report, the removed step
     styled = [int(i) for i in re.findall(r"^  linkStyle (\d+) ", text, re.MULTILINE)]
     assert len(styled) == 4  # two edges added, two removed
@@ -331,8 +335,8 @@ def test_cli_graph_base_revision(tmp_path, capsys):
     assert main(["graph", str(repo), "--base", "HEAD", "--pipeline", "churn_training"]) == 0
     out = capsys.readouterr().out
     check(out)
-    assert re.search(r"^  class s4,legend_body body$", out, re.MULTILINE)  # train_model
-    assert 'subgraph legend["Legend"]' in out
+    assert re.search(r"^  class s4 body$", out, re.MULTILINE)  # train_model
+    assert re.search(r'^  legend\[".*🟨 code changed.*"\]$', out, re.MULTILINE)
     assert main(["graph", str(repo), "--base", "HEAD", "--format", "text"]) == 0
     text = capsys.readouterr().out
     assert "train_model" in text and "[code changed]" in text and "[removed]" in text

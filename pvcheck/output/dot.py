@@ -19,6 +19,7 @@ NODE_STYLES: dict[StepStatus, tuple[str, str, str]] = {
     StepStatus.BODY: ("#fff8c5", "#9a6700", ""),
     StepStatus.CONFIG: ("#ddf4ff", "#0969da", ""),
     StepStatus.RENAMED: ("#fbefff", "#8250df", ""),
+    StepStatus.RERUN: ("#fff1e5", "#bc4c00", "dashed"),
     StepStatus.UNCHANGED: ("#f6f8fa", "#57606a", ""),
 }
 

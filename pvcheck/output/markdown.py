@@ -138,8 +138,11 @@ def _section(change: PipelineChange, version: Optional[tuple[VersionLabel, Versi
         facts.append(change.status.value)
     if change.continuity is not None and change.base is not None and change.head is not None:
         facts.append(f"continuity {change.continuity:.0%}")
+    if change.impact is not None and change.impact.total:
+        facts.append(f"**{change.impact.summary()}**")
     if facts:
         out += [" · ".join(facts), ""]
+    out += _impact(change)
     graph = change_graph(change)
     if graphs and graph.nodes and len(graph.nodes) <= MAX_GRAPH_STEPS:
         out += ["```mermaid", mermaid([graph]).rstrip("\n"), "```", ""]
@@ -150,6 +153,22 @@ def _section(change: PipelineChange, version: Optional[tuple[VersionLabel, Versi
     else:
         out += ["No findings.", ""]
     return out
+
+
+def _impact(change: PipelineChange) -> list[str]:
+    """Which steps re-run and why, under the framework's cache rules (a collapsed block)."""
+    impact = change.impact
+    if impact is None or not impact.reruns:
+        return []
+    rows = ["<details>", f"<summary>What re-runs: {cell(impact.summary())}</summary>", "",
+            "| step | re-runs because |", "|---|---|"]
+    rows += [f"| {code(step)} | it changed ({cell(why)}) |" for step, why in impact.changed]
+    rows += [f"| {code(step)} | {cell(impact.upstream_reason)} ({code(source)} re-runs) |"
+             for step, source in impact.upstream]
+    rows += [f"| {code(step)} | not cached ({cell(why)}) |" for step, why in impact.uncached]
+    if impact.cached:
+        rows.append(f"| {', '.join(code(step) for step in impact.cached)} | stay cached |")
+    return rows + ["", f"_{cell(impact.assumption)}._", "", "</details>", ""]
 
 
 def _findings_table(findings: Sequence[Finding]) -> list[str]:

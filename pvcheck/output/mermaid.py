@@ -22,8 +22,11 @@ CLASS_STYLES: dict[StepStatus, str] = {
     StepStatus.BODY: "fill:#fff8c5,stroke:#9a6700,stroke-width:2px,color:#3b2300",
     StepStatus.CONFIG: "fill:#ddf4ff,stroke:#0969da,stroke-width:2px,color:#0a2540",
     StepStatus.RENAMED: "fill:#fbefff,stroke:#8250df,stroke-width:2px,color:#2e1065",
+    StepStatus.RERUN: "fill:#fff1e5,stroke:#bc4c00,stroke-width:2px,stroke-dasharray:3 3,color:#3d1300",
     StepStatus.UNCHANGED: "fill:#f6f8fa,stroke:#57606a,color:#1f2328",
 }
+
+_LEGEND_STYLE = "fill:none,stroke:none,color:#57606a"
 
 _LINK_STYLES = {
     StepStatus.ADDED: "stroke:#1a7f37,stroke-width:2px",
@@ -66,7 +69,7 @@ def mermaid(graphs: Sequence[StepGraph], direction: str = "TD", legend: bool | N
     if legend is None:
         legend = any(g.compared for g in graphs)
     lines = [f"flowchart {direction}"]
-    classes: dict[StepStatus, list[str]] = {}
+    classes: dict[StepStatus | str, list[str]] = {}
     link_styles: list[tuple[int, StepStatus]] = []
     links = 0
     nested = len(graphs) > 1
@@ -98,25 +101,22 @@ def mermaid(graphs: Sequence[StepGraph], direction: str = "TD", legend: bool | N
         if nested:
             lines.append("  end")
     if legend:
-        used = _used_statuses(graphs)
-        # Isolated nodes of a subgraph stack vertically; invisible links ('~~~', drawn
-        # after every real link so linkStyle indices stay right) lay them out in a row.
-        lines.append('  subgraph legend["Legend"]')
-        lines.append("    direction LR")
-        keys = []
-        for status in used:
-            key = f"legend_{status.value}"
-            keys.append(key)
-            lines.append(f'    {key}["{escape(status.legend)}"]')
-            classes.setdefault(status, []).append(key)
-        if len(keys) > 1:
-            lines.append("    " + " ~~~ ".join(keys))
-        lines.append("  end")
+        # one compact line under the graph, not a box wider than it: a borderless node
+        # that an invisible link ('~~~', after every real link so linkStyle indices stay
+        # right) from the last step places below the drawing
+        label = " · ".join(f"{_SWATCH[status]} {status.legend}" for status in _used_statuses(graphs))
+        lines.append(f'  legend["{escape(label)}"]')
+        last = _last_node(graphs)
+        if last is not None:
+            lines.append(f"  {last} ~~~ legend")
+        classes.setdefault("legendline", []).append("legend")  # type: ignore[arg-type]
     for status, style in CLASS_STYLES.items():
         if status in classes:
             lines.append(f"  classDef {status.value} {style}")
+    if "legendline" in classes:
+        lines.append(f"  classDef legendline {_LEGEND_STYLE}")
     for status, members in classes.items():
-        lines.append(f"  class {','.join(members)} {status.value}")
+        lines.append(f"  class {','.join(members)} {getattr(status, 'value', status)}")
     for index, status in link_styles:
         lines.append(f"  linkStyle {index} {_LINK_STYLES[status]}")
     return "\n".join(lines) + "\n"
@@ -129,8 +129,24 @@ def _title(graph: StepGraph) -> str:
     return title
 
 
+#: The colour of each status in the one-line legend (the fills of :data:`CLASS_STYLES`).
+_SWATCH: dict[StepStatus, str] = {
+    StepStatus.ADDED: "🟩", StepStatus.REMOVED: "🟥", StepStatus.BODY: "🟨", StepStatus.CONFIG: "🟦",
+    StepStatus.RENAMED: "🟪", StepStatus.RERUN: "🟧", StepStatus.UNCHANGED: "⬜",
+}
+
+
 def _used_statuses(graphs: Iterable[StepGraph]) -> list[StepStatus]:
-    """Every status with a node, plus the change statuses, so the legend reads the same every time."""
+    """The statuses some node has: the legend explains what the picture shows, no more."""
     used = {node.status for g in graphs for node in g.nodes}
-    used |= {StepStatus.ADDED, StepStatus.REMOVED, StepStatus.BODY, StepStatus.CONFIG, StepStatus.RENAMED}
     return [s for s in StepStatus if s in used]
+
+
+def _last_node(graphs: Sequence[StepGraph]) -> str | None:
+    """The generated id of the last node drawn (the legend goes under it)."""
+    nested = len(graphs) > 1
+    for number in range(len(graphs) - 1, -1, -1):
+        count = len(graphs[number].nodes)
+        if count:
+            return f"p{number}s{count - 1}" if nested else f"s{count - 1}"
+    return None

@@ -12,7 +12,7 @@ policy's verdict (a dynamic step, a plugin's rule) is never hidden by identical 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Optional
 
 from pvcheck.model import Decision, Pipeline, PipelineChange, Status, Step
@@ -26,6 +26,7 @@ class StepStatus(str, enum.Enum):
     BODY = "body"  # its code changed: body, helpers or signature
     CONFIG = "config"  # its configuration changed
     RENAMED = "renamed"  # invocation id or function renamed, nothing else
+    RERUN = "rerun"  # unchanged itself, but re-runs because a step upstream does (impact)
     UNCHANGED = "unchanged"
 
     @property
@@ -39,6 +40,7 @@ _LEGEND = {
     StepStatus.BODY: "code changed",
     StepStatus.CONFIG: "config changed",
     StepStatus.RENAMED: "renamed",
+    StepStatus.RERUN: "re-runs: upstream changed",
     StepStatus.UNCHANGED: "unchanged",
 }
 
@@ -158,6 +160,10 @@ def change_graph(change: PipelineChange) -> StepGraph:
     for step in base.steps:
         if step.id in removed_key:
             nodes.append(Node(removed_key[step.id], step.id, step.function, StepStatus.REMOVED))
+    if change.impact is not None:  # unchanged steps that re-run because of a step upstream
+        reruns = {step_id for step_id, _ in change.impact.upstream}
+        nodes = [replace(n, status=StepStatus.RERUN) if n.id in reruns and n.status is StepStatus.UNCHANGED
+                 else n for n in nodes]
 
     def base_key(step_id: str) -> str:
         return head_of.get(step_id) or removed_key.get(step_id, step_id)

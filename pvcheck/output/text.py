@@ -61,6 +61,17 @@ def _pipeline(change, style: Style) -> list[str]:  # type: ignore[no-untyped-def
         prefix = f"{place}: " if place else ""
         tag = style(f"[{finding.rule}]", _DECISION_COLOUR.get(finding.decision, "dim"))
         lines.append(f"  {prefix}{tag} {finding.message}")
+    impact = change.impact
+    if impact is not None and impact.reruns:
+        lines.append(style(f"  impact: {impact.summary()}", "bold"))
+        for step, why in impact.changed:
+            lines.append(f"    {step}: changed ({why})")
+        for step, source in impact.upstream:
+            lines.append(f"    {step}: re-runs, {impact.upstream_reason} ({source} re-runs)")
+        for step, why in impact.uncached:
+            lines.append(f"    {step}: not cached ({why})")
+        if impact.cached:
+            lines.append(style(f"    stay cached: {', '.join(impact.cached)}", "dim"))
     steps = changed_steps(change)
     if steps:
         parts = [f"{step} {before}->{after}" for step, before, after in steps]

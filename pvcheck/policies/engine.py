@@ -27,6 +27,7 @@ from pvcheck.model import (
     Status,
 )
 from pvcheck.policies.base import Policy, RuleOverrides
+from pvcheck.policies.impact import impact
 from pvcheck.policies.matching import PipelineComparison, match_steps, pair_pipelines
 from pvcheck.policies.registry import load_policies
 from pvcheck.policies.sources import SourceTree
@@ -104,6 +105,7 @@ def compare(base: Project, head: Project, config: Optional[Config] = None) -> Re
             base=base_pipeline,
         ))
 
+    changes = [replace(c, impact=impact(c)) for c in changes]
     changes.sort(key=lambda c: (c.name, c.path, c.status.value))
     return Report(pipelines=tuple(changes), diagnostics=_diagnostics(base, head, diagnostics))
 

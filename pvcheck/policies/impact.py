@@ -1,0 +1,134 @@
+"""Which steps a change makes run again, and which stay cached, under each framework's cache rules.
+
+A step is **changed** when its own reach changed (code, signature, environment, an
+invocation added or rewired) or, where the framework's cache key includes them, its
+parameter values. A step **re-runs because an input changes** when it is downstream of a
+re-running step along data edges and the framework keys its cache on input artifacts
+or values. A step that is **not cached** at all (``enable_cache=False``, or a framework
+without a step cache: Airflow, Metaflow, Kedro) runs whatever changed, and its consumers
+with it. The rest **stays cached**.
+
+What pvcheck assumes per framework is :data:`CACHE_MODELS` (documented in the README);
+it is a prediction from the code, not a promise of the scheduler's behaviour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from pvcheck.model import Decision, Finding, Impact, Pipeline, PipelineChange, Status, Step
+
+#: Rules whose findings change a step's parameter values (call-site literals, defaults,
+#: YAML ``parameters``), as opposed to run settings such as ``enable_cache`` or retries.
+_PARAMETER_RULES = {"PV203", "PV204"}
+
+
+@dataclass(frozen=True)
+class CacheModel:
+    """How a framework decides that a step can be served from its cache."""
+
+    caches: bool  # False: every step runs on every run
+    parameters_in_key: bool  # a parameter value change re-runs the step
+    downstream: str  # "always": a re-run upstream re-runs its consumers; "if_output_changes": may
+    assumption: str  # one sentence for the report
+
+    def upstream_reason(self) -> str:
+        return "an input changes" if self.downstream == "always" else "an input may change"
+
+
+CACHE_MODELS: dict[str, CacheModel] = {
+    "zenml": CacheModel(True, True, "always",
+                        "ZenML keys a step's cache on its code, parameters and input artifact ids: everything "
+                        "downstream of a re-run step re-runs"),
+    "kfp": CacheModel(True, True, "always",
+                      "KFP keys a task's cache on its component spec and inputs; a re-run upstream task "
+                      "produces new artifacts, so its consumers re-run"),
+    "prefect": CacheModel(True, True, "if_output_changes",
+                          "assumes tasks cache with INPUTS + TASK_SOURCE: a consumer re-runs when an upstream "
+                          "value actually changes, which only running tells"),
+    "flyte": CacheModel(True, True, "if_output_changes",
+                        "Flyte keys a cached task on its signature, cache_version and input values: a consumer "
+                        "re-runs when an upstream output actually changes"),
+    "dagster": CacheModel(True, False, "always",
+                          "Dagster marks an asset unsynced when its code version changes and every asset "
+                          "downstream of it as unsynced too; run configuration is not part of a code version"),
+}
+
+
+def cache_model(framework: str) -> CacheModel:
+    """The framework's cache rules; a framework without an entry has no step cache
+    (Airflow, Metaflow, Kedro, and any plug-in that does not say otherwise)."""
+    model = CACHE_MODELS.get(framework)
+    if model is not None:
+        return model
+    return CacheModel(False, True, "always", f"{framework} has no step cache: every step runs on every run")
+
+
+def impact(change: PipelineChange) -> Optional[Impact]:
+    """The steps of the head pipeline that re-run, and why; None for a pipeline that is
+    unchanged or removed."""
+    head = change.head
+    if head is None or change.status in (Status.REMOVED, Status.UNCHANGED):
+        return None
+    model = cache_model(change.framework)
+    ids = [step.id for step in head.steps]
+    changed: dict[str, str] = {}
+    if change.base is None:
+        changed = {step_id: "new pipeline" for step_id in ids}
+    else:
+        matched_heads = set(change.step_matches.values())
+        for step_id in ids:
+            if step_id not in matched_heads:
+                changed[step_id] = "new step"
+        for finding in change.findings:
+            reason = _changes_step(finding, model)
+            if reason and finding.step in ids and finding.step not in changed:
+                changed[finding.step] = reason
+    uncached = {step.id: why for step in head.steps if step.id not in changed
+                for why in [_uncached(step, head, model)] if why}
+    upstream: dict[str, str] = {}
+    consumers: dict[str, list[str]] = {}
+    for edge in head.edges:
+        if edge.kind == "data":
+            consumers.setdefault(edge.source, []).append(edge.target)
+    queue = [step_id for step_id in ids if step_id in changed or step_id in uncached]
+    while queue:
+        source = queue.pop(0)
+        for target in consumers.get(source, ()):
+            if target not in changed and target not in uncached and target not in upstream:
+                upstream[target] = source
+                queue.append(target)
+    return Impact(
+        changed=tuple((step_id, changed[step_id]) for step_id in ids if step_id in changed),
+        upstream=tuple((step_id, upstream[step_id]) for step_id in ids if step_id in upstream),
+        uncached=tuple((step_id, uncached[step_id]) for step_id in ids if step_id in uncached),
+        cached=tuple(step_id for step_id in ids if step_id not in changed and step_id not in upstream
+                     and step_id not in uncached),
+        upstream_reason=model.upstream_reason(),
+        assumption=model.assumption,
+    )
+
+
+def _uncached(step: Step, pipeline: Pipeline, model: CacheModel) -> str:
+    """Why ``step`` runs on every run whatever changed ("" when it may be cached)."""
+    if not model.caches:
+        return "no step cache"
+    own = step.config.get("enable_cache")
+    if own is False or (own is None and pipeline.config.get("enable_cache") is False):
+        return "enable_cache=False"
+    return ""
+
+
+def _changes_step(finding: Finding, model: CacheModel) -> str:
+    """Why ``finding`` makes its step run again ("" when it does not)."""
+    if finding.step is None:
+        return ""
+    if finding.decision >= Decision.VERSION:
+        return f"{finding.rule}: {finding.policy} change"
+    if finding.rule in _PARAMETER_RULES or (finding.rule == "PV202" and ".parameters." in finding.message):
+        return f"{finding.rule}: parameter value" if model.parameters_in_key else ""
+    return ""
+
+
+__all__ = ["CACHE_MODELS", "CacheModel", "cache_model", "impact"]
