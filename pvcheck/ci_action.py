@@ -11,8 +11,10 @@ the action's inputs (``PVCHECK_PATH``, ``PVCHECK_BASE_REF``, ``PVCHECK_FAIL_ON``
 2. runs ``pvcheck check --format github``: the workflow commands it prints become
    annotations on the PR's diff, and its exit code is the action's;
 3. runs ``pvcheck check --format markdown`` and appends the report to the job summary,
-   and writes it to ``$RUNNER_TEMP/pvcheck-report.md`` (output ``report-file``) for a
-   step that posts it as a PR comment.
+   and writes it to ``$RUNNER_TEMP/pvcheck-report.md`` (output ``report-file``);
+4. with ``PVCHECK_COMMENT=true`` (input ``comment``), posts the report as the pull
+   request's one pvcheck comment, updated in place by later runs
+   (:mod:`pvcheck.pr_comment`, with ``PVCHECK_GITHUB_TOKEN``).
 
 It lives in the package, not in the YAML, so it can be tested locally with the same
 environment variables (``tests/test_action.py``).
@@ -130,7 +132,21 @@ def run(env: Mapping[str, str], stdout=None, stderr=None) -> int:  # type: ignor
         report_file.write_text(report, encoding="utf-8")
     _append(env.get("GITHUB_OUTPUT"), f"exit-code={annotations.returncode}\n"
                                       + (f"report-file={report_file}\n" if report_file else ""))
+    if env.get("PVCHECK_COMMENT", "").strip().lower() in ("true", "1", "yes"):
+        _comment(report, path, env, out, err)
     return annotations.returncode
+
+
+def _comment(report: str, path: str, env: Mapping[str, str], out, err) -> None:  # type: ignore[no-untyped-def]
+    """The report as the PR's one pvcheck comment; a failure is a warning, never the gate's verdict."""
+    from pvcheck.pr_comment import CommentError, post_or_update
+
+    try:
+        what = post_or_update(report, path, env, env.get("PVCHECK_GITHUB_TOKEN", "") or env.get("GITHUB_TOKEN", ""))
+    except CommentError as exc:
+        print(f"::warning title=pvcheck::could not comment on the pull request: {exc}", file=out)
+        return
+    print(f"pvcheck: {what} the pull request comment", file=err)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

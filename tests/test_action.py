@@ -145,16 +145,33 @@ def _action() -> dict:
 def test_action_yml_is_a_composite_action_with_the_inputs():
     action = _action()
     assert action["runs"]["using"] == "composite"
-    assert set(action["inputs"]) == {"path", "base-ref", "fail-on"}
+    assert set(action["inputs"]) == {"path", "base-ref", "fail-on", "comment", "github-token", "cache"}
     assert all("description" in spec for spec in action["inputs"].values())
+    assert action["inputs"]["comment"]["default"] == "false"  # commenting is opt-in
+    assert action["inputs"]["github-token"]["default"] == "${{ github.token }}"
     assert set(action["outputs"]) == {"exit-code", "report-file"}
     steps = action["runs"]["steps"]
-    assert all(step.get("shell") == "bash" for step in steps)
+    shell_steps = [step for step in steps if "run" in step]
+    assert all(step.get("shell") == "bash" for step in shell_steps)
     assert "${{ github.action_path }}" in steps[0]["run"]
-    assert steps[1]["env"] == {"PVCHECK_PATH": "${{ inputs.path }}", "PVCHECK_BASE_REF": "${{ inputs.base-ref }}",
-                               "PVCHECK_FAIL_ON": "${{ inputs.fail-on }}"}
-    for step in steps:
+    assert _check_step()["env"] == {
+        "PVCHECK_PATH": "${{ inputs.path }}", "PVCHECK_BASE_REF": "${{ inputs.base-ref }}",
+        "PVCHECK_FAIL_ON": "${{ inputs.fail-on }}", "PVCHECK_COMMENT": "${{ inputs.comment }}",
+        "PVCHECK_GITHUB_TOKEN": "${{ inputs.github-token }}"}
+    for step in shell_steps:
         subprocess.run(["bash", "-n", "-c", step["run"]], check=True)
+
+
+def test_the_analysis_cache_is_kept_between_runs_with_a_key_a_pull_request_can_reuse():
+    [cache] = [step for step in _action()["runs"]["steps"] if step.get("uses", "").startswith("actions/cache@")]
+    assert cache["if"] == "inputs.cache == 'true'"
+    assert cache["with"]["path"] == "~/.cache/pvcheck"  # pvcheck's default cache folder on the runners
+    assert cache["with"]["key"] == "pvcheck-${{ runner.os }}-${{ github.sha }}"
+    assert cache["with"]["restore-keys"].strip() == "pvcheck-${{ runner.os }}-"
+
+
+def _check_step() -> dict:
+    return next(step for step in _action()["runs"]["steps"] if step.get("id") == "check")
 
 
 def _expand(text: str, inputs: dict[str, str]) -> str:
@@ -178,8 +195,8 @@ def test_action_check_step_runs_as_github_would(pull_request):
     # a wrapper, not a symlink: a symlinked interpreter outside its venv loses the venv
     (venv_bin / "python").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
     (venv_bin / "python").chmod(0o755)
-    step = _action()["runs"]["steps"][1]
-    inputs = {"path": "ml", "base-ref": "", "fail-on": "version"}
+    step = _check_step()
+    inputs = {"path": "ml", "base-ref": "", "fail-on": "version", "comment": "false", "github-token": ""}
     step_env = {k: _expand(v, inputs) for k, v in step["env"].items()}
     child = {**os.environ, **env, **step_env}
     child.pop("PVCHECK_DEBUG", None)
