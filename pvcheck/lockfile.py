@@ -132,7 +132,8 @@ def _pipeline_table(entry: LockedPipeline) -> dict[str, Any]:
         "function": p.function,
         "module": p.module,
         "path": p.path,
-        "line": p.line,
+        # no line numbers: a reformat moves them, and the lock must not change for it
+        # (findings against the lock are located in the working tree anyway)
         "fingerprint": p.fingerprint,
         "graph_fingerprint": p.graph_fingerprint,
         "config_fingerprint": p.config_fingerprint,
@@ -152,7 +153,6 @@ def _step_table(s: Step) -> dict[str, Any]:
         "function": s.function,
         "kind": s.kind,
         "path": s.path,
-        "line": s.line,
         "fingerprint": s.fingerprint,
         "body_fingerprint": s.body_fingerprint,
         "signature_fingerprint": s.signature_fingerprint,

@@ -54,3 +54,17 @@ def test_a_file_that_does_not_parse_keeps_the_lock_unwritten(tmp_path: Path) -> 
     result = lock_project(repo.root)
     assert result.errors and not result.written
     assert not (repo.root / "pvcheck.lock").exists()
+
+
+def test_a_cosmetic_edit_does_not_change_the_lock_file(tmp_path: Path) -> None:
+    repo = churn_repo(tmp_path)
+    assert lock_project(repo.root).written
+    before = (repo.root / "pvcheck.lock").read_bytes()
+    # lines move in every module the pipelines use: a header comment, blank lines, a reformat
+    for relative in ("steps/features.py", "pipelines/training.py", "utils/cleaning.py"):
+        repo.write(relative, "# Copyright the churn team.\n\n\n" + repo.read(relative))
+    repo.replace("steps/features.py", *COSMETIC)
+    result = lock_project(repo.root)
+    assert not result.written
+    assert (repo.root / "pvcheck.lock").read_bytes() == before
+    assert b"line = " not in before
