@@ -76,8 +76,49 @@ def code_version(function: Callable[..., Any]) -> str:
     of either. Raises :class:`~pvcheck.analyzer.functions.CodeVersionError` when the
     function has no source file or cannot be found in it statically (a lambda, a
     function made by ``exec``).
+
+    A function whose source *file* cannot be read but whose source the interpreter
+    still has (a notebook cell, a REPL with ``linecache``, a file deleted since import)
+    falls back to the fingerprint of that source alone, without its helpers, and warns
+    once per function: a cache keyed on it keeps working instead of failing every run.
     """
-    return describe(function).fingerprint
+    try:
+        return describe(function).fingerprint
+    except CodeVersionError as exc:
+        fallback = _interpreter_source_version(function, exc)
+        if fallback is None:
+            raise
+        return fallback
+
+
+_WARNED: set[str] = set()
+
+
+def _interpreter_source_version(function: Callable[..., Any], error: CodeVersionError) -> Optional[str]:
+    """The fingerprint of the source the interpreter holds for ``function``, or None
+    when it holds none either (a lambda made by ``eval``) or the error is not about a
+    missing file (a function that is in its file under another name is not guessed)."""
+    if "source file" not in str(error):
+        return None
+    try:
+        plain = unwrap(function)
+        source = inspect.getsource(plain)
+    except (CodeVersionError, OSError, TypeError):
+        return None
+    import textwrap
+    import warnings
+
+    try:
+        version = source_fingerprint(textwrap.dedent(source))
+    except Exception:  # noqa: BLE001 - a fragment libcst cannot parse: no fallback
+        return None
+    name = f"{plain.__module__}.{plain.__qualname__}"
+    if name not in _WARNED:
+        _WARNED.add(name)
+        warnings.warn(f"pvcheck: {error}; the code version of {name} hashes the source the interpreter has, "
+                      "without the helpers it calls (define it in a .py file of the project for those)",
+                      stacklevel=3)
+    return version
 
 
 def describe(function: Callable[..., Any]) -> FunctionPrint:

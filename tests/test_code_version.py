@@ -352,3 +352,25 @@ def test_installed_package_is_analyzed_alone(tmp_path: Path) -> None:
         for name in [m for m in sys.modules if m.split(".")[0] in ("shopkit", "otherlib")]:
             del sys.modules[name]
         clear_cache()
+
+
+def test_a_function_without_a_readable_file_falls_back_to_the_interpreters_source() -> None:
+    """A notebook cell or REPL function: the source the interpreter keeps (linecache),
+    fingerprinted without helpers, with one warning -- never an error on every task run."""
+    import linecache
+    import warnings
+
+    source = "def cell_step(x):\n    # a notebook cell\n    return x + 1\n"
+    filename = str(Path("no-such-folder", "ipykernel_7", "cell_3.py").resolve())
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace: dict = {"__name__": "__main__"}
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - the test's own code, as a notebook runs it
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            first = code_version(namespace["cell_step"])
+            second = code_version(namespace["cell_step"])
+        assert first == second == fingerprint("def cell_step(x):\n    return x + 1\n")
+        assert len(caught) == 1 and "hashes the source the interpreter has" in str(caught[0].message)
+    finally:
+        linecache.cache.pop(filename, None)

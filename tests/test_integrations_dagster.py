@@ -145,3 +145,5 @@ def test_versions_match_the_function_and_every_way_agrees(shop: Path) -> None:
     assert op.output_defs[0].code_version == expected  # an op passes it to its outputs
     with pytest.raises(TypeError):
         versioned(dg.asset, code_version="1")
+    with pytest.raises(TypeError, match="expects the AssetsDefinition .* decorate it with @versioned"):
+        with_code_version(fn)  # the plain function, not the asset

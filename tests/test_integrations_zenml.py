@@ -105,3 +105,20 @@ def test_a_real_pipeline_caches_by_code_version(tmp_path: Path) -> None:
     assert cosmetic["status"] == "cached" and cosmetic["calls"] == [] and cosmetic["cache_key"] == first["cache_key"]
     assert helper["status"] == "completed" and helper["calls"] == [4.0] and helper["output"] == 2.0
     assert helper["cache_key"] != first["cache_key"]
+
+
+def test_semantic_cache_below_step_says_which_order_it_needs(tmp_path: Path) -> None:
+    script = textwrap.dedent('''
+        from pvcheck.integrations.zenml import semantic_cache
+
+        try:
+            @semantic_cache
+            def plain(x: int) -> int:
+                return x
+        except TypeError as exc:
+            print(exc)
+    ''')
+    env = {**os.environ, "ZENML_CONFIG_PATH": str(tmp_path / "zenml"), "ZENML_ANALYTICS_OPT_IN": "false"}
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert "@semantic_cache must be written above @step" in done.stdout, done.stderr

@@ -65,6 +65,10 @@ def versioned(decorator: Callable[..., Any] = dg.asset, **options: Any) -> Calla
 def with_code_version(assets: dg.AssetsDefinition) -> dg.AssetsDefinition:
     """``assets`` with every asset's ``code_version`` set to the pvcheck code version of
     the one function that computes them."""
+    if not isinstance(assets, dg.AssetsDefinition):
+        hint = " (a function: decorate it with @versioned(dg.asset) instead)" if callable(assets) else ""
+        raise TypeError(f"with_code_version() expects the AssetsDefinition that @dg.asset or @dg.multi_asset "
+                        f"returns, not {type(assets).__name__}{hint}")
     version = code_version(assets)
     (mapped,) = dg.map_asset_specs(lambda spec: spec.replace_attributes(code_version=version), [assets])
     return mapped

@@ -60,9 +60,19 @@ def semantic_cache_policy(step: Any, base: Optional[CachePolicy] = None) -> Cach
 
 
 def semantic_cache(step: S) -> S:
-    """Decorator (above ``@step``): key the step's cache on its pvcheck code version."""
-    step.configure(cache_policy=semantic_cache_policy(step))
-    return step
+    """Decorator, written above ``@step``: key the step's cache on its pvcheck code version.
+
+    Below ``@step`` it would receive the plain function, which ZenML then wraps without
+    asking anyone: that order is a ``TypeError`` that says which order works, never a
+    decorator that silently does nothing.
+    """
+    if isinstance(step, BaseStep):
+        step.configure(cache_policy=semantic_cache_policy(step))
+        return step
+    if callable(step) and hasattr(step, "__code__"):
+        raise TypeError(f"@semantic_cache must be written above @step (it got the plain function "
+                        f"{getattr(step, '__qualname__', step)!r}): @semantic_cache then @step, then def")
+    raise TypeError(f"@semantic_cache takes a ZenML step, not {type(step).__name__}: write it above @step")
 
 
 def __getattr__(name: str) -> Callable[[], str]:
