@@ -232,3 +232,17 @@ def test_progress_only_on_a_terminal_and_not_when_quiet():
     with Progress(3, "history", stream=piped, interval=0) as progress:
         progress.advance()
     assert piped.getvalue() == ""
+
+
+def test_the_why_column_is_a_finding_never_the_commit_subject_alone() -> None:
+    from pvcheck.history import PipelineEvent
+    from pvcheck.model import Decision, Status
+    from pvcheck.output.history_report import _why
+
+    version = PipelineEvent("p", Status.MODIFIED, Decision.VERSION, 1, 2, True, True,
+                            reason="step train body changed at steps/train.py:4")
+    assert _why(version, "tidy up") == "step train body changed at steps/train.py:4"
+    removed = PipelineEvent("p", Status.REMOVED, None, 1, None, False, True)
+    assert _why(removed, "tidy up") == "no longer in the code"
+    untouched = PipelineEvent("p", Status.UNCHANGED, Decision.RUN, 1, 2, False, False)
+    assert _why(untouched, "tidy up").startswith("nothing in its reach changed")

@@ -18,8 +18,13 @@ def _raw(event: PipelineEvent) -> str:
 
 
 def _why(event: PipelineEvent, subject: str) -> str:
-    """The finding that decided, else (a run with nothing to report) the commit's subject."""
-    return event.reason or f'commit "{subject}"'
+    """The finding that decided; never the commit's subject alone, which says what the
+    author meant, not what changed (it appears only as context of a no-change line)."""
+    if event.reason:
+        return event.reason
+    if event.decision is None:
+        return "no longer in the code"
+    return f'nothing in its reach changed (commit "{subject}")'
 
 
 def churn_line(history: History) -> str:
