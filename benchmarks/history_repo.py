@@ -218,6 +218,12 @@ def apply(state: State, kind: str, rng: random.Random,
     raise ValueError(kind)
 
 
+def _semantic_key(state: State, pipeline: PipelineState) -> tuple:
+    """What a pipeline computes, cosmetic and configuration edits left out: its steps in
+    order (name, body shape, literal) and the variant of its helper."""
+    return (tuple((s.name, s.template, s.k) for s in pipeline.steps), state.helpers[pipeline.helper])
+
+
 def _fast_import_stream(commits: list[tuple[str, dict[str, Optional[str]]]], start: int) -> bytes:
     out: list[bytes] = []
     for number, (message, changes) in enumerate(commits, start=1):
@@ -262,6 +268,9 @@ def generate(target: Path | str, commits: int = 300, pipelines: int = 3, seed: i
     if script is not None:
         commits = len(script) + 1
     raw_seen: dict[str, set[str]] = {p.name: set() for p in state.pipelines}
+    # per pipeline, the versions of its current lineage by semantic content: a change
+    # back to earlier code is that version again ("back to v1"), as pvcheck lock says
+    seen: dict[str, dict[tuple, int]] = {p.name: {} for p in state.pipelines}
     for number in range(commits):
         if number == 0:
             message, touched, kind = "initial pipelines", [p.name for p in state.pipelines], "initial"
@@ -275,13 +284,22 @@ def generate(target: Path | str, commits: int = 300, pipelines: int = 3, seed: i
             message, touched = apply(state, kind, rng, chosen)
         decision = "pipeline" if kind == "initial" else EDITS[kind]
         for pipeline in state.pipelines:
-            if pipeline.name in touched and kind != "initial":
+            key = _semantic_key(state, pipeline)
+            if kind == "initial":
+                seen[pipeline.name] = {key: 1}
+            elif pipeline.name in touched:
                 if decision == "version":
-                    pipeline.version += 1
-                    made[pipeline.name] += 1
+                    versions = seen[pipeline.name]
+                    if key in versions:  # back to an earlier version's code
+                        pipeline.version = versions[key]
+                    else:
+                        pipeline.version = max(versions.values()) + 1
+                        versions[key] = pipeline.version
+                        made[pipeline.name] += 1
                 elif decision == "pipeline":
                     pipeline.lineage += 1
                     pipeline.version = 1
+                    seen[pipeline.name] = {key: 1}
                     made[pipeline.name] += 1
         files = render(state)
         changes: dict[str, Optional[str]] = {p: t for p, t in files.items() if previous.get(p) != t}

@@ -57,6 +57,15 @@ class LockedPipeline:
     lineage: str
     version: int
     pipeline: Pipeline
+    #: (version, pipeline fingerprint) of this lineage's other versions, so that a change
+    #: back to an earlier version's code is that version again ("back to v1"), as a
+    #: cache would serve its results again, instead of a new number
+    earlier: tuple[tuple[int, str], ...] = ()
+
+    @property
+    def known_versions(self) -> tuple[tuple[int, str], ...]:
+        """Every version of the lineage with its fingerprint, this one included."""
+        return tuple(sorted({*self.earlier, (self.version, self.pipeline.fingerprint)}))
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -143,6 +152,8 @@ def _pipeline_table(entry: LockedPipeline) -> dict[str, Any]:
         "config": _encode(dict(p.config)),
         "edges": sorted((_edge(e) for e in p.edges),
                         key=lambda e: (e["source"], e["target"], e["kind"], e.get("output", ""), e.get("input", ""))),
+        **({"earlier_versions": [{"version": v, "fingerprint": fp} for v, fp in sorted(entry.earlier)]}
+           if entry.earlier else {}),
     }
 
 
@@ -594,7 +605,8 @@ def _entry(table: Any, display: str, line: int, step_lines: list[int]) -> Locked
         body_fingerprint=f.get("body_fingerprint", str, ""),
         dynamic=f.get("dynamic", bool, False),
     )
-    return LockedPipeline(lineage=f.get("lineage", str), version=version, pipeline=pipeline)
+    earlier = tuple(sorted((r.get("version", int), r.get("fingerprint", str)) for r in f.records("earlier_versions")))
+    return LockedPipeline(lineage=f.get("lineage", str), version=version, pipeline=pipeline, earlier=earlier)
 
 
 def _step(f: _Fields) -> Step:

@@ -41,6 +41,12 @@ class VersionChange:
             (self.after.lineage, self.after.version, self.after.pipeline.name)
 
     @property
+    def reverted(self) -> bool:
+        """The change returns the pipeline to an earlier version of its lineage."""
+        return (self.before is not None and self.after is not None and not self.new_lineage
+                and self.after.version in {v for v, _ in self.before.earlier})
+
+    @property
     def decision(self) -> Optional[Decision]:
         return self.change.decision
 
@@ -54,6 +60,8 @@ class VersionChange:
         elif before is not None and after is not None:
             if self.new_lineage:
                 text = f"{after.pipeline.name} v{before.version} -> new lineage {after.lineage} v{after.version}"
+            elif self.reverted:
+                text = f"{after.pipeline.name} v{before.version} -> back to v{after.version}"
             elif before.version != after.version:
                 text = f"{after.pipeline.name} v{before.version} -> v{after.version}"
             else:
@@ -104,9 +112,15 @@ def plan(lock: Optional[Lock], report: Report) -> tuple[Lock, tuple[VersionChang
                 lineage += "-2"
             after = LockedPipeline(lineage=lineage, version=1, pipeline=change.head)
         elif decision is Decision.VERSION:
-            after = LockedPipeline(lineage=before.lineage, version=before.version + 1, pipeline=change.head)
+            known = before.known_versions
+            same = [v for v, fingerprint in known if fingerprint == change.head.fingerprint]
+            # back to an earlier version's code: that version again; else the next number
+            version = max(same) if same else max(v for v, _ in known) + 1
+            after = LockedPipeline(lineage=before.lineage, version=version, pipeline=change.head,
+                                   earlier=tuple(k for k in known if k[0] != version))
         else:
-            after = LockedPipeline(lineage=before.lineage, version=before.version, pipeline=change.head)
+            after = LockedPipeline(lineage=before.lineage, version=before.version, pipeline=change.head,
+                                   earlier=before.earlier)
         used.add(after.lineage)
         entries.append(after)
         changes.append(VersionChange(change, before, after))

@@ -173,7 +173,7 @@ def test_reverted_tree_reuses_the_model_and_subfolder_paths(small_repo):
     assert history.commits_walked == 4
     assert history.commits_analyzed == 2  # first and body; the revert is the first tree again
     labels = [(entry.events[0].decision.value, entry.events[0].label) for entry in history.entries]
-    assert labels == [("pipeline", "v1"), ("version", "v2"), ("version", "v3")]
+    assert labels == [("pipeline", "v1"), ("version", "v2"), ("version", "v1")]  # the revert: back to v1
     assert history.summaries[0].raw_versions == 2  # the raw text came back to a hash seen before
     assert "steps.py" in history.entries[1].events[0].reason  # project-relative, not proj/steps.py
 

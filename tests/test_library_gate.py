@@ -68,3 +68,24 @@ def test_a_cosmetic_edit_does_not_change_the_lock_file(tmp_path: Path) -> None:
     assert not result.written
     assert (repo.root / "pvcheck.lock").read_bytes() == before
     assert b"line = " not in before
+
+
+def test_a_revert_is_back_to_the_earlier_version_not_a_new_one(tmp_path: Path) -> None:
+    repo = churn_repo(tmp_path)
+    lock_project(repo.root)
+    original = repo.read("steps/features.py")
+    repo.replace("steps/features.py", *SEMANTIC)
+    second = lock_project(repo.root)
+    churn = next(c for c in second.changes if c.name == "churn_training")
+    assert (churn.before.version, churn.after.version) == (1, 2)
+    repo.write("steps/features.py", original)  # the edit reverted
+    back = lock_project(repo.root)
+    churn = next(c for c in back.changes if c.name == "churn_training")
+    assert churn.after.version == 1 and churn.reverted
+    assert "v2 -> back to v1" in churn.describe()
+    assert "earlier_versions" in (repo.root / "pvcheck.lock").read_text(encoding="utf-8")
+    # a further, new change takes a number no earlier version has
+    repo.replace("steps/features.py", "test_size=test_size, random_state", "test_size=test_size * 2, random_state")
+    after = next(c for c in lock_project(repo.root).changes if c.name == "churn_training")
+    assert after.after.version == 3 and not after.reverted
+    assert check_project(repo.root).passed
