@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from pvcheck.config import Config
+from pvcheck.config import Config, settings_table
+from pvcheck.lock import judge_against_lock
 from pvcheck.lockfile import Lock, read_lock
 from pvcheck.model import Decision, PipelineChange, Project, Report, Status
 from pvcheck.versions import VersionChange, collisions, plan
@@ -109,8 +110,11 @@ def check_project(
     lock = read_lock(root / config.lock_file)
     head = pvcheck.scan(root, config, cache=cache)
 
-    # the lock against the working tree: is every current version recorded?
-    lock_report = pvcheck.diff(lock.project() if lock else Project(root=config.lock_file), head, config=config)
+    # the lock against the working tree: is every current version recorded? (under the
+    # lock's own settings when they changed since: settings alone never bump a version)
+    lock_report = judge_against_lock(lock, root, config, cache) if lock is not None and lock.settings is not None \
+        and lock.settings != settings_table(config) else \
+        pvcheck.diff(lock.project() if lock else Project(root=config.lock_file), head, config=config)
     _, lock_changes = plan(lock, lock_report)
     problems: list[GateProblem] = []
     if lock is None and not base:
@@ -133,6 +137,9 @@ def check_project(
     hints: list[str] = []
     if problems:
         hints.append(HINT_STALE.format(lock=config.lock_file))
+    elif lock is not None and lock.settings is not None and lock.settings != settings_table(config):
+        hints.append(f"pvcheck's settings changed since {config.lock_file} was written: no version changes, "
+                     f"but run `pvcheck lock` to record them")
     for name, places in collisions(report):
         problems.append(GateProblem(f"name collision: {len(places)} different pipelines are named '{name}' "
                                     f"({', '.join(places)})", *_place(places[0]), rule=_collision_rule(report, name),

@@ -343,3 +343,36 @@ def _line_from_message(message: str) -> int:
 
 def _first_clause(message: str) -> str:
     return message.split(" (at ")[0]
+
+
+def settings_table(config: Config) -> dict[str, Any]:
+    """Every setting of ``config`` as a plain table (lists and tables, sorted; no
+    ``source``): what a lock records, so a later settings change can be judged against
+    the settings the lock was made under."""
+    table: dict[str, Any] = {}
+    for item in fields(Config):
+        if item.name == "source":
+            continue
+        value = getattr(config, item.name)
+        if isinstance(value, Mapping):
+            value = {str(k): list(v) if isinstance(v, tuple) else v for k, v in sorted(value.items())}
+        elif isinstance(value, tuple):
+            value = list(value)
+        table[item.name] = value
+    return table
+
+
+def config_from_settings(table: Mapping[str, Any]) -> Config:
+    """The :class:`Config` a :func:`settings_table` describes; keys this version does not
+    know are ignored (a lock from a newer pvcheck), missing ones take their defaults."""
+    values: dict[str, Any] = {}
+    for item in fields(Config):
+        if item.name == "source" or item.name not in table:
+            continue
+        value = table[item.name]
+        if isinstance(value, list):
+            value = tuple(value)
+        elif isinstance(value, Mapping) and item.name == "run_configs":
+            value = {k: tuple(v) if isinstance(v, list) else (v,) for k, v in value.items()}
+        values[item.name] = value
+    return Config(**values)

@@ -9,14 +9,14 @@ serialise instead of corrupting the file; the file itself is replaced atomically
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional
 
-from pvcheck.config import Config
-from pvcheck.lockfile import exclusive, read_lock, write_lock
+from pvcheck.config import Config, config_from_settings, settings_table
+from pvcheck.lockfile import Lock, exclusive, read_lock, write_lock
 from pvcheck.model import Project, Report, Severity
-from pvcheck.versions import VersionChange, collisions
+from pvcheck.versions import VersionChange, collisions, rebase
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,6 @@ def lock_project(path: Path | str = ".", config: Optional[Config] = None, cache:
     the lock. Raises :class:`~pvcheck.errors.PvcheckError` for a lock file that cannot
     be read or written.
     """
-    import pvcheck
     from pvcheck.versions import plan
 
     config = config or Config()
@@ -52,12 +51,26 @@ def lock_project(path: Path | str = ".", config: Optional[Config] = None, cache:
     with exclusive(lock_path):
         old = read_lock(lock_path, resolve_conflicts=True)
         conflicted = old is not None and _has_conflict(lock_path)
-        base = old.project() if old is not None else Project(root=config.lock_file)
-        report = pvcheck.diff(base, root, config=config, cache=cache)
+        report = judge_against_lock(old, root, config, cache)
         new, changes = plan(old, report)
+        new = replace(new, settings=settings_table(config))
         errors = any(d.severity == Severity.ERROR for d in report.diagnostics)
         written = False if errors else write_lock(lock_path, new)
     return LockResult(config.lock_file, written, conflicted, changes, report, tuple(collisions(report)))
+
+
+def judge_against_lock(lock: Optional[Lock], root: Path, config: Config, cache: bool = True) -> Report:
+    """The lock compared with the working tree. When the settings changed since the lock
+    was written, decisions are made under the lock's settings (so adding ``run_configs``,
+    a root or an exclude never bumps a version by itself), and the pipelines are then
+    taken as the current settings analyze them."""
+    import pvcheck
+
+    base = lock.project() if lock is not None else Project(root=config.lock_file)
+    if lock is None or lock.settings is None or lock.settings == settings_table(config):
+        return pvcheck.diff(base, root, config=config, cache=cache)
+    judged = pvcheck.diff(base, root, config=config_from_settings(lock.settings), cache=cache)
+    return rebase(judged, pvcheck.scan(root, config, cache=cache))
 
 
 def _has_conflict(path: Path) -> bool:

@@ -79,6 +79,10 @@ class Lock:
 
     entries: tuple[LockedPipeline, ...] = ()
     schema: int = LOCK_SCHEMA
+    #: The pvcheck settings the lock was made under (:func:`pvcheck.config.settings_table`);
+    #: None in locks written before they were recorded. A later settings change is
+    #: judged against these, so that settings alone never bump a version.
+    settings: Optional[dict[str, Any]] = None
 
     def project(self, root: str = "pvcheck.lock") -> Project:
         """A base :class:`Project` rebuilt from the lock, for the policies to compare with."""
@@ -122,6 +126,9 @@ def dumps(lock: Lock, tool: str = "") -> str:
 
         tool = f"pvcheck {__version__}"
     out: list[str] = [HEADER.format(tool=tool), f"schema = {lock.schema}\n"]
+    if lock.settings is not None:
+        out.append("\n[settings]\n")
+        out.extend(_table_lines(lock.settings))
     for entry in sort_entries(lock.entries):
         out.append("\n[[pipelines]]\n")
         out.extend(_table_lines(_pipeline_table(entry)))
@@ -533,7 +540,7 @@ def loads(text: str, display: str = "pvcheck.lock") -> Lock:
         raise LockError(f"the lock file was written by a newer pvcheck (lock schema {schema}; "
                         f"this pvcheck reads up to {LOCK_SCHEMA})", display, _line_of(text, r"^schema\s*="),
                         hint="upgrade pvcheck (pip install -U pvcheck-ml)")
-    unknown = sorted(set(document) - {"schema", "pipelines"})
+    unknown = sorted(set(document) - {"schema", "pipelines", "settings"})
     if unknown:
         raise LockError(f"unknown key '{unknown[0]}' in the lock file", display,
                         _line_of(text, rf"^\s*\"?{re.escape(unknown[0])}\"?\s*=|^\[+{re.escape(unknown[0])}"),
@@ -547,7 +554,11 @@ def loads(text: str, display: str = "pvcheck.lock") -> Lock:
     for index, table in enumerate(tables):
         pipeline_line, step_lines = headers[index] if index < len(headers) else (0, [])
         entries.append(_entry(table, display, pipeline_line, step_lines))
-    return Lock(entries=tuple(entries), schema=schema)
+    settings = document.get("settings")
+    if settings is not None and not isinstance(settings, dict):
+        raise LockError("'settings' must be a table", display, _line_of(text, r"^\[settings\]"),
+                        hint="re-run `pvcheck lock` to rewrite it")
+    return Lock(entries=tuple(entries), schema=schema, settings=settings)
 
 
 class _Fields:

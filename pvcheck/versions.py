@@ -9,11 +9,11 @@ It knows nothing of files or output.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 from pvcheck.lockfile import Lock, LockedPipeline, lineage_id, sort_entries
-from pvcheck.model import Decision, Finding, PipelineChange, Report, Status
+from pvcheck.model import Decision, Finding, PipelineChange, Project, Report, Status
 
 
 @dataclass(frozen=True)
@@ -126,6 +126,31 @@ def plan(lock: Optional[Lock], report: Report) -> tuple[Lock, tuple[VersionChang
         changes.append(VersionChange(change, before, after))
     changes.sort(key=lambda c: (c.name, c.change.path))
     return Lock(entries=sort_entries(entries)), tuple(changes)
+
+
+def rebase(judged: Report, current: Project) -> Report:
+    """Settings are not code: ``judged`` compares the lock with the working tree under the
+    settings the lock was made with, so its decisions see only code changes; this puts
+    in each pipeline as analyzed under the current settings (what the lock will record).
+    A pipeline only the current settings see (a new root) is added; one they no longer
+    see (a new exclude) is removed."""
+    by_identity = {(p.function, p.name): p for p in current.pipelines}
+    used: set[tuple[str, str]] = set()
+    changes: list[PipelineChange] = []
+    for change in judged.pipelines:
+        key = (change.head.function, change.head.name) if change.head is not None else None
+        if key is None or key not in by_identity:
+            if change.base is not None:
+                changes.append(replace(change, status=Status.REMOVED, decision=None, head=None, impact=None))
+            continue
+        used.add(key)
+        changes.append(replace(change, head=by_identity[key]))
+    for key, pipeline in by_identity.items():
+        if key not in used:
+            changes.append(PipelineChange(name=pipeline.name, framework=pipeline.framework, path=pipeline.path,
+                                          status=Status.ADDED, decision=Decision.PIPELINE, head=pipeline))
+    changes.sort(key=lambda c: (c.name, c.path, c.status.value))
+    return Report(pipelines=tuple(changes), diagnostics=current.diagnostics)
 
 
 def collisions(report: Report) -> list[tuple[str, tuple[str, ...]]]:

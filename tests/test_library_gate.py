@@ -89,3 +89,31 @@ def test_a_revert_is_back_to_the_earlier_version_not_a_new_one(tmp_path: Path) -
     after = next(c for c in lock_project(repo.root).changes if c.name == "churn_training")
     assert after.after.version == 3 and not after.reverted
     assert check_project(repo.root).passed
+
+
+def test_settings_alone_never_bump_a_version(tmp_path: Path) -> None:
+    """Adding run_configs (with docker settings!), an exclude or a root changes what
+    pvcheck reads, not the code: no version moves; the lock just records them."""
+    repo = churn_repo(tmp_path)
+    lock_project(repo.root)
+    repo.write("configs/extra.yaml", "settings:\n  docker:\n    parent_image: python:3.12-slim\n")
+    repo.write("notebooks/explore.py", "from zenml import pipeline\n")
+    repo.write("pvcheck.toml", 'exclude = ["notebooks/**"]\n\n[run_configs]\nbatch_features = ["configs/extra.yaml"]\n')
+    from pvcheck.config import load_config
+
+    config = load_config(repo.root / "pvcheck.toml")
+    result = check_project(repo.root, config=config)
+    assert result.passed, result.gate.problems
+    assert {b.pipeline: (b.before, b.after) for b in result.gate.bumps} == {"batch_features": (1, 1),
+                                                                             "churn_training": (1, 1)}
+    assert "settings changed" in result.gate.hint
+    relocked = lock_project(repo.root, config=config)
+    assert relocked.written and not any(c.bumped for c in relocked.changes)
+    again = check_project(repo.root, config=config)
+    assert again.passed and not again.gate.hint
+    # near-miss: a real code change made together with a settings change still bumps
+    repo.replace("steps/features.py", *SEMANTIC)
+    config = config.with_overrides(exclude=("notebooks/**", "docs/**"))
+    bumped = check_project(repo.root, config=config)
+    assert not bumped.passed
+    assert next(b for b in bumped.gate.bumps if b.pipeline == "churn_training").after == 2

@@ -34,6 +34,8 @@ def render_text(report: Report, context: RenderContext) -> str:
     if gate is not None:
         if gate.passed:
             lines.append(style(f"check passed: {gate.against} is up to date", "green"))
+            if gate.hint:
+                lines.append(style(f"note: {gate.hint}", "dim"))
         else:
             for problem in gate.problems:
                 place = f"{problem.path}:{problem.line}: " if problem.path and problem.line else \
