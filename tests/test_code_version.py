@@ -374,3 +374,17 @@ def test_a_function_without_a_readable_file_falls_back_to_the_interpreters_sourc
         assert len(caught) == 1 and "hashes the source the interpreter has" in str(caught[0].message)
     finally:
         linecache.cache.pop(filename, None)
+
+
+def test_the_readme_library_example_runs_with_what_the_readme_installs() -> None:
+    """README, "Library API": code_version_at by name needs no framework installed."""
+    import subprocess
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    shown = readme.split('code_version_at("steps.training", "train_model")', 1)[1].split("'")[1]
+    script = ("import sys; sys.path.insert(0, 'fixtures/zenml_churn')\n"
+              "from pvcheck.codeversion import code_version_at\n"
+              "print(code_version_at('steps.training', 'train_model'))\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parent.parent,
+                          capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == shown, done.stderr
