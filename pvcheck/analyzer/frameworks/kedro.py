@@ -38,7 +38,7 @@ _INIT_VERSION = re.compile(r"""(?m)^\s*kedro_init_version\s*=\s*["'](\d+)\.""")
 
 class Kedro(Framework):
     name = "kedro"
-    markers = (b"kedro",)
+    markers = (b"kedro", b"register_pipelines")  # a registry need not import kedro itself
     pipeline_markers = (b"register_pipelines", b"create_pipeline")
 
     def step_definition(self, symbol: Symbol, ctx: AnalysisContext) -> Optional[StepDefinition]:

@@ -654,6 +654,8 @@ class Evaluator:
         for item in items:
             if isinstance(item, KPipe):
                 nodes = _union(nodes, item.nodes)
+            elif isinstance(item, Opaque):
+                self.dynamic = True  # already reported; the rest of the pipeline is still read
             else:
                 return self.not_followed(module, call, "pipeline() over something that is not a node or a pipeline")
         if any(isinstance(v, Opaque) for v in options.values()):
