@@ -196,6 +196,9 @@ class Kedro(Framework):
         if node.tags:
             config["tags"] = list(node.tags)
             lines["tags"] = where
+        for key, value in node.options.items():
+            config[key] = value
+            lines[key] = where
         if node.confirms:
             config["confirms"] = node.confirms
             lines["confirms"] = where

@@ -62,6 +62,7 @@ class KNode:
     confirms: DatasetNames
     module: ModuleInfo
     call: cst.Call
+    options: dict[str, Any] = field(default_factory=dict)  # other node() arguments: configuration
 
     def input_list(self) -> list[str]:
         """``Node.inputs``: dict inputs in the order they bind to the function's signature."""
@@ -572,6 +573,9 @@ class Evaluator:
         func = self._func(values["func"], env, module)
         if func is None:
             return Opaque("")
+        options = {}
+        if "preview_fn" in values:  # what Kedro-Viz shows for the node; never part of a run
+            options["preview_fn"] = self.ctx.value(values.pop("preview_fn"), module)
         evaluated = {k: self.evaluate(v, env, module) for k, v in values.items() if k != "func"}
         for key in ("inputs", "outputs", "confirms"):
             if not _names_ok(evaluated.get(key)):
@@ -588,7 +592,7 @@ class Evaluator:
             self.not_followed(module, call, f"node() argument(s) {', '.join(unknown)}")
         return KPipe([KNode(func, evaluated.get("inputs"), evaluated.get("outputs"), evaluated.get("name"),
                             evaluated.get("namespace"), tuple(sorted(set(tags))), evaluated.get("confirms"),
-                            module, call)])
+                            module, call, options)])
 
     def _func(self, expression: cst.BaseExpression, env: dict[str, Any], module: ModuleInfo) -> Optional[Func]:
         """The function a node runs: repo-local (its code and helpers are its body),
