@@ -10,7 +10,7 @@ nothing on files that mention none of these names.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Mapping, Optional
+from typing import Iterable, Iterator, Mapping, Optional
 
 from pvcheck.model import Diagnostic, Severity
 
@@ -32,35 +32,43 @@ KNOWN: dict[str, tuple[str, tuple[str, ...]]] = {
     "dagster": ("Dagster", ("dagster",)),
     "kfp": ("Kubeflow Pipelines", ("kfp",)),
 }
-_NEEDLES = tuple(sorted({root.split(".")[0].encode() for root in KNOWN}))
-# `import luigi`, `import luigi.contrib as c`, `from luigi import Task`, `from ray import workflow`
-_IMPORT = re.compile(
-    rb"^[ \t]*(?:import[ \t]+([A-Za-z_][\w.]*)|from[ \t]+([A-Za-z_][\w.]*)[ \t]+import[ \t]+\(?[ \t]*([\w, \t]*))",
-    re.MULTILINE)
+
+
+def _pattern(roots: list[str]) -> re.Pattern[bytes]:
+    """Import lines of these roots: ``import luigi``, ``import luigi.contrib as c``,
+    ``from luigi import Task``, ``from ray import workflow`` (``ray`` alone is not Ray
+    Workflows). One pass of one regular expression per file, in C."""
+    plain = sorted({r.split(".")[0] for r in roots}, key=lambda r: (-len(r), r))
+    names = b"|".join(re.escape(r.encode()) for r in plain)
+    return re.compile(rb"[ \t]*(?:import|from)[ \t]+(" + names + rb")(?![\w])(\.[\w.]*)?([^\n]*)")
 
 
 def unread_frameworks(contents: Mapping[str, Optional[bytes]], enabled: Iterable[str]) -> list[Diagnostic]:
     """One PV020 warning per known framework that some file imports and no enabled
     plug-in reads: where it is first imported, and in how many files."""
     active = set(enabled)
+    unread = [root for root, (_, readers) in KNOWN.items() if not active & set(readers)]
+    if not unread:
+        return []
+    pattern = _pattern(unread)
     found: dict[str, list] = {}  # display name -> [first path, its line, number of files, plug-in names]
     for path in sorted(contents):
         data = contents[path]
-        if data is None or not any(needle in data for needle in _NEEDLES):
+        if data is None:
             continue
         seen_here: set[str] = set()
-        for match in _IMPORT.finditer(data):
-            root = _root(match)
+        for match, line in _import_lines(data, pattern):
+            root = _root(match, unread)
             if root is None:
                 continue
             name, readers = KNOWN[root]
-            if name in seen_here or active & set(readers):
+            if name in seen_here:
                 continue
             seen_here.add(name)
             if name in found:
                 found[name][2] += 1
             else:
-                found[name] = [path, data.count(b"\n", 0, match.start()) + 1, 1, readers]
+                found[name] = [path, line, 1, readers]
     diagnostics = []
     for name, (path, line, files, readers) in sorted(found.items()):
         others = f" (and in {files - 1} more file(s))" if files > 1 else ""
@@ -71,13 +79,32 @@ def unread_frameworks(contents: Mapping[str, Optional[bytes]], enabled: Iterable
     return diagnostics
 
 
-def _root(match: re.Match[bytes]) -> Optional[str]:
-    """The :data:`KNOWN` key an import line brings in, if any."""
-    imported, source, names = match.group(1), match.group(2), match.group(3)
-    dotted = (imported or source or b"").decode("ascii", "replace")
-    if source is not None and dotted == "ray" and re.search(rb"\bworkflow\b", names or b""):
-        return "ray.workflow"
-    for root in KNOWN:
-        if dotted == root or dotted.startswith(root + "."):
-            return root
-    return None
+def _import_lines(data: bytes, pattern: re.Pattern[bytes]) -> Iterator[tuple[re.Match[bytes], int]]:
+    """Matches of ``pattern`` on the lines holding the word ``import``, with their line
+    numbers. Finding ``import`` is a C substring search; running the pattern over whole
+    files costs several times more (it is tried at every line start)."""
+    position = data.find(b"import")
+    line_end = -1
+    while position != -1:
+        if position > line_end:  # not on the line just looked at
+            start = data.rfind(b"\n", 0, position) + 1
+            line_end = data.find(b"\n", position)
+            if line_end == -1:
+                line_end = len(data)
+            match = pattern.match(data, start, line_end)
+            if match is not None:
+                yield match, data.count(b"\n", 0, start) + 1
+        position = data.find(b"import", max(position + 6, line_end))
+    return
+
+
+def _root(match: re.Match[bytes], unread: list[str]) -> Optional[str]:
+    """The :data:`KNOWN` key an import line brings in, if it is one of ``unread``."""
+    head = match.group(1).decode("ascii")
+    dotted = head + (match.group(2) or b"").decode("ascii", "replace")
+    rest = match.group(3) or b""
+    if head == "ray":
+        is_workflow = dotted.startswith("ray.workflow") or (
+            dotted == "ray" and rest.lstrip().startswith(b"import") and re.search(rb"\bworkflow\b", rest) is not None)
+        return "ray.workflow" if is_workflow and "ray.workflow" in unread else None
+    return head if head in unread else None
