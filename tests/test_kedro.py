@@ -367,3 +367,22 @@ def test_a_disabled_plugin_is_reported_and_an_enabled_one_is_not() -> None:
     messages = [d.message for d in disabled.diagnostics if d.code == "PV020"]
     assert len(messages) == 1 and messages[0].startswith("Kedro is imported here")
     assert "PV020" not in codes(scan(FIXTURE, roots=["src"]))
+
+
+def test_dataset_factories_rank_like_kedro() -> None:
+    from pvcheck.analyzer.frameworks.kedro_conf import KedroConf, resolve_placeholders
+
+    conf = KedroConf(catalog={
+        "{name}": {"type": "MemoryDataset"},
+        "{namespace}.{name}": {"type": "pandas.CSVDataset", "filepath": "data/{namespace}/{name}.csv"},
+        "{namespace}.model_{name}": {"type": "pickle.PickleDataset"},
+        "exact.thing": {"type": "json.JSONDataset"},
+    })
+    assert conf.dataset("exact.thing") == ("exact.thing", {"type": "json.JSONDataset"})
+    key, entry = conf.dataset("eu.model_lr")  # more characters outside placeholders wins
+    assert key == "{namespace}.model_{name}"
+    key, entry = conf.dataset("eu.rows")  # then more placeholders
+    assert key == "{namespace}.{name}"
+    assert resolve_placeholders(entry, key, "eu.rows")["filepath"] == "data/eu/rows.csv"
+    assert conf.dataset("rows")[0] == "{name}"
+    assert KedroConf(catalog={"a_{x}": {}}).dataset("b_1") is None  # near miss: no pattern matches

@@ -225,13 +225,9 @@ class Kedro(Framework):
 
 def _input_keys(node: KNode) -> list[tuple[str, str]]:
     """(the function parameter an input binds to, the dataset name) for each input."""
-    if isinstance(node.inputs, dict):
-        ordered = node.input_list()
-        by_value = list(node.inputs.items())
+    if isinstance(node.inputs, dict):  # in signature order, as KNode.input_list() orders them
         order = {p: i for i, p in enumerate(node.func.parameters)}
-        by_value.sort(key=lambda kv: order.get(kv[0], len(order)))
-        assert [v for _, v in by_value] == ordered
-        return by_value
+        return sorted(node.inputs.items(), key=lambda item: order.get(item[0], len(order)))
     names = node.func.parameters
     return [(names[i] if i < len(names) else f"#{i}", dataset) for i, dataset in enumerate(node.input_list())]
 
