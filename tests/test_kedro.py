@@ -4,7 +4,6 @@ comparison with the pipelines Kedro itself builds from the fixture."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import textwrap

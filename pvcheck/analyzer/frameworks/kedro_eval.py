@@ -231,9 +231,7 @@ class Evaluator:
         """Run statements; the value of the first ``return`` reached (None without one)."""
         statements = block.body if isinstance(block, cst.IndentedBlock) else [block]
         for statement in statements:
-            if isinstance(statement, cst.SimpleStatementLine):
-                smalls = statement.body
-            elif isinstance(statement, cst.SimpleStatementSuite):
+            if isinstance(statement, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
                 smalls = statement.body
             elif isinstance(statement, cst.For):
                 self._loop(statement, env, module)
@@ -268,8 +266,7 @@ class Evaluator:
         elif isinstance(small, cst.Expr):
             if isinstance(small.value, cst.Call):
                 self._mutating_call(small.value, env, module)
-            elif literal_value(small.value) is not None and not isinstance(small.value, cst.Call):
-                pass  # a docstring or a bare literal
+            # anything else is a docstring, a bare literal or name: no effect on the pipeline
         elif isinstance(small, (cst.Import, cst.ImportFrom, cst.Pass)):
             pass
         else:
