@@ -345,7 +345,7 @@ def test_conf_local_overrides_base_and_a_new_file_is_seen_through_the_cache(tmp_
     assert [c.decision.value for c in report.pipelines if c.decision] == ["run"]
 
 
-# ---------------------------------------------------------------------- PV020
+# ---------------------------------------------------------------------- PV025
 def test_frameworks_without_a_plugin_are_reported(tmp_path: Path) -> None:
     write(tmp_path, {
         "flows/etl.py": "import luigi\n\n\nclass Load(luigi.Task):\n    pass\n",
@@ -354,7 +354,7 @@ def test_frameworks_without_a_plugin_are_reported(tmp_path: Path) -> None:
         "notes.py": "# we tried luigi and hamilton once\nNAME = 'import luigi'\nimport rayleigh\nimport ray\n",
     })
     project = scan(tmp_path)
-    found = {d.message.split(" is imported")[0]: d for d in project.diagnostics if d.code == "PV020"}
+    found = {d.message.split(" is imported")[0]: d for d in project.diagnostics if d.code == "PV025"}
     assert sorted(found) == ["Hamilton", "Luigi", "Ray Workflows"]
     assert (found["Luigi"].path, found["Luigi"].line) == ("flows/etl.py", 1)
     assert "1 more file" in found["Luigi"].message
@@ -363,9 +363,9 @@ def test_frameworks_without_a_plugin_are_reported(tmp_path: Path) -> None:
 def test_a_disabled_plugin_is_reported_and_an_enabled_one_is_not() -> None:
     disabled = scan(FIXTURE, roots=["src"], frameworks=["zenml"])
     assert disabled.pipelines == ()
-    messages = [d.message for d in disabled.diagnostics if d.code == "PV020"]
+    messages = [d.message for d in disabled.diagnostics if d.code == "PV025"]
     assert len(messages) == 1 and messages[0].startswith("Kedro is imported here")
-    assert "PV020" not in codes(scan(FIXTURE, roots=["src"]))
+    assert "PV025" not in codes(scan(FIXTURE, roots=["src"]))
 
 
 def test_dataset_factories_rank_like_kedro() -> None:

@@ -1,4 +1,4 @@
-"""Pipeline frameworks a tree imports that no enabled plug-in reads (diagnostic PV020).
+"""Pipeline frameworks a tree imports that no enabled plug-in reads (diagnostic PV025).
 
 Without this, a Luigi or Hamilton project -- or a Kedro one with ``frameworks =
 ["zenml"]`` in the configuration -- scans to a silent "0 pipeline(s)", which reads as
@@ -44,7 +44,7 @@ def _pattern(roots: list[str]) -> re.Pattern[bytes]:
 
 
 def unread_frameworks(contents: Mapping[str, Optional[bytes]], enabled: Iterable[str]) -> list[Diagnostic]:
-    """One PV020 warning per known framework that some file imports and no enabled
+    """One PV025 warning per known framework that some file imports and no enabled
     plug-in reads: where it is first imported, and in how many files."""
     active = set(enabled)
     unread = [root for root, (_, readers) in KNOWN.items() if not active & set(readers)]
@@ -74,7 +74,7 @@ def unread_frameworks(contents: Mapping[str, Optional[bytes]], enabled: Iterable
         others = f" (and in {files - 1} more file(s))" if files > 1 else ""
         hint = (f"enable the '{readers[0]}' framework in the pvcheck configuration ('frameworks')" if readers
                 else "pvcheck has no plug-in for it: these pipelines are not analyzed or versioned")
-        diagnostics.append(Diagnostic("PV020", Severity.WARNING, f"{name} is imported here{others}, but no enabled "
+        diagnostics.append(Diagnostic("PV025", Severity.WARNING, f"{name} is imported here{others}, but no enabled "
                                       f"pvcheck framework plug-in reads {name} pipelines", path, line, hint))
     return diagnostics
 
