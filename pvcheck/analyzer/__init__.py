@@ -29,6 +29,7 @@ from pvcheck.analyzer.records import (ALL_TARGETS, ATTACHMENTS, PIPELINES, UNCAC
                                       fill_states)
 from pvcheck.analyzer.serialize import Deferred, encode, resolve
 from pvcheck.analyzer.sources import TreeState, count_lines, read_source
+from pvcheck.analyzer.unread import unread_frameworks
 from pvcheck.config import Config
 from pvcheck.model import Diagnostic, Pipeline, Project
 
@@ -98,6 +99,7 @@ def scan_tree(root: Path | str, config: Optional[Config] = None,
     tree = TreeState(root_path, files, contents)
     store = AnalysisCache.open(config) if cache is True else (cache or None)
     frameworks = _frameworks(config, store)
+    diagnostics.extend(unread_frameworks(contents, [f.name for f in frameworks]))
 
     candidates: list[tuple[FrameworkInfo, SourceFile]] = []
     for file in files:

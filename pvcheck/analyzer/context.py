@@ -138,6 +138,16 @@ class AnalysisContext:
         """A YAML run config named in ``module`` (relative to it, or to the root)."""
         return runconfig.load(self.root, module.path, reference, line, self.diagnose)
 
+    def project_files(self, pattern: str) -> list[str]:
+        """Files under the root matching a glob (``conf/base/parameters*.yml``), sorted,
+        relative with ``/``. A unit that lists files depends on which ones exist."""
+        return runconfig.glob_files(self.root, pattern)
+
+    def project_yaml(self, reference: str) -> Optional[runconfig.RunConfig]:
+        """A YAML file named relative to the root (a framework's own configuration, such as
+        Kedro's ``conf/base/catalog.yml``): every top-level key kept, ``steps`` included."""
+        return runconfig.load(self.root, "", reference, 0, self.diagnose, split_steps=False)
+
     def run_configs_for(self, pipeline_name: str) -> list[runconfig.RunConfig]:
         """The run configs the pvcheck configuration assigns to a pipeline."""
         loaded = []

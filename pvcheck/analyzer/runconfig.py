@@ -33,8 +33,11 @@ class RunConfig:
     lines: dict[str, int] = field(default_factory=dict)  # "key" or "steps.<id>.key" -> line
 
 
-def load(root: Path, referring_path: str, reference: str, line: int, diagnose: Diagnose) -> Optional[RunConfig]:
-    """Load ``reference`` relative to the file that names it, else relative to the root."""
+def load(root: Path, referring_path: str, reference: str, line: int, diagnose: Diagnose,
+         split_steps: bool = True) -> Optional[RunConfig]:
+    """Load ``reference`` relative to the file that names it, else relative to the root.
+    ``split_steps=False`` keeps a top-level ``steps`` key as an ordinary one (a file that
+    is not a ZenML run config)."""
     where = referring_path or reference
     root = root.resolve()
     candidates = []
@@ -97,7 +100,7 @@ def load(root: Path, referring_path: str, reference: str, line: int, diagnose: D
                  hint="write 'key: value' pairs")
         return None
     document = _jsonable(document)
-    steps = document.pop("steps", None) or {}
+    steps = document.pop("steps", None) or {} if split_steps else {}
     if not isinstance(steps, dict):
         steps = {}
     return RunConfig(
@@ -106,6 +109,23 @@ def load(root: Path, referring_path: str, reference: str, line: int, diagnose: D
         steps={str(k): v if isinstance(v, dict) else {"value": v} for k, v in steps.items()},
         lines=_key_lines(node),
     )
+
+
+def glob_files(root: Path, pattern: str) -> list[str]:
+    """Files under ``root`` matching ``pattern`` (a glob relative to it), sorted, as
+    relative ``/`` paths; never anything outside the root (symbolic links included)."""
+    if pattern.startswith("/") or ".." in PurePosixPath(pattern).parts:
+        return []
+    try:
+        base = root.resolve()
+        found = []
+        for candidate in base.glob(pattern):
+            resolved = candidate.resolve()
+            if candidate.is_file() and _inside(resolved, base):
+                found.append(candidate.relative_to(base).as_posix())
+    except (OSError, RuntimeError, ValueError):
+        return []
+    return sorted(found)
 
 
 def _expanded_size(top: yaml.Node, limit: int) -> Optional[int]:

@@ -106,6 +106,19 @@ class TreeState:
 
 
 def _run_config_state(base: Path, referring_path: str, reference: str) -> str:
+    if not referring_path and any(c in reference for c in "*?["):
+        # a glob a framework listed (Kedro's conf/base/parameters*.yml): which files match,
+        # and their contents (the globbing itself is runconfig.glob_files)
+        from pvcheck.analyzer.runconfig import glob_files
+
+        parts = []
+        for relative in glob_files(base, reference):
+            try:
+                data: Optional[bytes] = (base / relative).read_bytes()
+            except OSError:
+                data = None
+            parts.append(f"{relative}:{content_hash(data)}")
+        return "glob|" + "|".join(parts)
     candidates = []
     if referring_path:
         candidates.append(base / PurePosixPath(referring_path).parent / reference)

@@ -125,6 +125,14 @@ class RecordingContext(AnalysisContext):
         self.run_config_refs.append((module.path, reference))
         return super().run_config(module, reference, line)
 
+    def project_files(self, pattern: str) -> list[str]:
+        self.run_config_refs.append(("", pattern))  # a glob: its state is which files match
+        return super().project_files(pattern)
+
+    def project_yaml(self, reference: str) -> Optional[runconfig.RunConfig]:
+        self.run_config_refs.append(("", reference))
+        return super().project_yaml(reference)
+
     def run_configs_for(self, pipeline_name: str) -> list[runconfig.RunConfig]:
         for reference in self.config.run_configs.get(pipeline_name, ()):
             self.run_config_refs.append(("", reference))
