@@ -237,13 +237,8 @@ class _FlowReader:
         members = self._members(mro)
         steps = {name: m for name, m in members.items()
                  if isinstance(m.node, cst.FunctionDef) and _step_call(m.node, m.owner.module) is not False}
-        if not self._is_flow(info):
-            if steps and any(cls.foreign for cls in mro):
-                # steps on a class whose FlowSpec ancestry is outside the tree: still a flow
-                self._warn(info, node, f"base class {', '.join(c for cls in mro for c in cls.foreign)} is not "
-                           "in the tree; its steps and helpers are not followed")
-            else:
-                return None
+        if not self._is_flow(info) and not (steps and any(cls.foreign for cls in mro)):
+            return None  # steps on a class whose FlowSpec ancestry is outside the tree: still a flow
         start, end = _start_end(steps)
         if start is None:
             return None  # a base flow or mixin: its steps reach pipelines through subclasses
@@ -259,7 +254,8 @@ class _FlowReader:
             return None
         for cls in mro:
             for foreign in cls.foreign:
-                self._warn(cls, cls.node, f"base class {foreign} is not in the tree; what it defines is not followed")
+                self._warn(cls, cls.node, f"base class {foreign} is not in the tree; the steps and helpers it "
+                           "defines are not followed")
         parameters, config, lines = self._parameters(members)
         flow_config, flow_lines = self._flow_decorators(info)
         config.update(flow_config)
