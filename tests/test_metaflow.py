@@ -373,3 +373,45 @@ def test_no_resume_field_for_other_frameworks(tmp_path):
     report = compare(scan_tree(zenml), scan_tree(zenml))
     data = json.loads(render_report(report, "json"))
     assert data["pipelines"] and all("resume_from" not in p for p in data["pipelines"])
+
+
+POD = """\
+from metaflow import FlowSpec, IncludeFile, kubernetes, step
+
+
+class Pod(FlowSpec):
+    rows = IncludeFile("rows", default="rows.csv", is_text=True)
+
+    @kubernetes(image="python:3.11", cpu=2)
+    @step
+    def start(self):
+        self.n = len(self.rows)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+def _decide(tmp_path: Path, after: str) -> Decision:
+    for side, text in (("a", POD), ("b", after)):
+        (tmp_path / side).mkdir(exist_ok=True)
+        (tmp_path / side / "pod.py").write_text(text)
+    return only_pipeline(compare(scan_tree(tmp_path / "a"), scan_tree(tmp_path / "b"))).decision
+
+
+def test_include_file_is_a_parameter(tree):
+    flow = only_pipeline(tree({"pod.py": POD}))
+    assert [(p.name, p.default) for p in flow.parameters] == [("rows", "rows.csv")]
+    assert flow.config["flow_parameters"]["rows"] == {"class": "IncludeFile", "$args": ["rows"], "is_text": True}
+
+
+@pytest.mark.parametrize("old, new, decision", [
+    ('image="python:3.11"', 'image="python:3.12"', Decision.VERSION),  # the container is the environment
+    ("cpu=2", "cpu=8", Decision.RUN),
+    ('default="rows.csv"', 'default="more_rows.csv"', Decision.RUN),
+    ("is_text=True", "is_text=False", Decision.VERSION),  # start reads self.rows: bytes instead of text
+])
+def test_kubernetes_and_include_file_changes(tmp_path, old, new, decision):
+    assert _decide(tmp_path, POD.replace(old, new)) is decision
