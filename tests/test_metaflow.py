@@ -98,7 +98,11 @@ def test_parameters_and_decorators_are_configuration():
     assert fit is not None and dict(fit.config) == {
         "retry": {"times": 2}, "resources": {"cpu": 4, "memory": 16000},
         "conda": {"packages": {"scikit-learn": "1.5.2"}, "python": "3.11"}}
-    assert dict(forecast.step("pick_best").config) == {"card": {}}
+    # @kubernetes takes its values from the Config file (settings.json): the file's values
+    assert dict(forecast.step("pick_best").config) == {
+        "card": {}, "kubernetes": {"image": "python:3.11-slim", "cpu": 2}}
+    assert forecast.config["config_values"]["settings"]["holdout_days"] == 28
+    assert forecast.config_lines["config_values.settings.holdout_days"] == ("settings.json", 2)
     monitor = only_pipeline(project, "SalesMonitorFlow")
     assert monitor.config["project"] == {"name": "demand"} and monitor.config["schedule"] == {"daily": True}
 
@@ -415,3 +419,56 @@ def test_include_file_is_a_parameter(tree):
 ])
 def test_kubernetes_and_include_file_changes(tmp_path, old, new, decision):
     assert _decide(tmp_path, POD.replace(old, new)) is decision
+
+
+CONFIGURED = """\
+from metaflow import Config, FlowSpec, config_expr, pypi_base, resources, step
+
+
+@pypi_base(packages=config_expr("cfg.packages"))
+class Configured(FlowSpec):
+    cfg = Config("cfg", default="cfg.json")
+    inline = Config("inline", default_value='{"cpu": 2}')
+
+    @resources(cpu=inline.cpu, memory=config_expr("cfg.memory.lower()"))
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+def test_config_values_flow_into_decorators(tree):
+    project = tree({"flow.py": CONFIGURED, "cfg.json": '{"packages": {"numpy": "2.1.0"}, "memory": "8G"}'})
+    flow = only_pipeline(project)
+    assert flow.config["pypi_base"] == {"packages": {"numpy": "2.1.0"}}
+    resources = flow.step("start").config["resources"]
+    assert resources["cpu"] == 2  # default_value parsed as JSON (Metaflow's default parser)
+    # an expression that is more than a path takes the whole file: any change of it counts
+    assert resources["memory"] == {"$config": 'config_expr("cfg.memory.lower()")',
+                                   "$values": {"packages": {"numpy": "2.1.0"}, "memory": "8G"}}
+    assert not flow.dynamic
+
+
+@pytest.mark.parametrize("old, new, decision", [
+    ('"2.1.0"', '"2.2.0"', Decision.VERSION),  # pypi_base packages: the environment
+    ('"8G"', '"16G"', Decision.RUN),
+])
+def test_config_file_changes(tmp_path, old, new, decision):
+    text = '{"packages": {"numpy": "2.1.0"}, "memory": "8G"}'
+    for side, content in (("a", text), ("b", text.replace(old, new))):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "flow.py").write_text(CONFIGURED)
+        (tmp_path / side / "cfg.json").write_text(content)
+    assert only_pipeline(compare(scan_tree(tmp_path / "a"), scan_tree(tmp_path / "b"))).decision is decision
+
+
+def test_a_config_pvcheck_cannot_read_is_said_where_a_decorator_uses_it(tree):
+    project = tree({"flow.py": CONFIGURED.replace('default="cfg.json"', 'default="cfg.toml", parser="tomllib.loads"'),
+                    "cfg.toml": "memory = '8G'\n"})
+    flow = only_pipeline(project)
+    assert flow.dynamic
+    assert any("uses a Config whose values pvcheck cannot read" in m for m in codes(project, "PV010"))

@@ -26,13 +26,14 @@ it); its ``output`` names the fan-out or switch case (``foreach:items``, ``num_p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 import libcst as cst
 
 from pvcheck.analyzer.context import AnalysisContext, Invocation
 from pvcheck.analyzer.fingerprint import digest
 from pvcheck.analyzer.frameworks.base import BodyPart, Framework, StepDefinition, decorator_call, keyword_arg
+from pvcheck.analyzer.frameworks.metaflow_config import ConfigValues
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import is_literal, literal_value, string_value
 from pvcheck.model import Edge, Output, Parameter, Pipeline, Severity
@@ -132,6 +133,7 @@ class _FlowReader:
         self.module = symbol.module
         self.dynamic = False
         self._classes: dict[str, _Class] = {}
+        self.configs = ConfigValues(ctx, self._warn_at)
 
     # ------------------------------------------------------------------ ancestry
     def _class(self, symbol: Symbol, depth: int = 0) -> Optional[_Class]:
@@ -224,8 +226,11 @@ class _FlowReader:
             self._warn(cls, statement, "class-level control flow (members may depend on it)")
 
     def _warn(self, cls: _Class, node: cst.CSTNode, what: str) -> None:
+        self._warn_at(cls.module, node, f"flow class '{cls.node.name.value}': {what}")
+
+    def _warn_at(self, module: ModuleInfo, node: cst.CSTNode, what: str) -> None:
         self.dynamic = True
-        self.ctx.warn_dynamic(cls.module, cls.module.line(node), f"flow class '{cls.node.name.value}': {what}")
+        self.ctx.warn_dynamic(module, module.line(node), what)
 
     # ------------------------------------------------------------------ the flow
     def build(self) -> Optional[Pipeline]:
@@ -303,10 +308,16 @@ class _FlowReader:
             default = keyword_arg(call, "default") or keyword_arg(call, "default_value")
             value = self.ctx.value(default.value, module) if default is not None else None
             parameters.append(Parameter(name, "keyword_only", None, default is not None, value))
-            declared[name] = _declaration(call, module, self.ctx, skip=("default", "default_value"))
+            declared[name] = _declaration(call, module, self.ctx.value, skip=("default", "default_value"))
             declared[name]["class"] = kind
             lines[f"flow_parameters.{name}"] = (module.path, module.line(member.node))
+            if kind == "Config":
+                self.configs.add(name, call, module)
         config: dict[str, Any] = {"flow_parameters": declared} if declared else {}
+        values = {k: v for k, v in self.configs.documents.items() if v is not None}
+        if values:  # what the files say: a change is another run, unless a decorator makes it more
+            config["config_values"] = values
+            lines.update(self.configs.lines)
         return tuple(parameters), config, lines
 
     def _flow_decorators(self, info: _Class) -> tuple[dict[str, Any], dict[str, tuple[str, int]]]:
@@ -316,7 +327,7 @@ class _FlowReader:
             short = _metaflow_name(decorator, info.module)
             if short in FLOW_CONFIG_DECORATORS or short in ENVIRONMENT_DECORATORS:
                 _, call = decorator_call(decorator)
-                config[short] = _declaration(call, info.module, self.ctx)
+                config[short] = _declaration(call, info.module, self.configs.value)
                 lines[short] = (info.module.path, info.module.line(decorator))
             else:
                 # a FlowMutator or an unknown flow decorator may add steps or decorators
@@ -338,7 +349,7 @@ class _FlowReader:
                 continue
             if short in CONFIG_DECORATORS or short in ENVIRONMENT_DECORATORS:
                 _, call = decorator_call(decorator)
-                config[short] = _declaration(call, module, self.ctx)
+                config[short] = _declaration(call, module, self.configs.value)
                 lines[short] = (module.path, module.line(decorator))
                 for key in config[short]:
                     lines[f"{short}.{key}"] = lines[short]
@@ -369,7 +380,7 @@ class _FlowReader:
             kind = _parameter_class(member, member.owner.module)
             if kind is not None:
                 assert isinstance(member.value, cst.Call)
-                value = _declaration(member.value, member.owner.module, self.ctx, skip=_VALUE_ARGUMENTS)
+                value = _declaration(member.value, member.owner.module, self.ctx.value, skip=_VALUE_ARGUMENTS)
                 value.pop("$args", None)  # the command-line name: how a run is started, not what it computes
                 parts.append(BodyPart(f"self.{name}", value={"class": kind, **value}))
                 continue
@@ -579,8 +590,8 @@ def _parameter_class(member: _Member, module: ModuleInfo) -> Optional[str]:
     return None
 
 
-def _declaration(call: Optional[cst.Call], module: ModuleInfo, ctx: AnalysisContext,
-                 skip: Iterable[str] = ()) -> dict[str, Any]:
+def _declaration(call: Optional[cst.Call], module: ModuleInfo,
+                 read: Callable[[cst.BaseExpression, ModuleInfo], Any], skip: Iterable[str] = ()) -> dict[str, Any]:
     """A decorator's or declaration's arguments as configuration values (positional ones
     under ``$args``: ``Parameter("alpha")`` names the command-line option)."""
     if call is None:
@@ -590,11 +601,15 @@ def _declaration(call: Optional[cst.Call], module: ModuleInfo, ctx: AnalysisCont
     positional = []
     for arg in call.args:
         if arg.star:
-            values[arg.star] = ctx.value(arg.value, module)
+            value = read(arg.value, module)
+            if arg.star == "**" and isinstance(value, dict) and not any(k.startswith("$") for k in value):
+                values.update(value)  # @pypi_base(**config_expr("config.pypi")): the values, as keywords
+            else:
+                values[arg.star] = value
         elif arg.keyword is None:
-            positional.append(ctx.value(arg.value, module))
+            positional.append(read(arg.value, module))
         elif arg.keyword.value not in skipped:
-            values[arg.keyword.value] = ctx.value(arg.value, module)
+            values[arg.keyword.value] = read(arg.value, module)
     if positional:
         values["$args"] = positional
     return values
