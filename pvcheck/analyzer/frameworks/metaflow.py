@@ -228,9 +228,13 @@ class _FlowReader:
     def _warn(self, cls: _Class, node: cst.CSTNode, what: str) -> None:
         self._warn_at(cls.module, node, f"flow class '{cls.node.name.value}': {what}")
 
-    def _warn_at(self, module: ModuleInfo, node: cst.CSTNode, what: str) -> None:
+    def _warn_at(self, module: ModuleInfo, node: cst.CSTNode, what: str, hint: str = "") -> None:
         self.dynamic = True
-        self.ctx.warn_dynamic(module, module.line(node), what)
+        if hint:
+            self.ctx.diagnose("PV010", Severity.WARNING, f"cannot follow statically: {what}", module.path,
+                              module.line(node), hint=hint)
+        else:
+            self.ctx.warn_dynamic(module, module.line(node), what)
 
     # ------------------------------------------------------------------ the flow
     def build(self) -> Optional[Pipeline]:

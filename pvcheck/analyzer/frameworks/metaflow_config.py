@@ -36,7 +36,7 @@ class ConfigValues:
     """The ``Config`` attributes of one flow, their documents, and decorator arguments
     read with those documents substituted."""
 
-    def __init__(self, ctx: AnalysisContext, warn: Callable[[ModuleInfo, cst.CSTNode, str], None]) -> None:
+    def __init__(self, ctx: AnalysisContext, warn: Callable[[ModuleInfo, cst.CSTNode, str, str], None]) -> None:
         self.ctx = ctx
         self.warn = warn
         self.documents: dict[str, Optional[Any]] = {}  # attribute -> values (None: not readable)
@@ -112,7 +112,9 @@ class ConfigValues:
         text = module.code(expression)
         document = self.documents.get(attribute)
         if attribute not in self.documents or document is None:
-            self.warn(module, expression, f"'{text}' uses a Config whose values pvcheck cannot read")
+            self.warn(module, expression, f"'{text}' uses a Config whose values pvcheck cannot read",
+                      "pvcheck reads JSON and YAML Config files without a parser of the user's: a change of "
+                      "this Config's file is not seen, review it by hand")
             return {"$config": text}
         if path is None:
             return {"$config": text, "$values": document}  # any change of the file changes it
