@@ -472,3 +472,29 @@ def test_a_config_pvcheck_cannot_read_is_said_where_a_decorator_uses_it(tree):
     flow = only_pipeline(project)
     assert flow.dynamic
     assert any("uses a Config whose values pvcheck cannot read" in m for m in codes(project, "PV010"))
+
+
+def test_class_level_code_is_said_for_flows_only(tree):
+    project = tree({"flow.py": """
+        import sys
+        from metaflow import FlowSpec, step
+
+        class Settings(dict):
+            if sys.platform == "win32":
+                SEP = "\\\\"
+
+        class Flow(FlowSpec):
+            if sys.platform == "win32":
+                SEP = "\\\\"
+
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+    """})
+    flow = only_pipeline(project)
+    assert flow.dynamic
+    assert [(d.code, d.line) for d in project.diagnostics] == [("PV010", 9)]  # Flow's, not Settings'

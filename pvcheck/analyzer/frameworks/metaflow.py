@@ -133,6 +133,8 @@ class _FlowReader:
         self.module = symbol.module
         self.dynamic = False
         self._classes: dict[str, _Class] = {}
+        # class-level code pvcheck does not follow: said only once the class is known to be a flow
+        self._unclear: list[tuple[_Class, cst.CSTNode, str]] = []
         self.configs = ConfigValues(ctx, self._warn_at)
 
     # ------------------------------------------------------------------ ancestry
@@ -221,9 +223,9 @@ class _FlowReader:
                 elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
                     yield _Member(small.target.value, cls, small, small.value)
                 elif not isinstance(small, (cst.Expr, cst.Pass)):
-                    self._warn(cls, small, "a class-level statement that is not a definition")
+                    self._unclear.append((cls, small, "a class-level statement that is not a definition"))
         else:
-            self._warn(cls, statement, "class-level control flow (members may depend on it)")
+            self._unclear.append((cls, statement, "class-level control flow (members may depend on it)"))
 
     def _warn(self, cls: _Class, node: cst.CSTNode, what: str) -> None:
         self._warn_at(cls.module, node, f"flow class '{cls.node.name.value}': {what}")
@@ -261,6 +263,8 @@ class _FlowReader:
                               self.module.path, self.module.line(node),
                               hint="define the steps, or ignore this if subclasses define them")
             return None
+        for cls, statement, what in self._unclear:
+            self._warn(cls, statement, what)
         for cls in mro:
             for foreign in cls.foreign:
                 self._warn(cls, cls.node, f"base class {foreign} is not in the tree; the steps and helpers it "
@@ -272,7 +276,7 @@ class _FlowReader:
         qualified = self.symbol.qualified_name
         invocations: list[Invocation] = []
         edges: list[Edge] = []
-        for name in _graph_order(steps, start):
+        for name in _graph_order(start, transitions, list(steps)):
             member = steps[name]
             function = member.node
             assert isinstance(function, cst.FunctionDef)
@@ -447,7 +451,7 @@ def _start_end(steps: dict[str, _Member]) -> tuple[Optional[str], Optional[str]]
     return resolve("start", "start"), resolve("end", "end")
 
 
-def _graph_order(steps: dict[str, _Member], start: str) -> list[str]:
+def _graph_order(start: str, transitions: dict[str, _Transition], steps: list[str]) -> list[str]:
     """Steps depth-first from the start (as Metaflow traverses), then unreachable ones."""
     order: list[str] = []
     stack = [start]
@@ -456,10 +460,8 @@ def _graph_order(steps: dict[str, _Member], start: str) -> list[str]:
         if name in order or name not in steps:
             continue
         order.append(name)
-        function = steps[name].node
-        assert isinstance(function, cst.FunctionDef)
-        targets = [t for t, _ in _transition(function, steps[name].owner.module).targets]
-        stack.extend(reversed(targets))
+        transition = transitions.get(name)
+        stack.extend(reversed([t for t, _ in transition.targets] if transition is not None else []))
     order.extend(name for name in steps if name not in order)
     return order
 
