@@ -14,7 +14,7 @@ from pvcheck.model import Decision
 from pvcheck.output.report import render_report
 from pvcheck.policies import compare
 from pvcheck.resume import resume_from
-from tests.conftest import FIXTURES, only_pipeline
+from tests.conftest import FIXTURES, only_pipeline, write_tree
 
 FIXTURE = FIXTURES / "metaflow_demand"
 
@@ -447,9 +447,9 @@ def test_config_values_flow_into_decorators(tree):
     assert flow.config["pypi_base"] == {"packages": {"numpy": "2.1.0"}}
     resources = flow.step("start").config["resources"]
     assert resources["cpu"] == 2  # default_value parsed as JSON (Metaflow's default parser)
-    # an expression that is more than a path takes the whole file: any change of it counts
+    # an expression that is more than a path takes the files it names: any change of them counts
     assert resources["memory"] == {"$config": 'config_expr("cfg.memory.lower()")',
-                                   "$values": {"packages": {"numpy": "2.1.0"}, "memory": "8G"}}
+                                   "$values": {"cfg": {"packages": {"numpy": "2.1.0"}, "memory": "8G"}}}
     assert not flow.dynamic
 
 
@@ -498,3 +498,45 @@ def test_class_level_code_is_said_for_flows_only(tree):
     flow = only_pipeline(project)
     assert flow.dynamic
     assert [(d.code, d.line) for d in project.diagnostics] == [("PV010", 9)]  # Flow's, not Settings'
+
+
+MUTATED = {
+    "base.py": """
+        from metaflow import FlowMutator, FlowSpec, step
+
+        class AddRetries(FlowMutator):
+            def mutate(self, mutable_flow):
+                for name, s in mutable_flow.steps:
+                    s.add_decorator("retry", deco_kwargs={"times": 2})
+
+        @AddRetries()
+        class Base(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.end)
+    """,
+    "flow.py": """
+        from base import Base
+        from metaflow import step
+
+        class Mutated(Base):
+            @step
+            def end(self):
+                pass
+    """,
+}
+
+
+def test_a_flow_mutator_on_a_base_class_makes_the_flow_conservative(tmp_path):
+    before, after = tmp_path / "a", tmp_path / "b"
+    write_tree(before, MUTATED)
+    write_tree(after, {**MUTATED, "base.py": MUTATED["base.py"].replace('"times": 2', '"times": 5')})
+    base_project = scan_tree(before)
+    assert only_pipeline(base_project).dynamic  # Base goes to end, which only Mutated defines
+    assert any("flow decorator 'AddRetries()'" in m for m in codes(base_project, "PV010"))
+    change = only_pipeline(compare(base_project, scan_tree(after)))
+    assert change.decision is Decision.VERSION  # the mutator's code is in the flow's reach
+    commented = tmp_path / "c"
+    write_tree(commented, {**MUTATED, "base.py": MUTATED["base.py"].replace(
+        "    def mutate(self, mutable_flow):\n", "    def mutate(self, mutable_flow):  # every step\n")})
+    assert only_pipeline(compare(base_project, scan_tree(commented))).decision is Decision.RUN

@@ -254,7 +254,7 @@ class _FlowReader:
         if start is None:
             return None  # a base flow or mixin: its steps reach pipelines through subclasses
         transitions = {name: _transition(m.node, m.owner.module) for name, m in steps.items()
-                       if name != end and isinstance(m.node, cst.FunctionDef)}
+                       if isinstance(m.node, cst.FunctionDef)}
         missing = sorted({t for tr in transitions.values() for t, _ in tr.targets if t not in steps})
         if missing:
             # a base flow: subclasses define the rest (Metaflow's lint refuses it as a flow)
@@ -270,7 +270,7 @@ class _FlowReader:
                 self._warn(cls, cls.node, f"base class {foreign} is not in the tree; the steps and helpers it "
                            "defines are not followed")
         parameters, config, lines = self._parameters(members)
-        flow_config, flow_lines = self._flow_decorators(info)
+        flow_config, flow_lines = self._flow_decorators(mro)
         config.update(flow_config)
         lines.update(flow_lines)
         qualified = self.symbol.qualified_name
@@ -284,7 +284,7 @@ class _FlowReader:
             definition = self._step_definition(name, member, members, qualified)
             invocations.append(Invocation(name, definition, module, function))
             if name == end:
-                continue
+                continue  # Metaflow gives the end step no transitions
             transition = transitions[name]
             if not transition.valid:
                 self.dynamic = True
@@ -328,18 +328,21 @@ class _FlowReader:
             lines.update(self.configs.lines)
         return tuple(parameters), config, lines
 
-    def _flow_decorators(self, info: _Class) -> tuple[dict[str, Any], dict[str, tuple[str, int]]]:
+    def _flow_decorators(self, mro: list[_Class]) -> tuple[dict[str, Any], dict[str, tuple[str, int]]]:
+        """Decorators of the flow class and of its bases (a subclass inherits them; its own
+        win for the same decorator)."""
         config: dict[str, Any] = {}
         lines: dict[str, tuple[str, int]] = {}
-        for decorator in info.node.decorators:
-            short = _metaflow_name(decorator, info.module)
-            if short in FLOW_CONFIG_DECORATORS or short in ENVIRONMENT_DECORATORS:
-                _, call = decorator_call(decorator)
-                config[short] = _declaration(call, info.module, self.configs.value)
-                lines[short] = (info.module.path, info.module.line(decorator))
-            else:
-                # a FlowMutator or an unknown flow decorator may add steps or decorators
-                self._warn(info, decorator, f"flow decorator '{info.module.code(decorator.decorator)}'")
+        for info in reversed(mro):
+            for decorator in info.node.decorators:
+                short = _metaflow_name(decorator, info.module)
+                if short in FLOW_CONFIG_DECORATORS or short in ENVIRONMENT_DECORATORS:
+                    _, call = decorator_call(decorator)
+                    config[short] = _declaration(call, info.module, self.configs.value)
+                    lines[short] = (info.module.path, info.module.line(decorator))
+                else:
+                    # a FlowMutator or an unknown flow decorator may add steps or decorators
+                    self._warn(info, decorator, f"flow decorator '{info.module.code(decorator.decorator)}'")
         return config, lines
 
     # ------------------------------------------------------------------ steps

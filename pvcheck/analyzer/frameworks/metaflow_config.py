@@ -27,6 +27,7 @@ from pvcheck.analyzer.values import literal_value, string_value
 
 CONFIG_EXPR = frozenset({"metaflow.config_expr", "metaflow.user_configs.config_parameters.config_expr"})
 _PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 _READABLE = (".json", ".yaml", ".yml")
 #: Parsers whose result is what the file says (Metaflow's default is ``json.loads``).
 _PLAIN_PARSERS = frozenset({"json.loads", "yaml.safe_load"})
@@ -102,7 +103,7 @@ class ConfigValues:
                 and module.qualified_names(node.func) & CONFIG_EXPR:
             text = string_value(node.args[0].value) if node.args else None
             if text is None or not _PATH.match(text.strip()):
-                return (text or "").split(".")[0], None
+                return "", None  # an expression: every Config it names
             parts = text.strip().split(".")
             return parts[0], [*parts[1:], *attributes]
         return None
@@ -110,6 +111,11 @@ class ConfigValues:
     def _resolve(self, expression: cst.BaseExpression, module: ModuleInfo, attribute: str,
                  path: Optional[list[str]]) -> Any:
         text = module.code(expression)
+        if not attribute:
+            named = sorted(set(_IDENTIFIER.findall(text)) & set(self.documents))
+            if named and all(self.documents[n] is not None for n in named):
+                return {"$config": text, "$values": {n: self.documents[n] for n in named}}
+            attribute = named[0] if named else ""
         document = self.documents.get(attribute)
         if attribute not in self.documents or document is None:
             self.warn(module, expression, f"'{text}' uses a Config whose values pvcheck cannot read",
