@@ -134,8 +134,8 @@ def test_graph_matches_metaflow_flowgraph(monkeypatch):
         assert {s.id for s in ours.steps} == set(graph.nodes)
         assert {(e.source, e.target) for e in ours.edges} == {
             (node.name, target) for node in graph for target in node.out_funcs}
-        assert [s.id for s in ours.steps][0] == graph.start_step
-        assert [s.id for s in ours.steps][-1] == graph.end_step
+        assert ours.steps[0].id == graph.start_step
+        assert ours.steps[-1].id == graph.end_step
         for node in graph:
             out = [e for e in ours.edges if e.source == node.name]
             if node.type == "foreach" and not node.parallel_foreach:
@@ -334,8 +334,8 @@ def test_a_class_constant_read_through_self_is_code(tmp_path):
 def test_an_override_in_a_subclass_module_versions_the_inherited_step(tmp_path):
     report = _pair(tmp_path, {"flows/forecast_flow.py": [
         ('    settings = Config("settings", default="settings.json")\n',
-         '    settings = Config("settings", default="settings.json")\n\n'
-         '    def clean(self, rows):\n        return rows\n')]})
+         ('    settings = Config("settings", default="settings.json")\n\n'
+          '    def clean(self, rows):\n        return rows\n'))]})
     change = _change(report, "DemandForecastFlow")
     assert change.decision is Decision.VERSION
     assert {f.step for f in change.findings if f.rule == "PV401"} == {"start"}

@@ -89,18 +89,17 @@ class _Transition:
     why: str = ""
 
 
+@dataclass(frozen=True)
 class MetaflowStepSymbol(Symbol):
     """A step method: canonicalised in the module that defines it, named after the flow
     that runs it (``flows.train.TrainFlow.start`` for a step inherited from a base flow),
     so two flows sharing an inherited step never share its facts."""
 
-    def __init__(self, module: ModuleInfo, name: str, node: cst.FunctionDef, flow_qualified: str) -> None:
-        super().__init__(module, name, "function", node)
-        object.__setattr__(self, "flow_qualified", flow_qualified)
+    flow_qualified: str = ""
 
     @property
     def qualified_name(self) -> str:
-        return f"{getattr(self, 'flow_qualified')}.{self.name.rpartition('.')[2]}"
+        return f"{self.flow_qualified}.{self.name.rpartition('.')[2]}"
 
 
 class Metaflow(Framework):
@@ -369,7 +368,8 @@ class _FlowReader:
                 # changes what runs: it is part of the step's code
                 parts.append(BodyPart("decorator", decorator.decorator))
         parts.extend(self._reached_members(member, members, module))
-        symbol = MetaflowStepSymbol(module, f"{member.owner.node.name.value}.{name}", function, flow_qualified)
+        symbol = MetaflowStepSymbol(module, f"{member.owner.node.name.value}.{name}", "function", function,
+                                    flow_qualified=flow_qualified)
         return StepDefinition(symbol, self.framework.name, "step", name, config, lines,
                               tuple(Output(a) for a in _artifacts(function)), tuple(parts))
 
