@@ -49,6 +49,8 @@ DEFAULT_ENVIRONMENT_KEYS: tuple[str, ...] = (
     "image",
     "target_image",  # KFP: the image a containerized Python component is built into
     "pip_index_urls",  # KFP: where packages_to_install come from
+    # Metaflow: @conda/@pypi/@environment steps and @conda_base/@pypi_base flows
+    "conda", "pypi", "environment", "conda_base", "pypi_base", "kubernetes.image", "batch.image",
 )
 
 DEFAULT_POLICIES: tuple[str, ...] = ("cosmetic", "config", "signature", "structural", "identity")

@@ -432,7 +432,7 @@ class PipelineChange:
         return self.head.fingerprint if self.head else None
 
     def to_json(self) -> dict[str, JSONValue]:
-        return {
+        data: dict[str, JSONValue] = {
             "name": self.name,
             "framework": self.framework,
             "path": self.path,
@@ -444,6 +444,11 @@ class PipelineChange:
             "findings": [f.to_json() for f in self.findings],
             "impact": self.impact.to_json() if self.impact is not None else None,
         }
+        from pvcheck.resume import RESUMABLE_FRAMEWORKS, resume_from
+
+        if self.framework in RESUMABLE_FRAMEWORKS:  # Metaflow: the step `resume` must start from
+            data["resume_from"] = resume_from(self)
+        return data
 
 
 @dataclass(frozen=True)

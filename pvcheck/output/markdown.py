@@ -14,6 +14,7 @@ from pvcheck.model import Decision, Finding, PipelineChange, Report, Severity, S
 from pvcheck.output.mermaid import mermaid
 from pvcheck.output.step_graph import change_graph
 from pvcheck.output.style import short
+from pvcheck.resume import resume_from
 
 #: A version as the caller knows it: a number (``3`` -> ``v3``) or a ready label.
 VersionLabel = Union[int, str, None]
@@ -140,6 +141,9 @@ def _section(change: PipelineChange, version: Optional[tuple[VersionLabel, Versi
         facts.append(f"continuity {change.continuity:.0%}")
     if change.impact is not None and change.impact.total:
         facts.append(f"**{change.impact.summary()}**")
+    resume = resume_from(change)
+    if resume is not None:
+        facts.append(f"resume from {code(resume, False)}")
     if facts:
         out += [" · ".join(facts), ""]
     out += _impact(change)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pvcheck.model import Decision, Report, Severity, Status
 from pvcheck.output.report import RenderContext, changed_steps, decision_word, where
 from pvcheck.output.style import Style, short
+from pvcheck.resume import resume_from
 
 _DECISION_COLOUR = {Decision.RUN: "green", Decision.VERSION: "yellow", Decision.PIPELINE: "red"}
 
@@ -74,6 +75,9 @@ def _pipeline(change, style: Style) -> list[str]:  # type: ignore[no-untyped-def
             lines.append(f"    {step}: not cached ({why})")
         if impact.cached:
             lines.append(style(f"    stay cached: {', '.join(impact.cached)}", "dim"))
+    resume = resume_from(change)
+    if resume is not None:
+        lines.append(f"  resume from `{resume}` (Metaflow: `resume {resume}` re-runs it and every step after it)")
     steps = changed_steps(change)
     if steps:
         parts = [f"{step} {before}->{after}" for step, before, after in steps]

@@ -226,7 +226,7 @@ class ConfigPolicy(Policy):
         message = change.describe(prefix)
         if is_environment_key(change.key(), config.environment_keys):
             return self.finding("PV205", f"{message} (environment)", path, line, step)
-        if path.endswith((".yaml", ".yml")):
+        if path.endswith((".yaml", ".yml", ".json")):  # JSON: a Metaflow Config file
             return self.finding("PV202", f"{message} (run config)", path, line, step)
         if step is None and change.path[:1] == ("parameters",):
             # ``training_pipeline(days=60)`` in a run script: pipeline parameter values

@@ -39,6 +39,7 @@ BUILTIN_FRAMEWORKS: dict[str, str] = {
     "prefect": "pvcheck.analyzer.frameworks.prefect:Prefect",
     "kfp": "pvcheck.analyzer.frameworks.kfp:KubeflowPipelines",
     "kedro": "pvcheck.analyzer.frameworks.kedro:Kedro",
+    "metaflow": "pvcheck.analyzer.frameworks.metaflow:Metaflow",
 }
 
 
