@@ -179,6 +179,33 @@ class ModuleInfo:
             return found[0]  # constants keep every assignment; the fingerprinter reads them all
         return definitions[-1]
 
+    def exports(self, name: str) -> bool:
+        """Whether ``from <this module> import *`` binds ``name``: it is listed in a literal
+        ``__all__``, or, without one, bound here and not private (``_name``). An ``__all__``
+        that is not a literal list or tuple of strings (built, extended) is taken to list
+        every public name, so a name is never lost because ``__all__`` was computed."""
+        listed = self._all_names()
+        if listed is not None:
+            return name in listed
+        return not name.startswith("_") and name in self.symbols
+
+    def _all_names(self) -> Optional[frozenset[str]]:
+        found = [s for s in self.symbols.get("__all__", ()) if s.kind == "constant"]
+        if len(found) != 1 or not isinstance(found[0].node, (cst.Assign, cst.AnnAssign)):
+            return None
+        value = found[0].node.value
+        if not isinstance(value, (cst.List, cst.Tuple)):
+            return None
+        names = set()
+        for element in value.elements:
+            if not isinstance(element.value, cst.SimpleString):
+                return None
+            evaluated = element.value.evaluated_value
+            if not isinstance(evaluated, str):
+                return None
+            names.add(evaluated)
+        return frozenset(names)
+
     def _collect(self, body) -> Iterator[Symbol]:
         for statement in body:
             if isinstance(statement, cst.FunctionDef):
