@@ -23,6 +23,7 @@ import libcst as cst
 from pvcheck.analyzer.discovery import SourceFile
 from pvcheck.analyzer.module import ModuleInfo, Symbol, parse_error_diagnostic
 from pvcheck.analyzer.nesting import nesting_diagnostic
+from pvcheck.analyzer.orphans import orphan_packages
 from pvcheck.analyzer.sources import read_source
 from pvcheck.model import Diagnostic, Severity
 
@@ -67,6 +68,7 @@ class ProjectIndex:
         self.parse_diagnostics: dict[str, list[Diagnostic]] = {}  # path -> diagnostics of parsing it
         self._remembered: dict[Hashable, tuple[Any, Recorder]] = {}
         self.recorder: Optional[Recorder] = None
+        self._orphans: Optional[dict[str, str]] = None  # packages no root holds (pvcheck.analyzer.orphans)
         self._active: set[str] = set()  # names being resolved (an import cycle ends there)
         self._loading = False  # reads made to parse a module are module dependencies, not file ones
 
@@ -223,7 +225,20 @@ class ProjectIndex:
             if found is None:
                 return None
             return found[0], found[1] + rest[1:]
-        return None
+        return self._orphan(parts, _depth)
+
+    def _orphan(self, parts: list[str], _depth: int) -> Optional[Resolution]:
+        """``mypkg.utils.clean`` when the tree has ``src/mypkg/`` but no root holds ``src``:
+        the files there, not a third-party name (a PV020 diagnostic tells the user which
+        root to add). Only trees with such packages pay for the look-up."""
+        if self._orphans is None:
+            self._orphans = orphan_packages(self.by_module)
+        prefix = self._orphans.get(parts[0])
+        if prefix is None:
+            return None
+        if self.recorder is not None:
+            self.recorder.file_list = True  # which packages are orphans depends on the whole list
+        return self.resolve(".".join((prefix, *parts)), _depth + 1)
 
     def _shadowing(self, package: list[str], name: str, _depth: int) -> Any:
         """What ``package``'s ``__init__`` binds ``name`` to (a resolution, or None for a
