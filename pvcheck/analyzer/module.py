@@ -181,13 +181,16 @@ class ModuleInfo:
 
     def exports(self, name: str) -> bool:
         """Whether ``from <this module> import *`` binds ``name``: it is listed in a literal
-        ``__all__``, or, without one, bound here and not private (``_name``). An ``__all__``
+        ``__all__``, or, without one, bound here (or by a star import here) and not private. An ``__all__``
         that is not a literal list or tuple of strings (built, extended) is taken to list
         every public name, so a name is never lost because ``__all__`` was computed."""
         listed = self._all_names()
         if listed is not None:
             return name in listed
-        return not name.startswith("_") and name in self.symbols
+        if name.startswith("_"):
+            return False
+        # bound here, or maybe by this module's own star imports (the resolver follows them)
+        return name in self.symbols or any(key.startswith("*") for key in self.symbols)
 
     def _all_names(self) -> Optional[frozenset[str]]:
         found = [s for s in self.symbols.get("__all__", ()) if s.kind == "constant"]
