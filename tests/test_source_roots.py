@@ -172,3 +172,22 @@ def test_unreadable_pyproject_is_a_diagnostic(tmp_path):
     diagnostics: list[Diagnostic] = []
     assert detect_roots(tmp_path, diagnostics) == ("src", ".")  # the src/ convention still holds
     assert [(d.code, d.path, d.line) for d in diagnostics] == [("PV021", "pyproject.toml", 1)]
+
+
+def test_cache_sees_a_package_appear_in_an_undeclared_folder(tmp_path):
+    """A unit cached while ``churn`` looked third-party is not reused once ``code/churn/``
+    exists: the cache is keyed by the tree's orphan packages."""
+    from pvcheck.analyzer.cache import AnalysisCache
+
+    files = package_files("code")
+    step_only = {path: text for path, text in files.items() if "/steps/" in path}
+    root = write_tree(tmp_path / "tree", {"run.py": PIPELINE.format(package="app"),
+                                          **{p.replace("code/churn", "app"): t for p, t in step_only.items()}})
+    store = AnalysisCache(tmp_path / "cache", Config())
+    first = only_pipeline(scan_tree(root, cache=store)).steps[0]
+    assert first.helpers == ()  # churn.utils is nobody's package yet: third-party
+    write_tree(root, {p: t for p, t in files.items() if "/utils/" in p or p.endswith("churn/__init__.py")})
+    warm = only_pipeline(scan_tree(root, cache=AnalysisCache(tmp_path / "cache", Config()))).steps[0]
+    cold = only_pipeline(scan_tree(root, cache=False)).steps[0]
+    assert [h.name for h in warm.helpers] == [h.name for h in cold.helpers] == ["code.churn.utils.features.scale"]
+    assert warm.fingerprint == cold.fingerprint != first.fingerprint

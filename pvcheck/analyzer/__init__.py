@@ -27,7 +27,7 @@ from pvcheck.analyzer.cache import AnalysisCache
 from pvcheck.analyzer.discovery import SourceFile, discover
 from pvcheck.analyzer.records import (ALL_TARGETS, ATTACHMENTS, PIPELINES, UNCACHEABLE, cache_variant, digest,
                                       fill_states)
-from pvcheck.analyzer.orphans import orphan_imports
+from pvcheck.analyzer.orphans import orphan_imports, orphan_packages
 from pvcheck.analyzer.roots import detect_roots
 from pvcheck.analyzer.serialize import Deferred, encode, resolve
 from pvcheck.analyzer.sources import TreeState, count_lines, read_source
@@ -102,11 +102,12 @@ def scan_tree(root: Path | str, config: Optional[Config] = None,
     by_module: dict[str, SourceFile] = {}
     for file in files:
         by_module.setdefault(file.module, file)
-    diagnostics.extend(orphan_imports(files, contents, by_module))
+    orphans = orphan_packages(by_module)
+    diagnostics.extend(orphan_imports(files, contents, by_module, orphans))
     tree = TreeState(root_path, files, contents)
     store = AnalysisCache.open(config) if cache is True else (cache or None)
     if store is not None:
-        store.use_roots(config.roots)
+        store.use_layout(config.roots, orphans)
     frameworks = _frameworks(config, store)
 
     candidates: list[tuple[FrameworkInfo, SourceFile]] = []

@@ -236,8 +236,8 @@ class ProjectIndex:
         prefix = self._orphans.get(parts[0])
         if prefix is None:
             return None
-        if self.recorder is not None:
-            self.recorder.file_list = True  # which packages are orphans depends on the whole list
+        # no dependency to record: the cache keys every entry by the tree's orphans
+        # (AnalysisCache.use_layout), so a change to them misses every entry anyway
         return self.resolve(".".join((prefix, *parts)), _depth + 1)
 
     def _shadowing(self, package: list[str], name: str, _depth: int) -> Any:

@@ -41,13 +41,12 @@ def root_folder(prefix: str, by_module: Mapping[str, SourceFile], package: str) 
 
 
 def orphan_imports(files: Iterable[SourceFile], contents: Mapping[str, Optional[bytes]],
-                   by_module: Mapping[str, SourceFile]) -> list[Diagnostic]:
-    """PV020 for every ``import`` / ``from`` statement naming an orphan package.
+                   by_module: Mapping[str, SourceFile], orphans: Mapping[str, str]) -> list[Diagnostic]:
+    """PV020 for every ``import`` / ``from`` statement naming one of the ``orphans``.
 
     A line-based look at bytes already read, only when the tree has orphans (most trees
     have none, and then nothing is scanned); relative imports are not concerned.
     """
-    orphans = orphan_packages(by_module)
     if not orphans:
         return []
     names = "|".join(re.escape(n) for n in sorted(orphans, key=lambda n: (-len(n), n)))
