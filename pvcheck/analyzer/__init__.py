@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any, Iterator, Optional, Union
 
 from pvcheck.analyzer.cache import AnalysisCache
 from pvcheck.analyzer.discovery import SourceFile, discover
+from pvcheck.analyzer.orphans import orphan_imports, orphan_packages
 from pvcheck.analyzer.records import (ALL_TARGETS, ATTACHMENTS, PIPELINES, UNCACHEABLE, cache_variant, digest,
                                       fill_states)
-from pvcheck.analyzer.orphans import orphan_imports, orphan_packages
 from pvcheck.analyzer.roots import detect_roots
 from pvcheck.analyzer.serialize import Deferred, encode, resolve
 from pvcheck.analyzer.sources import TreeState, count_lines, read_source

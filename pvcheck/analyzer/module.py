@@ -58,6 +58,7 @@ class ModuleInfo:
         self.path = source.path
         self.package = source.package
         self._symbols: Optional[dict[str, list[Symbol]]] = None
+        self._all: Optional[tuple[Optional[frozenset[str]]]] = None  # (literal __all__ or None,), once known
         self._wrapper: Optional[MetadataWrapper] = None
         self._scopes: Optional[dict] = None
         self._names: Optional[dict] = None
@@ -72,6 +73,7 @@ class ModuleInfo:
             self._fast.release()
         self._fast = self._lines = self._wrapper = None
         self._symbols = self._scopes = self._names = self._positions = None
+        self._all = None
         self._qualified = {}
 
     # ------------------------------------------------------------------ metadata
@@ -193,6 +195,12 @@ class ModuleInfo:
         return name in self.symbols or any(key.startswith("*") for key in self.symbols)
 
     def _all_names(self) -> Optional[frozenset[str]]:
+        if self._all is None:
+            names = self._literal_all()
+            self._all = (names,)
+        return self._all[0]
+
+    def _literal_all(self) -> Optional[frozenset[str]]:
         found = [s for s in self.symbols.get("__all__", ()) if s.kind == "constant"]
         if len(found) != 1 or not isinstance(found[0].node, (cst.Assign, cst.AnnAssign)):
             return None
