@@ -300,7 +300,7 @@ def _find_tree(where: Location) -> Tree:
             continue  # a virtual environment or build folder inside the project
         roots.append(relative or ".")
     if config_stamp[0]:
-        roots.extend(config.roots)
+        roots.extend(config.roots or (".",))
     unique = tuple(dict.fromkeys(r for r in roots))
     return Tree(root, unique, config, config_stamp)
 

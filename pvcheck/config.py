@@ -74,7 +74,7 @@ VALID_DECISIONS = ("run", "version", "pipeline", "off")
 class Config:
     """Every setting pvcheck knows. Paths are relative to the scanned root."""
 
-    roots: tuple[str, ...] = (".",)
+    roots: tuple[str, ...] = ()  # empty: detected from the project's layout (pvcheck.analyzer.roots)
     exclude: tuple[str, ...] = ()
     policies: tuple[str, ...] = DEFAULT_POLICIES
     plugins: tuple[str, ...] = ()  # dotted paths "package.module:Class" of extra policies

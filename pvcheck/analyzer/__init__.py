@@ -25,8 +25,10 @@ from typing import TYPE_CHECKING, Any, Iterator, Optional, Union
 
 from pvcheck.analyzer.cache import AnalysisCache
 from pvcheck.analyzer.discovery import SourceFile, discover
+from pvcheck.analyzer.orphans import orphan_imports, orphan_packages
 from pvcheck.analyzer.records import (ALL_TARGETS, ATTACHMENTS, PIPELINES, UNCACHEABLE, cache_variant, digest,
                                       fill_states)
+from pvcheck.analyzer.roots import detect_roots
 from pvcheck.analyzer.serialize import Deferred, encode, resolve
 from pvcheck.analyzer.sources import TreeState, count_lines, read_source
 from pvcheck.analyzer.unread import unread_frameworks
@@ -86,6 +88,8 @@ def scan_tree(root: Path | str, config: Optional[Config] = None,
     config = config or Config()
     root_path = Path(root)
     diagnostics: list[Diagnostic] = []
+    if not config.roots:  # explicit roots win; without them, the layout says where packages live
+        config = config.with_overrides(roots=detect_roots(root_path, diagnostics))
     files = discover(root_path, config.roots, config.exclude, diagnostics)
     contents: dict[str, Optional[bytes]] = {}
     lines = 0
@@ -96,8 +100,15 @@ def scan_tree(root: Path | str, config: Optional[Config] = None,
         contents[file.path] = data
         if data is not None:
             lines += count_lines(data)
+    by_module: dict[str, SourceFile] = {}
+    for file in files:
+        by_module.setdefault(file.module, file)
+    orphans = orphan_packages(by_module)
+    diagnostics.extend(orphan_imports(files, contents, by_module, orphans))
     tree = TreeState(root_path, files, contents)
     store = AnalysisCache.open(config) if cache is True else (cache or None)
+    if store is not None:
+        store.use_layout(config.roots, orphans)
     frameworks = _frameworks(config, store)
     diagnostics.extend(unread_frameworks(contents, [f.name for f in frameworks]))
 

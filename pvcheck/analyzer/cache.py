@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional, Union
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
 
 from pvcheck.analyzer.serialize import EncodingError, decode, dumps, encode, loads
 from pvcheck.config import Config
@@ -125,7 +125,8 @@ class AnalysisCache:
 
     def __init__(self, directory: Path, config: Config) -> None:
         self.directory = directory
-        self._prefix = json.dumps([CACHE_FORMAT, code_digest(), config.cache_key(), list(config.roots)])
+        self._settings = [CACHE_FORMAT, code_digest(), config.cache_key()]
+        self._prefix = json.dumps([*self._settings, list(config.roots), []])
         self.hits = 0  # units reused
         self.misses = 0  # units run
         self.writes = 0  # entries written (unit entries and whole-scan snapshots)
@@ -133,6 +134,14 @@ class AnalysisCache:
         self._rejected: set[str] = set()
         self._staged: dict[str, dict[str, Variant]] = {}  # file key -> unit -> variant not written yet
         self._database: Optional[_UnitDatabase] = None
+
+    def use_layout(self, roots: Sequence[str], orphans: Mapping[str, str]) -> None:
+        """Key entries by the source roots a scan really used (detected ones when the
+        configuration names none) and by the packages no root holds (which the index
+        follows by their folder's name): the same file under another layout names other
+        modules, and a package turning up in an undeclared folder changes what a name
+        that looked third-party refers to."""
+        self._prefix = json.dumps([*self._settings, list(roots), sorted(orphans.items())])
 
     @classmethod
     def open(cls, config: Config, directory: Optional[Path] = None) -> "AnalysisCache":

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from pvcheck.analyzer.roots import order_roots
 from pvcheck.config import DEFAULT_EXCLUDES
 from pvcheck.model import Diagnostic, Severity
 
@@ -78,7 +79,7 @@ def discover(
     patterns = tuple(DEFAULT_EXCLUDES) + tuple(exclude)
     files: dict[str, SourceFile] = {}
     root = root.resolve()
-    for source_root in source_roots:
+    for source_root in order_roots(source_roots):  # the most specific root names a file
         base = (root / source_root).resolve()
         if not base.is_dir():
             sink.append(

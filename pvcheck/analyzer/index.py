@@ -23,6 +23,7 @@ import libcst as cst
 from pvcheck.analyzer.discovery import SourceFile
 from pvcheck.analyzer.module import ModuleInfo, Symbol, parse_error_diagnostic
 from pvcheck.analyzer.nesting import nesting_diagnostic
+from pvcheck.analyzer.orphans import orphan_packages
 from pvcheck.analyzer.sources import read_source
 from pvcheck.model import Diagnostic, Severity
 
@@ -67,6 +68,8 @@ class ProjectIndex:
         self.parse_diagnostics: dict[str, list[Diagnostic]] = {}  # path -> diagnostics of parsing it
         self._remembered: dict[Hashable, tuple[Any, Recorder]] = {}
         self.recorder: Optional[Recorder] = None
+        self._orphans: Optional[dict[str, str]] = None  # packages no root holds (pvcheck.analyzer.orphans)
+        self._active: set[str] = set()  # names being resolved (an import cycle ends there)
         self._loading = False  # reads made to parse a module are module dependencies, not file ones
 
     @property
@@ -185,41 +188,112 @@ class ProjectIndex:
         return found[0]  # type: ignore[no-any-return]
 
     def _resolve(self, qualified: str, _depth: int) -> Optional[Resolution]:
-        parts = qualified.split(".")
+        """Python's own reading of a dotted name: the longest prefix that is a module of the
+        tree, then attributes of it -- except that a name a package's ``__init__`` binds
+        shadows the submodule of the same name (``steps.trainer`` is the function when
+        ``steps/__init__.py`` does ``from .trainer import trainer``)."""
+        if qualified in self._active:
+            return None  # an import cycle: Python would fail on it too
+        self._active.add(qualified)
+        try:
+            return self._lookup(qualified.split("."), _depth)
+        finally:
+            self._active.discard(qualified)
+
+    def _lookup(self, parts: list[str], _depth: int) -> Optional[Resolution]:
         for cut in range(len(parts), 0, -1):
             module_name = ".".join(parts[:cut])
             if not self.has_module(module_name):
                 continue
             rest = tuple(parts[cut:])
+            if not rest:
+                shadow = self._shadowing(parts[: cut - 1], parts[cut - 1], _depth) if cut > 1 else _UNBOUND
+                if shadow is not _UNBOUND:
+                    return shadow  # type: ignore[no-any-return]
             module = self.module(module_name)
             if module is None:
                 return None
             if not rest:
                 return Symbol(module, "", "module", None), ()
-            symbol = module.symbol(rest[0])
-            if symbol is None:
-                star = self.resolve_star(module, rest[0], _depth + 1)
-                if star is None:
+            found = self._attribute(module, rest[0], _depth)
+            if found is _UNBOUND:
+                if cut > 1 and self._shadowing(parts[: cut - 1], parts[cut - 1], _depth) is not _UNBOUND:
+                    # ``import steps.trainer`` then ``steps.trainer.with_options``: the attribute
+                    # path through the package's binding, as Python evaluates it
+                    continue
+                return None
+            if found is None:
+                return None
+            return found[0], found[1] + rest[1:]
+        return self._orphan(parts, _depth)
+
+    def _orphan(self, parts: list[str], _depth: int) -> Optional[Resolution]:
+        """``mypkg.utils.clean`` when the tree has ``src/mypkg/`` but no root holds ``src``:
+        the files there, not a third-party name (a PV020 diagnostic tells the user which
+        root to add). Only trees with such packages pay for the look-up."""
+        if self._orphans is None:
+            self._orphans = orphan_packages(self.by_module)
+        prefix = self._orphans.get(parts[0])
+        if prefix is None:
+            return None
+        # no dependency to record: the cache keys every entry by the tree's orphans
+        # (AnalysisCache.use_layout), so a change to them misses every entry anyway
+        return self.resolve(".".join((prefix, *parts)), _depth + 1)
+
+    def _shadowing(self, package: list[str], name: str, _depth: int) -> Any:
+        """What ``package``'s ``__init__`` binds ``name`` to (a resolution, or None for a
+        third-party thing), or ``_UNBOUND`` when it binds nothing of that name or binds the
+        submodule itself (``from . import trainer``)."""
+        package_name = ".".join(package)
+        if not self.has_module(package_name):
+            return _UNBOUND
+        module = self.module(package_name)
+        if module is None or not module.source.is_package:
+            return _UNBOUND
+        found = self._attribute(module, name, _depth)
+        if found is _UNBOUND or (found is not None and found[0].kind == "module" and not found[1]
+                                 and found[0].module.name == f"{package_name}.{name}"):
+            return _UNBOUND
+        return found
+
+    def _attribute(self, module: ModuleInfo, name: str, _depth: int) -> Any:
+        """``module.name``: a resolution, None (bound to something outside the tree), or
+        ``_UNBOUND`` (the module binds no such name, directly or through ``*`` imports)."""
+        symbol = module.symbol(name)
+        if symbol is None:
+            star = self.resolve_star(module, name, _depth + 1)
+            return _UNBOUND if star is None else star
+        if symbol.kind == "import":
+            if symbol.target == module.name:
+                return None  # ``import x`` inside x itself
+            if symbol.target == f"{module.name}.{name}":
+                # ``from . import trainer`` in a package: the submodule itself (if the tree has it)
+                if not module.source.is_package or not self.has_module(symbol.target):
                     return None
-                return star[0], star[1] + rest[1:]
-            if symbol.kind == "import":
-                if symbol.target == qualified or symbol.target == module_name:
-                    return None
-                found = self.resolve(".".join((symbol.target, *rest[1:])), _depth + 1)
-                return found
-            return symbol, rest[1:]
-        return None
+                submodule = self.module(symbol.target)
+                return (Symbol(submodule, "", "module", None), ()) if submodule is not None else None
+            return self.resolve(symbol.target, _depth + 1)
+        return symbol, ()
 
     def resolve_star(self, module: ModuleInfo, name: str, _depth: int = 0) -> Optional[Resolution]:
-        """``name`` as brought in by a ``from x import *`` of ``module``, if x is in the tree."""
-        for key, symbols in module.symbols.items():
-            if not key.startswith("*"):
+        """``name`` as brought in by a ``from x import *`` of ``module``, if x is in the tree
+        and exports it (its literal ``__all__``, else its names without a leading ``_``)."""
+        if _depth > 20:
+            return None
+        stars = [s for key, group in module.symbols.items() if key.startswith("*") for s in group]
+        for symbol in reversed(stars):  # a later star import overrides an earlier one
+            if symbol.target == module.name or not self.has_module(symbol.target):
+                continue  # ``from . import *`` in a package's own __init__, or a third-party module
+            source = self.module(symbol.target)
+            if source is None or not source.exports(name):
                 continue
-            for symbol in symbols:
-                found = self.resolve(f"{symbol.target}.{name}", _depth + 1)
-                if found is not None:
-                    return found
+            found = self.resolve(f"{symbol.target}.{name}", _depth + 1)
+            if found is not None:
+                return found
         return None
+
+
+_UNBOUND: Any = object()  # "no binding of that name", as opposed to None: "bound outside the tree"
 
 
 def source_encoding(data: bytes) -> str:

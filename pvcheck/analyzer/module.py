@@ -58,6 +58,7 @@ class ModuleInfo:
         self.path = source.path
         self.package = source.package
         self._symbols: Optional[dict[str, list[Symbol]]] = None
+        self._all: Optional[tuple[Optional[frozenset[str]]]] = None  # (literal __all__ or None,), once known
         self._wrapper: Optional[MetadataWrapper] = None
         self._scopes: Optional[dict] = None
         self._names: Optional[dict] = None
@@ -72,6 +73,7 @@ class ModuleInfo:
             self._fast.release()
         self._fast = self._lines = self._wrapper = None
         self._symbols = self._scopes = self._names = self._positions = None
+        self._all = None
         self._qualified = {}
 
     # ------------------------------------------------------------------ metadata
@@ -178,6 +180,42 @@ class ModuleInfo:
         if all(s.kind == "constant" for s in found):
             return found[0]  # constants keep every assignment; the fingerprinter reads them all
         return definitions[-1]
+
+    def exports(self, name: str) -> bool:
+        """Whether ``from <this module> import *`` binds ``name``: it is listed in a literal
+        ``__all__``, or, without one, bound here (or by a star import here) and not private. An ``__all__``
+        that is not a literal list or tuple of strings (built, extended) is taken to list
+        every public name, so a name is never lost because ``__all__`` was computed."""
+        listed = self._all_names()
+        if listed is not None:
+            return name in listed
+        if name.startswith("_"):
+            return False
+        # bound here, or maybe by this module's own star imports (the resolver follows them)
+        return name in self.symbols or any(key.startswith("*") for key in self.symbols)
+
+    def _all_names(self) -> Optional[frozenset[str]]:
+        if self._all is None:
+            names = self._literal_all()
+            self._all = (names,)
+        return self._all[0]
+
+    def _literal_all(self) -> Optional[frozenset[str]]:
+        found = [s for s in self.symbols.get("__all__", ()) if s.kind == "constant"]
+        if len(found) != 1 or not isinstance(found[0].node, (cst.Assign, cst.AnnAssign)):
+            return None
+        value = found[0].node.value
+        if not isinstance(value, (cst.List, cst.Tuple)):
+            return None
+        names = set()
+        for element in value.elements:
+            if not isinstance(element.value, cst.SimpleString):
+                return None
+            evaluated = element.value.evaluated_value
+            if not isinstance(evaluated, str):
+                return None
+            names.add(evaluated)
+        return frozenset(names)
 
     def _collect(self, body) -> Iterator[Symbol]:
         for statement in body:

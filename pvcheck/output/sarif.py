@@ -32,6 +32,8 @@ DIAGNOSTIC_RULES: dict[str, str] = {
     "PV011": "A name used by a step is defined nowhere",
     "PV013": "A run config outside the scanned root (refused)",
     "PV014": "A run config that is missing or not safe YAML",
+    "PV020": "An import names a package of the tree that no source root holds",
+    "PV021": "A pyproject.toml that cannot be read to detect source roots",
     "PV098": "A policy failed; the change is counted as a new version",
     "PV099": "Internal error while analyzing one module",
     LOCK_STALE_RULE: "pvcheck.lock is stale: re-run `pvcheck lock` and commit it",
