@@ -92,10 +92,15 @@ class CosmeticPolicy(Policy):
         ),
         Rule(
             "PV105", "cosmetic", "a print/logging call statement added, removed or edited whose arguments have no "
-            "side effects (names, literals, f-strings, attribute reads)", Decision.RUN,
+            "side effects (names, literals, attribute reads, subscripts, f-strings, % and .format on literals, "
+            "calls of pure builtins such as len and round)", Decision.RUN,
             triggers=(Example(project(), project(steps=edit(STEPS, "    total = sum(rows)\n",
                                                             "    total = sum(rows)\n    print(f\"total={total}\")\n")),
-                              Decision.RUN, note="print(f\"total={total}\")"),),
+                              Decision.RUN, note="print(f\"total={total}\")"),
+                      Example(project(), project(steps=edit(STEPS, "    total = sum(rows)\n",
+                                                            "    total = sum(rows)\n    print(\"%d rows, total %s\" % "
+                                                            "(len(rows), round(total, 2)), rows[0])\n")),
+                              Decision.RUN, note="print(\"%d rows, total %s\" % (len(rows), round(total, 2)), rows[0])"),),
             near_misses=(Example(project(), project(steps=edit(STEPS, "    total = sum(rows)\n",
                                                                "    total = sum(rows)\n    print(rows.pop())\n")),
                                  Decision.VERSION, note="print(rows.pop()) changes rows"),),

@@ -21,6 +21,7 @@ import copy
 import fnmatch
 from typing import Iterable, Mapping, Optional
 
+from pvcheck.config import LOG_METHODS
 from pvcheck.policies.sources import Definition
 
 CATEGORIES = ("formatting", "comments", "docstrings", "logging", "renames")
@@ -117,7 +118,12 @@ def _dotted(node: ast.AST, aliases: Mapping[str, str]) -> str:
 def _is_cosmetic(statement: ast.stmt, patterns: tuple[str, ...], aliases: Mapping[str, str]) -> bool:
     if not (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)):
         return False
-    name = _dotted(statement.value.func, aliases)
+    func = statement.value.func
+    if isinstance(func, ast.Attribute) and func.attr in LOG_METHODS:
+        # only called on definitions whose fingerprint is unchanged, so the analyzer has
+        # already proven the call cosmetic (a logger bound to a variable, ``log.info``)
+        return True
+    name = _dotted(func, aliases)
     return bool(name) and any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
 
 

@@ -1,0 +1,122 @@
+"""Issue 13, "cosmetic means cosmetic": edits that leave the computation alone keep the
+fingerprint, and their near-misses do not.
+
+Each test compares the canonical fingerprint of a step-like function before and after
+one edit (``pvcheck.analyzer.functions.source_fingerprint``, the fingerprint every scan
+uses); the change cases under ``fixtures/changes/`` check the same through scan and diff.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pvcheck.analyzer.functions import source_fingerprint
+from pvcheck.config import DEFAULT_COSMETIC_CALLS, DEFAULT_PURE_CALLS, Config, load_config
+
+BASE = '''
+import logging
+from prefect import get_run_logger, task
+from zenml.logger import get_logger
+
+log = get_logger(__name__)
+logger = logging.getLogger(__name__)
+
+
+def train(context, df, metrics, x, cols, helper):
+    total = df.sum()
+{edit}
+    return total
+'''
+
+
+def _same(edit: str, base: str = BASE, **options: object) -> bool:
+    body = "\n".join("    " + line for line in edit.splitlines())
+    return source_fingerprint(base.format(edit=body), **options) == source_fingerprint(  # type: ignore[arg-type]
+        base.format(edit=""), **options)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("edit", [
+    'logger.info("rows: %d", len(df))',
+    "print(f\"auc={metrics['auc']:.3f}\")",
+    'log.info("shape %s", df.shape[0])',
+    "print(round(x, 3), abs(x), min(x, 1), max(x, 2), int(x), float(x), bool(x), str(x), repr(x))",
+    'print("%s rows" % x)',
+    'print("%s of %s" % (x, len(df)))',
+    'print("{} and {}".format(x, cols))',
+    'print(format(x, ".2f"), type(df).__name__, isinstance(x, int), id(df), hex(x))',
+    "print(df[1:3], df[x], df.columns[::2], metrics[cols[0]])",
+    'logger.info("payload", extra={"rows": len(df), "cols": cols})',
+    'print({x, 1}, [x, 2], (x, -3))',
+    'logger.debug(f"{x!r:>{len(cols)}}")',
+    'logger.exception("failed", exc_info=True)',
+    'context.log.info(f"run {context.run_id}")',        # Dagster
+    'context.log.warning("%s", x)',
+    'logging.getLogger("airflow.task").info(x)',         # Airflow's task logger
+    'get_run_logger().info(x)',                          # Prefect, called directly
+    'run_log = get_run_logger()\nrun_log.info("%d rows", len(df))',  # Prefect, bound in the task
+    'task_log = logging.getLogger("airflow.task")\ntask_log.warning(x)',
+    'logging.info("plain logging %s", x)',
+])
+def test_ordinary_logging_arguments_are_cosmetic(edit: str) -> None:
+    assert _same(edit), edit
+
+
+@pytest.mark.parametrize("edit", [
+    'print(df.pop("x"))',                                  # mutates df
+    "logger.info(df.drop(columns=cols, inplace=True))",   # mutates df
+    'print(f"{helper()}")',                                # a call inside the f-string
+    'print(f"{x:{helper()}}")',                            # ... or inside its format spec
+    "print(len(df.pop()))",                                # a pure builtin of a side effect
+    "print(*df)",                                          # unpacking iterates (a generator is consumed)
+    "print(x % 3)",                                        # % on a non-literal is arithmetic / overloading
+    "print(y := 3)",                                       # binds a name
+    "print([v for v in df])",                              # a comprehension
+    'print(cols.format(x))',                               # .format on data, not on a literal
+    "print(df[helper()])",                                 # a call in the subscript
+    "print(next(x))",                                      # next() advances an iterator: not listed
+    'run_log = get_run_logger()\nrun_log.info("x")\nhelper(run_log)',  # the logger used for more
+    'run_log = get_run_logger()\nrun_log.addHandler(x)',
+    'run_log = df.sum()\nrun_log.info(1)',                 # not a logger at all
+    'other.info(x)',                                       # an unknown receiver
+])
+def test_near_misses_stay_a_change(edit: str) -> None:
+    assert not _same(edit), edit
+
+
+def test_a_local_function_named_like_a_pure_builtin_is_not_pure() -> None:
+    base = BASE.replace("def train(", "def len(obj):\n    return obj.pop()\n\n\ndef train(")
+    assert not _same("print(len(df))", base)
+    assert _same("print(abs(x))", base)
+
+
+def test_the_pure_call_list_is_configurable() -> None:
+    assert not _same("print(math.sqrt(x))")
+    assert _same("print(math.sqrt(x))", BASE.replace("import logging", "import logging\nimport math"),
+                 pure_calls=(*DEFAULT_PURE_CALLS, "math.sqrt"))
+    assert not _same("print(len(df))", pure_calls=())
+
+
+def test_the_cosmetic_call_list_is_configurable() -> None:
+    base = BASE.replace("import logging", "import logging\nimport wandb")
+    assert not _same('wandb.termlog("x")', base)
+    assert _same('wandb.termlog("x")', base, cosmetic_calls=(*DEFAULT_COSMETIC_CALLS, "wandb.termlog"))
+
+
+@pytest.mark.parametrize("imports, edit", [
+    ("from loguru import logger as lg", 'lg.info("rows {}", len(df))'),
+    ("from rich import print as rprint", 'rprint(f"[bold]{x}[/bold]")'),
+    ("from tqdm import tqdm", 'tqdm.write(f"epoch {x}")'),
+    ("from tqdm.auto import tqdm", 'tqdm.write("done")'),
+    ("from flytekit import current_context", 'current_context().logging.info(f"{x}")'),
+    ("from dagster import get_dagster_logger", 'dl = get_dagster_logger()\ndl.info(x)'),
+])
+def test_framework_and_library_loggers(imports: str, edit: str) -> None:
+    base = BASE.replace("import logging", "import logging\n" + imports)
+    assert _same(edit, base), edit
+
+
+def test_pure_calls_is_a_configuration_key(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "pvcheck.toml").write_text('pure_calls = ["len", "math.sqrt"]\n', encoding="utf-8")
+    config = load_config(tmp_path / "pvcheck.toml")
+    assert config.pure_calls == ("len", "math.sqrt")
+    assert Config().cache_key() != config.cache_key()  # a cached scan with other pure calls is not reused
