@@ -120,3 +120,54 @@ def test_pure_calls_is_a_configuration_key(tmp_path) -> None:  # type: ignore[no
     config = load_config(tmp_path / "pvcheck.toml")
     assert config.pure_calls == ("len", "math.sqrt")
     assert Config().cache_key() != config.cache_key()  # a cached scan with other pure calls is not reused
+
+
+# ---------------------------------------------------------------------- syntax (item 2)
+def _equal(a: str, b: str) -> bool:
+    return source_fingerprint(a) == source_fingerprint(b)
+
+
+@pytest.mark.parametrize("before, after", [
+    ("def f(x):\n    y = x + 1\n    return y\n", "def f(x):\n    y: int = x + 1\n    return y\n"),
+    ("def f(x):\n    y = x + 1\n    return y\n", "def f(x):\n    y: int\n    y = x + 1\n    return y\n"),
+    ("def f(x):\n    x.a = 2\n    return x\n", "def f(x):\n    x.a: int = 2\n    return x\n"),
+    ("def f(x):\n    def g():\n        return 1\n    return g()\n",
+     "def f(x):\n    def g():\n        '''Nested docstring.'''\n        return 1\n    return g()\n"),
+    ("def f(x):\n    class A:\n        def m(self):\n            return 1\n    return A\n",
+     "def f(x):\n    class A:\n        '''Class doc.'''\n        def m(self):\n            'Method doc.'\n            return 1\n"
+     "    return A\n"),
+    ("from typing_extensions import Annotated\ndef f(x: Annotated[int, 'a']) -> Annotated[int, 'b']:\n    return x\n",
+     "from typing import Annotated\ndef f(x: Annotated[int, 'a']) -> Annotated[int, 'b']:\n    return x\n"),
+])
+def test_syntax_that_does_not_change_what_runs(before: str, after: str) -> None:
+    assert _equal(before, after)
+
+
+@pytest.mark.parametrize("before, after", [
+    ("def f(x):\n    y = x + 1\n    return y\n", "def f(x):\n    y: int = x + 2\n    return y\n"),
+    ("def f(x):\n    return x\n", "def f(x):\n    f'{x.pop()}'\n    return x\n"),  # an f-string statement runs code
+    ("@dataclass\nclass A:\n    x: int = 1\n", "@dataclass\nclass A:\n    x = 1\n"),  # class level: a field
+    ("@dataclass\nclass A:\n    x: int\n", "@dataclass\nclass A:\n    x: int\n    y: int\n"),
+    ("@dataclass\nclass A:\n    x: int\n", "@dataclass\nclass A:\n    x: float\n"),
+    ("from typing_extensions import Literal\nMODE = Literal['a']\n",
+     "from typing import Literal\nMODE = Literal['a']\n"),  # not one object on every Python
+])
+def test_syntax_near_misses(before: str, after: str) -> None:
+    assert not _equal(before, after)
+
+
+# ---------------------------------------------------------------------- helper annotations (item 3)
+def test_helper_annotations_do_not_count() -> None:
+    assert _equal("def f(x, y=2, *a, k, **kw):\n    return x\n",
+                  "def f(x: int, y: 'Foo' = 2, *a: int, k: list[int] | None, **kw: dict) -> pd.DataFrame:\n"
+                  "    return x\n")
+
+
+@pytest.mark.parametrize("before, after", [
+    ("def f(x, y=2):\n    return x\n", "def f(x: int, y: int = 3):\n    return x\n"),  # a default changed too
+    ("@cache\ndef f(x):\n    return x\n", "@cache\ndef f(x: int):\n    return x\n"),  # a decorator may read them
+    ("def f(x):\n    return x\n", "def f(x: make()):\n    return x\n"),  # evaluated at def time: a call
+    ("def f(x):\n    return x\n", "def f(y: int):\n    return y\n"),  # a parameter renamed
+])
+def test_helper_annotation_near_misses(before: str, after: str) -> None:
+    assert not _equal(before, after)

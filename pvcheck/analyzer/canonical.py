@@ -30,6 +30,7 @@ from typing import Any, Callable, Iterable, Optional, TYPE_CHECKING
 import libcst as cst
 
 from pvcheck.analyzer.module import ModuleInfo, Symbol
+from pvcheck.analyzer.values import same_typing_object
 from pvcheck.config import DEFAULT_PURE_CALLS
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ class Canonicalizer:
     def function_body(self, node: cst.FunctionDef) -> Canon:
         """The body of a step: statements only (signature and decorators are elsewhere)."""
         self._begin(node)
-        self._statements(node.body, docstring=True, record=True)
+        self._statements(node.body, record=True)
         if not self._canon.statements:
             # a body of cosmetic statements only (prints, a docstring): it still has a
             # statement, an empty one, so that it is not mistaken for a step from a lock file
@@ -117,7 +118,7 @@ class Canonicalizer:
         """Any expression or statement, e.g. a pipeline body or a decorator argument."""
         self._begin(context)
         if isinstance(node, (cst.IndentedBlock, cst.SimpleStatementSuite)):
-            self._statements(node, docstring=True, record=True)
+            self._statements(node, record=True)
         else:
             self._emit(node)
         return self._canon
@@ -141,12 +142,20 @@ class Canonicalizer:
             self._emit(decorator.decorator)
         if node.asynchronous is not None:
             self._out.append("async")
+        params: cst.CSTNode = node.params
+        returns = node.returns
+        if not node.decorators and _plain_annotations(node):
+            # a plain helper's parameter and return annotations do not change what it
+            # computes (a decorator might read them: then they stay); the cosmetic policy
+            # reports the edit as PV107, which a team can make a `version`
+            params = _without_annotations(node.params)
+            returns = None
         self._out.append("params=")
-        self._emit(node.params)
-        if node.returns is not None:
+        self._emit(params)
+        if returns is not None:
             self._out.append("returns=")
-            self._emit(node.returns.annotation)
-        self._statements(node.body, docstring=True, record=False)
+            self._emit(returns.annotation)
+        self._statements(node.body, record=False)
         self._out.append(")")
 
     def _emit_class(self, node: cst.ClassDef) -> None:
@@ -158,26 +167,39 @@ class Canonicalizer:
             self._emit(base)
         for keyword in node.keywords:
             self._emit(keyword)
-        self._statements(node.body, docstring=True, record=False)
+        self._statements(node.body, record=False)
         self._out.append(")")
 
-    def _statements(self, block: cst.BaseSuite, docstring: bool, record: bool) -> None:
+    def _statements(self, block: cst.BaseSuite, record: bool) -> None:
         self._out.append("(Block")
-        for index, statement in enumerate(_flatten(block)):
-            if docstring and index == 0 and _is_docstring(statement):
+        for statement in _flatten(block):
+            original = statement
+            if _is_bare_text(statement):
+                # a docstring, of any function, method or class, or any other bare string
+                # literal: evaluating it does nothing
                 continue
             if self._is_cosmetic(statement) or self._is_logger_binding(statement):
                 continue
+            if isinstance(statement, cst.AnnAssign) and self._in_function(statement.target):
+                # in a function an annotation is never evaluated: `x: T = v` is `x = v`,
+                # a bare `x: T` is nothing (at module or class level it is kept: there it
+                # is stored, and in dataclasses, pydantic and attrs it defines a field)
+                if statement.value is None:
+                    if isinstance(statement.target, cst.Name):
+                        continue
+                else:
+                    statement = cst.Assign(targets=[cst.AssignTarget(target=statement.target)], value=statement.value)
             if isinstance(statement, (cst.Import, cst.ImportFrom)):
                 continue
             start = len(self._out)
+            line = self._line(original) if record else 0
             self._emit(statement)
             if record:
-                self._canon.statements.append((self._line(statement), start, len(self._out)))
+                self._canon.statements.append((line, start, len(self._out)))
         self._out.append(")")
 
     def _block(self, node: cst.BaseSuite) -> None:
-        self._statements(node, docstring=False, record=False)
+        self._statements(node, record=False)
 
     # ------------------------------------------------------------------ generic walk
     def _emit(self, node: cst.CSTNode) -> None:
@@ -311,6 +333,10 @@ class Canonicalizer:
         self._out.append("." + node.attr.value)
 
     def _qualified_token(self, qualified: str, node: cst.CSTNode) -> str:
+        if qualified.startswith("typing_extensions."):
+            same = same_typing_object(qualified)
+            if same != qualified:
+                return "x:" + same
         resolved = self.index.resolve(qualified)
         if resolved is not None:
             symbol, rest = resolved
@@ -411,6 +437,13 @@ class Canonicalizer:
                 return []
             found.append(value)
         return found
+
+    def _in_function(self, target: cst.BaseExpression) -> bool:
+        """Whether an assignment target is in a function's scope (by its root name)."""
+        root = target
+        while isinstance(root, (cst.Attribute, cst.Subscript)):
+            root = root.value
+        return isinstance(root, cst.Name) and isinstance(self.module.scope(root), cst.metadata.FunctionScope)
 
     def _is_logger_binding(self, statement: cst.CSTNode) -> bool:
         """``log = get_run_logger()`` in a function whose every other use of ``log`` is a
@@ -631,8 +664,45 @@ def _flatten(block: cst.BaseSuite) -> list[cst.CSTNode]:
     return statements
 
 
-def _is_docstring(statement: cst.CSTNode) -> bool:
-    return isinstance(statement, cst.Expr) and isinstance(statement.value, (cst.SimpleString, cst.ConcatenatedString))
+def _is_bare_text(statement: cst.CSTNode) -> bool:
+    """A statement that is only a string literal (no f-string part): a docstring or a no-op."""
+    return isinstance(statement, cst.Expr) and _is_text(statement.value)
+
+
+def _plain_annotations(node: cst.FunctionDef) -> bool:
+    """Whether evaluating every annotation of ``node``'s signature does nothing: names,
+    attribute reads, subscripts, strings, ``None``, ``X | Y`` (no call runs at ``def`` time)."""
+    annotations = [p.annotation for p in _all_params(node.params) if p.annotation is not None]
+    if node.returns is not None:
+        annotations.append(node.returns)
+    return all(_plain_type(a.annotation) for a in annotations)
+
+
+def _plain_type(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+        return _plain_type(node.left) and _plain_type(node.right)
+    if isinstance(node, cst.Subscript):
+        return _plain_type(node.value) and all(
+            isinstance(e.slice, cst.Index) and e.slice.star is None and _plain_type(e.slice.value) for e in node.slice)
+    if isinstance(node, (cst.Tuple, cst.List)):
+        return all(not isinstance(e, cst.StarredElement) and _plain_type(e.value) for e in node.elements)
+    if isinstance(node, cst.Attribute):
+        return _plain_type(node.value)
+    return isinstance(node, (cst.Name, cst.SimpleString, cst.ConcatenatedString, cst.Ellipsis, cst.Integer))
+
+
+def _without_annotations(params: cst.Parameters) -> cst.Parameters:
+    def bare(param: cst.Param) -> cst.Param:
+        return param.with_changes(annotation=None) if param.annotation is not None else param
+
+    star = params.star_arg
+    return params.with_changes(
+        posonly_params=[bare(p) for p in params.posonly_params],
+        params=[bare(p) for p in params.params],
+        kwonly_params=[bare(p) for p in params.kwonly_params],
+        star_arg=bare(star) if isinstance(star, cst.Param) else star,
+        star_kwarg=bare(params.star_kwarg) if params.star_kwarg is not None else None,
+    )
 
 
 def _all_params(params: cst.Parameters) -> list[cst.Param]:

@@ -131,6 +131,29 @@ def string_value(node: Optional[cst.BaseExpression]) -> Optional[str]:
     return value if isinstance(value, str) else None
 
 
+#: Names that ``typing_extensions`` takes from ``typing`` unchanged on every Python it
+#: supports (3.9 on), so ``typing_extensions.X`` and ``typing.X`` are one object. A fixed
+#: list, not a look-up in the running interpreter: a fingerprint must not depend on it.
+#: (``Literal``, ``TypedDict``, ``Protocol``, ``Any`` ... are re-implemented on some
+#: versions and stay apart.)
+TYPING_SAME_OBJECT = frozenset({
+    "AbstractSet", "Annotated", "AnyStr", "AsyncIterable", "AsyncIterator", "Awaitable", "BinaryIO", "Callable",
+    "ChainMap", "ClassVar", "Collection", "Container", "Coroutine", "Counter", "DefaultDict", "Deque", "Dict",
+    "Final", "ForwardRef", "FrozenSet", "Generic", "Hashable", "IO", "ItemsView", "Iterable", "Iterator",
+    "KeysView", "List", "Mapping", "MappingView", "Match", "MutableMapping", "MutableSequence", "MutableSet",
+    "NoReturn", "Optional", "OrderedDict", "Pattern", "Reversible", "Sequence", "Set", "Sized", "TYPE_CHECKING",
+    "Text", "TextIO", "Tuple", "Type", "Union", "ValuesView", "cast", "final", "no_type_check", "overload",
+})
+
+
+def same_typing_object(qualified: str) -> str:
+    """``typing.X`` for ``typing_extensions.X`` when the two are one object; else unchanged."""
+    if qualified.startswith("typing_extensions.") and \
+            qualified[len("typing_extensions."):].split(".", 1)[0] in TYPING_SAME_OBJECT:
+        return "typing." + qualified[len("typing_extensions."):]
+    return qualified
+
+
 def render(node: cst.CSTNode, module: ModuleInfo, index: Optional["ProjectIndex"] = None) -> str:
     """Short normalised source text of an expression, names fully qualified."""
     if isinstance(node, (cst.Name, cst.Attribute)):
@@ -138,7 +161,7 @@ def render(node: cst.CSTNode, module: ModuleInfo, index: Optional["ProjectIndex"
         if len(names) == 1:
             name = next(iter(names))
             if "<locals>" not in name:
-                return name
+                return same_typing_object(name)
         if isinstance(node, cst.Attribute):
             return f"{render(node.value, module, index)}.{node.attr.value}"
         return node.value
