@@ -171,3 +171,23 @@ def test_helper_annotations_do_not_count() -> None:
 ])
 def test_helper_annotation_near_misses(before: str, after: str) -> None:
     assert not _equal(before, after)
+
+
+# ---------------------------------------------------------------------- configuration by value (item 4)
+@pytest.mark.parametrize("one, other", [
+    ("f'train'", '"train"'), ('f"train"', "'train'"), ("1_000", "1000"), ("F'a{{b}}'", "'a{b}'"),
+    ("rf'a\\d'", "r'a\\d'"), ("-1_0.5", "-10.5"),
+])
+def test_literals_compare_by_value(one: str, other: str) -> None:
+    import libcst as cst
+
+    from pvcheck.analyzer.values import literal_value
+    assert literal_value(cst.parse_expression(one)) == literal_value(cst.parse_expression(other))
+
+
+@pytest.mark.parametrize("one, other", [("f'train'", "f'trains'"), ("f'{x}'", "'{x}'"), ("1_000", "100")])
+def test_literal_near_misses(one: str, other: str) -> None:
+    import libcst as cst
+
+    from pvcheck.analyzer.values import literal_value
+    assert literal_value(cst.parse_expression(one)) != literal_value(cst.parse_expression(other))

@@ -8,7 +8,7 @@ literals by value, no formatting.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import libcst as cst
 
@@ -62,7 +62,45 @@ def to_value(node: cst.BaseExpression, module: ModuleInfo, index: "ProjectIndex"
         if constant is not _NOT_LITERAL:
             return constant
         return {"$ref": render(node, module, index)}
+    if isinstance(node, cst.FormattedString):
+        text = formatted_value(node, lambda e: to_value(e, module, index, _depth + 1))
+        if text is not None:
+            return text
     return {"$expr": render(node, module, index)}
+
+
+def formatted_value(node: cst.FormattedString, value_of: Callable[[cst.BaseExpression], Any]) -> Optional[str]:
+    """The text of an f-string whose parts are all known when the code is read: plain text,
+    and ``{NAME}`` of a string or integer constant (no format spec, no conversion but
+    ``!s``); None when a part is only known at run time. ``f'train'`` is ``"train"``."""
+    pieces: list[str] = []
+    for part in node.parts:
+        if isinstance(part, cst.FormattedStringText):
+            text = _plain_text(node, part.value)
+            if text is None:
+                return None
+            pieces.append(text)
+            continue
+        assert isinstance(part, cst.FormattedStringExpression)
+        if part.format_spec or part.conversion not in (None, "s") or part.equal is not None:
+            return None
+        value = value_of(part.expression)
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            return None
+        pieces.append(str(value))
+    return "".join(pieces)
+
+
+def _plain_text(node: cst.FormattedString, raw: str) -> Optional[str]:
+    """A literal piece of an f-string as a value: its escapes read like a plain string's
+    (``{{`` is ``{``), with the f-string's own quotes and raw/bytes prefix."""
+    prefix = node.prefix.lower().replace("f", "")
+    quote = node.end
+    try:
+        value = cst.SimpleString(prefix + quote + raw.replace("{{", "{").replace("}}", "}") + quote).evaluated_value
+    except Exception:  # an escape libcst cannot read: leave it to the text form
+        return None
+    return value if isinstance(value, str) else None
 
 
 def constant_value(node: cst.BaseExpression, module: ModuleInfo, index: "ProjectIndex", _depth: int = 0) -> Any:
@@ -96,7 +134,11 @@ _NOT_LITERAL: Any = _NotLiteral()
 
 
 def literal_value(node: cst.BaseExpression) -> Any:
-    """The value of a plain literal (string, number, True/False/None, negative number)."""
+    """The value of a plain literal (string, an f-string of text only, number,
+    True/False/None, negative number)."""
+    if isinstance(node, cst.FormattedString) and all(isinstance(p, cst.FormattedStringText) for p in node.parts):
+        text = formatted_value(node, lambda e: _NOT_LITERAL)
+        return text if text is not None else _NOT_LITERAL
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
         try:
             value = node.evaluated_value
