@@ -191,3 +191,31 @@ def test_literal_near_misses(one: str, other: str) -> None:
 
     from pvcheck.analyzer.values import literal_value
     assert literal_value(cst.parse_expression(one)) != literal_value(cst.parse_expression(other))
+
+
+# ---------------------------------------------------------------------- collisions (item 5)
+def test_a_decision_pipeline_is_never_unchanged() -> None:
+    from pathlib import Path
+
+    from pvcheck.analyzer import scan_tree
+    from pvcheck.model import Decision, Status
+    from pvcheck.policies import compare
+
+    case = Path(__file__).resolve().parent.parent / "fixtures" / "changes" / "name_collision"
+    report = compare(scan_tree(case / "before"), scan_tree(case / "after"))
+    pipelines = [c for c in report.pipelines if c.decision is Decision.PIPELINE]
+    assert pipelines and all(c.status is not Status.UNCHANGED for c in pipelines)
+
+
+def test_a_collision_in_both_revisions_still_fails_check(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    case = Path(__file__).resolve().parent.parent / "fixtures" / "changes" / "name_collision_in_base"
+    shutil.copytree(case, tmp_path / "case")
+    result = subprocess.run([sys.executable, "-m", "pvcheck", "check", "--base", "../before"],
+                            cwd=tmp_path / "case" / "after", capture_output=True, text=True)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "name collision" in result.stdout + result.stderr
