@@ -219,3 +219,94 @@ def test_a_collision_in_both_revisions_still_fails_check(tmp_path) -> None:  # t
                             cwd=tmp_path / "case" / "after", capture_output=True, text=True)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "name collision" in result.stdout + result.stderr
+
+
+# ---------------------------------------------------------------------- names (item 6)
+_DAGSTER = '''\
+import os
+
+from dagster import Definitions, asset, define_asset_job
+
+
+@asset
+def orders() -> list:
+    return [1, 2]
+
+
+@asset
+def revenue(orders: list) -> int:
+    return sum(orders)
+
+
+nightly = define_asset_job(os.environ.get("JOB", "nightly"), selection=[orders])
+defs = Definitions(assets=[orders])
+more = Definitions(assets=[orders, revenue])
+'''
+
+
+def _names(tmp_path, name: str, text: str) -> list[str]:  # type: ignore[no-untyped-def]
+    from pvcheck.analyzer import scan_tree
+
+    root = tmp_path / name
+    (root / "shop").mkdir(parents=True)
+    (root / "shop" / "__init__.py").write_text("", encoding="utf-8")
+    (root / "shop" / "jobs.py").write_text(text, encoding="utf-8")
+    return sorted(p.name for p in scan_tree(root).pipelines)
+
+
+def test_dagster_names_never_come_from_line_numbers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("libcst")
+    names = _names(tmp_path, "a", _DAGSTER)
+    assert "shop.jobs:asset_job_1" in names and "shop.jobs:definitions_2" in names, names
+    assert _names(tmp_path, "b", "\n\n# moved down by a comment\n\n" + _DAGSTER) == names
+
+
+def test_names_from_constants_class_attributes_and_fstrings(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pvcheck.analyzer import scan_tree
+
+    (tmp_path / "utils").mkdir()
+    (tmp_path / "utils" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "utils" / "names.py").write_text(
+        'PREFIX = "churn"\nFLOW_NAME = "nightly-readings"\n\n\nclass Names:\n    TRAINING = f"{PREFIX}_training"\n',
+        encoding="utf-8")
+    (tmp_path / "flows.py").write_text('''\
+import os
+
+from prefect import flow, task
+from zenml import pipeline, step
+
+from utils.names import FLOW_NAME, PREFIX, Names
+
+
+@task
+def one() -> int:
+    return 1
+
+
+@step
+def two() -> int:
+    return 2
+
+
+@flow(name=FLOW_NAME)
+def readings():
+    one()
+
+
+@pipeline(name=f"{PREFIX}_train")
+def train():
+    two()
+
+
+@pipeline(name=Names.TRAINING)
+def train2():
+    two()
+
+
+@pipeline(name=os.environ["NAME"])
+def train3():
+    two()
+''', encoding="utf-8")
+    names = sorted(p.name for p in scan_tree(tmp_path).pipelines)
+    # a name only known at run time falls back to the function name, as before
+    assert names == ["churn_train", "churn_training", "nightly-readings", "train3"]

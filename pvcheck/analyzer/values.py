@@ -114,6 +114,8 @@ def constant_value(node: cst.BaseExpression, module: ModuleInfo, index: "Project
     if resolved is None:
         return _NOT_LITERAL
     symbol, rest = resolved
+    if symbol.kind == "class" and len(rest) == 1 and isinstance(symbol.node, cst.ClassDef):
+        return _class_attribute(symbol.node, rest[0], symbol.module, index, _depth)
     if symbol.kind != "constant" or rest:
         return _NOT_LITERAL
     assignments = [s for s in symbol.module.symbols.get(symbol.name, []) if s.kind == "constant"]
@@ -123,6 +125,26 @@ def constant_value(node: cst.BaseExpression, module: ModuleInfo, index: "Project
     if value is None:
         return _NOT_LITERAL
     return to_value(value, symbol.module, index, _depth + 1)
+
+
+def _class_attribute(node: cst.ClassDef, name: str, module: ModuleInfo, index: "ProjectIndex", _depth: int) -> Any:
+    """The value of a class attribute assigned once, in the class body itself, to a literal
+    or a constant (``class Names: TRAINING = "churn_training"``)."""
+    values = []
+    for line in node.body.body:
+        for small in getattr(line, "body", ()) if isinstance(line, cst.SimpleStatementLine) else ():
+            if isinstance(small, cst.Assign) and any(isinstance(t.target, cst.Name) and t.target.value == name
+                                                     for t in small.targets):
+                values.append(small.value)
+            elif isinstance(small, (cst.AnnAssign, cst.AugAssign)) and isinstance(small.target, cst.Name) \
+                    and small.target.value == name:
+                values.append(small.value if isinstance(small, cst.AnnAssign) else None)
+        if isinstance(line, (cst.FunctionDef, cst.ClassDef)) and line.name.value == name:
+            return _NOT_LITERAL
+    if len(values) != 1 or values[0] is None:
+        return _NOT_LITERAL
+    value = to_value(values[0], module, index, _depth + 1)
+    return _NOT_LITERAL if isinstance(value, dict) and ("$ref" in value or "$expr" in value) else value
 
 
 class _NotLiteral:
