@@ -310,3 +310,57 @@ def train3():
     names = sorted(p.name for p in scan_tree(tmp_path).pipelines)
     # a name only known at run time falls back to the function name, as before
     assert names == ["churn_train", "churn_training", "nightly-readings", "train3"]
+
+
+# ---------------------------------------------------------------------- loops (item 7)
+_SWEEP_STEPS = '''\
+from zenml import step
+
+
+@step
+def train(rate: float, name: str = "m") -> float:
+    return rate * 2
+
+
+@step
+def report(score: float) -> None:
+    print(score)
+'''
+
+
+def _sweep(tmp_path, body: str):  # type: ignore[no-untyped-def]
+    from pvcheck.analyzer import scan_tree
+
+    (tmp_path / "steps.py").write_text(_SWEEP_STEPS, encoding="utf-8")
+    (tmp_path / "pipe.py").write_text(
+        "import itertools\n\nfrom zenml import pipeline\n\nfrom steps import report, train\n\n"
+        "RATES = [0.1, 0.01]\nMODELS = {'small': 0.1, 'large': 0.2}\n\n\n@pipeline(name='sweep')\ndef sweep():\n"
+        + body, encoding="utf-8")
+    project = scan_tree(tmp_path)
+    return project.pipelines[0], project.diagnostics
+
+
+@pytest.mark.parametrize("body, ids", [
+    ("    for i, lr in enumerate(RATES, start=1):\n        report(train(lr, id=f'train_{i}'), id=f'report_{i}')\n",
+     ["train_1", "report_1", "train_2", "report_2"]),
+    ("    for name, lr in MODELS.items():\n        train(lr, name=name, id=f'train_{name}')\n",
+     ["train_small", "train_large"]),
+    ("    for name in MODELS.keys():\n        train(0.1, name=name, id=f'fit_{name}')\n", ["fit_small", "fit_large"]),
+    ("    for a, b in zip([1, 2], ['x', 'y']):\n        train(a, name=b, id=f'train_{b}')\n", ["train_x", "train_y"]),
+    ("    for a, b in itertools.product([1, 2], ['p', 'q']):\n        train(a, name=b, id=f't_{a}{b}')\n",
+     ["t_1p", "t_1q", "t_2p", "t_2q"]),
+])
+def test_loops_are_unrolled_with_their_ids(tmp_path, body: str, ids: list[str]) -> None:  # type: ignore[no-untyped-def]
+    pipeline, diagnostics = _sweep(tmp_path, body)
+    assert [s.id for s in pipeline.steps] == ids
+    assert not pipeline.dynamic and not [d for d in diagnostics if d.code == "PV010"]
+
+
+@pytest.mark.parametrize("body", [
+    "    for i, lr in enumerate(load_rates()):\n        train(lr)\n",  # a run-time value
+    "    for a, b in zip(RATES, sizes()):\n        train(a)\n",
+    "    for k, v in MODELS.get_items():\n        train(v)\n",
+])
+def test_loops_over_run_time_values_stay_conservative(tmp_path, body: str) -> None:  # type: ignore[no-untyped-def]
+    pipeline, diagnostics = _sweep(tmp_path, body)
+    assert pipeline.dynamic and [d for d in diagnostics if d.code == "PV010"]
