@@ -154,8 +154,8 @@ class CosmeticPolicy(Policy):
     def _renames(self, comparison: PipelineComparison) -> Iterator[Finding]:
         for match in comparison.steps.matches:
             base, head = match.base, match.head
-            if base.fingerprint != head.fingerprint or not base.fingerprint:
-                continue
+            if base.fingerprint != head.fingerprint or not base.fingerprint or match.how == "swap":
+                continue  # swapped calls are the structural policy's PV405, not a rename
             if base.id != head.id:
                 yield self.finding("PV106", f"step {base.id} renamed to {head.id} (body unchanged)",
                                    head.call_path or head.path, head.call_line or head.line, head.id)
