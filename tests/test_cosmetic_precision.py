@@ -364,3 +364,43 @@ def test_loops_are_unrolled_with_their_ids(tmp_path, body: str, ids: list[str]) 
 def test_loops_over_run_time_values_stay_conservative(tmp_path, body: str) -> None:  # type: ignore[no-untyped-def]
     pipeline, diagnostics = _sweep(tmp_path, body)
     assert pipeline.dynamic and [d for d in diagnostics if d.code == "PV010"]
+
+
+# ---------------------------------------------------------------------- configuration vs conditions (item 10)
+def _reach(tmp_path, body: str, changed: set[str]):  # type: ignore[no-untyped-def]
+    from pvcheck.model import Pipeline
+    from pvcheck.policies.conditions import reaching
+    from pvcheck.policies.sources import SourceTree
+
+    (tmp_path / "pipe.py").write_text(
+        "from zenml import pipeline\n\nfrom steps import load, train, tune\n\n\n@pipeline\n"
+        "def cond(use_tuning: bool = False, rate: float = 0.1, mode: str = 'a'):\n" + body, encoding="utf-8")
+    pipeline = Pipeline(name="cond", framework="zenml", path="pipe.py", line=6, module="pipe", function="pipe.cond")
+    return reaching(pipeline, SourceTree(tmp_path), changed, ["steps.load", "steps.train", "steps.tune"])
+
+
+@pytest.mark.parametrize("body, changed", [
+    ("    rows = load()\n    if use_tuning:\n        tune(rows)\n", {"use_tuning"}),
+    ("    flag = use_tuning and True\n    rows = load()\n    if flag:\n        tune(rows)\n", {"use_tuning"}),
+    ("    for name in mode.split(','):\n        train(load(), rate=rate)\n", {"mode"}),
+    ("    rows = load()\n    add_steps(rows, mode)\n", {"mode"}),  # a helper may branch on it
+])
+def test_a_changed_parameter_that_decides_the_graph(tmp_path, body: str, changed: set[str]) -> None:  # type: ignore[no-untyped-def]
+    assert _reach(tmp_path, body, changed)
+
+
+@pytest.mark.parametrize("body, changed", [
+    ("    rows = load()\n    if use_tuning:\n        tune(rows)\n    train(rows, rate=rate)\n", {"rate"}),
+    ("    rows = load()\n    train.with_options(enable_cache=False)(rows, rate=rate)\n", {"rate"}),
+    ("    rows = load()\n    print(f'rate={rate}', len(rows))\n    train(rows, rate=rate)\n", {"rate"}),
+])
+def test_a_changed_parameter_that_is_only_passed_to_steps(tmp_path, body: str, changed: set[str]) -> None:  # type: ignore[no-untyped-def]
+    assert _reach(tmp_path, body, changed) == []
+
+
+def test_without_the_source_the_answer_is_unknown() -> None:
+    from pvcheck.model import Pipeline
+    from pvcheck.policies.conditions import reaching
+
+    pipeline = Pipeline(name="cond", framework="zenml", path="pipe.py", line=6, module="pipe", function="pipe.cond")
+    assert reaching(pipeline, None, {"rate"}, []) is None
