@@ -20,22 +20,40 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
+#: The methods of a logger that only write a record.
+LOG_METHODS: tuple[str, ...] = ("debug", "info", "warning", "warn", "error", "critical", "exception", "log")
+
+#: Loggers, by the qualified name of the object (or of the call that returns it): the
+#: standard library's, a variable or attribute named ``*logger`` (``loguru.logger`` too),
+#: Dagster's ``context.log`` and Airflow's ``self.log`` (``*.log``), Prefect's
+#: ``get_run_logger()``, ZenML's ``get_logger(__name__)``, Dagster's
+#: ``get_dagster_logger()``, flytekit's ``current_context().logging``.
+_LOGGERS: tuple[str, ...] = (
+    "logging",
+    "logging.getLogger",
+    "*logger",
+    "*.log",
+    "prefect.get_run_logger",
+    "prefect.logging.get_run_logger",
+    "prefect.logging.loggers.get_run_logger",
+    "zenml.logger.get_logger",
+    "dagster.get_dagster_logger",
+    "flytekit.current_context.logging",
+)
+
 DEFAULT_COSMETIC_CALLS: tuple[str, ...] = (
     "print",
-    "logging.debug",
-    "logging.info",
-    "logging.warning",
-    "logging.error",
-    "logging.critical",
-    "logging.exception",
-    "logging.log",
-    "*logger.debug",
-    "*logger.info",
-    "*logger.warning",
-    "*logger.error",
-    "*logger.critical",
-    "*logger.exception",
-    "*logger.log",
+    "rich.print",
+    "tqdm.write",
+    "tqdm.tqdm.write",
+    "tqdm.auto.tqdm.write",
+    *(f"{logger}.{method}" for logger in _LOGGERS for method in LOG_METHODS),
+)
+
+#: Functions without side effects that may appear inside the arguments of a cosmetic call.
+DEFAULT_PURE_CALLS: tuple[str, ...] = (
+    "len", "str", "repr", "int", "float", "bool", "round", "abs", "min", "max", "format", "type",
+    "isinstance", "id", "hex",
 )
 
 DEFAULT_ENVIRONMENT_KEYS: tuple[str, ...] = (
@@ -84,6 +102,7 @@ class Config:
     continuity_threshold: float = 0.5
     similarity_threshold: float = 0.6
     cosmetic_calls: tuple[str, ...] = DEFAULT_COSMETIC_CALLS
+    pure_calls: tuple[str, ...] = DEFAULT_PURE_CALLS
     environment_keys: tuple[str, ...] = DEFAULT_ENVIRONMENT_KEYS
     run_configs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # pipeline -> YAML files
     lock_file: str = "pvcheck.lock"
@@ -100,6 +119,7 @@ class Config:
                 sorted(self.exclude),
                 sorted(self.frameworks),
                 list(self.cosmetic_calls),
+                list(self.pure_calls),
                 sorted((k, tuple(v)) for k, v in self.run_configs.items()),
                 self.max_file_size,
             )
@@ -118,6 +138,7 @@ _KEY_TYPES: dict[str, str] = {
     "continuity_threshold": "number between 0 and 1",
     "similarity_threshold": "number between 0 and 1",
     "cosmetic_calls": "list of strings",
+    "pure_calls": "list of strings",
     "environment_keys": "list of strings",
     "run_configs": "table of pipeline name = list of YAML paths",
     "lock_file": "string",

@@ -83,6 +83,8 @@ SAME = {
                                                                                                 "numpy_.sum"),
     "print added": lambda s: edit(s, "    return total", "    print(f'total={total}', values)\n"
                                                            "    return total"),
+    "print of pure builtins": lambda s: edit(s, "    return total", "    print(len(values), round(total, 2))\n"
+                                                                    "    return total"),
     "logging added": lambda s: edit(s, "    return total", "    logger.info('total %s', total)\n"
                                                              "    logging.debug(scaled.shape)\n"
                                                              "    return total"),
@@ -95,7 +97,8 @@ DIFFERENT = {
     "statement dropped": lambda s: edit(s, "    scaled = normalise(values)\n", "    scaled = values\n"),
     "print with side effect": lambda s: edit(s, "    return total", "    print(values.pop())\n"
                                                                      "    return total"),
-    "print of a call": lambda s: edit(s, "    return total", "    print(len(values))\n"
+    # len() is a listed pure builtin (a cosmetic argument); a repo-local helper is not
+    "print of a call": lambda s: edit(s, "    return total", "    print(normalise(values))\n"
                                                               "    return total"),
     "different third-party function": lambda s: edit(s, "np.sum", "np.mean"),
     "parameter renamed": lambda s: s.replace("offset", "shift"),
@@ -169,12 +172,18 @@ def test_fingerprints_do_not_depend_on_checkout_path(tmp_path):
 
 # Pinned on the bundled fixture: a change here means every user's fingerprints change.
 # Only update together with FINGERPRINT_SCHEME (fp1 -> fp2).
+# Changed deliberately with issue 13 ("cosmetic means cosmetic"): load_customers and
+# train_model log len(...), now a side-effect-free argument, so those statements drop out;
+# the helpers they and build_features use (read_table, class_weights, drop_inactive ...)
+# have parameter/return annotations, which no longer count for an undecorated helper
+# (PV107); split_dataset and evaluate_model use typing_extensions.Annotated, now the same
+# token as typing.Annotated (one object).
 GOLDEN = {
-    "load_customers": "fp1:1e59764c02dd396a125f34e927a116ee",
-    "build_features": "fp1:d3292cdf0ead9085d63e3750f9fa7e65",
-    "split_dataset": "fp1:34ddc251f4f8ab78eb9156f7712202b8",
-    "train_model": "fp1:561689eb221df73a02aafb4c7da8b279",
-    "evaluate_model": "fp1:fec2b009188047cb62c598451347b37a",
+    "load_customers": "fp1:f9b7e7062729c362dbb13fea5aae4705",
+    "build_features": "fp1:a09e1c16cc81acc53068944aef4f1c2e",
+    "split_dataset": "fp1:0be6b671c9e997fab5861d0c5688c151",
+    "train_model": "fp1:5b8d54ff5285a58a36412626e2f99c49",
+    "evaluate_model": "fp1:a46e7792355267b0e0a2f5f9b52b07fc",
     "report": "fp1:3b08a8778192350448b52a78db916ffb",
 }
 

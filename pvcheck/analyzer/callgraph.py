@@ -13,6 +13,8 @@ Frameworks subclass it and override the hooks in the "framework hooks" section.
 
 from __future__ import annotations
 
+import itertools
+
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional, Union
 
@@ -236,6 +238,9 @@ class CallGraphBuilder:
                 if len(values) <= _MAX_UNROLL:
                     return [Literal(v) for v in values]
             return None
+        combined = self.combined_iteration(expression, env, module)
+        if combined is not None:
+            return combined if len(combined) <= _MAX_UNROLL else None
         value = self.evaluate(expression, env, module)
         if isinstance(value, Sequence_):
             return list(value.items)
@@ -243,6 +248,53 @@ class CallGraphBuilder:
             return [Literal(v) for v in value.value]
         if isinstance(value, Literal) and isinstance(value.value, dict) and "$call" not in value.value:
             return [Literal(k) for k in value.value]
+        return None
+
+    def combined_iteration(self, expression: cst.BaseExpression, env: dict[str, Value],
+                           module: ModuleInfo) -> Optional[list[Value]]:
+        """``enumerate(X)``, ``zip(X, Y)``, ``D.items()`` / ``.keys()`` / ``.values()`` of a
+        literal dict, ``itertools.product(X, Y)`` over values known statically, as the
+        tuples Python would produce (so ``for i, lr in enumerate(RATES)`` is unrolled with
+        its ids like a literal list); None for anything else."""
+        if not isinstance(expression, cst.Call) or any(a.star or a.keyword is not None and a.keyword.value != "start"
+                                                       for a in expression.args):
+            return None
+        func = expression.func
+        if isinstance(func, cst.Attribute) and func.attr.value in ("items", "keys", "values") and not expression.args:
+            mapping = self.evaluate(func.value, env, module)
+            if not (isinstance(mapping, Literal) and isinstance(mapping.value, dict) and "$call" not in mapping.value
+                    and not any(k.startswith("$") for k in mapping.value)):
+                return None
+            pairs = list(mapping.value.items())
+            if func.attr.value == "keys":
+                return [Literal(k) for k, _ in pairs]
+            if func.attr.value == "values":
+                return [Literal(v) for _, v in pairs]
+            return [Sequence_((Literal(k), Literal(v))) for k, v in pairs]
+        names = module.qualified_names(func) if isinstance(func, (cst.Name, cst.Attribute)) else frozenset()
+        if len(names) != 1:
+            return None
+        name = next(iter(names))
+        positional = [a.value for a in expression.args if a.keyword is None]
+        if name == "enumerate" and 1 <= len(expression.args) <= 2:
+            start_value = self.evaluate(expression.args[1].value, env, module) if len(expression.args) == 2 \
+                else Literal(0)
+            items = self.iteration_values(expression.args[0].value, env, module)
+            if items is None or not (isinstance(start_value, Literal) and type(start_value.value) is int):
+                return None
+            return [Sequence_((Literal(start_value.value + i), item)) for i, item in enumerate(items)]
+        if name in ("zip", "itertools.product") and positional and len(positional) == len(expression.args):
+            columns = [self.iteration_values(a, env, module) for a in positional]
+            if any(c is None for c in columns):
+                return None
+            if name == "zip":
+                return [Sequence_(tuple(row)) for row in zip(*columns)]  # type: ignore[misc]
+            total = 1
+            for column in columns:
+                total *= len(column)  # type: ignore[arg-type]
+            if total > _MAX_UNROLL:
+                return None
+            return [Sequence_(tuple(row)) for row in itertools.product(*columns)]  # type: ignore[misc]
         return None
 
     def conditional(self, statement: cst.If, env: dict[str, Value], module: ModuleInfo) -> None:

@@ -30,6 +30,8 @@ from typing import Any, Callable, Iterable, Optional, TYPE_CHECKING
 import libcst as cst
 
 from pvcheck.analyzer.module import ModuleInfo, Symbol
+from pvcheck.analyzer.values import same_typing_object
+from pvcheck.config import DEFAULT_PURE_CALLS
 
 if TYPE_CHECKING:
     from pvcheck.analyzer.index import ProjectIndex
@@ -79,16 +81,23 @@ class Canon:
 class Canonicalizer:
     """Emits the canonical tokens of code in one module."""
 
-    def __init__(self, module: ModuleInfo, index: "ProjectIndex", cosmetic_calls: Iterable[str]) -> None:
+    def __init__(self, module: ModuleInfo, index: "ProjectIndex", cosmetic_calls: Iterable[str],
+                 pure_calls: Iterable[str] = DEFAULT_PURE_CALLS) -> None:
         self.module = module
         self.index = index
         self.cosmetic_calls = tuple(cosmetic_calls)
+        self.pure_calls = tuple(pure_calls)
 
     # ------------------------------------------------------------------ entry points
     def function_body(self, node: cst.FunctionDef) -> Canon:
         """The body of a step: statements only (signature and decorators are elsewhere)."""
         self._begin(node)
-        self._statements(node.body, docstring=True, record=True)
+        self._statements(node.body, record=True)
+        if not self._canon.statements:
+            # a body of cosmetic statements only (prints, a docstring): it still has a
+            # statement, an empty one, so that it is not mistaken for a step from a lock file
+            first = _flatten(node.body)[0] if _flatten(node.body) else node
+            self._canon.statements.append((self._line(first), len(self._out) - 1, len(self._out) - 1))
         return self._canon
 
     def definition(self, node: cst.CSTNode) -> Canon:
@@ -109,7 +118,7 @@ class Canonicalizer:
         """Any expression or statement, e.g. a pipeline body or a decorator argument."""
         self._begin(context)
         if isinstance(node, (cst.IndentedBlock, cst.SimpleStatementSuite)):
-            self._statements(node, docstring=True, record=True)
+            self._statements(node, record=True)
         else:
             self._emit(node)
         return self._canon
@@ -133,12 +142,20 @@ class Canonicalizer:
             self._emit(decorator.decorator)
         if node.asynchronous is not None:
             self._out.append("async")
+        params: cst.CSTNode = node.params
+        returns = node.returns
+        if not node.decorators and _plain_annotations(node):
+            # a plain helper's parameter and return annotations do not change what it
+            # computes (a decorator might read them: then they stay); the cosmetic policy
+            # reports the edit as PV107, which a team can make a `version`
+            params = _without_annotations(node.params)
+            returns = None
         self._out.append("params=")
-        self._emit(node.params)
-        if node.returns is not None:
+        self._emit(params)
+        if returns is not None:
             self._out.append("returns=")
-            self._emit(node.returns.annotation)
-        self._statements(node.body, docstring=True, record=False)
+            self._emit(returns.annotation)
+        self._statements(node.body, record=False)
         self._out.append(")")
 
     def _emit_class(self, node: cst.ClassDef) -> None:
@@ -150,26 +167,39 @@ class Canonicalizer:
             self._emit(base)
         for keyword in node.keywords:
             self._emit(keyword)
-        self._statements(node.body, docstring=True, record=False)
+        self._statements(node.body, record=False)
         self._out.append(")")
 
-    def _statements(self, block: cst.BaseSuite, docstring: bool, record: bool) -> None:
+    def _statements(self, block: cst.BaseSuite, record: bool) -> None:
         self._out.append("(Block")
-        for index, statement in enumerate(_flatten(block)):
-            if docstring and index == 0 and _is_docstring(statement):
+        for statement in _flatten(block):
+            original = statement
+            if _is_bare_text(statement):
+                # a docstring, of any function, method or class, or any other bare string
+                # literal: evaluating it does nothing
                 continue
-            if self._is_cosmetic(statement):
+            if self._is_cosmetic(statement) or self._is_logger_binding(statement):
                 continue
+            if isinstance(statement, cst.AnnAssign) and self._in_function(statement.target):
+                # in a function an annotation is never evaluated: `x: T = v` is `x = v`,
+                # a bare `x: T` is nothing (at module or class level it is kept: there it
+                # is stored, and in dataclasses, pydantic and attrs it defines a field)
+                if statement.value is None:
+                    if isinstance(statement.target, cst.Name):
+                        continue
+                else:
+                    statement = cst.Assign(targets=[cst.AssignTarget(target=statement.target)], value=statement.value)
             if isinstance(statement, (cst.Import, cst.ImportFrom)):
                 continue
             start = len(self._out)
+            line = self._line(original) if record else 0
             self._emit(statement)
             if record:
-                self._canon.statements.append((self._line(statement), start, len(self._out)))
+                self._canon.statements.append((line, start, len(self._out)))
         self._out.append(")")
 
     def _block(self, node: cst.BaseSuite) -> None:
-        self._statements(node, docstring=False, record=False)
+        self._statements(node, record=False)
 
     # ------------------------------------------------------------------ generic walk
     def _emit(self, node: cst.CSTNode) -> None:
@@ -303,6 +333,10 @@ class Canonicalizer:
         self._out.append("." + node.attr.value)
 
     def _qualified_token(self, qualified: str, node: cst.CSTNode) -> str:
+        if qualified.startswith("typing_extensions."):
+            same = same_typing_object(qualified)
+            if same != qualified:
+                return "x:" + same
         resolved = self.index.resolve(qualified)
         if resolved is not None:
             symbol, rest = resolved
@@ -353,44 +387,204 @@ class Canonicalizer:
         call = statement.value
         if not self.is_cosmetic_callee(call.func):
             return False
-        return all(side_effect_free(arg.value) for arg in call.args)
+        return all(not arg.star and side_effect_free(arg.value, self.is_pure_call) for arg in call.args)
 
     def is_cosmetic_callee(self, func: cst.BaseExpression) -> bool:
-        names = self.module.qualified_names(func) if isinstance(func, (cst.Name, cst.Attribute)) else set()
+        """Whether ``func`` matches ``cosmetic_calls``, by its qualified name, or, for a
+        logging method called on a variable, by what every assignment of the variable
+        binds (``log = get_run_logger()`` makes ``log.info`` a ``prefect.get_run_logger.info``)."""
+        names = self._callee_names(func)
+        if any(fnmatch.fnmatchcase(n, pattern) for n in names for pattern in self.cosmetic_calls):
+            return True
+        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)):
+            return False
+        bound = self._bound_values(func.value)
+        if not bound:
+            return False
+        for value in bound:
+            receivers = self._callee_names(value.func if isinstance(value, cst.Call) else value)
+            if not any(fnmatch.fnmatchcase(f"{r}.{func.attr.value}", pattern)
+                       for r in receivers for pattern in self.cosmetic_calls):
+                return False
+        return True
+
+    def _callee_names(self, func: cst.BaseExpression) -> set[str]:
+        names: set[str] = set(self.module.qualified_names(func)) if isinstance(func, (cst.Name, cst.Attribute)) else set()
         if not names:
             dotted = _dotted(func)
             names = {dotted} if dotted else set()
-        names = {n.replace(".<locals>.", ".") for n in names}
-        return any(fnmatch.fnmatchcase(n, pattern) for n in names for pattern in self.cosmetic_calls)
+        return {n.replace(".<locals>.", ".") for n in names}
+
+    def _bound_values(self, name: cst.Name) -> list[cst.BaseExpression]:
+        """The values every binding of ``name`` assigns (plain ``x = value`` statements of its
+        scope only); empty when any binding is something else (a parameter, an import, a loop)."""
+        assignments = _assignments(self.module.scope(name), name.value)
+        if not assignments:
+            return []
+        owner = next(iter(assignments)).scope
+        values: dict[int, cst.BaseExpression] = {}
+        holder = self.module.tree if isinstance(owner, cst.metadata.GlobalScope) else getattr(owner, "node", None)
+        body = holder if isinstance(holder, cst.Module) else holder.body if isinstance(holder, cst.FunctionDef) else None
+        if body is None:
+            return []
+        for statement in _assign_statements(body):
+            if len(statement.targets) == 1 and isinstance(statement.targets[0].target, cst.Name):
+                values[id(statement.targets[0].target)] = statement.value
+        found: list[cst.BaseExpression] = []
+        for assignment in assignments:
+            value = values.get(id(getattr(assignment, "node", None)))
+            if value is None:
+                return []
+            found.append(value)
+        return found
+
+    def _in_function(self, target: cst.BaseExpression) -> bool:
+        """Whether an assignment target is in a function's scope (by its root name)."""
+        root = target
+        while isinstance(root, (cst.Attribute, cst.Subscript)):
+            root = root.value
+        return isinstance(root, cst.Name) and isinstance(self.module.scope(root), cst.metadata.FunctionScope)
+
+    def _is_logger_binding(self, statement: cst.CSTNode) -> bool:
+        """``log = get_run_logger()`` in a function whose every other use of ``log`` is a
+        cosmetic call statement (``log.info(...)``): the binding only serves the logging,
+        and goes with it. Any other use (``helper(log)``, ``log.addHandler(h)``) keeps it."""
+        if not (isinstance(statement, cst.Assign) and len(statement.targets) == 1
+                and isinstance(statement.targets[0].target, cst.Name) and isinstance(statement.value, cst.Call)):
+            return False
+        target = statement.targets[0].target
+        call = statement.value
+        receivers = self._callee_names(call.func)
+        if not any(fnmatch.fnmatchcase(f"{r}.info", pattern) for r in receivers for pattern in self.cosmetic_calls):
+            return False
+        if not all(not arg.star and side_effect_free(arg.value, self.is_pure_call) for arg in call.args):
+            return False
+        assignments = _assignments(self.module.scope(target), target.value)
+        owner = next(iter(assignments)).scope if assignments else None
+        holder = getattr(owner, "node", None)
+        if not isinstance(owner, cst.metadata.FunctionScope) or not isinstance(holder, cst.FunctionDef):
+            return False
+        allowed: set[int] = set()
+        uses: list[cst.Name] = []
+        for node in _walk(holder.body):
+            if isinstance(node, cst.Name) and node.value == target.value:
+                uses.append(node)
+            elif isinstance(node, cst.Expr) and isinstance(node.value, cst.Call) \
+                    and isinstance(node.value.func, cst.Attribute) and isinstance(node.value.func.value, cst.Name) \
+                    and node.value.func.value.value == target.value and self._is_cosmetic(node):
+                allowed.add(id(node.value.func.value))
+            elif isinstance(node, cst.Assign) and len(node.targets) == 1 and node.targets[0].target is not target \
+                    and isinstance(node.targets[0].target, cst.Name) and node.targets[0].target.value == target.value:
+                return False  # rebound to something else too: keep it simple, keep it
+        allowed.add(id(target))
+        return all(id(use) in allowed for use in uses)
+
+    def is_pure_call(self, call: cst.Call) -> bool:
+        """A call of a listed pure function (``pure_calls``: builtins like ``len``, ``round``),
+        resolved by scope, so a local function named ``len`` is not one."""
+        if not isinstance(call.func, (cst.Name, cst.Attribute)):
+            return False
+        if isinstance(call.func, cst.Name):
+            assignments = _assignments(self.module.scope(call.func), call.func.value)
+            if not assignments or not isinstance(next(iter(assignments)).scope, cst.metadata.BuiltinScope):
+                return False
+            names = {call.func.value}
+        else:
+            names = set(self.module.qualified_names(call.func))
+        return any(fnmatch.fnmatchcase(n, pattern) for n in names for pattern in self.pure_calls)
 
     def _line(self, node: cst.CSTNode) -> int:
         return self.module.line(node)
 
 
-def side_effect_free(expression: cst.BaseExpression) -> bool:
-    """Names, literals, f-strings of those, attribute reads and literal containers of them."""
+def side_effect_free(expression: cst.BaseExpression,
+                     is_pure_call: Optional[Callable[[cst.Call], bool]] = None) -> bool:
+    """Whether evaluating ``expression`` leaves everything as it was: names, literals,
+    attribute reads, subscripts with such keys, f-strings (format specs too), ``%`` and
+    ``.format`` on a string literal, containers of these, and calls that ``is_pure_call``
+    accepts (the listed pure builtins) with such arguments. Anything else -- a method call
+    on data, a step call, a walrus, a lambda, a comprehension -- is not."""
+    def free(node: cst.BaseExpression) -> bool:
+        return side_effect_free(node, is_pure_call)
+
     if isinstance(expression, (cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis)):
         return True
     if isinstance(expression, cst.Attribute):
-        return side_effect_free(expression.value)
+        return free(expression.value)
     if isinstance(expression, cst.ConcatenatedString):
-        return side_effect_free(expression.left) and side_effect_free(expression.right)
+        return free(expression.left) and free(expression.right)
     if isinstance(expression, cst.FormattedString):
         for part in expression.parts:
             if isinstance(part, cst.FormattedStringExpression):
-                if not side_effect_free(part.expression):
+                if not free(part.expression):
                     return False
                 if part.format_spec and not all(
-                    isinstance(p, cst.FormattedStringText) or side_effect_free(p.expression)  # type: ignore[union-attr]
+                    isinstance(p, cst.FormattedStringText) or free(p.expression)  # type: ignore[union-attr]
                     for p in part.format_spec
                 ):
                     return False
         return True
     if isinstance(expression, (cst.Tuple, cst.List, cst.Set)):
-        return all(side_effect_free(e.value) for e in expression.elements)
+        return all(not isinstance(e, cst.StarredElement) and free(e.value) for e in expression.elements)
+    if isinstance(expression, cst.Dict):
+        return all(isinstance(e, cst.DictElement) and free(e.key) and free(e.value) for e in expression.elements)
     if isinstance(expression, cst.UnaryOperation) and isinstance(expression.operator, (cst.Minus, cst.Plus)):
         return isinstance(expression.expression, (cst.Integer, cst.Float))
+    if isinstance(expression, cst.Subscript):
+        return free(expression.value) and all(_free_slice(e.slice, free) for e in expression.slice)
+    if isinstance(expression, cst.BinaryOperation) and isinstance(expression.operator, cst.Modulo):
+        # "%"-formatting: only on a string literal (on a number it is arithmetic, on data
+        # it may be an overloaded operator)
+        return _is_text(expression.left) and free(expression.right)
+    if isinstance(expression, cst.Call):
+        if any(arg.star for arg in expression.args) or not all(free(arg.value) for arg in expression.args):
+            return False
+        func = expression.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "format" and _is_text(func.value):
+            return True
+        return is_pure_call is not None and is_pure_call(expression)
     return False
+
+
+def _is_text(node: cst.BaseExpression) -> bool:
+    return isinstance(node, (cst.SimpleString, cst.ConcatenatedString)) and all(
+        not isinstance(part, cst.FormattedString) for part in _string_parts(node))
+
+
+def _string_parts(node: cst.BaseExpression) -> list[cst.BaseExpression]:
+    if isinstance(node, cst.ConcatenatedString):
+        return _string_parts(node.left) + _string_parts(node.right)
+    return [node]
+
+
+def _free_slice(item: cst.BaseSlice, free: Callable[[cst.BaseExpression], bool]) -> bool:
+    if isinstance(item, cst.Index):
+        return item.star is None and free(item.value)
+    if isinstance(item, cst.Slice):
+        return all(part is None or free(part) for part in (item.lower, item.upper, item.step))
+    return False
+
+
+def _walk(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
+    """Every node below ``node``, depth first (nested functions too: a name used there is
+    a use as well, and being conservative costs nothing here)."""
+    stack = list(node.children)
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.children)
+
+
+def _assign_statements(body: cst.CSTNode) -> Iterable[cst.Assign]:
+    """The ``x = value`` statements of a function or module body, nested blocks included
+    but not nested functions or classes (another scope)."""
+    for child in body.children:
+        if isinstance(child, cst.Assign):
+            yield child
+        elif isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.BaseExpression)):
+            continue
+        else:
+            yield from _assign_statements(child)
 
 
 def _unanalyzable_file(index: "ProjectIndex", qualified: str) -> Optional[tuple[str, str]]:
@@ -470,8 +664,45 @@ def _flatten(block: cst.BaseSuite) -> list[cst.CSTNode]:
     return statements
 
 
-def _is_docstring(statement: cst.CSTNode) -> bool:
-    return isinstance(statement, cst.Expr) and isinstance(statement.value, (cst.SimpleString, cst.ConcatenatedString))
+def _is_bare_text(statement: cst.CSTNode) -> bool:
+    """A statement that is only a string literal (no f-string part): a docstring or a no-op."""
+    return isinstance(statement, cst.Expr) and _is_text(statement.value)
+
+
+def _plain_annotations(node: cst.FunctionDef) -> bool:
+    """Whether evaluating every annotation of ``node``'s signature does nothing: names,
+    attribute reads, subscripts, strings, ``None``, ``X | Y`` (no call runs at ``def`` time)."""
+    annotations = [p.annotation for p in _all_params(node.params) if p.annotation is not None]
+    if node.returns is not None:
+        annotations.append(node.returns)
+    return all(_plain_type(a.annotation) for a in annotations)
+
+
+def _plain_type(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+        return _plain_type(node.left) and _plain_type(node.right)
+    if isinstance(node, cst.Subscript):
+        return _plain_type(node.value) and all(
+            isinstance(e.slice, cst.Index) and e.slice.star is None and _plain_type(e.slice.value) for e in node.slice)
+    if isinstance(node, (cst.Tuple, cst.List)):
+        return all(not isinstance(e, cst.StarredElement) and _plain_type(e.value) for e in node.elements)
+    if isinstance(node, cst.Attribute):
+        return _plain_type(node.value)
+    return isinstance(node, (cst.Name, cst.SimpleString, cst.ConcatenatedString, cst.Ellipsis, cst.Integer))
+
+
+def _without_annotations(params: cst.Parameters) -> cst.Parameters:
+    def bare(param: cst.Param) -> cst.Param:
+        return param.with_changes(annotation=None) if param.annotation is not None else param
+
+    star = params.star_arg
+    return params.with_changes(
+        posonly_params=[bare(p) for p in params.posonly_params],
+        params=[bare(p) for p in params.params],
+        kwonly_params=[bare(p) for p in params.kwonly_params],
+        star_arg=bare(star) if isinstance(star, cst.Param) else star,
+        star_kwarg=bare(params.star_kwarg) if params.star_kwarg is not None else None,
+    )
 
 
 def _all_params(params: cst.Parameters) -> list[cst.Param]:

@@ -77,7 +77,7 @@ class AnalysisContext:
         self.index = index
         self.config = config
         self.frameworks = frameworks
-        self.fingerprinter = Fingerprinter(index, config.cosmetic_calls)
+        self.fingerprinter = Fingerprinter(index, config.cosmetic_calls, config.pure_calls)
         self.attachments: dict[str, list[ConfigAttachment]] = {}
         self._facts: dict[tuple[str, int], FunctionFacts] = {}
         self._reported: set[tuple[str, int, str]] = set()

@@ -17,6 +17,7 @@ from typing import Any, Iterable
 from pvcheck.analyzer.canonical import Canon, Canonicalizer
 from pvcheck.analyzer.index import ProjectIndex
 from pvcheck.analyzer.module import Symbol
+from pvcheck.config import DEFAULT_PURE_CALLS
 from pvcheck.model import FINGERPRINT_SCHEME, HelperRef
 
 SKETCH_SIZE = 64
@@ -77,22 +78,24 @@ class DefinitionPrint:
 class Fingerprinter:
     """Fingerprints definitions of one tree (each definition's own form memoised by the index)."""
 
-    def __init__(self, index: ProjectIndex, cosmetic_calls: Iterable[str]) -> None:
+    def __init__(self, index: ProjectIndex, cosmetic_calls: Iterable[str],
+                 pure_calls: Iterable[str] = DEFAULT_PURE_CALLS) -> None:
         self.index = index
         self.cosmetic_calls = tuple(cosmetic_calls)
+        self.pure_calls = tuple(pure_calls)
         self._canonicalizers: dict[str, Canonicalizer] = {}
 
     def canonicalizer(self, module) -> Canonicalizer:  # type: ignore[no-untyped-def]
         found = self._canonicalizers.get(module.name)
         if found is None:
-            found = Canonicalizer(module, self.index, self.cosmetic_calls)
+            found = Canonicalizer(module, self.index, self.cosmetic_calls, self.pure_calls)
             self._canonicalizers[module.name] = found
         return found
 
     def definition(self, symbol: Symbol) -> DefinitionPrint:
         """The own fingerprint of a function, class or module constant (all its assignments),
         computed once per index (a shared helper is reached from many units)."""
-        return self.index.remember(("definition", self.cosmetic_calls, symbol.qualified_name),
+        return self.index.remember(("definition", self.cosmetic_calls, self.pure_calls, symbol.qualified_name),
                                    lambda: self._definition(symbol))
 
     def _definition(self, symbol: Symbol) -> DefinitionPrint:

@@ -35,7 +35,7 @@ from pvcheck.analyzer.fingerprint import digest, tokens_digest
 from pvcheck.analyzer.frameworks.base import BodyPart, StepDefinition
 from pvcheck.analyzer.index import ProjectIndex
 from pvcheck.analyzer.module import ModuleInfo, Symbol
-from pvcheck.config import DEFAULT_COSMETIC_CALLS, Config
+from pvcheck.config import DEFAULT_COSMETIC_CALLS, DEFAULT_PURE_CALLS, Config
 from pvcheck.errors import PvcheckError
 from pvcheck.model import Diagnostic, HelperRef
 
@@ -323,7 +323,8 @@ SOURCE_PATH = "<source>"
 SOURCE_MODULE = "__source__"
 
 
-def source_fingerprint(text: str, cosmetic_calls: Sequence[str] = DEFAULT_COSMETIC_CALLS) -> str:
+def source_fingerprint(text: str, cosmetic_calls: Sequence[str] = DEFAULT_COSMETIC_CALLS,
+                       pure_calls: Sequence[str] = DEFAULT_PURE_CALLS) -> str:
     """The canonical fingerprint of a piece of source: a function, a class or a module.
 
     The same normalisations as everywhere in pvcheck: formatting, comments, docstrings,
@@ -340,7 +341,7 @@ def source_fingerprint(text: str, cosmetic_calls: Sequence[str] = DEFAULT_COSMET
         why = diagnostics[-1] if diagnostics else None
         raise PvcheckError(why.message if why else "cannot parse the source", SOURCE_PATH,
                            why.line if why else 0, hint="pass the complete text of a function, class or module")
-    canonicalizer = Canonicalizer(module, index, cosmetic_calls)
+    canonicalizer = Canonicalizer(module, index, cosmetic_calls, pure_calls)
     tokens: list[str] = []
     for position, statement in enumerate(module.tree.body):
         if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):

@@ -8,7 +8,7 @@ literals by value, no formatting.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import libcst as cst
 
@@ -62,7 +62,45 @@ def to_value(node: cst.BaseExpression, module: ModuleInfo, index: "ProjectIndex"
         if constant is not _NOT_LITERAL:
             return constant
         return {"$ref": render(node, module, index)}
+    if isinstance(node, cst.FormattedString):
+        text = formatted_value(node, lambda e: to_value(e, module, index, _depth + 1))
+        if text is not None:
+            return text
     return {"$expr": render(node, module, index)}
+
+
+def formatted_value(node: cst.FormattedString, value_of: Callable[[cst.BaseExpression], Any]) -> Optional[str]:
+    """The text of an f-string whose parts are all known when the code is read: plain text,
+    and ``{NAME}`` of a string or integer constant (no format spec, no conversion but
+    ``!s``); None when a part is only known at run time. ``f'train'`` is ``"train"``."""
+    pieces: list[str] = []
+    for part in node.parts:
+        if isinstance(part, cst.FormattedStringText):
+            text = _plain_text(node, part.value)
+            if text is None:
+                return None
+            pieces.append(text)
+            continue
+        assert isinstance(part, cst.FormattedStringExpression)
+        if part.format_spec or part.conversion not in (None, "s") or part.equal is not None:
+            return None
+        value = value_of(part.expression)
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            return None
+        pieces.append(str(value))
+    return "".join(pieces)
+
+
+def _plain_text(node: cst.FormattedString, raw: str) -> Optional[str]:
+    """A literal piece of an f-string as a value: its escapes read like a plain string's
+    (``{{`` is ``{``), with the f-string's own quotes and raw/bytes prefix."""
+    prefix = node.prefix.lower().replace("f", "")
+    quote = node.end
+    try:
+        value = cst.SimpleString(prefix + quote + raw.replace("{{", "{").replace("}}", "}") + quote).evaluated_value
+    except Exception:  # an escape libcst cannot read: leave it to the text form
+        return None
+    return value if isinstance(value, str) else None
 
 
 def constant_value(node: cst.BaseExpression, module: ModuleInfo, index: "ProjectIndex", _depth: int = 0) -> Any:
@@ -76,6 +114,8 @@ def constant_value(node: cst.BaseExpression, module: ModuleInfo, index: "Project
     if resolved is None:
         return _NOT_LITERAL
     symbol, rest = resolved
+    if symbol.kind == "class" and len(rest) == 1 and isinstance(symbol.node, cst.ClassDef):
+        return _class_attribute(symbol.node, rest[0], symbol.module, index, _depth)
     if symbol.kind != "constant" or rest:
         return _NOT_LITERAL
     assignments = [s for s in symbol.module.symbols.get(symbol.name, []) if s.kind == "constant"]
@@ -87,6 +127,26 @@ def constant_value(node: cst.BaseExpression, module: ModuleInfo, index: "Project
     return to_value(value, symbol.module, index, _depth + 1)
 
 
+def _class_attribute(node: cst.ClassDef, name: str, module: ModuleInfo, index: "ProjectIndex", _depth: int) -> Any:
+    """The value of a class attribute assigned once, in the class body itself, to a literal
+    or a constant (``class Names: TRAINING = "churn_training"``)."""
+    values = []
+    for line in node.body.body:
+        for small in getattr(line, "body", ()) if isinstance(line, cst.SimpleStatementLine) else ():
+            if isinstance(small, cst.Assign) and any(isinstance(t.target, cst.Name) and t.target.value == name
+                                                     for t in small.targets):
+                values.append(small.value)
+            elif isinstance(small, (cst.AnnAssign, cst.AugAssign)) and isinstance(small.target, cst.Name) \
+                    and small.target.value == name:
+                values.append(small.value if isinstance(small, cst.AnnAssign) else None)
+        if isinstance(line, (cst.FunctionDef, cst.ClassDef)) and line.name.value == name:
+            return _NOT_LITERAL
+    if len(values) != 1 or values[0] is None:
+        return _NOT_LITERAL
+    value = to_value(values[0], module, index, _depth + 1)
+    return _NOT_LITERAL if isinstance(value, dict) and ("$ref" in value or "$expr" in value) else value
+
+
 class _NotLiteral:
     def __repr__(self) -> str:
         return "<not a literal>"
@@ -96,7 +156,11 @@ _NOT_LITERAL: Any = _NotLiteral()
 
 
 def literal_value(node: cst.BaseExpression) -> Any:
-    """The value of a plain literal (string, number, True/False/None, negative number)."""
+    """The value of a plain literal (string, an f-string of text only, number,
+    True/False/None, negative number)."""
+    if isinstance(node, cst.FormattedString) and all(isinstance(p, cst.FormattedStringText) for p in node.parts):
+        text = formatted_value(node, lambda e: _NOT_LITERAL)
+        return text if text is not None else _NOT_LITERAL
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
         try:
             value = node.evaluated_value
@@ -131,6 +195,29 @@ def string_value(node: Optional[cst.BaseExpression]) -> Optional[str]:
     return value if isinstance(value, str) else None
 
 
+#: Names that ``typing_extensions`` takes from ``typing`` unchanged on every Python it
+#: supports (3.9 on), so ``typing_extensions.X`` and ``typing.X`` are one object. A fixed
+#: list, not a look-up in the running interpreter: a fingerprint must not depend on it.
+#: (``Literal``, ``TypedDict``, ``Protocol``, ``Any`` ... are re-implemented on some
+#: versions and stay apart.)
+TYPING_SAME_OBJECT = frozenset({
+    "AbstractSet", "Annotated", "AnyStr", "AsyncIterable", "AsyncIterator", "Awaitable", "BinaryIO", "Callable",
+    "ChainMap", "ClassVar", "Collection", "Container", "Coroutine", "Counter", "DefaultDict", "Deque", "Dict",
+    "Final", "ForwardRef", "FrozenSet", "Generic", "Hashable", "IO", "ItemsView", "Iterable", "Iterator",
+    "KeysView", "List", "Mapping", "MappingView", "Match", "MutableMapping", "MutableSequence", "MutableSet",
+    "NoReturn", "Optional", "OrderedDict", "Pattern", "Reversible", "Sequence", "Set", "Sized", "TYPE_CHECKING",
+    "Text", "TextIO", "Tuple", "Type", "Union", "ValuesView", "cast", "final", "no_type_check", "overload",
+})
+
+
+def same_typing_object(qualified: str) -> str:
+    """``typing.X`` for ``typing_extensions.X`` when the two are one object; else unchanged."""
+    if qualified.startswith("typing_extensions.") and \
+            qualified[len("typing_extensions."):].split(".", 1)[0] in TYPING_SAME_OBJECT:
+        return "typing." + qualified[len("typing_extensions."):]
+    return qualified
+
+
 def render(node: cst.CSTNode, module: ModuleInfo, index: Optional["ProjectIndex"] = None) -> str:
     """Short normalised source text of an expression, names fully qualified."""
     if isinstance(node, (cst.Name, cst.Attribute)):
@@ -138,7 +225,7 @@ def render(node: cst.CSTNode, module: ModuleInfo, index: Optional["ProjectIndex"
         if len(names) == 1:
             name = next(iter(names))
             if "<locals>" not in name:
-                return name
+                return same_typing_object(name)
         if isinstance(node, cst.Attribute):
             return f"{render(node.value, module, index)}.{node.attr.value}"
         return node.value

@@ -16,15 +16,17 @@ from pvcheck.config import Config
 from pvcheck.model import Decision, Finding
 from pvcheck.policies.base import Example, Policy, Rule
 from pvcheck.policies.common import pipeline_has_detail, step_has_detail
-from pvcheck.policies.examples import PIPELINE, STEPS, edit, project
+from pvcheck.policies.examples import HELPERS, PIPELINE, STEPS, edit, project
 from pvcheck.policies.matching import PipelineComparison
 from pvcheck.policies.sources import SourceTree
 from pvcheck.policies.textdiff import classify, first_different_line
 
 _RULE_OF = {"formatting": "PV101", "comments": "PV102", "docstrings": "PV102", "logging": "PV105",
-            "renames": "PV104"}
+            "renames": "PV104", "local_annotations": "PV101", "annotations": "PV107"}
 _WORDS = {"formatting": "formatting changed", "comments": "comments changed", "docstrings": "docstring changed",
-          "logging": "print/logging statements changed", "renames": "local names renamed consistently"}
+          "logging": "print/logging statements changed", "renames": "local names renamed consistently",
+          "local_annotations": "annotations of local variables changed",
+          "annotations": "parameter/return annotations changed"}
 
 _IMPORTS_SWAPPED = edit(STEPS, "from zenml import step\n\nfrom helpers import scale\n",
                         "from helpers import scale\nfrom zenml import step\n")
@@ -40,6 +42,7 @@ class _Unit:
     head_path: str
     head_line: int
     step: Optional[str]
+    helper: bool = False
 
 
 class CosmeticPolicy(Policy):
@@ -92,10 +95,15 @@ class CosmeticPolicy(Policy):
         ),
         Rule(
             "PV105", "cosmetic", "a print/logging call statement added, removed or edited whose arguments have no "
-            "side effects (names, literals, f-strings, attribute reads)", Decision.RUN,
+            "side effects (names, literals, attribute reads, subscripts, f-strings, % and .format on literals, "
+            "calls of pure builtins such as len and round)", Decision.RUN,
             triggers=(Example(project(), project(steps=edit(STEPS, "    total = sum(rows)\n",
                                                             "    total = sum(rows)\n    print(f\"total={total}\")\n")),
-                              Decision.RUN, note="print(f\"total={total}\")"),),
+                              Decision.RUN, note="print(f\"total={total}\")"),
+                      Example(project(), project(steps=edit(STEPS, "    total = sum(rows)\n",
+                                                            "    total = sum(rows)\n    print(\"%d rows, total %s\" % "
+                                                            "(len(rows), round(total, 2)), rows[0])\n")),
+                              Decision.RUN, note="print(\"%d rows, total %s\" % (len(rows), round(total, 2)), rows[0])"),),
             near_misses=(Example(project(), project(steps=edit(STEPS, "    total = sum(rows)\n",
                                                                "    total = sum(rows)\n    print(rows.pop())\n")),
                                  Decision.VERSION, note="print(rows.pop()) changes rows"),),
@@ -115,6 +123,22 @@ class CosmeticPolicy(Policy):
                                          .replace("    train(rows)", "    fit(rows)")),
                                  Decision.VERSION, note="renamed and changed: a body change (PV401)"),),
         ),
+        Rule(
+            "PV107", "cosmetic", "parameter or return annotations of a repo-local helper (not a step, not decorated) "
+            "added or changed; class-level annotations stay code (dataclass, pydantic and attrs fields)",
+            Decision.RUN,
+            triggers=(Example(project(), project(helpers=edit(HELPERS, "def scale(value: float, factor: float) -> "
+                                                              "float:", "def scale(value: int | float, factor: "
+                                                              "\"Factor\") -> \"np.float64\":")),
+                              Decision.RUN, note="scale(value: int | float, factor: \"Factor\") -> \"np.float64\""),),
+            near_misses=(Example(project(
+                helpers="from dataclasses import dataclass\n\n\n@dataclass\nclass Factor:\n    value: float = 1.0\n\n\n"
+                        + edit(HELPERS, "return value * factor", "return value * Factor(factor).value"),
+            ), project(
+                helpers="from dataclasses import dataclass\n\n\n@dataclass\nclass Factor:\n    value: int = 1\n\n\n"
+                        + edit(HELPERS, "return value * factor", "return value * Factor(factor).value"),
+            ), Decision.VERSION, note="a dataclass field re-typed: value: float -> value: int"),),
+        ),
     )
 
     def evaluate(self, comparison: PipelineComparison, config: Config) -> Iterable[Finding]:
@@ -130,8 +154,8 @@ class CosmeticPolicy(Policy):
     def _renames(self, comparison: PipelineComparison) -> Iterator[Finding]:
         for match in comparison.steps.matches:
             base, head = match.base, match.head
-            if base.fingerprint != head.fingerprint or not base.fingerprint:
-                continue
+            if base.fingerprint != head.fingerprint or not base.fingerprint or match.how == "swap":
+                continue  # swapped calls are the structural policy's PV405, not a rename
             if base.id != head.id:
                 yield self.finding("PV106", f"step {base.id} renamed to {head.id} (body unchanged)",
                                    head.call_path or head.path, head.call_line or head.line, head.id)
@@ -156,7 +180,7 @@ class CosmeticPolicy(Policy):
                     continue
                 seen.add(helper.name)
                 units.append(_Unit(f"helper {helper.name} (used by step {head.id})", old.path, old.line, helper.path,
-                                   helper.line, head.id))
+                                   helper.line, head.id, helper=helper.kind == "function"))
         base, head = comparison.base, comparison.head
         if pipeline_has_detail(base) and pipeline_has_detail(head) and base.body_fingerprint \
                 and base.body_fingerprint == head.body_fingerprint:
@@ -173,7 +197,7 @@ class CosmeticPolicy(Policy):
         if old is None or new is None:
             return
         aliases = {**base_sources.import_aliases(unit.base_path), **head_sources.import_aliases(unit.head_path)}
-        categories = classify(old, new, config.cosmetic_calls, aliases)
+        categories = classify(old, new, config.cosmetic_calls, aliases, helper=unit.helper)
         line = first_different_line(old, new)
         for category in categories:
             yield self.finding(_RULE_OF[category], f"{unit.label}: {_WORDS[category]} at {unit.head_path}:{line} "

@@ -69,11 +69,15 @@ def compare(base: Project, head: Project, config: Optional[Config] = None) -> Re
         findings = _run(policies, overrides, diagnostics, head_pipeline,
                         lambda policy: policy.evaluate(comparison, config))
         decision = Decision.most_severe(f.decision for f in findings)
+        status = _status(comparison)
+        if status is Status.UNCHANGED and decision is Decision.PIPELINE:
+            # a new lineage (e.g. a name collision new in head) is never "unchanged"
+            status = Status.MODIFIED
         changes.append(PipelineChange(
             name=head_pipeline.name,
             framework=head_pipeline.framework,
             path=head_pipeline.path,
-            status=_status(comparison),
+            status=status,
             decision=decision,
             base=base_pipeline,
             head=head_pipeline,

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Optional
 
 from pvcheck.config import Config
 from pvcheck.model import Decision, Finding, Pipeline, Project
@@ -108,7 +108,7 @@ class IdentityPolicy(Policy):
         if base.path != head.path:
             yield self.finding("PV503", f"pipeline {head.name} moved: {base.path} -> {head.path}", head.path,
                                head.line)
-        yield from self._collisions(head, comparison.head_project)
+        yield from self._collisions(head, comparison.head_project, comparison.base_project)
 
     def evaluate_added(self, pipeline: Pipeline, project: Project, config: Config) -> Iterable[Finding]:
         """Findings for a pipeline the base does not have."""
@@ -116,14 +116,24 @@ class IdentityPolicy(Policy):
                            pipeline.line)
         yield from self._collisions(pipeline, project)
 
-    def _collisions(self, pipeline: Pipeline, project: Project) -> Iterator[Finding]:
+    def _collisions(self, pipeline: Pipeline, project: Project, base: Optional[Project] = None) -> Iterator[Finding]:
+        """PV502 for a collision ``pipeline`` is part of: a ``pipeline`` decision when it is new,
+        a warning (``run``) when the base revision has a collision of the same name already --
+        the diff did not make it, and ``check`` still fails on it."""
+        old = {c.name for c in collisions(base)} if base is not None else set()
         for collision in collisions(project):
             if not any(p is pipeline for p in collision.pipelines):
                 continue
             others = [p for p in collision.pipelines if p is not pipeline]
             where = ", ".join(f"{p.function} at {p.path}:{p.line}" for p in others)
-            yield self.finding("PV502", f"name collision: {pipeline.function} and {where} all declare the "
-                               f"pipeline name '{collision.name}'", pipeline.path, pipeline.line)
+            message = (f"name collision: {pipeline.function} and {where} all declare the pipeline name "
+                       f"'{collision.name}'")
+            if collision.name in old:
+                yield self.finding("PV502", message + " (warning: the base revision has this collision too; "
+                                   "`check` fails until each has its own name or one is excluded)",
+                                   pipeline.path, pipeline.line, decision=Decision.RUN)
+            else:
+                yield self.finding("PV502", message, pipeline.path, pipeline.line)
 
 
 __all__ = ["IdentityPolicy"]

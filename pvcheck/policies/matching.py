@@ -9,6 +9,8 @@ step), then by similarity of their normalised bodies (a renamed and edited step)
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Optional, Sequence
@@ -103,6 +105,7 @@ def match_steps(base: Sequence[Step], head: Sequence[Step], config: Config, use_
             open_head.remove(h)
 
     if use_ids:
+        take(_swapped_calls(open_base, open_head))
         head_by_id: dict[str, Step] = {}
         for step in open_head:
             head_by_id.setdefault(step.id, step)
@@ -143,6 +146,67 @@ def match_steps(base: Sequence[Step], head: Sequence[Step], config: Config, use_
     order = {s.id: n for n, s in enumerate(base)}
     matches.sort(key=lambda m: order.get(m.base.id, 0))
     return StepMatching(tuple(matches), tuple(open_base), tuple(open_head))
+
+
+def _swapped_calls(base: Sequence[Step], head: Sequence[Step]) -> list[tuple[Step, Step, str, float]]:
+    """Invocations of one step function whose generated ids moved with their order: two
+    calls with different arguments swapped get each other's id (``train_model`` and
+    ``train_model_2``). When the ids of a function's calls are the same set on both sides,
+    and every call has exactly one identical call on the other side -- same code, same
+    arguments, inputs from identical calls -- that pairing is the truth, not the ids: the
+    graph is the same, only the order changed (PV405)."""
+    base_keys, head_keys = _call_keys(base), _call_keys(head)
+    by_function: dict[str, tuple[list[Step], list[Step]]] = {}
+    for step in base:
+        by_function.setdefault(step.function, ([], []))[0].append(step)
+    for step in head:
+        by_function.setdefault(step.function, ([], []))[1].append(step)
+    pairs: list[tuple[Step, Step, str, float]] = []
+    for old, new in by_function.values():
+        if len(old) < 2 or len(old) != len(new) or {s.id for s in old} != {s.id for s in new}:
+            continue
+        old_keys = {base_keys[s.id]: s for s in old}
+        new_keys = {head_keys[s.id]: s for s in new}
+        if len(old_keys) != len(old) or len(new_keys) != len(new) or set(old_keys) != set(new_keys):
+            continue  # not a permutation of identical calls: ids decide, as usual
+        if all(old_keys[k].id == new_keys[k].id for k in old_keys):
+            continue  # nothing moved
+        pairs.extend((old_keys[k], new_keys[k], "swap", 1.0) for k in old_keys)
+    return pairs
+
+
+def _call_keys(steps: Sequence[Step]) -> dict[str, str]:
+    """Per invocation id, what makes the call: its code and its arguments, with an input
+    from another call standing for *that* call's key rather than its id (ids are what a
+    swap changes). Configuration attached by id (a YAML ``steps.<id>``) is left out: it
+    follows the id, and the config policy reports it on the matched pair. A step without a
+    fingerprint (a thin lock file) gets a key of its own that matches nothing."""
+    by_id = {s.id: s for s in steps}
+    keys: dict[str, str] = {}
+
+    def key(step_id: str, visiting: frozenset[str]) -> str:
+        if step_id in keys:
+            return keys[step_id]
+        step = by_id.get(step_id)
+        if step is None or not step.fingerprint or step_id in visiting:
+            return f"?{step_id}"
+
+        def resolve(value: object) -> object:
+            if isinstance(value, dict):
+                if isinstance(value.get("$step"), str):
+                    return {**value, "$step": key(value["$step"], visiting | {step_id})}
+                return {k: resolve(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [resolve(v) for v in value]
+            return value
+
+        inputs = json.dumps(resolve(dict(step.inputs)), sort_keys=True, default=str)
+        found = keys[step_id] = hashlib.blake2b(f"{step.fingerprint}|{inputs}".encode(), digest_size=16).hexdigest()
+        return found
+
+    for step in steps:
+        key(step.id, frozenset())
+    return keys
 
 
 def content_score(base: Pipeline, head: Pipeline, config: Config) -> float:

@@ -16,6 +16,7 @@ from typing import Iterable, Iterator, Optional
 from pvcheck.config import Config
 from pvcheck.model import Decision, Edge, Finding, Pipeline, Step
 from pvcheck.policies.base import Example, Policy, Rule
+from pvcheck.policies.conditions import Reach, changed_parameters, reaching
 from pvcheck.policies.common import complexity_note, first_changed_line, step_has_detail
 from pvcheck.policies.examples import HELPERS, PIPELINE, STEPS, edit, project
 from pvcheck.policies.matching import PipelineComparison, StepMatch
@@ -228,14 +229,42 @@ class StructuralPolicy(Policy):
         base, head = comparison.base, comparison.head
         if not (base.dynamic or head.dynamic):
             return
-        pairs = [(base.fingerprint, head.fingerprint), (base.config_fingerprint, head.config_fingerprint),
-                 (base.graph_fingerprint, head.graph_fingerprint), (base.body_fingerprint, head.body_fingerprint)]
-        pairs.extend((m.base.config_fingerprint, m.head.config_fingerprint) for m in comparison.steps.matches)
+        code = [(base.fingerprint, head.fingerprint), (base.graph_fingerprint, head.graph_fingerprint),
+                (base.body_fingerprint, head.body_fingerprint)]
+        code.extend((m.base.fingerprint, m.head.fingerprint) for m in comparison.steps.matches)
+        settings = [(base.config_fingerprint, head.config_fingerprint)]
+        settings.extend((m.base.config_fingerprint, m.head.config_fingerprint) for m in comparison.steps.matches)
         # a lock file may not record every fingerprint: compare the ones both sides have
         steps_changed = bool(comparison.steps.added or comparison.steps.removed)
-        if steps_changed or any(old and new and old != new for old, new in pairs):
+        if steps_changed or any(old and new and old != new for old, new in code):
             yield self.finding("PV406", f"pipeline {head.name} is built in a way pvcheck cannot follow statically; "
                                "any change to it is a new version", head.path, head.line)
+            return
+        if not any(old and new and old != new for old, new in settings):
+            return
+        # only configuration changed: a run, unless a changed value can decide which steps exist
+        reach = self._configuration_reach(comparison)
+        if reach is None:
+            yield self.finding("PV406", f"pipeline {head.name} is built in a way pvcheck cannot follow statically "
+                               "and its configuration changed where pvcheck cannot tell whether it decides which "
+                               "steps exist; a new version", head.path, head.line)
+        elif reach:
+            first = reach[0]
+            yield self.finding("PV406", f"pipeline {head.name}: the changed parameter {first.parameter} decides "
+                               f"which steps exist: it reaches `{first.code}` at {head.path}:{first.line}, "
+                               "evaluated while the graph is built; a new version", head.path, first.line)
+
+    def _configuration_reach(self, comparison: PipelineComparison) -> Optional[list[Reach]]:
+        """Where changed pipeline parameters reach a build-time decision; None when that
+        cannot be told. Only called when the code is unchanged (equal body and graph
+        fingerprints), so the head's body stands for both revisions (a lock-file base has
+        no text)."""
+        base, head = comparison.base, comparison.head
+        changed = changed_parameters(base, head)
+        if changed is None:
+            return None
+        steps = {s.function for s in (*base.steps, *head.steps)}
+        return reaching(head, comparison.head_sources, changed, steps)
 
 
 def _key(edge: Edge, source: str, target: str) -> EdgeKey:

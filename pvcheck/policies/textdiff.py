@@ -21,15 +21,16 @@ import copy
 import fnmatch
 from typing import Iterable, Mapping, Optional
 
+from pvcheck.config import LOG_METHODS
 from pvcheck.policies.sources import Definition
 
-CATEGORIES = ("formatting", "comments", "docstrings", "logging", "renames")
+CATEGORIES = ("formatting", "comments", "docstrings", "logging", "local_annotations", "annotations", "renames")
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 def classify(base: Definition, head: Definition, cosmetic_calls: Iterable[str],
-             aliases: Mapping[str, str] = {}) -> list[str]:
+             aliases: Mapping[str, str] = {}, helper: bool = False) -> list[str]:
     """The cosmetic categories that tell ``base`` from ``head`` (empty when the text is equal)."""
     if base.lines == head.lines:
         return []
@@ -54,6 +55,15 @@ def classify(base: Definition, head: Definition, cosmetic_calls: Iterable[str],
         found.append("logging")
     _strip_cosmetic(base_tree, patterns, aliases)
     _strip_cosmetic(head_tree, patterns, aliases)
+    if _local_annotations(base_tree) != _local_annotations(head_tree):
+        found.append("local_annotations")
+    _strip_local_annotations(base_tree)
+    _strip_local_annotations(head_tree)
+    if helper:
+        if _signature_annotations(base_tree) != _signature_annotations(head_tree):
+            found.append("annotations")
+        _strip_signature_annotations(base_tree)
+        _strip_signature_annotations(head_tree)
     if _dump(base_tree) != _dump(head_tree) and _dump(_numbered(base_tree)) == _dump(_numbered(head_tree)):
         found.append("renames")
     return _ordered(found)
@@ -117,7 +127,12 @@ def _dotted(node: ast.AST, aliases: Mapping[str, str]) -> str:
 def _is_cosmetic(statement: ast.stmt, patterns: tuple[str, ...], aliases: Mapping[str, str]) -> bool:
     if not (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)):
         return False
-    name = _dotted(statement.value.func, aliases)
+    func = statement.value.func
+    if isinstance(func, ast.Attribute) and func.attr in LOG_METHODS:
+        # only called on definitions whose fingerprint is unchanged, so the analyzer has
+        # already proven the call cosmetic (a logger bound to a variable, ``log.info``)
+        return True
+    name = _dotted(func, aliases)
     return bool(name) and any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
 
 
@@ -140,6 +155,53 @@ def _strip_cosmetic(tree: ast.AST, patterns: tuple[str, ...], aliases: Mapping[s
         if field == "body" and not kept:
             kept = [ast.Pass()]
         setattr(node, field, kept)
+
+
+def _functions(tree: ast.AST) -> list[ast.AST]:
+    return [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+
+def _local_annotations(tree: ast.AST) -> list[str]:
+    """The annotated assignments inside functions (``x: T = v``, ``x: T``)."""
+    return [_dump(s) for f in _functions(tree) for s in ast.walk(f) if isinstance(s, ast.AnnAssign)]
+
+
+def _strip_local_annotations(tree: ast.AST) -> None:
+    """In functions, ``x: T = v`` becomes ``x = v`` and a bare ``x: T`` goes (the analyzer's rule)."""
+    for function in _functions(tree):
+        for node, field in list(_statement_lists(function)):
+            kept: list[ast.stmt] = []
+            for statement in getattr(node, field):
+                if isinstance(statement, ast.AnnAssign):
+                    if statement.value is not None:
+                        kept.append(ast.Assign(targets=[statement.target], value=statement.value))
+                    elif not isinstance(statement.target, ast.Name):
+                        kept.append(statement)
+                else:
+                    kept.append(statement)
+            if field == "body" and not kept:
+                kept = [ast.Pass()]
+            setattr(node, field, kept)
+
+
+def _signature_annotations(tree: ast.Module) -> list[str]:
+    top = tree.body[0] if tree.body else None
+    if not isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return []
+    args = top.args
+    every = [*args.posonlyargs, *args.args, *args.kwonlyargs, *(a for a in (args.vararg, args.kwarg) if a)]
+    return [_dump(a.annotation) if a.annotation is not None else "" for a in every] + [
+        _dump(top.returns) if top.returns is not None else ""]
+
+
+def _strip_signature_annotations(tree: ast.Module) -> None:
+    top = tree.body[0] if tree.body else None
+    if not isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return
+    args = top.args
+    for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, *(a for a in (args.vararg, args.kwarg) if a)):
+        arg.annotation = None
+    top.returns = None
 
 
 def _numbered(tree: ast.AST) -> ast.AST:

@@ -101,7 +101,7 @@ class Airflow(Framework):
         for arg in call.args if call is not None else ():
             if arg.keyword is not None and arg.keyword.value in BODY_KEYWORDS:
                 parts.append(BodyPart(arg.keyword.value, arg.value))
-        declared = _keyword_string(call, "task_id") or node.name.value
+        declared = _keyword_string(call, "task_id", module, ctx.index) or node.name.value
         annotation = ctx.render(node.returns.annotation, module) if node.returns is not None else None
         return StepDefinition(symbol, self.name, "task", declared, config, lines,
                               (Output(_XCOM_RETURN_KEY, annotation),), tuple(parts))
@@ -123,8 +123,8 @@ class Airflow(Framework):
                       ctx: AnalysisContext) -> Pipeline:
         module = symbol.module
         config, lines = ctx.keyword_config(call, module, skip=("dag_id",))
-        name = _keyword_string(call, "dag_id") or node.name.value
-        if call is not None and _keyword(call, "dag_id") is not None and not _keyword_string(call, "dag_id"):
+        name = _keyword_string(call, "dag_id", module, ctx.index) or node.name.value
+        if call is not None and _keyword(call, "dag_id") is not None and not _keyword_string(call, "dag_id", module, ctx.index):
             ctx.warn_dynamic(module, module.line(call), f"a dag_id computed at run time for '{name}'")
         builder = AirflowGraphBuilder(self, ctx, module, node, name)
         builder.scopes = [node.name.value]

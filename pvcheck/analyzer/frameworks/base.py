@@ -22,12 +22,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Optional
 import libcst as cst
 
 from pvcheck.analyzer.module import ModuleInfo, Symbol
-from pvcheck.analyzer.values import string_value
+from pvcheck.analyzer.values import string_value, to_value
 from pvcheck.errors import ConfigError
 from pvcheck.model import Output, Pipeline
 
 if TYPE_CHECKING:
     from pvcheck.analyzer.context import AnalysisContext
+    from pvcheck.analyzer.index import ProjectIndex
 
 ENTRY_POINT_GROUP = "pvcheck.frameworks"
 
@@ -237,10 +238,20 @@ def keyword_arg(call: Optional[cst.Call], name: str) -> Optional[cst.Arg]:
     return None
 
 
-def keyword_string(call: Optional[cst.Call], name: str) -> Optional[str]:
-    """The string literal passed as ``name=``, or None."""
+def keyword_string(call: Optional[cst.Call], name: str, module: Optional[ModuleInfo] = None,
+                   index: Optional["ProjectIndex"] = None) -> Optional[str]:
+    """The string passed as ``name=``, or None. With ``module`` and ``index`` also a string
+    known when the code is read: a module constant (``name=FLOW_NAME``, followed across
+    modules), a class attribute (``Names.TRAINING``), an f-string of those
+    (``f"{PREFIX}_train"``) -- so a pipeline keeps its name through a refactoring."""
     arg = keyword_arg(call, name)
-    return string_value(arg.value) if arg is not None else None
+    if arg is None:
+        return None
+    text = string_value(arg.value)
+    if text is None and module is not None and index is not None:
+        value = to_value(arg.value, module, index)
+        text = value if isinstance(value, str) else None
+    return text
 
 
 def method_name(call: cst.Call) -> str:

@@ -142,11 +142,16 @@ class Dagster(Framework):
                 yield self._job(symbol, graph[0], call, graph[1], ctx, module)
         registry = self.registry(ctx)
         definitions = [c for c in finder.calls if module.qualified_names(c.func) & DEFINITIONS]
+        jobs = 0
         for call in finder.calls:
             if module.qualified_names(call.func) & DEFINE_ASSET_JOB:
-                yield self._asset_job(module, call, registry, ctx)
+                jobs += 1
+                yield self._asset_job(module, call, registry, ctx, jobs)
             elif _keyword(call, "assets") is not None:
-                name = module.name if len(definitions) == 1 else f"{module.name}:{module.line(call)}"
+                # several Definitions in one module are told apart by their order, never by
+                # a line number (a reformat must not rename a pipeline)
+                name = module.name if len(definitions) == 1 else \
+                    f"{module.name}:definitions_{1 + next(i for i, d in enumerate(definitions) if d is call)}"
                 assets = _keyword(call, "assets")
                 assert assets is not None
                 nodes, dynamic = registry.followed(lambda: registry.select_list(assets.value, module, ctx))
@@ -163,7 +168,7 @@ class Dagster(Framework):
         """A ``@job`` function, or ``graph.to_job(...)`` (``call``, in module ``where``)."""
         module = where or symbol.module
         config, lines = ctx.keyword_config(call, module, skip=("name",))
-        name = _keyword_string(call, "name") or default or function.name.value
+        name = _keyword_string(call, "name", module, ctx.index) or default or function.name.value
         builder = DagsterGraphBuilder(self, ctx, symbol.module, function, name)
         builder.build()
         pipeline_symbol = symbol if where is None else Symbol(module, name, "job", call)
@@ -174,14 +179,17 @@ class Dagster(Framework):
                                  dynamic=builder.dynamic, body=function if where is None else None)
 
     def _asset_job(self, module: ModuleInfo, call: cst.Call, registry: "AssetRegistry",
-                   ctx: AnalysisContext) -> Pipeline:
+                   ctx: AnalysisContext, ordinal: int = 1) -> Pipeline:
         config, lines = ctx.keyword_config(call, module, skip=("name", "selection"))
         positional = [a for a in call.args if a.keyword is None and not a.star]
         name_arg = _keyword(call, "name")
         name_node = name_arg.value if name_arg is not None else (positional[0].value if positional else None)
         name = string_value(name_node) if name_node is not None else None
+        if name is None and name_node is not None:
+            known = ctx.value(name_node, module)  # a constant, a class attribute, an f-string of them
+            name = known if isinstance(known, str) else None
         if name is None:
-            name = f"asset_job_{module.line(call)}"
+            name = f"{module.name}:asset_job_{ordinal}"  # by order in the module, not by line
             ctx.warn_dynamic(module, module.line(call), "an asset job name computed at run time")
         selection = _keyword(call, "selection")
         selection_node = selection.value if selection is not None else (

@@ -115,7 +115,7 @@ class KubeflowPipelines(DecoratedPipelines):
         assert isinstance(node, cst.FunctionDef)
         call = self.pipeline_decorator_call(node, module)
         config, lines = ctx.keyword_config(call, module, skip=("name",))
-        name = k8s_name(_keyword_string(call, "name") or node.name.value)
+        name = k8s_name(_keyword_string(call, "name", module, ctx.index) or node.name.value)
         for attachment in ctx.attachments.get(symbol.qualified_name, ()):
             config = merge(config, attachment.config)
             lines.update(attachment.config_lines)

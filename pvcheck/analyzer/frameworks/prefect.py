@@ -31,6 +31,7 @@ from pvcheck.analyzer import fastmeta
 from pvcheck.analyzer.context import AnalysisContext, merge
 from pvcheck.analyzer.frameworks.base import keyword_string as _keyword_string
 from pvcheck.analyzer.frameworks.base import ConfigAttachment, DecoratedPipelines, StepDefinition, find_decorator
+from pvcheck.analyzer.index import ProjectIndex
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.model import Output, Pipeline
 
@@ -73,7 +74,7 @@ class Prefect(DecoratedPipelines):
             # the assets it materializes: where its result goes, configuration like a storage key
             config["assets"] = [ctx.value(arg.value, symbol.module) for arg in call.args if arg.keyword is None]
             lines["assets"] = (symbol.module.path, symbol.module.line(call))
-        declared = _keyword_string(call, "name") or node.name.value
+        declared = _keyword_string(call, "name", symbol.module, ctx.index) or node.name.value
         annotation = ctx.render(node.returns.annotation, symbol.module) if node.returns is not None else None
         return StepDefinition(symbol, self.name, "task", declared, config, lines, (Output(RESULT, annotation),))
 
@@ -83,7 +84,7 @@ class Prefect(DecoratedPipelines):
         assert isinstance(node, cst.FunctionDef)
         call = self.pipeline_decorator_call(node, module)
         config, lines = ctx.keyword_config(call, module, skip=("name",))
-        name = flow_name(call, node)
+        name = flow_name(call, node, module, ctx.index)
         for attachment in ctx.attachments.get(symbol.qualified_name, ()):
             config = merge(config, attachment.config)
             lines.update(attachment.config_lines)
@@ -121,9 +122,10 @@ class Prefect(DecoratedPipelines):
             yield ConfigAttachment(symbol.qualified_name, config, lines)
 
 
-def flow_name(call: Optional[cst.Call], node: cst.FunctionDef) -> str:
+def flow_name(call: Optional[cst.Call], node: cst.FunctionDef, module: Optional[ModuleInfo] = None,
+              index: Optional[ProjectIndex] = None) -> str:
     """Prefect's name for a flow: ``name=``, else the function name with ``-`` for ``_``."""
-    return _keyword_string(call, "name") or node.name.value.replace("_", "-")
+    return _keyword_string(call, "name", module, index) or node.name.value.replace("_", "-")
 
 
 class PrefectGraphBuilder(CallGraphBuilder):

@@ -54,7 +54,7 @@ class ZenML(DecoratedPipelines):
             return None
         _, call, _ = found
         config, lines = ctx.keyword_config(call, symbol.module, skip=("name",))
-        declared = _keyword_string(call, "name") or node.name.value
+        declared = _keyword_string(call, "name", symbol.module, ctx.index) or node.name.value
         return StepDefinition(symbol, self.name, "step", declared, config, lines,
                               outputs(node, symbol.module))
 
@@ -64,7 +64,7 @@ class ZenML(DecoratedPipelines):
         assert isinstance(node, cst.FunctionDef)
         call = self.pipeline_decorator_call(node, module)
         config, lines = ctx.keyword_config(call, module, skip=("name",))
-        name = _keyword_string(call, "name") or node.name.value
+        name = _keyword_string(call, "name", module, ctx.index) or node.name.value
         if "dynamic" in config and config["dynamic"] is True:
             ctx.warn_dynamic(module, module.line(node), f"pipeline '{name}' is declared dynamic=True")
         step_configs: dict[str, dict[str, Any]] = {}
