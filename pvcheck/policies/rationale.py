@@ -19,6 +19,10 @@ RATIONALE: dict[str, str] = {
              "not covered.",
     "PV106": "The body is unchanged, so the computation is; only its name moved. pvcheck reports the rename so "
              "that a framework keyed by name can be told.",
+    "PV107": "Parameter and return annotations of a plain helper function are not evaluated into its "
+             "behaviour: Python stores them and moves on. A step's signature is its interface and stays "
+             "PV301; class-level annotations define dataclass, pydantic and attrs fields and stay code. A team "
+             "that validates helpers with annotations can set PV107 = \"version\".",
     "PV201": "Decorator keywords such as enable_cache, retries or experiment_tracker change how a step is run, "
              "not what it computes: another run of the same version.",
     "PV202": "with_options/configure arguments and YAML run config values are configuration supplied at run "
