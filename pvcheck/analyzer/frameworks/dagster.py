@@ -41,7 +41,7 @@ from pvcheck.analyzer.frameworks.base import method_name as _method, keyword_arg
 from pvcheck.analyzer.frameworks.base import Framework, StepDefinition, find_decorator
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import string_value
-from pvcheck.model import Edge, Output, Pipeline
+from pvcheck.model import Diagnostic, Edge, Output, Pipeline
 
 _D = "dagster._core.definitions"
 
@@ -132,15 +132,14 @@ class Dagster(Framework):
                     found = find_decorator(node, module, JOB)
                     if found is not None:
                         yield self._job(symbol, node, found[1], None, ctx)
-        finder = _CallFinder(module, frozenset({"to_job"}), DEFINE_ASSET_JOB | DEFINITIONS)
-        fastmeta.visit(module.tree, finder)  # libcst's visit, without rebuilding the tree
+        registry = self.registry(ctx)
+        finder = registry.finder(module)
         for call in finder.method_calls:
             assert isinstance(call.func, cst.Attribute)
             symbol = ctx.resolve_callee(module, call.func.value)
             graph = self.graph_function(symbol) if symbol is not None else None
             if symbol is not None and graph is not None:
                 yield self._job(symbol, graph[0], call, graph[1], ctx, module)
-        registry = self.registry(ctx)
         definitions = [c for c in finder.calls if module.qualified_names(c.func) & DEFINITIONS]
         for call in finder.calls:
             if module.qualified_names(call.func) & DEFINE_ASSET_JOB:
@@ -229,11 +228,33 @@ class Dagster(Framework):
 
     # ------------------------------------------------------------------ assets
     def registry(self, ctx: AnalysisContext) -> "AssetRegistry":
-        """Every asset of the tree and which of them a job or ``Definitions`` lists (once per scan)."""
-        if self._registry is None or self._registry_ctx is not ctx:
-            self._registry = AssetRegistry(self, ctx)
-            self._registry_ctx = ctx
-        return self._registry
+        """Every asset of the tree and which of them a job or ``Definitions`` lists.
+
+        Built once per index (so once per process), not once per unit: every module's
+        pipelines unit needs the whole tree's assets, and rebuilding them per unit made a
+        scan quadratic in the number of asset modules. ``index.remember`` replays into each
+        later unit the modules and files the build looked at; its diagnostics are replayed
+        here, so each unit's record stays complete for the cache.
+        """
+        if self._registry is not None and self._registry_ctx is ctx:
+            return self._registry
+
+        def build() -> tuple[AssetRegistry, list[Diagnostic]]:
+            sink: list[Diagnostic] = []
+            saved, ctx.index.diagnostics = ctx.index.diagnostics, sink
+            try:  # a context of its own: ctx must not remember these as already reported
+                registry = AssetRegistry(self, AnalysisContext(ctx.root, ctx.index, ctx.config, ctx.frameworks))
+            finally:
+                ctx.index.diagnostics = saved
+            return registry, sink
+
+        registry, diagnostics = ctx.index.remember(("dagster", "asset-registry"), build)
+        for diagnostic in diagnostics:
+            ctx.diagnose(diagnostic.code, diagnostic.severity, diagnostic.message, diagnostic.path,
+                         diagnostic.line, diagnostic.hint)
+        registry.ctx = ctx  # what it looks up or reports from now on belongs to this unit
+        self._registry, self._registry_ctx = registry, ctx
+        return registry
 
 
 # ---------------------------------------------------------------------- asset registry
@@ -264,6 +285,7 @@ class AssetRegistry:
     by_key: dict[str, AssetNode] = field(default_factory=dict)
     by_symbol: dict[str, AssetNode] = field(default_factory=dict)
     _depth: int = 0
+    _finders: dict[str, "_CallFinder"] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         modules = []
@@ -288,8 +310,7 @@ class AssetRegistry:
         for node in self.nodes:
             self._upstream(node)
         for module in modules:
-            finder = _CallFinder(module, frozenset(), DEFINE_ASSET_JOB | DEFINITIONS)
-            fastmeta.visit(module.tree, finder)  # libcst's visit, without rebuilding the tree
+            finder = self.finder(module)
             for call in finder.calls:
                 if module.qualified_names(call.func) & DEFINITIONS:
                     assets = _keyword(call, "assets")
@@ -302,6 +323,15 @@ class AssetRegistry:
                         positional[1].value if len(positional) > 1 else None)
                     chosen = self.nodes if node is None else self.select(node, module, self.ctx)
                     self.covered.update(n.qualified for n in chosen)
+
+    def finder(self, module: ModuleInfo) -> "_CallFinder":
+        """The job and ``Definitions`` calls of a module, found once per module."""
+        found = self._finders.get(module.path)
+        if found is None or found.module is not module:
+            found = _CallFinder(module, frozenset({"to_job"}), DEFINE_ASSET_JOB | DEFINITIONS)
+            fastmeta.visit(module.tree, found)  # libcst's visit, without rebuilding the tree
+            self._finders[module.path] = found
+        return found
 
     def followed(self, work: Callable[[], list[AssetNode]]) -> tuple[list[AssetNode], bool]:
         """What ``work`` selects, and whether part of it could not be followed."""
