@@ -22,8 +22,9 @@ What Dagster does, and what this module mirrors statically:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Optional
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 import libcst as cst
 
@@ -64,6 +65,12 @@ ASSET_SPEC = _names("AssetSpec", "asset_spec.AssetSpec", "assets.definition.asse
 ASSET_DEP = _names("AssetDep", "asset_dep.AssetDep", "assets.definition.asset_dep.AssetDep")
 ASSET_SELECTION = _names("AssetSelection", "asset_selection.AssetSelection")
 LOAD_FROM_MODULES = _names("load_assets_from_modules", "module_loaders.load_assets_from_modules.load_assets_from_modules")
+DEFINITIONS_FACTORY = frozenset({"dagster.definitions", "dagster.components.definitions.definitions"})
+#: dg projects: every module under the project's ``defs`` package is part of the location.
+LOAD_DEFS_FOLDER = frozenset({"dagster.load_from_defs_folder", "dagster.load_defs",
+                              "dagster.components.load_from_defs_folder", "dagster.components.load_defs",
+                              "dagster.components.core.load_defs.load_from_defs_folder",
+                              "dagster.components.core.load_defs.load_defs"})
 LOAD_FROM_PACKAGE = _names("load_assets_from_package_module",
                            "module_loaders.load_assets_from_modules.load_assets_from_package_module")
 CONTEXT_TYPES = frozenset({"dagster.OpExecutionContext", "dagster.AssetExecutionContext",
@@ -144,6 +151,11 @@ class Dagster(Framework):
         for call in finder.calls:
             if module.qualified_names(call.func) & DEFINE_ASSET_JOB:
                 yield self._asset_job(module, call, registry, ctx)
+            elif module.qualified_names(call.func) & LOAD_DEFS_FOLDER:
+                location = next((loc for loc in registry.locations if loc.call is call), None)
+                if location is not None and location.nodes:
+                    yield self._asset_pipeline(module.name, Symbol(module, "Definitions", "definitions", call), call,
+                                               location.nodes, {}, {}, False, ctx)
             elif _keyword(call, "assets") is not None:
                 name = module.name if len(definitions) == 1 else f"{module.name}:{module.line(call)}"
                 assets = _keyword(call, "assets")
@@ -182,14 +194,7 @@ class Dagster(Framework):
         if name is None:
             name = f"asset_job_{module.line(call)}"
             ctx.warn_dynamic(module, module.line(call), "an asset job name computed at run time")
-        selection = _keyword(call, "selection")
-        selection_node = selection.value if selection is not None else (
-            positional[1].value if len(positional) > 1 else None)
-        if selection_node is None:
-            nodes, dynamic = list(registry.nodes), False  # Dagster: no selection means every asset
-        else:
-            chosen = selection_node
-            nodes, dynamic = registry.followed(lambda: registry.select(chosen, module, ctx))
+        nodes, dynamic = registry.job_assets(module, call, _job_selection(call))
         return self._asset_pipeline(name, Symbol(module, name, "job", call), call, nodes, config, lines,
                                     dynamic, ctx)
 
@@ -276,6 +281,19 @@ class AssetNode:
 
 
 @dataclass
+class Location:
+    """A Dagster code location: a ``Definitions(...)`` (module level or returned by an
+    ``@definitions`` factory) or a dg project's ``defs`` folder."""
+
+    module: ModuleInfo
+    call: cst.Call
+    nodes: list[AssetNode]  # its assets as it loads them (loader key prefixes and groups applied)
+    dynamic: bool  # part of its asset list could not be followed
+    package: str  # a dg project's defs package, whose jobs belong here ("" for a Definitions)
+    jobs: set[int]  # id() of the define_asset_job calls its jobs=[...] lists
+
+
+@dataclass
 class AssetRegistry:
     framework: Dagster
     ctx: AnalysisContext
@@ -286,6 +304,7 @@ class AssetRegistry:
     by_symbol: dict[str, AssetNode] = field(default_factory=dict)
     _depth: int = 0
     _finders: dict[str, "_CallFinder"] = field(default_factory=dict)
+    locations: list["Location"] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         modules = []
@@ -310,25 +329,109 @@ class AssetRegistry:
         for node in self.nodes:
             self._upstream(node)
         for module in modules:
-            finder = self.finder(module)
-            for call in finder.calls:
-                if module.qualified_names(call.func) & DEFINITIONS:
+            for call in self.finder(module).calls:
+                names = module.qualified_names(call.func)
+                if names & DEFINITIONS:
                     assets = _keyword(call, "assets")
-                    if assets is not None:
-                        self.covered.update(n.qualified for n in self.select_list(assets.value, module, self.ctx))
-                else:
-                    selection = _keyword(call, "selection")
-                    positional = [a for a in call.args if a.keyword is None and not a.star]
-                    node = selection.value if selection is not None else (
-                        positional[1].value if len(positional) > 1 else None)
-                    chosen = self.nodes if node is None else self.select(node, module, self.ctx)
+                    nodes, dynamic = self.followed(lambda: self.select_list(assets.value, module, self.ctx)) \
+                        if assets is not None else ([], False)
+                    jobs = _keyword(call, "jobs")
+                    listed = self._listed_jobs(jobs.value, module) if jobs is not None else set()
+                    self.locations.append(Location(module, call, nodes, dynamic, "", listed))
+                elif names & LOAD_DEFS_FOLDER:
+                    location = self._defs_folder(module, call)
+                    if location is not None:
+                        self.locations.append(location)
+        for location in self.locations:
+            self.covered.update(n.qualified for n in location.nodes)
+        for module in modules:
+            for call in self.finder(module).calls:
+                if module.qualified_names(call.func) & DEFINE_ASSET_JOB:
+                    selection = _job_selection(call)
+                    chosen, _ = self.job_assets(module, call, selection)
                     self.covered.update(n.qualified for n in chosen)
+
+    # ------------------------------------------------------------------ code locations
+    def location_of(self, module: ModuleInfo, call: cst.Call) -> tuple[list[AssetNode], bool]:
+        """The assets of the code location an asset job belongs to, as that location loads
+        them: the ``Definitions`` whose ``jobs=`` lists it, else the dg ``defs`` package
+        that holds it, else the location defined nearest to it in the package tree; every
+        asset of the tree when the repository defines no location at all."""
+        if not self.locations:
+            return self.nodes, False
+        claimed = [loc for loc in self.locations if id(call) in loc.jobs]
+        if not claimed:
+            claimed = [loc for loc in self.locations
+                       if loc.package and (module.name + ".").startswith(loc.package + ".")]
+        if not claimed:
+            def shared(loc: Location) -> int:
+                here, there = module.name.split("."), loc.module.name.split(".")
+                count = 0
+                while count < min(len(here), len(there)) and here[count] == there[count]:
+                    count += 1
+                return count
+            best = max(shared(loc) for loc in self.locations)
+            claimed = [loc for loc in self.locations if shared(loc) == best]
+        nodes = list({n.qualified: n for loc in claimed for n in loc.nodes}.values())
+        return nodes, any(loc.dynamic for loc in claimed)
+
+    def job_assets(self, module: ModuleInfo, call: cst.Call,
+                   selection: Optional[cst.BaseExpression]) -> tuple[list[AssetNode], bool]:
+        """The assets an asset job selects within its code location, and whether part of
+        the selection or of the location could not be followed."""
+        nodes, dynamic = self.location_of(module, call)
+        if selection is None:
+            return list(nodes), dynamic  # Dagster: no selection means every asset of the location
+        with self.scoped(nodes):
+            chosen, not_followed = self.followed(lambda: self.select(selection, module, self.ctx))
+        return chosen, dynamic or not_followed
+
+    def _listed_jobs(self, expression: cst.BaseExpression, module: ModuleInfo) -> set[int]:
+        """The ``define_asset_job`` calls a ``jobs=[...]`` names (directly or through constants)."""
+        found: set[int] = set()
+        items = [e.value for e in expression.elements] if isinstance(expression, (cst.List, cst.Tuple)) \
+            else [expression]
+        for item in items:
+            if isinstance(item, cst.Call) and isinstance(item.func, (cst.Name, cst.Attribute)) \
+                    and module.qualified_names(item.func) & DEFINE_ASSET_JOB:
+                found.add(id(item))
+                continue
+            constant = self._constant(item, module)
+            if constant is not None:
+                self._depth += 1
+                try:
+                    found |= self._listed_jobs(constant[0], constant[1])
+                finally:
+                    self._depth -= 1
+        return found
+
+    def _defs_folder(self, module: ModuleInfo, call: cst.Call) -> Optional["Location"]:
+        """``load_from_defs_folder(...)`` / ``load_defs(defs_module)``: a dg project, whose
+        location is every asset under its ``defs`` package."""
+        root = _keyword(call, "defs_root") or next((a for a in call.args if a.keyword is None), None)
+        package = ""
+        if root is not None and module.qualified_names(call.func) & {n for n in LOAD_DEFS_FOLDER if
+                                                                      n.endswith(".load_defs")}:
+            names = module.qualified_names(root.value) if isinstance(root.value, (cst.Name, cst.Attribute)) else set()
+            resolved = self.ctx.index.resolve(next(iter(names))) if len(names) == 1 else None
+            if resolved is not None and resolved[0].kind == "module" and not resolved[1]:
+                package = resolved[0].module.name
+        else:  # the project's defs package next to the module that loads it (dg's layout)
+            parent = module.name.rpartition(".")[0]
+            candidate = f"{parent}.defs" if parent else "defs"
+            if self.ctx.index.has_module(candidate):
+                package = candidate
+        if not package:
+            self._not_followed(module, call, "a dg project's defs folder that is not in the scanned tree")
+            return None
+        nodes = [n for n in self.nodes if (n.symbol.module.name + ".").startswith(package + ".")]
+        return Location(module, call, nodes, False, package, set())
 
     def finder(self, module: ModuleInfo) -> "_CallFinder":
         """The job and ``Definitions`` calls of a module, found once per module."""
         found = self._finders.get(module.path)
         if found is None or found.module is not module:
-            found = _CallFinder(module, frozenset({"to_job"}), DEFINE_ASSET_JOB | DEFINITIONS)
+            found = _CallFinder(module, frozenset({"to_job"}), DEFINE_ASSET_JOB | DEFINITIONS | LOAD_DEFS_FOLDER)
             fastmeta.visit(module.tree, found)  # libcst's visit, without rebuilding the tree
             self._finders[module.path] = found
         return found
@@ -496,13 +599,18 @@ class AssetRegistry:
         return None
 
     def _loaded(self, call: cst.Call, module: ModuleInfo) -> list[AssetNode]:
+        """``load_assets_from_modules(modules, group_name, key_prefix)`` (or the package form):
+        the assets of those modules as Dagster loads them, keys prefixed and group set."""
         package = bool(module.qualified_names(call.func) & LOAD_FROM_PACKAGE)
-        positional = [a for a in call.args if a.keyword is None and not a.star]
-        if not positional:
+        positional = [a.value for a in call.args if a.keyword is None and not a.star]
+        named = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+        parameters = ("package_module" if package else "modules", "group_name", "key_prefix")
+        given = {name: positional[i] if i < len(positional) else named.get(name) for i, name in enumerate(parameters)}
+        first = given[parameters[0]]
+        if first is None or any(a.star for a in call.args):
             self._not_followed(module, call, "assets loaded from modules not named statically")
             return []
-        targets = [e.value for e in positional[0].value.elements] \
-            if isinstance(positional[0].value, (cst.List, cst.Tuple)) else [positional[0].value]
+        targets = [e.value for e in first.elements] if isinstance(first, (cst.List, cst.Tuple)) else [first]
         chosen: list[AssetNode] = []
         for target in targets:
             names = module.qualified_names(target) if isinstance(target, (cst.Name, cst.Attribute)) else set()
@@ -513,7 +621,29 @@ class AssetRegistry:
             base = resolved[0].module.name
             chosen.extend(n for n in self.nodes if n.symbol.module.name == base
                           or (package and n.symbol.module.name.startswith(base + ".")))
-        return chosen
+        prefix: list[str] = []
+        if given["key_prefix"] is not None:
+            found = _string_path(self.ctx.value(given["key_prefix"], module))
+            if found is None:
+                self._not_followed(module, call, "a key prefix computed at run time")
+            prefix = found or []
+        group = string_value(given["group_name"]) if given["group_name"] is not None else None
+        if given["group_name"] is not None and group is None:
+            self._not_followed(module, call, "a group name computed at run time")
+        return loaded_as(chosen, prefix, group)
+
+    @contextmanager
+    def scoped(self, nodes: list[AssetNode]) -> Iterator[None]:
+        """Selections resolved among ``nodes`` (a code location's assets, as it loads them)
+        instead of every asset of the tree."""
+        saved = self.nodes, self.by_key, self.by_symbol
+        self.nodes = nodes
+        self.by_key = {key: n for n in nodes for key in n.produces}
+        self.by_symbol = {n.qualified: n for n in nodes}
+        try:
+            yield
+        finally:
+            self.nodes, self.by_key, self.by_symbol = saved
 
     def select(self, expression: cst.BaseExpression, module: ModuleInfo, ctx: AnalysisContext) -> list[AssetNode]:
         """The assets an asset selection picks (``AssetSelection`` algebra, lists, keys, assets)."""
@@ -574,18 +704,23 @@ class AssetRegistry:
         return {self.by_key[k].qualified for k in keys if k in self.by_key}
 
     def _closure(self, chosen: set[str], upstream: bool) -> set[str]:
+        """``.upstream()`` / ``.downstream()``: every asset reachable, breadth first."""
+        neighbours: dict[str, set[str]] = {}
+        for node in self.nodes:
+            for key in [*node.ins.values(), *node.deps]:
+                producer = self.by_key.get(key)
+                if producer is None or producer.qualified == node.qualified:
+                    continue
+                source, target = (node.qualified, producer.qualified) if upstream \
+                    else (producer.qualified, node.qualified)
+                neighbours.setdefault(source, set()).add(target)
         result = set(chosen)
-        changed = True
-        while changed:
-            changed = False
-            for node in self.nodes:
-                ups = {self.by_key[k].qualified for k in [*node.ins.values(), *node.deps] if k in self.by_key}
-                if upstream and node.qualified in result and not ups <= result:
-                    result |= ups
-                    changed = True
-                elif not upstream and node.qualified not in result and ups & result:
-                    result.add(node.qualified)
-                    changed = True
+        frontier = list(chosen)
+        while frontier:
+            for found in neighbours.get(frontier.pop(), ()):
+                if found not in result:
+                    result.add(found)
+                    frontier.append(found)
         return result
 
     def _not_followed(self, module: ModuleInfo, node: cst.CSTNode, what: str) -> None:
@@ -826,6 +961,31 @@ def _multi_asset_keys(call: Optional[cst.Call], module: ModuleInfo, ctx: Analysi
     return produces
 
 
+def _job_selection(call: cst.Call) -> Optional[cst.BaseExpression]:
+    """``define_asset_job(name, selection)``'s selection, positional or keyword."""
+    selection = _keyword(call, "selection")
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    return selection.value if selection is not None else (positional[1].value if len(positional) > 1 else None)
+
+
+def loaded_as(nodes: list[AssetNode], prefix: list[str], group: Optional[str]) -> list[AssetNode]:
+    """Assets as a loader with ``key_prefix``/``group_name`` hands them on: the keys of the
+    loaded set, and references to them, get the prefix (Dagster's
+    ``assets_with_loadable_prefix``); references to other assets stay; the group applies
+    to assets in the default group."""
+    if not prefix and group is None:
+        return list(nodes)
+    loaded = {key for n in nodes for key in n.produces}
+
+    def key(k: str) -> str:
+        return "/".join([*prefix, k]) if prefix and k in loaded else k
+
+    return [replace(n, id=key(n.id) if n.id in n.produces else n.id,
+                    produces={key(k): output for k, output in n.produces.items()},
+                    ins={name: key(k) for name, k in n.ins.items()}, deps=[key(k) for k in n.deps],
+                    group=group if group is not None and n.group == "default" else n.group) for n in nodes]
+
+
 def _dict_items(arg: Optional[cst.Arg]) -> dict[str, cst.BaseExpression]:
     if arg is None or not isinstance(arg.value, cst.Dict):
         return {}
@@ -854,12 +1014,18 @@ class _CallFinder(cst.CSTVisitor):
         self.method_calls: list[cst.Call] = []
         self.calls: list[cst.Call] = []
         self.depth = 0
+        self.factories: list[bool] = []
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.depth += 1
+        # the body of an @definitions factory is where a code location is defined: its
+        # calls count as the module's own
+        if not (self.depth == 0 and find_decorator(node, self.module, DEFINITIONS_FACTORY)):
+            self.depth += 1
+        self.factories.append(self.depth == 0)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.depth -= 1
+        if not self.factories.pop():
+            self.depth -= 1
 
     def visit_Call(self, node: cst.Call) -> None:
         if self.depth:
