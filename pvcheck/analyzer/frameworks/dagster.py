@@ -65,6 +65,11 @@ ASSET_SPEC = _names("AssetSpec", "asset_spec.AssetSpec", "assets.definition.asse
 ASSET_DEP = _names("AssetDep", "asset_dep.AssetDep", "assets.definition.asset_dep.AssetDep")
 ASSET_SELECTION = _names("AssetSelection", "asset_selection.AssetSelection")
 LOAD_FROM_MODULES = _names("load_assets_from_modules", "module_loaders.load_assets_from_modules.load_assets_from_modules")
+#: Functions that hand back the assets they are given, with metadata added.
+PASSTHROUGH = frozenset({"dagster.with_source_code_references", "dagster.link_code_references_to_git",
+                         "dagster_cloud.metadata.source_code.link_code_references_to_git_if_cloud",
+                         "dagster._core.definitions.metadata.source_code.with_source_code_references",
+                         "dagster._core.definitions.metadata.source_code.link_code_references_to_git"})
 DEFINITIONS_FACTORY = frozenset({"dagster.definitions", "dagster.components.definitions.definitions"})
 #: dg projects: every module under the project's ``defs`` package is part of the location.
 LOAD_DEFS_FOLDER = frozenset({"dagster.load_from_defs_folder", "dagster.load_defs",
@@ -337,11 +342,21 @@ class AssetRegistry:
                         if assets is not None else ([], False)
                     jobs = _keyword(call, "jobs")
                     listed = self._listed_jobs(jobs.value, module) if jobs is not None else set()
-                    self.locations.append(Location(module, call, nodes, dynamic, "", listed))
+                    if assets is not None or jobs is not None:  # resources alone make no location
+                        self.locations.append(Location(module, call, nodes, dynamic, "", listed))
                 elif names & LOAD_DEFS_FOLDER:
                     location = self._defs_folder(module, call)
                     if location is not None:
                         self.locations.append(location)
+        # a Definitions inside a dg project's defs package is merged into that location
+        folders = [loc for loc in self.locations if loc.package]
+        for location in [loc for loc in self.locations if not loc.package]:
+            home = next((f for f in folders if (location.module.name + ".").startswith(f.package + ".")), None)
+            if home is not None:
+                home.nodes = list({n.qualified: n for n in [*home.nodes, *location.nodes]}.values())
+                home.dynamic = home.dynamic or location.dynamic
+                home.jobs |= location.jobs
+                self.locations.remove(location)
         for location in self.locations:
             self.covered.update(n.qualified for n in location.nodes)
         for module in modules:
@@ -364,14 +379,24 @@ class AssetRegistry:
             claimed = [loc for loc in self.locations
                        if loc.package and (module.name + ".").startswith(loc.package + ".")]
         if not claimed:
-            def shared(loc: Location) -> int:
-                here, there = module.name.split("."), loc.module.name.split(".")
-                count = 0
-                while count < min(len(here), len(there)) and here[count] == there[count]:
-                    count += 1
-                return count
-            best = max(shared(loc) for loc in self.locations)
-            claimed = [loc for loc in self.locations if shared(loc) == best]
+            # the location defined in the job's own package or the nearest one above it
+            # (a dg project's location covers only its defs package, handled above)
+            package = module.name.rpartition(".")[0]
+            homes = [(loc.module.name.rpartition(".")[0], loc) for loc in self.locations if not loc.package]
+            above = [(home, loc) for home, loc in homes if not home or (package + ".").startswith(home + ".")]
+            if above:
+                deepest = max(len(home) for home, _ in above)
+                claimed = [loc for home, loc in above if len(home) == deepest]
+        if not claimed:
+            # in no location we can see (a lesson's copy, a location built at run time):
+            # the assets of the nearest package around the job that has any
+            parts = module.name.split(".")
+            for cut in range(len(parts) - 1, -1, -1):
+                prefix = ".".join(parts[:cut]) + "." if cut else ""
+                nearby = [n for n in self.nodes if n.symbol.module.name.startswith(prefix)]
+                if nearby:
+                    return nearby, False
+            return self.nodes, False
         nodes = list({n.qualified: n for loc in claimed for n in loc.nodes}.values())
         return nodes, any(loc.dynamic for loc in claimed)
 
@@ -570,6 +595,11 @@ class AssetRegistry:
                     and module.qualified_names(item.func) & (LOAD_FROM_MODULES | LOAD_FROM_PACKAGE):
                 chosen.extend(self._loaded(item, module))
                 continue
+            if isinstance(item, cst.Call) and isinstance(item.func, (cst.Name, cst.Attribute)) \
+                    and module.qualified_names(item.func) & PASSTHROUGH and item.args \
+                    and item.args[0].keyword is None and not item.args[0].star:
+                chosen.extend(self.select_list(item.args[0].value, module, ctx))  # same assets, more metadata
+                continue
             constant = self._constant(item, module)
             if constant is not None:  # ``ALL_ASSETS = [...]`` (or a loader call) kept in a constant
                 self._depth += 1
@@ -685,17 +715,41 @@ class AssetRegistry:
             return None
         if text is not None:  # a plain key ("a/b" is AssetKey.from_user_string's path a, b)
             return self._by_keys([text])
+        constant = self._constant(expression, module)
+        if constant is not None and isinstance(constant[0], cst.Call) \
+                and not (isinstance(constant[0].func, (cst.Name, cst.Attribute))
+                         and constant[1].qualified_names(constant[0].func) & (ASSET_KEY | ASSET_SPEC | ASSET_DEP)):
+            # ``trips = AssetSelection.assets("trips")`` at module level, used in a job
+            self._depth += 1
+            try:
+                return self._selection(constant[0], constant[1])
+            finally:
+                self._depth -= 1
         keys = self.keys(expression, module, expression)
         return self._by_keys(keys) if keys else None
 
     def _selection_constructor(self, method: str, call: cst.Call, module: ModuleInfo) -> Optional[set[str]]:
         if method == "all":
             return {n.qualified for n in self.nodes}
+        if method == "key_prefixes":
+            prefixes = []
+            for arg in (a for a in call.args if a.keyword is None):
+                path = _string_path(self.ctx.value(arg.value, module))
+                if path is None:
+                    self._not_followed(module, call, "AssetSelection.key_prefixes(...) computed at run time")
+                    return None
+                prefixes.append("/".join(path) + "/")
+            return {n.qualified for n in self.nodes if any(k.startswith(p) for k in n.produces for p in prefixes)}
         if method == "groups":
             groups = {string_value(a.value) for a in call.args if a.keyword is None}
             return {n.qualified for n in self.nodes if n.group in groups}
         if method in ("assets", "keys"):
-            keys = [k for a in call.args if a.keyword is None for k in self.keys(a.value, module, call)]
+            keys = []
+            for arg in (a for a in call.args if a.keyword is None):
+                path = _string_path(self.ctx.value(arg.value, module)) \
+                    if isinstance(arg.value, (cst.List, cst.Tuple)) else None
+                # a list of strings is one key's path (CoercibleToAssetKey), not several keys
+                keys.extend(["/".join(path)] if path is not None else self.keys(arg.value, module, call))
             return self._by_keys(keys)
         self._not_followed(module, call, f"AssetSelection.{method}(...)")
         return None
