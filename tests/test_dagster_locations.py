@@ -129,3 +129,67 @@ def test_same_assets_and_deps_as_dagster_itself():
         assert ours == dagster[name]
     for job in ("sales_refresh", "marketing_weekly", "platform_ingest"):
         assert sorted(s.id for s in only_pipeline(project, job).steps) == dagster[job]
+
+
+# ---------------------------------------------------------------------- patterns of public projects
+def test_rebound_loader_wrappers_and_selection_constants(tmp_path):
+    """``x = load_assets_from_modules([x])``, ``with_source_code_references(...)`` around the
+    list, a selection kept in a constant and subtracted, a key given as a path list."""
+    project = scan_files(tmp_path, {
+        "shop/__init__.py": "",
+        "shop/assets.py": textwrap.dedent("""
+            import dagster as dg
+
+            @dg.asset(key_prefix=["raw"])
+            def orders():
+                return [1]
+
+            @dg.asset(ins={"orders": dg.AssetIn(key=["raw", "orders"])})
+            def weekly(orders):
+                return orders
+
+            @dg.asset
+            def adhoc():
+                return 0
+        """),
+        "shop/jobs.py": textwrap.dedent("""
+            import dagster as dg
+
+            weekly_sel = dg.AssetSelection.assets("weekly")
+            adhoc_sel = dg.AssetSelection.keys("adhoc")
+            raw_sel = dg.AssetSelection.keys(["raw", "orders"])
+            rest_job = dg.define_asset_job("rest", selection=dg.AssetSelection.all() - weekly_sel - adhoc_sel)
+            raw_job = dg.define_asset_job("raw_only", selection=raw_sel)
+            prefix_job = dg.define_asset_job("by_prefix", selection=dg.AssetSelection.key_prefixes("raw"))
+        """),
+        "shop/definitions.py": textwrap.dedent("""
+            import dagster as dg
+            from shop import assets as shop_assets
+            from shop.jobs import prefix_job, raw_job, rest_job
+
+            shop_assets = dg.load_assets_from_modules([shop_assets])
+
+            defs = dg.Definitions(
+                assets=dg.with_source_code_references([*shop_assets]),
+                jobs=[rest_job, raw_job, prefix_job],
+            )
+        """),
+    })
+    assert not project.diagnostics
+    assert graph(only_pipeline(project, "shop.definitions"))[0] == ["adhoc", "raw/orders", "weekly"]
+    assert graph(only_pipeline(project, "rest"))[0] == ["raw/orders"]
+    assert graph(only_pipeline(project, "raw_only"))[0] == ["raw/orders"]
+    assert graph(only_pipeline(project, "by_prefix"))[0] == ["raw/orders"]
+
+
+def test_an_unknown_wrapper_is_not_followed(tmp_path):
+    """The near miss of the pass-through wrappers: a repo-external function around the
+    asset list may return anything, so the location's assets are not known."""
+    project = scan_files(tmp_path, {
+        "shop/__init__.py": "",
+        "shop/assets.py": "import dagster as dg\n\n@dg.asset\ndef a():\n    return 1\n",
+        "shop/definitions.py": "import dagster as dg\nimport magic\nfrom shop.assets import a\n\n"
+                               "defs = dg.Definitions(assets=magic.wrap([a]))\n",
+    })
+    assert only_pipeline(project, "shop.definitions").dynamic
+    assert any("asset reference 'magic.wrap" in d.message for d in project.diagnostics)

@@ -617,6 +617,15 @@ class AssetRegistry:
         if not isinstance(expression, (cst.Name, cst.Attribute)):
             return None
         names = module.qualified_names(expression)
+        if len(names) > 1 and isinstance(expression, cst.Name):
+            # ``assets = load_assets_from_modules([assets])``: an import rebound by a module-level
+            # assignment; a use after both (the only one a module-level name can have) is the assignment
+            own = f"{module.name}.{expression.value}"
+            rebound = [s for s in module.symbols.get(expression.value, []) if s.kind == "constant"]
+            if own in names and len(rebound) == 1 and module.line(rebound[0].node) < module.line(expression):
+                value = rebound[0].node.value if isinstance(rebound[0].node, (cst.Assign, cst.AnnAssign)) else None
+                if isinstance(value, (cst.List, cst.Tuple, cst.Call)) and self._depth < 16:
+                    return value, module
         resolved = self.ctx.index.resolve(next(iter(names))) if len(names) == 1 else None
         if resolved is None or resolved[1] or resolved[0].kind != "constant":
             return None
