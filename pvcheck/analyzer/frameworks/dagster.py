@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Optional
 
 import libcst as cst
@@ -40,9 +41,11 @@ from pvcheck.analyzer import fastmeta
 from pvcheck.analyzer.context import AnalysisContext, Invocation
 from pvcheck.analyzer.frameworks.base import method_name as _method, keyword_arg as _keyword, keyword_string as _keyword_string
 from pvcheck.analyzer.frameworks.base import Framework, StepDefinition, find_decorator
+from pvcheck.analyzer.frameworks.dagster_factories import factory_assets, factory_names
+from pvcheck.analyzer.discovery import SourceFile
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import string_value
-from pvcheck.model import Diagnostic, Edge, Output, Pipeline
+from pvcheck.model import Diagnostic, Edge, Output, Pipeline, Severity
 
 _D = "dagster._core.definitions"
 
@@ -52,6 +55,13 @@ def _names(public: str, *internal: str) -> frozenset[str]:
 
 
 OP = _names("op", "decorators.op_decorator.op")
+GRAPH_ASSET = _names("graph_asset", "decorators.asset_decorator.graph_asset")
+GRAPH_MULTI_ASSET = _names("graph_multi_asset", "decorators.asset_decorator.graph_multi_asset")
+#: pvcheck's own integration: ``@versioned(dg.asset, ...)`` applies the Dagster decorator it is given.
+VERSIONED = frozenset({"pvcheck.integrations.dagster.versioned"})
+COMPONENT = frozenset({"dagster.Component", "dagster.components.Component", "dagster.StateBackedComponent",
+                       "dagster.components.StateBackedComponent",
+                       "dagster.components.component.component.Component"})
 GRAPH = _names("graph", "decorators.graph_decorator.graph")
 JOB = _names("job", "decorators.job_decorator.job")
 ASSET = _names("asset", "decorators.asset_decorator.asset")
@@ -66,7 +76,8 @@ ASSET_DEP = _names("AssetDep", "asset_dep.AssetDep", "assets.definition.asset_de
 ASSET_SELECTION = _names("AssetSelection", "asset_selection.AssetSelection")
 LOAD_FROM_MODULES = _names("load_assets_from_modules", "module_loaders.load_assets_from_modules.load_assets_from_modules")
 #: Functions that hand back the assets they are given, with metadata added.
-PASSTHROUGH = frozenset({"dagster.with_source_code_references", "dagster.link_code_references_to_git",
+PASSTHROUGH = frozenset({"pvcheck.integrations.dagster.with_code_version",
+                         "dagster.with_source_code_references", "dagster.link_code_references_to_git",
                          "dagster_cloud.metadata.source_code.link_code_references_to_git_if_cloud",
                          "dagster._core.definitions.metadata.source_code.with_source_code_references",
                          "dagster._core.definitions.metadata.source_code.link_code_references_to_git"})
@@ -88,8 +99,8 @@ _CONTEXT_NAMES = frozenset({"context", "_context", "context_", "_"})  # get_vali
 DEFAULT_OUTPUT = "result"
 _MAX_GRAPH_DEPTH = 8
 _OP_OPTIONS = {"tag": "tags", "with_hooks": "hooks", "with_retry_policy": "retry_policy"}
-_ASSET_IDENTITY = ("name", "key", "key_prefix", "ins", "deps")
-_MULTI_IDENTITY = ("name", "outs", "ins", "deps", "specs", "internal_asset_deps")
+_ASSET_IDENTITY = ("name", "key", "key_prefix", "ins", "deps", "decorator")
+_MULTI_IDENTITY = ("name", "outs", "ins", "deps", "specs", "internal_asset_deps", "decorator")
 
 
 class Dagster(Framework):
@@ -106,19 +117,19 @@ class Dagster(Framework):
         if not isinstance(node, cst.FunctionDef):
             return None
         module = symbol.module
-        found = find_decorator(node, module, OP)
+        found = _decorator(node, module, OP)
         if found is not None:
             _, call, _ = found
-            config, lines = ctx.keyword_config(call, module, skip=("name", "ins", "out"))
+            config, lines = ctx.keyword_config(call, module, skip=("name", "ins", "out", "decorator"))
             declared = _keyword_string(call, "name") or node.name.value
             return StepDefinition(symbol, self.name, "op", declared, config, lines, _op_outputs(call, module))
-        found = find_decorator(node, module, ASSET)
+        found = _decorator(node, module, ASSET | GRAPH_ASSET)
         if found is not None:
             _, call, _ = found
             config, lines = ctx.keyword_config(call, module, skip=_ASSET_IDENTITY)
             key = _asset_key(call, node, module, ctx)
             return StepDefinition(symbol, self.name, "asset", key, config, lines, (Output(DEFAULT_OUTPUT),))
-        found = find_decorator(node, module, MULTI_ASSET)
+        found = _decorator(node, module, MULTI_ASSET | GRAPH_MULTI_ASSET)
         if found is not None:
             _, call, _ = found
             config, lines = ctx.keyword_config(call, module, skip=_MULTI_IDENTITY)
@@ -168,7 +179,7 @@ class Dagster(Framework):
                 nodes, dynamic = registry.followed(lambda: registry.select_list(assets.value, module, ctx))
                 yield self._asset_pipeline(name, Symbol(module, "Definitions", "definitions", call), call,
                                            nodes, {}, {}, dynamic, ctx)
-        unlisted = [n for n in registry.nodes if n.symbol.module is module and n.qualified not in registry.covered]
+        unlisted = [n for n in registry.nodes if n.home is module and n.qualified not in registry.covered]
         if unlisted:
             name = module.name if not definitions else f"{module.name}:unlisted"
             yield self._asset_pipeline(name, Symbol(module, "", "module", module.tree), module.tree, unlisted,
@@ -206,7 +217,7 @@ class Dagster(Framework):
     def _asset_pipeline(self, name: str, symbol: Symbol, node: cst.CSTNode, nodes: list["AssetNode"],
                         config: dict[str, Any], lines: dict[str, tuple[str, int]], dynamic: bool,
                         ctx: AnalysisContext) -> Pipeline:
-        chosen = sorted({n.qualified: n for n in nodes}.values(), key=lambda n: (n.symbol.module.path, n.line))
+        chosen = sorted({n.qualified: n for n in nodes}.values(), key=lambda n: (n.home.path, n.line))
         invocations: list[Invocation] = []
         edges: list[Edge] = []
         producers = {key: n for n in chosen for key in n.produces}
@@ -279,6 +290,15 @@ class AssetNode:
     group: str
     line: int
     dynamic: bool = False
+    #: an asset a factory made: the inner function, its decorator call and their module
+    decorated: Optional[tuple[cst.FunctionDef, Optional[cst.Call], ModuleInfo]] = None
+    called_in: Optional[ModuleInfo] = None  # the module whose call of the factory made it
+    call: Optional[cst.Call] = None
+
+    @property
+    def home(self) -> ModuleInfo:
+        """The module the asset is a module-level object of (where loaders find it)."""
+        return self.called_in or self.symbol.module
 
     @property
     def qualified(self) -> str:
@@ -310,16 +330,32 @@ class AssetRegistry:
     _depth: int = 0
     _finders: dict[str, "_CallFinder"] = field(default_factory=dict)
     locations: list["Location"] = field(default_factory=list)
+    by_call: dict[int, AssetNode] = field(default_factory=dict)  # id() of a factory call -> its asset
+    components: list[str] = field(default_factory=list)  # modules defining a Component with build_defs
+    opaque: set[str] = field(default_factory=set)  # modules with assets made by code outside the tree
 
     def __post_init__(self) -> None:
         modules = []
+        others: list[tuple[SourceFile, bytes]] = []
         for file in self.ctx.index.files:
             data = self.ctx.index.read(file)
-            if data is None or b"dagster" not in data:
+            if data is None:
+                continue
+            if b"dagster" not in data:
+                others.append((file, data))
                 continue
             module = self.ctx.index.module(file.module)
             if module is not None:
                 modules.append(module)
+        # a module that calls an asset factory need not mention Dagster: it names the
+        # factory (its import does, however aliased), so those names pick the extra modules
+        names = factory_names(modules)
+        if names:
+            for file, data in others:
+                if any(name in data for name in names):
+                    module = self.ctx.index.module(file.module)
+                    if module is not None:
+                        modules.append(module)
         # first every asset and the keys it produces, then (knowing them) what each depends on
         for module in modules:
             for symbols in module.symbols.values():
@@ -328,9 +364,15 @@ class AssetRegistry:
                         node = self._asset(symbol)
                         if node is not None:
                             self.nodes.append(node)
-        self.nodes.sort(key=lambda n: (n.symbol.module.path, n.line))
+                    elif symbol.kind == "class":
+                        self._component(symbol)
+            made = list(factory_assets(self, module))
+            self.nodes.extend(made)
+            self._opaque_assets(module, {id(n.call) for n in made})
+        self.nodes.sort(key=lambda n: (n.home.path, n.line))
         self.by_key = {key: n for n in self.nodes for key in n.produces}
         self.by_symbol = {n.qualified: n for n in self.nodes}
+        self.by_call = {id(n.call): n for n in self.nodes if n.call is not None}
         for node in self.nodes:
             self._upstream(node)
         for module in modules:
@@ -393,7 +435,7 @@ class AssetRegistry:
             parts = module.name.split(".")
             for cut in range(len(parts) - 1, -1, -1):
                 prefix = ".".join(parts[:cut]) + "." if cut else ""
-                nearby = [n for n in self.nodes if n.symbol.module.name.startswith(prefix)]
+                nearby = [n for n in self.nodes if n.home.name.startswith(prefix)]
                 if nearby:
                     return nearby, False
             return self.nodes, False
@@ -449,8 +491,20 @@ class AssetRegistry:
         if not package:
             self._not_followed(module, call, "a dg project's defs folder that is not in the scanned tree")
             return None
-        nodes = [n for n in self.nodes if (n.symbol.module.name + ".").startswith(package + ".")]
-        return Location(module, call, nodes, False, package, set())
+        nodes = [n for n in self.nodes if (n.home.name + ".").startswith(package + ".")]
+        # components (YAML, or Python classes) build definitions at run time: a job of this
+        # location may select assets no graph shows
+        dynamic = any((name + ".").startswith(package + ".") for name in self.components)
+        source = self.ctx.index.by_module.get(package)
+        if source is not None:
+            folder = (Path(self.ctx.root) / source.path).parent
+            for found in sorted([*folder.rglob("defs.yaml"), *folder.rglob("component.yaml")]):
+                dynamic = True
+                relative = found.relative_to(Path(self.ctx.root)).as_posix()
+                self.ctx.diagnose("PV010", Severity.WARNING, "cannot follow statically: definitions a YAML "
+                                  "component builds at run time: its assets are in no graph", relative, 1,
+                                  hint="pvcheck fingerprints this conservatively: any change to it is a new version")
+        return Location(module, call, nodes, dynamic, package, set())
 
     def finder(self, module: ModuleInfo) -> "_CallFinder":
         """The job and ``Definitions`` calls of a module, found once per module."""
@@ -475,7 +529,7 @@ class AssetRegistry:
             return None
         function = definition.function
         module = symbol.module
-        multi = find_decorator(function, module, MULTI_ASSET)
+        multi = _decorator(function, module, MULTI_ASSET | GRAPH_MULTI_ASSET)
         dynamic = False
         if multi is not None:
             produces = _multi_asset_keys(multi[1], module, self.ctx)
@@ -485,18 +539,67 @@ class AssetRegistry:
                                       "asset keys are not known statically")
         else:
             produces = {definition.name: DEFAULT_OUTPUT}
-        group = _keyword_string((multi or find_decorator(function, module, ASSET) or (None, None))[1],
+        group = _keyword_string((multi or _decorator(function, module, ASSET | GRAPH_ASSET) or (None, None))[1],
                                 "group_name") or "default"
         return AssetNode(symbol, definition, definition.name, produces, {}, [], group, module.line(function),
                          dynamic)
 
+    def _opaque_assets(self, module: ModuleInfo, made: set[int]) -> None:
+        """Assets that code outside the tree makes (``@dbt_assets``, ``define_dagstermill_asset(...)``,
+        an integration's factory): a loader that reads the module gets assets no graph shows."""
+        known = ASSET | GRAPH_ASSET | MULTI_ASSET | GRAPH_MULTI_ASSET | VERSIONED | OP | GRAPH | JOB
+        for statement in module.tree.body:
+            callee: Optional[cst.BaseExpression] = None
+            if isinstance(statement, cst.FunctionDef):
+                for decorator in statement.decorators:
+                    expression = decorator.decorator
+                    callee = expression.func if isinstance(expression, cst.Call) else expression
+                    if self._opaque(module, callee, known):
+                        self._note_opaque(module, statement, callee)
+            elif isinstance(statement, cst.SimpleStatementLine):
+                for small in statement.body:
+                    value = small.value if isinstance(small, (cst.Assign, cst.AnnAssign)) else None
+                    if isinstance(value, cst.Call) and id(value) not in made \
+                            and self._opaque(module, value.func, known):
+                        self._note_opaque(module, small, value.func)
+
+    def _opaque(self, module: ModuleInfo, callee: Optional[cst.BaseExpression], known: frozenset[str]) -> bool:
+        if not isinstance(callee, (cst.Name, cst.Attribute)):
+            return False
+        names = module.qualified_names(callee)
+        if not names or names & known or any(self.ctx.index.resolve(n) is not None for n in names):
+            return False
+        return any("asset" in n.rpartition(".")[2].lower() and not n.rpartition(".")[2][:1].isupper()
+                   and not n.startswith("dagster.") for n in names)
+
+    def _note_opaque(self, module: ModuleInfo, node: cst.CSTNode, callee: cst.BaseExpression) -> None:
+        self.opaque.add(module.name)
+        self.ctx.warn_dynamic(module, module.line(node), f"assets that '{module.code(callee)}' (outside the "
+                                                         "scanned tree) makes: they are in no graph")
+
+    def _component(self, symbol: Symbol) -> None:
+        """A Dagster Component's ``build_defs`` makes definitions at run time: say so."""
+        node = symbol.node
+        if not isinstance(node, cst.ClassDef) or not isinstance(node.body, cst.IndentedBlock):
+            return
+        bases = {q for base in node.bases if isinstance(base.value, (cst.Name, cst.Attribute))
+                 for q in symbol.module.qualified_names(base.value)}
+        if bases & COMPONENT and any(isinstance(s, cst.FunctionDef) and s.name.value == "build_defs"
+                                     for s in node.body.body):
+            self._not_followed(symbol.module, node, f"definitions that component '{node.name.value}' builds at "
+                                                    "run time (Component.build_defs): its assets are in no graph")
+            self.components.append(symbol.module.name)
+
     def _upstream(self, node: AssetNode) -> None:
         """An asset's inputs (parameters, ``ins=``) and ``deps=``, as upstream asset keys."""
-        function = node.definition.function
-        module = node.symbol.module
-        found = find_decorator(function, module, ASSET) or find_decorator(function, module, MULTI_ASSET)
-        assert found is not None
-        call = found[1]
+        if node.decorated is not None:
+            function, call, module = node.decorated
+        else:
+            function = node.definition.function
+            module = node.symbol.module
+            found = _decorator(function, module, ASSET | GRAPH_ASSET | MULTI_ASSET | GRAPH_MULTI_ASSET)
+            assert found is not None
+            call = found[1]
         produces = node.produces
         ins = {}
         explicit = _dict_items(_keyword(call, "ins"))
@@ -546,6 +649,8 @@ class AssetRegistry:
         """The asset keys an expression names: a key, an asset, a list of them, an AssetDep ..."""
         if isinstance(expression, (cst.List, cst.Tuple)):
             return [k for e in expression.elements for k in self.keys(e.value, module, where)]
+        if isinstance(expression, cst.Call) and id(expression) in self.by_call:
+            return self._produced(self.by_call[id(expression)])
         if isinstance(expression, cst.Call):
             names = module.qualified_names(expression.func) if isinstance(expression.func,
                                                                           (cst.Name, cst.Attribute)) else set()
@@ -571,6 +676,8 @@ class AssetRegistry:
             if symbol is not None and symbol.qualified_name in self.by_symbol:
                 return list(self.by_symbol[symbol.qualified_name].produces)
             constant = self._constant(expression, module)
+            if constant is not None and id(constant[0]) in self.by_call:
+                return self._produced(self.by_call[id(constant[0])])
             if constant is not None and not isinstance(constant[0], cst.Call):
                 self._depth += 1
                 try:
@@ -582,6 +689,11 @@ class AssetRegistry:
             return ["/".join(path)]
         self._not_followed(module, where, f"an asset reference '{' '.join(module.code(expression).split())}'")
         return []
+
+    def _produced(self, raw: AssetNode) -> list[str]:
+        """The keys an asset produces as the current scope knows it (a loader may prefix them)."""
+        scoped = self.by_symbol.get(raw.qualified)
+        return list((scoped or raw).produces)
 
     def select_list(self, expression: cst.BaseExpression, module: ModuleInfo, ctx: AnalysisContext) -> list[AssetNode]:
         """``Definitions(assets=[...])``: assets, and ``load_assets_from_modules([...])``."""
@@ -658,8 +770,10 @@ class AssetRegistry:
                 self._not_followed(module, call, "assets loaded from a module outside the scanned tree")
                 continue
             base = resolved[0].module.name
-            chosen.extend(n for n in self.nodes if n.symbol.module.name == base
-                          or (package and n.symbol.module.name.startswith(base + ".")))
+            if any(name == base or (package and name.startswith(base + ".")) for name in self.opaque):
+                self.dynamic = True  # reported where those assets are made
+            chosen.extend(n for n in self.nodes if n.home.name == base
+                          or (package and n.home.name.startswith(base + ".")))
         prefix: list[str] = []
         if given["key_prefix"] is not None:
             found = _string_path(self.ctx.value(given["key_prefix"], module))
@@ -915,6 +1029,33 @@ class DagsterGraphBuilder(CallGraphBuilder):
 
 
 # ---------------------------------------------------------------------- helpers
+def _decorator(node: cst.FunctionDef, module: ModuleInfo, names: frozenset[str]
+               ) -> Optional[tuple[cst.Decorator, Optional[cst.Call], str]]:
+    """The Dagster decorator among ``names`` on ``node``: itself, or as pvcheck's
+    ``@versioned(dg.asset, **options)`` applies it (the options are the decorator's
+    keyword arguments; ``@versioned()`` alone is ``dg.asset``)."""
+    found = find_decorator(node, module, names)
+    if found is not None:
+        return found
+    wrapped = find_decorator(node, module, VERSIONED)
+    if wrapped is None or wrapped[1] is None:
+        return None
+    call = wrapped[1]
+    given = _keyword(call, "decorator") or next((a for a in call.args if a.keyword is None), None)
+    if given is None:
+        applied = {"dagster.asset"}
+    elif isinstance(given.value, (cst.Name, cst.Attribute)):
+        applied = set(module.qualified_names(given.value))
+    else:
+        applied = set()
+    chosen = applied & names
+    if not chosen:
+        return None
+    # the call itself stands for the decorator's: its keywords are the options (only
+    # keywords are read from a decorator call), its positional argument is the decorator
+    return wrapped[0], call, next(iter(chosen))
+
+
 def _input_names(function: cst.FunctionDef, module: ModuleInfo, ctx: AnalysisContext) -> list[str]:
     """Parameters that are inputs: not the leading context, not Config, not resources."""
     params = list(function.params.posonly_params) + list(function.params.params)
