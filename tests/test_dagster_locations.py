@@ -193,3 +193,21 @@ def test_an_unknown_wrapper_is_not_followed(tmp_path):
     })
     assert only_pipeline(project, "shop.definitions").dynamic
     assert any("asset reference 'magic.wrap" in d.message for d in project.diagnostics)
+
+
+def test_definitions_factory_from_dagster_components(tmp_path):
+    """``from dagster.components import definitions`` (dg projects) is the same factory."""
+    project = scan_files(tmp_path, {
+        "shop/__init__.py": "",
+        "shop/assets.py": "import dagster as dg\n\n@dg.asset\ndef a():\n    return 1\n",
+        "shop/definitions.py": textwrap.dedent("""
+            from dagster import Definitions
+            from dagster.components import definitions
+            from shop.assets import a
+
+            @definitions
+            def defs() -> Definitions:
+                return Definitions(assets=[a])
+        """),
+    })
+    assert graph(only_pipeline(project, "shop.definitions"))[0] == ["a"]

@@ -81,7 +81,8 @@ PASSTHROUGH = frozenset({"pvcheck.integrations.dagster.with_code_version",
                          "dagster_cloud.metadata.source_code.link_code_references_to_git_if_cloud",
                          "dagster._core.definitions.metadata.source_code.with_source_code_references",
                          "dagster._core.definitions.metadata.source_code.link_code_references_to_git"})
-DEFINITIONS_FACTORY = frozenset({"dagster.definitions", "dagster.components.definitions.definitions"})
+DEFINITIONS_FACTORY = frozenset({"dagster.definitions", "dagster.components.definitions",
+                                 "dagster.components.definitions.definitions"})
 #: dg projects: every module under the project's ``defs`` package is part of the location.
 LOAD_DEFS_FOLDER = frozenset({"dagster.load_from_defs_folder", "dagster.load_defs",
                               "dagster.components.load_from_defs_folder", "dagster.components.load_defs",
@@ -569,8 +570,7 @@ class AssetRegistry:
         names = module.qualified_names(callee)
         if not names or names & known or any(self.ctx.index.resolve(n) is not None for n in names):
             return False
-        return any("asset" in n.rpartition(".")[2].lower() and not n.rpartition(".")[2][:1].isupper()
-                   and not n.startswith("dagster.") for n in names)
+        return any(_makes_assets(n.rpartition(".")[2]) and not n.startswith("dagster.") for n in names)
 
     def _note_opaque(self, module: ModuleInfo, node: cst.CSTNode, callee: cst.BaseExpression) -> None:
         self.opaque.add(module.name)
@@ -1163,6 +1163,14 @@ def _multi_asset_keys(call: Optional[cst.Call], module: ModuleInfo, ctx: Analysi
                 # AssetKey.to_python_identifier: the path joined by "__", other characters as "_"
                 produces["/".join(path)] = re.sub(r"[^A-Za-z0-9_]", "_", "__".join(path))
     return produces
+
+
+def _makes_assets(name: str) -> bool:
+    """An integration's asset maker by its name: ``dbt_assets``, ``define_dagstermill_asset``
+    ... -- not a class, not a function about keys, specs, selections or checks."""
+    lowered = name.lower()
+    return bool(re.search(r"(^|_)assets?(_|$)", lowered)) and not name[:1].isupper() \
+        and not any(word in lowered for word in ("key", "spec", "selection", "check"))
 
 
 def _job_selection(call: cst.Call) -> Optional[cst.BaseExpression]:
