@@ -44,9 +44,9 @@ def generate(root: Path, assets: int = 1000, per_module: int = 10) -> int:
             lines.append("")
             if k == 0 and previous is not None:
                 lines += [f'@dg.asset(group_name="{layer}", ins={{"upstream": dg.AssetIn(key=["wh", "{previous}"])}},',
-                          f'          compute_kind="python")',
+                          '          compute_kind="python")',
                           f"def {asset}(upstream):",
-                          f"    rows = clean(upstream)",
+                          "    rows = clean(upstream)",
                           f"    return rescale(rows, {k + 1}.5)"]
             elif k == 0:
                 lines += [f'@dg.asset(group_name="{layer}")',
@@ -56,7 +56,7 @@ def generate(root: Path, assets: int = 1000, per_module: int = 10) -> int:
             else:
                 lines += [f'@dg.asset(group_name="{layer}", ins={{"rows": dg.AssetIn(key=["wh", "{name}_a{k - 1:02d}"])}})',
                           f"def {asset}(rows):",
-                          f"    total = sum(clean(rows))",
+                          "    total = sum(clean(rows))",
                           f"    return [total, len(rows), {k}]"]
             lines.append("")
             made += 1
