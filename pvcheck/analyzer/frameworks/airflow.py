@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Optional, Sequence
 
 import libcst as cst
 
@@ -150,7 +150,7 @@ class Airflow(Framework):
             lines["$args"] = (module.path, module.line(positional[1]))
         symbol = Symbol(module, name, "dag", declaration.statement)
         builder = AirflowGraphBuilder(self, ctx, module, None, name)
-        builder.target = declaration.key
+        builder.target = id(declaration.statement)  # unique even for two DAGs under one module-level if
         builder.scopes = []
         builder.walk_module(declaration)
         body: cst.CSTNode = declaration.statement if isinstance(declaration.statement, cst.With) else module.tree
@@ -224,18 +224,30 @@ class AirflowGraphBuilder(CallGraphBuilder):
         self.groups: list[_Group] = []
         self.group_members: dict[str, list[str]] = {}
         self._used_groups: set[str] = set()
+        self._factories: dict[tuple[str, str], bool] = {}
+        self.target_statement: Optional[cst.CSTNode] = None
+        self.dicts: dict[str, tuple[cst.Dict, ModuleInfo]] = {}  # names bound to dict displays while walking
+        self.bound_parts: list[BodyPart] = []  # the walked values an operator's body arguments read
 
     # ------------------------------------------------------------------ module walk (classic)
     def walk_module(self, declaration: _Declaration) -> None:
-        env: dict[str, Value] = {}
-        for statement in self.module.tree.body[declaration.key:]:
+        self.target_statement = declaration.statement
+        self.walk_statements(self.module.tree.body[declaration.key:], declaration, {})
+
+    def walk_statements(self, statements: Sequence[cst.CSTNode], declaration: _Declaration,
+                        env: dict[str, Value]) -> None:
+        for statement in statements:
             if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
                 continue  # module-level definitions resolve by name
+            branch = _branch_holding(statement, declaration.statement)
+            if branch is not None:  # the DAG is declared under a module-level if / try
+                self.walk_statements(branch, declaration, env)
+                continue
             if statement is declaration.statement and isinstance(statement, cst.SimpleStatementLine):
                 for small in statement.body:
                     if isinstance(small, cst.Assign) and small.value is declaration.call:
                         for target in small.targets:
-                            self.bind(target.target, DagRef("DAG", key=declaration.key), env, self.module)
+                            self.bind(target.target, DagRef("DAG", key=id(declaration.statement)), env, self.module)
                 continue
             if isinstance(statement, cst.SimpleStatementLine):
                 for small in statement.body:
@@ -270,6 +282,13 @@ class AirflowGraphBuilder(CallGraphBuilder):
             return None
         if isinstance(statement, cst.With):
             return self.with_statement(statement, env, module)
+        if isinstance(statement, cst.Assign):
+            for target in statement.targets:  # ``task_args = {"dag": dag, ...}`` for ``**task_args``
+                if isinstance(target.target, cst.Name):
+                    if isinstance(statement.value, cst.Dict):
+                        self.dicts[target.target.value] = (statement.value, module)
+                    else:
+                        self.dicts.pop(target.target.value, None)
         return super().statement(statement, env, module, first)
 
     def with_statement(self, statement: cst.With, env: dict[str, Value], module: ModuleInfo
@@ -282,14 +301,15 @@ class AirflowGraphBuilder(CallGraphBuilder):
             names = _names(expression, module)
             if isinstance(expression, cst.Call) and names & DAG_CLASSES:
                 # another DAG's block (or ours, when walking from our own declaration)
-                mine = self.target is not None and statement is self.module.tree.body[self.target]
+                mine = self.target is not None and statement is self.target_statement
                 entered_target = mine
                 if item.asname is not None and mine:
                     self.bind(item.asname.name, DagRef("DAG", key=self.target or 0), env, module)
                 continue
             if isinstance(expression, cst.Call) and names & TASK_GROUP_CLASSES:
                 config, prefix = self.group_settings(expression, module)
-                group = self.open_group(_group_label(expression), prefix is not False, config, module, expression)
+                group = self.open_group(self.group_label(expression, env, module), prefix is not False, config,
+                                        module, expression)
                 groups.append((group, item.asname))
                 if item.asname is not None:
                     self.bind(item.asname.name, GroupRef(group.id, group=group.id), env, module)
@@ -398,6 +418,8 @@ class AirflowGraphBuilder(CallGraphBuilder):
             group = _find(symbol.node.decorators, symbol.module, TASK_GROUP_DECORATORS)
             if group is not None:
                 return self.invoke_group(symbol, symbol.node, group, call, options, env, module)
+            if not options and not mapping and self.makes_tasks(symbol):
+                return self.invoke_factory(symbol, symbol.node, call, env, module)
             if self._keyword_any(call, options, mapping, "task_id") is not None:
                 self.not_followed(module, call, f"tasks built by the factory '{symbol.name}'")
         names = _names(callee, module) if symbol is None else set()
@@ -430,8 +452,15 @@ class AirflowGraphBuilder(CallGraphBuilder):
         """Whether a task created by these calls is in the DAG being built."""
         for call in calls:
             dag = self.keyword(call, "dag")
-            if dag is not None:
-                value = self.evaluate(dag.value, env, module)
+            node, where = (dag.value, module) if dag is not None else (None, module)
+            for arg in call.args:
+                spread = self.keyword_dict(arg.value, env, module) if arg.star == "**" and node is None else None
+                if spread is not None and "dag" in spread:
+                    node, where = spread["dag"]  # ``**default_task_args`` carrying ``dag=``
+            if node is not None:
+                value = self.evaluate(node, env, where)
+                if isinstance(value, Literal) and value.value is None:
+                    continue  # dag=None (a helper's default): the DAG of the with block, as in Airflow
                 return isinstance(value, DagRef) and value.key == self.target
         return self.in_target
 
@@ -515,6 +544,43 @@ class AirflowGraphBuilder(CallGraphBuilder):
                 config = merge({"task_group": {group.id: group.config}}, config)
         return config
 
+    # ------------------------------------------------------------------ task factories
+    def makes_tasks(self, symbol: Symbol, depth: int = 0) -> bool:
+        """Whether a plain repo-local function creates tasks when called: an operator with
+        ``task_id=``, a ``TaskGroup``, a ``@task`` call, or another such function."""
+        function = symbol.node
+        if not isinstance(function, cst.FunctionDef) or depth > 4:
+            return False
+        key = (symbol.module.path, symbol.name)
+        known = self._factories.get(key)
+        if known is not None:
+            return known
+        self._factories[key] = False  # recursion guard
+        finder = _TaskMakingFinder(symbol.module)
+        fastmeta.visit(function.body, finder)
+        found = finder.found
+        for callee in finder.callees:
+            if found:
+                break
+            other = self.ctx.resolve_callee(symbol.module, callee)
+            if other is None or other.kind != "function" or not isinstance(other.node, cst.FunctionDef):
+                continue
+            found = self.ctx.step_definition(self.framework, other) is not None \
+                or _find(other.node.decorators, other.module, TASK_GROUP_DECORATORS) is not None \
+                or self.makes_tasks(other, depth + 1)
+        self._factories[key] = found
+        return found
+
+    def invoke_factory(self, symbol: Symbol, function: cst.FunctionDef, call: cst.Call, env: dict[str, Value],
+                       module: ModuleInfo) -> Value:
+        """A helper that creates tasks, called while the DAG is built: Airflow runs it then,
+        so its tasks are the DAG's (its ``with`` context, or the ``dag=`` it is given)."""
+        self.scopes.append(symbol.name)
+        try:
+            return self.inline(symbol, function, call, env, module)
+        finally:
+            self.scopes.pop()
+
     # ------------------------------------------------------------------ task groups
     def group_settings(self, call: cst.Call, module: ModuleInfo) -> tuple[dict[str, Any], Optional[bool]]:
         """A TaskGroup's (or ``@task_group``'s) configuration, and its ``prefix_group_id`` if given."""
@@ -544,6 +610,16 @@ class AirflowGraphBuilder(CallGraphBuilder):
         self.groups.append(group)
         self.group_members[full] = group.members
         return group
+
+    def group_label(self, call: cst.Call, env: dict[str, Value], module: ModuleInfo) -> Optional[str]:
+        """A ``TaskGroup``'s id: a literal, or a value known while walking (a factory's argument)."""
+        explicit = _keyword(call, "group_id")
+        positional = [a for a in call.args if a.keyword is None and not a.star]
+        node = explicit.value if explicit is not None else (positional[0].value if positional else None)
+        if node is None:
+            return None
+        value = self.evaluate(node, env, module)
+        return value.value if isinstance(value, Literal) and isinstance(value.value, str) else None
 
     def close_group(self, group: _Group) -> None:
         if self.groups and self.groups[-1] is group:
@@ -584,6 +660,15 @@ class AirflowGraphBuilder(CallGraphBuilder):
         positional: list[tuple[cst.Arg, Value]] = []
         for source in sources:
             for arg in source.args:
+                if arg.star == "**":
+                    spread = self.keyword_dict(arg.value, env, module)
+                    if spread is None:
+                        self.not_followed(module, arg, "'**' arguments to an operator")
+                        continue
+                    for key, (element, element_module) in spread.items():
+                        values.setdefault(key, (cst.Arg(element, keyword=cst.Name(key)),
+                                                self.evaluate(element, env, element_module)))
+                    continue
                 value = self.evaluate(arg.value, env, module)
                 if arg.star:
                     self.not_followed(module, arg, "'**' arguments to an operator")
@@ -604,6 +689,7 @@ class AirflowGraphBuilder(CallGraphBuilder):
         config: dict[str, Any] = {}
         lines: dict[str, tuple[str, int]] = {}
         inputs: dict[str, Any] = {}
+        self.bound_parts = []
         for index, (arg, value) in enumerate(positional):
             parts.append(self.body_part(f"${index}", arg.value, value, env, module))
         for key, (arg, value) in values.items():
@@ -618,6 +704,7 @@ class AirflowGraphBuilder(CallGraphBuilder):
                 inputs[key] = self.input_binding(value, invocation_id, key)
         if mapping:
             config["$mapped"] = True
+        parts.extend(self.bound_parts)
         symbol = Symbol(module, f"{self.pipeline_name}.{invocation_id}", "operator", call)
         definition = StepDefinition(symbol, self.framework.name, "operator", declared, {}, {},
                                     (Output(_XCOM_RETURN_KEY),), tuple(parts))
@@ -656,6 +743,13 @@ class AirflowGraphBuilder(CallGraphBuilder):
         if isinstance(value, Literal) and not _uses_only_globals(node, env):
             return BodyPart(label, value=value.value)
         if _uses_only_globals(node, env):
+            return BodyPart(label, node)
+        bound = _bound_names(node, env)
+        if bound and all(isinstance(env[name], Literal) for name in bound):
+            # ``sql=copy_statement(table, schema)`` in a loop or a task factory: the code,
+            # with the values its walked names had (part of the code's fingerprint)
+            self.bound_parts.append(BodyPart(f"{label} bindings",
+                                             value={name: env[name].value for name in sorted(bound)}))  # type: ignore[union-attr]
             return BodyPart(label, node)
         self.not_followed(module, node, f"an operator argument '{label}' computed at run time")
         text = value.text if isinstance(value, Opaque) else " ".join(module.code(node).split())
@@ -733,6 +827,27 @@ class AirflowGraphBuilder(CallGraphBuilder):
                 self.depend(upstream, downstream, module, call)
         return Literal(None)
 
+    def keyword_dict(self, node: cst.BaseExpression, env: dict[str, Value], module: ModuleInfo
+                     ) -> Optional[dict[str, tuple[cst.BaseExpression, ModuleInfo]]]:
+        """``**kwargs`` of an operator: a dict display, or a name bound to one (while walking
+        or at module level), as keyword -> value expression. None when not known."""
+        if isinstance(node, cst.Name) and node.value in self.dicts:
+            node, module = self.dicts[node.value]
+        elif isinstance(node, cst.Name) and node.value not in env:
+            bound = [s for s in module.symbols.get(node.value, []) if s.kind == "constant"]
+            statement = bound[0].node if len(bound) == 1 else None
+            if isinstance(statement, (cst.Assign, cst.AnnAssign)) and statement.value is not None:
+                node = statement.value
+        if not isinstance(node, cst.Dict):
+            return None
+        found: dict[str, tuple[cst.BaseExpression, ModuleInfo]] = {}
+        for element in node.elements:
+            key = string_value(element.key) if isinstance(element, cst.DictElement) else None
+            if key is None:
+                return None
+            found[key] = (element.value, module)
+        return found
+
     def _keyword_any(self, call: cst.Call, options: list[cst.Call], mapping: list[cst.Call],
                      name: str) -> Optional[cst.Arg]:
         for source in (call, *options, *mapping):
@@ -784,21 +899,66 @@ def _names(expression: cst.BaseExpression, module: ModuleInfo) -> set[str]:
 
 
 def _classic_declarations(module: ModuleInfo) -> list[_Declaration]:
-    """``with DAG(...)`` blocks and ``name = DAG(...)`` assignments at module level."""
+    """``with DAG(...)`` blocks and ``name = DAG(...)`` assignments at module level, also
+    under a module-level ``if`` or ``try`` (an optional-import guard): Airflow runs those
+    when it parses the file, so their DAGs exist whenever the condition holds."""
     found = []
     for index, statement in enumerate(module.tree.body):
-        if isinstance(statement, cst.With):
-            for item in statement.items:
-                if isinstance(item.item, cst.Call) and _names(item.item, module) & DAG_CLASSES:
-                    found.append(_Declaration(index, statement, item.item))
-                    break
-        elif isinstance(statement, cst.SimpleStatementLine):
-            for small in statement.body:
-                if isinstance(small, cst.Assign) and isinstance(small.value, cst.Call) \
-                        and _names(small.value, module) & DAG_CLASSES:
-                    found.append(_Declaration(index, statement, small.value))
-                    break
+        for inner in _module_level(statement):
+            call = _declared_dag(inner, module)
+            if call is not None:
+                found.append(_Declaration(index, inner, call))
     return found
+
+
+def _module_level(statement: cst.CSTNode, depth: int = 0) -> Iterable[cst.CSTNode]:
+    """A top-level statement, or the statements of its if / try branches (nested a little)."""
+    if depth > 3:
+        return
+    if isinstance(statement, (cst.If, cst.Try)) and not _is_main_guard(statement):
+        for branch in _branches(statement):
+            for inner in branch:
+                yield from _module_level(inner, depth + 1)
+    else:
+        yield statement
+
+
+def _branches(statement: cst.CSTNode) -> list[Sequence[cst.CSTNode]]:
+    blocks: list[cst.BaseSuite] = []
+    if isinstance(statement, cst.If):
+        blocks.append(statement.body)
+        orelse: Any = statement.orelse
+        while orelse is not None:
+            blocks.append(orelse.body)
+            orelse = orelse.orelse if isinstance(orelse, cst.If) else None
+    elif isinstance(statement, cst.Try):
+        blocks.extend([statement.body, *(h.body for h in statement.handlers)])
+        if statement.orelse is not None:
+            blocks.append(statement.orelse.body)
+    return [list(b.body) if isinstance(b, cst.IndentedBlock) else [] for b in blocks]
+
+
+def _branch_holding(statement: cst.CSTNode, target: cst.CSTNode) -> Optional[Sequence[cst.CSTNode]]:
+    """The statements of the if / try branch of ``statement`` that (at some depth) holds ``target``."""
+    if statement is target or not isinstance(statement, (cst.If, cst.Try)):
+        return None
+    for branch in _branches(statement):
+        if any(inner is target or _branch_holding(inner, target) is not None for inner in branch):
+            return branch
+    return None
+
+
+def _declared_dag(statement: cst.CSTNode, module: ModuleInfo) -> Optional[cst.Call]:
+    if isinstance(statement, cst.With):
+        for item in statement.items:
+            if isinstance(item.item, cst.Call) and _names(item.item, module) & DAG_CLASSES:
+                return item.item
+    elif isinstance(statement, cst.SimpleStatementLine):
+        for small in statement.body:
+            if isinstance(small, cst.Assign) and isinstance(small.value, cst.Call) \
+                    and _names(small.value, module) & DAG_CLASSES:
+                return small.value
+    return None
 
 
 class _DagCallFinder(cst.CSTVisitor):
@@ -838,6 +998,23 @@ class _NameFinder(cst.CSTVisitor):
             self.found = True
 
 
+def _bound_names(node: cst.CSTNode, env: dict[str, Value]) -> set[str]:
+    """The names bound while walking that an expression reads."""
+    finder = _NameCollector(set(env))
+    fastmeta.visit(node, finder)
+    return finder.found
+
+
+class _NameCollector(cst.CSTVisitor):
+    def __init__(self, names: set[str]) -> None:
+        self.names = names
+        self.found: set[str] = set()
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value in self.names:
+            self.found.add(node.value)
+
+
 def _uses_only_globals(node: cst.CSTNode, env: dict[str, Value]) -> bool:
     """Whether an expression names nothing bound while walking (it can be read as code)."""
     finder = _NameFinder(set(env))
@@ -862,3 +1039,21 @@ def _group_label(call: cst.Call) -> Optional[str]:
 
 
 __all__ = ["Airflow", "AirflowGraphBuilder", "BODY_KEYWORDS"]
+
+
+class _TaskMakingFinder(cst.CSTVisitor):
+    """In a function body: a call with ``task_id=`` or of a ``TaskGroup``, and every callee."""
+
+    def __init__(self, module: ModuleInfo) -> None:
+        self.module = module
+        self.found = False
+        self.callees: list[cst.BaseExpression] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False  # a nested definition runs when called, not when the helper is
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if _keyword(node, "task_id") is not None or _names(node, self.module) & TASK_GROUP_CLASSES:
+            self.found = True
+        elif isinstance(node.func, (cst.Name, cst.Attribute)):
+            self.callees.append(node.func)

@@ -22,8 +22,9 @@ What Dagster does, and what this module mirrors statically:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Optional
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 import libcst as cst
 
@@ -39,9 +40,12 @@ from pvcheck.analyzer import fastmeta
 from pvcheck.analyzer.context import AnalysisContext, Invocation
 from pvcheck.analyzer.frameworks.base import method_name as _method, keyword_arg as _keyword, keyword_string as _keyword_string
 from pvcheck.analyzer.frameworks.base import Framework, StepDefinition, find_decorator
+from pvcheck.analyzer.frameworks.dagster_factories import factory_assets, factory_names
+from pvcheck.analyzer.frameworks.dagster_locations import CodeLocations, Location
+from pvcheck.analyzer.discovery import SourceFile
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import string_value
-from pvcheck.model import Edge, Output, Pipeline
+from pvcheck.model import Diagnostic, Edge, Output, Pipeline
 
 _D = "dagster._core.definitions"
 
@@ -51,6 +55,13 @@ def _names(public: str, *internal: str) -> frozenset[str]:
 
 
 OP = _names("op", "decorators.op_decorator.op")
+GRAPH_ASSET = _names("graph_asset", "decorators.asset_decorator.graph_asset")
+GRAPH_MULTI_ASSET = _names("graph_multi_asset", "decorators.asset_decorator.graph_multi_asset")
+#: pvcheck's own integration: ``@versioned(dg.asset, ...)`` applies the Dagster decorator it is given.
+VERSIONED = frozenset({"pvcheck.integrations.dagster.versioned"})
+COMPONENT = frozenset({"dagster.Component", "dagster.components.Component", "dagster.StateBackedComponent",
+                       "dagster.components.StateBackedComponent",
+                       "dagster.components.component.component.Component"})
 GRAPH = _names("graph", "decorators.graph_decorator.graph")
 JOB = _names("job", "decorators.job_decorator.job")
 ASSET = _names("asset", "decorators.asset_decorator.asset")
@@ -64,6 +75,19 @@ ASSET_SPEC = _names("AssetSpec", "asset_spec.AssetSpec", "assets.definition.asse
 ASSET_DEP = _names("AssetDep", "asset_dep.AssetDep", "assets.definition.asset_dep.AssetDep")
 ASSET_SELECTION = _names("AssetSelection", "asset_selection.AssetSelection")
 LOAD_FROM_MODULES = _names("load_assets_from_modules", "module_loaders.load_assets_from_modules.load_assets_from_modules")
+#: Functions that hand back the assets they are given, with metadata added.
+PASSTHROUGH = frozenset({"pvcheck.integrations.dagster.with_code_version",
+                         "dagster.with_source_code_references", "dagster.link_code_references_to_git",
+                         "dagster_cloud.metadata.source_code.link_code_references_to_git_if_cloud",
+                         "dagster._core.definitions.metadata.source_code.with_source_code_references",
+                         "dagster._core.definitions.metadata.source_code.link_code_references_to_git"})
+DEFINITIONS_FACTORY = frozenset({"dagster.definitions", "dagster.components.definitions",
+                                 "dagster.components.definitions.definitions"})
+#: dg projects: every module under the project's ``defs`` package is part of the location.
+LOAD_DEFS_FOLDER = frozenset({"dagster.load_from_defs_folder", "dagster.load_defs",
+                              "dagster.components.load_from_defs_folder", "dagster.components.load_defs",
+                              "dagster.components.core.load_defs.load_from_defs_folder",
+                              "dagster.components.core.load_defs.load_defs"})
 LOAD_FROM_PACKAGE = _names("load_assets_from_package_module",
                            "module_loaders.load_assets_from_modules.load_assets_from_package_module")
 CONTEXT_TYPES = frozenset({"dagster.OpExecutionContext", "dagster.AssetExecutionContext",
@@ -76,8 +100,8 @@ _CONTEXT_NAMES = frozenset({"context", "_context", "context_", "_"})  # get_vali
 DEFAULT_OUTPUT = "result"
 _MAX_GRAPH_DEPTH = 8
 _OP_OPTIONS = {"tag": "tags", "with_hooks": "hooks", "with_retry_policy": "retry_policy"}
-_ASSET_IDENTITY = ("name", "key", "key_prefix", "ins", "deps")
-_MULTI_IDENTITY = ("name", "outs", "ins", "deps", "specs", "internal_asset_deps")
+_ASSET_IDENTITY = ("name", "key", "key_prefix", "ins", "deps", "decorator")
+_MULTI_IDENTITY = ("name", "outs", "ins", "deps", "specs", "internal_asset_deps", "decorator")
 
 
 class Dagster(Framework):
@@ -94,19 +118,19 @@ class Dagster(Framework):
         if not isinstance(node, cst.FunctionDef):
             return None
         module = symbol.module
-        found = find_decorator(node, module, OP)
+        found = _decorator(node, module, OP)
         if found is not None:
             _, call, _ = found
-            config, lines = ctx.keyword_config(call, module, skip=("name", "ins", "out"))
+            config, lines = ctx.keyword_config(call, module, skip=("name", "ins", "out", "decorator"))
             declared = _keyword_string(call, "name") or node.name.value
             return StepDefinition(symbol, self.name, "op", declared, config, lines, _op_outputs(call, module))
-        found = find_decorator(node, module, ASSET)
+        found = _decorator(node, module, ASSET | GRAPH_ASSET)
         if found is not None:
             _, call, _ = found
             config, lines = ctx.keyword_config(call, module, skip=_ASSET_IDENTITY)
             key = _asset_key(call, node, module, ctx)
             return StepDefinition(symbol, self.name, "asset", key, config, lines, (Output(DEFAULT_OUTPUT),))
-        found = find_decorator(node, module, MULTI_ASSET)
+        found = _decorator(node, module, MULTI_ASSET | GRAPH_MULTI_ASSET)
         if found is not None:
             _, call, _ = found
             config, lines = ctx.keyword_config(call, module, skip=_MULTI_IDENTITY)
@@ -132,21 +156,25 @@ class Dagster(Framework):
                     found = find_decorator(node, module, JOB)
                     if found is not None:
                         yield self._job(symbol, node, found[1], None, ctx)
-        finder = _CallFinder(module, frozenset({"to_job"}), DEFINE_ASSET_JOB | DEFINITIONS)
-        fastmeta.visit(module.tree, finder)  # libcst's visit, without rebuilding the tree
+        registry = self.registry(ctx)
+        finder = registry.finder(module)
         for call in finder.method_calls:
             assert isinstance(call.func, cst.Attribute)
             symbol = ctx.resolve_callee(module, call.func.value)
             graph = self.graph_function(symbol) if symbol is not None else None
             if symbol is not None and graph is not None:
                 yield self._job(symbol, graph[0], call, graph[1], ctx, module)
-        registry = self.registry(ctx)
         definitions = [c for c in finder.calls if module.qualified_names(c.func) & DEFINITIONS]
         jobs = 0
         for call in finder.calls:
             if module.qualified_names(call.func) & DEFINE_ASSET_JOB:
                 jobs += 1
                 yield self._asset_job(module, call, registry, ctx, jobs)
+            elif module.qualified_names(call.func) & LOAD_DEFS_FOLDER:
+                location = next((loc for loc in registry.locations if loc.call is call), None)
+                if location is not None and location.nodes:
+                    yield self._asset_pipeline(module.name, Symbol(module, "Definitions", "definitions", call), call,
+                                               location.nodes, {}, {}, False, ctx)
             elif _keyword(call, "assets") is not None:
                 # several Definitions in one module are told apart by their order, never by
                 # a line number (a reformat must not rename a pipeline)
@@ -157,7 +185,7 @@ class Dagster(Framework):
                 nodes, dynamic = registry.followed(lambda: registry.select_list(assets.value, module, ctx))
                 yield self._asset_pipeline(name, Symbol(module, "Definitions", "definitions", call), call,
                                            nodes, {}, {}, dynamic, ctx)
-        unlisted = [n for n in registry.nodes if n.symbol.module is module and n.qualified not in registry.covered]
+        unlisted = [n for n in registry.nodes if n.home is module and n.qualified not in registry.covered]
         if unlisted:
             name = module.name if not definitions else f"{module.name}:unlisted"
             yield self._asset_pipeline(name, Symbol(module, "", "module", module.tree), module.tree, unlisted,
@@ -191,21 +219,14 @@ class Dagster(Framework):
         if name is None:
             name = f"{module.name}:asset_job_{ordinal}"  # by order in the module, not by line
             ctx.warn_dynamic(module, module.line(call), "an asset job name computed at run time")
-        selection = _keyword(call, "selection")
-        selection_node = selection.value if selection is not None else (
-            positional[1].value if len(positional) > 1 else None)
-        if selection_node is None:
-            nodes, dynamic = list(registry.nodes), False  # Dagster: no selection means every asset
-        else:
-            chosen = selection_node
-            nodes, dynamic = registry.followed(lambda: registry.select(chosen, module, ctx))
+        nodes, dynamic = registry.job_assets(module, call, _job_selection(call))
         return self._asset_pipeline(name, Symbol(module, name, "job", call), call, nodes, config, lines,
                                     dynamic, ctx)
 
     def _asset_pipeline(self, name: str, symbol: Symbol, node: cst.CSTNode, nodes: list["AssetNode"],
                         config: dict[str, Any], lines: dict[str, tuple[str, int]], dynamic: bool,
                         ctx: AnalysisContext) -> Pipeline:
-        chosen = sorted({n.qualified: n for n in nodes}.values(), key=lambda n: (n.symbol.module.path, n.line))
+        chosen = sorted({n.qualified: n for n in nodes}.values(), key=lambda n: (n.home.path, n.line))
         invocations: list[Invocation] = []
         edges: list[Edge] = []
         producers = {key: n for n in chosen for key in n.produces}
@@ -237,11 +258,33 @@ class Dagster(Framework):
 
     # ------------------------------------------------------------------ assets
     def registry(self, ctx: AnalysisContext) -> "AssetRegistry":
-        """Every asset of the tree and which of them a job or ``Definitions`` lists (once per scan)."""
-        if self._registry is None or self._registry_ctx is not ctx:
-            self._registry = AssetRegistry(self, ctx)
-            self._registry_ctx = ctx
-        return self._registry
+        """Every asset of the tree and which of them a job or ``Definitions`` lists.
+
+        Built once per index (so once per process), not once per unit: every module's
+        pipelines unit needs the whole tree's assets, and rebuilding them per unit made a
+        scan quadratic in the number of asset modules. ``index.remember`` replays into each
+        later unit the modules and files the build looked at; its diagnostics are replayed
+        here, so each unit's record stays complete for the cache.
+        """
+        if self._registry is not None and self._registry_ctx is ctx:
+            return self._registry
+
+        def build() -> tuple[AssetRegistry, list[Diagnostic]]:
+            sink: list[Diagnostic] = []
+            saved, ctx.index.diagnostics = ctx.index.diagnostics, sink
+            try:  # a context of its own: ctx must not remember these as already reported
+                registry = AssetRegistry(self, AnalysisContext(ctx.root, ctx.index, ctx.config, ctx.frameworks))
+            finally:
+                ctx.index.diagnostics = saved
+            return registry, sink
+
+        registry, diagnostics = ctx.index.remember(("dagster", "asset-registry"), build)
+        for diagnostic in diagnostics:
+            ctx.diagnose(diagnostic.code, diagnostic.severity, diagnostic.message, diagnostic.path,
+                         diagnostic.line, diagnostic.hint)
+        registry.ctx = ctx  # what it looks up or reports from now on belongs to this unit
+        self._registry, self._registry_ctx = registry, ctx
+        return registry
 
 
 # ---------------------------------------------------------------------- asset registry
@@ -256,6 +299,15 @@ class AssetNode:
     group: str
     line: int
     dynamic: bool = False
+    #: an asset a factory made: the inner function, its decorator call and their module
+    decorated: Optional[tuple[cst.FunctionDef, Optional[cst.Call], ModuleInfo]] = None
+    called_in: Optional[ModuleInfo] = None  # the module whose call of the factory made it
+    call: Optional[cst.Call] = None
+
+    @property
+    def home(self) -> ModuleInfo:
+        """The module the asset is a module-level object of (where loaders find it)."""
+        return self.called_in or self.symbol.module
 
     @property
     def qualified(self) -> str:
@@ -263,7 +315,7 @@ class AssetNode:
 
 
 @dataclass
-class AssetRegistry:
+class AssetRegistry(CodeLocations):
     framework: Dagster
     ctx: AnalysisContext
     nodes: list[AssetNode] = field(default_factory=list)
@@ -272,16 +324,34 @@ class AssetRegistry:
     by_key: dict[str, AssetNode] = field(default_factory=dict)
     by_symbol: dict[str, AssetNode] = field(default_factory=dict)
     _depth: int = 0
+    _finders: dict[str, "_CallFinder"] = field(default_factory=dict)
+    locations: list["Location"] = field(default_factory=list)
+    by_call: dict[int, AssetNode] = field(default_factory=dict)  # id() of a factory call -> its asset
+    components: list[str] = field(default_factory=list)  # modules defining a Component with build_defs
+    opaque: set[str] = field(default_factory=set)  # modules with assets made by code outside the tree
 
     def __post_init__(self) -> None:
         modules = []
+        others: list[tuple[SourceFile, bytes]] = []
         for file in self.ctx.index.files:
             data = self.ctx.index.read(file)
-            if data is None or b"dagster" not in data:
+            if data is None:
+                continue
+            if b"dagster" not in data:
+                others.append((file, data))
                 continue
             module = self.ctx.index.module(file.module)
             if module is not None:
                 modules.append(module)
+        # a module that calls an asset factory need not mention Dagster: it names the
+        # factory (its import does, however aliased), so those names pick the extra modules
+        names = factory_names(modules)
+        if names:
+            for file, data in others:
+                if any(name in data for name in names):
+                    module = self.ctx.index.module(file.module)
+                    if module is not None:
+                        modules.append(module)
         # first every asset and the keys it produces, then (knowing them) what each depends on
         for module in modules:
             for symbols in module.symbols.values():
@@ -290,26 +360,58 @@ class AssetRegistry:
                         node = self._asset(symbol)
                         if node is not None:
                             self.nodes.append(node)
-        self.nodes.sort(key=lambda n: (n.symbol.module.path, n.line))
+                    elif symbol.kind == "class":
+                        self._component(symbol)
+            made = list(factory_assets(self, module))
+            self.nodes.extend(made)
+            self._opaque_assets(module, {id(n.call) for n in made})
+        self.nodes.sort(key=lambda n: (n.home.path, n.line))
         self.by_key = {key: n for n in self.nodes for key in n.produces}
         self.by_symbol = {n.qualified: n for n in self.nodes}
+        self.by_call = {id(n.call): n for n in self.nodes if n.call is not None}
         for node in self.nodes:
             self._upstream(node)
         for module in modules:
-            finder = _CallFinder(module, frozenset(), DEFINE_ASSET_JOB | DEFINITIONS)
-            fastmeta.visit(module.tree, finder)  # libcst's visit, without rebuilding the tree
-            for call in finder.calls:
-                if module.qualified_names(call.func) & DEFINITIONS:
+            for call in self.finder(module).calls:
+                names = module.qualified_names(call.func)
+                if names & DEFINITIONS:
                     assets = _keyword(call, "assets")
-                    if assets is not None:
-                        self.covered.update(n.qualified for n in self.select_list(assets.value, module, self.ctx))
-                else:
-                    selection = _keyword(call, "selection")
-                    positional = [a for a in call.args if a.keyword is None and not a.star]
-                    node = selection.value if selection is not None else (
-                        positional[1].value if len(positional) > 1 else None)
-                    chosen = self.nodes if node is None else self.select(node, module, self.ctx)
+                    nodes, dynamic = self.followed(lambda: self.select_list(assets.value, module, self.ctx)) \
+                        if assets is not None else ([], False)
+                    jobs = _keyword(call, "jobs")
+                    listed = self._listed_jobs(jobs.value, module) if jobs is not None else set()
+                    if assets is not None or jobs is not None:  # resources alone make no location
+                        self.locations.append(Location(module, call, nodes, dynamic, "", listed))
+                elif names & LOAD_DEFS_FOLDER:
+                    location = self._defs_folder(module, call)
+                    if location is not None:
+                        self.locations.append(location)
+        # a Definitions inside a dg project's defs package is merged into that location
+        folders = [loc for loc in self.locations if loc.package]
+        for location in [loc for loc in self.locations if not loc.package]:
+            home = next((f for f in folders if (location.module.name + ".").startswith(f.package + ".")), None)
+            if home is not None:
+                home.nodes = list({n.qualified: n for n in [*home.nodes, *location.nodes]}.values())
+                home.dynamic = home.dynamic or location.dynamic
+                home.jobs |= location.jobs
+                self.locations.remove(location)
+        for location in self.locations:
+            self.covered.update(n.qualified for n in location.nodes)
+        for module in modules:
+            for call in self.finder(module).calls:
+                if module.qualified_names(call.func) & DEFINE_ASSET_JOB:
+                    selection = _job_selection(call)
+                    chosen, _ = self.job_assets(module, call, selection)
                     self.covered.update(n.qualified for n in chosen)
+
+    def finder(self, module: ModuleInfo) -> "_CallFinder":
+        """The job and ``Definitions`` calls of a module, found once per module."""
+        found = self._finders.get(module.path)
+        if found is None or found.module is not module:
+            found = _CallFinder(module, frozenset({"to_job"}), DEFINE_ASSET_JOB | DEFINITIONS | LOAD_DEFS_FOLDER)
+            fastmeta.visit(module.tree, found)  # libcst's visit, without rebuilding the tree
+            self._finders[module.path] = found
+        return found
 
     def followed(self, work: Callable[[], list[AssetNode]]) -> tuple[list[AssetNode], bool]:
         """What ``work`` selects, and whether part of it could not be followed."""
@@ -325,7 +427,7 @@ class AssetRegistry:
             return None
         function = definition.function
         module = symbol.module
-        multi = find_decorator(function, module, MULTI_ASSET)
+        multi = _decorator(function, module, MULTI_ASSET | GRAPH_MULTI_ASSET)
         dynamic = False
         if multi is not None:
             produces = _multi_asset_keys(multi[1], module, self.ctx)
@@ -335,18 +437,66 @@ class AssetRegistry:
                                       "asset keys are not known statically")
         else:
             produces = {definition.name: DEFAULT_OUTPUT}
-        group = _keyword_string((multi or find_decorator(function, module, ASSET) or (None, None))[1],
+        group = _keyword_string((multi or _decorator(function, module, ASSET | GRAPH_ASSET) or (None, None))[1],
                                 "group_name") or "default"
         return AssetNode(symbol, definition, definition.name, produces, {}, [], group, module.line(function),
                          dynamic)
 
+    def _opaque_assets(self, module: ModuleInfo, made: set[int]) -> None:
+        """Assets that code outside the tree makes (``@dbt_assets``, ``define_dagstermill_asset(...)``,
+        an integration's factory): a loader that reads the module gets assets no graph shows."""
+        known = ASSET | GRAPH_ASSET | MULTI_ASSET | GRAPH_MULTI_ASSET | VERSIONED | OP | GRAPH | JOB
+        for statement in module.tree.body:
+            callee: Optional[cst.BaseExpression] = None
+            if isinstance(statement, cst.FunctionDef):
+                for decorator in statement.decorators:
+                    expression = decorator.decorator
+                    callee = expression.func if isinstance(expression, cst.Call) else expression
+                    if self._opaque(module, callee, known):
+                        self._note_opaque(module, statement, callee)
+            elif isinstance(statement, cst.SimpleStatementLine):
+                for small in statement.body:
+                    value = small.value if isinstance(small, (cst.Assign, cst.AnnAssign)) else None
+                    if isinstance(value, cst.Call) and id(value) not in made \
+                            and self._opaque(module, value.func, known):
+                        self._note_opaque(module, small, value.func)
+
+    def _opaque(self, module: ModuleInfo, callee: Optional[cst.BaseExpression], known: frozenset[str]) -> bool:
+        if not isinstance(callee, (cst.Name, cst.Attribute)):
+            return False
+        names = module.qualified_names(callee)
+        if not names or names & known or any(self.ctx.index.resolve(n) is not None for n in names):
+            return False
+        return any(_makes_assets(n.rpartition(".")[2]) and not n.startswith("dagster.") for n in names)
+
+    def _note_opaque(self, module: ModuleInfo, node: cst.CSTNode, callee: cst.BaseExpression) -> None:
+        self.opaque.add(module.name)
+        self.ctx.warn_dynamic(module, module.line(node), f"assets that '{module.code(callee)}' (outside the "
+                                                         "scanned tree) makes: they are in no graph")
+
+    def _component(self, symbol: Symbol) -> None:
+        """A Dagster Component's ``build_defs`` makes definitions at run time: say so."""
+        node = symbol.node
+        if not isinstance(node, cst.ClassDef) or not isinstance(node.body, cst.IndentedBlock):
+            return
+        bases = {q for base in node.bases if isinstance(base.value, (cst.Name, cst.Attribute))
+                 for q in symbol.module.qualified_names(base.value)}
+        if bases & COMPONENT and any(isinstance(s, cst.FunctionDef) and s.name.value == "build_defs"
+                                     for s in node.body.body):
+            self._not_followed(symbol.module, node, f"definitions that component '{node.name.value}' builds at "
+                                                    "run time (Component.build_defs): its assets are in no graph")
+            self.components.append(symbol.module.name)
+
     def _upstream(self, node: AssetNode) -> None:
         """An asset's inputs (parameters, ``ins=``) and ``deps=``, as upstream asset keys."""
-        function = node.definition.function
-        module = node.symbol.module
-        found = find_decorator(function, module, ASSET) or find_decorator(function, module, MULTI_ASSET)
-        assert found is not None
-        call = found[1]
+        if node.decorated is not None:
+            function, call, module = node.decorated
+        else:
+            function = node.definition.function
+            module = node.symbol.module
+            found = _decorator(function, module, ASSET | GRAPH_ASSET | MULTI_ASSET | GRAPH_MULTI_ASSET)
+            assert found is not None
+            call = found[1]
         produces = node.produces
         ins = {}
         explicit = _dict_items(_keyword(call, "ins"))
@@ -396,6 +546,8 @@ class AssetRegistry:
         """The asset keys an expression names: a key, an asset, a list of them, an AssetDep ..."""
         if isinstance(expression, (cst.List, cst.Tuple)):
             return [k for e in expression.elements for k in self.keys(e.value, module, where)]
+        if isinstance(expression, cst.Call) and id(expression) in self.by_call:
+            return self._produced(self.by_call[id(expression)])
         if isinstance(expression, cst.Call):
             names = module.qualified_names(expression.func) if isinstance(expression.func,
                                                                           (cst.Name, cst.Attribute)) else set()
@@ -421,6 +573,8 @@ class AssetRegistry:
             if symbol is not None and symbol.qualified_name in self.by_symbol:
                 return list(self.by_symbol[symbol.qualified_name].produces)
             constant = self._constant(expression, module)
+            if constant is not None and id(constant[0]) in self.by_call:
+                return self._produced(self.by_call[id(constant[0])])
             if constant is not None and not isinstance(constant[0], cst.Call):
                 self._depth += 1
                 try:
@@ -433,6 +587,11 @@ class AssetRegistry:
         self._not_followed(module, where, f"an asset reference '{' '.join(module.code(expression).split())}'")
         return []
 
+    def _produced(self, raw: AssetNode) -> list[str]:
+        """The keys an asset produces as the current scope knows it (a loader may prefix them)."""
+        scoped = self.by_symbol.get(raw.qualified)
+        return list((scoped or raw).produces)
+
     def select_list(self, expression: cst.BaseExpression, module: ModuleInfo, ctx: AnalysisContext) -> list[AssetNode]:
         """``Definitions(assets=[...])``: assets, and ``load_assets_from_modules([...])``."""
         chosen: list[AssetNode] = []
@@ -444,6 +603,11 @@ class AssetRegistry:
             if isinstance(item, cst.Call) and isinstance(item.func, (cst.Name, cst.Attribute)) \
                     and module.qualified_names(item.func) & (LOAD_FROM_MODULES | LOAD_FROM_PACKAGE):
                 chosen.extend(self._loaded(item, module))
+                continue
+            if isinstance(item, cst.Call) and isinstance(item.func, (cst.Name, cst.Attribute)) \
+                    and module.qualified_names(item.func) & PASSTHROUGH and item.args \
+                    and item.args[0].keyword is None and not item.args[0].star:
+                chosen.extend(self.select_list(item.args[0].value, module, ctx))  # same assets, more metadata
                 continue
             constant = self._constant(item, module)
             if constant is not None:  # ``ALL_ASSETS = [...]`` (or a loader call) kept in a constant
@@ -462,6 +626,15 @@ class AssetRegistry:
         if not isinstance(expression, (cst.Name, cst.Attribute)):
             return None
         names = module.qualified_names(expression)
+        if len(names) > 1 and isinstance(expression, cst.Name):
+            # ``assets = load_assets_from_modules([assets])``: an import rebound by a module-level
+            # assignment; a use after both (the only one a module-level name can have) is the assignment
+            own = f"{module.name}.{expression.value}"
+            rebound = [s for s in module.symbols.get(expression.value, []) if s.kind == "constant"]
+            if own in names and len(rebound) == 1 and module.line(rebound[0].node) < module.line(expression):
+                value = rebound[0].node.value if isinstance(rebound[0].node, (cst.Assign, cst.AnnAssign)) else None
+                if isinstance(value, (cst.List, cst.Tuple, cst.Call)) and self._depth < 16:
+                    return value, module
         resolved = self.ctx.index.resolve(next(iter(names))) if len(names) == 1 else None
         if resolved is None or resolved[1] or resolved[0].kind != "constant":
             return None
@@ -474,13 +647,18 @@ class AssetRegistry:
         return None
 
     def _loaded(self, call: cst.Call, module: ModuleInfo) -> list[AssetNode]:
+        """``load_assets_from_modules(modules, group_name, key_prefix)`` (or the package form):
+        the assets of those modules as Dagster loads them, keys prefixed and group set."""
         package = bool(module.qualified_names(call.func) & LOAD_FROM_PACKAGE)
-        positional = [a for a in call.args if a.keyword is None and not a.star]
-        if not positional:
+        positional = [a.value for a in call.args if a.keyword is None and not a.star]
+        named = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+        parameters = ("package_module" if package else "modules", "group_name", "key_prefix")
+        given = {name: positional[i] if i < len(positional) else named.get(name) for i, name in enumerate(parameters)}
+        first = given[parameters[0]]
+        if first is None or any(a.star for a in call.args):
             self._not_followed(module, call, "assets loaded from modules not named statically")
             return []
-        targets = [e.value for e in positional[0].value.elements] \
-            if isinstance(positional[0].value, (cst.List, cst.Tuple)) else [positional[0].value]
+        targets = [e.value for e in first.elements] if isinstance(first, (cst.List, cst.Tuple)) else [first]
         chosen: list[AssetNode] = []
         for target in targets:
             names = module.qualified_names(target) if isinstance(target, (cst.Name, cst.Attribute)) else set()
@@ -489,9 +667,33 @@ class AssetRegistry:
                 self._not_followed(module, call, "assets loaded from a module outside the scanned tree")
                 continue
             base = resolved[0].module.name
-            chosen.extend(n for n in self.nodes if n.symbol.module.name == base
-                          or (package and n.symbol.module.name.startswith(base + ".")))
-        return chosen
+            if any(name == base or (package and name.startswith(base + ".")) for name in self.opaque):
+                self.dynamic = True  # reported where those assets are made
+            chosen.extend(n for n in self.nodes if n.home.name == base
+                          or (package and n.home.name.startswith(base + ".")))
+        prefix: list[str] = []
+        if given["key_prefix"] is not None:
+            found = _string_path(self.ctx.value(given["key_prefix"], module))
+            if found is None:
+                self._not_followed(module, call, "a key prefix computed at run time")
+            prefix = found or []
+        group = string_value(given["group_name"]) if given["group_name"] is not None else None
+        if given["group_name"] is not None and group is None:
+            self._not_followed(module, call, "a group name computed at run time")
+        return loaded_as(chosen, prefix, group)
+
+    @contextmanager
+    def scoped(self, nodes: list[AssetNode]) -> Iterator[None]:
+        """Selections resolved among ``nodes`` (a code location's assets, as it loads them)
+        instead of every asset of the tree."""
+        saved = self.nodes, self.by_key, self.by_symbol
+        self.nodes = nodes
+        self.by_key = {key: n for n in nodes for key in n.produces}
+        self.by_symbol = {n.qualified: n for n in nodes}
+        try:
+            yield
+        finally:
+            self.nodes, self.by_key, self.by_symbol = saved
 
     def select(self, expression: cst.BaseExpression, module: ModuleInfo, ctx: AnalysisContext) -> list[AssetNode]:
         """The assets an asset selection picks (``AssetSelection`` algebra, lists, keys, assets)."""
@@ -533,17 +735,41 @@ class AssetRegistry:
             return None
         if text is not None:  # a plain key ("a/b" is AssetKey.from_user_string's path a, b)
             return self._by_keys([text])
+        constant = self._constant(expression, module)
+        if constant is not None and isinstance(constant[0], cst.Call) \
+                and not (isinstance(constant[0].func, (cst.Name, cst.Attribute))
+                         and constant[1].qualified_names(constant[0].func) & (ASSET_KEY | ASSET_SPEC | ASSET_DEP)):
+            # ``trips = AssetSelection.assets("trips")`` at module level, used in a job
+            self._depth += 1
+            try:
+                return self._selection(constant[0], constant[1])
+            finally:
+                self._depth -= 1
         keys = self.keys(expression, module, expression)
         return self._by_keys(keys) if keys else None
 
     def _selection_constructor(self, method: str, call: cst.Call, module: ModuleInfo) -> Optional[set[str]]:
         if method == "all":
             return {n.qualified for n in self.nodes}
+        if method == "key_prefixes":
+            prefixes = []
+            for arg in (a for a in call.args if a.keyword is None):
+                path = _string_path(self.ctx.value(arg.value, module))
+                if path is None:
+                    self._not_followed(module, call, "AssetSelection.key_prefixes(...) computed at run time")
+                    return None
+                prefixes.append("/".join(path) + "/")
+            return {n.qualified for n in self.nodes if any(k.startswith(p) for k in n.produces for p in prefixes)}
         if method == "groups":
             groups = {string_value(a.value) for a in call.args if a.keyword is None}
             return {n.qualified for n in self.nodes if n.group in groups}
         if method in ("assets", "keys"):
-            keys = [k for a in call.args if a.keyword is None for k in self.keys(a.value, module, call)]
+            keys = []
+            for arg in (a for a in call.args if a.keyword is None):
+                path = _string_path(self.ctx.value(arg.value, module)) \
+                    if isinstance(arg.value, (cst.List, cst.Tuple)) else None
+                # a list of strings is one key's path (CoercibleToAssetKey), not several keys
+                keys.extend(["/".join(path)] if path is not None else self.keys(arg.value, module, call))
             return self._by_keys(keys)
         self._not_followed(module, call, f"AssetSelection.{method}(...)")
         return None
@@ -552,18 +778,23 @@ class AssetRegistry:
         return {self.by_key[k].qualified for k in keys if k in self.by_key}
 
     def _closure(self, chosen: set[str], upstream: bool) -> set[str]:
+        """``.upstream()`` / ``.downstream()``: every asset reachable, breadth first."""
+        neighbours: dict[str, set[str]] = {}
+        for node in self.nodes:
+            for key in [*node.ins.values(), *node.deps]:
+                producer = self.by_key.get(key)
+                if producer is None or producer.qualified == node.qualified:
+                    continue
+                source, target = (node.qualified, producer.qualified) if upstream \
+                    else (producer.qualified, node.qualified)
+                neighbours.setdefault(source, set()).add(target)
         result = set(chosen)
-        changed = True
-        while changed:
-            changed = False
-            for node in self.nodes:
-                ups = {self.by_key[k].qualified for k in [*node.ins.values(), *node.deps] if k in self.by_key}
-                if upstream and node.qualified in result and not ups <= result:
-                    result |= ups
-                    changed = True
-                elif not upstream and node.qualified not in result and ups & result:
-                    result.add(node.qualified)
-                    changed = True
+        frontier = list(chosen)
+        while frontier:
+            for found in neighbours.get(frontier.pop(), ()):
+                if found not in result:
+                    result.add(found)
+                    frontier.append(found)
         return result
 
     def _not_followed(self, module: ModuleInfo, node: cst.CSTNode, what: str) -> None:
@@ -695,6 +926,33 @@ class DagsterGraphBuilder(CallGraphBuilder):
 
 
 # ---------------------------------------------------------------------- helpers
+def _decorator(node: cst.FunctionDef, module: ModuleInfo, names: frozenset[str]
+               ) -> Optional[tuple[cst.Decorator, Optional[cst.Call], str]]:
+    """The Dagster decorator among ``names`` on ``node``: itself, or as pvcheck's
+    ``@versioned(dg.asset, **options)`` applies it (the options are the decorator's
+    keyword arguments; ``@versioned()`` alone is ``dg.asset``)."""
+    found = find_decorator(node, module, names)
+    if found is not None:
+        return found
+    wrapped = find_decorator(node, module, VERSIONED)
+    if wrapped is None or wrapped[1] is None:
+        return None
+    call = wrapped[1]
+    given = _keyword(call, "decorator") or next((a for a in call.args if a.keyword is None), None)
+    if given is None:
+        applied = {"dagster.asset"}
+    elif isinstance(given.value, (cst.Name, cst.Attribute)):
+        applied = set(module.qualified_names(given.value))
+    else:
+        applied = set()
+    chosen = applied & names
+    if not chosen:
+        return None
+    # the call itself stands for the decorator's: its keywords are the options (only
+    # keywords are read from a decorator call), its positional argument is the decorator
+    return wrapped[0], call, next(iter(chosen))
+
+
 def _input_names(function: cst.FunctionDef, module: ModuleInfo, ctx: AnalysisContext) -> list[str]:
     """Parameters that are inputs: not the leading context, not Config, not resources."""
     params = list(function.params.posonly_params) + list(function.params.params)
@@ -804,6 +1062,39 @@ def _multi_asset_keys(call: Optional[cst.Call], module: ModuleInfo, ctx: Analysi
     return produces
 
 
+def _makes_assets(name: str) -> bool:
+    """An integration's asset maker by its name: ``dbt_assets``, ``define_dagstermill_asset``
+    ... -- not a class, not a function about keys, specs, selections or checks."""
+    lowered = name.lower()
+    return bool(re.search(r"(^|_)assets?(_|$)", lowered)) and not name[:1].isupper() \
+        and not any(word in lowered for word in ("key", "spec", "selection", "check"))
+
+
+def _job_selection(call: cst.Call) -> Optional[cst.BaseExpression]:
+    """``define_asset_job(name, selection)``'s selection, positional or keyword."""
+    selection = _keyword(call, "selection")
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    return selection.value if selection is not None else (positional[1].value if len(positional) > 1 else None)
+
+
+def loaded_as(nodes: list[AssetNode], prefix: list[str], group: Optional[str]) -> list[AssetNode]:
+    """Assets as a loader with ``key_prefix``/``group_name`` hands them on: the keys of the
+    loaded set, and references to them, get the prefix (Dagster's
+    ``assets_with_loadable_prefix``); references to other assets stay; the group applies
+    to assets in the default group."""
+    if not prefix and group is None:
+        return list(nodes)
+    loaded = {key for n in nodes for key in n.produces}
+
+    def key(k: str) -> str:
+        return "/".join([*prefix, k]) if prefix and k in loaded else k
+
+    return [replace(n, id=key(n.id) if n.id in n.produces else n.id,
+                    produces={key(k): output for k, output in n.produces.items()},
+                    ins={name: key(k) for name, k in n.ins.items()}, deps=[key(k) for k in n.deps],
+                    group=group if group is not None and n.group == "default" else n.group) for n in nodes]
+
+
 def _dict_items(arg: Optional[cst.Arg]) -> dict[str, cst.BaseExpression]:
     if arg is None or not isinstance(arg.value, cst.Dict):
         return {}
@@ -832,12 +1123,18 @@ class _CallFinder(cst.CSTVisitor):
         self.method_calls: list[cst.Call] = []
         self.calls: list[cst.Call] = []
         self.depth = 0
+        self.factories: list[bool] = []
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.depth += 1
+        # the body of an @definitions factory is where a code location is defined: its
+        # calls count as the module's own
+        if not (self.depth == 0 and find_decorator(node, self.module, DEFINITIONS_FACTORY)):
+            self.depth += 1
+        self.factories.append(self.depth == 0)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.depth -= 1
+        if not self.factories.pop():
+            self.depth -= 1
 
     def visit_Call(self, node: cst.Call) -> None:
         if self.depth:
