@@ -44,7 +44,7 @@ def test_registry_diagnostics_reach_every_unit(tmp_path):
     from pvcheck.analyzer.units import Unit, UnitRunner
     from pvcheck.config import Config
 
-    config = Config()
+    config = Config(roots=(".",))  # explicit: the default detects roots, which scan_tree does
     files = discover(tmp_path, config.roots, config.exclude, [])
     runner = UnitRunner(tmp_path, config, files, {}, [Dagster()])
     messages = []
