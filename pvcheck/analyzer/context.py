@@ -300,8 +300,15 @@ class AnalysisContext:
         parameters: tuple[Parameter, ...] = (),
         dynamic: bool = False,
         body: Optional[cst.CSTNode] = None,
+        masks: Optional[dict[int, str]] = None,
+        unfollowed: Iterable[dict[str, Any]] = (),
     ) -> Pipeline:
-        """A finished pipeline: steps in topological order and every fingerprint."""
+        """A finished pipeline: steps in topological order and every fingerprint.
+
+        ``masks`` (from a graph builder that accounts for every call) turns on the
+        pipeline's own code: the body without its step calls and modelled inputs, with
+        what it reaches, is then part of the fingerprint, and ``coverage`` is filled.
+        """
         module = symbol.module
         steps = [self.make_step(invocation) for invocation in invocations]
         edge_list = _dedupe_edges(edges, {s.id for s in steps})
@@ -335,6 +342,24 @@ class AnalysisContext:
                 # a plain function): a change to one of them is a change to this pipeline too
                 body_fp = self.fingerprinter.body(canon)[0]
             parts.append(body_fp or digest(module.code(node)))
+        code_fp = ""
+        code_statements: tuple[StatementPrint, ...] = ()
+        code_helpers: tuple[HelperRef, ...] = ()
+        coverage: dict[str, Any] = {}
+        if masks is not None and isinstance(body, cst.FunctionDef):
+            code = self.fingerprinter.canonicalizer(module).masked_body(body, masks)
+            code_fp, reached, _ = self.fingerprinter.body(code)
+            code_statements = tuple(StatementPrint(line, fp) for line, fp in statement_prints(code))
+            code_helpers = tuple(reached)
+            # the pipeline's own code is part of what it computes: two pipelines with
+            # different bodies never share a fingerprint, with or without steps
+            parts.append("code:" + code_fp)
+            if not steps:
+                self.diagnose("PV021", Severity.WARNING, f"pipeline '{name}' has no steps pvcheck can see",
+                              module.path, module.line(node),
+                              hint="its identity is its own code: any change to the body is a new version; "
+                                   "check that its steps are decorated and imported")
+            coverage = {"steps_found": len(steps), "calls_not_followed": list(unfollowed), "files_read": []}
         defaults = {p.name: p.default for p in parameters if p.has_default}
         return Pipeline(
             name=name,
@@ -353,6 +378,10 @@ class AnalysisContext:
             config_fingerprint=digest("config", canonical_json(config), canonical_json(defaults)),
             body_fingerprint=body_fp,
             dynamic=dynamic,
+            code_fingerprint=code_fp,
+            statements=code_statements,
+            helpers=code_helpers,
+            coverage=coverage,
         )
 
 

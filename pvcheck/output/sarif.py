@@ -32,6 +32,8 @@ DIAGNOSTIC_RULES: dict[str, str] = {
     "PV011": "A name used by a step is defined nowhere",
     "PV013": "A run config outside the scanned root (refused)",
     "PV014": "A run config that is missing or not safe YAML",
+    "PV020": "A call in a pipeline body that pvcheck does not follow",
+    "PV021": "A pipeline with no steps pvcheck can see",
     "PV098": "A policy failed; the change is counted as a new version",
     "PV099": "Internal error while analyzing one module",
     LOCK_STALE_RULE: "pvcheck.lock is stale: re-run `pvcheck lock` and commit it",
