@@ -76,6 +76,27 @@ def modelled(value: Any) -> bool:
     return isinstance(value, Sequence_) and all(modelled(item) for item in value.items)
 
 
+def pure_data(node: cst.BaseExpression, env: dict[str, Any]) -> bool:
+    """An argument a step input records completely as text (``{"$expr": ...}``): literals
+    and literal containers, and names of pipeline parameters or step outputs. A local
+    bound to a literal is not accepted: its value is not in the text."""
+    from pvcheck.analyzer.callgraph import PipelineParameter, StepOutput, StepOutputs
+
+    if isinstance(node, (cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary)):
+        return True
+    if isinstance(node, cst.Name):
+        return node.value in ("True", "False", "None") or \
+            isinstance(env.get(node.value), (PipelineParameter, StepOutput, StepOutputs))
+    if isinstance(node, cst.UnaryOperation):
+        return isinstance(node.expression, (cst.Integer, cst.Float))
+    if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+        return all(not isinstance(e, cst.StarredElement) and pure_data(e.value, env) for e in node.elements)
+    if isinstance(node, cst.Dict):
+        return all(isinstance(e, cst.DictElement) and pure_data(e.key, env) and pure_data(e.value, env)
+                   for e in node.elements)
+    return False
+
+
 def simple_reference(node: cst.BaseExpression, env: dict[str, Any]) -> bool:
     """An ``id=``/``after=``/``wait_for=`` value the graph captures: a string literal, a
     local bound to a modelled value, an attribute of one, or a list or tuple of those."""
