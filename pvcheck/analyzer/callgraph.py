@@ -420,8 +420,9 @@ class CallGraphBuilder:
             # every part is evaluated, even after one that is not known: a step called
             # inside an f-string (`print(f"{train()!r}")`) runs all the same
             value = self.evaluate(part.expression, env, module)
-            if part.format_spec:
-                self._flows(part.format_spec, env, module)  # type: ignore[arg-type]
+            for spec in part.format_spec or ():
+                if isinstance(spec, cst.FormattedStringExpression):  # `{x:{width()}}`
+                    self.evaluate(spec.expression, env, module)
             if part.format_spec or part.conversion or not isinstance(value, Literal) \
                     or isinstance(value.value, (dict, list)):
                 known = False
