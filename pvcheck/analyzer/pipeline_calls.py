@@ -146,7 +146,7 @@ def _unmasked_names(node: cst.CSTNode, masks: dict[int, str]) -> Iterator[str]:
 def account(builder: "CallGraphBuilder", call: cst.Call, callee: cst.BaseExpression, symbol: Optional[Symbol],
             env: dict[str, Any], module: ModuleInfo) -> None:
     """Report ``call`` (PV020) unless it is one pvcheck follows (see the module docstring)."""
-    from pvcheck.analyzer.callgraph import Literal, Sequence_, StepOutput, StepOutputs
+    from pvcheck.analyzer.callgraph import Literal, Opaque, Sequence_, StepOutput, StepOutputs
 
     if symbol is not None:
         if not builder.reports_local_calls:
@@ -159,6 +159,8 @@ def account(builder: "CallGraphBuilder", call: cst.Call, callee: cst.BaseExpress
         value = env[root.value]
         if isinstance(value, (StepOutput, StepOutputs, Literal, Sequence_)) or type(value).__name__ == "_TaskRef":
             return  # a method of a step's result (a framework object) or of a value known statically
+        if isinstance(value, Opaque) and _is_api(value.text.partition("(")[0], builder.api_packages):
+            return  # `client = Client()` then `client.get_artifact_version(...)`: the framework's API
     for candidate in (callee, root):
         name = qualified_callee(candidate, module)
         if name is None:
@@ -171,6 +173,8 @@ def account(builder: "CallGraphBuilder", call: cst.Call, callee: cst.BaseExpress
             return
     text = " ".join(module.code(callee).split())
     name = qualified_callee(callee, module)
+    if name is not None and "<locals>" in name:
+        name = None  # a method of a local: its code says more than a scope path
     builder.unfollowed_call(module, call, f"'{name or text}'")
 
 
