@@ -348,7 +348,11 @@ class AnalysisContext:
         coverage: dict[str, Any] = {}
         if masks is not None and isinstance(body, cst.FunctionDef):
             code = self.fingerprinter.canonicalizer(module).masked_body(body, masks)
-            code_fp, reached, _ = self.fingerprinter.body(code)
+            body_code, reached, _ = self.fingerprinter.body(code)
+            # the signature too: a parameter re-typed changes what the framework parses a
+            # value into (pydantic validation in ZenML, Prefect), defaults are configuration
+            code_fp = digest("pipeline-code", body_code,
+                             canonical_json([[p.name, p.kind, p.annotation] for p in parameters]))
             code_statements = tuple(StatementPrint(line, fp) for line, fp in statement_prints(code))
             code_helpers = tuple(reached)
             # the pipeline's own code is part of what it computes: two pipelines with

@@ -279,6 +279,14 @@ class StructuralPolicy(Policy):
                 what = "changed" if before is not None else "newly used"
                 yield self.finding("PV407", f"{subject}: {name}, used by the pipeline body, {what} at "
                                    f"{after.path}:{after.line}", after.path, after.line)
+        before_params = [(p.name, p.kind, p.annotation) for p in base.parameters]
+        after_params = [(p.name, p.kind, p.annotation) for p in head.parameters]
+        if before_params != after_params and (base.parameters or head.parameters):
+            located = True
+            old_text = ", ".join(f"{n}: {a}" if a else n for n, _, a in before_params)
+            new_text = ", ".join(f"{n}: {a}" if a else n for n, _, a in after_params)
+            yield self.finding("PV407", f"{subject}: parameters changed ({old_text}) -> ({new_text})", head.path,
+                               head.line)
         if not located:
             yield self.finding("PV407", f"{subject}: code in the pipeline body changed", head.path, head.line)
 
