@@ -474,7 +474,7 @@ class CallGraphBuilder:
                     self.mask(arg, "")  # an id or an order edge: in the graph
                 continue
             value = self.evaluate(arg.value, env, module)
-            if calls.modelled(value) or calls.pure_data(arg.value, env):
+            if not arg.star and (calls.modelled(value) or calls.pure_data(arg.value, env)):
                 # the step's input, however passed: its config or a data edge; an input added
                 # or removed is a config or structural change, not a change of this code
                 self.mask(arg, "")

@@ -358,12 +358,16 @@ class AnalysisContext:
             # the pipeline's own code is part of what it computes: two pipelines with
             # different bodies never share a fingerprint, with or without steps
             parts.append("code:" + code_fp)
-            if not steps:
-                self.diagnose("PV021", Severity.WARNING, f"pipeline '{name}' has no steps pvcheck can see",
-                              module.path, module.line(node),
-                              hint="its identity is its own code: any change to the body is a new version; "
-                                   "check that its steps are decorated and imported")
             coverage = {"steps_found": len(steps), "calls_not_followed": list(unfollowed), "files_read": []}
+        elif not steps and not dynamic:
+            # a framework without the pipeline's own code (Airflow, Dagster): a step-less
+            # pipeline is still identified by its code, never by an empty graph alone
+            parts.append("code:" + (body_fp or digest(module.code(node))))
+        if not steps:
+            self.diagnose("PV021", Severity.WARNING, f"pipeline '{name}' has no steps pvcheck can see",
+                          module.path, module.line(node),
+                          hint="its identity is its own code: any change to it is a new version; "
+                               "check that its steps are decorated and imported")
         defaults = {p.name: p.default for p in parameters if p.has_default}
         return Pipeline(
             name=name,
