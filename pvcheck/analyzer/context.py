@@ -307,7 +307,7 @@ class AnalysisContext:
 
         ``masks`` (from a graph builder that accounts for every call) turns on the
         pipeline's own code: the body without its step calls and modelled inputs, with
-        what it reaches, is then part of the fingerprint, and ``coverage`` is filled.
+        what it reaches, is then part of the fingerprint. ``unfollowed`` fills ``coverage``.
         """
         module = symbol.module
         steps = [self.make_step(invocation) for invocation in invocations]
@@ -345,7 +345,6 @@ class AnalysisContext:
         code_fp = ""
         code_statements: tuple[StatementPrint, ...] = ()
         code_helpers: tuple[HelperRef, ...] = ()
-        coverage: dict[str, Any] = {}
         if masks is not None and isinstance(body, cst.FunctionDef):
             code = self.fingerprinter.canonicalizer(module).masked_body(body, masks)
             body_code, reached, _ = self.fingerprinter.body(code)
@@ -358,11 +357,12 @@ class AnalysisContext:
             # the pipeline's own code is part of what it computes: two pipelines with
             # different bodies never share a fingerprint, with or without steps
             parts.append("code:" + code_fp)
-            coverage = {"steps_found": len(steps), "calls_not_followed": list(unfollowed), "files_read": []}
         elif not steps and not dynamic:
             # a framework without the pipeline's own code (Airflow, Dagster): a step-less
             # pipeline is still identified by its code, never by an empty graph alone
             parts.append("code:" + (body_fp or digest(module.code(node))))
+        # what the analysis covered; files_read is for the reach analysis to fill
+        coverage = {"steps_found": len(steps), "calls_not_followed": list(unfollowed), "files_read": []}
         if not steps:
             self.diagnose("PV021", Severity.WARNING, f"pipeline '{name}' has no steps pvcheck can see",
                           module.path, module.line(node),
