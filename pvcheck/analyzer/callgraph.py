@@ -193,19 +193,23 @@ class CallGraphBuilder:
                 self.bind(target.target, value, env, module)
             if len(statement.targets) == 1:
                 self._literal_assignment(statement.targets[0].target, statement.value, value)
+            if self.account_calls and calls.step_statement(statement, self.masks):
+                self.mask(statement, "")
         elif isinstance(statement, cst.AnnAssign):
             if statement.value is not None:
                 value = self.evaluate(statement.value, env, module)
                 self.bind(statement.target, value, env, module)
                 self._literal_assignment(statement.target, statement.value, value)
+                if self.account_calls and calls.step_statement(statement, self.masks):
+                    self.mask(statement, "")
         elif isinstance(statement, cst.AugAssign):
             self.evaluate(statement.value, env, module)
             self.bind(statement.target, Opaque(module.code(statement)), env, module)
         elif isinstance(statement, cst.Expr):
             if not (first and isinstance(statement.value, (cst.SimpleString, cst.ConcatenatedString))):
                 self.evaluate(statement.value, env, module)
-                if id(statement.value) in self.masks:
-                    self.mask(statement, "")  # a statement that only configures a task
+                if self.account_calls and calls.step_statement(statement, self.masks):
+                    self.mask(statement, "")  # only a step call, or only a task's configuration
         elif isinstance(statement, cst.Return):
             return (self.evaluate(statement.value, env, module) if statement.value is not None else None,)
         elif isinstance(statement, cst.For):

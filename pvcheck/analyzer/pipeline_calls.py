@@ -111,6 +111,33 @@ def simple_reference(node: cst.BaseExpression, env: dict[str, Any]) -> bool:
     return False
 
 
+def fully_masked(node: cst.CSTNode, masks: dict[int, str]) -> bool:
+    """A call the graph records completely: masked itself, or a step call (or task
+    method) whose callee and every argument are masked."""
+    if id(node) in masks:
+        return True
+    return isinstance(node, cst.Call) and id(node.func) in masks and all(id(arg) in masks for arg in node.args)
+
+
+def _name_targets(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.Name):
+        return True
+    return isinstance(node, (cst.Tuple, cst.List)) and all(_name_targets(e.value) for e in node.elements)
+
+
+def step_statement(statement: cst.CSTNode, masks: dict[int, str]) -> bool:
+    """``x = step(...)``, ``a, b = step(...)`` or ``step(...)`` with nothing unmodelled: the
+    invocation and its edges are the graph's (PV403/PV404), not code of the pipeline."""
+    if isinstance(statement, cst.Expr):
+        return fully_masked(statement.value, masks)
+    if isinstance(statement, cst.Assign):
+        return all(_name_targets(t.target) for t in statement.targets) and fully_masked(statement.value, masks)
+    if isinstance(statement, cst.AnnAssign):
+        return statement.value is not None and _name_targets(statement.target) \
+            and fully_masked(statement.value, masks)
+    return False
+
+
 def keep_literal_assignments(function: cst.FunctionDef, masks: dict[int, str],
                              candidates: list[tuple[cst.BaseExpression, str]]) -> None:
     """Mask the value of ``name = <literal>`` when every other use of ``name`` in the body
@@ -182,5 +209,5 @@ def _is_api(name: str, packages: tuple[str, ...]) -> bool:
     return any(name == package or name.startswith(package + ".") for package in packages)
 
 
-__all__ = ["ExternalStep", "SAFE_BUILTINS", "account", "external_step", "keep_literal_assignments", "modelled",
-           "qualified_callee", "simple_reference"]
+__all__ = ["ExternalStep", "SAFE_BUILTINS", "account", "external_step", "fully_masked", "keep_literal_assignments",
+           "modelled", "pure_data", "qualified_callee", "simple_reference", "step_statement"]

@@ -302,10 +302,7 @@ class KFPGraphBuilder(CallGraphBuilder):
     def _masked(self, receiver: cst.BaseExpression) -> bool:
         """The receiver of a task method leaves nothing unmodelled: a name, or a task call
         (or task method call) whose parts are all masked."""
-        if isinstance(receiver, cst.Name) or id(receiver) in self.masks:
-            return True
-        return isinstance(receiver, cst.Call) and id(receiver.func) in self.masks \
-            and all(id(arg) in self.masks for arg in receiver.args)
+        return isinstance(receiver, cst.Name) or pipeline_calls.fully_masked(receiver, self.masks)
 
     def _task_method(self, invocation: Invocation, method: str, call: cst.Call, env: dict[str, Value],
                      module: ModuleInfo) -> bool:
