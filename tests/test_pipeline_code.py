@@ -1,5 +1,5 @@
 """Issue 12 §3, "nothing dropped silently": a pipeline body's own code, the calls it
-does not follow (PV020), step-less pipelines (PV021), step calls wherever they are,
+does not follow (PV023), step-less pipelines (PV024), step calls wherever they are,
 third-party steps as nodes, and the ``coverage`` member of ``scan``."""
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def codes(project, code):
     return [(d.path, d.line, d.message) for d in project.diagnostics if d.code == code]
 
 
-# ------------------------------------------------------------------ calls not followed (PV020)
+# ------------------------------------------------------------------ calls not followed (PV023)
 def test_calls_that_are_not_followed_are_reported_with_their_location(tree):
     project = tree({"steps.py": STEPS, "helpers.py": "def window(d):\n    return d // 2\n", "p.py": """
         import datetime
@@ -67,7 +67,7 @@ def test_calls_that_are_not_followed_are_reported_with_their_location(tree):
             train(rows, rate=rate)
             rows.sort()
     """})
-    found = [(line, message.split(" in pipeline")[0]) for _, line, message in codes(project, "PV020")]
+    found = [(line, message.split(" in pipeline")[0]) for _, line, message in codes(project, "PV023")]
     assert sorted(found) == [
         (18, "call of 'datetime.date.today'"),
         (18, "call of 'helpers.window' (a repo-local function)"),
@@ -93,7 +93,7 @@ def test_a_method_of_an_object_pvcheck_does_not_model_is_reported(tree):
             rows = load(frame.shape[0])
             train(rows)
     """})
-    assert [m.split(" in pipeline")[0] for _, _, m in codes(project, "PV020")] == ["call of 'pandas.DataFrame'"]
+    assert [m.split(" in pipeline")[0] for _, _, m in codes(project, "PV023")] == ["call of 'pandas.DataFrame'"]
 
 
 # ------------------------------------------------------------------ the pipeline's own code
@@ -185,7 +185,7 @@ def test_a_print_that_calls_a_task_is_never_cosmetic(tmp_path):
     assert "PV407" in {f.rule for f in change.findings}
 
 
-# ------------------------------------------------------------------ pipelines without steps (PV021)
+# ------------------------------------------------------------------ pipelines without steps (PV024)
 def test_step_less_pipelines_have_their_own_fingerprints_and_a_diagnostic(tree):
     project = tree({"f.py": """
         import shutil
@@ -206,7 +206,7 @@ def test_step_less_pipelines_have_their_own_fingerprints_and_a_diagnostic(tree):
     prints = {p.name: p.fingerprint for p in project.pipelines}
     assert prints["clear"] != prints["archive"]
     assert prints["clear"] == prints["same-as-clear"]  # the same code: the same computation
-    assert sorted(line for _, line, _ in codes(project, "PV021")) == [5, 9, 13]
+    assert sorted(line for _, line, _ in codes(project, "PV024")) == [5, 9, 13]
     clear, archive = only_pipeline(project, "clear"), only_pipeline(project, "archive")
     # the rename matcher never pairs on an empty step set, not even on equal fingerprints
     assert content_score(clear, only_pipeline(project, "same-as-clear"), Config()) == 0.0
@@ -269,7 +269,7 @@ def test_prefect_collection_task_is_a_node_and_a_block_is_not(tree):
         ("extract", "tasks.extract"), ("s3_upload", "prefect_aws.s3.s3_upload"), ("count", "tasks.count")]
     assert sorted((e.source, e.target, e.kind) for e in flow.edges) == [
         ("extract", "count", "data"), ("extract", "s3_upload", "data"), ("s3_upload", "count", "order")]
-    assert [m.split(" in pipeline")[0] for _, _, m in codes(project, "PV020")] == \
+    assert [m.split(" in pipeline")[0] for _, _, m in codes(project, "PV023")] == \
         ["call of 'prefect_aws.S3Bucket.load'"]
 
 

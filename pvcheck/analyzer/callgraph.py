@@ -122,7 +122,7 @@ class CallGraphBuilder:
         """A call that is neither a step nor a pipeline; None to treat it as opaque."""
         return None
 
-    #: Report every call of the body that is not followed (PV020) and keep the masks
+    #: Report every call of the body that is not followed (PV023) and keep the masks
     #: ``masked_body`` needs. Frameworks that fingerprint their pipeline's own code turn it on.
     account_calls: bool = False
     #: Packages whose functions are the framework's own API (``zenml``, ``prefect`` ...).
@@ -269,10 +269,10 @@ class CallGraphBuilder:
             self.unfollowed.append(entry)
 
     def unfollowed_call(self, module: ModuleInfo, call: cst.Call, what: str) -> None:
-        """A call whose code is not part of the graph (PV020): the pipeline's own code
+        """A call whose code is not part of the graph (PV023): the pipeline's own code
         covers it, so any change to the body is a version, but steps it may run are unseen."""
         self.ctx.diagnose(
-            "PV020", Severity.WARNING,
+            "PV023", Severity.WARNING,
             f"call of {what} in pipeline '{self.pipeline_name}' is not a step, a nested pipeline, a framework API "
             "or a known side-effect-free builtin", module.path, module.line(call),
             hint="pvcheck does not follow it: steps it runs are not in the graph, and any change to the pipeline "

@@ -364,7 +364,7 @@ class AnalysisContext:
         # what the analysis covered; files_read is for the reach analysis to fill
         coverage = {"steps_found": len(steps), "calls_not_followed": list(unfollowed), "files_read": []}
         if not steps:
-            self.diagnose("PV021", Severity.WARNING, f"pipeline '{name}' has no steps pvcheck can see",
+            self.diagnose("PV024", Severity.WARNING, f"pipeline '{name}' has no steps pvcheck can see",
                           module.path, module.line(node),
                           hint="its identity is its own code: any change to it is a new version; "
                                "check that its steps are decorated and imported")

@@ -8,7 +8,7 @@ call helpers, read a client. Nothing in it may pass unseen (SPEC §3, "nothing r
   (a node identified by its qualified name, see :class:`ExternalStep`);
 * a framework API call, a method of a step's result, a known side-effect-free builtin,
   a cosmetic call (``print``, logging) or a method of a value known statically: followed;
-* anything else: a PV020 diagnostic, recorded in the pipeline's coverage.
+* anything else: a PV023 diagnostic, recorded in the pipeline's coverage.
 
 The builder also records *masks*: the step calls and the step inputs it modelled. The
 pipeline body with those masked is the pipeline's own code: its fingerprint (with the
@@ -172,7 +172,7 @@ def _unmasked_names(node: cst.CSTNode, masks: dict[int, str]) -> Iterator[str]:
 
 def account(builder: "CallGraphBuilder", call: cst.Call, callee: cst.BaseExpression, symbol: Optional[Symbol],
             env: dict[str, Any], module: ModuleInfo) -> None:
-    """Report ``call`` (PV020) unless it is one pvcheck follows (see the module docstring)."""
+    """Report ``call`` (PV023) unless it is one pvcheck follows (see the module docstring)."""
     from pvcheck.analyzer.callgraph import Literal, Opaque, Sequence_, StepOutput, StepOutputs
 
     if symbol is not None:
