@@ -154,6 +154,7 @@ def _pipeline_table(entry: LockedPipeline) -> dict[str, Any]:
         "graph_fingerprint": p.graph_fingerprint,
         "config_fingerprint": p.config_fingerprint,
         "body_fingerprint": p.body_fingerprint,
+        "code_fingerprint": p.code_fingerprint,
         "dynamic": p.dynamic,
         "parameters": [_parameter(x) for x in p.parameters],
         "config": _encode(dict(p.config)),
@@ -614,6 +615,7 @@ def _entry(table: Any, display: str, line: int, step_lines: list[int]) -> Locked
         graph_fingerprint=f.get("graph_fingerprint", str, ""),
         config_fingerprint=f.get("config_fingerprint", str, ""),
         body_fingerprint=f.get("body_fingerprint", str, ""),
+        code_fingerprint=f.get("code_fingerprint", str, ""),
         dynamic=f.get("dynamic", bool, False),
     )
     earlier = tuple(sorted((r.get("version", int), r.get("fingerprint", str)) for r in f.records("earlier_versions")))

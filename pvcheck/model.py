@@ -277,6 +277,13 @@ class Pipeline:
     config_fingerprint: str = ""
     body_fingerprint: str = ""  # the pipeline function's own normalised body
     dynamic: bool = False  # part of the graph could not be followed statically
+    # the pipeline body's code that is not a step call, a step input or configuration,
+    # with the repo-local code it reaches (empty: a framework that does not compute it)
+    code_fingerprint: str = ""
+    statements: tuple[StatementPrint, ...] = ()  # per statement of that code, to locate a change
+    helpers: tuple[HelperRef, ...] = ()  # repo-local definitions that code reaches
+    # what the analysis covered: steps_found, calls_not_followed [{call, path, line}], files_read
+    coverage: Mapping[str, JSONValue] = field(default_factory=dict)
 
     def step(self, invocation_id: str) -> Optional[Step]:
         for step in self.steps:
@@ -294,9 +301,12 @@ class Pipeline:
             "steps": [s.to_json(full) for s in self.steps],
             "edges": [e.to_json() for e in self.edges],
         }
+        if self.coverage:
+            data["coverage"] = {key: self.coverage[key] for key in sorted(self.coverage)}
         if full:
             data.update(
                 {
+                    "code_fingerprint": self.code_fingerprint,
                     "function": self.function,
                     "module": self.module,
                     "graph_fingerprint": self.graph_fingerprint,

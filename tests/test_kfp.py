@@ -524,11 +524,17 @@ def test_tasks_of_components_pvcheck_cannot_see_into_are_reported(tree):
             sink(value=label)
             return Pair(make(n=n).output, make(n=2).output)
     """})
-    for name in ("uses-output", "uses-after", "made-for-effect"):
+    for name in ("uses-after", "made-for-effect"):
         assert only_pipeline(project, name).dynamic, name
     messages = dynamic_messages(project)
-    assert any("'google_cloud_pipeline_components.v1.custom_job.CustomTrainingJobOp', a component pvcheck "
-               "cannot see into" in m for m in messages)
+    # a prebuilt component of an installed package is a node named by its qualified name
+    uses_output = only_pipeline(project, "uses-output")
+    assert not uses_output.dynamic
+    job = uses_output.step("customtrainingjobop")
+    assert job is not None and job.function == "google_cloud_pipeline_components.v1.custom_job.CustomTrainingJobOp"
+    assert job.inputs == {"project": "p", "worker_pool_specs": []}
+    assert [(e.source, e.target) for e in uses_output.edges] == [("customtrainingjobop", "sink")]
+    assert not any("CustomTrainingJobOp" in m for m in messages)
     assert any("'kfp.kubernetes.CreatePVC'" in m for m in messages)
     wiring = only_pipeline(project, "only-wiring")
     assert not wiring.dynamic

@@ -260,7 +260,10 @@ def test_fixture_project_full_graph():
     assert "parameters" not in training.step("train_model_2").config
     data = json.loads(json.dumps(project.to_json()))
     assert data["schema"] == "pvcheck.scan/1"
-    assert set(data["pipelines"][0]) == {"name", "framework", "path", "line", "fingerprint", "steps", "edges"}
+    # the fields the spec fixes, and the coverage of each pipeline
+    assert set(data["pipelines"][0]) == {"name", "framework", "path", "line", "fingerprint", "steps", "edges",
+                                         "coverage"}
+    assert data["pipelines"][1]["coverage"] == {"steps_found": 9, "calls_not_followed": [], "files_read": []}
     assert set(data["pipelines"][0]["steps"][0]) == {"id", "function", "path", "line", "fingerprint"}
 
 

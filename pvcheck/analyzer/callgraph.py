@@ -20,11 +20,12 @@ from typing import Any, Iterable, Optional, Union
 
 import libcst as cst
 
+from pvcheck.analyzer import pipeline_calls as calls
 from pvcheck.analyzer.context import AnalysisContext, Invocation
 from pvcheck.analyzer.frameworks.base import Framework, StepDefinition
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import is_literal, literal_value
-from pvcheck.model import Edge
+from pvcheck.model import Edge, Severity
 
 _MAX_UNROLL = 256
 _MAX_INLINE_DEPTH = 8
@@ -92,6 +93,12 @@ class CallGraphBuilder:
         self.dynamic = False
         self._ids: set[str] = set()
         self._inline_depth = 0
+        #: id(node) -> token: parts of the body other fingerprints cover (step calls,
+        #: their inputs); the rest of the body is the pipeline's own code (``masked_body``)
+        self.masks: dict[int, str] = {}
+        self._literal_assignments: list[tuple[cst.BaseExpression, str]] = []  # (value, bound name)
+        #: calls whose code is not part of the graph: {"call", "path", "line"} (coverage)
+        self.unfollowed: list[dict[str, Any]] = []
 
     # ------------------------------------------------------------------ framework hooks
     def pipeline_function(self, symbol: Symbol) -> Optional[cst.FunctionDef]:
@@ -115,6 +122,19 @@ class CallGraphBuilder:
 
     def other_call(self, call: cst.Call, env: dict[str, Value], module: ModuleInfo) -> Optional[Value]:
         """A call that is neither a step nor a pipeline; None to treat it as opaque."""
+        return None
+
+    #: Report every call of the body that is not followed (PV023) and keep the masks
+    #: ``masked_body`` needs. Frameworks that fingerprint their pipeline's own code turn it on.
+    account_calls: bool = False
+    #: Packages whose functions are the framework's own API (``zenml``, ``prefect`` ...).
+    api_packages: tuple[str, ...] = ()
+    #: The framework reports calls of repo-local functions itself (PV010).
+    reports_local_calls: bool = False
+
+    def external_step(self, callee: cst.BaseExpression, module: ModuleInfo) -> Optional[StepDefinition]:
+        """A step from an installed package (a ZenML integration step, a Prefect collection
+        task, a prebuilt KFP component), identified by its qualified name; None otherwise."""
         return None
 
     # ------------------------------------------------------------------ helpers for hooks
@@ -154,7 +174,10 @@ class CallGraphBuilder:
         env: dict[str, Value] = dict(bindings or {})
         for param in _parameters(self.function.params):
             env.setdefault(param.name.value, PipelineParameter(param.name.value))
-        return self.block(self.function.body, env, self.module)
+        result = self.block(self.function.body, env, self.module)
+        if self.account_calls:
+            calls.keep_literal_assignments(self.function, self.masks, self._literal_assignments)
+        return result
 
     def block(self, block: cst.BaseSuite, env: dict[str, Value], module: ModuleInfo) -> Optional[Value]:
         for index, statement in enumerate(_flatten(block)):
@@ -170,15 +193,25 @@ class CallGraphBuilder:
             value = self.evaluate(statement.value, env, module)
             for target in statement.targets:
                 self.bind(target.target, value, env, module)
+            if len(statement.targets) == 1:
+                self._literal_assignment(statement.targets[0].target, statement.value, value)
+            if self.account_calls and calls.step_statement(statement, self.masks):
+                self.mask(statement, "")
         elif isinstance(statement, cst.AnnAssign):
             if statement.value is not None:
-                self.bind(statement.target, self.evaluate(statement.value, env, module), env, module)
+                value = self.evaluate(statement.value, env, module)
+                self.bind(statement.target, value, env, module)
+                self._literal_assignment(statement.target, statement.value, value)
+                if self.account_calls and calls.step_statement(statement, self.masks):
+                    self.mask(statement, "")
         elif isinstance(statement, cst.AugAssign):
             self.evaluate(statement.value, env, module)
             self.bind(statement.target, Opaque(module.code(statement)), env, module)
         elif isinstance(statement, cst.Expr):
             if not (first and isinstance(statement.value, (cst.SimpleString, cst.ConcatenatedString))):
                 self.evaluate(statement.value, env, module)
+                if self.account_calls and calls.step_statement(statement, self.masks):
+                    self.mask(statement, "")  # only a step call, or only a task's configuration
         elif isinstance(statement, cst.Return):
             return (self.evaluate(statement.value, env, module) if statement.value is not None else None,)
         elif isinstance(statement, cst.For):
@@ -193,15 +226,31 @@ class CallGraphBuilder:
             pass
         elif isinstance(statement, cst.Try):
             self.not_followed(module, statement, "a try statement in the pipeline body")
-            return self._nested(statement.body, env, module)
+            result = self._nested(statement.body, env, module)
+            # steps called in handlers, else and finally are steps of the pipeline too
+            for handler in statement.handlers:
+                self._nested(handler.body, env, module)
+            for extra in (statement.orelse, statement.finalbody):
+                if extra is not None:
+                    self._nested(extra.body, env, module)
+            return result
         elif isinstance(statement, cst.While):
             self.not_followed(module, statement, "a while loop in the pipeline body")
+            self.evaluate(statement.test, env, module)
             return self._nested(statement.body, env, module)
         elif isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
             self.not_followed(module, statement, "a definition inside the pipeline body")
         else:
             self.not_followed(module, statement, f"a {type(statement).__name__} statement in the pipeline body")
+            self._flows(statement, env, module)  # step calls inside (`assert`, `del` ...) still count
         return None
+
+    def _literal_assignment(self, target: cst.BaseExpression, node: cst.BaseExpression, value: Value) -> None:
+        # `lr = 0.1` then `train(lr=lr)`: the value reaches the step as its input (config);
+        # it is masked unless the name is used where no input captures it (see build)
+        if self.account_calls and isinstance(target, cst.Name) and calls.modelled(value) \
+                and isinstance(value, (Literal, Sequence_)):
+            self._literal_assignments.append((node, target.value))
 
     def _nested(self, block: cst.BaseSuite, env: dict[str, Value], module: ModuleInfo
                 ) -> Optional[tuple[Optional[Value]]]:
@@ -214,6 +263,27 @@ class CallGraphBuilder:
     def not_followed(self, module: ModuleInfo, node: cst.CSTNode, what: str) -> None:
         self.dynamic = True
         self.ctx.warn_dynamic(module, module.line(node), f"{what} of pipeline '{self.pipeline_name}'")
+        self._record_unfollowed(what, module, node)
+
+    def _record_unfollowed(self, what: str, module: ModuleInfo, node: cst.CSTNode) -> None:
+        entry = {"call": what.rstrip(","), "path": module.path, "line": module.line(node)}
+        if entry not in self.unfollowed:
+            self.unfollowed.append(entry)
+
+    def unfollowed_call(self, module: ModuleInfo, call: cst.Call, what: str) -> None:
+        """A call whose code is not part of the graph (PV023): the pipeline's own code
+        covers it, so any change to the body is a version, but steps it may run are unseen."""
+        self.ctx.diagnose(
+            "PV023", Severity.WARNING,
+            f"call of {what} in pipeline '{self.pipeline_name}' is not a step, a nested pipeline, a framework API "
+            "or a known side-effect-free builtin", module.path, module.line(call),
+            hint="pvcheck does not follow it: steps it runs are not in the graph, and any change to the pipeline "
+                 "body is a new version; make it a step or move it out of the pipeline")
+        self._record_unfollowed(what, module, call)
+
+    def mask(self, node: cst.CSTNode, token: str) -> None:
+        if self.account_calls:
+            self.masks[id(node)] = token
 
     def loop(self, statement: cst.For, env: dict[str, Value], module: ModuleInfo) -> None:
         items = self.iteration_values(statement.iter, env, module)
@@ -398,17 +468,23 @@ class CallGraphBuilder:
     def format_string(self, expression: cst.FormattedString, env: dict[str, Value], module: ModuleInfo
                       ) -> Optional[str]:
         pieces = []
+        known = True
         for part in expression.parts:
             if isinstance(part, cst.FormattedStringText):
                 pieces.append(part.value)
                 continue
-            if part.format_spec or part.conversion:
-                return None
+            # every part is evaluated, even after one that is not known: a step called
+            # inside an f-string (`print(f"{train()!r}")`) runs all the same
             value = self.evaluate(part.expression, env, module)
-            if not isinstance(value, Literal) or isinstance(value.value, (dict, list)):
-                return None
+            for spec in part.format_spec or ():
+                if isinstance(spec, cst.FormattedStringExpression):  # `{x:{width()}}`
+                    self.evaluate(spec.expression, env, module)
+            if part.format_spec or part.conversion or not isinstance(value, Literal) \
+                    or isinstance(value.value, (dict, list)):
+                known = False
+                continue
             pieces.append(str(value.value))
-        return "".join(pieces)
+        return "".join(pieces) if known else None
 
     def call(self, call: cst.Call, env: dict[str, Value], module: ModuleInfo) -> Value:
         callee, option_calls = self.strip_options(call.func)
@@ -420,6 +496,11 @@ class CallGraphBuilder:
             inner = self.pipeline_function(symbol)
             if inner is not None:
                 return self.inline(symbol, inner, call, env, module)
+        external = self.external_step(callee, module) if symbol is None else None
+        if external is not None:
+            return self.invoke(external, call, option_calls, env, module)
+        if self.account_calls:
+            calls.account(self, call, callee, symbol, env, module)
         other = self.other_call(call, env, module)
         if other is not None:
             return other
@@ -442,10 +523,17 @@ class CallGraphBuilder:
         # arguments are evaluated before the call, so their invocations come first
         positional: list[Value] = []
         keywords: dict[str, Value] = {}
+        self.mask(call.func, "<step>")  # the step itself is a node of the graph
         for arg in call.args:
             if arg.keyword is not None and arg.keyword.value in self.reserved_keywords:
+                if calls.simple_reference(arg.value, env):
+                    self.mask(arg, "")  # an id or an order edge: in the graph
                 continue
             value = self.evaluate(arg.value, env, module)
+            if not arg.star and (calls.modelled(value) or calls.pure_data(arg.value, env)):
+                # the step's input, however passed: its config or a data edge; an input added
+                # or removed is a config or structural change, not a change of this code
+                self.mask(arg, "")
             if arg.star:
                 self.not_followed(module, arg, f"'{arg.star}' arguments to step '{definition.name}'")
                 continue

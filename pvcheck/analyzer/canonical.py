@@ -87,6 +87,9 @@ class Canonicalizer:
         self.index = index
         self.cosmetic_calls = tuple(cosmetic_calls)
         self.pure_calls = tuple(pure_calls)
+        #: id(node) -> the token that stands for it: the parts of a pipeline body that
+        #: other fingerprints already cover (step calls, their inputs), see ``masked_body``
+        self.masks: dict[int, str] = {}
 
     # ------------------------------------------------------------------ entry points
     def function_body(self, node: cst.FunctionDef) -> Canon:
@@ -99,6 +102,15 @@ class Canonicalizer:
             first = _flatten(node.body)[0] if _flatten(node.body) else node
             self._canon.statements.append((self._line(first), len(self._out) - 1, len(self._out) - 1))
         return self._canon
+
+    def masked_body(self, node: cst.FunctionDef, masks: dict[int, str]) -> Canon:
+        """A pipeline body with each node in ``masks`` replaced by its token: what is left
+        is the code no step, edge or configuration value accounts for."""
+        self.masks = masks
+        try:
+            return self.function_body(node)
+        finally:
+            self.masks = {}
 
     def definition(self, node: cst.CSTNode) -> Canon:
         """A whole helper definition: function (with decorators and signature), class or
@@ -206,6 +218,10 @@ class Canonicalizer:
         kind = type(node)
         if kind in _SKIP_TYPES:
             return
+        if self.masks and id(node) in self.masks:
+            if self.masks[id(node)]:  # an empty token: the part leaves no trace at all
+                self._out.append(self.masks[id(node)])
+            return
         handler = _HANDLERS.get(kind)
         if handler is not None:
             handler(self, node)
@@ -228,6 +244,8 @@ class Canonicalizer:
                 self._emit(value)
             elif isinstance(value, (tuple, list)):
                 items = [v for v in value if isinstance(v, cst.CSTNode) and type(v) not in _SKIP_TYPES]
+                if self.masks:
+                    items = [v for v in items if self.masks.get(id(v)) != ""]
                 if items:
                     out.append(several)
                     for item in items:

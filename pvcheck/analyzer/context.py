@@ -312,8 +312,15 @@ class AnalysisContext:
         parameters: tuple[Parameter, ...] = (),
         dynamic: bool = False,
         body: Optional[cst.CSTNode] = None,
+        masks: Optional[dict[int, str]] = None,
+        unfollowed: Iterable[dict[str, Any]] = (),
     ) -> Pipeline:
-        """A finished pipeline: steps in topological order and every fingerprint."""
+        """A finished pipeline: steps in topological order and every fingerprint.
+
+        ``masks`` (from a graph builder that accounts for every call) turns on the
+        pipeline's own code: the body without its step calls and modelled inputs, with
+        what it reaches, is then part of the fingerprint. ``unfollowed`` fills ``coverage``.
+        """
         module = symbol.module
         steps = [self.make_step(invocation) for invocation in invocations]
         edge_list = _dedupe_edges(edges, {s.id for s in steps})
@@ -347,6 +354,32 @@ class AnalysisContext:
                 # a plain function): a change to one of them is a change to this pipeline too
                 body_fp = self.fingerprinter.body(canon)[0]
             parts.append(body_fp or digest(module.code(node)))
+        code_fp = ""
+        code_statements: tuple[StatementPrint, ...] = ()
+        code_helpers: tuple[HelperRef, ...] = ()
+        if masks is not None and isinstance(body, cst.FunctionDef):
+            code = self.fingerprinter.canonicalizer(module).masked_body(body, masks)
+            body_code, reached, _ = self.fingerprinter.body(code)
+            # the signature too: a parameter re-typed changes what the framework parses a
+            # value into (pydantic validation in ZenML, Prefect), defaults are configuration
+            code_fp = digest("pipeline-code", body_code,
+                             canonical_json([[p.name, p.kind, p.annotation] for p in parameters]))
+            code_statements = tuple(StatementPrint(line, fp) for line, fp in statement_prints(code))
+            code_helpers = tuple(reached)
+            # the pipeline's own code is part of what it computes: two pipelines with
+            # different bodies never share a fingerprint, with or without steps
+            parts.append("code:" + code_fp)
+        elif not steps and not dynamic:
+            # a framework without the pipeline's own code (Airflow, Dagster): a step-less
+            # pipeline is still identified by its code, never by an empty graph alone
+            parts.append("code:" + (body_fp or digest(module.code(node))))
+        # what the analysis covered; files_read is for the reach analysis to fill
+        coverage = {"steps_found": len(steps), "calls_not_followed": list(unfollowed), "files_read": []}
+        if not steps:
+            self.diagnose("PV024", Severity.WARNING, f"pipeline '{name}' has no steps pvcheck can see",
+                          module.path, module.line(node),
+                          hint="its identity is its own code: any change to it is a new version; "
+                               "check that its steps are decorated and imported")
         defaults = {p.name: p.default for p in parameters if p.has_default}
         return Pipeline(
             name=name,
@@ -365,6 +398,10 @@ class AnalysisContext:
             config_fingerprint=digest("config", canonical_json(config), canonical_json(defaults)),
             body_fingerprint=body_fp,
             dynamic=dynamic,
+            code_fingerprint=code_fp,
+            statements=code_statements,
+            helpers=code_helpers,
+            coverage=coverage,
         )
 
 

@@ -34,6 +34,8 @@ DIAGNOSTIC_RULES: dict[str, str] = {
     "PV014": "A run config that is missing or not safe YAML",
     "PV020": "An import names a package of the tree that no source root holds",
     "PV021": "A pyproject.toml that cannot be read to detect source roots",
+    "PV023": "A call in a pipeline body that pvcheck does not follow",
+    "PV024": "A pipeline with no steps pvcheck can see",
     "PV098": "A policy failed; the change is counted as a new version",
     "PV099": "Internal error while analyzing one module",
     LOCK_STALE_RULE: "pvcheck.lock is stale: re-run `pvcheck lock` and commit it",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any, Mapping
 
 from pvcheck.model import Project, Severity
 from pvcheck.output.style import Style, short
@@ -10,6 +11,20 @@ from pvcheck.output.style import Style, short
 
 def scan_json(project: Project) -> str:
     return json.dumps(project.to_json(), indent=2, sort_keys=False) + "\n"
+
+
+def _coverage(coverage: Mapping[str, Any], style: Style) -> list[str]:
+    """What the analysis of one pipeline covered: steps found, calls it did not follow."""
+    if not coverage:
+        return []
+    calls = list(coverage.get("calls_not_followed", ()))
+    files = list(coverage.get("files_read", ()))
+    head = (f"  coverage: {coverage.get('steps_found', 0)} step(s) found, {len(calls)} call(s) not followed"
+            + (f", {len(files)} file(s) read" if files else ""))
+    lines = [style(head, "dim")]
+    for call in calls:
+        lines.append(style(f"    not followed: {call.get('path')}:{call.get('line')}: {call.get('call')}", "yellow"))
+    return lines
 
 
 def scan_text(project: Project, style: Style) -> str:
@@ -35,6 +50,7 @@ def scan_text(project: Project, style: Style) -> str:
             )
         if not pipeline.steps:
             lines.append("  (no steps)")
+        lines.extend(_coverage(pipeline.coverage, style))
         lines.append("")
     if not project.pipelines:
         lines.append("no pipelines found")

@@ -80,6 +80,7 @@ def fingerprints_only(project: Project) -> Project:
             path=pipeline.path, line=pipeline.line, steps=steps, edges=pipeline.edges,
             fingerprint=pipeline.fingerprint, graph_fingerprint=pipeline.graph_fingerprint,
             config_fingerprint=pipeline.config_fingerprint, body_fingerprint=pipeline.body_fingerprint,
+            code_fingerprint=pipeline.code_fingerprint,
         ))
     return replace(project, root="", pipelines=tuple(pipelines), diagnostics=())
 

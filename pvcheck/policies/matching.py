@@ -210,11 +210,15 @@ def _call_keys(steps: Sequence[Step]) -> dict[str, str]:
 
 
 def content_score(base: Pipeline, head: Pipeline, config: Config) -> float:
-    """How much of ``base`` survives in ``head`` judged by code alone (ids ignored)."""
-    if base.fingerprint and base.fingerprint == head.fingerprint:
-        return 1.0
+    """How much of ``base`` survives in ``head`` judged by code alone (ids ignored).
+
+    Never pairs on an empty step set: two pipelines without steps have nothing to be
+    continuous in (every step-less pipeline once had the same fingerprint, and two
+    unrelated ones were taken for a rename)."""
     if not base.steps or not head.steps:
         return 0.0
+    if base.fingerprint and base.fingerprint == head.fingerprint:
+        return 1.0
     return match_steps(base.steps, head.steps, config, use_ids=False).continuity
 
 

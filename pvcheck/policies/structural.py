@@ -4,7 +4,9 @@
   differs; a repo-local helper it uses changed (PV402), located at the helper;
 * invocations added or removed (PV403), data or order edges rewired (PV404);
 * independent calls reordered with the graph unchanged (PV405, a run);
-* anything changed in code the analyzer could not follow (PV406): never a run.
+* anything changed in code the analyzer could not follow (PV406): never a run;
+* the pipeline body's own code -- what is not a step call, a step input or configuration,
+  and the repo-local code it reaches -- changed (PV407).
 
 Every finding about a changed step shows radon's cyclomatic complexity before and after.
 """
@@ -26,6 +28,8 @@ _TWO_LOADS = edit(PIPELINE, "    rows = load()\n    train(rows)\n",
 
 _DYNAMIC_STEPS = edit(STEPS, "    rows = [1, 2, 3]\n", "    rows = getattr(__builtins__, \"list\")()\n")
 _DYNAMIC_PIPELINE = edit(PIPELINE, "enable_cache=True", "dynamic=True")
+
+_COMPUTING = edit(PIPELINE, "    train(rows)\n", "    cutoff = len(rows) * 2\n    train(rows, rate=cutoff)\n")
 
 EdgeKey = tuple[str, str, str, str, str]
 
@@ -87,6 +91,15 @@ class StructuralPolicy(Policy):
                                  Decision.VERSION, note="a rewired edge is not a reorder (PV404)"),),
         ),
         Rule(
+            "PV407", "structural", "the pipeline body's own code changed (not a step call, a step input or "
+            "configuration), or repo-local code it calls", Decision.VERSION,
+            triggers=(Example(project(pipeline=_COMPUTING),
+                              project(pipeline=edit(_COMPUTING, "len(rows) * 2", "len(rows) * 3")),
+                              Decision.VERSION, note="computation in the pipeline body"),),
+            near_misses=(Example(project(), project(pipeline=edit(PIPELINE, "train(rows)", "train(rows, rate=0.2)")),
+                                 Decision.RUN, note="a literal passed to a step is its configuration (PV2xx)"),),
+        ),
+        Rule(
             "PV406", "structural", "something changed in a step or pipeline the analyzer cannot follow statically "
             "(dynamic code): never a run", Decision.VERSION,
             triggers=(
@@ -116,6 +129,7 @@ class StructuralPolicy(Policy):
         if not rewired:
             yield from self._reorder(comparison)
         yield from self._dynamic_pipeline(comparison)
+        yield from self._pipeline_code(comparison)
 
     # ------------------------------------------------------------------ bodies and helpers
     def _body(self, match: StepMatch) -> Iterator[Finding]:
@@ -265,6 +279,45 @@ class StructuralPolicy(Policy):
             return None
         steps = {s.function for s in (*base.steps, *head.steps)}
         return reaching(head, comparison.head_sources, changed, steps)
+
+
+    # ------------------------------------------------------------------ the pipeline's own code
+    def _pipeline_code(self, comparison: PipelineComparison) -> Iterator[Finding]:
+        base, head = comparison.base, comparison.head
+        if not base.code_fingerprint or not head.code_fingerprint or base.code_fingerprint == head.code_fingerprint:
+            return  # equal, or a side (a lock file, a framework) that does not record it
+        subject = f"pipeline {head.name}"
+        located = False
+        if base.statements and head.statements:
+            line = first_changed_line(base.statements, head.statements)
+            if line is not None:
+                located = True
+                yield self.finding("PV407", f"{subject}: code in the pipeline body changed at {head.path}:{line} "
+                                   "(not a step call, a step input or configuration)", head.path, line)
+        old = {h.name: h for h in base.helpers}
+        new = {h.name: h for h in head.helpers}
+        for name in sorted(set(old) | set(new)):
+            before, after = old.get(name), new.get(name)
+            if before is not None and after is not None and before.fingerprint == after.fingerprint:
+                continue
+            located = True
+            if after is None:
+                yield self.finding("PV407", f"{subject}: the pipeline body no longer uses {name}", head.path,
+                                   head.line)
+            else:
+                what = "changed" if before is not None else "newly used"
+                yield self.finding("PV407", f"{subject}: {name}, used by the pipeline body, {what} at "
+                                   f"{after.path}:{after.line}", after.path, after.line)
+        before_params = [(p.name, p.kind, p.annotation) for p in base.parameters]
+        after_params = [(p.name, p.kind, p.annotation) for p in head.parameters]
+        if before_params != after_params and (base.parameters or head.parameters):
+            located = True
+            old_text = ", ".join(f"{n}: {a}" if a else n for n, _, a in before_params)
+            new_text = ", ".join(f"{n}: {a}" if a else n for n, _, a in after_params)
+            yield self.finding("PV407", f"{subject}: parameters changed ({old_text}) -> ({new_text})", head.path,
+                               head.line)
+        if not located:
+            yield self.finding("PV407", f"{subject}: code in the pipeline body changed", head.path, head.line)
 
 
 def _key(edge: Edge, source: str, target: str) -> EdgeKey:

@@ -132,7 +132,7 @@ class Airflow(Framework):
         return ctx.make_pipeline(name=name, framework=self.name, symbol=symbol, node=node,
                                  invocations=builder.invocations, edges=builder.edges, config=config,
                                  config_lines=lines, parameters=ctx.parameters(node.params, module),
-                                 dynamic=builder.dynamic, body=node)
+                                 dynamic=builder.dynamic, body=node, unfollowed=builder.unfollowed)
 
     def _classic_dag(self, module: ModuleInfo, index: int, declaration: "_Declaration",
                      ctx: AnalysisContext) -> Pipeline:
@@ -156,7 +156,8 @@ class Airflow(Framework):
         body: cst.CSTNode = declaration.statement if isinstance(declaration.statement, cst.With) else module.tree
         return ctx.make_pipeline(name=name, framework=self.name, symbol=symbol, node=declaration.statement,
                                  invocations=builder.invocations, edges=builder.edges, config=config,
-                                 config_lines=lines, dynamic=builder.dynamic, body=body)
+                                 config_lines=lines, dynamic=builder.dynamic, body=body,
+                                 unfollowed=builder.unfollowed)
 
 
 # ---------------------------------------------------------------------- values

@@ -204,7 +204,8 @@ class Dagster(Framework):
         return ctx.make_pipeline(name=name, framework=self.name, symbol=pipeline_symbol, node=node,
                                  invocations=builder.invocations, edges=builder.edges, config=config,
                                  config_lines=lines, parameters=ctx.parameters(function.params, symbol.module),
-                                 dynamic=builder.dynamic, body=function if where is None else None)
+                                 dynamic=builder.dynamic, body=function if where is None else None,
+                                 unfollowed=builder.unfollowed)
 
     def _asset_job(self, module: ModuleInfo, call: cst.Call, registry: "AssetRegistry",
                    ctx: AnalysisContext, ordinal: int = 1) -> Pipeline:

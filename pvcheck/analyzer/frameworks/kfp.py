@@ -24,7 +24,7 @@ kubeflow/pipelines):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
 import libcst as cst
@@ -39,6 +39,7 @@ from pvcheck.analyzer.callgraph import (
     StepOutputs,
     Value,
 )
+from pvcheck.analyzer import pipeline_calls
 from pvcheck.analyzer.context import AnalysisContext, Invocation, merge
 from pvcheck.analyzer.frameworks.base import keyword_string as _keyword_string
 from pvcheck.analyzer.frameworks.base import DecoratedPipelines, StepDefinition, find_decorator
@@ -65,6 +66,8 @@ ONE_OF = frozenset(f"{d}.OneOf" for d in _DSL) | {"kfp.dsl.pipeline_channel.OneO
 NOT_MODELLED = frozenset(f"{d}.importer" for d in _DSL) | {"kfp.dsl.importer_node.importer"}
 _NAMED_TUPLE = frozenset({"typing.NamedTuple", "typing_extensions.NamedTuple"})
 SINGLE_OUTPUT = "Output"
+#: Installed packages of prebuilt components: their calls are tasks named by qualified name.
+EXTERNAL_COMPONENT_PACKAGES = ("google_cloud_pipeline_components.",)
 
 #: PipelineTask methods that configure the task: method -> (config key, parameter names).
 TASK_OPTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -133,6 +136,8 @@ class KubeflowPipelines(DecoratedPipelines):
             parameters=ctx.parameters(node.params, module),
             dynamic=builder.dynamic,
             body=node,
+            masks=builder.masks,
+            unfollowed=builder.unfollowed,
         )
 
 
@@ -150,6 +155,18 @@ class _Group:
 
 
 class KFPGraphBuilder(CallGraphBuilder):
+    account_calls = True
+    api_packages = ("kfp",)
+    reports_local_calls = True  # other_call: PV010 for a repo-local function or constant
+
+    def external_step(self, callee: cst.BaseExpression, module: ModuleInfo) -> Optional[StepDefinition]:
+        # a prebuilt component of Google Cloud Pipeline Components (`CustomTrainingJobOp`)
+        name = pipeline_calls.qualified_callee(callee, module)
+        if name is None or not name.startswith(EXTERNAL_COMPONENT_PACKAGES) or ".types." in name:
+            return None
+        definition = pipeline_calls.external_step(self.framework.name, "component", name, module, callee)
+        return replace(definition, name=k8s_name(definition.name))
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._groups: list[_Group] = []
@@ -242,7 +259,9 @@ class KFPGraphBuilder(CallGraphBuilder):
             if method == "after" or method in TASK_OPTIONS or method.startswith("set_"):
                 task = self.evaluate(func.value, env, module)
                 if isinstance(task, StepOutputs) and task.invocation in self._tasks:
-                    self._task_method(self._tasks[task.invocation], method, call, env, module)
+                    if self._task_method(self._tasks[task.invocation], method, call, env, module) \
+                            and self._masked(func.value):
+                        self.mask(call, "<task>")  # the setting is the task's config, the edge is in the graph
                     return task
                 if isinstance(task, _Foreign):
                     self._foreign_task(task, module, call)
@@ -280,8 +299,15 @@ class KFPGraphBuilder(CallGraphBuilder):
         return result
 
     # ------------------------------------------------------------------ task methods
+    def _masked(self, receiver: cst.BaseExpression) -> bool:
+        """The receiver of a task method leaves nothing unmodelled: a name, or a task call
+        (or task method call) whose parts are all masked."""
+        return isinstance(receiver, cst.Name) or pipeline_calls.fully_masked(receiver, self.masks)
+
     def _task_method(self, invocation: Invocation, method: str, call: cst.Call, env: dict[str, Value],
-                     module: ModuleInfo) -> None:
+                     module: ModuleInfo) -> bool:
+        """Apply ``task.after(...)`` / ``task.set_*(...)``; True when every argument was modelled."""
+        modelled = True
         if method == "after":
             for arg in call.args:
                 value = self.evaluate(arg.value, env, module)
@@ -290,15 +316,17 @@ class KFPGraphBuilder(CallGraphBuilder):
                     self._foreign_task(value, module, arg)
                 elif not sources:
                     self.not_followed(module, arg, "an .after() of something that is not a task")
+                modelled = modelled and bool(sources) and pipeline_calls.modelled(value)
                 for source in sources:
                     self.edges.append(Edge(source, invocation.id, "order"))
-            return
+            return modelled
         key, names = TASK_OPTIONS.get(method, (method[len("set_"):], ()))
         values: dict[str, Any] = {}
         for index, arg in enumerate(call.args):
             name = arg.keyword.value if arg.keyword is not None else (
                 names[index] if index < len(names) else f"${index}")
             value = self.evaluate(arg.value, env, module)
+            modelled = modelled and pipeline_calls.modelled(value)
             for source in self.invocations_in(value):  # a task output used as a setting is read from it
                 output = value.output if isinstance(value, StepOutput) else None
                 self.edges.append(Edge(source, invocation.id, "data", output, key))
@@ -313,6 +341,7 @@ class KFPGraphBuilder(CallGraphBuilder):
             setting = {key: values}
         invocation.config = merge(invocation.config, setting)
         invocation.config_lines[key] = (module.path, module.line(call))
+        return modelled
 
     def _kubernetes(self, call: cst.Call, function: str, task: StepOutputs, module: ModuleInfo) -> Value:
         """``kfp.kubernetes.use_secret_as_env(task, ...)`` and friends configure the task."""

@@ -27,7 +27,7 @@ from typing import Any, Iterable, Optional
 import libcst as cst
 
 from pvcheck.analyzer.callgraph import CallGraphBuilder, Literal, Opaque, Sequence_, StepOutput, StepOutputs, Value
-from pvcheck.analyzer import fastmeta
+from pvcheck.analyzer import fastmeta, pipeline_calls
 from pvcheck.analyzer.context import AnalysisContext, merge
 from pvcheck.analyzer.frameworks.base import keyword_string as _keyword_string
 from pvcheck.analyzer.frameworks.base import ConfigAttachment, DecoratedPipelines, StepDefinition, find_decorator
@@ -102,6 +102,8 @@ class Prefect(DecoratedPipelines):
             parameters=ctx.parameters(node.params, module),
             dynamic=builder.dynamic,
             body=node,
+            masks=builder.masks,
+            unfollowed=builder.unfollowed,
         )
 
     def attachments(self, module: ModuleInfo, ctx: AnalysisContext) -> Iterable[ConfigAttachment]:
@@ -131,6 +133,19 @@ def flow_name(call: Optional[cst.Call], node: cst.FunctionDef, module: Optional[
 class PrefectGraphBuilder(CallGraphBuilder):
     reserved_keywords = RESERVED_KEYWORDS
     option_methods = OPTION_METHODS
+    account_calls = True
+    api_packages = ("prefect",)
+    reports_local_calls = True  # other_call: PV010 for a repo-local function
+
+    def external_step(self, callee: cst.BaseExpression, module: ModuleInfo) -> Optional[StepDefinition]:
+        # a task of a Prefect collection (`from prefect_aws.s3 import s3_download`): tasks
+        # there are snake_case functions; CamelCase names are blocks (`S3Bucket.load`)
+        if isinstance(callee, cst.Attribute) and callee.attr.value in RUN_METHODS:
+            callee = callee.value  # `s3_download.submit(...)`
+        name = pipeline_calls.qualified_callee(callee, module)
+        if name is None or not name.startswith("prefect_") or name != name.lower():
+            return None
+        return pipeline_calls.external_step(self.framework.name, "task", name, module, callee)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

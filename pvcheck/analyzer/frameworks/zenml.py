@@ -19,7 +19,7 @@ from typing import Any, Iterable, Optional
 import libcst as cst
 
 from pvcheck.analyzer.callgraph import CallGraphBuilder, Value
-from pvcheck.analyzer import fastmeta
+from pvcheck.analyzer import fastmeta, pipeline_calls
 from pvcheck.analyzer.context import AnalysisContext, merge
 from pvcheck.analyzer.frameworks.base import keyword_string as _keyword_string
 from pvcheck.analyzer.frameworks.base import (
@@ -103,6 +103,8 @@ class ZenML(DecoratedPipelines):
             parameters=ctx.parameters(node.params, module),
             dynamic=builder.dynamic or config.get("dynamic") is True,
             body=node,
+            masks=builder.masks,
+            unfollowed=builder.unfollowed,
         )
 
     def attachments(self, module: ModuleInfo, ctx: AnalysisContext) -> Iterable[ConfigAttachment]:
@@ -172,6 +174,17 @@ class ZenML(DecoratedPipelines):
 class ZenMLGraphBuilder(CallGraphBuilder):
     reserved_keywords = frozenset({"id", "after"})
     option_methods = OPTION_METHODS
+    account_calls = True
+    api_packages = ("zenml",)
+
+    def external_step(self, callee: cst.BaseExpression, module: ModuleInfo) -> Optional[StepDefinition]:
+        # `from zenml.integrations.evidently.steps import evidently_report_step`: a step
+        # ZenML ships with an integration (snake_case functions in a `steps` module)
+        name = pipeline_calls.qualified_callee(callee, module)
+        if name is None or not name.startswith("zenml.integrations.") or ".steps" not in name \
+                or not name.rpartition(".")[2].islower():
+            return None
+        return pipeline_calls.external_step(self.framework.name, "step", name, module, callee)
 
     def pipeline_function(self, symbol: Symbol) -> Optional[cst.FunctionDef]:
         assert isinstance(self.framework, ZenML)
