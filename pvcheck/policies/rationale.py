@@ -49,6 +49,9 @@ RATIONALE: dict[str, str] = {
              "they run in, and the graph, the only thing the framework executes, is the same.",
     "PV406": "Code the analyzer cannot follow statically (dynamic construction, getattr, dynamic=True) cannot be "
              "proved harmless, and run must be proved: any change there is a new version.",
+    "PV407": "The pipeline body's own code decides what runs and with which data: a computation, a helper "
+             "call or a look-up in it changes the pipeline even when every step is unchanged, and no rule "
+             "proves such a change harmless.",
     "PV501": "When most of the base revision's steps have no counterpart, the pipeline computes something else "
              "under an old name: its history no longer describes it, so it starts a new lineage.",
     "PV502": "Two different pipelines under one declared name would silently share versions and runs in a "
