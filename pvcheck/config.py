@@ -49,6 +49,7 @@ DEFAULT_ENVIRONMENT_KEYS: tuple[str, ...] = (
     "image",
     "target_image",  # KFP: the image a containerized Python component is built into
     "pip_index_urls",  # KFP: where packages_to_install come from
+    "container_image",  # Flyte: an image name or an ImageSpec(packages=, base_image= ...)
 )
 
 DEFAULT_POLICIES: tuple[str, ...] = ("cosmetic", "config", "signature", "structural", "identity")

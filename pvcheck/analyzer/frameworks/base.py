@@ -38,6 +38,7 @@ BUILTIN_FRAMEWORKS: dict[str, str] = {
     "dagster": "pvcheck.analyzer.frameworks.dagster:Dagster",
     "prefect": "pvcheck.analyzer.frameworks.prefect:Prefect",
     "kfp": "pvcheck.analyzer.frameworks.kfp:KubeflowPipelines",
+    "flyte": "pvcheck.analyzer.frameworks.flyte:Flyte",
 }
 
 
