@@ -54,10 +54,10 @@ _TUPLE = frozenset({"typing.Tuple", "tuple"})
 
 class Flyte(DecoratedPipelines):
     name = "flyte"
-    markers = (b"flyte",)
+    markers = (b"flyte", b".task")  # flyte-sdk 2 tasks may import only their environment
     pipeline_decorators = WORKFLOW_DECORATORS
     # workflows, and flyte-sdk 2 environments, whose tasks are the pipeline
-    pipeline_markers = (b"workflow", b"TaskEnvironment")
+    pipeline_markers = (b"workflow", b"TaskEnvironment", b".task")
 
     def step_definition(self, symbol: Symbol, ctx: AnalysisContext) -> Optional[StepDefinition]:
         node = symbol.node
@@ -85,9 +85,6 @@ class Flyte(DecoratedPipelines):
         from pvcheck.analyzer.frameworks.flyte_v2 import environment_pipelines
 
         yield from environment_pipelines(self, module, ctx)
-
-    def pipeline_function(self, symbol: Symbol) -> Optional[cst.FunctionDef]:
-        return super().pipeline_function(symbol)
 
     def pipeline(self, symbol: Symbol, ctx: AnalysisContext) -> Pipeline:
         from pvcheck.analyzer.frameworks.flyte_graph import FlyteGraphBuilder
@@ -197,6 +194,3 @@ def returns_named_tuple(definition: StepDefinition, ctx: AnalysisContext) -> boo
         return False
     return named_tuple_fields(node.returns.annotation, definition.symbol.module, ctx) is not None
 
-
-def config_without(config: dict[str, Any], *keys: str) -> dict[str, Any]:
-    return {k: v for k, v in config.items() if k not in keys}

@@ -99,31 +99,57 @@ def _inherited(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def environment_pipelines(framework: "Flyte", module: ModuleInfo, ctx: AnalysisContext) -> Iterable[Pipeline]:
-    if "TaskEnvironment" not in module.text and "clone_with" not in module.text:
-        return
-    for symbols in module.symbols.values():
-        for symbol in symbols:
-            env = environment(symbol, ctx)
-            if env is not None:
-                yield _pipeline(framework, symbol, env, ctx)
+    if "TaskEnvironment" in module.text or "clone_with" in module.text:
+        for symbols in module.symbols.values():
+            for symbol in symbols:
+                env = environment(symbol, ctx)
+                if env is not None:
+                    yield _pipeline(framework, symbol, env, ctx)
+    if ".task" in module.text:
+        _report_unreached(framework, module, ctx)
 
 
-def _pipeline(framework: "Flyte", env_symbol: Symbol, env: tuple[str, dict[str, Any], dict[str, tuple[str, int]]],
-              ctx: AnalysisContext) -> Pipeline:
-    module = env_symbol.module
-    name, config, lines = env
-    pending: list[StepDefinition] = []
+def _own_tasks(framework: "Flyte", module: ModuleInfo, env_symbol: Symbol, ctx: AnalysisContext
+               ) -> list[StepDefinition]:
+    """The tasks ``module`` defines with ``@env.task`` of the environment ``env_symbol``."""
+    found: list[StepDefinition] = []
     for symbols in module.symbols.values():
         for symbol in symbols:
-            if symbol.kind == "function" and isinstance(symbol.node, cst.FunctionDef):
-                found = _decorating_environment(symbol.node, module, ctx)
-                if found is not None and found[0].qualified_name == env_symbol.qualified_name:
+            if symbol.kind == "function" and isinstance(symbol.node, cst.FunctionDef) and symbol.node.decorators:
+                decorating = _decorating_environment(symbol.node, module, ctx)
+                if decorating is not None and decorating[0].qualified_name == env_symbol.qualified_name:
                     definition = ctx.step_definition(framework, symbol)
                     if definition is not None:
-                        pending.append(definition)
+                        found.append(definition)
+    return found
+
+
+def _report_unreached(framework: "Flyte", module: ModuleInfo, ctx: AnalysisContext) -> None:
+    """A task defined outside its environment's module belongs to the environment's pipeline
+    only when one of that module's tasks calls it (directly or transitively): say so when not."""
+    for symbols in module.symbols.values():
+        for symbol in symbols:
+            if symbol.kind != "function" or not isinstance(symbol.node, cst.FunctionDef) or not symbol.node.decorators:
+                continue
+            decorating = _decorating_environment(symbol.node, module, ctx)
+            if decorating is None or decorating[0].module is module:
+                continue
+            env_symbol = decorating[0]
+            reached = _closure(framework, _own_tasks(framework, env_symbol.module, env_symbol, ctx), ctx)[0]
+            if symbol.qualified_name not in reached:
+                ctx.warn_dynamic(module, module.line(symbol.node), f"flyte task '{symbol.name}' of environment "
+                                 f"'{env_symbol.name}' is defined outside {env_symbol.module.path} and no task "
+                                 "there calls it; it is in no pipeline")
+
+
+def _closure(framework: "Flyte", pending: list[StepDefinition], ctx: AnalysisContext
+             ) -> tuple[dict[str, str], dict[str, Invocation], list[Edge]]:
+    """Tasks reached from ``pending`` by calls: qualified name -> step id, the invocations,
+    and the caller -> callee edges (by qualified name)."""
     invocations: dict[str, Invocation] = {}
-    ids: dict[str, str] = {}  # qualified name -> step id
+    ids: dict[str, str] = {}
     edges: list[Edge] = []
+    pending = list(pending)
     while pending and len(ids) < _MAX_TASKS:
         definition = pending.pop(0)
         if definition.qualified_name in ids:
@@ -134,6 +160,13 @@ def _pipeline(framework: "Flyte", env_symbol: Symbol, env: tuple[str, dict[str, 
         for callee in _called_tasks(framework, definition, ctx):
             pending.append(callee)
             edges.append(Edge(definition.qualified_name, callee.qualified_name, "order"))
+    return ids, invocations, edges
+
+
+def _pipeline(framework: "Flyte", env_symbol: Symbol, env: tuple[str, dict[str, Any], dict[str, tuple[str, int]]],
+              ctx: AnalysisContext) -> Pipeline:
+    name, config, lines = env
+    ids, invocations, edges = _closure(framework, _own_tasks(framework, env_symbol.module, env_symbol, ctx), ctx)
     edges = [Edge(ids[e.source], ids[e.target], "order") for e in edges if e.source in ids and e.target in ids]
     node = env_symbol.node
     assert node is not None
