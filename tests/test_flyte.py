@@ -570,3 +570,58 @@ def test_flyte2_tasks_in_the_environment_module(tree):
     assert etl.step("fit").config["resources"] == {"$call": "flyte.Resources", "gpu": 1}
     assert etl.step("fit").config["retries"] == 2
     assert "image" in etl.step("load").config
+
+
+# ---------------------------------------------------------------------- decisions
+_IMAGES = """
+    from flytekit import ImageSpec
+
+    IMAGE = ImageSpec(name="fit", base_image="{base}", python_version="{python}", packages=["{package}"],
+                      requirements="{requirements}", apt_packages=["{apt}"])
+"""
+_TASKS = """
+    from flytekit import Resources, task, workflow
+    from images import IMAGE
+
+    @task(container_image=IMAGE, cache=True, cache_version="{cache}", requests=Resources(cpu="{cpu}"))
+    def fit(n: int) -> int:
+        return n
+
+    @task(container_image="{plain}")
+    def other(n: int) -> int:
+        return n
+
+    @workflow
+    def wf():
+        other(n=fit(n=1))
+"""
+_DEFAULTS = dict(base="python:3.11-slim", python="3.11", package="numpy==2.1.3", requirements="req.txt", apt="git",
+                 cache="1", cpu="1", plain="ghcr.io/acme/other:1")
+
+
+def _write(root, **values):
+    from tests.conftest import write_tree
+
+    merged = {**_DEFAULTS, **values}
+    return write_tree(root, {"images.py": _IMAGES.format(**merged), "flows.py": _TASKS.format(**merged)})
+
+
+@pytest.mark.parametrize("field,value", [
+    ("base", "python:3.12-slim"), ("python", "3.12"), ("package", "numpy==2.2.0"),
+    ("requirements", "requirements-gpu.txt"), ("apt", "curl"), ("plain", "ghcr.io/acme/other:2"),
+])
+def test_image_spec_fields_and_images_make_a_version(tmp_path, field, value):
+    import pvcheck
+
+    report = pvcheck.diff(_write(tmp_path / "base"), _write(tmp_path / "head", **{field: value}), cache=False)
+    assert report.pipelines[0].decision.value == "version"
+    assert {f.rule for f in report.pipelines[0].findings} == {"PV205"}
+
+
+@pytest.mark.parametrize("field,value", [("cache", "2"), ("cpu", "4")])
+def test_cache_version_and_resources_are_a_run(tmp_path, field, value):
+    import pvcheck
+
+    report = pvcheck.diff(_write(tmp_path / "base"), _write(tmp_path / "head", **{field: value}), cache=False)
+    assert report.pipelines[0].decision.value == "run"
+    assert {f.rule for f in report.pipelines[0].findings} == {"PV201"}
