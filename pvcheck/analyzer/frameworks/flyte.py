@@ -187,6 +187,19 @@ def named_tuple_fields(annotation: cst.BaseExpression, module: ModuleInfo, ctx: 
     return _named_tuple_fields(annotation, module, ctx)
 
 
+def misplaced_module(qualified: str, ctx: AnalysisContext) -> Optional[str]:
+    """The module of the tree an unresolved dotted name probably means: one whose name ends
+    with the name's module part (the tree was scanned from a folder above the import root)."""
+    module_part = qualified.rpartition(".")[0]
+    if not module_part:
+        return None
+    suffix = "." + module_part
+    for file in ctx.index.files:  # the file list: a dependency of this answer
+        if file.module.endswith(suffix):
+            return file.module
+    return None
+
+
 def returns_named_tuple(definition: StepDefinition, ctx: AnalysisContext) -> bool:
     """flytekit returns a tuple even for a one-field ``NamedTuple`` (``output_tuple_name``)."""
     node = definition.symbol.node

@@ -12,6 +12,7 @@ and ``with_overrides(node_name=...)`` may rename a node after promises of it wer
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import re
 from dataclasses import dataclass, field
@@ -30,7 +31,12 @@ from pvcheck.analyzer.callgraph import (
 )
 from pvcheck.analyzer.context import Invocation, merge
 from pvcheck.analyzer.frameworks.base import StepDefinition
-from pvcheck.analyzer.frameworks.flyte import LAUNCH_PLAN_FACTORIES, launch_plan_workflow, returns_named_tuple
+from pvcheck.analyzer.frameworks.flyte import (
+    LAUNCH_PLAN_FACTORIES,
+    launch_plan_workflow,
+    misplaced_module,
+    returns_named_tuple,
+)
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.model import Edge
 
@@ -39,12 +45,28 @@ MAP_TASK = frozenset({"flytekit.map_task", "flytekit.core.array_node_map_task.ma
 PARTIAL = frozenset({"functools.partial"})
 CONDITIONAL = frozenset({"flytekit.conditional", "flytekit.core.condition.conditional"})
 CREATE_NODE = frozenset({"flytekit.create_node", "flytekit.core.node_creation.create_node"})
+GATES = frozenset({"flytekit.sleep", "flytekit.wait_for_input", "flytekit.approve",
+                   "flytekit.core.gate.sleep", "flytekit.core.gate.wait_for_input", "flytekit.core.gate.approve"})
+_TUPLE_TYPES = frozenset({"typing.NamedTuple", "typing_extensions.NamedTuple", "collections.namedtuple"})
+_BUILTINS = frozenset(dir(builtins))
 _PLACEHOLDER = "\x00"
 
 
 @dataclass(frozen=True)
 class _Node(StepOutputs):
     """A ``Node`` from ``create_node``: outputs are its attributes, ``runs_before`` works."""
+
+
+@dataclass(frozen=True)
+class _Group(Opaque):
+    """A subworkflow or launch plan without outputs (a ``VoidPromise``): ``depends_on`` are its nodes."""
+
+
+@dataclass(frozen=True)
+class _Partial(Opaque):
+    """``functools.partial(task, ...)`` bound to a name in the workflow, for a ``map_task``."""
+
+    node: Optional[cst.Call] = None
 
 
 @dataclass
@@ -99,12 +121,37 @@ class FlyteGraphBuilder(CallGraphBuilder):
 
     def other_call(self, call: cst.Call, env: dict[str, Value], module: ModuleInfo) -> Optional[Value]:
         func = call.func
-        symbol = self.ctx.resolve_callee(module, func) if isinstance(func, (cst.Name, cst.Attribute)) else None
+        if not isinstance(func, (cst.Name, cst.Attribute)):
+            return None
+        symbol = self.ctx.resolve_callee(module, func)
+        gate = bool(module.qualified_names(func) & GATES)
+        if gate or symbol is not None and _is_foreign_entity(symbol):
+            # a node pvcheck has no function for: it still takes an id, after its arguments
+            flows: list[str] = []
+            for arg in call.args:
+                flows.extend(self.invocations_in(self.evaluate(arg.value, env, module)))
+            node_id = self._next_id()
+            what = "a gate node (sleep / wait_for_input / approve)" if gate else \
+                f"a node of '{symbol.qualified_name}', a task pvcheck cannot see into (a task object or reference)"
+            self.not_followed(module, call, f"{what}, not a step,")
+            return Opaque(f"node {node_id}", tuple(dict.fromkeys(flows)))
         if symbol is not None and symbol.kind in ("function", "constant"):
-            # a task pvcheck cannot read (ContainerTask(...), a plug-in task instance) or
             # plain Python the workflow runs while it compiles
             self.not_followed(module, call, f"a call of '{symbol.qualified_name}', which is not a "
                               "@task, @workflow or launch plan,")
+        elif symbol is None:
+            qualified = module.qualified_names(func)
+            if not qualified and not (isinstance(func, cst.Name) and func.value in _BUILTINS):
+                self.not_followed(module, call, f"a call of '{self.ctx.render(func, module)}', a name not "
+                                  "defined or imported,")
+            elif len(qualified) == 1:
+                name = next(iter(qualified))
+                meant = misplaced_module(name, self.ctx)
+                if meant is not None:
+                    # nearly every call in a workflow body is a node: one that cannot be found is
+                    # most likely a task whose module has another name in this scan
+                    self.not_followed(module, call, f"a call of '{name}', which resolves to nothing in the "
+                                      f"tree (is it '{meant}'? set `roots` so module names match imports),")
         return None
 
     # ------------------------------------------------------------------ ids
@@ -189,11 +236,14 @@ class FlyteGraphBuilder(CallGraphBuilder):
                 bindings[param.name.value] = self.evaluate(param.default, {}, symbol.module)
             bindings.setdefault(param.name.value, PipelineParameter(param.name.value))
         placeholder = self._open_state()
+        before = len(self.invocations)
         try:
             result = self.block(function.body, bindings, symbol.module)
         finally:
             self._close_state(placeholder)
-        return result if result is not None else Opaque(symbol.qualified_name)
+        if result is None:  # a subworkflow without outputs: `>>` orders all of its nodes
+            return _Group(symbol.qualified_name, tuple(i.id for i in self.invocations[before:]))
+        return result
 
     def evaluate(self, expression: cst.BaseExpression, env: dict[str, Value], module: ModuleInfo) -> Value:
         if isinstance(expression, cst.BinaryOperation) and isinstance(expression.operator, cst.RightShift):
@@ -230,7 +280,15 @@ class FlyteGraphBuilder(CallGraphBuilder):
             return receiver
         if isinstance(func, (cst.Name, cst.Attribute)) and module.qualified_names(func) & CREATE_NODE and call.args:
             return self._create_node(call, env, module)
-        mapped = self._map_task(func, module)
+        if isinstance(func, (cst.Name, cst.Attribute)) and module.qualified_names(func) & PARTIAL:
+            return _Partial(self.ctx.render(func, module) + "(...)", (), call)  # for a map_task below
+        if isinstance(func, cst.Call) and isinstance(func.func, cst.Attribute) \
+                and module.qualified_names(func.func) & LAUNCH_PLAN_FACTORIES:
+            workflow = launch_plan_workflow(func, module, self.ctx)
+            function = self.pipeline_function(workflow) if workflow is not None else None
+            if workflow is not None and function is not None:
+                return self.inline(workflow, function, call, env, module)
+        mapped = self._map_task(func, module, env)
         if mapped is not None:
             return self._invoke_map(mapped, call, env, module)
         return super().call(call, env, module)
@@ -266,26 +324,33 @@ class FlyteGraphBuilder(CallGraphBuilder):
 
     def _order(self, left: Value, right: Value, module: ModuleInfo, node: cst.CSTNode, method: bool = False) -> None:
         """``left >> right`` / ``left.runs_before(right)``, as flytekit's classes implement them."""
-        if isinstance(left, _Node):
-            pass
+        if isinstance(left, _Group):
+            sources = list(left.depends_on)
+        elif isinstance(left, _Node):
+            sources = [left.invocation]
         elif isinstance(left, StepOutputs) and (left.outputs or method):
             return  # the named tuple of a multi-output task (and a VoidPromise's runs_before): no-ops
         elif isinstance(left, StepOutput) and method:
             self.not_followed(module, node, "a runs_before() on a promise (flytekit's Promise has none)")
             return
-        elif not isinstance(left, (StepOutput, StepOutputs)):
+        elif isinstance(left, (StepOutput, StepOutputs)):
+            sources = [left.invocation]
+        else:
             self.not_followed(module, node, "an ordering (>> / runs_before) of something that is not a node")
             return
-        targets = self.invocations_in(right) if isinstance(right, (StepOutput, StepOutputs)) else []
+        targets = self.invocations_in(right) if isinstance(right, (StepOutput, StepOutputs, _Group)) else []
         if not targets:
             self.not_followed(module, node, "an ordering (>> / runs_before) onto something that is not a node")
-        for target in targets:
-            self.edges.append(Edge(left.invocation, target, "order"))  # type: ignore[union-attr]
+        for source in sources:
+            for target in targets:
+                self.edges.append(Edge(source, target, "order"))
 
     # ------------------------------------------------------------------ map_task
-    def _map_task(self, func: cst.BaseExpression, module: ModuleInfo
+    def _map_task(self, func: cst.BaseExpression, module: ModuleInfo, env: dict[str, Value]
                   ) -> Optional[tuple[cst.Call, ModuleInfo]]:
         """The ``map_task(...)`` call ``func`` is, or names (a module-level ``mapped = map_task(t)``)."""
+        if isinstance(func, cst.Name) and func.value in env:
+            return None
         if isinstance(func, cst.Call) and isinstance(func.func, (cst.Name, cst.Attribute)) \
                 and module.qualified_names(func.func) & MAP_TASK:
             return func, module
@@ -302,6 +367,8 @@ class FlyteGraphBuilder(CallGraphBuilder):
         map_call, map_module = mapped
         target = map_call.args[0].value if map_call.args and map_call.args[0].keyword is None else None
         bound: list[cst.Arg] = []
+        if isinstance(target, cst.Name) and map_module is module and isinstance(env.get(target.value), _Partial):
+            target = env[target.value].node  # type: ignore[union-attr]  # partial_task = functools.partial(...)
         if isinstance(target, cst.Call) and isinstance(target.func, (cst.Name, cst.Attribute)) \
                 and map_module.qualified_names(target.func) & PARTIAL and target.args:
             bound = [a for a in target.args[1:] if a.keyword is not None]
@@ -448,3 +515,24 @@ def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
     for child in node.children:
         found.extend(_walk(child))
     return found
+
+
+def _is_foreign_entity(symbol: Symbol) -> bool:
+    """A Flyte entity pvcheck cannot read: a module-level object made by a call
+    (``ShellTask(...)``, ``SQLite3Task(...)``, ``ContainerTask(...)``, a plug-in's task) or a
+    function under a flytekit decorator that is not ``@task`` (``@reference_task`` ...)."""
+    node = symbol.node
+    if symbol.kind == "constant":
+        if not isinstance(node, cst.Assign) or not isinstance(node.value, cst.Call):
+            return False
+        callee = node.value.func
+        # a NamedTuple type called to build the workflow's outputs is no node
+        return not (isinstance(callee, (cst.Name, cst.Attribute))
+                    and symbol.module.qualified_names(callee) & _TUPLE_TYPES)
+    if symbol.kind == "function" and isinstance(node, cst.FunctionDef):
+        for decorator in node.decorators:
+            callee = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
+            if isinstance(callee, (cst.Name, cst.Attribute)) and any(
+                    q.startswith("flytekit") for q in symbol.module.qualified_names(callee)):
+                return True
+    return False

@@ -132,7 +132,10 @@ def _report_unreached(framework: "Flyte", module: ModuleInfo, ctx: AnalysisConte
             if symbol.kind != "function" or not isinstance(symbol.node, cst.FunctionDef) or not symbol.node.decorators:
                 continue
             decorating = _decorating_environment(symbol.node, module, ctx)
-            if decorating is None or decorating[0].module is module:
+            if decorating is None:
+                _report_unresolved_environment(symbol, ctx)
+                continue
+            if decorating[0].module is module:
                 continue
             env_symbol = decorating[0]
             reached = _closure(framework, _own_tasks(framework, env_symbol.module, env_symbol, ctx), ctx)[0]
@@ -140,6 +143,26 @@ def _report_unreached(framework: "Flyte", module: ModuleInfo, ctx: AnalysisConte
                 ctx.warn_dynamic(module, module.line(symbol.node), f"flyte task '{symbol.name}' of environment "
                                  f"'{env_symbol.name}' is defined outside {env_symbol.module.path} and no task "
                                  "there calls it; it is in no pipeline")
+
+
+def _report_unresolved_environment(symbol: Symbol, ctx: AnalysisContext) -> None:
+    """``@env.task`` where ``env`` is imported from a module of the tree under another name."""
+    from pvcheck.analyzer.frameworks.flyte import misplaced_module
+
+    assert isinstance(symbol.node, cst.FunctionDef)
+    for decorator in symbol.node.decorators:
+        callee, _ = decorator_call(decorator)
+        if not isinstance(callee, cst.Attribute) or callee.attr.value != "task" \
+                or not isinstance(callee.value, (cst.Name, cst.Attribute)):
+            continue
+        qualified = symbol.module.qualified_names(callee.value)
+        if len(qualified) != 1 or ctx.resolve_callee(symbol.module, callee.value) is not None:
+            continue
+        meant = misplaced_module(next(iter(qualified)), ctx)
+        if meant is not None:
+            ctx.warn_dynamic(symbol.module, symbol.module.line(symbol.node),
+                             f"task '{symbol.name}': '{next(iter(qualified))}' resolves to nothing in the tree "
+                             f"(is it in '{meant}'? set `roots` so module names match imports)")
 
 
 def _closure(framework: "Flyte", pending: list[StepDefinition], ctx: AnalysisContext
