@@ -625,3 +625,71 @@ def test_cache_version_and_resources_are_a_run(tmp_path, field, value):
     report = pvcheck.diff(_write(tmp_path / "base"), _write(tmp_path / "head", **{field: value}), cache=False)
     assert report.pipelines[0].decision.value == "run"
     assert {f.rule for f in report.pipelines[0].findings} == {"PV201"}
+
+
+def test_nodes_pvcheck_cannot_read_still_take_their_ids(tree):
+    project = tree({
+        "a.py": """
+            import functools
+            from datetime import timedelta
+            from flytekit import LaunchPlan, map_task, sleep, task, workflow
+            from flytekit.extras.tasks.shell import ShellTask
+
+            shell = ShellTask(name="shell", script="echo hi")
+
+            @task
+            def one(x: int = 1, k: int = 2) -> int:
+                return x * k
+
+            @workflow
+            def sub():
+                one(x=1)
+                one(x=2)
+
+            @workflow
+            def wf(k: int = 3):
+                waited = sleep(timedelta(seconds=5))
+                shell()
+                first = one(x=1)
+                waited >> first
+                partial_one = functools.partial(one, k=k)
+                map_task(partial_one)(x=[1, 2])
+                a = sub()
+                b = LaunchPlan.get_or_create(sub, "lp")()
+                a >> b
+        """,
+    })
+    pipeline = only_pipeline(project, "a.wf")
+    # n0 is the gate node, n1 the shell task: no steps, but flytekit counts them
+    assert [s.id for s in pipeline.steps] == ["n2", "n3", "n4-n0", "n4-n1", "n5-n0", "n5-n1"]
+    assert pipeline.step("n3").inputs == {"x": [1, 2], "k": {"$param": "k"}}
+    order = sorted((e.source, e.target) for e in pipeline.edges if e.kind == "order")
+    assert order == [("n4-n0", "n5-n0"), ("n4-n0", "n5-n1"), ("n4-n1", "n5-n0"), ("n4-n1", "n5-n1")]
+    messages = "\n".join(dynamic_messages(project))
+    assert "a gate node (sleep / wait_for_input / approve), not a step" in messages
+    assert "a node of 'a.shell', a task pvcheck cannot see into" in messages
+    assert "an ordering (>> / runs_before) of something that is not a node" in messages  # waited >> first
+
+
+def test_a_task_module_scanned_under_another_name_is_reported(tree):
+    project = tree({
+        "project/app/tasks.py": """
+            from flytekit import task
+
+            @task
+            def one() -> int:
+                return 1
+        """,
+        "project/app/flows.py": """
+            from flytekit import workflow
+            from app import tasks
+
+            @workflow
+            def wf():
+                tasks.one()
+        """,
+    })
+    pipeline = only_pipeline(project, "project.app.flows.wf")
+    assert pipeline.steps == () and pipeline.dynamic
+    assert any("a call of 'app.tasks.one', which resolves to nothing in the tree (is it 'project.app.tasks'?"
+               in m for m in dynamic_messages(project))
