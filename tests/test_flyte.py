@@ -693,3 +693,39 @@ def test_a_task_module_scanned_under_another_name_is_reported(tree):
     assert pipeline.steps == () and pipeline.dynamic
     assert any("a call of 'app.tasks.one', which resolves to nothing in the tree (is it 'project.app.tasks'?"
                in m for m in dynamic_messages(project))
+
+
+def test_imperative_workflow_in_straight_line_code(tree):
+    project = tree({
+        "tasks.py": """
+            from flytekit import task
+
+            @task
+            def slope(x: list[int], y: list[int]) -> float:
+                return float(sum(y) - sum(x))
+
+            @task
+            def intercept(x: list[int], y: list[int], slope: float) -> float:
+                return slope / max(len(x), 1)
+        """,
+        "imperative.py": """
+            from flytekit import Workflow
+            from tasks import intercept, slope
+
+            wb = Workflow(name="imperative_workflow")
+            wb.add_workflow_input("x", list[int])
+            wb.add_workflow_input("y", list[int])
+            first = wb.add_entity(slope, x=wb.inputs["x"], y=wb.inputs["y"])
+            second = wb.add_entity(intercept, x=wb.inputs["x"], y=wb.inputs["y"], slope=first.outputs["o0"])
+            wb.add_workflow_output("wf_output", second.outputs["o0"])
+
+            if __name__ == "__main__":
+                print(wb(x=[1, 2], y=[3, 4]))
+        """,
+    })
+    pipeline = only_pipeline(project, "imperative_workflow")
+    assert [(s.id, s.name) for s in pipeline.steps] == [("n0", "tasks.slope"), ("n1", "tasks.intercept")]
+    assert edges(pipeline) == [("n0", "n1", "data", "o0", "slope")]
+    assert [(p.name, p.annotation) for p in pipeline.parameters] == [("x", "list[int]"), ("y", "list[int]")]
+    assert pipeline.step("n1").inputs["x"] == {"$param": "x"}
+    assert project.diagnostics == ()

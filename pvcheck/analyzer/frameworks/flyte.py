@@ -57,7 +57,7 @@ class Flyte(DecoratedPipelines):
     markers = (b"flyte", b".task")  # flyte-sdk 2 tasks may import only their environment
     pipeline_decorators = WORKFLOW_DECORATORS
     # workflows, and flyte-sdk 2 environments, whose tasks are the pipeline
-    pipeline_markers = (b"workflow", b"TaskEnvironment", b".task")
+    pipeline_markers = (b"workflow", b"Workflow(", b"TaskEnvironment", b".task")
 
     def step_definition(self, symbol: Symbol, ctx: AnalysisContext) -> Optional[StepDefinition]:
         node = symbol.node
@@ -85,6 +85,9 @@ class Flyte(DecoratedPipelines):
         from pvcheck.analyzer.frameworks.flyte_v2 import environment_pipelines
 
         yield from environment_pipelines(self, module, ctx)
+        from pvcheck.analyzer.frameworks.flyte_imperative import imperative_pipelines
+
+        yield from imperative_pipelines(self, module, ctx)
 
     def pipeline(self, symbol: Symbol, ctx: AnalysisContext) -> Pipeline:
         from pvcheck.analyzer.frameworks.flyte_graph import FlyteGraphBuilder

@@ -94,6 +94,10 @@ class FlyteGraphBuilder(CallGraphBuilder):
         self._renames: dict[str, str] = {}  # node id -> with_overrides(node_name=...)
         self._by_id: dict[str, Invocation] = {}
         self._cases: list[_Case] = []  # the conditional cases being walked, innermost last
+        self._synthetic: dict[int, cst.CSTNode] = {}  # id(call made by pvcheck) -> the source node
+
+    def not_followed(self, module: ModuleInfo, node: cst.CSTNode, what: str) -> None:
+        super().not_followed(module, self._synthetic.get(id(node), node), what)
 
     # ------------------------------------------------------------------ hooks
     def pipeline_function(self, symbol: Symbol) -> Optional[cst.FunctionDef]:
@@ -135,6 +139,8 @@ class FlyteGraphBuilder(CallGraphBuilder):
                 f"a node of '{symbol.qualified_name}', a task pvcheck cannot see into (a task object or reference)"
             self.not_followed(module, call, f"{what}, not a step,")
             return Opaque(f"node {node_id}", tuple(dict.fromkeys(flows)))
+        if symbol is not None and _is_tuple_type(symbol):
+            return None  # the workflow's NamedTuple of outputs, built from promises
         if symbol is not None and symbol.kind in ("function", "constant"):
             # plain Python the workflow runs while it compiles
             self.not_followed(module, call, f"a call of '{symbol.qualified_name}', which is not a "
@@ -293,14 +299,18 @@ class FlyteGraphBuilder(CallGraphBuilder):
             return self._invoke_map(mapped, call, env, module)
         return super().call(call, env, module)
 
-    def _create_node(self, call: cst.Call, env: dict[str, Value], module: ModuleInfo) -> Value:
+    def _create_node(self, call: cst.Call, env: dict[str, Value], module: ModuleInfo,
+                     origin: Optional[cst.Call] = None) -> Value:
+        """``create_node(t, **inputs)`` (``origin``: the source call it stands for, if other)."""
+        origin = origin or call
         entity = call.args[0].value
         inner = cst.Call(func=entity, args=call.args[1:])
+        self._synthetic[id(inner)] = origin  # made here: lines are the source call's
         before = len(self.invocations)
         value = self.call(inner, env, module)
         if len(self.invocations) > before and isinstance(value, (StepOutput, StepOutputs)):
             invocation = self.invocations[-1]
-            invocation.call_node = call
+            invocation.call_node = origin
             return _Node(value.invocation, tuple(o.name for o in invocation.definition.outputs))
         return value
 
@@ -523,12 +533,7 @@ def _is_foreign_entity(symbol: Symbol) -> bool:
     function under a flytekit decorator that is not ``@task`` (``@reference_task`` ...)."""
     node = symbol.node
     if symbol.kind == "constant":
-        if not isinstance(node, cst.Assign) or not isinstance(node.value, cst.Call):
-            return False
-        callee = node.value.func
-        # a NamedTuple type called to build the workflow's outputs is no node
-        return not (isinstance(callee, (cst.Name, cst.Attribute))
-                    and symbol.module.qualified_names(callee) & _TUPLE_TYPES)
+        return isinstance(node, cst.Assign) and isinstance(node.value, cst.Call) and not _is_tuple_type(symbol)
     if symbol.kind == "function" and isinstance(node, cst.FunctionDef):
         for decorator in node.decorators:
             callee = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
@@ -536,3 +541,12 @@ def _is_foreign_entity(symbol: Symbol) -> bool:
                     q.startswith("flytekit") for q in symbol.module.qualified_names(callee)):
                 return True
     return False
+
+
+def _is_tuple_type(symbol: Symbol) -> bool:
+    """``Outputs = NamedTuple(...)`` / ``namedtuple(...)`` at module level: a type, no node."""
+    node = symbol.node
+    if symbol.kind != "constant" or not isinstance(node, cst.Assign) or not isinstance(node.value, cst.Call):
+        return False
+    callee = node.value.func
+    return isinstance(callee, (cst.Name, cst.Attribute)) and bool(symbol.module.qualified_names(callee) & _TUPLE_TYPES)
