@@ -729,3 +729,34 @@ def test_imperative_workflow_in_straight_line_code(tree):
     assert [(p.name, p.annotation) for p in pipeline.parameters] == [("x", "list[int]"), ("y", "list[int]")]
     assert pipeline.step("n1").inputs["x"] == {"$param": "x"}
     assert project.diagnostics == ()
+
+
+def test_partials_called_in_the_workflow_and_wrapped_workflows(tree):
+    project = tree({
+        "a.py": """
+            import functools
+            from flytekit import task, workflow
+
+            def traced(fn):
+                return fn
+
+            @task
+            def slope(x: list[int], y: list[int]) -> float:
+                return float(len(x) - len(y))
+
+            @workflow
+            def with_partial(x: list[int], y: list[int]) -> float:
+                partial_task = functools.partial(slope, x=x)
+                return partial_task(y=y)
+
+            @workflow
+            @traced
+            def wrapped(x: list[int]) -> float:
+                return slope(x=x, y=x)
+        """,
+    })
+    pipeline = only_pipeline(project, "a.with_partial")
+    assert [(s.id, s.inputs) for s in pipeline.steps] == [("n0", {"x": {"$param": "x"}, "y": {"$param": "y"}})]
+    assert not pipeline.dynamic
+    assert only_pipeline(project, "a.wrapped").dynamic
+    assert any("a decorator 'a.traced' wrapping the workflow function" in m for m in dynamic_messages(project))

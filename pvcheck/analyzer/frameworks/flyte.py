@@ -102,6 +102,12 @@ class Flyte(DecoratedPipelines):
             config = merge(config, attachment.config)
             lines.update(attachment.config_lines)
         builder = FlyteGraphBuilder(self, ctx, module, node, name)
+        found = find_decorator(node, module, WORKFLOW_DECORATORS)
+        for decorator in node.decorators:
+            if found is None or decorator is not found[0]:
+                # flytekit compiles what the decorator returns: nodes it adds are not in this body
+                builder.not_followed(module, decorator, f"a decorator '{ctx.render(decorator.decorator, module)}' "
+                                     "wrapping the workflow function")
         builder.build()
         builder.finish()
         return ctx.make_pipeline(

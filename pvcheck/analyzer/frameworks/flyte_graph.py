@@ -286,6 +286,8 @@ class FlyteGraphBuilder(CallGraphBuilder):
             return receiver
         if isinstance(func, (cst.Name, cst.Attribute)) and module.qualified_names(func) & CREATE_NODE and call.args:
             return self._create_node(call, env, module)
+        if isinstance(func, cst.Name) and isinstance(env.get(func.value), _Partial):
+            return self._call_partial(env[func.value], call, env, module)  # type: ignore[arg-type]
         if isinstance(func, (cst.Name, cst.Attribute)) and module.qualified_names(func) & PARTIAL:
             return _Partial(self.ctx.render(func, module) + "(...)", (), call)  # for a map_task below
         if isinstance(func, cst.Call) and isinstance(func.func, cst.Attribute) \
@@ -312,6 +314,19 @@ class FlyteGraphBuilder(CallGraphBuilder):
             invocation = self.invocations[-1]
             invocation.call_node = origin
             return _Node(value.invocation, tuple(o.name for o in invocation.definition.outputs))
+        return value
+
+    def _call_partial(self, partial: "_Partial", call: cst.Call, env: dict[str, Value], module: ModuleInfo) -> Value:
+        """``p = functools.partial(t, x=x)`` then ``p(y=y)``: a node of ``t`` with both sets of inputs."""
+        bound = partial.node
+        if bound is None or not bound.args:
+            return Opaque(partial.text)
+        inner = cst.Call(func=bound.args[0].value, args=[*bound.args[1:], *call.args])
+        self._synthetic[id(inner)] = call
+        before = len(self.invocations)
+        value = self.call(inner, env, module)
+        if len(self.invocations) > before:
+            self.invocations[-1].call_node = call
         return value
 
     def _with_overrides(self, receiver: Value, call: cst.Call, env: dict[str, Value], module: ModuleInfo) -> None:
