@@ -760,3 +760,21 @@ def test_partials_called_in_the_workflow_and_wrapped_workflows(tree):
     assert not pipeline.dynamic
     assert only_pipeline(project, "a.wrapped").dynamic
     assert any("a decorator 'a.traced' wrapping the workflow function" in m for m in dynamic_messages(project))
+
+
+def test_flyte2_plugin_environments_and_lookalikes(tree):
+    project = tree({
+        "a.py": """
+            from flyteplugins.pytorch import ClusteredTaskEnvironment
+            from mylib import TaskEnvironment
+
+            env = ClusteredTaskEnvironment(name="ddp", image="ghcr.io/acme/ddp:1", replicas=2)
+            other = TaskEnvironment(name="not-flyte")
+
+            @env.task
+            async def train(epochs: int) -> float:
+                return 0.1 * epochs
+        """,
+    })
+    assert [p.name for p in project.pipelines] == ["ddp"]
+    assert [s.name for s in project.pipelines[0].steps] == ["ddp.train"]

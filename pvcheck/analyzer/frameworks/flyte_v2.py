@@ -45,7 +45,7 @@ def environment(symbol: Symbol, ctx: AnalysisContext, depth: int = 0
     call = node.value
     module = symbol.module
     func = call.func
-    if isinstance(func, (cst.Name, cst.Attribute)) and module.qualified_names(func) & TASK_ENVIRONMENT:
+    if isinstance(func, (cst.Name, cst.Attribute)) and _is_task_environment(module.qualified_names(func)):
         config, lines = ctx.keyword_config(call, module, skip=("name",))
         name = keyword_string(call, "name")
         if name is None and call.args and call.args[0].keyword is None:
@@ -60,6 +60,13 @@ def environment(symbol: Symbol, ctx: AnalysisContext, depth: int = 0
         config, lines = ctx.keyword_config(call, module, skip=("name",))
         return keyword_string(call, "name") or found[0], merge(found[1], config), {**found[2], **lines}
     return None
+
+
+def _is_task_environment(qualified: frozenset[str]) -> bool:
+    """``flyte.TaskEnvironment``, or a plug-in's subclass of it from the flyte packages
+    (``flyteplugins.*.ClusteredTaskEnvironment`` ...), which takes the same arguments."""
+    return bool(qualified & TASK_ENVIRONMENT) or any(
+        name.startswith(("flyte.", "flyteplugins.")) and name.endswith("TaskEnvironment") for name in qualified)
 
 
 def _decorating_environment(node: cst.FunctionDef, module: ModuleInfo, ctx: AnalysisContext
