@@ -30,7 +30,7 @@ The graph builder is in ``flyte_graph.py``, flyte-sdk 2 in ``flyte_v2.py``.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional
+from typing import Iterable, Optional
 
 import libcst as cst
 
@@ -127,7 +127,7 @@ class Flyte(DecoratedPipelines):
     def attachments(self, module: ModuleInfo, ctx: AnalysisContext) -> Iterable[ConfigAttachment]:
         """``LaunchPlan.get_or_create(wf, name=..., default_inputs=..., fixed_inputs=...)``: the
         inputs and schedule a workflow is launched with are configuration of that workflow."""
-        if b"LaunchPlan" not in module.text.encode():
+        if "LaunchPlan" not in module.text:
             return
         calls, _, _ = fastmeta.calls_and_imports(module.tree)
         for call, _ in calls:
@@ -138,7 +138,7 @@ class Flyte(DecoratedPipelines):
             workflow = launch_plan_workflow(call, module, ctx)
             if workflow is None:
                 continue
-            config, lines = ctx.keyword_config(call, module, skip=("workflow",))
+            config, _ = ctx.keyword_config(call, module, skip=("workflow",))
             plan = config.pop("name", None)
             key = plan if isinstance(plan, str) else "default"
             yield ConfigAttachment(workflow.qualified_name, {"launch_plans": {key: config}},

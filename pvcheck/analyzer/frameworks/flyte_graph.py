@@ -129,7 +129,7 @@ class FlyteGraphBuilder(CallGraphBuilder):
             return None
         symbol = self.ctx.resolve_callee(module, func)
         gate = bool(module.qualified_names(func) & GATES)
-        if gate or symbol is not None and _is_foreign_entity(symbol):
+        if gate or (symbol is not None and _is_foreign_entity(symbol)):
             # a node pvcheck has no function for: it still takes an id, after its arguments
             flows: list[str] = []
             for arg in call.args:
@@ -415,7 +415,7 @@ class FlyteGraphBuilder(CallGraphBuilder):
             assert arg.keyword is not None
             value = self.evaluate(arg.value, env_for_bound, map_module)
             invocation.inputs[arg.keyword.value] = self.input_binding(value, invocation.id, arg.keyword.value)
-        config, lines = self.ctx.keyword_config(map_call, map_module)
+        config, _ = self.ctx.keyword_config(map_call, map_module)
         invocation.config = merge(invocation.config, {"map_task": config})
         invocation.config_lines["map_task"] = (map_module.path, map_module.line(map_call))
         return result

@@ -21,6 +21,7 @@ import libcst as cst
 from pvcheck.analyzer.callgraph import Literal, PipelineParameter, Value
 from pvcheck.analyzer.context import AnalysisContext
 from pvcheck.analyzer.frameworks.base import keyword_string
+from pvcheck.analyzer.frameworks.flyte_graph import FlyteGraphBuilder
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.model import Parameter, Pipeline
 
@@ -103,13 +104,7 @@ _EMPTY_FUNCTION = cst.parse_statement("def _imperative():\n    pass\n")
 assert isinstance(_EMPTY_FUNCTION, cst.FunctionDef)
 
 
-def _builder_base() -> type:
-    from pvcheck.analyzer.frameworks.flyte_graph import FlyteGraphBuilder
-
-    return FlyteGraphBuilder
-
-
-class _ImperativeBuilder(_builder_base()):  # type: ignore[misc]
+class _ImperativeBuilder(FlyteGraphBuilder):
     """The Flyte graph builder, with the workflow object's methods as the ways to add nodes."""
 
     variable = ""
