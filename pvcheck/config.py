@@ -69,6 +69,7 @@ DEFAULT_ENVIRONMENT_KEYS: tuple[str, ...] = (
     "pip_index_urls",  # KFP: where packages_to_install come from
     # Metaflow: @conda/@pypi/@environment steps and @conda_base/@pypi_base flows
     "conda", "pypi", "environment", "conda_base", "pypi_base", "kubernetes.image", "batch.image",
+    "container_image",  # Flyte: an image name or an ImageSpec(packages=, base_image= ...)
 )
 
 DEFAULT_POLICIES: tuple[str, ...] = ("cosmetic", "config", "signature", "structural", "identity")

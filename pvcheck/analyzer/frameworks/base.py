@@ -41,6 +41,7 @@ BUILTIN_FRAMEWORKS: dict[str, str] = {
     "kfp": "pvcheck.analyzer.frameworks.kfp:KubeflowPipelines",
     "kedro": "pvcheck.analyzer.frameworks.kedro:Kedro",
     "metaflow": "pvcheck.analyzer.frameworks.metaflow:Metaflow",
+    "flyte": "pvcheck.analyzer.frameworks.flyte:Flyte",
 }
 
 
