@@ -106,6 +106,8 @@ class TreeState:
 
 
 def _run_config_state(base: Path, referring_path: str, reference: str) -> str:
+    """The state of the file(s) a reference may name: also what a file read by analyzed
+    code is fingerprinted by (``path:hash``, ``path:absent``; see ``ProjectIndex.data_file_state``)."""
     candidates = []
     if referring_path:
         candidates.append(base / PurePosixPath(referring_path).parent / reference)
