@@ -190,6 +190,9 @@ class AnalysisContext:
         assert node is not None
         function = node if isinstance(node, cst.FunctionDef) else None
         canon = self._step_canon(definition, function)
+        framework = next((f for f in self.frameworks if f.name == definition.framework), None)
+        for symbol in framework.step_reach(definition, self) if framework is not None else ():
+            canon.references.setdefault(symbol.qualified_name, symbol)  # a materializer, say
         reads = file_reads(function, module, self.index) if function is not None else []
         for part in definition.body_parts:  # an operator's python_callable, a SQL template
             if part.node is not None:
