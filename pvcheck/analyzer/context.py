@@ -198,9 +198,9 @@ class AnalysisContext:
             if part.node is not None:
                 reads.extend(file_reads(part.node, module, self.index))
             reads.extend(template_reads(part, module))
-        body_fp, helpers, reach = self.fingerprinter.body(canon, module, reads)
+        body_fp, helpers, reach = self.fingerprinter.body(canon, module, reads, f"step '{definition.name}'")
         printed = reach.definitions
-        self.report_reads(reach, f"step '{definition.name}'")
+        self.report_reads(reach)
         dynamic = False
         for line, why in canon.dynamic:
             dynamic = True
@@ -239,14 +239,15 @@ class AnalysisContext:
             dynamic=dynamic,
         )
 
-    def report_reads(self, reach: Reach, owner: str) -> None:
-        """Diagnostics for the file reads of a reach whose content is not fingerprinted."""
-        for module, read in reach.unknown_reads:
+    def report_reads(self, reach: Reach) -> None:
+        """Diagnostics for the file reads of a reach whose content is not fingerprinted:
+        one per place, naming the code that reads (a helper read by many steps is one)."""
+        for module, read, owner in reach.unknown_reads:
             self.diagnose(UNKNOWN_READ, Severity.WARNING,
                           f"{owner} reads a file through {read.call} whose path pvcheck cannot compute statically; "
                           "a change to that file's content goes unnoticed", module.path, read.line,
                           hint="build the path from a literal or Path(__file__), or pass the data as a step input")
-        for module, read in reach.outside_reads:
+        for module, read, owner in reach.outside_reads:
             self.diagnose(UNKNOWN_READ, Severity.WARNING,
                           f"{owner} reads '{read.path}' through {read.call}, outside the scanned tree; its content "
                           "is not fingerprinted", module.path, read.line,
@@ -357,7 +358,7 @@ class AnalysisContext:
                     self.warn_dynamic(module, line, f"pipeline '{name}' {why}")
         parts = ["pipeline", graph_fp, *sorted(f"{s.id}={s.fingerprint}" for s in steps)]
         around = self.fingerprinter.reach([], [module])  # the pipeline module's effects, and what they reach
-        self.report_reads(around, f"pipeline '{name}'")
+        self.report_reads(around)
         if around.definitions or around.files:  # only then: unchanged fingerprints for modules without effects
             parts.append(digest("reach", *(f"{d.symbol.qualified_name}={d.fingerprint}" for d in around.definitions),
                                 *sorted(f.fingerprint for f in around.files)))

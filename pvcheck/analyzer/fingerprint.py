@@ -83,8 +83,8 @@ class Reach:
 
     definitions: list[DefinitionPrint]
     files: list[HelperRef]
-    unknown_reads: list[tuple[ModuleInfo, FileRead]]
-    outside_reads: list[tuple[ModuleInfo, FileRead]]
+    unknown_reads: list[tuple[ModuleInfo, FileRead, str]]  # (where, the read, the code reading it)
+    outside_reads: list[tuple[ModuleInfo, FileRead, str]]
 
 
 class Fingerprinter:
@@ -163,13 +163,13 @@ class Fingerprinter:
         return self.reach(references).definitions
 
     def reach(self, references: Iterable[Symbol], modules: Iterable[ModuleInfo] = (),
-              reads: Iterable[tuple[ModuleInfo, FileRead]] = ()) -> Reach:
+              reads: Iterable[tuple[ModuleInfo, FileRead, str]] = ()) -> Reach:
         """Everything reachable from ``references`` and the modules the body itself lives
         in: definitions, the effects of every module one of them is in (which may reach
         further definitions), and the files all of that reads."""
         seen: dict[str, DefinitionPrint] = {}
         modules_seen: set[str] = set()
-        all_reads: list[tuple[ModuleInfo, FileRead]] = list(reads)
+        all_reads: list[tuple[ModuleInfo, FileRead, str]] = list(reads)
         stack = list(references)
         pending = list(modules)
         while stack or pending:
@@ -180,7 +180,7 @@ class Fingerprinter:
                 printed = self.definition(symbol)
                 seen[symbol.qualified_name] = printed
                 stack.extend(printed.references)
-                all_reads.extend((symbol.module, read) for read in printed.reads)
+                all_reads.extend((symbol.module, read, f"'{symbol.qualified_name}'") for read in printed.reads)
                 pending.append(symbol.module)
             while pending:
                 module = pending.pop()
@@ -190,28 +190,29 @@ class Fingerprinter:
                 for effect in self.effects(module):
                     seen[effect.symbol.qualified_name] = effect
                     stack.extend(effect.references)
-                    all_reads.extend((module, read) for read in effect.reads)
+                    all_reads.extend((module, read, f"module-level code of {module.name}") for read in effect.reads)
         files: dict[str, HelperRef] = {}
-        unknown: list[tuple[ModuleInfo, FileRead]] = []
-        outside: list[tuple[ModuleInfo, FileRead]] = []
-        for module, read in all_reads:
+        unknown: list[tuple[ModuleInfo, FileRead, str]] = []
+        outside: list[tuple[ModuleInfo, FileRead, str]] = []
+        for module, read, owner in all_reads:
             if read.path is None:
-                unknown.append((module, read))
+                unknown.append((module, read, owner))
                 continue
             path = resolve_read(read.path)
             if path is None:
-                outside.append((module, read))
+                outside.append((module, read, owner))
             elif path not in files:
                 files[path] = self.file(path)
         return Reach([seen[k] for k in sorted(seen)], [files[k] for k in sorted(files)], unknown, outside)
 
-    def body(self, canon: Canon, module: Optional[ModuleInfo] = None,
-             reads: Iterable[FileRead] = ()) -> tuple[str, list[HelperRef], Reach]:
+    def body(self, canon: Canon, module: Optional[ModuleInfo] = None, reads: Iterable[FileRead] = (),
+             owner: str = "") -> tuple[str, list[HelperRef], Reach]:
         """A body's fingerprint including its reach, the reach as helper references (what
         the policies compare), and the reach itself. ``module``: where the body is (its
-        module-level effects count); ``reads``: files the body itself reads."""
+        module-level effects count); ``reads``: files the body itself reads; ``owner``: the
+        body's name in diagnostics."""
         reach = self.reach(canon.references.values(), [module] if module is not None else [],
-                           [(module, read) for read in reads] if module is not None else [])
+                           [(module, read, owner) for read in reads] if module is not None else [])
         helpers = reach.definitions
         parts = ["body", tokens_digest(canon.tokens)]
         parts.extend(f"{h.symbol.qualified_name}={h.fingerprint}" for h in helpers)
