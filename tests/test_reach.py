@@ -195,16 +195,17 @@ def test_a_path_that_cannot_be_computed_or_lies_outside_is_a_diagnostic(tmp_path
 
 
     @step
-    def produce(path: str = "data.csv") -> int:
-        frame = pd.read_csv(path)
+    def produce(name: str = "daily", path: str = "data.csv") -> int:
+        query = open(f"queries/{name}.sql").read()
         notes = Path("/etc/hostname").read_text()
-        return len(frame) + len(notes)
+        frame = pd.read_csv(path)  # data handed in, like any input: no diagnostic
+        return len(query) + len(notes) + len(frame)
     '''
     project = scan_tree(_project(tmp_path, steps))
     found = sorted((d.code, d.path, d.line) for d in project.diagnostics)
     assert found == [("PV020", "steps/work.py", 9), ("PV020", "steps/work.py", 10)]
     messages = " ".join(d.message for d in project.diagnostics)
-    assert "step 'produce'" in messages and "read_csv" in messages and "/etc/hostname" in messages
+    assert "step 'produce'" in messages and "open(...)" in messages and "/etc/hostname" in messages
 
 
 def test_a_missing_file_is_fingerprinted_as_absent(tmp_path: Path) -> None:

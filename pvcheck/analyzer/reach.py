@@ -297,7 +297,7 @@ def file_reads(node: cst.CSTNode, module: ModuleInfo, index: "ProjectIndex") -> 
         if argument is None:
             continue
         value = paths.evaluate(argument, 0)
-        if value is _EXTERNAL:
+        if value is _EXTERNAL or value is None and paths.is_input(argument, 0):
             continue
         reads.append(FileRead(module.line(call), value if isinstance(value, str) else None, what))
     return reads
@@ -484,6 +484,47 @@ class _PathEvaluator:
             return None
         evaluator = self if symbol.module is self.module else _PathEvaluator(symbol.module, self.index, values[0])
         return evaluator.evaluate(values[0].value, depth + 1)
+
+    def is_input(self, node: cst.BaseExpression, depth: int) -> bool:
+        """Whether a path is data handed in: rooted in a parameter of the function that
+        reads it (``pd.read_csv(path)``, ``dataset.path``, ``os.path.join(self.uri, "x")``).
+        Such a file is an input of the step, like any argument, not repository code; a
+        path that only *uses* a parameter (``f"queries/{name}.sql"``) is not."""
+        if depth > _MAX_DEPTH:
+            return False
+        if isinstance(node, cst.Name):
+            assigned = self._local_assignments().get(node.value)
+            if assigned is None:
+                return False
+            if all(value is _UNKNOWN for value in assigned):
+                return node.value in self._parameters()
+            return len(assigned) == 1 and self.is_input(assigned[0], depth + 1)
+        if isinstance(node, (cst.Attribute, cst.Subscript)):
+            return self.is_input(node.value, depth + 1)
+        if isinstance(node, cst.BinaryOperation):
+            return self.is_input(node.left, depth + 1)
+        if isinstance(node, cst.FormattedString):
+            first = node.parts[0] if node.parts else None
+            return isinstance(first, cst.FormattedStringExpression) and self.is_input(first.expression, depth + 1)
+        if isinstance(node, cst.Call):
+            func = node.func
+            names = self.module.qualified_names(func) if isinstance(func, (cst.Name, cst.Attribute)) else frozenset()
+            args = [a.value for a in node.args if a.keyword is None and not a.star]
+            if names & (_PATH_CLASSES | _SAME_PATH | {"os.path.join", "os.path.dirname"}):
+                return bool(args) and self.is_input(args[0], depth + 1)
+            if isinstance(func, cst.Attribute):  # ``uri.replace(...)``, ``base.joinpath(...)``
+                return self.is_input(func.value, depth + 1)
+        return False
+
+    def _parameters(self) -> set[str]:
+        if not isinstance(self.scope, cst.FunctionDef):
+            return set()
+        params = self.scope.params
+        found = {p.name.value for p in (*params.params, *params.posonly_params, *params.kwonly_params)}
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, cst.Param):
+                found.add(star.name.value)
+        return found
 
     def _local_assignments(self) -> dict[str, list[cst.BaseExpression]]:
         """Names assigned inside the function being read (its parameters count as unknown)."""
