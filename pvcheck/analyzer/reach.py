@@ -21,6 +21,7 @@ Nothing here imports or evaluates analyzed code: paths are computed from literal
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional, Sequence, Union
 
@@ -95,12 +96,12 @@ def _top_level(body: Sequence[cst.CSTNode]) -> list[cst.CSTNode]:
 
 
 def _may_have_effect(statement: cst.CSTNode, module: ModuleInfo, index: "ProjectIndex") -> bool:
-    if not isinstance(statement, (cst.FunctionDef, cst.ClassDef)) \
-            and any(_pipeline_machinery(call, module, index) for call in _calls(statement)):
-        # a classic Airflow DAG is built by module-level code (``for t in TABLES:
-        # ops.append(Operator(...))``): that is the pipeline, which the graph covers
+    if not _effect_kind(statement, module, index):
         return False
-    return _effect_kind(statement, module, index)
+    # a classic Airflow DAG is built by module-level code (``for t in TABLES:
+    # ops.append(Operator(...))``): that is the pipeline, which the graph covers
+    return isinstance(statement, (cst.FunctionDef, cst.ClassDef)) \
+        or not any(_pipeline_machinery(call, module, index) for call in _calls(statement))
 
 
 def _effect_kind(statement: cst.CSTNode, module: ModuleInfo, index: "ProjectIndex") -> bool:
@@ -165,7 +166,10 @@ def _assignment_effect(small: Union[cst.Assign, cst.AnnAssign, cst.AugAssign], m
     if any(not _plain_target(t) for t in targets):
         return True
     value = small.value
-    return value is not None and _calls_repo_code(value, module, index)
+    if not isinstance(value, (cst.Call, cst.BinaryOperation, cst.Subscript, cst.Attribute, cst.BooleanOperation,
+                              cst.IfExp, cst.UnaryOperation, cst.Await)):
+        return False  # a literal, a name, a container: no call worth walking a large constant for
+    return _calls_repo_code(value, module, index)
 
 
 def _plain_target(target: cst.BaseExpression) -> bool:
@@ -283,6 +287,8 @@ def _is_main_guard(test: cst.BaseExpression) -> bool:
 def file_reads(node: cst.CSTNode, module: ModuleInfo, index: "ProjectIndex") -> list[FileRead]:
     """Every file read inside ``node`` (a function, class, statement or expression)."""
     reads: list[FileRead] = []
+    if not _may_read(module):
+        return reads  # most modules read no file: no need to walk their syntax trees
     if isinstance(node, cst.ClassDef):
         # each method reads with its own local names
         for statement in node.body.body if isinstance(node.body, cst.IndentedBlock) else ():
@@ -301,6 +307,19 @@ def file_reads(node: cst.CSTNode, module: ModuleInfo, index: "ProjectIndex") -> 
             continue
         reads.append(FileRead(module.line(call), value if isinstance(value, str) else None, what))
     return reads
+
+
+#: Text any file read of :func:`file_reads` needs in its module (a cheap gate before
+#: walking syntax trees, which costs as much as the rest of a step's fingerprint).
+_READ_TEXT = re.compile(r"open\(|read_text\(|read_bytes\(|read_\w+\(|scan_\w+\(|load(?:txt)?\(|genfromtxt\(|"
+                        r"fromfile\(|read_table\(")
+
+
+def _may_read(module: ModuleInfo) -> bool:
+    found = module.__dict__.get("_may_read")
+    if found is None:
+        found = module.__dict__["_may_read"] = _READ_TEXT.search(module.text) is not None
+    return bool(found)
 
 
 def template_reads(part: "BodyPart", module: ModuleInfo) -> list[FileRead]:
