@@ -29,13 +29,12 @@ import libcst as cst
 
 from pvcheck.analyzer.canonical import Canon, Canonicalizer
 from pvcheck.analyzer.module import ModuleInfo
+from pvcheck.model import REACH_EFFECTS as EFFECTS  # HelperRef kind of one module-level effect statement
+from pvcheck.model import REACH_FILE as FILE  # HelperRef kind of a repository file read by a computable path
 
 if TYPE_CHECKING:
     from pvcheck.analyzer.frameworks.base import BodyPart
     from pvcheck.analyzer.index import ProjectIndex
-
-from pvcheck.model import REACH_EFFECTS as EFFECTS  # HelperRef kind of one module-level effect statement
-from pvcheck.model import REACH_FILE as FILE  # HelperRef kind of a repository file read by a computable path
 
 FILE_PREFIX = "file:"  # HelperRef name of a file: the prefix and its path from the root
 UNKNOWN_READ = "PV020"  # diagnostic: a file read whose content is not fingerprinted
