@@ -1,7 +1,7 @@
 """A step's reach beyond definitions: module-level effects and repository files read.
 
 The change cases ``fixtures/changes/reach_*`` show the decisions; these tests pin what
-counts as an effect, how read paths resolve, the PV020 diagnostics, and that the
+counts as an effect, how read paths resolve, the PV022 diagnostics, and that the
 analysis cache and ``code_version`` notice an edited data file.
 """
 
@@ -120,7 +120,7 @@ def test_what_is_a_module_level_effect(tmp_path: Path, statement: str, effect: b
                                  utils__helper_dot_py=textwrap.dedent(helper) + "\n\n" + statement + "\n"))
     effects = _reach(project, "effects")
     assert bool(effects) is effect, effects
-    assert not [d for d in project.diagnostics if d.code != "PV020"]
+    assert not [d for d in project.diagnostics if d.code != "PV022"]
 
 
 def test_effects_of_every_module_of_the_reach_count_and_others_do_not(tmp_path: Path) -> None:
@@ -203,7 +203,7 @@ def test_a_path_that_cannot_be_computed_or_lies_outside_is_a_diagnostic(tmp_path
     '''
     project = scan_tree(_project(tmp_path, steps))
     found = sorted((d.code, d.path, d.line) for d in project.diagnostics)
-    assert found == [("PV020", "steps/work.py", 9), ("PV020", "steps/work.py", 10)]
+    assert found == [("PV022", "steps/work.py", 9), ("PV022", "steps/work.py", 10)]
     messages = " ".join(d.message for d in project.diagnostics)
     assert "step 'produce'" in messages and "open(...)" in messages and "/etc/hostname" in messages
 

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from pvcheck.analyzer.index import ProjectIndex
 
 FILE_PREFIX = "file:"  # HelperRef name of a file: the prefix and its path from the root
-UNKNOWN_READ = "PV020"  # diagnostic: a file read whose content is not fingerprinted
+UNKNOWN_READ = "PV022"  # diagnostic: a file read whose content is not fingerprinted
 _MAX_DEPTH = 12
 
 #: Calls that read the file named by their first argument (or ``path``-like keyword).

@@ -5,7 +5,7 @@
 * invocations added or removed (PV403), data or order edges rewired (PV404);
 * independent calls reordered with the graph unchanged (PV405, a run);
 * anything changed in code the analyzer could not follow (PV406): never a run;
-* a change in a step's reach that is no definition (PV407): a module-level statement
+* a change in a step's reach that is no definition (PV408): a module-level statement
   with an effect in a module of the reach, a repository file the code reads, located at
   the first differing line; and any pipeline fingerprint change no other finding explains.
 
@@ -37,7 +37,7 @@ _READER = edit(HELPERS, "    return value * factor\n",
                "    with open(\"weights.txt\") as handle:\n        return value * factor * float(handle.read())\n")
 
 EdgeKey = tuple[str, str, str, str, str]
-#: Kinds of reach entries that are not definitions: PV407's, not PV402's.
+#: Kinds of reach entries that are not definitions: PV408's, not PV402's.
 REACH_KINDS = frozenset({EFFECTS, FILE})
 
 
@@ -114,7 +114,7 @@ class StructuralPolicy(Policy):
                 Decision.RUN, note="the same change on a step the analyzer follows"),),
         ),
         Rule(
-            "PV407", "structural", "something else in the reach of a step or pipeline changed: a module-level "
+            "PV408", "structural", "something else in the reach of a step or pipeline changed: a module-level "
             "statement with an effect, a repository file read by a computable path, or a difference no other "
             "rule explains", Decision.VERSION,
             triggers=(
@@ -212,7 +212,7 @@ class StructuralPolicy(Policy):
             located = new[differing] if differing < len(new) else (new[-1] if new else None)
             path = located.path if located is not None else old[0].path
             line = located.line if located is not None else 1
-            yield self.finding("PV407", f"unexplained change in the reach of {subject} at {path}:{line}: a "
+            yield self.finding("PV408", f"unexplained change in the reach of {subject} at {path}:{line}: a "
                                f"module-level statement with an effect in {path} changed", path, line, head.id)
         old_files = {h.name: h for h in base.helpers if h.kind == FILE}
         new_files = {h.name: h for h in head.helpers if h.kind == FILE}
@@ -222,12 +222,12 @@ class StructuralPolicy(Policy):
                 continue
             path = (now or was).path  # type: ignore[union-attr]
             if now is None:
-                yield self.finding("PV407", f"{subject} no longer reads {path}", head.path, head.line, head.id)
+                yield self.finding("PV408", f"{subject} no longer reads {path}", head.path, head.line, head.id)
             elif was is None:
-                yield self.finding("PV407", f"{subject} now reads {path}", path, 1, head.id)
+                yield self.finding("PV408", f"{subject} now reads {path}", path, 1, head.id)
             else:
                 line = _first_different_line(comparison.base_sources, comparison.head_sources, path)
-                yield self.finding("PV407", f"{subject} reads {path}, which changed at {path}:{line}", path, line,
+                yield self.finding("PV408", f"{subject} reads {path}, which changed at {path}:{line}", path, line,
                                    head.id)
 
     def _unexplained(self, comparison: PipelineComparison, found: list[Finding]) -> Iterator[Finding]:
@@ -243,7 +243,7 @@ class StructuralPolicy(Policy):
         line = head.line
         if comparison.base_sources is not None and comparison.head_sources is not None:
             line = _first_different_line(comparison.base_sources, comparison.head_sources, head.path) or head.line
-        yield self.finding("PV407", f"unexplained change in the reach of pipeline {head.name} at {head.path}:{line} "
+        yield self.finding("PV408", f"unexplained change in the reach of pipeline {head.name} at {head.path}:{line} "
                            "(module-level code of the pipeline's module, or what it reaches)", head.path, line)
 
     # ------------------------------------------------------------------ the graph
