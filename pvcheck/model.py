@@ -146,9 +146,15 @@ class Output:
         return {"name": self.name, "annotation": self.annotation}
 
 
+REACH_EFFECTS = "effects"  # HelperRef kind: one module-level statement with an effect
+REACH_FILE = "file"  # HelperRef kind: a repository file read by a computable path
+
+
 @dataclass(frozen=True)
 class HelperRef:
-    """A repo-local definition a step depends on, directly or transitively."""
+    """A repo-local definition a step depends on, directly or transitively; or another
+    part of its reach: a module-level statement with an effect (kind ``effects``, named
+    ``module.<effects>#NNN``), a repository file it reads (kind ``file``, ``file:path``)."""
 
     name: str  # fully qualified name: package.module.function
     kind: str  # function | class | constant

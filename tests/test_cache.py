@@ -264,9 +264,12 @@ def test_corrupt_entries_are_ignored_and_rebuilt(tmp_path: Path) -> None:
     rebuilt = scan_tree(root, cache=store)
     _same(cold, rebuilt)
     assert store.hits == 0
-    # the four bad payloads that decode were looked at (every file has an attachments
-    # unit) and refused; the fifth does not decode at all, so its entry counts as missing
-    assert len(store._rejected) >= 4
+    # the three bad payloads that decode (a tuple, a malformed attachment, a string) were
+    # looked at (every file has an attachments unit) and refused; a class that may not
+    # appear and a Step without fields do not decode at all, so those entries count as
+    # missing (a pipelines unit of the same file may add to the count: that depends on
+    # which files the keys, which change with pvcheck's own code, put first)
+    assert len(store._rejected) >= 3
     for _, entry in _unit_rows(cache):
         json.loads(entry)  # every entry was rewritten whole
     warm = AnalysisCache(cache, Config())

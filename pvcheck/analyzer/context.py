@@ -21,6 +21,7 @@ from pvcheck.analyzer import runconfig
 from pvcheck.analyzer.canonical import Canon
 from pvcheck.analyzer.fingerprint import (
     Fingerprinter,
+    Reach,
     canonical_json,
     digest,
     sketch,
@@ -30,6 +31,7 @@ from pvcheck.analyzer.fingerprint import (
 from pvcheck.analyzer.frameworks.base import ConfigAttachment, Framework, StepDefinition
 from pvcheck.analyzer.index import ProjectIndex
 from pvcheck.analyzer.module import ModuleInfo, Symbol
+from pvcheck.analyzer.reach import UNKNOWN_READ, file_reads, template_reads
 from pvcheck.analyzer.values import render, to_value
 from pvcheck.config import Config
 from pvcheck.model import (
@@ -79,6 +81,8 @@ class AnalysisContext:
         self.index = index
         self.config = config
         self.frameworks = frameworks
+        if index.root is None:
+            index.root = root  # where the files that code reads by a relative path are
         self.fingerprinter = Fingerprinter(index, config.cosmetic_calls, config.pure_calls)
         self.attachments: dict[str, list[ConfigAttachment]] = {}
         self._facts: dict[tuple[str, int], FunctionFacts] = {}
@@ -198,7 +202,17 @@ class AnalysisContext:
         assert node is not None
         function = node if isinstance(node, cst.FunctionDef) else None
         canon = self._step_canon(definition, function)
-        body_fp, helpers, printed = self.fingerprinter.body(canon)
+        framework = next((f for f in self.frameworks if f.name == definition.framework), None)
+        for symbol in framework.step_reach(definition, self) if framework is not None else ():
+            canon.references.setdefault(symbol.qualified_name, symbol)  # a materializer, say
+        reads = file_reads(function, module, self.index) if function is not None else []
+        for part in definition.body_parts:  # an operator's python_callable, a SQL template
+            if part.node is not None:
+                reads.extend(file_reads(part.node, module, self.index))
+            reads.extend(template_reads(part, module))
+        body_fp, helpers, reach = self.fingerprinter.body(canon, module, reads, f"step '{definition.name}'")
+        printed = reach.definitions
+        self.report_reads(reach)
         dynamic = False
         for line, why in canon.dynamic:
             dynamic = True
@@ -236,6 +250,20 @@ class AnalysisContext:
             complexity=_complexity(module, function) if function is not None else 0,
             dynamic=dynamic,
         )
+
+    def report_reads(self, reach: Reach) -> None:
+        """Diagnostics for the file reads of a reach whose content is not fingerprinted:
+        one per place, naming the code that reads (a helper read by many steps is one)."""
+        for module, read, owner in reach.unknown_reads:
+            self.diagnose(UNKNOWN_READ, Severity.WARNING,
+                          f"{owner} reads a file through {read.call} whose path pvcheck cannot compute statically; "
+                          "a change to that file's content goes unnoticed", module.path, read.line,
+                          hint="build the path from a literal or Path(__file__), or pass the data as a step input")
+        for module, read, owner in reach.outside_reads:
+            self.diagnose(UNKNOWN_READ, Severity.WARNING,
+                          f"{owner} reads '{read.path}' through {read.call}, outside the scanned tree; its content "
+                          "is not fingerprinted", module.path, read.line,
+                          hint="keep the file in the repository, or scan the folder that holds it")
 
     def parameters(self, params: cst.Parameters, module: ModuleInfo) -> tuple[Parameter, ...]:
         result = []
@@ -348,6 +376,11 @@ class AnalysisContext:
                 for line, why in canon.dynamic:
                     self.warn_dynamic(module, line, f"pipeline '{name}' {why}")
         parts = ["pipeline", graph_fp, *sorted(f"{s.id}={s.fingerprint}" for s in steps)]
+        around = self.fingerprinter.reach([], [module])  # the pipeline module's effects, and what they reach
+        self.report_reads(around)
+        if around.definitions or around.files:  # only then: unchanged fingerprints for modules without effects
+            parts.append(digest("reach", *(f"{d.symbol.qualified_name}={d.fingerprint}" for d in around.definitions),
+                                *sorted(f.fingerprint for f in around.files)))
         if dynamic:
             if body is not None:
                 # code that cannot be followed may run repo-local helpers (a Prefect flow calling

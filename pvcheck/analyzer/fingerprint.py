@@ -12,11 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, Optional
 
 from pvcheck.analyzer.canonical import Canon, Canonicalizer
 from pvcheck.analyzer.index import ProjectIndex
-from pvcheck.analyzer.module import Symbol
+from pvcheck.analyzer.module import ModuleInfo, Symbol
+from pvcheck.analyzer.reach import EFFECTS, FILE, FILE_PREFIX, FileRead, file_reads, module_effects, resolve_read
 from pvcheck.config import DEFAULT_PURE_CALLS
 from pvcheck.model import FINGERPRINT_SCHEME, HelperRef
 
@@ -73,6 +74,18 @@ class DefinitionPrint:
     dynamic: tuple[tuple[int, str], ...]
     unresolved: tuple[tuple[int, str], ...]
     line: int
+    reads: tuple[FileRead, ...] = ()  # files its code reads (path None: not computable)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Everything a body reaches: definitions and module-level effects (sorted by name),
+    the repository files read by a computable path, and the reads whose path is not."""
+
+    definitions: list[DefinitionPrint]
+    files: list[HelperRef]
+    unknown_reads: list[tuple[ModuleInfo, FileRead, str]]  # (where, the read, the code reading it)
+    outside_reads: list[tuple[ModuleInfo, FileRead, str]]
 
 
 class Fingerprinter:
@@ -110,8 +123,11 @@ class Fingerprinter:
         references: dict[str, Symbol] = {}
         dynamic: list[tuple[int, str]] = []
         unresolved: list[tuple[int, str]] = []
+        reads: list[FileRead] = []
         for node in nodes:
             canon = canonicalizer.definition(node)
+            if node is not None:
+                reads.extend(file_reads(node, symbol.module, self.index))
             tokens.extend(canon.tokens)
             references.update(canon.references)
             dynamic.extend(canon.dynamic)
@@ -119,32 +135,101 @@ class Fingerprinter:
         references.pop(key, None)
         line = symbol.module.line(nodes[0]) if nodes and nodes[0] is not None else 0
         result = DefinitionPrint(symbol, tokens_digest(tokens), tuple(references.values()), tuple(dynamic),
-                                 tuple(unresolved), line)
+                                 tuple(unresolved), line, tuple(sorted(reads, key=_read_order)))
         return result
 
-    def closure(self, references: Iterable[Symbol]) -> list[DefinitionPrint]:
-        """Every definition reachable from ``references``, sorted by qualified name."""
-        seen: dict[str, DefinitionPrint] = {}
-        stack = list(references)
-        while stack:
-            symbol = stack.pop()
-            if symbol.qualified_name in seen:
-                continue
-            printed = self.definition(symbol)
-            seen[symbol.qualified_name] = printed
-            stack.extend(printed.references)
-        return [seen[k] for k in sorted(seen)]
+    def effects(self, module: ModuleInfo) -> list[DefinitionPrint]:
+        """Each module-level statement of ``module`` with an effect, as a pseudo-definition
+        named ``module.<effects>#NNN`` (numbered in source order), computed once per index."""
+        return self.index.remember(("effects", self.cosmetic_calls, module.name), lambda: self._effects(module))
 
-    def body(self, canon: Canon) -> tuple[str, list[HelperRef], list[DefinitionPrint]]:
-        """A body's fingerprint including its helpers, and the helpers themselves."""
-        helpers = self.closure(canon.references.values())
+    def _effects(self, module: ModuleInfo) -> list[DefinitionPrint]:
+        found = []
+        for number, (line, node, canon) in enumerate(module_effects(module, self.canonicalizer(module))):
+            symbol = Symbol(module, f"<effects>#{number:03d}", EFFECTS, None)
+            found.append(DefinitionPrint(symbol, tokens_digest([EFFECTS, *canon.tokens]),
+                                         tuple(canon.references.values()), tuple(canon.dynamic),
+                                         tuple(canon.unresolved), line,
+                                         tuple(sorted(file_reads(node, module, self.index), key=_read_order))))
+        return found
+
+    def file(self, path: str) -> HelperRef:
+        """A repository file read by the code in a reach, by the state of its bytes."""
+        state = self.index.data_file_state(path)
+        # the bytes only (the state is "path:hash"): a path from the scanned root changes
+        # with the folder scanned, and fingerprints must not depend on where the tree is
+        return HelperRef(FILE_PREFIX + path, FILE, path, 1, digest(FILE, state.rpartition(":")[2]))
+
+    def closure(self, references: Iterable[Symbol]) -> list[DefinitionPrint]:
+        """Every definition (and module-level effect) reachable from ``references``,
+        sorted by qualified name."""
+        return self.reach(references).definitions
+
+    def reach(self, references: Iterable[Symbol], modules: Iterable[ModuleInfo] = (),
+              reads: Iterable[tuple[ModuleInfo, FileRead, str]] = ()) -> Reach:
+        """Everything reachable from ``references`` and the modules the body itself lives
+        in: definitions, the effects of every module one of them is in (which may reach
+        further definitions), and the files all of that reads."""
+        seen: dict[str, DefinitionPrint] = {}
+        modules_seen: set[str] = set()
+        all_reads: list[tuple[ModuleInfo, FileRead, str]] = list(reads)
+        stack = list(references)
+        pending = list(modules)
+        while stack or pending:
+            while stack:
+                symbol = stack.pop()
+                if symbol.qualified_name in seen:
+                    continue
+                printed = self.definition(symbol)
+                seen[symbol.qualified_name] = printed
+                stack.extend(printed.references)
+                all_reads.extend((symbol.module, read, f"'{symbol.qualified_name}'") for read in printed.reads)
+                pending.append(symbol.module)
+            while pending:
+                module = pending.pop()
+                if module.name in modules_seen:
+                    continue
+                modules_seen.add(module.name)
+                for effect in self.effects(module):
+                    seen[effect.symbol.qualified_name] = effect
+                    stack.extend(effect.references)
+                    all_reads.extend((module, read, f"module-level code of {module.name}") for read in effect.reads)
+        files: dict[str, HelperRef] = {}
+        unknown: list[tuple[ModuleInfo, FileRead, str]] = []
+        outside: list[tuple[ModuleInfo, FileRead, str]] = []
+        for module, read, owner in all_reads:
+            if read.path is None:
+                unknown.append((module, read, owner))
+                continue
+            path = resolve_read(read.path)
+            if path is None:
+                outside.append((module, read, owner))
+            elif path not in files:
+                files[path] = self.file(path)
+        return Reach([seen[k] for k in sorted(seen)], [files[k] for k in sorted(files)], unknown, outside)
+
+    def body(self, canon: Canon, module: Optional[ModuleInfo] = None, reads: Iterable[FileRead] = (),
+             owner: str = "") -> tuple[str, list[HelperRef], Reach]:
+        """A body's fingerprint including its reach, the reach as helper references (what
+        the policies compare), and the reach itself. ``module``: where the body is (its
+        module-level effects count); ``reads``: files the body itself reads; ``owner``: the
+        body's name in diagnostics."""
+        reach = self.reach(canon.references.values(), [module] if module is not None else [],
+                           [(module, read, owner) for read in reads] if module is not None else [])
+        helpers = reach.definitions
         parts = ["body", tokens_digest(canon.tokens)]
         parts.extend(f"{h.symbol.qualified_name}={h.fingerprint}" for h in helpers)
+        parts.extend(sorted(f.fingerprint for f in reach.files))  # by content: names are paths from the root
         refs = [
             HelperRef(h.symbol.qualified_name, h.symbol.kind, h.symbol.module.path, h.line, h.fingerprint)
             for h in helpers
         ]
-        return digest(*parts), refs, helpers
+        refs.extend(reach.files)
+        return digest(*parts), refs, reach
+
+
+def _read_order(read: FileRead) -> tuple[int, str, str]:
+    return (read.line, read.path or "", read.call)
 
 
 def statement_prints(canon: Canon) -> list[tuple[int, str]]:

@@ -126,6 +126,8 @@ class TreeFunctions:
             key = str(module.source.absolute)
             if key not in self._stamps:
                 self._stamps[key] = self._verified_stamp(module.source)
+        for path in self.index.data_reads:  # a data file the code reads: its edit is a new version too
+            self._stamps.setdefault(str(self.root / path), stamp(self.root / path))
         # a module that failed to parse is no ModuleInfo, but its fix must be noticed
         by_path = {f.path: f for f in self.index.by_module.values()}
         for diagnostic in self.diagnostics:

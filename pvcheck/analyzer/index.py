@@ -16,6 +16,7 @@ import sys
 import tokenize
 from dataclasses import dataclass, field
 from io import BytesIO
+from pathlib import Path
 from typing import Any, Callable, Hashable, Iterable, Mapping, Optional, TypeVar
 
 import libcst as cst
@@ -25,6 +26,7 @@ from pvcheck.analyzer.module import ModuleInfo, Symbol, parse_error_diagnostic
 from pvcheck.analyzer.nesting import nesting_diagnostic
 from pvcheck.analyzer.orphans import orphan_packages
 from pvcheck.analyzer.sources import read_source
+from pvcheck.analyzer.sources import _run_config_state as run_config_state
 from pvcheck.model import Diagnostic, Severity
 
 Resolution = tuple[Symbol, tuple[str, ...]]
@@ -39,9 +41,11 @@ class Recorder:
     files: set[str] = field(default_factory=set)  # paths whose bytes were read
     file_list: bool = False  # the list of files itself was walked
     parsed: set[str] = field(default_factory=set)  # paths loaded by path (their parse diagnostics belong to the unit)
+    data_files: set[str] = field(default_factory=set)  # repository files code reads (paths from the root)
 
     def update(self, other: "Recorder") -> None:
         self.modules.update(other.modules)
+        self.data_files.update(other.data_files)
         self.files.update(other.files)
         self.file_list = self.file_list or other.file_list
         self.parsed.update(other.parsed)
@@ -71,6 +75,9 @@ class ProjectIndex:
         self._orphans: Optional[dict[str, str]] = None  # packages no root holds (pvcheck.analyzer.orphans)
         self._active: set[str] = set()  # names being resolved (an import cycle ends there)
         self._loading = False  # reads made to parse a module are module dependencies, not file ones
+        self.root: Optional[Path] = None  # the scanned root, for files the analyzed code reads
+        self.data_reads: set[str] = set()  # every such file asked about (paths from the root)
+        self._data_states: dict[str, str] = {}
 
     @property
     def files(self) -> list[SourceFile]:
@@ -94,6 +101,26 @@ class ProjectIndex:
             self._diagnose(problem)
         self._raw[file.path] = data  # a failure is diagnosed once, not on every look-up
         return data
+
+    def data_file_state(self, path: str) -> str:
+        """``path:hash`` of a repository file the analyzed code reads (``path:absent`` when
+        there is none; a path from the root). Recorded: the unit depends on its bytes.
+        The same state the cache checks run configs by, so both agree on what changed."""
+        if self.recorder is not None:
+            self.recorder.data_files.add(path)
+        self.data_reads.add(path)
+        found = self._data_states.get(path)
+        if found is None:
+            if self.root is None:
+                found = f"{path}:unknown-root"
+            else:
+                try:
+                    base = self.root.resolve()
+                except (OSError, RuntimeError):
+                    base = self.root
+                found = run_config_state(base, "", path)
+            self._data_states[path] = found
+        return found
 
     def has_module(self, name: str) -> bool:
         """Whether the tree defines module ``name`` (recorded: an absent name is a dependency too)."""

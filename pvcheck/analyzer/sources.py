@@ -106,6 +106,8 @@ class TreeState:
 
 
 def _run_config_state(base: Path, referring_path: str, reference: str) -> str:
+    """The state of the file(s) a reference may name: also what a file read by analyzed
+    code is fingerprinted by (``path:hash``, ``path:absent``; see ``ProjectIndex.data_file_state``)."""
     if not referring_path and any(c in reference for c in "*?["):
         # a glob a framework listed (Kedro's conf/base/parameters*.yml): which files match,
         # and their contents (the globbing itself is runconfig.glob_files)

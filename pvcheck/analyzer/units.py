@@ -185,7 +185,10 @@ class UnitRunner:
             modules={name: None for name in sorted(recorder.modules)},
             files={path: None for path in sorted(recorder.files)},
             file_list="?" if recorder.file_list else None,
-            run_configs=[(referring, reference, "") for referring, reference in sorted(set(ctx.run_config_refs))],
+            # a file the analyzed code reads is a dependency like a run config named from the
+            # root: its state is the same ``path:hash`` (see ProjectIndex.data_file_state)
+            run_configs=[(referring, reference, "") for referring, reference
+                         in sorted(set(ctx.run_config_refs) | {("", path) for path in recorder.data_files})],
         )
         cacheable = not failed
         if unit.kind == PIPELINES:

@@ -52,6 +52,9 @@ RATIONALE: dict[str, str] = {
     "PV407": "The pipeline body's own code decides what runs and with which data: a computation, a helper "
              "call or a look-up in it changes the pipeline even when every step is unchanged, and no rule "
              "proves such a change harmless.",
+    "PV408": "What a step computes also depends on what its modules do when imported (a seed, a pandas "
+             "option, a registry mutated) and on the repository files it reads by a path known statically; a "
+             "change there that no other rule explains can change results, so it is a new version.",
     "PV501": "When most of the base revision's steps have no counterpart, the pipeline computes something else "
              "under an old name: its history no longer describes it, so it starts a new lineage.",
     "PV502": "Two different pipelines under one declared name would silently share versions and runs in a "

@@ -7,6 +7,9 @@
 * anything changed in code the analyzer could not follow (PV406): never a run;
 * the pipeline body's own code -- what is not a step call, a step input or configuration,
   and the repo-local code it reaches -- changed (PV407).
+* a change in a step's reach that is no definition (PV408): a module-level statement
+  with an effect in a module of the reach, a repository file the code reads, located at
+  the first differing line; and any pipeline fingerprint change no other finding explains.
 
 Every finding about a changed step shows radon's cyclomatic complexity before and after.
 """
@@ -16,12 +19,15 @@ from __future__ import annotations
 from typing import Iterable, Iterator, Optional
 
 from pvcheck.config import Config
-from pvcheck.model import Decision, Edge, Finding, Pipeline, Step
+from pvcheck.model import REACH_EFFECTS as EFFECTS
+from pvcheck.model import REACH_FILE as FILE
+from pvcheck.model import Decision, Edge, Finding, HelperRef, Pipeline, Step
 from pvcheck.policies.base import Example, Policy, Rule
 from pvcheck.policies.conditions import Reach, changed_parameters, reaching
 from pvcheck.policies.common import complexity_note, first_changed_line, step_has_detail
 from pvcheck.policies.examples import HELPERS, PIPELINE, STEPS, edit, project
 from pvcheck.policies.matching import PipelineComparison, StepMatch
+from pvcheck.policies.sources import SourceTree
 
 _TWO_LOADS = edit(PIPELINE, "    rows = load()\n    train(rows)\n",
                   "    rows = load()\n    extra = load(id=\"extra\")\n    train(rows)\n    train(extra, id=\"train_extra\")\n")
@@ -30,8 +36,13 @@ _DYNAMIC_STEPS = edit(STEPS, "    rows = [1, 2, 3]\n", "    rows = getattr(__bui
 _DYNAMIC_PIPELINE = edit(PIPELINE, "enable_cache=True", "dynamic=True")
 
 _COMPUTING = edit(PIPELINE, "    train(rows)\n", "    cutoff = len(rows) * 2\n    train(rows, rate=cutoff)\n")
+_SEEDED = edit(HELPERS, "def scale", "import random\n\nrandom.seed(7)\n\n\ndef scale")
+_READER = edit(HELPERS, "    return value * factor\n",
+               "    with open(\"weights.txt\") as handle:\n        return value * factor * float(handle.read())\n")
 
 EdgeKey = tuple[str, str, str, str, str]
+#: Kinds of reach entries that are not definitions: PV408's, not PV402's.
+REACH_KINDS = frozenset({EFFECTS, FILE})
 
 
 class StructuralPolicy(Policy):
@@ -115,24 +126,49 @@ class StructuralPolicy(Policy):
                 project(steps=edit(STEPS, "@step\ndef load", "@step(enable_cache=False)\ndef load")),
                 Decision.RUN, note="the same change on a step the analyzer follows"),),
         ),
+        Rule(
+            "PV408", "structural", "something else in the reach of a step or pipeline changed: a module-level "
+            "statement with an effect, a repository file read by a computable path, or a difference no other "
+            "rule explains", Decision.VERSION,
+            triggers=(
+                Example(project(helpers=_SEEDED), project(helpers=_SEEDED.replace("seed(7)", "seed(8)")),
+                        Decision.VERSION, note="random.seed at the top of a module train reaches"),
+                Example(project(helpers=_READER, weights_dot_txt="0.5\n"),
+                        project(helpers=_READER, weights_dot_txt="0.25\n"), Decision.VERSION,
+                        note="a file scale() reads changed"),
+            ),
+            near_misses=(
+                Example(project(helpers=_SEEDED),
+                        project(helpers=_SEEDED.replace("random.seed(7)", "random.seed(7)\nprint(\"seeded\")")),
+                        Decision.RUN, note="a module-level print is cosmetic"),
+                Example(project(helpers=_READER, weights_dot_txt="0.5\n", notes_dot_txt="a\n"),
+                        project(helpers=_READER, weights_dot_txt="0.5\n", notes_dot_txt="b\n"), Decision.RUN,
+                        note="a file nothing reads"),
+            ),
+        ),
     )
 
     def evaluate(self, comparison: PipelineComparison, config: Config) -> Iterable[Finding]:
+        found: list[Finding] = []
         for match in comparison.steps.matches:
-            yield from self._body(match)
-            yield from self._dynamic_step(match)
-        yield from self._invocations(comparison)
+            reach = list(self._reach(match, comparison))
+            found.extend(self._body(match, explained=bool(reach)))
+            found.extend(reach)
+            found.extend(self._dynamic_step(match))
+        found.extend(self._invocations(comparison))
         rewired = list(self._edges(comparison))
         rewired.extend(self._external_inputs(match) for match in comparison.steps.matches
                        if external_inputs(match.base) != external_inputs(match.head))
-        yield from rewired
+        found.extend(rewired)
         if not rewired:
-            yield from self._reorder(comparison)
-        yield from self._dynamic_pipeline(comparison)
-        yield from self._pipeline_code(comparison)
+            found.extend(self._reorder(comparison))
+        found.extend(self._dynamic_pipeline(comparison))
+        found.extend(self._pipeline_code(comparison))
+        found.extend(self._unexplained(comparison, found))
+        yield from found
 
     # ------------------------------------------------------------------ bodies and helpers
-    def _body(self, match: StepMatch) -> Iterator[Finding]:
+    def _body(self, match: StepMatch, explained: bool = False) -> Iterator[Finding]:
         base, head = match.base, match.head
         if base.body_fingerprint == head.body_fingerprint:
             return  # a rename with the same body is the cosmetic policy's PV106
@@ -152,13 +188,13 @@ class StructuralPolicy(Policy):
             for finding in self._helpers(base, head, subject, suffix):
                 located = True
                 yield finding
-        if not located and base.body_fingerprint != head.body_fingerprint:
+        if not located and not explained and base.body_fingerprint != head.body_fingerprint:
             why = " (code the analyzer cannot follow: any edit counts)" if (base.dynamic or head.dynamic) else ""
             yield self.finding("PV401", f"{subject} body changed{why}{suffix}", head.path, head.line, head.id)
 
     def _helpers(self, base: Step, head: Step, subject: str, suffix: str) -> Iterator[Finding]:
-        old = {h.name: h for h in base.helpers}
-        new = {h.name: h for h in head.helpers}
+        old = {h.name: h for h in base.helpers if h.kind not in REACH_KINDS}
+        new = {h.name: h for h in head.helpers if h.kind not in REACH_KINDS}
         for name in sorted(set(old) | set(new)):
             before, after = old.get(name), new.get(name)
             if after is not None and before is not None:
@@ -171,6 +207,58 @@ class StructuralPolicy(Policy):
             elif before is not None:
                 yield self.finding("PV402", f"{subject}: no longer uses helper {name}{suffix}", head.path, head.line,
                                    head.id)
+
+    # ------------------------------------------------------------------ the rest of the reach
+    def _reach(self, match: StepMatch, comparison: PipelineComparison) -> Iterator[Finding]:
+        """Module-level effects and files read, compared entry by entry."""
+        base, head = match.base, match.head
+        if base.body_fingerprint == head.body_fingerprint:
+            return
+        subject = f"step {head.id}"
+        before = _effects_by_module(base.helpers)
+        after = _effects_by_module(head.helpers)
+        for module in sorted(set(before) | set(after)):
+            old, new = before.get(module, []), after.get(module, [])
+            if [h.fingerprint for h in old] == [h.fingerprint for h in new]:
+                continue
+            differing = next((i for i, (a, b) in enumerate(zip(old, new)) if a.fingerprint != b.fingerprint),
+                             min(len(old), len(new)))
+            located = new[differing] if differing < len(new) else (new[-1] if new else None)
+            path = located.path if located is not None else old[0].path
+            line = located.line if located is not None else 1
+            yield self.finding("PV408", f"unexplained change in the reach of {subject} at {path}:{line}: a "
+                               f"module-level statement with an effect in {path} changed", path, line, head.id)
+        old_files = {h.name: h for h in base.helpers if h.kind == FILE}
+        new_files = {h.name: h for h in head.helpers if h.kind == FILE}
+        for name in sorted(set(old_files) | set(new_files)):
+            was, now = old_files.get(name), new_files.get(name)
+            if was is not None and now is not None and was.fingerprint == now.fingerprint:
+                continue
+            path = (now or was).path  # type: ignore[union-attr]
+            if now is None:
+                yield self.finding("PV408", f"{subject} no longer reads {path}", head.path, head.line, head.id)
+            elif was is None:
+                yield self.finding("PV408", f"{subject} now reads {path}", path, 1, head.id)
+            else:
+                line = _first_different_line(comparison.base_sources, comparison.head_sources, path)
+                yield self.finding("PV408", f"{subject} reads {path}, which changed at {path}:{line}", path, line,
+                                   head.id)
+
+    def _unexplained(self, comparison: PipelineComparison, found: list[Finding]) -> Iterator[Finding]:
+        """The pipeline's fingerprint differs and nothing above says why (its module's
+        effects, say): never a run by default."""
+        base, head = comparison.base, comparison.head
+        if base.fingerprint == head.fingerprint or any(f.decision != Decision.RUN for f in found):
+            return
+        if comparison.steps.added or comparison.steps.removed or base.graph_fingerprint != head.graph_fingerprint:
+            return  # renames and reorders: the cosmetic and identity policies explain those
+        if any(m.base.fingerprint != m.head.fingerprint for m in comparison.steps.matches):
+            return  # a step's code changed: the signature policy or the rules above say how
+        line = head.line
+        if comparison.base_sources is not None and comparison.head_sources is not None:
+            line = _first_different_line(comparison.base_sources, comparison.head_sources, head.path) or head.line
+        yield self.finding("PV408", f"unexplained change in the reach of pipeline {head.name} at {head.path}:{line} "
+                           "(module-level code of the pipeline's module, or what it reaches)", head.path, line)
 
     # ------------------------------------------------------------------ the graph
     def _invocations(self, comparison: PipelineComparison) -> Iterator[Finding]:
@@ -318,6 +406,28 @@ class StructuralPolicy(Policy):
                                head.line)
         if not located:
             yield self.finding("PV407", f"{subject}: code in the pipeline body changed", head.path, head.line)
+
+
+def _effects_by_module(helpers: Iterable[HelperRef]) -> dict[str, list[HelperRef]]:
+    """A step's module-level effect entries per module, in source order."""
+    grouped: dict[str, list[HelperRef]] = {}
+    for helper in sorted((h for h in helpers if h.kind == EFFECTS), key=lambda h: h.name):
+        grouped.setdefault(helper.name.rsplit(".<effects>#", 1)[0], []).append(helper)
+    return grouped
+
+
+def _first_different_line(base: Optional[SourceTree], head: Optional[SourceTree], path: str) -> int:
+    """The first line at which a text file differs between the two trees (1 when either
+    side cannot be read as text, e.g. a binary file or a lock-file base)."""
+    old = base.text(path) if base is not None else None
+    new = head.text(path) if head is not None else None
+    if old is None or new is None:
+        return 1
+    old_lines, new_lines = old.splitlines(), new.splitlines()
+    for number, (a, b) in enumerate(zip(old_lines, new_lines), start=1):
+        if a != b:
+            return number
+    return min(len(old_lines), len(new_lines)) + 1
 
 
 def _key(edge: Edge, source: str, target: str) -> EdgeKey:

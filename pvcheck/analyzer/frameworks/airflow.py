@@ -22,6 +22,7 @@ What Airflow does when it parses a DAG file, and what this module mirrors static
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional, Sequence
@@ -128,6 +129,7 @@ class Airflow(Framework):
             ctx.warn_dynamic(module, module.line(call), f"a dag_id computed at run time for '{name}'")
         builder = AirflowGraphBuilder(self, ctx, module, node, name)
         builder.scopes = [node.name.value]
+        builder.template_folders = template_folders(config, module)
         builder.build()
         return ctx.make_pipeline(name=name, framework=self.name, symbol=symbol, node=node,
                                  invocations=builder.invocations, edges=builder.edges, config=config,
@@ -152,12 +154,38 @@ class Airflow(Framework):
         builder = AirflowGraphBuilder(self, ctx, module, None, name)
         builder.target = id(declaration.statement)  # unique even for two DAGs under one module-level if
         builder.scopes = []
+        builder.template_folders = template_folders(config, module)
         builder.walk_module(declaration)
         body: cst.CSTNode = declaration.statement if isinstance(declaration.statement, cst.With) else module.tree
         return ctx.make_pipeline(name=name, framework=self.name, symbol=symbol, node=declaration.statement,
                                  invocations=builder.invocations, edges=builder.edges, config=config,
                                  config_lines=lines, dynamic=builder.dynamic, body=body,
                                  unfollowed=builder.unfollowed)
+
+
+#: Operator arguments Airflow renders from a template file when the string ends so.
+_TEMPLATE_SUFFIXES = {"sql": (".sql", ".hql"), "bash_command": (".sh", ".bash")}
+
+
+def template_folders(dag_config: dict[str, Any], module: ModuleInfo) -> list[str]:
+    """The DAG's ``template_searchpath`` folders (Airflow searches the DAG file's folder
+    first, then these; relative ones resolve from the scanned root)."""
+    search = dag_config.get("template_searchpath")
+    return [search] if isinstance(search, str) else [f for f in search if isinstance(f, str)] \
+        if isinstance(search, list) else []
+
+
+def template_parts(parts: list[BodyPart], folders: list[str]) -> list[BodyPart]:
+    """``sql="queries/x.sql"``: Airflow reads that file and runs its content, so the
+    file's bytes are part of the task's body (every candidate folder's, in search order)."""
+    extra: list[BodyPart] = []
+    for part in parts:
+        suffixes = _TEMPLATE_SUFFIXES.get(part.label)
+        text = part.value if part.node is None else string_value(part.node) \
+            if isinstance(part.node, cst.BaseExpression) else None
+        if suffixes and isinstance(text, str) and text.strip().endswith(suffixes):
+            extra.append(BodyPart("template", value={"$template": text.strip(), "searchpath": folders}))
+    return extra
 
 
 # ---------------------------------------------------------------------- values
@@ -229,6 +257,7 @@ class AirflowGraphBuilder(CallGraphBuilder):
         self.target_statement: Optional[cst.CSTNode] = None
         self.dicts: dict[str, tuple[cst.Dict, ModuleInfo]] = {}  # names bound to dict displays while walking
         self.bound_parts: list[BodyPart] = []  # the walked values an operator's body arguments read
+        self.template_folders: list[str] = []
 
     # ------------------------------------------------------------------ module walk (classic)
     def walk_module(self, declaration: _Declaration) -> None:
@@ -706,6 +735,7 @@ class AirflowGraphBuilder(CallGraphBuilder):
         if mapping:
             config["$mapped"] = True
         parts.extend(self.bound_parts)
+        parts.extend(template_parts(parts, self.template_folders))
         symbol = Symbol(module, f"{self.pipeline_name}.{invocation_id}", "operator", call)
         definition = StepDefinition(symbol, self.framework.name, "operator", declared, {}, {},
                                     (Output(_XCOM_RETURN_KEY),), tuple(parts))

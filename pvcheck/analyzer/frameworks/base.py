@@ -17,7 +17,7 @@ import importlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Optional
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Optional, Sequence
 
 import libcst as cst
 
@@ -123,6 +123,11 @@ class Framework(ABC):
 
     def attachments(self, module: ModuleInfo, ctx: "AnalysisContext") -> Iterable[ConfigAttachment]:
         """Configuration this module applies to steps or pipelines defined anywhere."""
+        return ()
+
+    def step_reach(self, definition: StepDefinition, ctx: "AnalysisContext") -> Sequence[Symbol]:
+        """Repo-local definitions the framework runs with the step besides what its code
+        names (ZenML: its materializers); they join the step's reach."""
         return ()
 
 

@@ -28,6 +28,7 @@ from pvcheck.analyzer.frameworks.base import (
     StepDefinition,
     find_decorator,
 )
+from pvcheck.analyzer.frameworks.materializers import step_materializers
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import string_value
 from pvcheck.model import Output, Pipeline
@@ -57,6 +58,14 @@ class ZenML(DecoratedPipelines):
         declared = _keyword_string(call, "name", symbol.module, ctx.index) or node.name.value
         return StepDefinition(symbol, self.name, "step", declared, config, lines,
                               outputs(node, symbol.module))
+
+    def step_reach(self, definition: StepDefinition, ctx: AnalysisContext) -> list[Symbol]:
+        node = definition.symbol.node
+        if not isinstance(node, cst.FunctionDef):
+            return []
+        found = find_decorator(node, definition.symbol.module, STEP_DECORATORS)
+        call = found[1] if found is not None else None
+        return step_materializers(node, call, definition.symbol.module, ctx)
 
     def pipeline(self, symbol: Symbol, ctx: AnalysisContext) -> Pipeline:
         module = symbol.module
