@@ -193,15 +193,15 @@ def test_step_less_pipelines_have_their_own_fingerprints_and_a_diagnostic(tree):
 
         @flow
         def clear():
-            shutil.rmtree("/tmp/a")
+            shutil.rmtree("build/a")
 
         @flow
         def archive():
-            shutil.make_archive("/tmp/b", "zip")
+            shutil.make_archive("build/b", "zip")
 
         @flow
         def same_as_clear():
-            shutil.rmtree("/tmp/a")
+            shutil.rmtree("build/a")
     """})
     prints = {p.name: p.fingerprint for p in project.pipelines}
     assert prints["clear"] != prints["archive"]
