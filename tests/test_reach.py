@@ -262,3 +262,13 @@ def test_code_version_notices_an_edited_data_file(tmp_path: Path) -> None:
     (root / "queries" / "features.sql").write_text("SELECT 1;\n", encoding="utf-8")
     assert not functions.unchanged()
     assert TreeFunctions(root).function("steps.ingest", "load_features").fingerprint != printed.fingerprint
+
+
+def test_scan_coverage_lists_the_files_the_reach_reads() -> None:
+    from pvcheck.analyzer import scan_tree
+
+    root = Path(__file__).resolve().parent.parent / "fixtures" / "changes" / "reach_sql_changed" / "after"
+    [pipeline] = scan_tree(root).pipelines
+    assert pipeline.coverage["files_read"] == ["queries/features.sql", "schemas/features.json"]
+    unread = Path(__file__).resolve().parent.parent / "fixtures" / "changes" / "reach_unread_file_changed" / "after"
+    assert all("README.md" not in p.coverage["files_read"] for p in scan_tree(unread).pipelines)

@@ -31,13 +31,14 @@ from pvcheck.analyzer.fingerprint import (
 from pvcheck.analyzer.frameworks.base import ConfigAttachment, Framework, StepDefinition
 from pvcheck.analyzer.index import ProjectIndex
 from pvcheck.analyzer.module import ModuleInfo, Symbol
-from pvcheck.analyzer.reach import UNKNOWN_READ, file_reads, template_reads
+from pvcheck.analyzer.reach import FILE_PREFIX, UNKNOWN_READ, file_reads, template_reads
 from pvcheck.analyzer.values import render, to_value
 from pvcheck.config import Config
 from pvcheck.model import (
     Diagnostic,
     Edge,
     HelperRef,
+    REACH_FILE,
     Parameter,
     Pipeline,
     Severity,
@@ -406,8 +407,12 @@ class AnalysisContext:
             # a framework without the pipeline's own code (Airflow, Dagster): a step-less
             # pipeline is still identified by its code, never by an empty graph alone
             parts.append("code:" + (body_fp or digest(module.code(node))))
-        # what the analysis covered; files_read is for the reach analysis to fill
-        coverage = {"steps_found": len(steps), "calls_not_followed": list(unfollowed), "files_read": []}
+        # what the analysis covered: the steps, the calls it did not follow, and the
+        # repository files the reach reads (their contents are part of the fingerprints)
+        files_read = sorted({h.name[len(FILE_PREFIX):] if h.name.startswith(FILE_PREFIX) else h.path
+                             for h in (*code_helpers, *(h for s in steps for h in s.helpers))
+                             if h.kind == REACH_FILE})
+        coverage = {"steps_found": len(steps), "calls_not_followed": list(unfollowed), "files_read": files_read}
         if not steps:
             self.diagnose("PV024", Severity.WARNING, f"pipeline '{name}' has no steps pvcheck can see",
                           module.path, module.line(node),
