@@ -188,7 +188,9 @@ class AnalysisCache:
 
     def __init__(self, directory: Path, config: Config) -> None:
         self.directory = directory
-        self._settings = [CACHE_FORMAT, code_digest(), plugin_digest(), config.cache_key()]
+        # read once per cache: scanning the installed distributions' entry points costs ~20 ms
+        self._plugins = framework_plugins()
+        self._settings = [CACHE_FORMAT, code_digest(), plugin_digest(self._plugins), config.cache_key()]
         self._prefix = json.dumps([*self._settings, list(config.roots), []])
         self.hits = 0  # units reused
         self.misses = 0  # units run
@@ -363,8 +365,7 @@ class AnalysisCache:
         _write_json(self._manifest_path(selected), {"format": CACHE_FORMAT, "frameworks": frameworks})
 
     def _manifest_path(self, selected: Iterable[str]) -> Path:
-        plugins = framework_plugins()
-        text = json.dumps([CACHE_FORMAT, code_digest(), plugins, plugin_digest(plugins), sorted(selected)])
+        text = json.dumps([CACHE_FORMAT, code_digest(), self._plugins, self._settings[2], sorted(selected)])
         digest = hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
         return self.directory / f"v{CACHE_FORMAT}" / "frameworks" / f"{digest}.json"
 
