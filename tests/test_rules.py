@@ -7,42 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from pvcheck.model import Decision, Report
-from pvcheck.policies import builtin_rules, compare
+from pvcheck.policies import builtin_rules
 from pvcheck.policies.base import Example, Rule
-from pvcheck.policies.common import fingerprints_only
-from tests.conftest import scan_files
+from pvcheck.testing import check_example, rule_cases
 
 RULES = builtin_rules()
-CASES = [
-    pytest.param(rule, example, kind, id=f"{rule.id}-{kind}{n}")
-    for rule in RULES
-    for kind, examples in (("trigger", rule.triggers), ("near_miss", rule.near_misses))
-    for n, example in enumerate(examples)
-]
-
-
-def run_example(tmp_path: Path, example: Example) -> Report:
-    base = scan_files(tmp_path / "before", example.before)
-    head = scan_files(tmp_path / "after", example.after)
-    if example.lock_base:
-        base = fingerprints_only(base)
-    return compare(base, head)
+CASES = [pytest.param(rule, example, kind, id=case_id) for rule, example, kind, case_id in rule_cases(RULES)]
 
 
 @pytest.mark.parametrize(("rule", "example", "kind"), CASES)
 def test_rule_example(tmp_path: Path, rule: Rule, example: Example, kind: str) -> None:
-    report = run_example(tmp_path, example)
-    changes = [c for c in report.pipelines if c.name == example.pipeline]
-    assert changes, f"no pipeline {example.pipeline!r} in {[c.name for c in report.pipelines]}"
-    rules = {f.rule for c in changes for f in c.findings}
-    decision = Decision.most_severe(c.decision for c in changes if c.decision)
-    shown = [f.to_json() for c in changes for f in c.findings]
-    if kind == "trigger":
-        assert rule.id in rules, (example.note, shown)
-    else:
-        assert rule.id not in rules, (example.note, shown)
-    assert decision is example.expect, (example.note, shown)
+    check_example(rule, example, kind, tmp_path)
 
 
 def test_every_rule_has_both_sides() -> None:

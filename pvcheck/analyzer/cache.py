@@ -120,12 +120,77 @@ def framework_plugins() -> list[tuple[str, str, str]]:
     return sorted(found)
 
 
+def plugin_digest(plugins: Optional[Sequence[tuple[str, str, str]]] = None) -> str:
+    """A digest of the source of every framework plug-in registered from outside pvcheck
+    (its module and, in a package, the package's other modules), so that editing a
+    plug-in -- installed in development mode, or a module on the path -- never serves
+    graphs its old code made. The source is located without importing the plug-in: a
+    scan served from the cache does not import it. Only file names and contents count,
+    not where the plug-in is installed."""
+    hasher = hashlib.blake2b(digest_size=16)
+    for name, spec, _ in sorted(framework_plugins() if plugins is None else plugins):
+        module = spec.partition(":")[0]
+        if module == "pvcheck" or module.startswith("pvcheck."):
+            continue  # in code_digest() already
+        hasher.update(f"{name}\0{spec}\0".encode("utf-8", "surrogateescape"))
+        for path in _plugin_sources(module):
+            hasher.update(path.name.encode("utf-8", "surrogateescape") + b"\0")
+            try:
+                hasher.update(path.read_bytes())
+            except OSError:
+                hasher.update(b"<unreadable>")
+    return hasher.hexdigest()
+
+
+def _plugin_sources(module: str) -> list[Path]:
+    """The module's source file and, when it is part of a package, its package's other modules."""
+    origin = _module_origin(module)
+    if origin is None:
+        return []
+    if not (origin.parent / "__init__.py").is_file():
+        return [origin]  # a top-level module: its folder is site-packages, not a package
+    return sorted(origin.parent.glob("*.py"))
+
+
+def _module_origin(module: str) -> Optional[Path]:
+    """Where ``module``'s source is, found through the path finder (imports nothing);
+    a module already imported, or found only by another finder, by what it reports."""
+    loaded = sys.modules.get(module)
+    origin = getattr(loaded, "__file__", None) if loaded is not None else None
+    if origin is None:
+        from importlib.machinery import PathFinder
+
+        search: Optional[Sequence[str]] = None
+        parts = module.split(".")
+        for count in range(1, len(parts) + 1):
+            spec = PathFinder.find_spec(".".join(parts[:count]), search)
+            if spec is None:
+                break
+            search = spec.submodule_search_locations
+            if count == len(parts):
+                origin = spec.origin
+            elif search is None:
+                break
+    if origin is None:
+        try:  # an editable install's own finder: may import the plug-in's parent packages
+            import importlib.util
+
+            found = importlib.util.find_spec(module)
+            origin = found.origin if found is not None else None
+        except (ImportError, ValueError):
+            origin = None
+    path = Path(origin) if origin else None
+    return path if path is not None and path.is_file() else None
+
+
 class AnalysisCache:
     """Unit results under one cache folder, for one analyzer build and configuration."""
 
     def __init__(self, directory: Path, config: Config) -> None:
         self.directory = directory
-        self._settings = [CACHE_FORMAT, code_digest(), config.cache_key()]
+        # read once per cache: scanning the installed distributions' entry points costs ~20 ms
+        self._plugins = framework_plugins()
+        self._settings = [CACHE_FORMAT, code_digest(), plugin_digest(self._plugins), config.cache_key()]
         self._prefix = json.dumps([*self._settings, list(config.roots), []])
         self.hits = 0  # units reused
         self.misses = 0  # units run
@@ -300,7 +365,7 @@ class AnalysisCache:
         _write_json(self._manifest_path(selected), {"format": CACHE_FORMAT, "frameworks": frameworks})
 
     def _manifest_path(self, selected: Iterable[str]) -> Path:
-        text = json.dumps([CACHE_FORMAT, code_digest(), framework_plugins(), sorted(selected)])
+        text = json.dumps([CACHE_FORMAT, code_digest(), self._plugins, self._settings[2], sorted(selected)])
         digest = hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
         return self.directory / f"v{CACHE_FORMAT}" / "frameworks" / f"{digest}.json"
 
