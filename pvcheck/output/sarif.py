@@ -36,6 +36,8 @@ DIAGNOSTIC_RULES: dict[str, str] = {
     "PV021": "A pyproject.toml that cannot be read to detect source roots",
     "PV023": "A call in a pipeline body that pvcheck does not follow",
     "PV024": "A pipeline with no steps pvcheck can see",
+    "PV026": "A ZenML pre-0.40 pipeline: steps passed as parameters (not read as a graph)",
+    "PV027": "A ZenML config_path computed at run time (the YAML is not read)",
     "PV098": "A policy failed; the change is counted as a new version",
     "PV099": "Internal error while analyzing one module",
     LOCK_STALE_RULE: "pvcheck.lock is stale: re-run `pvcheck lock` and commit it",
