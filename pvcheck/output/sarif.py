@@ -38,6 +38,7 @@ DIAGNOSTIC_RULES: dict[str, str] = {
     "PV024": "A pipeline with no steps pvcheck can see",
     "PV026": "A ZenML pre-0.40 pipeline: steps passed as parameters (not read as a graph)",
     "PV027": "A ZenML config_path computed at run time (the YAML is not read)",
+    "PV028": "A Prefect flow runs tasks in a loop whose count is known only at run time",
     "PV098": "A policy failed; the change is counted as a new version",
     "PV099": "Internal error while analyzing one module",
     LOCK_STALE_RULE: "pvcheck.lock is stale: re-run `pvcheck lock` and commit it",
