@@ -306,7 +306,7 @@ def test_what_cannot_be_followed_is_reported(tree):
 
         @flow
         def loops(items: list[int]):
-            for item in items:
+            for item in load():  # over a task's result: how many runs depends on data
                 fit(item)
 
         @flow

@@ -343,12 +343,16 @@ class AnalysisContext:
         body: Optional[cst.CSTNode] = None,
         masks: Optional[dict[int, str]] = None,
         unfollowed: Iterable[dict[str, Any]] = (),
+        bound: Iterable[Symbol] = (),
     ) -> Pipeline:
         """A finished pipeline: steps in topological order and every fingerprint.
 
         ``masks`` (from a graph builder that accounts for every call) turns on the
         pipeline's own code: the body without its step calls and modelled inputs, with
         what it reaches, is then part of the fingerprint. ``unfollowed`` fills ``coverage``.
+        ``bound``: definitions the pipeline runs without calling them by name (ZenML's
+        pre-0.40 steps passed as parameters); their code, with its reach, is folded into the
+        body fingerprint so that an edit to one is a change to this pipeline.
         """
         module = symbol.module
         steps = [self.make_step(invocation) for invocation in invocations]
@@ -387,6 +391,12 @@ class AnalysisContext:
                 # code that cannot be followed may run repo-local helpers (a Prefect flow calling
                 # a plain function): a change to one of them is a change to this pipeline too
                 body_fp = self.fingerprinter.body(canon)[0]
+                bound_reach = self.fingerprinter.reach(sorted(bound, key=lambda s: s.qualified_name))
+                if bound_reach.definitions or bound_reach.files:
+                    self.report_reads(bound_reach)
+                    body_fp = digest(body_fp, "bound",
+                                     *sorted(f"{d.symbol.qualified_name}={d.fingerprint}" for d in bound_reach.definitions),
+                                     *sorted(f.fingerprint for f in bound_reach.files))
             parts.append(body_fp or digest(module.code(node)))
         code_fp = ""
         code_statements: tuple[StatementPrint, ...] = ()

@@ -329,7 +329,11 @@ class StructuralPolicy(Policy):
 
     def _dynamic_pipeline(self, comparison: PipelineComparison) -> Iterator[Finding]:
         base, head = comparison.base, comparison.head
-        if not (base.dynamic or head.dynamic):
+        # a Prefect flow whose `if`/`for` over parameters are conditional parts of its graph
+        # (coverage["conditions"]): not dynamic, but a parameter reaching one of them still
+        # decides which tasks run
+        conditional = bool(base.coverage.get("conditions") or head.coverage.get("conditions"))
+        if not (base.dynamic or head.dynamic or conditional):
             return
         code = [(base.fingerprint, head.fingerprint), (base.graph_fingerprint, head.graph_fingerprint),
                 (base.body_fingerprint, head.body_fingerprint)]
@@ -339,6 +343,8 @@ class StructuralPolicy(Policy):
         # a lock file may not record every fingerprint: compare the ones both sides have
         steps_changed = bool(comparison.steps.added or comparison.steps.removed)
         if steps_changed or any(old and new and old != new for old, new in code):
+            if not (base.dynamic or head.dynamic):
+                return  # code changed in a followed flow: the other rules report it
             yield self.finding("PV406", f"pipeline {head.name} is built in a way pvcheck cannot follow statically; "
                                "any change to it is a new version", head.path, head.line)
             return

@@ -31,6 +31,7 @@ from pvcheck.analyzer import fastmeta, pipeline_calls
 from pvcheck.analyzer.context import AnalysisContext, merge
 from pvcheck.analyzer.frameworks.base import keyword_string as _keyword_string
 from pvcheck.analyzer.frameworks.base import ConfigAttachment, DecoratedPipelines, StepDefinition, find_decorator
+from pvcheck.analyzer.frameworks.prefect_branches import ConditionalParts
 from pvcheck.analyzer.index import ProjectIndex
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.model import Output, Pipeline
@@ -90,7 +91,7 @@ class Prefect(DecoratedPipelines):
             lines.update(attachment.config_lines)
         builder = PrefectGraphBuilder(self, ctx, module, node, name)
         builder.build()
-        return ctx.make_pipeline(
+        pipeline = ctx.make_pipeline(
             name=name,
             framework=self.name,
             symbol=symbol,
@@ -105,6 +106,9 @@ class Prefect(DecoratedPipelines):
             masks=builder.masks,
             unfollowed=builder.unfollowed,
         )
+        if builder.conditions:  # read by the structural policy: parameters that decide which tasks run
+            pipeline.coverage["conditions"] = sorted(builder.conditions, key=lambda c: (c["path"], c["line"]))  # type: ignore[index]
+        return pipeline
 
     def attachments(self, module: ModuleInfo, ctx: AnalysisContext) -> Iterable[ConfigAttachment]:
         """``my_flow.with_options(...)`` outside flow bodies (a run script): flow configuration.
@@ -130,7 +134,7 @@ def flow_name(call: Optional[cst.Call], node: cst.FunctionDef, module: Optional[
     return _keyword_string(call, "name", module, index) or node.name.value.replace("_", "-")
 
 
-class PrefectGraphBuilder(CallGraphBuilder):
+class PrefectGraphBuilder(ConditionalParts):
     reserved_keywords = RESERVED_KEYWORDS
     option_methods = OPTION_METHODS
     account_calls = True
@@ -214,7 +218,16 @@ class PrefectGraphBuilder(CallGraphBuilder):
         found = self._task(func, env, module)
         if found is not None and (found[1] or isinstance(func, cst.Name) and isinstance(env.get(func.value), _TaskRef)):
             return self.invoke_with(found[0], call, found[1], env, module)
-        return super().call(call, env, module)
+        result = super().call(call, env, module)
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in env:
+            # `pages.append(fetch(n))`: the local now holds the task's result too; without
+            # this, `combine(pages)` -> `combine([])` would be the same input and no edge
+            name = func.value.value
+            held = self.task_sources(env[name])
+            added = [s for s in self.task_sources(result) if s not in held]
+            if added:
+                env[name] = Opaque(f"{name} after .{func.attr.value}(...)", tuple(dict.fromkeys(held + added)))
+        return result
 
     def invoke(self, definition: StepDefinition, call: cst.Call, option_calls: list[cst.Call],
                env: dict[str, Value], module: ModuleInfo) -> Value:
@@ -241,6 +254,7 @@ class PrefectGraphBuilder(CallGraphBuilder):
         finally:
             self._name, self._module = saved
         invocation = self.invocations[-1]
+        self.mark(invocation)  # the `if` / `for` it runs under, if any
         for option_call, option_module in options:
             config, lines = self.ctx.keyword_config(option_call, option_module, skip=("name",))
             invocation.config = merge(invocation.config, config)

@@ -31,7 +31,7 @@ from pvcheck.analyzer.frameworks.base import (
 from pvcheck.analyzer.frameworks.materializers import step_materializers
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import string_value
-from pvcheck.model import Output, Pipeline
+from pvcheck.model import Output, Pipeline, Severity
 
 STEP_DECORATORS = ("zenml.step", "zenml.steps.step", "zenml.steps.step_decorator.step")
 PIPELINE_DECORATORS = ("zenml.pipeline", "zenml.pipelines.pipeline", "zenml.pipelines.pipeline_decorator.pipeline")
@@ -43,7 +43,9 @@ _ARTIFACT_CONFIG = ("zenml.ArtifactConfig", "zenml.artifacts.artifact_config.Art
 
 class ZenML(DecoratedPipelines):
     name = "zenml"
-    markers = (b"zenml", b"with_options", b".configure(")
+    # `.run(`: a pre-0.40 run script instantiates the pipeline with its steps and runs it
+    # (`p(importer=load()).run()`) without importing zenml; those arguments bind the steps
+    markers = (b"zenml", b"with_options", b".configure(", b".run(")
     pipeline_decorators = PIPELINE_DECORATORS
 
     def step_definition(self, symbol: Symbol, ctx: AnalysisContext) -> Optional[StepDefinition]:
@@ -84,6 +86,8 @@ class ZenML(DecoratedPipelines):
             loaded = ctx.run_config(module, config["config_path"], lines["config_path"][1])
             if loaded is not None:
                 attachments.insert(0, _attachment_from_run_config(symbol.qualified_name, loaded))
+        elif "config_path" in config:
+            _computed_config_path(ctx, module, lines["config_path"][1], name)
         for attachment in attachments:
             config = merge(config, attachment.config)
             lines.update(attachment.config_lines)
@@ -91,6 +95,10 @@ class ZenML(DecoratedPipelines):
                 step_configs[invocation_id] = merge(step_configs.get(invocation_id, {}), values)
         builder = ZenMLGraphBuilder(self, ctx, module, node, name)
         builder.build()
+        legacy = _step_parameters(node)
+        bound: list[Symbol] = []
+        if legacy:
+            bound = _legacy_bindings(ctx, legacy, attachments, module, node, name)
         for invocation in builder.invocations:
             extra = step_configs.get(invocation.id)
             if extra:
@@ -110,10 +118,11 @@ class ZenML(DecoratedPipelines):
             config=config,
             config_lines=lines,
             parameters=ctx.parameters(node.params, module),
-            dynamic=builder.dynamic or config.get("dynamic") is True,
+            dynamic=builder.dynamic or config.get("dynamic") is True or bool(legacy),
             body=node,
             masks=builder.masks,
             unfollowed=builder.unfollowed,
+            bound=bound,
         )
 
     def attachments(self, module: ModuleInfo, ctx: AnalysisContext) -> Iterable[ConfigAttachment]:
@@ -150,7 +159,9 @@ class ZenML(DecoratedPipelines):
         config, lines = ctx.keyword_config(call, module)
         step_config: dict[str, dict[str, Any]] = {}
         reference = config.pop("config_path", None)
-        lines.pop("config_path", None)
+        path_line = lines.pop("config_path", None)
+        if reference is not None and not isinstance(reference, str) and path_line is not None:
+            _computed_config_path(ctx, module, path_line[1], symbol.qualified_name.rpartition(".")[2])
         if isinstance(reference, str):
             loaded = ctx.run_config(module, reference, module.line(call))
             if loaded is not None:
@@ -214,6 +225,62 @@ class ZenMLGraphBuilder(CallGraphBuilder):
         if after is None:
             return []
         return self.invocations_in(self.evaluate(after.value, env, self.module))
+
+
+def _computed_config_path(ctx: AnalysisContext, module: ModuleInfo, line: int, target: str) -> None:
+    """PV027: a ``config_path=`` pvcheck cannot evaluate (``os.path.join(.., args.config)``,
+    an f-string with a variable). The YAML it names is configuration pvcheck never sees,
+    so it must be named in the pvcheck settings instead of silently left out."""
+    ctx.diagnose("PV027", Severity.WARNING,
+                 f"config_path of '{target}' is computed at run time: the YAML it names is not read",
+                 module.path, line,
+                 hint="list the YAML in [tool.pvcheck.run_configs] so that its settings are part of the version")
+
+
+def _step_parameters(node: cst.FunctionDef) -> list[str]:
+    """Parameters of a pipeline function that its body calls: ZenML's pre-0.40 API, where
+    step instances are passed to the pipeline (``p(importer=load(), trainer=Trainer())``)
+    and called through the parameter names. A new-API pipeline only reads its parameters."""
+    names = {p.name.value for p in (*node.params.posonly_params, *node.params.params,
+                                      *node.params.kwonly_params)}
+    called: list[str] = []
+
+    class _Calls(cst.CSTVisitor):
+        def visit_Call(self, call: cst.Call) -> None:
+            func = call.func
+            if isinstance(func, cst.Name) and func.value in names and func.value not in called:
+                called.append(func.value)
+
+    node.body.visit(_Calls())
+    return called
+
+
+def _legacy_bindings(ctx: AnalysisContext, legacy: list[str], attachments: list[ConfigAttachment],
+                     module: ModuleInfo, node: cst.FunctionDef, name: str) -> list[Symbol]:
+    """PV026, and the repo-local steps the pipeline is instantiated with: the call sites'
+    arguments (``importer=load_rows()``, ``trainer=Trainer(...)``) name them. Their code
+    becomes part of the pipeline's fingerprint; the pipeline is conservative (dynamic)."""
+    bound: dict[str, Symbol] = {}
+    unbound: list[str] = []
+    for parameter in legacy:
+        found = False
+        for attachment in attachments:
+            value = attachment.config.get("parameters", {}).get(parameter)
+            callee = value.get("$call") if isinstance(value, dict) else None
+            resolved = ctx.index.resolve(callee) if isinstance(callee, str) else None
+            if resolved is not None and not resolved[1]:
+                bound[resolved[0].qualified_name] = resolved[0]
+                found = True
+        if not found:
+            unbound.append(parameter)
+    missing = f"; not bound to a repo-local step at any call site: {', '.join(unbound)}" if unbound else ""
+    ctx.diagnose("PV026", Severity.WARNING,
+                 f"ZenML pre-0.40 pipeline '{name}': steps passed as parameters ({', '.join(legacy)}){missing}",
+                 module.path, module.line(node),
+                 hint="pvcheck does not build its graph: the steps bound where it is instantiated are "
+                      "fingerprinted with the pipeline, any change to them or to it is a new version; "
+                      "call @step functions in the pipeline body (ZenML >= 0.40) to get a graph")
+    return list(bound.values())
 
 
 def _may_name_definition(callee: cst.BaseExpression, module: ModuleInfo, imported: set[str]) -> bool:

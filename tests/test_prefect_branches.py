@@ -1,0 +1,193 @@
+"""Prefect flows with `if` / `for` over parameters: conditional parts of the graph (PV028)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pvcheck.analyzer import scan_tree
+from pvcheck.policies import compare
+from tests.conftest import FIXTURES, only_pipeline, write_tree
+
+FIXTURE = FIXTURES / "prefect_reports"
+
+TASKS = """
+    from prefect import task
+
+    @task
+    def load() -> list:
+        return [1]
+
+    @task
+    def clean(rows: list) -> list:
+        return rows
+
+    @task
+    def enrich(rows: list) -> list:
+        return rows
+
+    @task
+    def save(rows: list) -> None:
+        print(rows)
+"""
+
+
+def edges(pipeline):
+    return sorted((e.source, e.target, e.kind, e.output, e.input) for e in pipeline.edges)
+
+
+def codes(project, code):
+    return [d for d in project.diagnostics if d.code == code]
+
+
+def test_fixture_graph_with_conditional_parts():
+    project = scan_tree(FIXTURE)
+    flow = only_pipeline(project)
+    assert not flow.dynamic
+    assert codes(project, "PV010") == []
+    assert [s.id for s in flow.steps] == ["fetch_index", "fetch_page", "summarize", "render_report", "publish",
+                                          "archive"]
+    assert {s.id: s.inputs.get("$condition") for s in flow.steps} == {
+        "fetch_index": None,
+        "fetch_page": ["if urls", "for url in urls"],
+        "summarize": None,
+        "render_report": ["if include_report"],
+        "publish": ["if include_report"],
+        "archive": ["else (if include_report)"],
+    }
+    assert edges(flow) == [
+        ("fetch_page", "summarize", "data", None, "pages"),  # collected by pages.append in the loop
+        ("render_report", "publish", "data", "result", "report"),
+        ("summarize", "archive", "data", "result", "summary"),
+        ("summarize", "render_report", "data", "result", "summary"),
+    ]
+    assert [(c["kind"], c["condition"], c["line"], c["steps"]) for c in flow.coverage["conditions"]] == [
+        ("if", "if urls", 12, ["fetch_page"]),
+        ("for", "for url in urls", 13, ["fetch_page"]),
+        ("if", "if include_report", 16, ["render_report", "publish", "archive"]),
+    ]
+    loops = codes(project, "PV028")
+    assert [(d.path, d.line) for d in loops] == [("flows/crawl.py", 13)]
+    assert "fetch_page run once per item of `urls`, a count known only at run time" in loops[0].message
+
+
+def test_a_loop_or_condition_over_task_results_stays_dynamic(tree):
+    project = tree({"steps.py": TASKS, "flow.py": """
+        from prefect import flow
+        from steps import clean, load, save
+
+        @flow
+        def over_data():
+            for row in load():
+                save(row)
+
+        @flow
+        def test_on_data():
+            rows = load()
+            if rows:
+                save(clean(rows))
+    """})
+    for name in ("over-data", "test-on-data"):
+        flow = only_pipeline(project, name)
+        assert flow.dynamic, name
+        assert "conditions" not in flow.coverage
+    assert codes(project, "PV028") == []
+    assert len(codes(project, "PV010")) == 2
+
+
+def test_literal_loops_are_unrolled_not_conditional(tree):
+    flow = only_pipeline(project := tree({"steps.py": TASKS, "flow.py": """
+        from prefect import flow
+        from steps import save
+
+        @flow
+        def fixed():
+            for part in ["a", "b"]:
+                save([part])
+    """}))
+    assert [s.id for s in flow.steps] == ["save", "save_2"]
+    assert all("$condition" not in s.inputs for s in flow.steps)
+    assert codes(project, "PV028") == [] and not flow.dynamic
+
+
+def test_values_from_both_branches_reach_a_later_task(tree):
+    flow = only_pipeline(tree({"steps.py": TASKS, "flow.py": """
+        from prefect import flow
+        from steps import clean, enrich, load, save
+
+        @flow
+        def etl(deep: bool = False):
+            rows = load()
+            if deep:
+                rows = enrich(rows)
+            else:
+                rows = clean(rows)
+            save(rows)
+    """}))
+    assert not flow.dynamic
+    assert edges(flow) == [
+        ("clean", "save", "data", None, "rows"),
+        ("enrich", "save", "data", None, "rows"),
+        ("load", "clean", "data", "result", "rows"),
+        ("load", "enrich", "data", "result", "rows"),
+    ]
+
+
+def test_an_if_without_else_keeps_the_value_from_before(tree):
+    flow = only_pipeline(tree({"steps.py": TASKS, "flow.py": """
+        from prefect import flow
+        from steps import clean, load, save
+
+        @flow
+        def etl(tidy: bool = True):
+            rows = load()
+            if tidy:
+                rows = clean(rows)
+            save(rows)
+    """}))
+    assert ("load", "save", "data", None, "rows") in edges(flow)
+    assert ("clean", "save", "data", None, "rows") in edges(flow)
+
+
+def test_results_collected_by_append_are_edges_without_a_loop(tree):
+    flow = only_pipeline(tree({"steps.py": TASKS, "flow.py": """
+        from prefect import flow
+        from steps import load, save
+
+        @flow
+        def etl():
+            batches = []
+            batches.append(load())
+            save(batches)
+    """}))
+    assert edges(flow) == [("load", "save", "data", None, "rows")]
+
+
+LOOP_CARRIED = """
+    from prefect import flow
+    from steps import enrich, load, save
+
+    @flow
+    def etl(rounds: list[int]):
+        rows = load()
+        for _ in rounds:
+            rows = enrich(rows)
+        save(rows)
+"""
+
+
+def test_a_loop_carried_value_dropped_is_a_new_version(tmp_path: Path):
+    before = write_tree(tmp_path / "before", {"steps.py": TASKS, "flow.py": LOOP_CARRIED})
+    after = write_tree(tmp_path / "after", {"steps.py": TASKS, "flow.py": LOOP_CARRIED.replace(
+        "rows = enrich(rows)", "enrich(rows)")})
+    report = compare(scan_tree(before), scan_tree(after))
+    assert [c.decision.value for c in report.pipelines] == ["version"]
+    assert not only_pipeline(scan_tree(before)).dynamic
+
+
+def test_a_parameter_reaching_a_loop_is_a_new_version(tmp_path: Path):
+    text = LOOP_CARRIED.replace("rounds: list[int]", "rounds: list[int] = [1]")
+    before = write_tree(tmp_path / "before", {"steps.py": TASKS, "flow.py": text})
+    after = write_tree(tmp_path / "after", {"steps.py": TASKS, "flow.py": text.replace("= [1]", "= [1, 2]")})
+    report = compare(scan_tree(before), scan_tree(after))
+    assert [c.decision.value for c in report.pipelines] == ["version"]
+    assert "PV406" in {f.rule for c in report.pipelines for f in c.findings}
