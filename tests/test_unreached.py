@@ -158,4 +158,46 @@ def test_imports_follow_packages_relative_and_parenthesised_forms() -> None:
 
 def test_imports_of_an_orphan_package_name_its_files() -> None:
     found = _imports(b"from mypkg.utils import clean\n", source("run"), {"mypkg": "src"}, {})
-    assert {"src", "src.mypkg", "src.mypkg.utils", "src.mypkg.utils.clean"} <= found
+    assert {"src.mypkg", "src.mypkg.utils", "src.mypkg.utils.clean"} <= found
+    assert "src" not in found  # a folder, not a package: nothing there is loaded
+
+
+# a pipeline in a module of its own that nothing imports (like a run script)
+FLOW = '''from zenml import pipeline
+
+from steps.ingest import load_customers
+from steps.features import build_features
+
+
+@pipeline
+def quick_features():
+    build_features(load_customers())
+'''
+# mid-edit: the decorator line was cut along with the signature
+FLOW_BROKEN = '''from zenml import pipeline
+
+from steps.ingest import load_customers
+from steps.features import build_features
+
+
+def quick_features(:
+'''
+
+
+def test_a_locked_pipeline_module_stays_an_error_when_its_decorator_is_gone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = churn_repo(tmp_path, files={"flows.py": FLOW})
+    monkeypatch.chdir(repo.root)
+    assert main(["lock"]) == 0
+    repo.commit("lock")
+    before = (repo.root / "pvcheck.lock").read_bytes()
+    assert b"quick_features" in before
+    repo.write("flows.py", FLOW_BROKEN)
+    # on its own, the file reaches nothing a pipeline runs: a warning
+    assert [d.code for d in warnings_of(scan_tree(repo.root).diagnostics, "flows.py")] == ["PV001"]
+    capsys.readouterr()
+    # against the lock, which has its pipeline: an error, and the lock keeps the pipeline
+    assert main(["lock"]) == 2
+    assert "flows.py:7" in capsys.readouterr().err
+    assert (repo.root / "pvcheck.lock").read_bytes() == before
+    assert main(["check"]) == 2

@@ -8,7 +8,7 @@ runs, so it only gets a warning.
 "Reached" errs on the side of reached, since a missed error is the worse mistake. A
 file is reached when it is the module of a pipeline, a step (definition or call) or a
 helper; when it is imported, directly or through packages' ``__init__``, by a reached
-file; when it sits in a package a reached file imports from; when it names a pipeline
+file (a reached module's own packages are imported too); when it sits in a package a reached file imports from; when it names a pipeline
 or step decorator (it may define a pipeline the analyzer could not see); and every
 broken file is reached when reached code imports dynamically (``import_module``,
 ``__import__``) or when a reached file's own imports cannot be read.
@@ -30,6 +30,7 @@ from pvcheck.model import Diagnostic, Pipeline, Severity
 #: The diagnostics of a file that cannot be analyzed at all.
 UNANALYZABLE = frozenset({"PV001", "PV002", "PV003"})
 
+HINT = "; it fails check and lock once a pipeline imports it"
 REASON = ("not reached by any pipeline: no pipeline, step or helper module imports it, "
           "and it declares no pipeline or step")
 
@@ -55,9 +56,35 @@ def downgrade_unreached(diagnostics: list[Diagnostic], pipelines: Iterable[Pipel
     if not unreached:
         return diagnostics
     return [replace(d, severity=Severity.WARNING, message=f"{d.message}; {REASON}",
-                    hint=f"{d.hint}; it fails check and lock once a pipeline imports it" if d.hint else d.hint)
+                    hint=f"{d.hint}{HINT}" if d.hint else d.hint)
             if d.path in unreached and d.code in UNANALYZABLE and d.severity == Severity.ERROR else d
             for d in diagnostics]
+
+
+def restore_reached(diagnostics: Iterable[Diagnostic], base: Iterable[Pipeline]) -> list[Diagnostic]:
+    """The warnings :func:`downgrade_unreached` made, back to errors for the files that a
+    pipeline of the base side of a comparison (the lock, a base revision) reached: a file
+    broken so badly that its pipeline vanished with its decorator is still that pipeline's."""
+    paths = _seeds(base)
+    suffix = f"; {REASON}"
+    return [replace(d, severity=Severity.ERROR,
+                    message=d.message[: -len(suffix)] + "; a pipeline of the base reached it",
+                    hint=d.hint[: -len(HINT)] if d.hint.endswith(HINT) else d.hint)
+            if d.path in paths and d.code in UNANALYZABLE and d.severity == Severity.WARNING
+            and d.message.endswith(suffix) else d
+            for d in diagnostics]
+
+
+def _seeds(pipelines: Iterable[Pipeline]) -> set[str]:
+    """The files of every pipeline, step (definition and call) and helper."""
+    seeds = set()
+    for pipeline in pipelines:
+        seeds.add(pipeline.path)
+        seeds.update(h.path for h in pipeline.helpers)
+        for step in pipeline.steps:
+            seeds.update((step.path, step.call_path))
+            seeds.update(h.path for h in step.helpers)
+    return seeds
 
 
 def _reached(pipelines: Iterable[Pipeline], files: list[SourceFile], contents: Mapping[str, Optional[bytes]],
@@ -67,13 +94,7 @@ def _reached(pipelines: Iterable[Pipeline], files: list[SourceFile], contents: M
     by_module: dict[str, SourceFile] = {}
     for file in files:
         by_module.setdefault(file.module, file)
-    seeds = set()
-    for pipeline in pipelines:
-        seeds.add(pipeline.path)
-        seeds.update(h.path for h in pipeline.helpers)
-        for step in pipeline.steps:
-            seeds.update((step.path, step.call_path))
-            seeds.update(h.path for h in step.helpers)
+    seeds = _seeds(pipelines)
     for path in broken:
         if _declares_pipeline(by_path.get(path), contents.get(path)):
             seeds.add(path)
@@ -88,7 +109,10 @@ def _reached(pipelines: Iterable[Pipeline], files: list[SourceFile], contents: M
         data = contents.get(path)
         if data is None or _DYNAMIC.search(data):
             return set(broken)  # its imports are unknown: every broken file may be one of them
-        for name in _imports(data, by_path[path], orphans, by_module):
+        file = by_path[path]
+        parents = file.module.split(".")[:-1]  # importing a module runs its packages' __init__ first
+        packages = {".".join(parents[:cut]) for cut in range(1, len(parents) + 1)}
+        for name in packages | _imports(data, file, orphans, by_module):
             imported.add(name)
             found = by_module.get(name)
             if found is not None and found.path not in reached:
@@ -133,9 +157,12 @@ def _imports(data: bytes, file: SourceFile, orphans: Mapping[str, str],
     loaded: set[str] = set()
     for name in names:
         parts = name.split(".")
+        first = 1
         if parts[0] in orphans and parts[0] not in by_module:
-            parts = [*orphans[parts[0]].split("."), *parts]
-        loaded.update(".".join(parts[:cut]) for cut in range(1, len(parts) + 1))
+            # the folders above an orphan package are not packages: importing it loads none of them
+            prefix = orphans[parts[0]].split(".")
+            parts, first = [*prefix, *parts], len(prefix) + 1
+        loaded.update(".".join(parts[:cut]) for cut in range(first, len(parts) + 1))
     return loaded
 
 
