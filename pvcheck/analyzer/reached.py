@@ -68,8 +68,8 @@ def restore_reached(diagnostics: Iterable[Diagnostic], base: Iterable[Pipeline])
     paths = _seeds(base)
     suffix = f"; {REASON}"
     return [replace(d, severity=Severity.ERROR,
-                    message=d.message[: -len(suffix)] + "; a pipeline of the base reached it",
-                    hint=d.hint[: -len(HINT)] if d.hint.endswith(HINT) else d.hint)
+                    message=d.message.removesuffix(suffix) + "; a pipeline of the base reached it",
+                    hint=d.hint.removesuffix(HINT))
             if d.path in paths and d.code in UNANALYZABLE and d.severity == Severity.WARNING
             and d.message.endswith(suffix) else d
             for d in diagnostics]
