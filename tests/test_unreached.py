@@ -201,3 +201,14 @@ def test_a_locked_pipeline_module_stays_an_error_when_its_decorator_is_gone(
     assert "flows.py:7" in capsys.readouterr().err
     assert (repo.root / "pvcheck.lock").read_bytes() == before
     assert main(["check"]) == 2
+
+
+def test_folders_above_an_orphan_package_are_no_package(tmp_path: Path) -> None:
+    # a project template scanned from the repository's top: template/ is a folder, not a
+    # package, so importing template/pipelines/ does not reach the runner script beside it
+    repo = churn_repo(tmp_path, "template")
+    repo.write("run.py", "from zenml.client import Client\n\nfrom pipelines import churn_training\n\n\ndef main(:\n")
+    repo.write("pipelines/__init__.py", "from .training import churn_training\n")
+    project = scan_tree(repo.top, Config(roots=(".",)))
+    assert {p.name for p in project.pipelines} == {"batch_features", "churn_training"}
+    assert [d.code for d in warnings_of(project.diagnostics, "template/run.py") if d.code != "PV020"] == ["PV001"]

@@ -98,6 +98,8 @@ def _reached(pipelines: Iterable[Pipeline], files: list[SourceFile], contents: M
     for path in broken:
         if _declares_pipeline(by_path.get(path), contents.get(path)):
             seeds.add(path)
+    # the folders above an orphan package (pvcheck.analyzer.orphans) are not packages
+    folders = {".".join(p.split(".")[:cut]) for p in orphans.values() for cut in range(1, p.count(".") + 2)}
     reached: set[str] = set()
     imported: set[str] = set()  # module names reached code imports (and their packages)
     queue = [p for p in seeds if p in by_path]
@@ -112,7 +114,7 @@ def _reached(pipelines: Iterable[Pipeline], files: list[SourceFile], contents: M
         file = by_path[path]
         parents = file.module.split(".")[:-1]  # importing a module runs its packages' __init__ first
         packages = {".".join(parents[:cut]) for cut in range(1, len(parents) + 1)}
-        for name in packages | _imports(data, file, orphans, by_module):
+        for name in (packages | _imports(data, file, orphans, by_module)) - folders:
             imported.add(name)
             found = by_module.get(name)
             if found is not None and found.path not in reached:
