@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Optional, Union
 from pvcheck.analyzer.cache import AnalysisCache
 from pvcheck.analyzer.discovery import SourceFile, discover
 from pvcheck.analyzer.orphans import orphan_imports, orphan_packages
+from pvcheck.analyzer.reached import downgrade_unreached
 from pvcheck.analyzer.records import (ALL_TARGETS, ATTACHMENTS, PIPELINES, UNCACHEABLE, cache_variant, digest,
                                       fill_states)
 from pvcheck.analyzer.roots import detect_roots
@@ -129,7 +130,9 @@ def scan_tree(root: Path | str, config: Optional[Config] = None,
     unique: dict[tuple[str, str, int, str], Diagnostic] = {}
     for diagnostic in (*diagnostics, *unit_diagnostics):  # the first of equal ones wins
         unique.setdefault((diagnostic.code, diagnostic.path, diagnostic.line, diagnostic.message), diagnostic)
-    ordered = sorted(unique.values(), key=lambda d: (d.path, d.line, d.code, d.message))
+    # a broken file no pipeline reaches is a warning, not an error (issue 16)
+    kept = downgrade_unreached(list(unique.values()), pipelines, files, contents, orphans)
+    ordered = sorted(kept, key=lambda d: (d.path, d.line, d.code, d.message))
     return Project(
         root=str(root_path),
         pipelines=tuple(pipelines),

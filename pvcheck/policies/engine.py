@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
+from pvcheck.analyzer.reached import restore_reached
 from pvcheck.config import Config
 from pvcheck.model import (
     Decision,
@@ -185,7 +186,8 @@ def _existing_folder(root: str) -> Optional[Path]:
 def _diagnostics(base: Project, head: Project, extra: list[Diagnostic]) -> tuple[Diagnostic, ...]:
     """The head's diagnostics, then the base's that the head no longer has, then the engine's."""
     seen = {(d.code, d.path, d.line, d.message) for d in head.diagnostics}
-    result = list(head.diagnostics)
+    # a broken file no head pipeline reaches is still an error when a base pipeline did (issue 16)
+    result = restore_reached(head.diagnostics, base.pipelines)
     for diagnostic in base.diagnostics:
         if (diagnostic.code, diagnostic.path, diagnostic.line, diagnostic.message) not in seen:
             result.append(replace(diagnostic, message=f"in the base revision: {diagnostic.message}"))
