@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import functools
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional, TYPE_CHECKING
 
@@ -412,7 +414,7 @@ class Canonicalizer:
         logging method called on a variable, by what every assignment of the variable
         binds (``log = get_run_logger()`` makes ``log.info`` a ``prefect.get_run_logger.info``)."""
         names = self._callee_names(func)
-        if any(fnmatch.fnmatchcase(n, pattern) for n in names for pattern in self.cosmetic_calls):
+        if any(_matches(n, self.cosmetic_calls) for n in names):
             return True
         if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)):
             return False
@@ -421,8 +423,7 @@ class Canonicalizer:
             return False
         for value in bound:
             receivers = self._callee_names(value.func if isinstance(value, cst.Call) else value)
-            if not any(fnmatch.fnmatchcase(f"{r}.{func.attr.value}", pattern)
-                       for r in receivers for pattern in self.cosmetic_calls):
+            if not any(_matches(f"{r}.{func.attr.value}", self.cosmetic_calls) for r in receivers):
                 return False
         return True
 
@@ -473,7 +474,7 @@ class Canonicalizer:
         target = statement.targets[0].target
         call = statement.value
         receivers = self._callee_names(call.func)
-        if not any(fnmatch.fnmatchcase(f"{r}.info", pattern) for r in receivers for pattern in self.cosmetic_calls):
+        if not any(_matches(f"{r}.info", self.cosmetic_calls) for r in receivers):
             return False
         if not all(not arg.star and side_effect_free(arg.value, self.is_pure_call) for arg in call.args):
             return False
@@ -509,7 +510,7 @@ class Canonicalizer:
             names = {call.func.value}
         else:
             names = set(self.module.qualified_names(call.func))
-        return any(fnmatch.fnmatchcase(n, pattern) for n in names for pattern in self.pure_calls)
+        return any(_matches(n, self.pure_calls) for n in names)
 
     def _line(self, node: cst.CSTNode) -> int:
         return self.module.line(node)
@@ -739,3 +740,15 @@ def _dotted(node: cst.BaseExpression) -> str:
         base = _dotted(node.value)
         return f"{base}.{node.attr.value}" if base else ""
     return ""
+
+
+@functools.lru_cache(maxsize=64)
+def _pattern(patterns: tuple[str, ...]) -> "re.Pattern[str]":
+    """One compiled regular expression for a tuple of glob patterns (the configured call
+    lists are tried on every call of every analyzed function)."""
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns) or "(?!)")
+
+
+def _matches(name: str, patterns: tuple[str, ...]) -> bool:
+    """``fnmatch.fnmatchcase(name, p)`` for some ``p`` of ``patterns``."""
+    return _pattern(patterns).match(name) is not None

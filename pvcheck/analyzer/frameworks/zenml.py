@@ -14,6 +14,8 @@ What ZenML does at run time, and what this module mirrors statically:
 
 from __future__ import annotations
 
+import re
+
 from typing import Any, Iterable, Optional
 
 import libcst as cst
@@ -95,7 +97,7 @@ class ZenML(DecoratedPipelines):
                 step_configs[invocation_id] = merge(step_configs.get(invocation_id, {}), values)
         builder = ZenMLGraphBuilder(self, ctx, module, node, name)
         builder.build()
-        legacy = _step_parameters(node)
+        legacy = _step_parameters(node, module.text)
         bound: list[Symbol] = []
         if legacy:
             bound = _legacy_bindings(ctx, legacy, attachments, module, node, name)
@@ -237,12 +239,16 @@ def _computed_config_path(ctx: AnalysisContext, module: ModuleInfo, line: int, t
                  hint="list the YAML in [tool.pvcheck.run_configs] so that its settings are part of the version")
 
 
-def _step_parameters(node: cst.FunctionDef) -> list[str]:
+def _step_parameters(node: cst.FunctionDef, text: str = "") -> list[str]:
     """Parameters of a pipeline function that its body calls: ZenML's pre-0.40 API, where
     step instances are passed to the pipeline (``p(importer=load(), trainer=Trainer())``)
     and called through the parameter names. A new-API pipeline only reads its parameters."""
     names = {p.name.value for p in (*node.params.posonly_params, *node.params.params,
                                       *node.params.kwonly_params)}
+    # a call of a parameter needs ``name(`` (or ``name (``) somewhere in the module's text:
+    # without it, no walk of the body (most pipelines: this runs for every one of them)
+    if text and not any(re.search(rf"\b{re.escape(name)}\s*\(", text) for name in names):
+        return []
     called: list[str] = []
 
     class _Calls(cst.CSTVisitor):
