@@ -275,3 +275,14 @@ def test_github_and_sarif_with_a_finding_without_location() -> None:
     log = json.loads(render_report(report, "sarif"))
     validate_sarif(log)
     assert "locations" not in log["runs"][0]["results"][0]
+
+
+def test_every_documented_diagnostic_has_a_sarif_description() -> None:
+    """A PV0xx code in the README's diagnostics table is described in SARIF output too."""
+    from pathlib import Path
+
+    from pvcheck.output import sarif
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| (PV0\d\d) \|", readme, re.MULTILINE))
+    assert documented and documented <= set(sarif.DIAGNOSTIC_RULES), sorted(documented - set(sarif.DIAGNOSTIC_RULES))
