@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from pvcheck.config import Config, settings_table
-from pvcheck.lock import judge_against_lock
+from pvcheck.config import Config
+from pvcheck.lock import judge_against_lock, settings_changed
 from pvcheck.lockfile import Lock, read_lock
-from pvcheck.model import Decision, PipelineChange, Project, Report, Status
+from pvcheck.model import Decision, PipelineChange, Report, Status
 from pvcheck.versions import VersionChange, collisions, plan
 
 #: Rule id of gate problems (a stale lock); findings use PV1xx-PV5xx, diagnostics PV0xx.
@@ -112,9 +112,7 @@ def check_project(
 
     # the lock against the working tree: is every current version recorded? (under the
     # lock's own settings when they changed since: settings alone never bump a version)
-    lock_report = judge_against_lock(lock, root, config, cache) if lock is not None and lock.settings is not None \
-        and lock.settings != settings_table(config) else \
-        pvcheck.diff(lock.project() if lock else Project(root=config.lock_file), head, config=config)
+    lock_report = judge_against_lock(lock, root, config, cache, head=head)
     _, lock_changes = plan(lock, lock_report)
     problems: list[GateProblem] = []
     if lock is None and not base:
@@ -137,7 +135,7 @@ def check_project(
     hints: list[str] = []
     if problems:
         hints.append(HINT_STALE.format(lock=config.lock_file))
-    elif lock is not None and lock.settings is not None and lock.settings != settings_table(config):
+    elif settings_changed(lock, config):
         hints.append(f"pvcheck's settings changed since {config.lock_file} was written: no version changes, "
                      f"but run `pvcheck lock` to record them")
     for name, places in collisions(report):

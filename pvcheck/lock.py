@@ -59,18 +59,28 @@ def lock_project(path: Path | str = ".", config: Optional[Config] = None, cache:
     return LockResult(config.lock_file, written, conflicted, changes, report, tuple(collisions(report)))
 
 
-def judge_against_lock(lock: Optional[Lock], root: Path, config: Config, cache: bool = True) -> Report:
-    """The lock compared with the working tree. When the settings changed since the lock
-    was written, decisions are made under the lock's settings (so adding ``run_configs``,
-    a root or an exclude never bumps a version by itself), and the pipelines are then
-    taken as the current settings analyze them."""
+def settings_changed(lock: Optional[Lock], config: Config) -> bool:
+    """The lock records settings, and they are not ``config``'s (locks from before
+    settings were recorded count as unchanged)."""
+    return lock is not None and lock.settings is not None and lock.settings != settings_table(config)
+
+
+def judge_against_lock(lock: Optional[Lock], root: Path, config: Config, cache: bool = True,
+                       head: Optional[Project] = None) -> Report:
+    """The lock compared with the working tree (``head``: the tree already scanned with
+    ``config``). When the settings changed since the lock was written, decisions are made
+    under the lock's settings (so adding ``run_configs``, a root or an exclude never bumps
+    a version by itself), and the pipelines are then taken as the current settings
+    analyze them."""
     import pvcheck
 
     base = lock.project() if lock is not None else Project(root=config.lock_file)
-    if lock is None or lock.settings is None or lock.settings == settings_table(config):
-        return pvcheck.diff(base, root, config=config, cache=cache)
+    head = head if head is not None else pvcheck.scan(root, config, cache=cache)
+    if not settings_changed(lock, config):
+        return pvcheck.diff(base, head, config=config)
+    assert lock is not None and lock.settings is not None
     judged = pvcheck.diff(base, root, config=config_from_settings(lock.settings), cache=cache)
-    return rebase(judged, pvcheck.scan(root, config, cache=cache))
+    return rebase(judged, head)
 
 
 def _has_conflict(path: Path) -> bool:
