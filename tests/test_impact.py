@@ -6,14 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 
-from pvcheck.model import Decision, Edge, Finding, Pipeline, PipelineChange, Status, Step
+from pvcheck.model import Decision, Edge, Finding, Pipeline, PipelineChange, Report, Status, Step
 from pvcheck.output.mermaid import mermaid
 from pvcheck.output.report import RenderContext, render_report
 from pvcheck.output.step_graph import StepStatus, change_graph
 from pvcheck.policies.impact import CACHE_MODELS, cache_model, impact
-from pvcheck.model import Report
 
 # load -> clean -> train -> evaluate, and load -> profile (a side branch)
 IDS = ("load", "clean", "train", "evaluate", "profile")

@@ -22,7 +22,6 @@ What Airflow does when it parses a DAG file, and what this module mirrors static
 
 from __future__ import annotations
 
-import posixpath
 import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional, Sequence
