@@ -106,7 +106,7 @@ def test_impact_in_json_text_markdown_and_the_graph() -> None:
     assert data["cached"] == ["load", "profile"] and data["summary"] == "3 of 5 steps re-run; 2 stay cached"
     text = render_report(report, "text", RenderContext())
     assert "impact: 3 of 5 steps re-run; 2 stay cached" in text
-    assert "train: re-runs, an input changes (clean re-runs)" in text
+    assert "train: re-runs, an input may change (clean re-runs)" in text
     markdown = render_report(report, "markdown", RenderContext())
     assert "**3 of 5 steps re-run; 2 stay cached**" in markdown and "What re-runs" in markdown
     status = {n.id: n.status for n in change_graph(change).nodes}
