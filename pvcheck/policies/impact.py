@@ -57,8 +57,7 @@ def _prefect_cache(step: Step, pipeline: Pipeline) -> str:
     config = step.config
     if config.get("refresh_cache") is True:
         return "refresh_cache=True"
-    persist = config.get("persist_result", pipeline.config.get("persist_result"))
-    if persist is False:
+    if config.get("persist_result") is False:  # the task's own: one with a policy persists whatever its flow says
         return "persist_result=False"
     if "cache_key_fn" in config:
         return ""
@@ -75,9 +74,9 @@ def _flyte_cache(step: Step, pipeline: Pipeline) -> str:
     value = step.config.get("cache")
     if value is None or value is False:
         return "no cache=: Flyte runs an uncached task every time"
-    if value in ("disable", "override") or (isinstance(value, dict)
-                                             and value.get("behavior") in ("disable", "override")):
-        return "cache=disable"
+    behavior = value.get("behavior") if isinstance(value, dict) else value
+    if behavior in ("disable", "override"):
+        return f"cache={behavior}"
     return ""
 
 
