@@ -6,7 +6,9 @@ edit made to the version before it:
 * ``before``: load -> clean -> train -> evaluate, and load -> profile;
 * ``same_output``: ``clean`` rewritten (a loop instead of a comprehension), same output;
 * ``after``: ``clean`` also drops outliers, so its output changes;
-* ``cosmetic``: ``after`` reformatted, commented, imports reordered.
+* ``cosmetic``: ``after`` reformatted, commented, imports reordered;
+* ``parameter`` (ZenML, Prefect, Flyte): the literal passed to ``train``'s parameter
+  ``shrink`` at the call site changes, a parameter value in those frameworks' cache keys.
 
 pvcheck predicts, from ``pvcheck.diff`` of each version against the one before it, which
 steps are changed, which re-run because an input changes, which are not cached and which
@@ -42,6 +44,7 @@ from pvcheck.policies.impact import CacheModel, cache_model
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 VERSIONS = ("before", "same_output", "after", "cosmetic")
+WITH_PARAMETER = (*VERSIONS, "parameter")
 STEPS = frozenset({"load", "clean", "train", "evaluate", "profile"})
 TIMEOUT = 600  # seconds for one framework's four runs; they take 4 to 25 s here
 
@@ -65,11 +68,11 @@ class Prediction:
         return self.must_run | self.upstream
 
 
-def predict(framework: str) -> dict[str, Prediction]:
+def predict(framework: str, versions: tuple[str, ...]) -> dict[str, Prediction]:
     """pvcheck's prediction for every version after the first."""
     folder = FIXTURES / f"impact_{framework}"
     predictions = {}
-    for base, head in zip(VERSIONS, VERSIONS[1:]):
+    for base, head in zip(versions, versions[1:]):
         (change,) = pvcheck.diff(folder / base, folder / head).pipelines
         predictions[head] = _prediction(change)
     return predictions
@@ -94,7 +97,8 @@ def _prediction(change: PipelineChange) -> Prediction:
                       cached=frozenset(name[step] for step in impact.cached))
 
 
-def run_versions(framework: str, tmp_path: Path, env: dict[str, str]) -> dict[str, dict[str, Any]]:
+def run_versions(framework: str, versions: tuple[str, ...], tmp_path: Path,
+                 env: dict[str, str]) -> dict[str, dict[str, Any]]:
     """Run the fixture's versions in order with the real framework; one record per version."""
     folder = FIXTURES / f"impact_{framework}"
     clean_env = {key: value for key, value in os.environ.items()
@@ -102,11 +106,11 @@ def run_versions(framework: str, tmp_path: Path, env: dict[str, str]) -> dict[st
     clean_env.update(env, PYTHONDONTWRITEBYTECODE="1",  # same-size edits must not reuse stale bytecode
                      PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     done = subprocess.run([sys.executable, str(folder / "runner.py"), str(tmp_path / "work"),
-                           *(str(folder / version) for version in VERSIONS)],
+                           *(str(folder / version) for version in versions)],
                           cwd=tmp_path, env=clean_env, capture_output=True, text=True, timeout=TIMEOUT)
     assert done.returncode == 0, done.stderr[-4000:]
     records = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    assert [record["version"] for record in records] == list(VERSIONS), done.stdout[-2000:]
+    assert [record["version"] for record in records] == list(versions), done.stdout[-2000:]
     return {record["version"]: record for record in records}
 
 
@@ -126,7 +130,7 @@ def check(framework: str, records: dict[str, dict[str, Any]],
     """Compare every run after the first with pvcheck's prediction, and with the steps this
     test expects the framework to run (so that a framework change shows up too)."""
     assert set(records["before"]["ran"]) == STEPS  # a new store: everything runs once
-    predictions = predict(framework)
+    predictions = predict(framework, tuple(records))
     for version, prediction in predictions.items():
         ran = set(records[version]["ran"])
         assert len(ran) == len(records[version]["ran"]), records[version]  # nothing ran twice
@@ -138,6 +142,8 @@ def check(framework: str, records: dict[str, dict[str, Any]],
         assert predictions[version].upstream == {"train", "evaluate"}
         assert "load" in predictions[version].cached
     assert predictions["cosmetic"].changed == predictions["cosmetic"].upstream == frozenset()
+    if "parameter" in predictions:  # a parameter value is part of the cache key
+        assert predictions["parameter"].changed == {"train"} and predictions["parameter"].upstream == {"evaluate"}
     return predictions
 
 
@@ -153,7 +159,7 @@ def _skip_unless(module: str) -> Any:
 
 @_skip_unless("zenml")
 def test_zenml_runs_what_pvcheck_predicts(tmp_path: Path) -> None:
-    records = run_versions("zenml", tmp_path, {
+    records = run_versions("zenml", WITH_PARAMETER, tmp_path, {
         "ZENML_CONFIG_PATH": str(tmp_path / "zenml-config"),
         "ZENML_LOCAL_STORES_PATH": str(tmp_path / "zenml-stores"),
         "ZENML_ANALYTICS_OPT_IN": "false",
@@ -166,9 +172,10 @@ def test_zenml_runs_what_pvcheck_predicts(tmp_path: Path) -> None:
         "same_output": {"clean"},
         "after": {"clean", "train", "evaluate"},
         "cosmetic": set(),
+        "parameter": {"train", "evaluate"},  # a new shrink: a new model, evaluated again
     })
     assert predictions["after"].model.upstream_reason() == "an input may change"
-    for version in VERSIONS[1:]:  # ZenML's own record says the same as the step bodies
+    for version in WITH_PARAMETER[1:]:  # ZenML's own record says the same as the step bodies
         status = records[version]["status"]
         assert {step for step, value in status.items() if value == "completed"} == set(records[version]["ran"])
         assert set(status) == STEPS and set(status.values()) <= {"completed", "cached"}
@@ -177,21 +184,23 @@ def test_zenml_runs_what_pvcheck_predicts(tmp_path: Path) -> None:
 @_skip_unless("prefect")
 def test_prefect_runs_what_pvcheck_predicts(tmp_path: Path) -> None:
     home = tmp_path / "prefect-home"
-    records = run_versions("prefect", tmp_path, {
+    records = run_versions("prefect", WITH_PARAMETER, tmp_path, {
         "PREFECT_HOME": str(home),  # a new local server database (ephemeral mode) in here
         "PREFECT_LOCAL_STORAGE_PATH": str(home / "storage"),  # where cached results persist
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_LOGGING_LEVEL": "WARNING",
         "PREFECT_API_BLOCKS_REGISTER_ON_START": "false",  # no block types needed: a faster start
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "300",  # 20 s is short on a busy CI machine
     })
     predictions = check("prefect", records, {
         # profile has Prefect's default policy (it keys on the flow run): it always runs
         "same_output": {"clean", "profile"},
         "after": {"clean", "train", "evaluate", "profile"},
         "cosmetic": {"profile"},
+        "parameter": {"train", "evaluate", "profile"},  # INPUTS holds the parameter
     })
     assert all(prediction.uncached == {"profile"} for prediction in predictions.values())
-    for version in VERSIONS[1:]:
+    for version in WITH_PARAMETER[1:]:
         states = records[version]["status"]
         assert {task for task, state in states.items() if state == "Completed"} == set(records[version]["ran"])
         assert {task for task, state in states.items() if state == "Cached"} == STEPS - set(records[version]["ran"])
@@ -199,7 +208,7 @@ def test_prefect_runs_what_pvcheck_predicts(tmp_path: Path) -> None:
 
 @_skip_unless("dagster")
 def test_dagster_unsynced_assets_are_what_pvcheck_predicts(tmp_path: Path) -> None:
-    records = run_versions("dagster", tmp_path, {"DAGSTER_HOME": str(tmp_path / "dagster-home")})
+    records = run_versions("dagster", VERSIONS, tmp_path, {"DAGSTER_HOME": str(tmp_path / "dagster-home")})
     check("dagster", records, {
         # the data version of an asset with a code version derives from it: re-materialized
         # clean gets a new one even with the same output, so train and evaluate are unsynced
@@ -215,10 +224,11 @@ def test_dagster_unsynced_assets_are_what_pvcheck_predicts(tmp_path: Path) -> No
 @_skip_unless("flytekit")
 def test_flyte_local_cache_runs_what_pvcheck_predicts(tmp_path: Path) -> None:
     # flytekit's local cache lives under ~/.flyte/local-cache: a home of its own
-    records = run_versions("flyte", tmp_path, {"HOME": str(tmp_path / "home")})
+    records = run_versions("flyte", WITH_PARAMETER, tmp_path, {"HOME": str(tmp_path / "home")})
     predictions = check("flyte", records, {
         "same_output": {"clean", "profile"},  # profile has no cache=: it always runs
         "after": {"clean", "train", "evaluate", "profile"},
         "cosmetic": {"profile"},
+        "parameter": {"train", "evaluate", "profile"},  # an input value of train
     })
     assert all(prediction.uncached == {"profile"} for prediction in predictions.values())
