@@ -106,7 +106,7 @@ def test_impact_in_json_text_markdown_and_the_graph() -> None:
     assert data["cached"] == ["load", "profile"] and data["summary"] == "3 of 5 steps re-run; 2 stay cached"
     text = render_report(report, "text", RenderContext())
     assert "impact: 3 of 5 steps re-run; 2 stay cached" in text
-    assert "train: re-runs, an input changes (clean re-runs)" in text
+    assert "train: re-runs, an input may change (clean re-runs)" in text
     markdown = render_report(report, "markdown", RenderContext())
     assert "**3 of 5 steps re-run; 2 stay cached**" in markdown and "What re-runs" in markdown
     status = {n.id: n.status for n in change_graph(change).nodes}
@@ -124,3 +124,47 @@ def test_diff_computes_impact_end_to_end() -> None:
     training = next(c for c in report.pipelines if c.name == "churn_training")
     assert training.impact is not None
     assert ("train_model", "PV401: structural change") in training.impact.changed
+
+
+def _with(framework: str, **config: Any) -> tuple[Step, Pipeline]:
+    pipeline = _pipeline(framework, step_config={"train": config})
+    return next(step for step in pipeline.steps if step.id == "train"), pipeline
+
+
+def test_prefect_caches_across_runs_only_with_a_policy_that_does_not_key_on_the_run() -> None:
+    uncached = cache_model("prefect").step_uncached
+    assert uncached(*_with("prefect")).startswith("no cache_policy")  # Prefect's default keys on the run
+    assert uncached(*_with("prefect", cache_policy={"$expr": "SemanticSource() + INPUTS"})) == ""
+    assert uncached(*_with("prefect", cache_key_fn={"$ref": "prefect.tasks.task_input_hash"})) == ""
+    assert uncached(*_with("prefect", cache_policy={"$ref": "prefect.cache_policies.NO_CACHE"}))
+    assert uncached(*_with("prefect", cache_policy={"$expr": "INPUTS + TASK_SOURCE + RUN_ID"}))
+    assert uncached(*_with("prefect", cache_policy={"$ref": "app.MY_DEFAULT_POLICY"})) == ""  # a name, not DEFAULT
+    assert uncached(*_with("prefect", cache_policy={"$ref": "prefect.cache_policies.INPUTS"},
+                           refresh_cache=True)) == "refresh_cache=True"
+    assert uncached(*_with("prefect", cache_policy={"$ref": "prefect.cache_policies.INPUTS"},
+                           persist_result=False)) == "persist_result=False"
+    result = impact(_change("prefect", BODY))  # no task here has a policy: all of them run
+    assert {s for s, _ in result.uncached} == {"load", "train", "evaluate", "profile"} and result.cached == ()
+
+
+def test_flyte_caches_a_task_only_when_asked() -> None:
+    uncached = cache_model("flyte").step_uncached
+    assert uncached(*_with("flyte")) and uncached(*_with("flyte", cache=False))
+    assert uncached(*_with("flyte", cache=True)) == ""
+    assert uncached(*_with("flyte", cache={"$call": "flytekit.Cache", "version": "1"})) == ""
+    assert uncached(*_with("flyte", cache="disable")) == "cache=disable"
+    assert uncached(*_with("flyte", cache={"$call": "flyte.Cache", "behavior": "override"})) == "cache=override"
+    assert uncached(*_with("flyte", cache="auto")) == ""
+
+
+def test_kfp_caching_options_turn_a_task_cache_off() -> None:
+    uncached = cache_model("kfp").step_uncached
+    assert uncached(*_with("kfp", caching_options={"enable_caching": False}))
+    assert uncached(*_with("kfp", caching_options={"enable_caching": True, "cache_key": "v1"})) == ""
+    assert uncached(*_with("kfp")) == ""
+
+
+def test_zenml_consumers_may_rerun_inputs_are_keyed_by_value_hash() -> None:
+    model = cache_model("zenml")
+    assert model.upstream_reason() == "an input may change" and "value hash" in model.assumption
+    assert cache_model("dagster").upstream_reason() == "an input changes"  # data versions follow code versions
