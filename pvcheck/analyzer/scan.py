@@ -444,7 +444,7 @@ def _load_framework_infos(config: Config) -> list[FrameworkInfo]:
     from pvcheck.analyzer.frameworks.base import Framework, load_frameworks
 
     infos = []
-    for framework in load_frameworks(config.frameworks):
+    for framework in load_frameworks(config.frameworks, config):
         cls = type(framework)
         infos.append(FrameworkInfo(framework.name, f"{cls.__module__}:{cls.__qualname__}",
                                    tuple(framework.markers), cls.matches is Framework.matches, framework,

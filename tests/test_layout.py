@@ -1,0 +1,67 @@
+"""The layout shows the design (issue 11): which layer may import which, checked on the
+source text (nothing is imported to find out)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from pvcheck.analyzer.frameworks.base import load_frameworks
+from pvcheck.config import load_config
+from pvcheck.errors import ConfigError
+
+PACKAGE = Path(__file__).resolve().parent.parent / "pvcheck"
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module ``path`` imports, at the top or inside a function, absolute names."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def test_imported_modules_sees_lazy_imports(tmp_path: Path) -> None:
+    source = tmp_path / "m.py"
+    source.write_text("def f():\n    from pvcheck.analyzer import scan_tree\n", encoding="utf-8")
+    assert "pvcheck.analyzer" in imported_modules(source)
+
+
+def test_the_configuration_layer_depends_on_no_analyzer_or_policy() -> None:
+    inside = sorted(m for m in imported_modules(PACKAGE / "config.py")
+                    if m.startswith(("pvcheck.analyzer", "pvcheck.policies")))
+    assert inside == []
+
+
+def test_the_analyzer_package_is_a_face() -> None:
+    face = (PACKAGE / "analyzer" / "__init__.py").read_text(encoding="utf-8")
+    assert len(face.splitlines()) < 40
+    tree = ast.parse(face)
+    assert not [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+    from pvcheck.analyzer import scan_tree
+    from pvcheck.analyzer.scan import scan_tree as engine_scan_tree
+    assert scan_tree is engine_scan_tree
+
+
+def test_an_unknown_framework_is_reported_by_the_registry_at_the_setting(tmp_path: Path) -> None:
+    config_file = tmp_path / "pvcheck.toml"
+    config_file.write_text("roots = ['.']\n\nframeworks = ['zenml', 'kedro2', 'flow3']\n", encoding="utf-8")
+    config = load_config(config_file)  # reading names no framework: the registry judges them
+    assert config.frameworks == ("zenml", "kedro2", "flow3")
+    with pytest.raises(ConfigError) as caught:
+        load_frameworks(config.frameworks, config)
+    assert caught.value.one_line().startswith(f"{config_file}:3: unknown framework 'kedro2'")
+    assert "use one of: airflow, " in caught.value.one_line()
+
+
+def test_known_frameworks_load_without_complaint(tmp_path: Path) -> None:
+    config_file = tmp_path / "pvcheck.toml"
+    config_file.write_text("frameworks = ['zenml', 'kfp']\n", encoding="utf-8")
+    config = load_config(config_file)
+    assert [f.name for f in load_frameworks(config.frameworks, config)] == ["kfp", "zenml"]
