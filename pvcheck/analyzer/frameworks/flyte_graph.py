@@ -20,25 +20,14 @@ from typing import Any, Optional
 
 import libcst as cst
 
-from pvcheck.analyzer.callgraph import (
-    CallGraphBuilder,
-    Literal,
-    Opaque,
-    PipelineParameter,
-    StepOutput,
-    StepOutputs,
-    Value,
-)
-from pvcheck.analyzer.context import Invocation, merge
-from pvcheck.analyzer.frameworks.base import StepDefinition
+from pvcheck.plugin import (CallGraphBuilder, Edge, Invocation, Literal, ModuleInfo, Opaque, PipelineParameter,
+                            StepDefinition, StepOutput, StepOutputs, Symbol, Value, merge_config)
 from pvcheck.analyzer.frameworks.flyte import (
     LAUNCH_PLAN_FACTORIES,
     launch_plan_workflow,
     misplaced_module,
     returns_named_tuple,
 )
-from pvcheck.analyzer.module import ModuleInfo, Symbol
-from pvcheck.model import Edge
 
 MAP_TASK = frozenset({"flytekit.map_task", "flytekit.core.array_node_map_task.map_task",
                       "flytekit.core.map_task.map_task"})
@@ -335,7 +324,7 @@ class FlyteGraphBuilder(CallGraphBuilder):
             self.not_followed(module, call, "a with_overrides() on something that is not a task's node")
             return
         config, lines = self.ctx.keyword_config(call, module, skip=("node_name",))
-        invocation.config = merge(invocation.config, config)
+        invocation.config = merge_config(invocation.config, config)
         invocation.config_lines.update(lines)
         arg = self.keyword(call, "node_name")
         if arg is None:
@@ -416,7 +405,7 @@ class FlyteGraphBuilder(CallGraphBuilder):
             value = self.evaluate(arg.value, env_for_bound, map_module)
             invocation.inputs[arg.keyword.value] = self.input_binding(value, invocation.id, arg.keyword.value)
         config, _ = self.ctx.keyword_config(map_call, map_module)
-        invocation.config = merge(invocation.config, {"map_task": config})
+        invocation.config = merge_config(invocation.config, {"map_task": config})
         invocation.config_lines["map_task"] = (map_module.path, map_module.line(map_call))
         return result
 

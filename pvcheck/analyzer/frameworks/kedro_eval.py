@@ -21,9 +21,7 @@ from typing import Any, Callable, Optional, Union
 
 import libcst as cst
 
-from pvcheck.analyzer.context import AnalysisContext
-from pvcheck.analyzer.frameworks.base import BodyPart, StepDefinition
-from pvcheck.analyzer.module import ModuleInfo, Symbol
+from pvcheck.plugin import (AnalysisContext, BodyPart, ModuleInfo, StepDefinition, Symbol)
 from pvcheck.analyzer.values import is_literal, literal_value
 
 NODE = frozenset({"kedro.pipeline.node", "kedro.pipeline.Node", "kedro.pipeline.node.node", "kedro.pipeline.node.Node"})

@@ -26,9 +26,7 @@ from typing import Any, Optional
 
 import libcst as cst
 
-from pvcheck.analyzer.callgraph import CallGraphBuilder, Opaque, Value
-from pvcheck.analyzer.module import ModuleInfo
-from pvcheck.model import Severity
+from pvcheck.plugin import (CallGraphBuilder, ModuleInfo, Opaque, Severity, Value)
 
 
 class ConditionalParts(CallGraphBuilder):
