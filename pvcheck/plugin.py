@@ -40,6 +40,7 @@ from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import render, string_value
 from pvcheck.config import Config
 from pvcheck.model import Decision, Diagnostic, Edge, Finding, Output, Parameter, Pipeline, Severity, Step
+from pvcheck.model import FromAsset, FromParameter, FromStep, GraphInput, LiteralInput, RunCondition, StepInput
 
 if TYPE_CHECKING:
     from pvcheck.policies.base import Example, Policy, Rule
@@ -108,6 +109,13 @@ def __getattr__(name: str) -> Any:
 #: render -- short normalised source text of an expression, names fully qualified.
 #: ProjectIndex -- the tree's modules by name, parsed on demand (AnalysisContext.index).
 #: calls_and_imports -- every call of a tree with its enclosing function, the names imports bind.
+#: StepInput -- what a step invocation receives, typed: one of the next six (Step.inputs keeps them tagged).
+#: FromStep -- an output of another invocation of the pipeline (a data edge).
+#: FromAsset -- data from outside the pipeline, by its key.
+#: FromParameter -- a parameter of the pipeline function, passed on.
+#: LiteralInput -- a value known statically.
+#: RunCondition -- the conditions an invocation runs under (stored under the input name RunCondition.key).
+#: GraphInput -- another part of the graph's shape stored as a ``$`` input ($deps, $outputs).
 #: read_only_visit -- ``tree.visit(visitor)`` for a visitor that only reads, without rebuilding the tree.
 
 __all__ = [
@@ -123,8 +131,13 @@ __all__ = [
     "Example",
     "Finding",
     "Framework",
+    "FromAsset",
+    "FromParameter",
+    "FromStep",
+    "GraphInput",
     "Invocation",
     "Literal",
+    "LiteralInput",
     "ModuleInfo",
     "Opaque",
     "Output",
@@ -135,10 +148,12 @@ __all__ = [
     "Policy",
     "ProjectIndex",
     "Rule",
+    "RunCondition",
     "Sequence_",
     "Severity",
     "Step",
     "StepDefinition",
+    "StepInput",
     "StepOutput",
     "StepOutputs",
     "Symbol",

@@ -20,8 +20,9 @@ from typing import Any, Optional
 
 import libcst as cst
 
-from pvcheck.plugin import (CallGraphBuilder, Edge, Invocation, Literal, ModuleInfo, Opaque, PipelineParameter,
-                            StepDefinition, StepOutput, StepOutputs, Symbol, Value, merge_config)
+from pvcheck.plugin import (CallGraphBuilder, Edge, FromStep, Invocation, Literal, ModuleInfo, Opaque,
+                            PipelineParameter, RunCondition, StepDefinition, StepOutput, StepOutputs, Symbol, Value,
+                            merge_config)
 from pvcheck.analyzer.frameworks.flyte import (
     LAUNCH_PLAN_FACTORIES,
     launch_plan_workflow,
@@ -183,6 +184,10 @@ class FlyteGraphBuilder(CallGraphBuilder):
             return node_id
 
         def rewrite(value: Any) -> Any:
+            if isinstance(value, FromStep):
+                return dataclasses.replace(value, step=final(value.step))
+            if isinstance(value, RunCondition):
+                return RunCondition(tuple(rewrite(list(value.conditions))))
             if isinstance(value, dict):
                 return {k: (final(v) if k == "$step" and isinstance(v, str) else rewrite(v)) for k, v in value.items()}
             if isinstance(value, list):
@@ -455,8 +460,9 @@ class FlyteGraphBuilder(CallGraphBuilder):
             for member in case.members:
                 invocation = self._by_id[member]
                 # which tasks run is the workflow's shape, not a setting: structural, like an edge
-                invocation.inputs["$condition"] = [f"conditional {name_value.value!r}"  # type: ignore[union-attr]
-                                                   if isinstance(name_value, Literal) else "conditional", *conditions]
+                invocation.inputs[RunCondition.key] = RunCondition((
+                    f"conditional {name_value.value!r}"  # type: ignore[union-attr]
+                    if isinstance(name_value, Literal) else "conditional", *conditions))
                 for source in sources:
                     self.edges.append(Edge(source, member, "order"))
         results = [s for case in cases for s in self.invocations_in(case.result) if case.result is not None]

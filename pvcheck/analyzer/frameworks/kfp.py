@@ -33,9 +33,9 @@ import libcst as cst
 # KFP's task methods (`.after()`, `.set_*()`) that are part of the graph, not code
 from pvcheck.analyzer import pipeline_calls
 from pvcheck.plugin import (AnalysisContext, CallGraphBuilder, DecoratedPipelines, Edge, Invocation, Literal,
-                            ModuleInfo, Opaque, Output, Pipeline, PipelineParameter, Sequence_, StepDefinition,
-                            StepOutput, StepOutputs, Symbol, Value, assemble_pipeline, find_decorator, installed_step,
-                            merge_config, named_tuple_outputs, pipeline_config, string_value)
+                            ModuleInfo, Opaque, Output, Pipeline, PipelineParameter, RunCondition, Sequence_,
+                            StepDefinition, StepOutput, StepOutputs, Symbol, Value, assemble_pipeline, find_decorator,
+                            installed_step, merge_config, named_tuple_outputs, pipeline_config, string_value)
 from pvcheck.plugin import keyword_string as _keyword_string
 
 _DSL = ("kfp.dsl", "kfp.v2.dsl")
@@ -266,7 +266,7 @@ class KFPGraphBuilder(CallGraphBuilder):
                 group.members.append(invocation.id)
         if conditions:
             # which tasks run is the pipeline's shape, not a setting: structural, like an edge
-            invocation.inputs["$condition"] = conditions
+            invocation.inputs[RunCondition.key] = RunCondition(tuple(conditions))
         return result
 
     # ------------------------------------------------------------------ task methods
