@@ -4,6 +4,7 @@ source text (nothing is imported to find out)."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,11 @@ def test_the_plugin_surface_does_not_load_the_policies_for_a_framework() -> None
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=PACKAGE.parent, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_guide_lists_every_public_name() -> None:
+    import pvcheck.plugin as plugin
+
+    guide = (PACKAGE.parent / "docs" / "plugins.md").read_text(encoding="utf-8")
+    listed = re.findall(r"^\| `(\w+)` \|", guide, re.M)
+    assert listed and sorted(listed) == sorted(plugin.__all__)
