@@ -30,6 +30,7 @@ from pvcheck.analyzer.frameworks.base import (
     DecoratedPipelines,
     Framework,
     StepDefinition,
+    decorated_function,
     decorator_call,
     find_decorator,
     keyword_arg,
@@ -74,6 +75,7 @@ def __getattr__(name: str) -> Any:
 #: Invocation -- one call of a step inside a pipeline, handed to AnalysisContext.make_pipeline.
 #: ModuleInfo -- one parsed file: its libcst tree, path, qualified names of its expressions.
 #: Symbol -- one top-level definition (function, class) of a module.
+#: decorated_function -- a symbol's function and its decorator call, when decorated with one of some qualified names.
 #: find_decorator -- the first decorator of a function whose callee is one of some qualified names.
 #: decorator_call -- ``@x`` -> (x, None); ``@x(...)`` -> (x, the call).
 #: keyword_arg -- the ``name=`` argument of a call, or None.
@@ -160,6 +162,7 @@ __all__ = [
     "Value",
     "assemble_pipeline",
     "calls_and_imports",
+    "decorated_function",
     "decorator_call",
     "find_decorator",
     "installed_step",

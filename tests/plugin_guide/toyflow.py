@@ -1,10 +1,8 @@
 """A framework plug-in for "toyflow": ``@task`` steps called inside a ``@flow`` function."""
 from typing import Optional
 
-import libcst as cst
-
 from pvcheck.plugin import (AnalysisContext, CallGraphBuilder, DecoratedPipelines, Output, Pipeline, StepDefinition,
-                            Symbol, assemble_pipeline, find_decorator, keyword_string, pipeline_config)
+                            Symbol, assemble_pipeline, decorated_function, keyword_string, pipeline_config)
 
 
 class ToyFlow(DecoratedPipelines):
@@ -13,13 +11,12 @@ class ToyFlow(DecoratedPipelines):
     pipeline_decorators = ("toyflow.flow",)
 
     def step_definition(self, symbol: Symbol, ctx: AnalysisContext) -> Optional[StepDefinition]:
-        found = None
-        if isinstance(symbol.node, cst.FunctionDef):
-            found = find_decorator(symbol.node, symbol.module, ("toyflow.task",))
+        found = decorated_function(symbol, ("toyflow.task",))
         if found is None:
             return None
-        config, lines = ctx.keyword_config(found[1], symbol.module)
-        return StepDefinition(symbol, self.name, "task", symbol.node.name.value, config, lines, (Output("output"),))
+        node, call, _ = found
+        config, lines = ctx.keyword_config(call, symbol.module)
+        return StepDefinition(symbol, self.name, "task", node.name.value, config, lines, (Output("output"),))
 
     def pipeline(self, symbol: Symbol, ctx: AnalysisContext) -> Pipeline:
         call = self.pipeline_decorator_call(symbol.node, symbol.module)

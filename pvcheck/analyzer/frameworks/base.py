@@ -240,6 +240,18 @@ def find_decorator(
     return None
 
 
+def decorated_function(symbol: Symbol, names: Iterable[str]
+                       ) -> Optional[tuple[cst.FunctionDef, Optional[cst.Call], str]]:
+    """``symbol``'s function when one of its decorators is one of the fully qualified
+    ``names``: (the function, the decorator's call or None when bare, the name matched).
+    What a framework's ``step_definition`` starts with."""
+    node = symbol.node
+    if not isinstance(node, cst.FunctionDef):
+        return None
+    found = find_decorator(node, symbol.module, names)
+    return (node, found[1], found[2]) if found is not None else None
+
+
 def keyword_arg(call: Optional[cst.Call], name: str) -> Optional[cst.Arg]:
     """The ``name=`` argument of a call, or None."""
     if call is None:

@@ -34,8 +34,9 @@ import libcst as cst
 from pvcheck.analyzer import pipeline_calls
 from pvcheck.plugin import (AnalysisContext, CallGraphBuilder, DecoratedPipelines, Edge, Invocation, Literal,
                             ModuleInfo, Opaque, Output, Pipeline, PipelineParameter, RunCondition, Sequence_,
-                            StepDefinition, StepOutput, StepOutputs, Symbol, Value, assemble_pipeline, find_decorator,
-                            installed_step, merge_config, named_tuple_outputs, pipeline_config, string_value)
+                            StepDefinition, StepOutput, StepOutputs, Symbol, Value, assemble_pipeline,
+                            decorated_function, installed_step, merge_config, named_tuple_outputs, pipeline_config,
+                            string_value)
 from pvcheck.plugin import keyword_string as _keyword_string
 
 _DSL = ("kfp.dsl", "kfp.v2.dsl")
@@ -89,13 +90,10 @@ class KubeflowPipelines(DecoratedPipelines):
     pipeline_decorators = PIPELINE_DECORATORS
 
     def step_definition(self, symbol: Symbol, ctx: AnalysisContext) -> Optional[StepDefinition]:
-        node = symbol.node
-        if not isinstance(node, cst.FunctionDef):
-            return None
-        found = find_decorator(node, symbol.module, COMPONENT_DECORATORS + CONTAINER_DECORATORS)
+        found = decorated_function(symbol, COMPONENT_DECORATORS + CONTAINER_DECORATORS)
         if found is None:
             return None
-        _, call, qualified = found
+        node, call, qualified = found
         containerized = qualified in CONTAINER_DECORATORS
         # base_image, packages_to_install, target_image ...: the environment the body runs in
         config, lines = ctx.keyword_config(call, symbol.module)

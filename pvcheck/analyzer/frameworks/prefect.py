@@ -29,8 +29,8 @@ import libcst as cst
 from pvcheck.analyzer.frameworks.prefect_branches import ConditionalParts  # Prefect's own: if/for over parameters
 from pvcheck.plugin import (AnalysisContext, CallGraphBuilder, ConfigAttachment, DecoratedPipelines, Literal,
                             ModuleInfo, Opaque, Output, Pipeline, ProjectIndex, Sequence_, StepDefinition, StepOutput,
-                            StepOutputs, Symbol, Value, assemble_pipeline, find_decorator, installed_step,
-                            merge_config, pipeline_config, read_only_visit)
+                            StepOutputs, Symbol, Value, assemble_pipeline, decorated_function, find_decorator,
+                            installed_step, merge_config, pipeline_config, read_only_visit)
 from pvcheck.plugin import keyword_string as _keyword_string
 
 FLOW_DECORATORS = ("prefect.flow", "prefect.flows.flow", "prefect.main.flow")
@@ -60,13 +60,10 @@ class Prefect(DecoratedPipelines):
     pipeline_decorators = FLOW_DECORATORS
 
     def step_definition(self, symbol: Symbol, ctx: AnalysisContext) -> Optional[StepDefinition]:
-        node = symbol.node
-        if not isinstance(node, cst.FunctionDef):
-            return None
-        found = find_decorator(node, symbol.module, TASK_DECORATORS + MATERIALIZE_DECORATORS)
+        found = decorated_function(symbol, TASK_DECORATORS + MATERIALIZE_DECORATORS)
         if found is None:
             return None
-        _, call, qualified = found
+        node, call, qualified = found
         config, lines = ctx.keyword_config(call, symbol.module, skip=("name",))
         if qualified in MATERIALIZE_DECORATORS and call is not None:
             # the assets it materializes: where its result goes, configuration like a storage key

@@ -23,7 +23,8 @@ import libcst as cst
 from pvcheck.analyzer.frameworks.materializers import step_materializers  # ZenML's own: its materializers
 from pvcheck.plugin import (AnalysisContext, CallGraphBuilder, ConfigAttachment, DecoratedPipelines, ModuleInfo,
                             Output, Pipeline, Severity, StepDefinition, Symbol, Value, assemble_pipeline,
-                            calls_and_imports, find_decorator, installed_step, merge_config, render, string_value)
+                            calls_and_imports, decorated_function, find_decorator, installed_step, merge_config,
+                            render, string_value)
 from pvcheck.plugin import keyword_string as _keyword_string
 
 STEP_DECORATORS = ("zenml.step", "zenml.steps.step", "zenml.steps.step_decorator.step")
@@ -42,13 +43,10 @@ class ZenML(DecoratedPipelines):
     pipeline_decorators = PIPELINE_DECORATORS
 
     def step_definition(self, symbol: Symbol, ctx: AnalysisContext) -> Optional[StepDefinition]:
-        node = symbol.node
-        if not isinstance(node, cst.FunctionDef):
-            return None
-        found = find_decorator(node, symbol.module, STEP_DECORATORS)
+        found = decorated_function(symbol, STEP_DECORATORS)
         if found is None:
             return None
-        _, call, _ = found
+        node, call, _ = found
         config, lines = ctx.keyword_config(call, symbol.module, skip=("name",))
         declared = _keyword_string(call, "name", symbol.module, ctx.index) or node.name.value
         return StepDefinition(symbol, self.name, "step", declared, config, lines,
@@ -58,9 +56,8 @@ class ZenML(DecoratedPipelines):
         node = definition.symbol.node
         if not isinstance(node, cst.FunctionDef):
             return []
-        found = find_decorator(node, definition.symbol.module, STEP_DECORATORS)
-        call = found[1] if found is not None else None
-        return step_materializers(node, call, definition.symbol.module, ctx)
+        found = decorated_function(definition.symbol, STEP_DECORATORS)
+        return step_materializers(node, found[1] if found is not None else None, definition.symbol.module, ctx)
 
     def pipeline(self, symbol: Symbol, ctx: AnalysisContext) -> Pipeline:
         module = symbol.module
