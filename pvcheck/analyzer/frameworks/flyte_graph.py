@@ -20,15 +20,15 @@ from typing import Any, Optional
 
 import libcst as cst
 
-from pvcheck.plugin import (CallGraphBuilder, Edge, FromStep, Invocation, Literal, ModuleInfo, Opaque,
-                            PipelineParameter, RunCondition, StepDefinition, StepOutput, StepOutputs, Symbol, Value,
-                            merge_config)
 from pvcheck.analyzer.frameworks.flyte import (
     LAUNCH_PLAN_FACTORIES,
     launch_plan_workflow,
     misplaced_module,
     returns_named_tuple,
 )
+from pvcheck.plugin import (CallGraphBuilder, Edge, FromStep, Invocation, Literal, ModuleInfo, Opaque,
+                            PipelineParameter, RunCondition, StepDefinition, StepOutput, StepOutputs, Symbol, Value,
+                            merge_config)
 
 MAP_TASK = frozenset({"flytekit.map_task", "flytekit.core.array_node_map_task.map_task",
                       "flytekit.core.map_task.map_task"})

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import libcst as cst
 
+from pvcheck.analyzer.frameworks.flyte_graph import FlyteGraphBuilder
 from pvcheck.plugin import (AnalysisContext, Literal, ModuleInfo, Parameter, Pipeline, PipelineParameter, Symbol,
                             Value, keyword_string)
-from pvcheck.analyzer.frameworks.flyte_graph import FlyteGraphBuilder
 
 if TYPE_CHECKING:
     from pvcheck.analyzer.frameworks.flyte import Flyte
