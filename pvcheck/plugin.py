@@ -35,6 +35,7 @@ from pvcheck.analyzer.frameworks.base import (
     find_decorator,
     keyword_arg,
     keyword_string,
+    method_name,
 )
 from pvcheck.analyzer.index import ProjectIndex
 from pvcheck.analyzer.module import ModuleInfo, Symbol
@@ -79,6 +80,7 @@ def __getattr__(name: str) -> Any:
 #: find_decorator -- the first decorator of a function whose callee is one of some qualified names.
 #: decorator_call -- ``@x`` -> (x, None); ``@x(...)`` -> (x, the call).
 #: keyword_arg -- the ``name=`` argument of a call, or None.
+#: method_name -- ``x.after(...)`` -> ``"after"``; a plain call -> ``""``.
 #: keyword_string -- the string passed as ``name=`` (a literal, or a constant known statically).
 #: Pipeline -- one scanned pipeline: its steps, edges, config and fingerprints.
 #: Step -- one invocation of a step in a pipeline, with its fingerprints.
@@ -169,6 +171,7 @@ __all__ = [
     "keyword_arg",
     "keyword_string",
     "merge_config",
+    "method_name",
     "named_tuple_outputs",
     "pipeline_config",
     "read_only_visit",

@@ -79,6 +79,13 @@ PLUGIN_ONLY: dict[str, dict[str, str]] = {
     "flyte": {"pvcheck.analyzer.frameworks.flyte_v2": "Flyte's own: flyte-sdk 2",
               "pvcheck.analyzer.frameworks.flyte_imperative": "Flyte's own: imperative workflows",
               "pvcheck.analyzer.frameworks.flyte_graph": "Flyte's own: the workflow graph builder"},
+    # import lines only (helper edits elsewhere in these files): the module-level walks stay
+    # called as fastmeta.x, public as calls_and_imports / read_only_visit
+    "airflow": {"pvcheck.analyzer.fastmeta": "called as fastmeta.x in the module"},
+    "dagster": {"pvcheck.analyzer.fastmeta": "called as fastmeta.x in the module",
+                "pvcheck.analyzer.discovery": "code locations read the tree's file list (SourceFile)",
+                "pvcheck.analyzer.frameworks.dagster_factories": "Dagster's own: asset factories",
+                "pvcheck.analyzer.frameworks.dagster_locations": "Dagster's own: code locations"},
 }
 
 
