@@ -262,16 +262,8 @@ def _check_value(key: str, value: Any, display: str, line: int, prefix: str, tex
     if _KEY_TYPES[key] == "list of strings":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise wrong()
-        if key == "frameworks":
-            # checked here, where the file and line are known (the names only: nothing is imported
-            # but the framework registry, and only when this key is set)
-            from pvcheck.analyzer.frameworks.base import available_frameworks
-
-            known = available_frameworks()
-            for name in value:
-                if name not in known:
-                    raise ConfigError(f"unknown framework '{name}' in '{prefix}frameworks'", display, line,
-                                      hint=f"use one of: {', '.join(sorted(known))}")
+        # framework names are checked by the registry that loads them (it points back here
+        # with setting_location): this layer depends on nothing in the analyzer or policies
         if key == "policies":
             for name in value:
                 if name not in DEFAULT_POLICIES:
@@ -320,7 +312,8 @@ def _check_value(key: str, value: Any, display: str, line: int, prefix: str, tex
 
 def setting_location(config: Config, key: str) -> tuple[Optional[str], int]:
     """The file ``config`` was read from and the line setting ``key`` there (0: unknown), for
-    errors found only when a setting is used (a plug-in that cannot be imported)."""
+    errors found only when a setting is used (a plug-in that cannot be imported, a framework
+    name no registry knows)."""
     if config.source is None:
         return None, 0
     try:

@@ -494,3 +494,173 @@ class Report:
             "summary": self.summary,
             "diagnostics": [d.to_json() for d in self.diagnostics],
         }
+
+
+# ---------------------------------------------------------------------- step inputs
+# What a step invocation receives, typed. Frameworks build these; a Step keeps them in
+# their serialized, tagged form (``Step.inputs``: what JSON output, the lock, the cache
+# and every fingerprint have always held), and the policies and output layers read them
+# back with :func:`read_inputs` instead of testing tags themselves:
+#
+# * ``{"$step": id, "output": name}`` (``"output": [names]`` for a whole tuple result,
+#   no ``output`` for an Airflow XCom) -- :class:`FromStep`;
+# * ``{"$asset": key, ...}`` (a Kedro dataset with its catalog keys, a Dagster asset
+#   outside the job) -- :class:`FromAsset`;
+# * ``{"$param": name}`` -- :class:`FromParameter`;
+# * under the input name ``$condition``, what the step runs under -- :class:`RunCondition`;
+# * under another ``$`` name (``$deps``, Kedro's ``$outputs``) -- :class:`GraphInput`;
+# * anything else -- :class:`LiteralInput` (a list of step outputs too: compared as a
+#   value, its edges are drawn separately).
+
+
+@dataclass(frozen=True)
+class FromStep:
+    """An output of another invocation of the pipeline."""
+
+    step: str
+    #: one output, the names of a tuple result (a list in the tagged form), or None: the
+    #: invocation's whole result (the tagged form has no ``output`` then)
+    output: Optional[str | tuple[str, ...]] = None
+
+    shapes_graph = False  # the edge is in the graph already
+    is_value = False
+
+    def tagged(self) -> JSONValue:
+        if self.output is None:
+            return {"$step": self.step}
+        return {"$step": self.step, "output": list(self.output) if isinstance(self.output, tuple) else self.output}
+
+
+@dataclass(frozen=True)
+class FromAsset:
+    """Data from outside the pipeline, by its key, with what the framework knows of it."""
+
+    key: JSONValue
+    details: Mapping[str, JSONValue] = field(default_factory=dict)
+
+    shapes_graph = True
+    is_value = False
+
+    def tagged(self) -> JSONValue:
+        return {"$asset": self.key, **{k: tagged(v) for k, v in self.details.items()}}
+
+
+@dataclass(frozen=True)
+class FromParameter:
+    """A parameter of the pipeline function, passed on unchanged."""
+
+    name: str
+
+    shapes_graph = False
+    is_value = True  # compared as a value, like a literal
+
+    def tagged(self) -> JSONValue:
+        return {"$param": self.name}
+
+
+@dataclass(frozen=True)
+class LiteralInput:
+    """A value known statically (JSON-compatible; code that is not a literal in the
+    tagged form the module docstring describes)."""
+
+    value: JSONValue
+
+    shapes_graph = False
+    is_value = True
+
+    def tagged(self) -> JSONValue:
+        return tagged(self.value)
+
+
+@dataclass(frozen=True)
+class RunCondition:
+    """The conditions an invocation runs under (``dsl.If``, a ``conditional``, an ``if``
+    over flow parameters): which steps run is the pipeline's shape, like an edge."""
+
+    conditions: tuple[str, ...]
+
+    key = "$condition"  # the input name it is stored under
+    shapes_graph = True
+    is_value = False
+
+    def tagged(self) -> JSONValue:
+        return list(self.conditions)
+
+
+@dataclass(frozen=True)
+class GraphInput:
+    """Another part of the graph's shape stored as an input under a ``$`` name:
+    Dagster's ``$deps`` (assets outside the job), Kedro's ``$outputs`` (datasets written)."""
+
+    value: JSONValue
+
+    shapes_graph = True
+    is_value = False
+
+    def tagged(self) -> JSONValue:
+        return tagged(self.value)
+
+
+StepInput = FromStep | FromAsset | FromParameter | LiteralInput | RunCondition | GraphInput
+_TYPED = (FromStep, FromAsset, FromParameter, LiteralInput, RunCondition, GraphInput)
+
+
+def tagged(value: Any) -> JSONValue:
+    """``value`` in the serialized form: every typed input in it (at any depth: a list of
+    step outputs) replaced by its tag; JSON values unchanged."""
+    if isinstance(value, _TYPED):
+        return value.tagged()
+    if isinstance(value, dict):
+        return {k: tagged(v) for k, v in value.items()} if any(_holds_typed(v) for v in value.values()) else value
+    if isinstance(value, list):
+        return [tagged(v) for v in value] if any(_holds_typed(v) for v in value) else value
+    return value
+
+
+def _holds_typed(value: Any) -> bool:
+    if isinstance(value, _TYPED):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_typed(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_typed(v) for v in value)
+    return False
+
+
+def tagged_inputs(inputs: Mapping[str, Any]) -> dict[str, JSONValue]:
+    """A framework's inputs (typed, or already tagged) as a Step stores them."""
+    return {name: tagged(value) for name, value in inputs.items()}
+
+
+def read_input(name: str, value: JSONValue) -> StepInput:
+    """One stored input, typed (see the section's comment for the forms)."""
+    if name == RunCondition.key:
+        return RunCondition(tuple(value) if isinstance(value, list) else (value,))
+    if name.startswith("$"):
+        return GraphInput(value)
+    if isinstance(value, dict):
+        if "$asset" in value:
+            return FromAsset(value["$asset"], {k: v for k, v in value.items() if k != "$asset"})
+        if "$step" in value:
+            output = value.get("output")
+            return FromStep(value["$step"], tuple(output) if isinstance(output, list) else output)
+        if len(value) == 1 and isinstance(value.get("$param"), str):
+            return FromParameter(value["$param"])
+    return LiteralInput(value)
+
+
+def read_inputs(inputs: Mapping[str, JSONValue]) -> dict[str, StepInput]:
+    """A step's stored inputs, typed, in their order."""
+    return {name: read_input(name, value) for name, value in inputs.items()}
+
+
+def rename_steps(value: JSONValue, rename: Any) -> JSONValue:
+    """A stored input with the invocation id of every step output in it (at any depth)
+    replaced by ``rename(id)``; the rest unchanged."""
+    if isinstance(value, dict):
+        if isinstance(value.get("$step"), str):
+            return {**value, "$step": rename(value["$step"])}
+        return {k: rename_steps(v, rename) for k, v in value.items()}
+    if isinstance(value, list):
+        return [rename_steps(v, rename) for v in value]
+    return value

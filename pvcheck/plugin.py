@@ -7,23 +7,63 @@ breaking change). ``docs/plugins.md`` builds one framework and one policy with i
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from pvcheck.analyzer.callgraph import (
+    CallGraphBuilder,
+    Literal,
+    Opaque,
+    PipelineParameter,
+    Sequence_,
+    StepOutput,
+    StepOutputs,
+    Value,
+)
 from pvcheck.analyzer.context import AnalysisContext, Invocation
+from pvcheck.analyzer.context import merge as merge_config
+from pvcheck.analyzer.fastmeta import calls_and_imports
+from pvcheck.analyzer.fastmeta import visit as read_only_visit
+from pvcheck.analyzer.frameworks.assembly import assemble_pipeline, installed_step, named_tuple_outputs, pipeline_config
 from pvcheck.analyzer.frameworks.base import (
     BodyPart,
     ConfigAttachment,
     DecoratedPipelines,
     Framework,
     StepDefinition,
+    decorated_function,
     decorator_call,
     find_decorator,
     keyword_arg,
     keyword_string,
+    method_name,
 )
+from pvcheck.analyzer.index import ProjectIndex
 from pvcheck.analyzer.module import ModuleInfo, Symbol
+from pvcheck.analyzer.values import render, string_value
 from pvcheck.config import Config
 from pvcheck.model import Decision, Diagnostic, Edge, Finding, Output, Parameter, Pipeline, Severity, Step
-from pvcheck.policies.base import Example, Policy, Rule
-from pvcheck.policies.matching import PipelineComparison
+from pvcheck.model import FromAsset, FromParameter, FromStep, GraphInput, LiteralInput, RunCondition, StepInput
+
+if TYPE_CHECKING:
+    from pvcheck.policies.base import Example, Policy, Rule
+    from pvcheck.policies.matching import PipelineComparison
+
+#: The policy side, imported when first asked for: a framework plug-in (the built-in ones
+#: too) imports this module, and loading the policies with every scan costs time for nothing.
+_POLICY_NAMES = {"Example": "pvcheck.policies.base", "Policy": "pvcheck.policies.base",
+                 "Rule": "pvcheck.policies.base", "PipelineComparison": "pvcheck.policies.matching"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _POLICY_NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pvcheck.plugin' has no attribute '{name}'")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 # One line each, for `help(pvcheck.plugin)` and the guide's table. The objects are the
 # internal ones (re-exported, not copied), so `isinstance` works across both names.
@@ -36,9 +76,11 @@ from pvcheck.policies.matching import PipelineComparison
 #: Invocation -- one call of a step inside a pipeline, handed to AnalysisContext.make_pipeline.
 #: ModuleInfo -- one parsed file: its libcst tree, path, qualified names of its expressions.
 #: Symbol -- one top-level definition (function, class) of a module.
+#: decorated_function -- a symbol's function and its decorator call, when decorated with one of some qualified names.
 #: find_decorator -- the first decorator of a function whose callee is one of some qualified names.
 #: decorator_call -- ``@x`` -> (x, None); ``@x(...)`` -> (x, the call).
 #: keyword_arg -- the ``name=`` argument of a call, or None.
+#: method_name -- ``x.after(...)`` -> ``"after"``; a plain call -> ``""``.
 #: keyword_string -- the string passed as ``name=`` (a literal, or a constant known statically).
 #: Pipeline -- one scanned pipeline: its steps, edges, config and fingerprints.
 #: Step -- one invocation of a step in a pipeline, with its fingerprints.
@@ -54,10 +96,36 @@ from pvcheck.policies.matching import PipelineComparison
 #: Severity -- how serious a diagnostic is (error or warning).
 #: Diagnostic -- something the analyzer could not follow, with a PV0xx code.
 #: Config -- the user's settings, as the policies and the analyzer receive them.
+#: pipeline_config -- a pipeline decorator's keyword configuration with its attachments merged over it.
+#: assemble_pipeline -- the finished Pipeline of a body a CallGraphBuilder has walked.
+#: named_tuple_outputs -- the fields of a NamedTuple annotation (a call, a repo-local class) as outputs.
+#: installed_step -- a step shipped in an installed package, for CallGraphBuilder.external_step.
+#: CallGraphBuilder -- walks a pipeline function: step calls become invocations, data flow edges.
+#: Value -- what an expression of a pipeline body evaluates to during the walk (one of the next six).
+#: StepOutput -- one output of a step invocation.
+#: StepOutputs -- all outputs of a step invocation (a call's result before it is unpacked).
+#: PipelineParameter -- a parameter of the pipeline function.
+#: Literal -- a value written in the code.
+#: Opaque -- a value the walk cannot model, with the invocations it depends on.
+#: Sequence_ -- a tuple or list of values.
+#: merge_config -- two configuration tables merged deeply, the second winning.
+#: string_value -- the value of a string literal, or None.
+#: render -- short normalised source text of an expression, names fully qualified.
+#: ProjectIndex -- the tree's modules by name, parsed on demand (AnalysisContext.index).
+#: calls_and_imports -- every call of a tree with its enclosing function, the names imports bind.
+#: StepInput -- what a step invocation receives, typed: one of the next six (Step.inputs keeps them tagged).
+#: FromStep -- an output of another invocation of the pipeline (a data edge).
+#: FromAsset -- data from outside the pipeline, by its key.
+#: FromParameter -- a parameter of the pipeline function, passed on.
+#: LiteralInput -- a value known statically.
+#: RunCondition -- the conditions an invocation runs under (stored under the input name RunCondition.key).
+#: GraphInput -- another part of the graph's shape stored as a ``$`` input ($deps, $outputs).
+#: read_only_visit -- ``tree.visit(visitor)`` for a visitor that only reads, without rebuilding the tree.
 
 __all__ = [
     "AnalysisContext",
     "BodyPart",
+    "CallGraphBuilder",
     "Config",
     "ConfigAttachment",
     "Decision",
@@ -67,20 +135,46 @@ __all__ = [
     "Example",
     "Finding",
     "Framework",
+    "FromAsset",
+    "FromParameter",
+    "FromStep",
+    "GraphInput",
     "Invocation",
+    "Literal",
+    "LiteralInput",
     "ModuleInfo",
+    "Opaque",
     "Output",
     "Parameter",
     "Pipeline",
     "PipelineComparison",
+    "PipelineParameter",
     "Policy",
+    "ProjectIndex",
     "Rule",
+    "RunCondition",
+    "Sequence_",
     "Severity",
     "Step",
     "StepDefinition",
+    "StepInput",
+    "StepOutput",
+    "StepOutputs",
     "Symbol",
+    "Value",
+    "assemble_pipeline",
+    "calls_and_imports",
+    "decorated_function",
     "decorator_call",
     "find_decorator",
+    "installed_step",
     "keyword_arg",
     "keyword_string",
+    "merge_config",
+    "method_name",
+    "named_tuple_outputs",
+    "pipeline_config",
+    "read_only_visit",
+    "render",
+    "string_value",
 ]

@@ -24,7 +24,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-import pvcheck.analyzer as analyzer_package
+import pvcheck.analyzer.scan as analyzer_package  # the engine module discover() is called from
 from pvcheck.analyzer import scan_tree
 from pvcheck.analyzer import discovery as discovery_module
 from pvcheck.analyzer.nesting import MAX_NESTING, _level_bound, _scan, excessive_nesting

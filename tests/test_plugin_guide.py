@@ -87,14 +87,29 @@ def test_a_helper_edit_in_the_guide_project_is_a_version_and_an_owner_change_a_p
     assert "TOY001" in {f.rule for f in change.findings}
 
 
-def test_a_statement_the_toy_framework_does_not_model_is_a_diagnostic(installed: Path, tmp_path: Path) -> None:
+def test_a_statement_the_toy_framework_does_not_model_is_the_flows_own_code(installed: Path, tmp_path: Path) -> None:
+    # the guide's builder accounts for every call (account_calls): what is not a task call is
+    # the flow's own code, fingerprinted, so an edit to it is never silently dropped
+    base = scan_tree(FIXTURES / "toyflow_sales").pipelines[0]
     root = shutil.copytree(FIXTURES / "toyflow_sales", tmp_path / "t")
     flows = root / "flows.py"
     flows.write_text(flows.read_text().replace("    amount = total(orders)\n",
                                                "    amount = total(orders)\n    amount = amount * 2\n"))
+    head = scan_tree(root).pipelines[0]
+    assert base.code_fingerprint and head.code_fingerprint != base.code_fingerprint
+    assert head.fingerprint != base.fingerprint
+    assert [s.id for s in head.steps] == [s.id for s in base.steps]
+
+
+def test_a_call_the_toy_framework_does_not_follow_is_reported(installed: Path, tmp_path: Path) -> None:
+    root = shutil.copytree(FIXTURES / "toyflow_sales", tmp_path / "t")
+    flows = root / "flows.py"
+    flows.write_text("import random\n" + flows.read_text().replace(
+        "    amount = total(orders)\n", "    amount = total(orders)\n    random.shuffle(orders)\n"))
     project = scan_tree(root)
-    assert project.pipelines[0].dynamic
-    assert any(d.code == "PV010" and d.path == "flows.py" for d in project.diagnostics)
+    pipeline = project.pipelines[0]
+    assert [c["call"] for c in pipeline.coverage["calls_not_followed"]] == ["'random.shuffle'"]
+    assert any(d.code == "PV023" and d.path == "flows.py" for d in project.diagnostics)
 
 
 def test_the_installed_plugins_work_from_the_command_line(installed: Path) -> None:

@@ -25,7 +25,7 @@ from pvcheck.analyzer.context import AnalysisContext, Invocation
 from pvcheck.analyzer.frameworks.base import Framework, StepDefinition
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import is_literal, literal_value
-from pvcheck.model import Edge, Severity
+from pvcheck.model import Edge, FromParameter, FromStep, Severity
 
 _MAX_UNROLL = 256
 _MAX_INLINE_DEPTH = 8
@@ -567,13 +567,13 @@ class CallGraphBuilder:
         """The model's view of one step input, adding data edges on the way."""
         if isinstance(value, StepOutput):
             self.edges.append(Edge(value.invocation, target, "data", value.output, name))
-            return {"$step": value.invocation, "output": value.output}
+            return FromStep(value.invocation, value.output)
         if isinstance(value, StepOutputs):
             for output in value.outputs or ("output",):
                 self.edges.append(Edge(value.invocation, target, "data", output, name))
-            return {"$step": value.invocation, "output": list(value.outputs)}
+            return FromStep(value.invocation, tuple(value.outputs))
         if isinstance(value, PipelineParameter):
-            return {"$param": value.name}
+            return FromParameter(value.name)
         if isinstance(value, Literal):
             return value.value
         if isinstance(value, Sequence_):

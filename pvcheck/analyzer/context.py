@@ -45,6 +45,7 @@ from pvcheck.model import (
     StatementPrint,
     Step,
 )
+from pvcheck.model import read_input, tagged_inputs
 
 
 @dataclass
@@ -297,8 +298,8 @@ class AnalysisContext:
             config = merge(config, attachment.config)
             config_lines.update(attachment.config_lines)
         defaults = {p.name: p.default for p in facts.parameters if p.has_default}
-        config_fp = digest("config", canonical_json(config), canonical_json(defaults),
-                           canonical_json(invocation.inputs))
+        inputs = tagged_inputs(invocation.inputs)  # the serialized form a Step keeps and fingerprints
+        config_fp = digest("config", canonical_json(config), canonical_json(defaults), canonical_json(inputs))
         module = definition.symbol.module
         call_line = invocation.call_module.line(invocation.call_node) if invocation.call_node is not None else 0
         return Step(
@@ -312,7 +313,7 @@ class AnalysisContext:
             kind=definition.kind,
             parameters=facts.parameters,
             outputs=definition.outputs,
-            inputs=invocation.inputs,
+            inputs=inputs,
             config=config,
             config_lines=config_lines,
             fingerprint=digest("step", facts.body_fingerprint, facts.signature_fingerprint),
@@ -466,7 +467,7 @@ def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any
 
 def _external_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
     """Inputs that shape the graph: outside data (``$asset``, ``$deps``), run conditions."""
-    return {k: v for k, v in inputs.items() if k.startswith("$") or (isinstance(v, dict) and "$asset" in v)}
+    return {k: v for k, v in inputs.items() if read_input(k, v).shapes_graph}
 
 
 def _dedupe_edges(edges: Iterable[Edge], ids: set[str]) -> list[Edge]:

@@ -283,7 +283,7 @@ def _start_method() -> str:
 def _worker_main(connection: Connection, root: Path, config: Config, files: list[SourceFile],
                  contents: dict[str, Optional[bytes]]) -> None:
     """A worker: run the units it is sent, with one index for the whole scan."""
-    gc.disable()  # see pvcheck.analyzer.paused_gc(); the process ends with the scan
+    gc.disable()  # see pvcheck.analyzer.scan.paused_gc(); the process ends with the scan
     _trust_parsed_nodes()
     tree: Optional[TreeState] = None
     store: Optional[AnalysisCache] = None

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Iterable, Optional
 
 from pvcheck.model import Decision, Pipeline, PipelineChange, Status, Step
+from pvcheck.model import FromStep, read_input
 
 
 class StepStatus(str, enum.Enum):
@@ -227,7 +228,7 @@ def _config_view(step: Step) -> tuple[object, ...]:
     Not ``config_fingerprint``: it also covers the inputs wired from other steps, and a
     rewired edge is drawn as an edge, not as a configuration change of its target.
     """
-    literal_inputs = {k: v for k, v in step.inputs.items() if not (isinstance(v, dict) and "$step" in v)}
+    literal_inputs = {k: v for k, v in step.inputs.items() if not isinstance(read_input(k, v), FromStep)}
     defaults = {p.name: p.default for p in step.parameters if p.has_default}
     return (repr(sorted(step.config.items())), repr(sorted(literal_inputs.items())), repr(sorted(defaults.items())))
 

@@ -18,6 +18,7 @@ from deepdiff.helper import NotPresent
 
 from pvcheck.config import Config
 from pvcheck.model import Decision, Finding, Parameter, Pipeline, Step
+from pvcheck.model import read_input
 from pvcheck.policies.base import Example, Policy, Rule
 from pvcheck.policies.common import pipeline_has_detail, show, step_has_detail
 from pvcheck.policies.examples import PIPELINE, STEPS, edit, project
@@ -250,8 +251,7 @@ def _defaults(parameters: Iterable[Parameter]) -> dict[str, Any]:
 
 def _literal_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
     """Call-site inputs that are values, not data edges from other steps."""
-    return {k: v for k, v in inputs.items()
-            if not k.startswith("$") and not (isinstance(v, dict) and ("$step" in v or "$asset" in v))}
+    return {k: v for k, v in inputs.items() if read_input(k, v).is_value}
 
 
 def _location(path: tuple[Any, ...], lines: Mapping[str, tuple[str, int]]) -> Optional[tuple[str, int]]:

@@ -17,6 +17,7 @@ from typing import Callable, Iterable, Optional, Sequence
 
 from pvcheck.config import Config
 from pvcheck.model import Pipeline, Project, Step
+from pvcheck.model import rename_steps
 from pvcheck.policies.sources import SourceTree
 
 
@@ -191,16 +192,10 @@ def _call_keys(steps: Sequence[Step]) -> dict[str, str]:
         if step is None or not step.fingerprint or step_id in visiting:
             return f"?{step_id}"
 
-        def resolve(value: object) -> object:
-            if isinstance(value, dict):
-                if isinstance(value.get("$step"), str):
-                    return {**value, "$step": key(value["$step"], visiting | {step_id})}
-                return {k: resolve(v) for k, v in value.items()}
-            if isinstance(value, list):
-                return [resolve(v) for v in value]
-            return value
+        def rename(source: str) -> str:
+            return key(source, visiting | {step_id})
 
-        inputs = json.dumps(resolve(dict(step.inputs)), sort_keys=True, default=str)
+        inputs = json.dumps(rename_steps(dict(step.inputs), rename), sort_keys=True, default=str)
         found = keys[step_id] = hashlib.blake2b(f"{step.fingerprint}|{inputs}".encode(), digest_size=16).hexdigest()
         return found
 

@@ -22,6 +22,7 @@ from pvcheck.config import Config
 from pvcheck.model import REACH_EFFECTS as EFFECTS
 from pvcheck.model import REACH_FILE as FILE
 from pvcheck.model import Decision, Edge, Finding, HelperRef, Pipeline, Step
+from pvcheck.model import read_input
 from pvcheck.policies.base import Example, Policy, Rule
 from pvcheck.policies.conditions import Reach, changed_parameters, reaching
 from pvcheck.policies.common import complexity_note, first_changed_line, step_has_detail
@@ -445,8 +446,7 @@ def external_inputs(step: Step) -> dict[str, object]:
     """Inputs that shape the graph rather than set a value: data from outside the
     pipeline (``{"$asset": key}``, ``$deps``) and the condition a task runs under
     (``$condition``)."""
-    return {k: v for k, v in step.inputs.items()
-            if k.startswith("$") or (isinstance(v, dict) and "$asset" in v)}
+    return {k: v for k, v in step.inputs.items() if read_input(k, v).shapes_graph}
 
 
 __all__ = ["StructuralPolicy", "external_inputs"]

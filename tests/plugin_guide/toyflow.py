@@ -1,10 +1,8 @@
 """A framework plug-in for "toyflow": ``@task`` steps called inside a ``@flow`` function."""
 from typing import Optional
 
-import libcst as cst
-
-from pvcheck.plugin import (AnalysisContext, DecoratedPipelines, Edge, Invocation, Pipeline, StepDefinition,
-                            Symbol, find_decorator, keyword_string)
+from pvcheck.plugin import (AnalysisContext, CallGraphBuilder, DecoratedPipelines, Output, Pipeline, StepDefinition,
+                            Symbol, assemble_pipeline, decorated_function, keyword_string, pipeline_config)
 
 
 class ToyFlow(DecoratedPipelines):
@@ -13,43 +11,22 @@ class ToyFlow(DecoratedPipelines):
     pipeline_decorators = ("toyflow.flow",)
 
     def step_definition(self, symbol: Symbol, ctx: AnalysisContext) -> Optional[StepDefinition]:
-        found = None
-        if isinstance(symbol.node, cst.FunctionDef):
-            found = find_decorator(symbol.node, symbol.module, ("toyflow.task",))
+        found = decorated_function(symbol, ("toyflow.task",))
         if found is None:
             return None
-        config, lines = ctx.keyword_config(found[1], symbol.module)
-        return StepDefinition(symbol, self.name, "task", symbol.node.name.value, config, lines)
+        node, call, _ = found
+        config, lines = ctx.keyword_config(call, symbol.module)
+        return StepDefinition(symbol, self.name, "task", node.name.value, config, lines, (Output("output"),))
 
     def pipeline(self, symbol: Symbol, ctx: AnalysisContext) -> Pipeline:
-        module, node = symbol.module, symbol.node
-        call = self.pipeline_decorator_call(node, module)
-        config, lines = ctx.keyword_config(call, module, skip=("name",))
-        invocations, edges, made_by, dynamic = [], [], {}, False
-        for line in node.body.body:  # each statement: `x = task(...)` or `task(...)`
-            statement = line.body[0] if isinstance(line, cst.SimpleStatementLine) else line
-            value = getattr(statement, "value", None)
-            target = statement.targets[0].target if isinstance(statement, cst.Assign) else None
-            callee = ctx.resolve_callee(module, value.func) if isinstance(value, cst.Call) else None
-            definition = callee and ctx.step_definition(self, callee)
-            if definition is None:  # not a task call: say so, never ignore it
-                ctx.warn_dynamic(module, module.line(statement), "a statement that is not a task call")
-                dynamic = True
-                continue
-            seen = sum(i.definition is definition for i in invocations)  # ids: train, train_2 ...
-            invocation = Invocation(definition.name + (f"_{seen + 1}" if seen else ""), definition, module, value)
-            names = [p.name.value for p in definition.function.params.params]
-            for position, arg in enumerate(value.args):
-                param = arg.keyword.value if arg.keyword else names[position]
-                if isinstance(arg.value, cst.Name) and arg.value.value in made_by:
-                    invocation.inputs[param] = {"$step": made_by[arg.value.value], "output": "output"}
-                    edges.append(Edge(made_by[arg.value.value], invocation.id, "data", "output", param))
-                else:
-                    invocation.inputs[param] = ctx.value(arg.value, module)
-            if isinstance(target, cst.Name):
-                made_by[target.value] = invocation.id
-            invocations.append(invocation)
-        return ctx.make_pipeline(
-            name=keyword_string(call, "name", module, ctx.index) or node.name.value, framework=self.name,
-            symbol=symbol, node=node, invocations=invocations, edges=edges, config=config,
-            config_lines=lines, parameters=ctx.parameters(node.params, module), dynamic=dynamic)
+        call = self.pipeline_decorator_call(symbol.node, symbol.module)
+        config, lines = pipeline_config(symbol, call, ctx, skip=("name",))  # with_options(...) elsewhere too
+        name = keyword_string(call, "name", symbol.module, ctx.index) or symbol.node.name.value
+        builder = ToyFlowGraph(self, ctx, symbol.module, symbol.node, name)
+        builder.build()  # task calls become invocations, the values they pass edges
+        return assemble_pipeline(builder, symbol, config, lines)
+
+
+class ToyFlowGraph(CallGraphBuilder):
+    account_calls = True  # every other call of a flow is reported, and the flow's own code fingerprinted
+    api_packages = ("toyflow",)

@@ -28,22 +28,14 @@ from typing import Any, Iterable, Optional, Sequence
 
 import libcst as cst
 
-from pvcheck.analyzer.callgraph import (
-    CallGraphBuilder,
-    Literal,
-    Opaque,
-    Sequence_,
-    StepOutput,
-    StepOutputs,
-    Value,
-)
-from pvcheck.analyzer import fastmeta
-from pvcheck.analyzer.context import AnalysisContext, Invocation, merge
-from pvcheck.analyzer.frameworks.base import method_name as _method, keyword_arg as _keyword, keyword_string as _keyword_string
-from pvcheck.analyzer.frameworks.base import BodyPart, Framework, StepDefinition, decorator_call
-from pvcheck.analyzer.module import ModuleInfo, Symbol
-from pvcheck.analyzer.values import string_value
-from pvcheck.model import Edge, Output, Pipeline
+from pvcheck.analyzer import fastmeta  # internal: the tree walks are called as fastmeta.x here
+from pvcheck.plugin import (AnalysisContext, BodyPart, CallGraphBuilder, Edge, Framework, Invocation, Literal,
+                            ModuleInfo, Opaque, Output, Pipeline, Sequence_, StepDefinition, StepOutput, StepOutputs,
+                            Symbol, Value, decorator_call, string_value)
+from pvcheck.plugin import keyword_arg as _keyword
+from pvcheck.plugin import keyword_string as _keyword_string
+from pvcheck.plugin import merge_config as merge
+from pvcheck.plugin import method_name as _method
 
 _SDK = "airflow.sdk"
 DAG_DECORATORS = frozenset({"airflow.decorators.dag", "airflow.models.dag.dag", f"{_SDK}.dag",

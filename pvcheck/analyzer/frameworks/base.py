@@ -23,6 +23,7 @@ import libcst as cst
 
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import string_value, to_value
+from pvcheck.config import Config, setting_location
 from pvcheck.errors import ConfigError
 from pvcheck.model import Output, Pipeline
 
@@ -181,14 +182,19 @@ class DecoratedPipelines(Framework):
         """The pipeline a decorated function defines."""
 
 
-def load_frameworks(enabled: Iterable[str] = ()) -> list[Framework]:
-    """The registered frameworks (built-in and entry points), optionally only ``enabled``."""
+def load_frameworks(enabled: Iterable[str] = (), config: Optional[Config] = None) -> list[Framework]:
+    """The registered frameworks (built-in and entry points), optionally only ``enabled``.
+
+    A name no registry knows is a :class:`ConfigError` placed at the ``frameworks``
+    setting of ``config``'s file (the configuration layer does not know the registry)."""
+    enabled = tuple(enabled)
     wanted = set(enabled)
     specs = available_frameworks()
-    unknown = wanted - set(specs)
+    unknown = [name for name in enabled if name not in specs]
     if unknown:
-        raise ConfigError(f"unknown framework '{sorted(unknown)[0]}' in 'frameworks'",
-                          hint=f"use one of: {', '.join(sorted(specs))}")
+        raise ConfigError(f"unknown framework '{unknown[0]}' in 'frameworks'",
+                          hint=f"use one of: {', '.join(sorted(specs))}").located(
+            *(setting_location(config, "frameworks") if config is not None else (None, 0)))
     frameworks = []
     for name in sorted(specs):
         if wanted and name not in wanted:
@@ -232,6 +238,18 @@ def find_decorator(
             if qualified in wanted:
                 return decorator, call, qualified
     return None
+
+
+def decorated_function(symbol: Symbol, names: Iterable[str]
+                       ) -> Optional[tuple[cst.FunctionDef, Optional[cst.Call], str]]:
+    """``symbol``'s function when one of its decorators is one of the fully qualified
+    ``names``: (the function, the decorator's call or None when bare, the name matched).
+    What a framework's ``step_definition`` starts with."""
+    node = symbol.node
+    if not isinstance(node, cst.FunctionDef):
+        return None
+    found = find_decorator(node, symbol.module, names)
+    return (node, found[1], found[2]) if found is not None else None
 
 
 def keyword_arg(call: Optional[cst.Call], name: str) -> Optional[cst.Arg]:

@@ -28,24 +28,16 @@ from typing import Any, Callable, Iterable, Iterator, Optional
 
 import libcst as cst
 
-from pvcheck.analyzer.callgraph import (
-    CallGraphBuilder,
-    Literal,
-    Opaque,
-    StepOutput,
-    StepOutputs,
-    Value,
-)
-from pvcheck.analyzer import fastmeta
-from pvcheck.analyzer.context import AnalysisContext, Invocation
-from pvcheck.analyzer.frameworks.base import method_name as _method, keyword_arg as _keyword, keyword_string as _keyword_string
-from pvcheck.analyzer.frameworks.base import Framework, StepDefinition, find_decorator
+from pvcheck.analyzer import fastmeta  # internal: the tree walks are called as fastmeta.x here
+from pvcheck.analyzer.discovery import SourceFile  # internal: code locations read the tree's file list
 from pvcheck.analyzer.frameworks.dagster_factories import factory_assets, factory_names
 from pvcheck.analyzer.frameworks.dagster_locations import CodeLocations, Location
-from pvcheck.analyzer.discovery import SourceFile
-from pvcheck.analyzer.module import ModuleInfo, Symbol
-from pvcheck.analyzer.values import string_value
-from pvcheck.model import Diagnostic, Edge, Output, Pipeline
+from pvcheck.plugin import (AnalysisContext, CallGraphBuilder, Diagnostic, Edge, Framework, Invocation, Literal,
+                            ModuleInfo, Opaque, Output, Pipeline, StepDefinition, StepOutput, StepOutputs, Symbol, Value,
+                            find_decorator, string_value)
+from pvcheck.plugin import keyword_arg as _keyword
+from pvcheck.plugin import keyword_string as _keyword_string
+from pvcheck.plugin import method_name as _method
 
 _D = "dagster._core.definitions"
 

@@ -34,11 +34,9 @@ from typing import Iterable, Optional
 
 import libcst as cst
 
-from pvcheck.analyzer import fastmeta
-from pvcheck.analyzer.context import AnalysisContext, merge
-from pvcheck.analyzer.frameworks.base import ConfigAttachment, DecoratedPipelines, StepDefinition, find_decorator
-from pvcheck.analyzer.module import ModuleInfo, Symbol
-from pvcheck.model import Output, Pipeline
+from pvcheck.plugin import (AnalysisContext, ConfigAttachment, DecoratedPipelines, ModuleInfo, Output, Pipeline,
+                            StepDefinition, Symbol, assemble_pipeline, calls_and_imports, find_decorator,
+                            named_tuple_outputs, pipeline_config)
 
 TASK_DECORATORS = ("flytekit.task", "flytekit.core.task.task")
 DYNAMIC_DECORATORS = ("flytekit.dynamic", "flytekit.core.dynamic_workflow_task.dynamic", "flytekit.core.task.dynamic")
@@ -48,7 +46,6 @@ LAUNCH_PLAN_FACTORIES = frozenset({
     "flytekit.LaunchPlan.get_or_create", "flytekit.core.launch_plan.LaunchPlan.get_or_create",
     "flytekit.LaunchPlan.create", "flytekit.core.launch_plan.LaunchPlan.create",
 })
-_NAMED_TUPLE = frozenset({"typing.NamedTuple", "typing_extensions.NamedTuple"})
 _TUPLE = frozenset({"typing.Tuple", "tuple"})
 
 
@@ -96,12 +93,8 @@ class Flyte(DecoratedPipelines):
         node = symbol.node
         assert isinstance(node, cst.FunctionDef)
         call = self.pipeline_decorator_call(node, module)
-        config, lines = ctx.keyword_config(call, module)
-        name = task_name(symbol)
-        for attachment in ctx.attachments.get(symbol.qualified_name, ()):
-            config = merge(config, attachment.config)
-            lines.update(attachment.config_lines)
-        builder = FlyteGraphBuilder(self, ctx, module, node, name)
+        config, lines = pipeline_config(symbol, call, ctx)
+        builder = FlyteGraphBuilder(self, ctx, module, node, task_name(symbol))
         found = find_decorator(node, module, WORKFLOW_DECORATORS)
         for decorator in node.decorators:
             if found is None or decorator is not found[0]:
@@ -110,26 +103,14 @@ class Flyte(DecoratedPipelines):
                                      "wrapping the workflow function")
         builder.build()
         builder.finish()
-        return ctx.make_pipeline(
-            name=name,
-            framework=self.name,
-            symbol=symbol,
-            node=node,
-            invocations=builder.invocations,
-            edges=builder.edges,
-            config=config,
-            config_lines=lines,
-            parameters=ctx.parameters(node.params, module),
-            dynamic=builder.dynamic,
-            body=node,
-        )
+        return assemble_pipeline(builder, symbol, config, lines)  # own code not accounted: no masks
 
     def attachments(self, module: ModuleInfo, ctx: AnalysisContext) -> Iterable[ConfigAttachment]:
         """``LaunchPlan.get_or_create(wf, name=..., default_inputs=..., fixed_inputs=...)``: the
         inputs and schedule a workflow is launched with are configuration of that workflow."""
         if "LaunchPlan" not in module.text:
             return
-        calls, _, _ = fastmeta.calls_and_imports(module.tree)
+        calls, _, _ = calls_and_imports(module.tree)
         for call, _ in calls:
             if not isinstance(call.func, cst.Attribute) or call.func.attr.value not in ("get_or_create", "create"):
                 continue
@@ -190,10 +171,7 @@ def outputs(node: cst.FunctionDef, module: ModuleInfo, ctx: AnalysisContext) -> 
 def named_tuple_fields(annotation: cst.BaseExpression, module: ModuleInfo, ctx: AnalysisContext
                        ) -> Optional[list[Output]]:
     """The fields of a ``NamedTuple`` return type, or None when it is not one."""
-    # KFP reads the same NamedTuple forms (a call, a repo-local class or assignment)
-    from pvcheck.analyzer.frameworks.kfp import _named_tuple_fields
-
-    return _named_tuple_fields(annotation, module, ctx)
+    return named_tuple_outputs(annotation, module, ctx)
 
 
 def misplaced_module(qualified: str, ctx: AnalysisContext) -> Optional[str]:

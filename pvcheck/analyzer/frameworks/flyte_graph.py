@@ -20,25 +20,15 @@ from typing import Any, Optional
 
 import libcst as cst
 
-from pvcheck.analyzer.callgraph import (
-    CallGraphBuilder,
-    Literal,
-    Opaque,
-    PipelineParameter,
-    StepOutput,
-    StepOutputs,
-    Value,
-)
-from pvcheck.analyzer.context import Invocation, merge
-from pvcheck.analyzer.frameworks.base import StepDefinition
 from pvcheck.analyzer.frameworks.flyte import (
     LAUNCH_PLAN_FACTORIES,
     launch_plan_workflow,
     misplaced_module,
     returns_named_tuple,
 )
-from pvcheck.analyzer.module import ModuleInfo, Symbol
-from pvcheck.model import Edge
+from pvcheck.plugin import (CallGraphBuilder, Edge, FromStep, Invocation, Literal, ModuleInfo, Opaque,
+                            PipelineParameter, RunCondition, StepDefinition, StepOutput, StepOutputs, Symbol, Value,
+                            merge_config)
 
 MAP_TASK = frozenset({"flytekit.map_task", "flytekit.core.array_node_map_task.map_task",
                       "flytekit.core.map_task.map_task"})
@@ -194,6 +184,10 @@ class FlyteGraphBuilder(CallGraphBuilder):
             return node_id
 
         def rewrite(value: Any) -> Any:
+            if isinstance(value, FromStep):
+                return dataclasses.replace(value, step=final(value.step))
+            if isinstance(value, RunCondition):
+                return RunCondition(tuple(rewrite(list(value.conditions))))
             if isinstance(value, dict):
                 return {k: (final(v) if k == "$step" and isinstance(v, str) else rewrite(v)) for k, v in value.items()}
             if isinstance(value, list):
@@ -335,7 +329,7 @@ class FlyteGraphBuilder(CallGraphBuilder):
             self.not_followed(module, call, "a with_overrides() on something that is not a task's node")
             return
         config, lines = self.ctx.keyword_config(call, module, skip=("node_name",))
-        invocation.config = merge(invocation.config, config)
+        invocation.config = merge_config(invocation.config, config)
         invocation.config_lines.update(lines)
         arg = self.keyword(call, "node_name")
         if arg is None:
@@ -416,7 +410,7 @@ class FlyteGraphBuilder(CallGraphBuilder):
             value = self.evaluate(arg.value, env_for_bound, map_module)
             invocation.inputs[arg.keyword.value] = self.input_binding(value, invocation.id, arg.keyword.value)
         config, _ = self.ctx.keyword_config(map_call, map_module)
-        invocation.config = merge(invocation.config, {"map_task": config})
+        invocation.config = merge_config(invocation.config, {"map_task": config})
         invocation.config_lines["map_task"] = (map_module.path, map_module.line(map_call))
         return result
 
@@ -466,8 +460,9 @@ class FlyteGraphBuilder(CallGraphBuilder):
             for member in case.members:
                 invocation = self._by_id[member]
                 # which tasks run is the workflow's shape, not a setting: structural, like an edge
-                invocation.inputs["$condition"] = [f"conditional {name_value.value!r}"  # type: ignore[union-attr]
-                                                   if isinstance(name_value, Literal) else "conditional", *conditions]
+                invocation.inputs[RunCondition.key] = RunCondition((
+                    f"conditional {name_value.value!r}"  # type: ignore[union-attr]
+                    if isinstance(name_value, Literal) else "conditional", *conditions))
                 for source in sources:
                     self.edges.append(Edge(source, member, "order"))
         results = [s for case in cases for s in self.invocations_in(case.result) if case.result is not None]

@@ -18,12 +18,9 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import libcst as cst
 
-from pvcheck.analyzer.callgraph import Literal, PipelineParameter, Value
-from pvcheck.analyzer.context import AnalysisContext
-from pvcheck.analyzer.frameworks.base import keyword_string
 from pvcheck.analyzer.frameworks.flyte_graph import FlyteGraphBuilder
-from pvcheck.analyzer.module import ModuleInfo, Symbol
-from pvcheck.model import Parameter, Pipeline
+from pvcheck.plugin import (AnalysisContext, Literal, ModuleInfo, Parameter, Pipeline, PipelineParameter, Symbol,
+                            Value, keyword_string)
 
 if TYPE_CHECKING:
     from pvcheck.analyzer.frameworks.flyte import Flyte

@@ -22,10 +22,8 @@ from typing import TYPE_CHECKING, Any, Iterable, Optional
 
 import libcst as cst
 
-from pvcheck.analyzer.context import AnalysisContext, Invocation, merge
-from pvcheck.analyzer.frameworks.base import StepDefinition, decorator_call, keyword_string
-from pvcheck.analyzer.module import ModuleInfo, Symbol
-from pvcheck.model import Edge, Pipeline
+from pvcheck.plugin import (AnalysisContext, Edge, Invocation, ModuleInfo, Pipeline, StepDefinition, Symbol,
+                            decorator_call, keyword_string, merge_config)
 
 if TYPE_CHECKING:
     from pvcheck.analyzer.frameworks.flyte import Flyte
@@ -58,7 +56,7 @@ def environment(symbol: Symbol, ctx: AnalysisContext, depth: int = 0
         if found is None:
             return None
         config, lines = ctx.keyword_config(call, module, skip=("name",))
-        return keyword_string(call, "name") or found[0], merge(found[1], config), {**found[2], **lines}
+        return keyword_string(call, "name") or found[0], merge_config(found[1], config), {**found[2], **lines}
     return None
 
 
@@ -96,7 +94,7 @@ def task_definition(framework: str, symbol: Symbol, ctx: AnalysisContext) -> Opt
     from pvcheck.analyzer.frameworks.flyte import outputs
 
     return StepDefinition(symbol, framework, "task", f"{name}.{node.name.value}",
-                          merge(_inherited(env_config), config), {**env_lines, **lines},
+                          merge_config(_inherited(env_config), config), {**env_lines, **lines},
                           outputs(node, symbol.module, ctx))
 
 

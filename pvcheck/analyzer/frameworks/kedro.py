@@ -23,13 +23,11 @@ from typing import Any, Iterable, Optional
 
 import libcst as cst
 
-from pvcheck.analyzer.context import AnalysisContext, Invocation
 from pvcheck.analyzer.discovery import module_name
-from pvcheck.analyzer.frameworks.base import Framework, StepDefinition
 from pvcheck.analyzer.frameworks.kedro_conf import KedroConf, load_conf, resolve_placeholders, split_entry
 from pvcheck.analyzer.frameworks.kedro_eval import Evaluator, KNode, KPipe, Opaque, node_name, strip_transcoding
-from pvcheck.analyzer.module import ModuleInfo, Symbol
-from pvcheck.model import Edge, Pipeline, Severity
+from pvcheck.plugin import (AnalysisContext, Edge, Framework, FromAsset, GraphInput, Invocation, ModuleInfo, Pipeline,
+                            Severity, StepDefinition, Symbol)
 
 _SPEC = re.compile(r"""(?im)^[\s"']*kedro(?:\[[^\]]*\])?\s*(==|~=|<=|<|>=|>)?\s*(\d+)\.(\d+)""")
 _UPPER = re.compile(r"""(?im)^[\s"']*kedro(?:\[[^\]]*\])?[^\n,]*,\s*<\s*(\d+)(?:\.(\d+))?""")
@@ -173,11 +171,11 @@ class Kedro(Framework):
         where = (node.module.path, node.module.line(node.call))
         for key, dataset in _input_keys(node):
             if dataset == "parameters":
-                inputs[key] = {"$asset": dataset}
+                inputs[key] = FromAsset(dataset)
                 config["parameters"] = dict(conf.parameters)
                 lines.update({f"parameters.{k}": v for k, v in conf.parameter_lines.items()})
             elif dataset.startswith("params:"):
-                inputs[key] = {"$asset": dataset}
+                inputs[key] = FromAsset(dataset)
                 parameter = dataset[len("params:"):]
                 known, value = conf.parameter(parameter)
                 if not known and conf.found:
@@ -190,7 +188,7 @@ class Kedro(Framework):
                     lines[f"parameters.{parameter}"] = top
             else:
                 inputs[key] = self._dataset(dataset, conf, config, lines)
-        inputs["$outputs"] = [self._dataset(o, conf, config, lines) for o in node.output_list()]
+        inputs["$outputs"] = GraphInput([self._dataset(o, conf, config, lines) for o in node.output_list()])
         for key, value in node.func.bound.items():
             inputs[f"partial.{key}"] = value
         if node.tags:
@@ -205,22 +203,23 @@ class Kedro(Framework):
         return Invocation(node_id, node.func.definition, node.module, node.call, inputs, config, lines)
 
     @staticmethod
-    def _dataset(dataset: str, conf: KedroConf, config: dict[str, Any], lines: dict[str, tuple[str, int]]) -> Any:
+    def _dataset(dataset: str, conf: KedroConf, config: dict[str, Any], lines: dict[str, tuple[str, int]]
+                 ) -> FromAsset:
         """A dataset as a node sees it: its name and the catalog keys that shape the data
         (a version when they change); where it lives goes to the configuration (a run)."""
-        value: dict[str, Any] = {"$asset": dataset}
+        details: dict[str, Any] = {}
         found = conf.dataset(dataset)
         if found is not None:
             key, entry = found
             if "{" in key:
                 entry = resolve_placeholders(entry, key, dataset)
             run, version = split_entry(entry)
-            value["catalog"] = version
+            details["catalog"] = version
             if run:
                 config.setdefault("catalog", {})[dataset] = run
             if key in conf.catalog_lines:
                 lines[f"catalog.{dataset}"] = conf.catalog_lines[key]
-        return value
+        return FromAsset(dataset, details)
 
 
 def _input_keys(node: KNode) -> list[tuple[str, str]]:

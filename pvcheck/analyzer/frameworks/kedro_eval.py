@@ -21,10 +21,8 @@ from typing import Any, Callable, Optional, Union
 
 import libcst as cst
 
-from pvcheck.analyzer.context import AnalysisContext
-from pvcheck.analyzer.frameworks.base import BodyPart, StepDefinition
-from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import is_literal, literal_value
+from pvcheck.plugin import AnalysisContext, BodyPart, ModuleInfo, StepDefinition, Symbol
 
 NODE = frozenset({"kedro.pipeline.node", "kedro.pipeline.Node", "kedro.pipeline.node.node", "kedro.pipeline.node.Node"})
 PIPELINE = frozenset({"kedro.pipeline.pipeline", "kedro.pipeline.Pipeline", "kedro.pipeline.pipeline.pipeline",

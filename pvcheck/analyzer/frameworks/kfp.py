@@ -29,23 +29,15 @@ from typing import Any, Optional
 
 import libcst as cst
 
-from pvcheck.analyzer.callgraph import (
-    CallGraphBuilder,
-    Literal,
-    Opaque,
-    PipelineParameter,
-    Sequence_,
-    StepOutput,
-    StepOutputs,
-    Value,
-)
+# internal: the own-code accounting of CallGraphBuilder (which calls its masks cover), for
+# KFP's task methods (`.after()`, `.set_*()`) that are part of the graph, not code
 from pvcheck.analyzer import pipeline_calls
-from pvcheck.analyzer.context import AnalysisContext, Invocation, merge
-from pvcheck.analyzer.frameworks.base import keyword_string as _keyword_string
-from pvcheck.analyzer.frameworks.base import DecoratedPipelines, StepDefinition, find_decorator
-from pvcheck.analyzer.module import ModuleInfo, Symbol
-from pvcheck.analyzer.values import string_value
-from pvcheck.model import Edge, Output, Pipeline
+from pvcheck.plugin import (AnalysisContext, CallGraphBuilder, DecoratedPipelines, Edge, Invocation, Literal,
+                            ModuleInfo, Opaque, Output, Pipeline, PipelineParameter, RunCondition, Sequence_,
+                            StepDefinition, StepOutput, StepOutputs, Symbol, Value, assemble_pipeline,
+                            decorated_function, installed_step, merge_config, named_tuple_outputs, pipeline_config,
+                            string_value)
+from pvcheck.plugin import keyword_string as _keyword_string
 
 _DSL = ("kfp.dsl", "kfp.v2.dsl")
 COMPONENT_DECORATORS = (*(f"{d}.component" for d in _DSL), "kfp.dsl.component_decorator.component")
@@ -64,7 +56,6 @@ OUTPUT_PATHS = frozenset((*(f"{d}.OutputPath" for d in _DSL), "kfp.dsl.types.typ
 PASSTHROUGH = frozenset(f"{d}.Collected" for d in _DSL) | {"kfp.dsl.for_loop.Collected"}
 ONE_OF = frozenset(f"{d}.OneOf" for d in _DSL) | {"kfp.dsl.pipeline_channel.OneOf"}
 NOT_MODELLED = frozenset(f"{d}.importer" for d in _DSL) | {"kfp.dsl.importer_node.importer"}
-_NAMED_TUPLE = frozenset({"typing.NamedTuple", "typing_extensions.NamedTuple"})
 SINGLE_OUTPUT = "Output"
 #: Installed packages of prebuilt components: their calls are tasks named by qualified name.
 EXTERNAL_COMPONENT_PACKAGES = ("google_cloud_pipeline_components.",)
@@ -99,13 +90,10 @@ class KubeflowPipelines(DecoratedPipelines):
     pipeline_decorators = PIPELINE_DECORATORS
 
     def step_definition(self, symbol: Symbol, ctx: AnalysisContext) -> Optional[StepDefinition]:
-        node = symbol.node
-        if not isinstance(node, cst.FunctionDef):
-            return None
-        found = find_decorator(node, symbol.module, COMPONENT_DECORATORS + CONTAINER_DECORATORS)
+        found = decorated_function(symbol, COMPONENT_DECORATORS + CONTAINER_DECORATORS)
         if found is None:
             return None
-        _, call, qualified = found
+        node, call, qualified = found
         containerized = qualified in CONTAINER_DECORATORS
         # base_image, packages_to_install, target_image ...: the environment the body runs in
         config, lines = ctx.keyword_config(call, symbol.module)
@@ -117,28 +105,11 @@ class KubeflowPipelines(DecoratedPipelines):
         node = symbol.node
         assert isinstance(node, cst.FunctionDef)
         call = self.pipeline_decorator_call(node, module)
-        config, lines = ctx.keyword_config(call, module, skip=("name",))
+        config, lines = pipeline_config(symbol, call, ctx, skip=("name",))
         name = k8s_name(_keyword_string(call, "name", module, ctx.index) or node.name.value)
-        for attachment in ctx.attachments.get(symbol.qualified_name, ()):
-            config = merge(config, attachment.config)
-            lines.update(attachment.config_lines)
         builder = KFPGraphBuilder(self, ctx, module, node, name)
         builder.build()
-        return ctx.make_pipeline(
-            name=name,
-            framework=self.name,
-            symbol=symbol,
-            node=node,
-            invocations=builder.invocations,
-            edges=builder.edges,
-            config=config,
-            config_lines=lines,
-            parameters=ctx.parameters(node.params, module),
-            dynamic=builder.dynamic,
-            body=node,
-            masks=builder.masks,
-            unfollowed=builder.unfollowed,
-        )
+        return assemble_pipeline(builder, symbol, config, lines)
 
 
 @dataclass
@@ -161,11 +132,9 @@ class KFPGraphBuilder(CallGraphBuilder):
 
     def external_step(self, callee: cst.BaseExpression, module: ModuleInfo) -> Optional[StepDefinition]:
         # a prebuilt component of Google Cloud Pipeline Components (`CustomTrainingJobOp`)
-        name = pipeline_calls.qualified_callee(callee, module)
-        if name is None or not name.startswith(EXTERNAL_COMPONENT_PACKAGES) or ".types." in name:
-            return None
-        definition = pipeline_calls.external_step(self.framework.name, "component", name, module, callee)
-        return replace(definition, name=k8s_name(definition.name))
+        definition = installed_step(self, callee, module, "component",
+                                    lambda name: name.startswith(EXTERNAL_COMPONENT_PACKAGES) and ".types." not in name)
+        return replace(definition, name=k8s_name(definition.name)) if definition is not None else None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -289,13 +258,13 @@ class KFPGraphBuilder(CallGraphBuilder):
             if group.condition:
                 conditions.extend(group.condition)
             if group.loop is not None:
-                invocation.config = merge(invocation.config, {"parallel_for": group.loop})
+                invocation.config = merge_config(invocation.config, {"parallel_for": group.loop})
                 invocation.config_lines["parallel_for"] = group.line
             if group.kind == "exit":
                 group.members.append(invocation.id)
         if conditions:
             # which tasks run is the pipeline's shape, not a setting: structural, like an edge
-            invocation.inputs["$condition"] = conditions
+            invocation.inputs[RunCondition.key] = RunCondition(tuple(conditions))
         return result
 
     # ------------------------------------------------------------------ task methods
@@ -339,7 +308,7 @@ class KFPGraphBuilder(CallGraphBuilder):
             setting = {key: next(iter(values.values()))}
         else:
             setting = {key: values}
-        invocation.config = merge(invocation.config, setting)
+        invocation.config = merge_config(invocation.config, setting)
         invocation.config_lines[key] = (module.path, module.line(call))
         return modelled
 
@@ -349,7 +318,7 @@ class KFPGraphBuilder(CallGraphBuilder):
         config, _ = self.ctx.keyword_config(call, module)
         settings = invocation.config.get("kubernetes", {})
         calls = list(settings.get(function, [])) + [config]
-        invocation.config = merge(invocation.config, {"kubernetes": {function: calls}})
+        invocation.config = merge_config(invocation.config, {"kubernetes": {function: calls}})
         invocation.config_lines["kubernetes"] = (module.path, module.line(call))
         return task
 
@@ -503,7 +472,7 @@ class _Foreign(Opaque):
 def _is_named_tuple_type(symbol: Symbol, ctx: AnalysisContext) -> bool:
     """``Outputs = NamedTuple(...)`` at module level: calling it builds a pipeline's return value."""
     node = symbol.node
-    return isinstance(node, cst.Assign) and _named_tuple_fields(node.value, symbol.module, ctx) is not None
+    return isinstance(node, cst.Assign) and named_tuple_outputs(node.value, symbol.module, ctx) is not None
 
 
 def _argument(call: cst.Call, keyword: str, position: int) -> Optional[cst.BaseExpression]:
@@ -557,7 +526,7 @@ def component_outputs(node: cst.FunctionDef, module: ModuleInfo, ctx: AnalysisCo
     returned = node.returns.annotation
     if isinstance(returned, cst.Name) and returned.value == "None":
         return tuple(outputs)
-    fields = _named_tuple_fields(returned, module, ctx)
+    fields = named_tuple_outputs(returned, module, ctx)
     if fields is None:
         outputs.append(Output(SINGLE_OUTPUT, ctx.render(returned, module)))
     else:
@@ -571,42 +540,3 @@ def _is_output(annotation: cst.BaseExpression, module: ModuleInfo) -> bool:
     if isinstance(annotation, cst.Call) and isinstance(annotation.func, (cst.Name, cst.Attribute)):
         return bool(module.qualified_names(annotation.func) & OUTPUT_PATHS)
     return False
-
-
-def _named_tuple_fields(annotation: cst.BaseExpression, module: ModuleInfo, ctx: AnalysisContext,
-                        depth: int = 0) -> Optional[list[Output]]:
-    """The fields of ``NamedTuple("Outputs", [("a", int)])``, ``NamedTuple("O", a=int)``,
-    or a repo-local ``class Outputs(NamedTuple)`` / ``Outputs = NamedTuple(...)``."""
-    if depth > 4:
-        return None
-    if isinstance(annotation, cst.Call) and isinstance(annotation.func, (cst.Name, cst.Attribute)) \
-            and module.qualified_names(annotation.func) & _NAMED_TUPLE:
-        fields: list[Output] = []
-        for arg in annotation.args[1:]:
-            if arg.keyword is not None:
-                fields.append(Output(arg.keyword.value, ctx.render(arg.value, module)))
-            elif isinstance(arg.value, (cst.List, cst.Tuple)):
-                for element in arg.value.elements:
-                    pair = element.value
-                    if isinstance(pair, cst.Tuple) and len(pair.elements) == 2:
-                        name = string_value(pair.elements[0].value)
-                        if name is not None:
-                            fields.append(Output(name, ctx.render(pair.elements[1].value, module)))
-        return fields
-    if not isinstance(annotation, (cst.Name, cst.Attribute)):
-        return None
-    names = module.qualified_names(annotation)
-    resolved = ctx.index.resolve(next(iter(names))) if len(names) == 1 else None
-    if resolved is None or resolved[1]:
-        return None
-    symbol = resolved[0]
-    if symbol.kind == "class" and isinstance(symbol.node, cst.ClassDef):
-        bases = [b.value for b in symbol.node.bases if isinstance(b.value, (cst.Name, cst.Attribute))]
-        if not any(symbol.module.qualified_names(b) & _NAMED_TUPLE for b in bases):
-            return None
-        return [Output(s.target.value, ctx.render(s.annotation.annotation, symbol.module))
-                for line in symbol.node.body.body if isinstance(line, cst.SimpleStatementLine)
-                for s in line.body if isinstance(s, cst.AnnAssign) and isinstance(s.target, cst.Name)]
-    if symbol.kind == "constant" and isinstance(symbol.node, cst.Assign):
-        return _named_tuple_fields(symbol.node.value, symbol.module, ctx, depth + 1)
-    return None

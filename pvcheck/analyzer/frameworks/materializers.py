@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Iterator
 
 import libcst as cst
 
-from pvcheck.analyzer.module import ModuleInfo, Symbol
+from pvcheck.plugin import ModuleInfo, Symbol
 
 if TYPE_CHECKING:
-    from pvcheck.analyzer.context import AnalysisContext
+    from pvcheck.plugin import AnalysisContext
 
 _KEYWORD = "output_materializers"
 _TYPES = "ASSOCIATED_TYPES"

@@ -30,13 +30,11 @@ from typing import Any, Callable, Iterable, Iterator, Optional
 
 import libcst as cst
 
-from pvcheck.analyzer.context import AnalysisContext, Invocation
 from pvcheck.analyzer.fingerprint import digest
-from pvcheck.analyzer.frameworks.base import BodyPart, Framework, StepDefinition, decorator_call, keyword_arg
 from pvcheck.analyzer.frameworks.metaflow_config import ConfigValues
-from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import is_literal, literal_value, string_value
-from pvcheck.model import Edge, Output, Parameter, Pipeline, Severity
+from pvcheck.plugin import (AnalysisContext, BodyPart, Edge, Framework, Invocation, ModuleInfo, Output, Parameter,
+                            Pipeline, Severity, StepDefinition, Symbol, decorator_call, keyword_arg)
 
 FLOWSPEC = frozenset({"metaflow.FlowSpec", "metaflow.flowspec.FlowSpec"})
 STEP = frozenset({"metaflow.step", "metaflow.decorators.step"})

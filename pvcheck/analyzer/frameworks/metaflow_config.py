@@ -21,9 +21,8 @@ from typing import Any, Callable, Optional
 
 import libcst as cst
 
-from pvcheck.analyzer.context import AnalysisContext
-from pvcheck.analyzer.module import ModuleInfo
-from pvcheck.analyzer.values import literal_value, string_value
+from pvcheck.analyzer.values import literal_value
+from pvcheck.plugin import AnalysisContext, ModuleInfo, string_value
 
 CONFIG_EXPR = frozenset({"metaflow.config_expr", "metaflow.user_configs.config_parameters.config_expr"})
 _PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")

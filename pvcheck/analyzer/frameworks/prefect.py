@@ -26,15 +26,12 @@ from typing import Any, Iterable, Optional
 
 import libcst as cst
 
-from pvcheck.analyzer.callgraph import CallGraphBuilder, Literal, Opaque, Sequence_, StepOutput, StepOutputs, Value
-from pvcheck.analyzer import fastmeta, pipeline_calls
-from pvcheck.analyzer.context import AnalysisContext, merge
-from pvcheck.analyzer.frameworks.base import keyword_string as _keyword_string
-from pvcheck.analyzer.frameworks.base import ConfigAttachment, DecoratedPipelines, StepDefinition, find_decorator
-from pvcheck.analyzer.frameworks.prefect_branches import ConditionalParts
-from pvcheck.analyzer.index import ProjectIndex
-from pvcheck.analyzer.module import ModuleInfo, Symbol
-from pvcheck.model import Output, Pipeline
+from pvcheck.analyzer.frameworks.prefect_branches import ConditionalParts  # Prefect's own: if/for over parameters
+from pvcheck.plugin import (AnalysisContext, CallGraphBuilder, ConfigAttachment, DecoratedPipelines, Literal,
+                            ModuleInfo, Opaque, Output, Pipeline, ProjectIndex, Sequence_, StepDefinition, StepOutput,
+                            StepOutputs, Symbol, Value, assemble_pipeline, decorated_function, find_decorator,
+                            installed_step, merge_config, pipeline_config, read_only_visit)
+from pvcheck.plugin import keyword_string as _keyword_string
 
 FLOW_DECORATORS = ("prefect.flow", "prefect.flows.flow", "prefect.main.flow")
 TASK_DECORATORS = ("prefect.task", "prefect.tasks.task", "prefect.main.task")
@@ -63,13 +60,10 @@ class Prefect(DecoratedPipelines):
     pipeline_decorators = FLOW_DECORATORS
 
     def step_definition(self, symbol: Symbol, ctx: AnalysisContext) -> Optional[StepDefinition]:
-        node = symbol.node
-        if not isinstance(node, cst.FunctionDef):
-            return None
-        found = find_decorator(node, symbol.module, TASK_DECORATORS + MATERIALIZE_DECORATORS)
+        found = decorated_function(symbol, TASK_DECORATORS + MATERIALIZE_DECORATORS)
         if found is None:
             return None
-        _, call, qualified = found
+        node, call, qualified = found
         config, lines = ctx.keyword_config(call, symbol.module, skip=("name",))
         if qualified in MATERIALIZE_DECORATORS and call is not None:
             # the assets it materializes: where its result goes, configuration like a storage key
@@ -84,28 +78,10 @@ class Prefect(DecoratedPipelines):
         node = symbol.node
         assert isinstance(node, cst.FunctionDef)
         call = self.pipeline_decorator_call(node, module)
-        config, lines = ctx.keyword_config(call, module, skip=("name",))
-        name = flow_name(call, node, module, ctx.index)
-        for attachment in ctx.attachments.get(symbol.qualified_name, ()):
-            config = merge(config, attachment.config)
-            lines.update(attachment.config_lines)
-        builder = PrefectGraphBuilder(self, ctx, module, node, name)
+        config, lines = pipeline_config(symbol, call, ctx, skip=("name",))
+        builder = PrefectGraphBuilder(self, ctx, module, node, flow_name(call, node, module, ctx.index))
         builder.build()
-        pipeline = ctx.make_pipeline(
-            name=name,
-            framework=self.name,
-            symbol=symbol,
-            node=node,
-            invocations=builder.invocations,
-            edges=builder.edges,
-            config=config,
-            config_lines=lines,
-            parameters=ctx.parameters(node.params, module),
-            dynamic=builder.dynamic,
-            body=node,
-            masks=builder.masks,
-            unfollowed=builder.unfollowed,
-        )
+        pipeline = assemble_pipeline(builder, symbol, config, lines)
         if builder.conditions:  # read by the structural policy: parameters that decide which tasks run
             pipeline.coverage["conditions"] = sorted(builder.conditions, key=lambda c: (c["path"], c["line"]))  # type: ignore[index]
         return pipeline
@@ -118,7 +94,7 @@ class Prefect(DecoratedPipelines):
         that is handled where it is called.
         """
         finder = _OptionCallFinder(module)
-        fastmeta.visit(module.tree, finder)  # libcst's visit, without rebuilding the tree
+        read_only_visit(module.tree, finder)
         for call in finder.calls:
             assert isinstance(call.func, cst.Attribute)
             symbol = ctx.resolve_callee(module, call.func.value)
@@ -146,10 +122,8 @@ class PrefectGraphBuilder(ConditionalParts):
         # there are snake_case functions; CamelCase names are blocks (`S3Bucket.load`)
         if isinstance(callee, cst.Attribute) and callee.attr.value in RUN_METHODS:
             callee = callee.value  # `s3_download.submit(...)`
-        name = pipeline_calls.qualified_callee(callee, module)
-        if name is None or not name.startswith("prefect_") or name != name.lower():
-            return None
-        return pipeline_calls.external_step(self.framework.name, "task", name, module, callee)
+        return installed_step(self, callee, module, "task",
+                              lambda name: name.startswith("prefect_") and name == name.lower())
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -257,7 +231,7 @@ class PrefectGraphBuilder(ConditionalParts):
         self.mark(invocation)  # the `if` / `for` it runs under, if any
         for option_call, option_module in options:
             config, lines = self.ctx.keyword_config(option_call, option_module, skip=("name",))
-            invocation.config = merge(invocation.config, config)
+            invocation.config = merge_config(invocation.config, config)
             invocation.config_lines.update(lines)
         return result
 

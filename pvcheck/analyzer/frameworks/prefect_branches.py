@@ -26,9 +26,7 @@ from typing import Any, Optional
 
 import libcst as cst
 
-from pvcheck.analyzer.callgraph import CallGraphBuilder, Opaque, Value
-from pvcheck.analyzer.module import ModuleInfo
-from pvcheck.model import Severity
+from pvcheck.plugin import CallGraphBuilder, ModuleInfo, Opaque, RunCondition, Severity, Value
 
 
 class ConditionalParts(CallGraphBuilder):
@@ -159,7 +157,7 @@ class ConditionalParts(CallGraphBuilder):
     def mark(self, invocation: Any) -> None:
         """The conditions an invocation just made runs under, as its ``$condition`` input."""
         if self._conditions:
-            invocation.inputs["$condition"] = list(self._conditions)
+            invocation.inputs[RunCondition.key] = RunCondition(tuple(self._conditions))
 
 
 #: Builtins that make an iterable or a number from their arguments and run no user code

@@ -20,20 +20,12 @@ from typing import Any, Iterable, Optional
 
 import libcst as cst
 
-from pvcheck.analyzer.callgraph import CallGraphBuilder, Value
-from pvcheck.analyzer import fastmeta, pipeline_calls
-from pvcheck.analyzer.context import AnalysisContext, merge
-from pvcheck.analyzer.frameworks.base import keyword_string as _keyword_string
-from pvcheck.analyzer.frameworks.base import (
-    ConfigAttachment,
-    DecoratedPipelines,
-    StepDefinition,
-    find_decorator,
-)
-from pvcheck.analyzer.frameworks.materializers import step_materializers
-from pvcheck.analyzer.module import ModuleInfo, Symbol
-from pvcheck.analyzer.values import string_value
-from pvcheck.model import Output, Pipeline, Severity
+from pvcheck.analyzer.frameworks.materializers import step_materializers  # ZenML's own: its materializers
+from pvcheck.plugin import (AnalysisContext, CallGraphBuilder, ConfigAttachment, DecoratedPipelines, ModuleInfo,
+                            Output, Pipeline, Severity, StepDefinition, Symbol, Value, assemble_pipeline,
+                            calls_and_imports, decorated_function, find_decorator, installed_step, merge_config,
+                            render, string_value)
+from pvcheck.plugin import keyword_string as _keyword_string
 
 STEP_DECORATORS = ("zenml.step", "zenml.steps.step", "zenml.steps.step_decorator.step")
 PIPELINE_DECORATORS = ("zenml.pipeline", "zenml.pipelines.pipeline", "zenml.pipelines.pipeline_decorator.pipeline")
@@ -51,13 +43,10 @@ class ZenML(DecoratedPipelines):
     pipeline_decorators = PIPELINE_DECORATORS
 
     def step_definition(self, symbol: Symbol, ctx: AnalysisContext) -> Optional[StepDefinition]:
-        node = symbol.node
-        if not isinstance(node, cst.FunctionDef):
-            return None
-        found = find_decorator(node, symbol.module, STEP_DECORATORS)
+        found = decorated_function(symbol, STEP_DECORATORS)
         if found is None:
             return None
-        _, call, _ = found
+        node, call, _ = found
         config, lines = ctx.keyword_config(call, symbol.module, skip=("name",))
         declared = _keyword_string(call, "name", symbol.module, ctx.index) or node.name.value
         return StepDefinition(symbol, self.name, "step", declared, config, lines,
@@ -67,9 +56,8 @@ class ZenML(DecoratedPipelines):
         node = definition.symbol.node
         if not isinstance(node, cst.FunctionDef):
             return []
-        found = find_decorator(node, definition.symbol.module, STEP_DECORATORS)
-        call = found[1] if found is not None else None
-        return step_materializers(node, call, definition.symbol.module, ctx)
+        found = decorated_function(definition.symbol, STEP_DECORATORS)
+        return step_materializers(node, found[1] if found is not None else None, definition.symbol.module, ctx)
 
     def pipeline(self, symbol: Symbol, ctx: AnalysisContext) -> Pipeline:
         module = symbol.module
@@ -91,10 +79,10 @@ class ZenML(DecoratedPipelines):
         elif "config_path" in config:
             _computed_config_path(ctx, module, lines["config_path"][1], name)
         for attachment in attachments:
-            config = merge(config, attachment.config)
+            config = merge_config(config, attachment.config)
             lines.update(attachment.config_lines)
             for invocation_id, values in attachment.step_config.items():
-                step_configs[invocation_id] = merge(step_configs.get(invocation_id, {}), values)
+                step_configs[invocation_id] = merge_config(step_configs.get(invocation_id, {}), values)
         builder = ZenMLGraphBuilder(self, ctx, module, node, name)
         builder.build()
         legacy = _step_parameters(node, module.text)
@@ -104,34 +92,20 @@ class ZenML(DecoratedPipelines):
         for invocation in builder.invocations:
             extra = step_configs.get(invocation.id)
             if extra:
-                invocation.config = merge(invocation.config, extra)
+                invocation.config = merge_config(invocation.config, extra)
                 for attachment in attachments:
                     for key in extra:
                         path_line = attachment.config_lines.get(f"steps.{invocation.id}.{key}")
                         if path_line:
                             invocation.config_lines[key] = path_line
-        return ctx.make_pipeline(
-            name=name,
-            framework=self.name,
-            symbol=symbol,
-            node=node,
-            invocations=builder.invocations,
-            edges=builder.edges,
-            config=config,
-            config_lines=lines,
-            parameters=ctx.parameters(node.params, module),
-            dynamic=builder.dynamic or config.get("dynamic") is True or bool(legacy),
-            body=node,
-            masks=builder.masks,
-            unfollowed=builder.unfollowed,
-            bound=bound,
-        )
+        return assemble_pipeline(builder, symbol, config, lines,
+                                 dynamic=config.get("dynamic") is True or bool(legacy), bound=bound)
 
     def attachments(self, module: ModuleInfo, ctx: AnalysisContext) -> Iterable[ConfigAttachment]:
         """Configuration applied outside pipeline bodies: ``x.with_options(...)``,
         ``x.configure(...)`` (with their ``config_path=`` files) and the parameter values
         a pipeline is called with (``training(days=60)`` in ``run.py``)."""
-        calls, imported, star = fastmeta.calls_and_imports(module.tree)
+        calls, imported, star = calls_and_imports(module.tree)
         pipeline_body: dict[int, bool] = {}  # id(top-level function) -> decorated as a pipeline
         for call, enclosing in calls:
             if not star and not _may_name_definition(call.func, module, imported):
@@ -168,7 +142,7 @@ class ZenML(DecoratedPipelines):
             loaded = ctx.run_config(module, reference, module.line(call))
             if loaded is not None:
                 from_file = _attachment_from_run_config(symbol.qualified_name, loaded)
-                config = merge(from_file.config, config)
+                config = merge_config(from_file.config, config)
                 lines = {**from_file.config_lines, **lines}
                 step_config = from_file.step_config
         return ConfigAttachment(symbol.qualified_name, config, lines, step_config)
@@ -202,11 +176,8 @@ class ZenMLGraphBuilder(CallGraphBuilder):
     def external_step(self, callee: cst.BaseExpression, module: ModuleInfo) -> Optional[StepDefinition]:
         # `from zenml.integrations.evidently.steps import evidently_report_step`: a step
         # ZenML ships with an integration (snake_case functions in a `steps` module)
-        name = pipeline_calls.qualified_callee(callee, module)
-        if name is None or not name.startswith("zenml.integrations.") or ".steps" not in name \
-                or not name.rpartition(".")[2].islower():
-            return None
-        return pipeline_calls.external_step(self.framework.name, "step", name, module, callee)
+        return installed_step(self, callee, module, "step", lambda name: name.startswith("zenml.integrations.")
+                              and ".steps" in name and name.rpartition(".")[2].islower())
 
     def pipeline_function(self, symbol: Symbol) -> Optional[cst.FunctionDef]:
         assert isinstance(self.framework, ZenML)
@@ -316,17 +287,11 @@ def outputs(node: cst.FunctionDef, module: ModuleInfo) -> tuple[Output, ...]:
         return ()
     elements = _tuple_elements(annotation, module)
     if elements is None:
-        return (Output(_annotated_name(annotation, module) or "output", _render(annotation, module)),)
+        return (Output(_annotated_name(annotation, module) or "output", render(annotation, module)),)
     return tuple(
-        Output(_annotated_name(element, module) or f"output_{i}", _render(element, module))
+        Output(_annotated_name(element, module) or f"output_{i}", render(element, module))
         for i, element in enumerate(elements)
     )
-
-
-def _render(node: cst.BaseExpression, module: ModuleInfo) -> str:
-    from pvcheck.analyzer.values import render
-
-    return render(node, module)
 
 
 def _subscript_of(node: cst.BaseExpression, module: ModuleInfo, names: tuple[str, ...]) -> Optional[
