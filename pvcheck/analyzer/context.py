@@ -31,7 +31,7 @@ from pvcheck.analyzer.fingerprint import (
 from pvcheck.analyzer.frameworks.base import ConfigAttachment, Framework, StepDefinition
 from pvcheck.analyzer.index import ProjectIndex
 from pvcheck.analyzer.module import ModuleInfo, Symbol
-from pvcheck.analyzer.reach import FILE_PREFIX, UNKNOWN_READ, file_reads, template_reads
+from pvcheck.analyzer.reach import FILE_PREFIX, UNKNOWN_READ, file_reads, helper_text, template_reads
 from pvcheck.analyzer.values import render, to_value
 from pvcheck.config import Config
 from pvcheck.model import (
@@ -223,7 +223,11 @@ class AnalysisContext:
             self.diagnose("PV011", Severity.WARNING, f"name '{name}' in step '{definition.name}' is not defined "
                           "or imported", module.path, line,
                           hint="import it explicitly; until then any change here is a new version")
+        own_dynamic = dynamic
+        dynamic_helpers = []
         for helper in printed:
+            if helper.dynamic or helper.unresolved:
+                dynamic_helpers.append(helper)
             for line, why in helper.dynamic:
                 dynamic = True
                 self.warn_dynamic(helper.symbol.module, line, f"helper '{helper.symbol.qualified_name}' {why}")
@@ -232,9 +236,14 @@ class AnalysisContext:
                 self.diagnose("PV011", Severity.WARNING,
                               f"name '{name}' in helper '{helper.symbol.qualified_name}' is not defined or imported",
                               helper.symbol.module.path, line, hint="import it explicitly")
-        if dynamic:
+        if own_dynamic:
             # fold the raw text in: then no edit at all can pass as "the same computation"
             body_fp = digest("dynamic", body_fp, module.code(node))
+        elif dynamic_helpers:
+            # only reached code is dynamic (a materializer using getattr): its own text,
+            # not the step's, which keeps its semantic fingerprint (issue 12)
+            body_fp = digest("dynamic-helpers", body_fp, *(f"{h.symbol.qualified_name}={helper_text(h.symbol)}"
+                                                           for h in dynamic_helpers))
         parameters = self.parameters(function.params, module) if function is not None else ()
         signature_fp = digest(
             "signature",
