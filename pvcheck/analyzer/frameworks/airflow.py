@@ -517,10 +517,10 @@ class AirflowGraphBuilder(CallGraphBuilder):
                 return self.invoke_task(definition, call, options, mapping, env, module)
             group = _find(symbol.node.decorators, symbol.module, TASK_GROUP_DECORATORS)
             if group is not None:
-                self.walked_helper(symbol, call, options, env)
+                self.walked_helper(symbol, call, options)
                 return self.invoke_group(symbol, symbol.node, group, call, options, env, module)
             if not options and not mapping and self.makes_tasks(symbol):
-                self.walked_helper(symbol, call, options, env)
+                self.walked_helper(symbol, call, options)
                 return self.invoke_factory(symbol, symbol.node, call, env, module)
             if self._keyword_any(call, options, mapping, "task_id") is not None:
                 self.not_followed(module, call, f"tasks built by the factory '{symbol.name}'")
@@ -617,13 +617,9 @@ class AirflowGraphBuilder(CallGraphBuilder):
             return True
         if isinstance(node, cst.Call) and calls.fully_masked(node, self.masks):
             return True  # ``load(extract())``: another task's result
-        if isinstance(node, (cst.Name, cst.Attribute, cst.Subscript)) and not isinstance(node, cst.Name):
-            return False
-        if isinstance(node, cst.Name) and node.value in env:
-            return calls.modelled(env[node.value])
-        return False
+        return isinstance(node, cst.Name) and node.value in env and calls.modelled(env[node.value])
 
-    def walked_helper(self, symbol: Symbol, call: cst.Call, options: list[cst.Call], env: dict[str, Value]) -> None:
+    def walked_helper(self, symbol: Symbol, call: cst.Call, options: list[cst.Call]) -> None:
         """A task factory or ``@task_group`` called in the DAG: the call is the graph's,
         the helper's own code (masked the same way) is the DAG's code."""
         assert isinstance(symbol.node, cst.FunctionDef)
