@@ -183,6 +183,9 @@ def account(builder: "CallGraphBuilder", call: cst.Call, callee: cst.BaseExpress
     root: cst.BaseExpression = callee
     while isinstance(root, (cst.Attribute, cst.Subscript, cst.Call)):
         root = root.func if isinstance(root, cst.Call) else root.value
+    if root is not callee and isinstance(root, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString,
+                                                 cst.Integer, cst.Float)):
+        return  # ``"{}_{}".format(a, b)``: a method of a literal, computing a value from its arguments
     if isinstance(root, cst.Name) and root.value in env and root is not callee:
         value = env[root.value]
         if isinstance(value, (StepOutput, StepOutputs, Literal, Sequence_)) or type(value).__name__ == "_TaskRef":
