@@ -308,3 +308,35 @@ def test_asset_job_tags_stay_configuration(tmp_path: Path) -> None:
         '"team": "data"', '"team": "ml"')}))
     refresh = next(c for c in compare(base, head).pipelines if c.name == "refresh")
     assert refresh.decision.value == "run" and "PV407" not in _rules(refresh)
+
+
+DYNAMIC_JOB = {"assets.py": ASSET_JOB["assets.py"], "jobs.py": """
+    import dagster as dg
+
+    # a selection query pvcheck does not follow: the job is dynamic
+    predict = dg.define_asset_job("predict", selection=dg.AssetSelection.from_string("key:orders+"),
+                                  tags={"team": "ml"})
+"""}
+
+
+def test_a_dynamic_asset_job_reformatted_stays_run_and_its_selection_changed_is_a_version(tmp_path: Path) -> None:
+    project = scan_tree(write_tree(tmp_path / "scan", DYNAMIC_JOB))
+    assert only_pipeline(project, "predict").dynamic
+    reformatted = """
+    import dagster as dg
+
+    predict = dg.define_asset_job(
+        "predict",
+        selection=dg.AssetSelection.from_string(
+            'key:orders+'
+        ),
+        tags={"team": "ml"},
+    )
+"""
+    for where, old, new, decision in (("a", DYNAMIC_JOB["jobs.py"], reformatted, "run"),
+                                      ("b", "key:orders+", "key:orders", "version")):
+        base = scan_tree(write_tree(tmp_path / where / "base", DYNAMIC_JOB))
+        head = scan_tree(write_tree(tmp_path / where / "head", {**DYNAMIC_JOB,
+                                                                "jobs.py": DYNAMIC_JOB["jobs.py"].replace(old, new)}))
+        change = next(c for c in compare(base, head).pipelines if c.name == "predict")
+        assert change.decision.value == decision, [(f.rule, f.message) for f in change.findings]

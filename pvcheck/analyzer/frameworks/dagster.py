@@ -268,7 +268,9 @@ class Dagster(Framework):
         return ctx.make_pipeline(name=name, framework=self.name, symbol=symbol, node=node, invocations=invocations,
                                  edges=edges, config=config, config_lines=lines,
                                  dynamic=dynamic or any(n.dynamic for n in chosen), masks=masks,
-                                 code=site, unfollowed=unfollowed)
+                                 # a selection pvcheck cannot follow: the call's canonical form
+                                 # (with what it reaches) stands for it, not its raw text
+                                 body=site, code=site, unfollowed=unfollowed)
 
     # ------------------------------------------------------------------ assets
     def registry(self, ctx: AnalysisContext) -> "AssetRegistry":
