@@ -31,7 +31,7 @@ from pvcheck.analyzer.fingerprint import (
 from pvcheck.analyzer.frameworks.base import ConfigAttachment, Framework, StepDefinition
 from pvcheck.analyzer.index import ProjectIndex
 from pvcheck.analyzer.module import ModuleInfo, Symbol
-from pvcheck.analyzer.reach import FILE_PREFIX, UNKNOWN_READ, file_reads, template_reads
+from pvcheck.analyzer.reach import FILE_PREFIX, UNKNOWN_READ, file_reads, helper_text, template_reads
 from pvcheck.analyzer.values import render, to_value
 from pvcheck.config import Config
 from pvcheck.model import (
@@ -224,7 +224,11 @@ class AnalysisContext:
             self.diagnose("PV011", Severity.WARNING, f"name '{name}' in step '{definition.name}' is not defined "
                           "or imported", module.path, line,
                           hint="import it explicitly; until then any change here is a new version")
+        own_dynamic = dynamic
+        dynamic_helpers = []
         for helper in printed:
+            if helper.dynamic or helper.unresolved:
+                dynamic_helpers.append(helper)
             for line, why in helper.dynamic:
                 dynamic = True
                 self.warn_dynamic(helper.symbol.module, line, f"helper '{helper.symbol.qualified_name}' {why}")
@@ -233,9 +237,14 @@ class AnalysisContext:
                 self.diagnose("PV011", Severity.WARNING,
                               f"name '{name}' in helper '{helper.symbol.qualified_name}' is not defined or imported",
                               helper.symbol.module.path, line, hint="import it explicitly")
-        if dynamic:
+        if own_dynamic:
             # fold the raw text in: then no edit at all can pass as "the same computation"
             body_fp = digest("dynamic", body_fp, module.code(node))
+        elif dynamic_helpers:
+            # only reached code is dynamic (a materializer using getattr): its own text,
+            # not the step's, which keeps its semantic fingerprint (issue 12)
+            body_fp = digest("dynamic-helpers", body_fp, *(f"{h.symbol.qualified_name}={helper_text(h.symbol)}"
+                                                           for h in dynamic_helpers))
         parameters = self.parameters(function.params, module) if function is not None else ()
         signature_fp = digest(
             "signature",
@@ -345,6 +354,8 @@ class AnalysisContext:
         masks: Optional[dict[int, str]] = None,
         unfollowed: Iterable[dict[str, Any]] = (),
         bound: Iterable[Symbol] = (),
+        code: Optional[cst.CSTNode] = None,
+        inlined: Iterable[tuple[ModuleInfo, cst.FunctionDef, str]] = (),
     ) -> Pipeline:
         """A finished pipeline: steps in topological order and every fingerprint.
 
@@ -354,6 +365,11 @@ class AnalysisContext:
         ``bound``: definitions the pipeline runs without calling them by name (ZenML's
         pre-0.40 steps passed as parameters); their code, with its reach, is folded into the
         body fingerprint so that an edit to one is a change to this pipeline.
+        ``code``: with ``masks``, the pipeline's own code when it is not a function body (the
+        statements of a ``with DAG(...)`` block or of a module building a classic DAG);
+        ``inlined``: (module, function, qualified name) of helpers the builder walked as part
+        of the pipeline (Airflow task factories, nested Dagster graphs), their code masked
+        the same way and folded in as helpers of the body.
         """
         module = symbol.module
         steps = [self.make_step(invocation) for invocation in invocations]
@@ -402,14 +418,25 @@ class AnalysisContext:
         code_fp = ""
         code_statements: tuple[StatementPrint, ...] = ()
         code_helpers: tuple[HelperRef, ...] = ()
-        if masks is not None and isinstance(body, cst.FunctionDef):
-            code = self.fingerprinter.canonicalizer(module).masked_body(body, masks)
-            body_code, reached, _ = self.fingerprinter.body(code)
+        if masks is not None and (isinstance(body, cst.FunctionDef) or code is not None):
+            own = masked_code(self.fingerprinter.canonicalizer(module), code if code is not None else body, masks)
+            body_code, reached, _ = self.fingerprinter.body(own)
             # the signature too: a parameter re-typed changes what the framework parses a
             # value into (pydantic validation in ZenML, Prefect), defaults are configuration
             code_fp = digest("pipeline-code", body_code,
                              canonical_json([[p.name, p.kind, p.annotation] for p in parameters]))
-            code_statements = tuple(StatementPrint(line, fp) for line, fp in statement_prints(code))
+            code_statements = tuple(StatementPrint(line, fp) for line, fp in statement_prints(own))
+            extra: dict[str, HelperRef] = {}
+            for where, function, qualified in inlined:
+                piece, piece_reached, _ = self.fingerprinter.body(
+                    masked_code(self.fingerprinter.canonicalizer(where), function, masks))
+                extra[qualified] = HelperRef(qualified, "function", where.path, where.line(function), piece)
+                for helper in piece_reached:
+                    extra.setdefault(helper.name, helper)
+            if extra:
+                known = {h.name for h in reached}
+                reached = [*reached, *(extra[n] for n in sorted(extra) if n not in known)]
+                code_fp = digest(code_fp, "inlined", *(f"{n}={extra[n].fingerprint}" for n in sorted(extra)))
             code_helpers = tuple(reached)
             # the pipeline's own code is part of what it computes: two pipelines with
             # different bodies never share a fingerprint, with or without steps
@@ -452,6 +479,18 @@ class AnalysisContext:
             helpers=code_helpers,
             coverage=coverage,
         )
+
+
+def masked_code(canonicalizer: Any, node: cst.CSTNode, masks: dict[int, str]) -> Canon:
+    """The canonical form of a pipeline's own code: a function body, or a block of
+    statements (an Airflow ``with DAG`` block), with the parts in ``masks`` replaced."""
+    if isinstance(node, cst.FunctionDef):
+        return canonicalizer.masked_body(node, masks)  # type: ignore[no-any-return]
+    canonicalizer.masks = masks
+    try:
+        return canonicalizer.expression(node)  # type: ignore[no-any-return]
+    finally:
+        canonicalizer.masks = {}
 
 
 def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

@@ -42,9 +42,11 @@ class Recorder:
     file_list: bool = False  # the list of files itself was walked
     parsed: set[str] = field(default_factory=set)  # paths loaded by path (their parse diagnostics belong to the unit)
     data_files: set[str] = field(default_factory=set)  # repository files code reads (paths from the root)
+    census: set[str] = field(default_factory=set)  # markers: which files hold the text, and their bytes
 
     def update(self, other: "Recorder") -> None:
         self.modules.update(other.modules)
+        self.census.update(other.census)
         self.data_files.update(other.data_files)
         self.files.update(other.files)
         self.file_list = self.file_list or other.file_list
@@ -78,6 +80,7 @@ class ProjectIndex:
         self.root: Optional[Path] = None  # the scanned root, for files the analyzed code reads
         self.data_reads: set[str] = set()  # every such file asked about (paths from the root)
         self._data_states: dict[str, str] = {}
+        self._census: dict[str, list[SourceFile]] = {}
 
     @property
     def files(self) -> list[SourceFile]:
@@ -120,6 +123,19 @@ class ProjectIndex:
                     base = self.root
                 found = run_config_state(base, "", path)
             self._data_states[path] = found
+        return found
+
+    def census(self, marker: str) -> list[SourceFile]:
+        """The files whose bytes contain ``marker``, in file-list order. Recorded as one
+        dependency (which files hold it, and their bytes; ``TreeState.census_state``), not
+        as a read of every file: a unit that looks for materializers across the tree is
+        not invalidated by an edit to a file that defines none."""
+        if self.recorder is not None:
+            self.recorder.census.add(marker)
+        found = self._census.get(marker)
+        if found is None:
+            data = marker.encode("utf-8")
+            found = self._census[marker] = [f for f in self._files if data in (self._read(f) or b"")]
         return found
 
     def has_module(self, name: str) -> bool:

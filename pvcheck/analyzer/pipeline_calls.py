@@ -29,6 +29,7 @@ from pvcheck.analyzer.module import ModuleInfo, Symbol
 
 if TYPE_CHECKING:
     from pvcheck.analyzer.callgraph import CallGraphBuilder
+    from pvcheck.analyzer.index import ProjectIndex
 
 #: Builtins that compute a value from their arguments and touch nothing else.
 SAFE_BUILTINS = frozenset({
@@ -182,6 +183,9 @@ def account(builder: "CallGraphBuilder", call: cst.Call, callee: cst.BaseExpress
     root: cst.BaseExpression = callee
     while isinstance(root, (cst.Attribute, cst.Subscript, cst.Call)):
         root = root.func if isinstance(root, cst.Call) else root.value
+    if root is not callee and isinstance(root, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString,
+                                                 cst.Integer, cst.Float)):
+        return  # ``"{}_{}".format(a, b)``: a method of a literal, computing a value from its arguments
     if isinstance(root, cst.Name) and root.value in env and root is not callee:
         value = env[root.value]
         if isinstance(value, (StepOutput, StepOutputs, Literal, Sequence_)) or type(value).__name__ == "_TaskRef":
@@ -205,9 +209,55 @@ def account(builder: "CallGraphBuilder", call: cst.Call, callee: cst.BaseExpress
     builder.unfollowed_call(module, call, f"'{name or text}'")
 
 
+def references_repo_code(node: cst.CSTNode, module: ModuleInfo, index: "ProjectIndex", _depth: int = 0) -> bool:
+    """Whether an expression names a repo-local function or class, or a module constant
+    whose value does: configuration records such a value as text (``{"$ref": ...}``,
+    ``{"$call": ...}``), not the code behind it, so the expression must stay code."""
+    if _depth > 4:
+        return True
+    stack: list[cst.CSTNode] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (cst.Name, cst.Attribute)):
+            for qualified in module.qualified_names(current):
+                resolved = index.resolve(qualified)
+                if resolved is None:
+                    continue
+                symbol = resolved[0]
+                if symbol.kind in ("function", "class"):
+                    return True
+                if symbol.kind == "constant":
+                    for bound in symbol.module.symbols.get(symbol.name, []):
+                        value = getattr(bound.node, "value", None)
+                        if bound.kind == "constant" and isinstance(value, cst.BaseExpression) \
+                                and references_repo_code(value, symbol.module, index, _depth + 1):
+                            return True
+            if isinstance(current, cst.Attribute):
+                stack.append(current.value)  # ``helpers.build().x``: its root may be a call
+            continue
+        stack.extend(current.children)
+    return False
+
+
+def mask_configuration(builder: "CallGraphBuilder", call: cst.Call, module: ModuleInfo, token: Optional[str] = "",
+                       always: frozenset[str] = frozenset()) -> None:
+    """Mask a call the graph records as configuration (an operator, a ``TaskGroup``, an op's
+    options): its callee, and every argument except those that reach repo code (they stay
+    the pipeline's code, and that code is in its reach). Keywords in ``always`` are masked
+    whatever they name (an operator's ``python_callable`` is the step's own body)."""
+    index = builder.ctx.index
+    for arg in call.args:
+        keyword = arg.keyword.value if arg.keyword is not None else None
+        if keyword in always or not references_repo_code(arg.value, module, index):
+            builder.mask(arg, "")
+    if token is not None:  # None: the callee is masked by the caller (``Op.partial(...).expand(...)``)
+        builder.mask(call.func, token)
+
+
 def _is_api(name: str, packages: tuple[str, ...]) -> bool:
     return any(name == package or name.startswith(package + ".") for package in packages)
 
 
 __all__ = ["ExternalStep", "SAFE_BUILTINS", "account", "external_step", "fully_masked", "keep_literal_assignments",
-           "modelled", "pure_data", "qualified_callee", "simple_reference", "step_statement"]
+           "mask_configuration", "modelled", "pure_data", "qualified_callee", "references_repo_code", "simple_reference",
+           "step_statement"]

@@ -16,6 +16,9 @@ from pvcheck.model import Diagnostic, Severity
 
 #: The state of a file whose bytes could not be read (too large, binary, unreadable).
 UNREADABLE = "-"
+#: The referring path of a run-config dependency that is a census (``ProjectIndex.census``):
+#: the reference is a marker text, the state which files hold it and their bytes.
+CENSUS = "\0census"
 
 
 def content_hash(data: Optional[bytes]) -> str:
@@ -86,6 +89,17 @@ class TreeState:
             self._file_list = hasher.hexdigest()
         return self._file_list
 
+    def census_state(self, marker: str) -> str:
+        """Which files contain ``marker`` and what they hold (``ProjectIndex.census``)."""
+        data = marker.encode("utf-8")
+        hasher = hashlib.blake2b(digest_size=16)
+        for file in self.files:
+            content = self.contents.get(file.path)
+            if content is not None and data in content:
+                hasher.update(f"{file.path}\0{file.module}\0{self.digest(file.path)}\n".encode("utf-8",
+                                                                                              "surrogateescape"))
+        return "census:" + hasher.hexdigest()
+
     def run_config_state(self, referring_path: str, reference: str) -> str:
         """What the run config ``reference``, named in ``referring_path``, resolves to.
 
@@ -95,6 +109,8 @@ class TreeState:
         """
         key = (referring_path, reference)
         found = self._run_configs.get(key)
+        if found is None and referring_path == CENSUS:
+            found = self._run_configs[key] = self.census_state(reference)
         if found is None:
             if self._resolved_root is None:
                 try:

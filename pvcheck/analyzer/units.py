@@ -27,6 +27,7 @@ from pvcheck.analyzer.frameworks.base import ConfigAttachment, Framework
 from pvcheck.analyzer.index import ProjectIndex, Recorder
 from pvcheck.analyzer.module import ModuleInfo
 from pvcheck.analyzer.records import ALL_TARGETS, ATTACHMENTS, PIPELINES
+from pvcheck.analyzer.sources import CENSUS
 from pvcheck.config import Config
 from pvcheck.model import Diagnostic, Severity
 
@@ -188,7 +189,8 @@ class UnitRunner:
             # a file the analyzed code reads is a dependency like a run config named from the
             # root: its state is the same ``path:hash`` (see ProjectIndex.data_file_state)
             run_configs=[(referring, reference, "") for referring, reference
-                         in sorted(set(ctx.run_config_refs) | {("", path) for path in recorder.data_files})],
+                         in sorted(set(ctx.run_config_refs) | {("", path) for path in recorder.data_files}
+                                   | {(CENSUS, marker) for marker in recorder.census})],
         )
         cacheable = not failed
         if unit.kind == PIPELINES:

@@ -29,6 +29,7 @@ from typing import Any, Iterable, Optional, Sequence
 import libcst as cst
 
 from pvcheck.analyzer import fastmeta  # internal: the tree walks are called as fastmeta.x here
+from pvcheck.analyzer import pipeline_calls as calls  # internal: the body accounting shared with the call-graph builder
 from pvcheck.plugin import (AnalysisContext, BodyPart, CallGraphBuilder, Edge, Framework, Invocation, Literal,
                             ModuleInfo, Opaque, Output, Pipeline, Sequence_, StepDefinition, StepOutput, StepOutputs,
                             Symbol, Value, decorator_call, string_value)
@@ -125,7 +126,8 @@ class Airflow(Framework):
         return ctx.make_pipeline(name=name, framework=self.name, symbol=symbol, node=node,
                                  invocations=builder.invocations, edges=builder.edges, config=config,
                                  config_lines=lines, parameters=ctx.parameters(node.params, module),
-                                 dynamic=builder.dynamic, body=node, unfollowed=builder.unfollowed)
+                                 dynamic=builder.dynamic, body=node, unfollowed=builder.unfollowed,
+                                 masks=builder.final_masks(), inlined=builder.inlined)
 
     def _classic_dag(self, module: ModuleInfo, index: int, declaration: "_Declaration",
                      ctx: AnalysisContext) -> Pipeline:
@@ -146,12 +148,13 @@ class Airflow(Framework):
         builder.target = id(declaration.statement)  # unique even for two DAGs under one module-level if
         builder.scopes = []
         builder.template_folders = template_folders(config, module)
-        builder.walk_module(declaration)
+        code = builder.walk_module(declaration)
         body: cst.CSTNode = declaration.statement if isinstance(declaration.statement, cst.With) else module.tree
         return ctx.make_pipeline(name=name, framework=self.name, symbol=symbol, node=declaration.statement,
                                  invocations=builder.invocations, edges=builder.edges, config=config,
                                  config_lines=lines, dynamic=builder.dynamic, body=body,
-                                 unfollowed=builder.unfollowed)
+                                 unfollowed=builder.unfollowed, masks=builder.final_masks(), code=code,
+                                 inlined=builder.inlined)
 
 
 #: Operator arguments Airflow renders from a template file when the string ends so.
@@ -230,9 +233,17 @@ class _Declaration:
 
 # ---------------------------------------------------------------------- graph builder
 class AirflowGraphBuilder(CallGraphBuilder):
-    """Walks a ``@dag`` function, or a module's top level for one classic DAG."""
+    """Walks a ``@dag`` function, or a module's top level for one classic DAG.
+
+    Like ZenML's, Prefect's and KFP's builders it accounts for every call (PV023) and
+    masks what the graph records -- task and operator constructions, their configuration,
+    dependencies, task factories and groups -- so that what is left of the DAG's
+    definition is its own code (PV407, see :mod:`pvcheck.analyzer.pipeline_calls`).
+    """
 
     option_methods = frozenset({"override", "partial"})
+    account_calls = True
+    api_packages = ("airflow",)
 
     def __init__(self, framework: Framework, ctx: AnalysisContext, module: ModuleInfo,
                  function: Optional[cst.FunctionDef], name: str) -> None:
@@ -249,32 +260,65 @@ class AirflowGraphBuilder(CallGraphBuilder):
         self.dicts: dict[str, tuple[cst.Dict, ModuleInfo]] = {}  # names bound to dict displays while walking
         self.bound_parts: list[BodyPart] = []  # the walked values an operator's body arguments read
         self.template_folders: list[str] = []
+        #: helpers walked as part of the DAG (task factories, @task_group functions): their
+        #: masked code is the DAG's code too
+        self.inlined: list[tuple[ModuleInfo, cst.FunctionDef, str]] = []
+        self._kept: set[int] = set()  # nodes one walk could not mask: never masked (see final_masks)
+        self._capturing = 0  # > 0 while evaluating arguments recorded as configuration
+        self._step_code = 0  # > 0 while evaluating an operator's body arguments (the step's code)
+        self._foreign = 0  # tasks of other DAGs met: their statements are not this DAG's code
 
     # ------------------------------------------------------------------ module walk (classic)
-    def walk_module(self, declaration: _Declaration) -> None:
+    def walk_module(self, declaration: _Declaration) -> cst.IndentedBlock:
+        """Walk the module from the DAG's declaration; the statements that build this DAG
+        (its own code: the ``with`` block's statements, and the module-level ones after
+        the declaration that are not another DAG's) as a block."""
         self.target_statement = declaration.statement
-        self.walk_statements(self.module.tree.body[declaration.key:], declaration, {})
+        code: list[cst.BaseStatement] = []
+        env: dict[str, Value] = {}
+        self.walk_statements(self.module.tree.body[declaration.key:], declaration, env, code)
+        function = cst.FunctionDef(cst.Name("_"), cst.Parameters(), cst.IndentedBlock(code))
+        calls.keep_literal_assignments(function, self.masks, self._literal_assignments)
+        return cst.IndentedBlock(code)
 
     def walk_statements(self, statements: Sequence[cst.CSTNode], declaration: _Declaration,
-                        env: dict[str, Value]) -> None:
+                        env: dict[str, Value], code: Optional[list[cst.BaseStatement]] = None) -> None:
+        code = code if code is not None else []
         for statement in statements:
             if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
                 continue  # module-level definitions resolve by name
             branch = _branch_holding(statement, declaration.statement)
             if branch is not None:  # the DAG is declared under a module-level if / try
-                self.walk_statements(branch, declaration, env)
+                self.walk_statements(branch, declaration, env, code)
                 continue
             if statement is declaration.statement and isinstance(statement, cst.SimpleStatementLine):
                 for small in statement.body:
                     if isinstance(small, cst.Assign) and small.value is declaration.call:
                         for target in small.targets:
                             self.bind(target.target, DagRef("DAG", key=id(declaration.statement)), env, self.module)
+                        self.mask(small, "")  # the DAG's arguments are its configuration
+                    else:
+                        self.statement(small, env, self.module)
+                code.append(statement)  # type: ignore[arg-type]
                 continue
+            foreign = self._foreign
             if isinstance(statement, cst.SimpleStatementLine):
                 for small in statement.body:
                     self.statement(small, env, self.module)
+                    self.mask_global_targets(small)
             elif isinstance(statement, cst.With) or self._mentions(statement, env):
                 self.statement(statement, env, self.module)
+            else:
+                continue
+            if _is_main_guard(statement) or self._foreign != foreign:
+                continue  # another DAG's task, or code that runs only as a script
+            if statement is declaration.statement and isinstance(statement, cst.With):
+                code.extend(statement.body.body if isinstance(statement.body, cst.IndentedBlock) else
+                            [cst.SimpleStatementLine(list(statement.body.body))])
+            elif not (isinstance(statement, cst.With) and any(
+                    isinstance(item.item, cst.Call) and _names(item.item, self.module) & DAG_CLASSES
+                    for item in statement.items)):
+                code.append(statement)  # type: ignore[arg-type]
 
     def _mentions(self, node: cst.CSTNode, env: dict[str, Value]) -> bool:
         """Whether a module-level block uses this DAG or one of its tasks (else it is not ours)."""
@@ -296,6 +340,16 @@ class AirflowGraphBuilder(CallGraphBuilder):
                 else statement.name.value
             symbol = Symbol(module, qualified, "function", statement)
             env[statement.name.value] = LocalFunction(qualified, symbol=symbol)
+            if self.ctx.step_definition(self.framework, symbol) is not None:
+                self.mask(statement, "")  # a task defined in the DAG: a step, fingerprinted as one
+            return None
+        if isinstance(statement, cst.Expr) and not isinstance(statement.value, (cst.SimpleString,
+                                                                                cst.ConcatenatedString)):
+            self.evaluate(statement.value, env, module)
+            if self._covered(statement.value):
+                self.mask(statement, "")  # dependencies only: the graph's edges
+            elif calls.fully_masked(statement.value, self.masks):
+                self.mask(statement, "")
             return None
         if isinstance(statement, cst.ClassDef) and not self.scopes:
             return None
@@ -308,6 +362,11 @@ class AirflowGraphBuilder(CallGraphBuilder):
                 if isinstance(target.target, cst.Name):
                     if isinstance(statement.value, cst.Dict):
                         self.dicts[target.target.value] = (statement.value, module)
+                        if len(statement.targets) == 1 and not calls.references_repo_code(
+                                statement.value, module, self.ctx.index):
+                            # ``default_args = {...}`` spread into operators: their configuration,
+                            # unless the code uses the dict otherwise (keep_literal_assignments)
+                            self._literal_assignments.append((statement.value, target.target.value))
                     else:
                         self.dicts.pop(target.target.value, None)
         return super().statement(statement, env, module, first)
@@ -326,8 +385,12 @@ class AirflowGraphBuilder(CallGraphBuilder):
                 entered_target = mine
                 if item.asname is not None and mine:
                     self.bind(item.asname.name, DagRef("DAG", key=self.target or 0), env, module)
+                self.mask(item, "")  # the DAG's configuration
                 continue
             if isinstance(expression, cst.Call) and names & TASK_GROUP_CLASSES:
+                calls.mask_configuration(self, expression, module, "<group>")
+                if item.asname is not None:
+                    self.mask(item.asname, "")
                 config, prefix = self.group_settings(expression, module)
                 group = self.open_group(self.group_label(expression, env, module), prefix is not False, config,
                                         module, expression)
@@ -370,6 +433,14 @@ class AirflowGraphBuilder(CallGraphBuilder):
 
     # ------------------------------------------------------------------ expressions
     def evaluate(self, expression: cst.BaseExpression, env: dict[str, Value], module: ModuleInfo) -> Value:
+        if isinstance(expression, cst.Name) and expression.value in env:
+            value = env[expression.value]
+            token = self.task_token(value)
+            if token is not None:
+                # a task, group or DAG by name: the graph knows it; a rename of the
+                # variable is not a change, which task is used is
+                self.mask(expression, token)
+            return value
         if isinstance(expression, cst.BinaryOperation) and isinstance(expression.operator,
                                                                       (cst.RightShift, cst.LeftShift)):
             left = self.evaluate(expression.left, env, module)
@@ -438,8 +509,10 @@ class AirflowGraphBuilder(CallGraphBuilder):
                 return self.invoke_task(definition, call, options, mapping, env, module)
             group = _find(symbol.node.decorators, symbol.module, TASK_GROUP_DECORATORS)
             if group is not None:
+                self.walked_helper(symbol, call, options)
                 return self.invoke_group(symbol, symbol.node, group, call, options, env, module)
             if not options and not mapping and self.makes_tasks(symbol):
+                self.walked_helper(symbol, call, options)
                 return self.invoke_factory(symbol, symbol.node, call, env, module)
             if self._keyword_any(call, options, mapping, "task_id") is not None:
                 self.not_followed(module, call, f"tasks built by the factory '{symbol.name}'")
@@ -453,6 +526,11 @@ class AirflowGraphBuilder(CallGraphBuilder):
         if self._keyword_any(call, options, mapping, "task_id") is not None and (
                 symbol is None or symbol.kind == "class"):
             return self.invoke_operator(callee, call, options, mapping, env, module)
+        if self.account_calls and not self._step_code and not self._framework_object(callee, env) and (
+                not self._capturing or symbol is not None):
+            # in configuration (an operator's arguments) a third-party call is recorded by
+            # value; a repo-local one is code, kept unmasked and reported
+            calls.account(self, call, callee, symbol, env, module)
         flows: list[str] = []
         for arg in call.args:
             flows.extend(self.invocations_in(self.evaluate(arg.value, env, module)))
@@ -467,6 +545,118 @@ class AirflowGraphBuilder(CallGraphBuilder):
         if type(value) is Opaque:
             return list(value.depends_on)
         return []
+
+    # ------------------------------------------------------------------ the DAG's own code
+    def final_masks(self) -> dict[int, str]:
+        """The masks, less any node one walk of it could not mask (a factory argument that
+        is a literal in one call and computed in another): never hide code."""
+        return {key: token for key, token in self.masks.items() if key not in self._kept}
+
+    def task_token(self, value: Value) -> Optional[str]:
+        """The mask of a name bound to a task, a group, the DAG or a list of them: which
+        one by its position in the graph (a task_id renamed is not a change of code, the
+        task used is)."""
+        if isinstance(value, (StepOutput, StepOutputs)):
+            order = next((i for i, inv in enumerate(self.invocations) if inv.id == value.invocation), -1)
+            return f"<task #{order}>"
+        if isinstance(value, GroupRef):
+            return f"<group #{list(self.group_members).index(value.group) if value.group in self.group_members else -1}>"
+        if isinstance(value, DagRef):
+            return "<dag>"
+        if isinstance(value, EdgeLabel):
+            return "<label>"
+        if isinstance(value, Sequence_) and value.items:
+            tokens = [self.task_token(item) for item in value.items]
+            if all(t is not None for t in tokens):
+                return "[" + " ".join(t for t in tokens if t is not None) + "]"
+        return None
+
+    def mask_global_targets(self, small: cst.CSTNode) -> None:
+        """``name = ...`` at module level: the name is a global, which the canonical form
+        would read as a reference to every assignment of it (configuration included); the
+        statement's own code stands for it."""
+        targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else \
+            [small.target] if isinstance(small, (cst.AnnAssign, cst.AugAssign)) else []
+        for target in targets:
+            for name in _target_names(target):
+                self.mask(name, f"<global {name.value}>")
+
+    def keep(self, node: cst.CSTNode) -> None:
+        self._kept.add(id(node))
+
+    def mask_task_call(self, call: cst.Call, overrides: list[cst.Call], partials: list[cst.Call],
+                       mapping: list[cst.Call], env: dict[str, Value], module: ModuleInfo) -> None:
+        """A ``@task`` call: the task is a node, ``.override()`` is configuration, and an
+        argument the task's inputs record (a literal, a task result) is the graph's."""
+        for override in overrides:
+            calls.mask_configuration(self, override, module, None)
+        for source in (*partials, *(mapping or [call])):
+            for arg in source.args:
+                if not arg.star and self.recorded(arg.value, env, module):
+                    self.mask(arg, "")
+                else:
+                    self.keep(arg)
+        callee = call.func
+        while isinstance(callee, (cst.Call, cst.Attribute)):
+            callee = callee.func if isinstance(callee, cst.Call) else callee.value
+        self.mask(callee, "<step>")
+        if not partials and not mapping and all(id(arg) in self.masks for o in overrides for arg in o.args):
+            self.mask(call.func, "<step>")  # so that ``t.override(...)(x)`` is fully masked
+
+    def recorded(self, node: cst.BaseExpression, env: dict[str, Value], module: ModuleInfo) -> bool:
+        """Whether a task input records an argument completely (its value, or its task)."""
+        if calls.pure_data(node, env) or isinstance(node, cst.Name) and id(node) in self.masks:
+            return True
+        if isinstance(node, cst.Call) and calls.fully_masked(node, self.masks):
+            return True  # ``load(extract())``: another task's result
+        return isinstance(node, cst.Name) and node.value in env and calls.modelled(env[node.value])
+
+    def walked_helper(self, symbol: Symbol, call: cst.Call, options: list[cst.Call]) -> None:
+        """A task factory or ``@task_group`` called in the DAG: the call is the graph's,
+        the helper's own code (masked the same way) is the DAG's code."""
+        assert isinstance(symbol.node, cst.FunctionDef)
+        if not any(node is symbol.node for _, node, _ in self.inlined):
+            self.inlined.append((symbol.module, symbol.node, symbol.qualified_name))
+        for option in options:
+            calls.mask_configuration(self, option, self.module, None)
+        callee = call.func
+        while isinstance(callee, cst.Call):
+            callee = callee.func
+        while isinstance(callee, cst.Attribute) and isinstance(callee.value, cst.Call):
+            callee = callee.value.func
+        # its arguments stay code: a literal a factory uses outside its tasks is recorded
+        # nowhere else
+        self.mask(callee, f"<tasks {symbol.qualified_name}>")
+
+    def _framework_object(self, callee: cst.BaseExpression, env: dict[str, Value]) -> bool:
+        """A method of the DAG, a task group, a label or another DAG's task."""
+        root = callee
+        while isinstance(root, (cst.Attribute, cst.Subscript, cst.Call)):
+            root = root.func if isinstance(root, cst.Call) else root.value
+        return root is not callee and isinstance(root, cst.Name) \
+            and isinstance(env.get(root.value), (DagRef, GroupRef, EdgeLabel, ForeignTask))
+
+    def _covered(self, node: cst.CSTNode) -> bool:
+        """Whether an expression only wires tasks the graph knows (``a >> [b, c]``,
+        ``chain(a, b)``, ``a.set_downstream(b)``): its edges are the graph's."""
+        if id(node) in self.masks:
+            return True
+        if isinstance(node, (cst.List, cst.Tuple)):
+            return all(self._covered(e.value) for e in node.elements)
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.RightShift, cst.LeftShift)):
+            return self._covered(node.left) and self._covered(node.right)
+        if isinstance(node, cst.Call):
+            if calls.fully_masked(node, self.masks):
+                return True
+            names = _names(node, self.module)
+            if names & LABELS:
+                return all(isinstance(a.value, cst.SimpleString) for a in node.args)
+            if names & (CHAIN | CHAIN_LINEAR | CROSS_DOWNSTREAM):
+                return all(self._covered(a.value) for a in node.args)
+            if isinstance(node.func, cst.Attribute) and node.func.attr.value in (
+                    "set_downstream", "set_upstream", "as_setup", "as_teardown"):
+                return self._covered(node.func.value) and all(self._covered(a.value) for a in node.args)
+        return False
 
     # ------------------------------------------------------------------ membership and ids
     def belongs(self, calls: list[cst.Call], env: dict[str, Value], module: ModuleInfo) -> bool:
@@ -547,6 +737,7 @@ class AirflowGraphBuilder(CallGraphBuilder):
             config["$mapped"] = True
         invocation_id = self.task_id(declared, unique=True, node=call)
         config = self.group_config(config)
+        self.mask_task_call(call, overrides, partials, mapping, env, module)
         invocation = Invocation(invocation_id, definition, module, call, {}, config, lines)
         names = [p.name for p in self.ctx.function_facts(definition).parameters
                  if p.kind in ("positional_only", "positional_or_keyword")]
@@ -679,24 +870,14 @@ class AirflowGraphBuilder(CallGraphBuilder):
             return ForeignTask(self.ctx.render(callee, module))
         values: dict[str, tuple[cst.Arg, Value]] = {}
         positional: list[tuple[cst.Arg, Value]] = []
-        for source in sources:
-            for arg in source.args:
-                if arg.star == "**":
-                    spread = self.keyword_dict(arg.value, env, module)
-                    if spread is None:
-                        self.not_followed(module, arg, "'**' arguments to an operator")
-                        continue
-                    for key, (element, element_module) in spread.items():
-                        values.setdefault(key, (cst.Arg(element, keyword=cst.Name(key)),
-                                                self.evaluate(element, env, element_module)))
-                    continue
-                value = self.evaluate(arg.value, env, module)
-                if arg.star:
-                    self.not_followed(module, arg, "'**' arguments to an operator")
-                elif arg.keyword is not None:
-                    values[arg.keyword.value] = (arg, value)
-                else:
-                    positional.append((arg, value))
+        self._capturing += 1
+        try:
+            self._operator_arguments(sources, values, positional, env, module)
+        finally:
+            self._capturing -= 1
+        for source in sources:  # what the graph records; arguments naming repo code stay code
+            calls.mask_configuration(self, source, module, None, BODY_KEYWORDS)
+        self.mask(callee, "<task>")  # the operator: a node of the graph
         task_arg = values.get("task_id")
         declared = "task"
         if task_arg is not None and isinstance(task_arg[1], Literal) and isinstance(task_arg[1].value, str):
@@ -733,6 +914,34 @@ class AirflowGraphBuilder(CallGraphBuilder):
         invocation = Invocation(invocation_id, definition, module, call, inputs, self.group_config(config), lines)
         self.invocations.append(invocation)
         return StepOutput(invocation_id, _XCOM_RETURN_KEY)
+
+    def _operator_arguments(self, sources: list[cst.Call], values: dict[str, tuple[cst.Arg, Value]],
+                            positional: list[tuple[cst.Arg, Value]], env: dict[str, Value],
+                            module: ModuleInfo) -> None:
+        """An operator's arguments (its own, ``.partial``'s and ``.expand``'s), evaluated."""
+        for source in sources:
+            for arg in source.args:
+                if arg.star == "**":
+                    spread = self.keyword_dict(arg.value, env, module)
+                    if spread is None:
+                        self.not_followed(module, arg, "'**' arguments to an operator")
+                        continue
+                    for key, (element, element_module) in spread.items():
+                        values.setdefault(key, (cst.Arg(element, keyword=cst.Name(key)),
+                                                self.evaluate(element, env, element_module)))
+                    continue
+                step_code = arg.keyword is None or arg.keyword.value in BODY_KEYWORDS
+                self._step_code += step_code  # what runs: the step's own code, with its reach
+                try:
+                    value = self.evaluate(arg.value, env, module)
+                finally:
+                    self._step_code -= step_code
+                if arg.star:
+                    self.not_followed(module, arg, "'**' arguments to an operator")
+                elif arg.keyword is not None:
+                    values[arg.keyword.value] = (arg, value)
+                else:
+                    positional.append((arg, value))
 
     def config_value(self, node: cst.BaseExpression, env: dict[str, Value], module: ModuleInfo) -> Any:
         """A configuration value, with names bound while walking (a loop variable) replaced by their value."""
@@ -880,6 +1089,14 @@ class AirflowGraphBuilder(CallGraphBuilder):
 
 
 # ---------------------------------------------------------------------- helpers
+def _target_names(target: cst.BaseExpression) -> list[cst.Name]:
+    if isinstance(target, cst.Name):
+        return [target]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [n for e in target.elements for n in _target_names(e.value)]
+    return []
+
+
 def _foreign(value: Value) -> bool:
     if isinstance(value, Sequence_):
         return any(_foreign(item) for item in value.items)

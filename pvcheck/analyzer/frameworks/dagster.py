@@ -29,12 +29,13 @@ from typing import Any, Callable, Iterable, Iterator, Optional
 import libcst as cst
 
 from pvcheck.analyzer import fastmeta  # internal: the tree walks are called as fastmeta.x here
+from pvcheck.analyzer import pipeline_calls  # internal: the body accounting shared with the call-graph builder
 from pvcheck.analyzer.discovery import SourceFile  # internal: code locations read the tree's file list
 from pvcheck.analyzer.frameworks.dagster_factories import factory_assets, factory_names
 from pvcheck.analyzer.frameworks.dagster_locations import CodeLocations, Location
 from pvcheck.plugin import (AnalysisContext, CallGraphBuilder, Diagnostic, Edge, Framework, Invocation, Literal,
-                            ModuleInfo, Opaque, Output, Pipeline, StepDefinition, StepOutput, StepOutputs, Symbol, Value,
-                            find_decorator, string_value)
+                            ModuleInfo, Opaque, Output, Pipeline, Severity, StepDefinition, StepOutput, StepOutputs,
+                            Symbol, Value, find_decorator, string_value)
 from pvcheck.plugin import keyword_arg as _keyword
 from pvcheck.plugin import keyword_string as _keyword_string
 from pvcheck.plugin import method_name as _method
@@ -176,7 +177,7 @@ class Dagster(Framework):
                 assert assets is not None
                 nodes, dynamic = registry.followed(lambda: registry.select_list(assets.value, module, ctx))
                 yield self._asset_pipeline(name, Symbol(module, "Definitions", "definitions", call), call,
-                                           nodes, {}, {}, dynamic, ctx)
+                                           nodes, {}, {}, dynamic, ctx, site=call)
         unlisted = [n for n in registry.nodes if n.home is module and n.qualified not in registry.covered]
         if unlisted:
             name = module.name if not definitions else f"{module.name}:unlisted"
@@ -197,7 +198,11 @@ class Dagster(Framework):
                                  invocations=builder.invocations, edges=builder.edges, config=config,
                                  config_lines=lines, parameters=ctx.parameters(function.params, symbol.module),
                                  dynamic=builder.dynamic, body=function if where is None else None,
-                                 unfollowed=builder.unfollowed)
+                                 unfollowed=builder.unfollowed, masks=builder.masks,
+                                 # ``graph.to_job()``: the graph's body is the job's code
+                                 code=cst.IndentedBlock([]) if where is not None else None,
+                                 inlined=[*builder.inlined, *([(symbol.module, function, symbol.qualified_name)]
+                                                              if where is not None else [])])
 
     def _asset_job(self, module: ModuleInfo, call: cst.Call, registry: "AssetRegistry",
                    ctx: AnalysisContext, ordinal: int = 1) -> Pipeline:
@@ -214,11 +219,15 @@ class Dagster(Framework):
             ctx.warn_dynamic(module, module.line(call), "an asset job name computed at run time")
         nodes, dynamic = registry.job_assets(module, call, _job_selection(call))
         return self._asset_pipeline(name, Symbol(module, name, "job", call), call, nodes, config, lines,
-                                    dynamic, ctx)
+                                    dynamic, ctx, site=call)
 
     def _asset_pipeline(self, name: str, symbol: Symbol, node: cst.CSTNode, nodes: list["AssetNode"],
                         config: dict[str, Any], lines: dict[str, tuple[str, int]], dynamic: bool,
-                        ctx: AnalysisContext) -> Pipeline:
+                        ctx: AnalysisContext, site: Optional[cst.Call] = None) -> Pipeline:
+        """A pipeline of assets. ``site``: the ``define_asset_job``/``Definitions`` call that
+        makes it, whose arguments other than the selection are configuration -- unless
+        they reach repo code (an IO manager's class, a config built by a function): that
+        part is the pipeline's own code (PV407), each repo-local function call in it a PV023."""
         chosen = sorted({n.qualified: n for n in nodes}.values(), key=lambda n: (n.home.path, n.line))
         invocations: list[Invocation] = []
         edges: list[Edge] = []
@@ -245,9 +254,16 @@ class Dagster(Framework):
                 inputs["$deps"] = sorted(external)
             invocations.append(Invocation(asset.id, asset.definition, asset.symbol.module, asset.symbol.node,
                                           inputs))
+        masks: Optional[dict[int, str]] = None
+        unfollowed: list[dict[str, Any]] = []
+        if site is not None:
+            masks, unfollowed = _site_code(site, symbol.module, name, ctx)
         return ctx.make_pipeline(name=name, framework=self.name, symbol=symbol, node=node, invocations=invocations,
                                  edges=edges, config=config, config_lines=lines,
-                                 dynamic=dynamic or any(n.dynamic for n in chosen))
+                                 dynamic=dynamic or any(n.dynamic for n in chosen), masks=masks,
+                                 # a selection pvcheck cannot follow: the call's canonical form
+                                 # (with what it reaches) stands for it, not its raw text
+                                 body=site, code=site, unfollowed=unfollowed)
 
     # ------------------------------------------------------------------ assets
     def registry(self, ctx: AnalysisContext) -> "AssetRegistry":
@@ -803,14 +819,45 @@ class _Frame:
 
 
 class DagsterGraphBuilder(CallGraphBuilder):
-    """Walks a ``@job`` (or the ``@graph`` of ``to_job``) and the graphs it calls."""
+    """Walks a ``@job`` (or the ``@graph`` of ``to_job``) and the graphs it calls.
+
+    It accounts for every call (PV023) and masks op invocations, their options and the
+    inputs they record, so that what is left of the body is the job's own code (PV407),
+    as ZenML's builder does (:mod:`pvcheck.analyzer.pipeline_calls`)."""
 
     option_methods = frozenset({"alias", *_OP_OPTIONS})
+    account_calls = True
+    api_packages = ("dagster",)
 
     def __init__(self, framework: Dagster, ctx: AnalysisContext, module: ModuleInfo,
                  function: cst.FunctionDef, name: str) -> None:
         super().__init__(framework, ctx, module, function, name)
         self.frames = [_Frame("")]
+        #: graphs walked as nodes of this one: their masked code is this job's code too
+        self.inlined: list[tuple[ModuleInfo, cst.FunctionDef, str]] = []
+
+    def mask_invocation(self, call: cst.Call, options: list[cst.Call], env: dict[str, Value],
+                        module: ModuleInfo, token: str) -> None:
+        """An op or graph call: the node is the graph's, ``.alias()``/``.tag()`` are its
+        name and configuration, and an argument its inputs record completely is an edge."""
+        for option in options:
+            pipeline_calls.mask_configuration(self, option, module, None)
+        callee = call.func
+        while isinstance(callee, cst.Call):
+            callee = callee.func
+        while isinstance(callee, cst.Attribute) and isinstance(callee.value, cst.Call):
+            callee = callee.value.func
+            while isinstance(callee, cst.Call):
+                callee = callee.func
+        self.mask(callee, token)
+        if all(id(arg) in self.masks for option in options for arg in option.args):
+            self.mask(call.func, token)
+        for arg in call.args:
+            if arg.star:
+                continue
+            if pipeline_calls.pure_data(arg.value, env) or pipeline_calls.fully_masked(arg.value, self.masks) \
+                    or isinstance(arg.value, cst.Name) and pipeline_calls.modelled(env.get(arg.value.value)):
+                self.mask(arg, "")
 
     def node_name(self, declared: str, options: list[cst.Call], env: dict[str, Value], module: ModuleInfo) -> str:
         """Dagster's node name: the alias, else the name, then ``name_2``, ``name_3`` ..."""
@@ -878,6 +925,9 @@ class DagsterGraphBuilder(CallGraphBuilder):
                 bindings[param.name.value] = self.evaluate(param.default, {}, symbol.module)
             bindings.setdefault(param.name.value, Opaque(f"graph input {param.name.value}"))
         name = self.node_name(declared, options, env, module)
+        self.mask_invocation(call, options, env, module, "<graph>")
+        if not any(node is function for _, node, _ in self.inlined):
+            self.inlined.append((symbol.module, function, symbol.qualified_name))
         self.frames.append(_Frame(name + "."))
         try:
             result = self.block(function.body, bindings, symbol.module)
@@ -899,6 +949,7 @@ class DagsterGraphBuilder(CallGraphBuilder):
                 positional.append(value)
         invocation_id = self.node_name(definition.name, options, env, module)
         self._ids.add(invocation_id)
+        self.mask_invocation(call, options, env, module, "<step>")
         config: dict[str, Any] = {}
         lines: dict[str, tuple[str, int]] = {}
         for option in options:
@@ -919,6 +970,49 @@ class DagsterGraphBuilder(CallGraphBuilder):
 
 
 # ---------------------------------------------------------------------- helpers
+#: Arguments of ``define_asset_job``/``Definitions`` the graph or other pipelines record.
+_SITE_GRAPH = frozenset({"name", "selection", "assets", "jobs", "schedules", "sensors", "asset_checks"})
+
+
+def _site_code(call: cst.Call, module: ModuleInfo, name: str, ctx: AnalysisContext
+               ) -> tuple[dict[int, str], list[dict[str, Any]]]:
+    """Masks over a ``define_asset_job``/``Definitions`` call (see ``_asset_pipeline``) and
+    the repo-local calls left in it (PV023, as a pipeline body's calls are)."""
+    masks: dict[int, str] = {id(call.func): "<definitions>"}
+    unfollowed: list[dict[str, Any]] = []
+    for position, arg in enumerate(call.args):
+        keyword = arg.keyword.value if arg.keyword is not None else ("name" if position == 0 else None)
+        if not pipeline_calls.references_repo_code(arg.value, module, ctx.index):
+            masks[id(arg)] = ""
+            continue
+        if keyword in _SITE_GRAPH:
+            # the selection and the assets are this pipeline's nodes (a selection pvcheck
+            # cannot follow makes it dynamic), jobs and schedules pipelines of their own
+            masks[id(arg)] = ""
+            continue
+        stack: list[cst.CSTNode] = [arg.value]
+        inner_calls: list[cst.Call] = []
+        while stack:
+            current = stack.pop()
+            if isinstance(current, cst.Call):
+                inner_calls.append(current)
+            stack.extend(reversed(current.children))
+        for inner in inner_calls:
+            symbol = ctx.resolve_callee(module, inner.func)
+            if symbol is None or symbol.kind != "function":
+                continue  # a resource or config class: its code is in the reach, its use is the framework's
+            what = f"'{symbol.qualified_name}' (a repo-local {symbol.kind})"
+            ctx.diagnose("PV023", Severity.WARNING,
+                         f"call of {what} in pipeline '{name}' is not a step, a nested pipeline, a framework API "
+                         "or a known side-effect-free builtin", module.path, module.line(inner),
+                         hint="pvcheck does not follow it: steps it runs are not in the graph, and any change to "
+                              "the pipeline body is a new version; make it a step or move it out of the pipeline")
+            entry = {"call": what, "path": module.path, "line": module.line(inner)}
+            if entry not in unfollowed:
+                unfollowed.append(entry)
+    return masks, unfollowed
+
+
 def _decorator(node: cst.FunctionDef, module: ModuleInfo, names: frozenset[str]
                ) -> Optional[tuple[cst.Decorator, Optional[cst.Call], str]]:
     """The Dagster decorator among ``names`` on ``node``: itself, or as pvcheck's

@@ -5,12 +5,15 @@ much a part of the computation as the step's. Two ways bring one in:
 
 * ``@step(output_materializers=CsvMaterializer)`` (a class, a list, or a dict of output
   name -> class): every repo-local class named there;
-* a repo-local ``BaseMaterializer`` subclass whose ``ASSOCIATED_TYPES`` lists a type the
-  step returns (ZenML picks it by type). pvcheck looks for such classes in the modules the
-  step's module imports from and in the modules that define its output types: ZenML
-  registers a materializer when its module is imported, which is what an import from the
-  step's module does (a materializer imported only elsewhere, e.g. by a run script, is
-  not found: name it with ``output_materializers=``).
+* a repo-local class anywhere in the scanned tree whose ``ASSOCIATED_TYPES`` lists a type
+  the step returns, or a base class of one (ZenML registers a materializer globally when
+  its module is imported, whoever imports it, and picks one by walking the output type's
+  MRO). Types compare by resolved qualified name, so a re-export names the same type.
+  A subclass of such a class inherits its ``ASSOCIATED_TYPES`` and registers too.
+
+The tree is indexed once per process: only files whose bytes contain ``ASSOCIATED_TYPES``
+(or, for subclasses, a found class's name) are parsed, and a unit depends on that census
+(which files hold the text and their bytes), not on every file.
 
 Only repo-local classes count; a materializer from an integration package is the
 framework's code, pinned by its version.
@@ -25,10 +28,12 @@ import libcst as cst
 from pvcheck.plugin import ModuleInfo, Symbol
 
 if TYPE_CHECKING:
-    from pvcheck.plugin import AnalysisContext
+    from pvcheck.plugin import AnalysisContext, ProjectIndex
 
 _KEYWORD = "output_materializers"
 _TYPES = "ASSOCIATED_TYPES"
+_MAX_INHERITANCE = 4  # levels of materializer subclasses followed
+_MAX_TYPES = 64  # classes of one output type's MRO followed
 
 
 def step_materializers(node: cst.FunctionDef, decorator: cst.Call | None, module: ModuleInfo,
@@ -43,11 +48,87 @@ def step_materializers(node: cst.FunctionDef, decorator: cst.Call | None, module
                     found[symbol.qualified_name] = symbol
     returned = _returned_types(node, module)
     if returned:
-        for candidate in _candidate_modules(node, module, returned, ctx):
-            for symbol, types in _materializer_classes(candidate):
-                if types & returned:
-                    found.setdefault(symbol.qualified_name, symbol)
+        index = ctx.index
+        served = _with_bases({_resolved(name, index) for name in returned}, index)
+        for symbol, types in tree_materializers(index):
+            if types & served:
+                found.setdefault(symbol.qualified_name, symbol)
     return [found[name] for name in sorted(found)]
+
+
+def tree_materializers(index: "ProjectIndex") -> list[tuple[Symbol, frozenset[str]]]:
+    """Every class of the tree that declares or inherits ``ASSOCIATED_TYPES``, with those
+    types by resolved qualified name; computed once per index."""
+    return index.remember(("zenml", "materializers"), lambda: _index(index))
+
+
+def _index(index: "ProjectIndex") -> list[tuple[Symbol, frozenset[str]]]:
+    found: dict[str, tuple[Symbol, frozenset[str]]] = {}
+    for module in _modules(index, _TYPES):
+        for symbol, types in _materializer_classes(module):
+            found[symbol.qualified_name] = (symbol, frozenset(_resolved(t, index) for t in types))
+    # subclasses that inherit ASSOCIATED_TYPES: in the files that name a class found so far
+    pending = sorted({symbol.name for symbol, _ in found.values()})
+    for _ in range(_MAX_INHERITANCE):
+        if not pending:
+            break
+        names, pending = pending, []
+        modules = {m.name: m for name in names for m in _modules(index, name)}
+        for module in (modules[n] for n in sorted(modules)):
+            for symbol in (s for symbols in module.symbols.values() for s in symbols):
+                if symbol.kind != "class" or symbol.qualified_name in found or not isinstance(symbol.node, cst.ClassDef):
+                    continue
+                types: set[str] = set()
+                for base in symbol.node.bases:
+                    for name in _names(base.value):
+                        for qualified in module.qualified_names(name):
+                            parent = found.get(_resolved(qualified, index))
+                            if parent is not None:
+                                types.update(parent[1])
+                if types:
+                    found[symbol.qualified_name] = (symbol, frozenset(types))
+                    pending.append(symbol.name)
+    return [found[name] for name in sorted(found)]
+
+
+def _modules(index: "ProjectIndex", marker: str) -> list[ModuleInfo]:
+    """The parsed modules whose files contain ``marker`` (a census: see ``ProjectIndex.census``)."""
+    modules: dict[str, ModuleInfo] = {}
+    for file in index.census(marker):
+        if file.module in modules or index.by_module.get(file.module) is not file:
+            continue  # a module name two files share: Python imports the first
+        module = index.module(file.module)
+        if module is not None:
+            modules[module.name] = module
+    return [modules[name] for name in sorted(modules)]
+
+
+def _resolved(name: str, index: "ProjectIndex") -> str:
+    """A type's qualified name where it is defined (a re-export names the same class)."""
+    found = index.resolve(name)
+    if found is not None and not found[1] and found[0].kind == "class":
+        return found[0].qualified_name
+    return name
+
+
+def _with_bases(types: set[str], index: "ProjectIndex") -> frozenset[str]:
+    """``types`` and the base classes of the repo-local ones, transitively: ZenML serves a
+    type with the materializer of the first class of its MRO that has one."""
+    result = set(types)
+    pending = list(types)
+    while pending and len(result) < _MAX_TYPES:
+        found = index.resolve(pending.pop())
+        if found is None or found[1] or found[0].kind != "class" or not isinstance(found[0].node, cst.ClassDef):
+            continue
+        module = found[0].module
+        for base in found[0].node.bases:
+            for name in _names(base.value):
+                for qualified in module.qualified_names(name):
+                    resolved = _resolved(qualified, index)
+                    if resolved not in result:
+                        result.add(resolved)
+                        pending.append(resolved)
+    return frozenset(result)
 
 
 def _names(expression: cst.CSTNode) -> Iterator[cst.BaseExpression]:
@@ -67,22 +148,6 @@ def _returned_types(node: cst.FunctionDef, module: ModuleInfo) -> frozenset[str]
     for expression in _names(node.returns.annotation):
         names.update(module.qualified_names(expression))
     return frozenset(names)
-
-
-def _candidate_modules(node: cst.FunctionDef, module: ModuleInfo, returned: frozenset[str],
-                       ctx: "AnalysisContext") -> list[ModuleInfo]:
-    modules: dict[str, ModuleInfo] = {module.name: module}
-    targets = [s.target for symbols in module.symbols.values() for s in symbols if s.kind in ("import", "star")]
-    targets.extend(returned)
-    for target in sorted(set(targets)):
-        resolved = ctx.index.resolve(target)
-        if resolved is not None:
-            modules.setdefault(resolved[0].module.name, resolved[0].module)
-        elif ctx.index.has_module(target):
-            loaded = ctx.index.module(target)
-            if loaded is not None:
-                modules.setdefault(loaded.name, loaded)
-    return [modules[name] for name in sorted(modules)]
 
 
 def _materializer_classes(module: ModuleInfo) -> list[tuple[Symbol, frozenset[str]]]:
@@ -108,4 +173,4 @@ def _materializer_classes(module: ModuleInfo) -> list[tuple[Symbol, frozenset[st
     return found
 
 
-__all__ = ["step_materializers"]
+__all__ = ["step_materializers", "tree_materializers"]
