@@ -30,14 +30,19 @@ import shutil
 import subprocess
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from types import TracebackType
-from typing import Callable, Optional, Type
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Type, Union
 
 from pvcheck.config import Config
 from pvcheck.errors import RevisionError
 from pvcheck.model import Decision, Pipeline, Project, Report, Status
+
+if TYPE_CHECKING:
+    from pvcheck.analyzer.cache import AnalysisCache
+    from pvcheck.analyzer.incremental import Session
 
 #: Files the analyzer reads: Python sources and YAML run configs. The rest of a commit
 #: (data, docs, notebooks) cannot change a model, so it is neither written nor watched.
@@ -372,15 +377,62 @@ def walk(
     pipeline: Optional[str] = None,
     cache: bool = True,
     on_commit: Optional[Callable[[int, int, str], None]] = None,
+    reuse: bool = True,
 ) -> History:
     """Replay the first-parent history of the project folder ``repo``.
 
     ``pipeline`` keeps only that pipeline (by name) in the result; all are analyzed,
     because the decision of one can depend on the others (renames, collisions).
     ``on_commit(done, total, commit)`` is called after each commit (progress).
+
+    ``reuse`` (the default) carries analysis from one commit to the next in this process
+    (:mod:`pvcheck.analyzer.incremental`): a commit costs what it changed. ``reuse=False``
+    scans every commit on its own, through the analysis cache when ``cache`` is set; it
+    is the reference the reuse is tested against (the results are identical).
     """
-    import pvcheck
+    if not reuse:
+        return _walk(repo, config, since, pipeline, cache, on_commit, None)
+    from pvcheck.analyzer import paused_gc
+    from pvcheck.analyzer.cache import MemoryCache
+    from pvcheck.analyzer.incremental import session
+
+    config = config or Config()
+    # The trees kept between commits are millions of objects: a full collection would walk
+    # them all for nothing (see paused_gc); what a commit drops is freed by reference counts.
+    with session() as shared, _installed_plugins_fixed(), paused_gc():
+        return _walk(repo, config, since, pipeline, MemoryCache(config), on_commit, shared)
+
+
+@contextmanager
+def _installed_plugins_fixed() -> Iterator[None]:
+    """Read the installed distributions' entry points once for the whole walk, not three
+    times per commit (framework plug-ins, their cache digest, policy plug-ins: about 20 ms
+    each). Nothing is installed or removed while one command runs."""
+    from importlib import metadata
+
+    from pvcheck.policies import registry
+
+    original = metadata.entry_points
+    found: dict[tuple[tuple[str, Any], ...], Any] = {}
+
+    def entry_points(**params: Any) -> Any:
+        key = tuple(sorted(params.items()))
+        if key not in found:
+            found[key] = original(**params)
+        return found[key]
+
+    metadata.entry_points, registry.entry_points = entry_points, entry_points  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        metadata.entry_points, registry.entry_points = original, original  # type: ignore[assignment]
+
+
+def _walk(repo: Path | str, config: Optional[Config], since: Optional[str], pipeline: Optional[str],
+          cache: Union[bool, "AnalysisCache"], on_commit: Optional[Callable[[int, int, str], None]],
+          shared: Optional["Session"]) -> History:
     from pvcheck import gitio
+    from pvcheck.analyzer import scan_tree
     from pvcheck.policies import compare
     from pvcheck.versions import plan
 
@@ -414,7 +466,7 @@ def walk(
             key = mirror.key()
             project = models.get(key)
             if project is None:
-                project = pvcheck.scan(mirror.root, config, cache=cache)
+                project = scan_tree(mirror.root, config, cache=cache)
                 analyzed += 1
                 models[key] = project
             # A cached model may come from an earlier commit: point it at the folders that

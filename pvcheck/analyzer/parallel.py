@@ -23,7 +23,7 @@ from collections import deque
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import libcst as cst
 
@@ -34,6 +34,9 @@ from pvcheck.analyzer.records import cache_variant, fill_states, json_texts
 from pvcheck.analyzer.sources import TreeState
 from pvcheck.analyzer.units import ATTACHMENTS, Dependencies, Unit, UnitResult, UnitRunner
 from pvcheck.config import Config
+
+if TYPE_CHECKING:
+    from pvcheck.analyzer.incremental import SessionExecutor
 
 #: Below this many bytes of candidate source, units run in this process.
 PARALLEL_MIN_BYTES = 200_000
@@ -60,7 +63,12 @@ def worth_parallel(work_bytes: int, jobs: int) -> bool:
 
 
 def make_executor(root: Path, config: Config, tree: TreeState, frameworks: list[Framework],
-                  jobs: int) -> "SerialExecutor | ParallelExecutor":
+                  jobs: int) -> "SerialExecutor | ParallelExecutor | SessionExecutor":
+    from pvcheck.analyzer import incremental
+
+    shared = incremental.active()
+    if shared is not None:  # scans of one history walk: the session's index outlives each scan
+        return shared.executor(root, config, tree, frameworks)
     if jobs > 1:
         return ParallelExecutor(root, config, tree, frameworks, jobs)
     return SerialExecutor(root, config, tree, frameworks)

@@ -10,12 +10,13 @@ every asset of the tree made one job absorb the assets of all the others.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
 
 from pvcheck.analyzer.module import ModuleInfo
+from pvcheck.analyzer.runconfig import glob_files
 from pvcheck.model import Severity
 
 if TYPE_CHECKING:
@@ -137,10 +138,16 @@ class CodeLocations:
         dynamic = any((name + ".").startswith(package + ".") for name in self.components)
         source = self.ctx.index.by_module.get(package)
         if source is not None:
-            folder = (Path(self.ctx.root) / source.path).parent
-            for found in sorted([*folder.rglob("defs.yaml"), *folder.rglob("component.yaml")]):
+            folder = PurePosixPath(source.path).parent.as_posix()
+            found: set[str] = set()
+            for name in ("defs.yaml", "component.yaml"):
+                pattern = f"{folder}/**/{name}" if folder != "." else f"**/{name}"
+                # a dependency of whatever this feeds (the registry, the units): a YAML
+                # component added, edited or removed must not let a cached result be reused
+                self.ctx.index.data_file_state(pattern)
+                found.update(glob_files(Path(self.ctx.root), pattern))
+            for relative in sorted(found):
                 dynamic = True
-                relative = found.relative_to(Path(self.ctx.root)).as_posix()
                 self.ctx.diagnose("PV010", Severity.WARNING, "cannot follow statically: definitions a YAML "
                                   "component builds at run time: its assets are in no graph", relative, 1,
                                   hint="pvcheck fingerprints this conservatively: any change to it is a new version")
