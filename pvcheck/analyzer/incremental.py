@@ -187,7 +187,9 @@ class SessionExecutor:
         self.runner = runner
 
     def run(self, units: list[Unit], attachments: Optional[dict]) -> list[UnitResult]:  # type: ignore[type-arg]
-        return [self.runner.run(unit, attachments) for unit in units]
+        from pvcheck.analyzer.parallel import run_reporting
+
+        return run_reporting(self.runner, units, attachments)
 
     def close(self) -> None:
         pass
