@@ -398,6 +398,7 @@ class AssetRegistry(CodeLocations):
                 self.locations.remove(location)
         for location in self.locations:
             self.covered.update(n.qualified for n in location.nodes)
+        self.add_workspace_locations()  # they resolve jobs; their assets stay in their modules' pipelines
         for module in modules:
             for call in self.finder(module).calls:
                 if module.qualified_names(call.func) & DEFINE_ASSET_JOB:
