@@ -62,7 +62,7 @@ def _list_state(files: list[SourceFile]) -> str:
     return hasher.hexdigest()
 
 
-def _changed_keys(old: Mapping[str, str], new: Mapping[str, str]) -> set[str]:
+def _changed_keys(old: Mapping[str, object], new: Mapping[str, object]) -> set[str]:
     return {key for key in set(old) | set(new) if old.get(key) != new.get(key)}
 
 
@@ -108,26 +108,27 @@ class IncrementalIndex(ProjectIndex):
                     else f"{path}:unknown-root"
             return found
 
+        # every check below is a set operation: thousands of records per commit
+        changed = _changed_keys(old_modules, new_modules)
+        changed_paths = _changed_keys(old_states, new_states)
+
         def still_valid(record: Recorder) -> bool:
             if record.file_list and list_changed:
                 return False
-            for name in record.modules:
-                if old_modules.get(name) != new_modules.get(name) or name.partition(".")[0] in orphans_changed:
-                    return False
-            for path in (*record.files, *record.parsed):
-                if old_states.get(path) != new_states.get(path):
-                    return False
-            for path in record.data_files:
-                if self._data_states.get(path) != data_state(path):
-                    return False
-            return True
+            if not record.modules.isdisjoint(changed):
+                return False
+            if orphans_changed and any(name.partition(".")[0] in orphans_changed for name in record.modules):
+                return False
+            if not (record.files.isdisjoint(changed_paths) and record.parsed.isdisjoint(changed_paths)):
+                return False
+            return all(self._data_states.get(path) == data_state(path) for path in record.data_files)
 
         # A result computed from a module it was handed (a definition's fingerprint, a
         # module's effects) records no look-up of that module: its key names it instead
         # (``pkg.mod.helper``, ``pkg.mod``), and a key naming a changed module goes too.
-        changed = _changed_keys(old_modules, new_modules)
-
         def names_changed(key: object) -> bool:
+            if not changed:
+                return False
             parts = key if isinstance(key, tuple) else (key,)
             for part in parts:
                 if isinstance(part, str) and part:
