@@ -392,15 +392,29 @@ def walk(
     """
     if not reuse:
         return _walk(repo, config, since, pipeline, cache, on_commit, None)
-    from pvcheck.analyzer import paused_gc
     from pvcheck.analyzer.cache import MemoryCache
     from pvcheck.analyzer.incremental import session
 
     config = config or Config()
-    # The trees kept between commits are millions of objects: a full collection would walk
-    # them all for nothing (see paused_gc); what a commit drops is freed by reference counts.
-    with session() as shared, _installed_plugins_fixed(), paused_gc():
+    with session() as shared, _installed_plugins_fixed(), _collector_paused():
         return _walk(repo, config, since, pipeline, MemoryCache(config), on_commit, shared)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for the walk: the trees kept between commits are
+    millions of objects, and a full collection would walk them all to free almost
+    nothing (the scan pauses it for the same reason); what a commit drops is freed by
+    reference counts (a released module breaks its own cycles)."""
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @contextmanager
