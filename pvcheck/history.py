@@ -11,7 +11,7 @@ Made for long histories:
 
 * two work folders (the commit analyzed and the one before it, which the policies read
   to explain cosmetic edits) are kept and updated file by file from ``git diff-tree`` (only the
-  files the analyzer reads: ``.py`` and YAML run configs), instead of checking out
+  files the analyzer reads: ``.py``, YAML run configs, ``pyproject.toml``), instead of checking out
   every commit;
 * a commit that changes none of those files is not analyzed at all: its model is the
   previous one;
@@ -44,9 +44,11 @@ if TYPE_CHECKING:
     from pvcheck.analyzer.cache import AnalysisCache
     from pvcheck.analyzer.incremental import Session
 
-#: Files the analyzer reads: Python sources and YAML run configs. The rest of a commit
-#: (data, docs, notebooks) cannot change a model, so it is neither written nor watched.
-ANALYZED_SUFFIXES = (".py", ".yaml", ".yml")
+#: Files the analyzer reads: Python sources, YAML run configs, and ``pyproject.toml``
+#: (source roots are detected from it; ``[tool.dagster]`` names a code location). The
+#: rest of a commit (data, docs, notebooks) cannot change a model, so it is neither
+#: written nor watched.
+ANALYZED_SUFFIXES = (".py", ".yaml", ".yml", "pyproject.toml")
 
 _GIT_TIMEOUT = 300
 
