@@ -8,10 +8,13 @@ cannot have touched:
   behind the name has the same path and content hash -- a blob analysed at an earlier
   commit is not read, parsed or resolved again;
 * what :meth:`ProjectIndex.remember` computed (name resolutions, definition
-  fingerprints, module effects, the Dagster asset registry), each kept while everything
-  its :class:`~pvcheck.analyzer.index.Recorder` says it looked at is unchanged: the
-  modules it asked for (found or not), the files it read, the file list when it walked
-  it, the repository files the analysed code reads;
+  fingerprints, module effects, step facts, the Dagster asset registry and module
+  calls), each kept while everything its :class:`~pvcheck.analyzer.index.Recorder` says
+  it looked at is unchanged: the modules it asked for (found or not), the files it read,
+  the file list when it walked it, the repository files the analysed code reads, and the
+  packages no root holds under the first names it asked for -- and while no module its
+  key names changed (a result computed from a module it was handed records no look-up
+  of it);
 * the framework instances, so plug-ins are not loaded again.
 
 Unit results are kept by :class:`~pvcheck.analyzer.cache.MemoryCache` under the same
