@@ -370,6 +370,74 @@ class AnalysisCache:
         return self.directory / f"v{CACHE_FORMAT}" / "frameworks" / f"{digest}.json"
 
 
+class MemoryCache(AnalysisCache):
+    """Unit results kept in this process only, under the same keys and validity rules as
+    the folder cache: what ``pvcheck history`` uses across the scans of one walk. Each
+    commit's tree differs from the last by a few files, so most units are reused; writing
+    every intermediate result to the database (and reading it back) would cost more than
+    the reuse saves, and nothing is left behind. Whole-scan snapshots are not kept (the
+    walk keeps models by tree already)."""
+
+    def __init__(self, config: Config) -> None:
+        super().__init__(Path("<memory>"), config)
+        self._entries: dict[str, dict[str, list[Variant]]] = {}
+        self._manifests: dict[str, list[dict[str, Any]]] = {}
+        self._orphans: dict[str, str] = {}
+
+    def use_layout(self, roots: Sequence[str], orphans: Mapping[str, str]) -> None:
+        """Keys by the source roots only. A package no root holds is found by its first
+        name, which a unit that resolved through it asked for as a module first (see
+        ``ProjectIndex._orphan``): each variant keeps what the packages of its recorded
+        names were, and is reused only while they are the same. Keying every entry by all
+        of them, as the folder cache does, missed every unit of a monorepo whenever one
+        project was added."""
+        self._prefix = json.dumps([*self._settings, list(roots), []])
+        self._orphans = dict(orphans)
+
+    def lookup(self, key: str, valid: Callable[[Variant], bool]) -> Optional[Variant]:
+        def same_layout(variant: Variant) -> bool:
+            packages = variant.get("orphans")
+            return isinstance(packages, dict) and all(self._orphans.get(k) == v for k, v in packages.items())
+
+        return super().lookup(key, lambda variant: same_layout(variant) and valid(variant))
+
+    def variants(self, key: str, decoded: bool = True) -> list[Variant]:
+        file_key, _, unit = key.partition("/")
+        return list(self._entries.get(file_key, {}).get(unit, ()))
+
+    def _write_entry(self, file_key: str, new_units: dict[str, Variant]) -> None:
+        units = self._entries.setdefault(file_key, {})
+        for unit, variant in new_units.items():
+            try:  # the form a stored entry is read back in: results decoded, dependencies plain
+                firsts = {name.partition(".")[0] for name in variant["deps"]["m"]}
+                stored = {"deps": variant["deps"], "diagnostics": decode(variant["diagnostics"]),
+                          "payload": decode(variant["payload"]),
+                          "orphans": {first: self._orphans.get(first) for first in sorted(firsts)}}
+            except (KeyError, TypeError, ValueError, RecursionError):
+                continue
+            others = [v for v in units.get(unit, []) if v.get("deps") != variant.get("deps")]
+            units[unit] = [stored, *others][:MAX_VARIANTS]
+            self.writes += 1
+
+    def flush(self) -> None:
+        staged, self._staged = self._staged, {}
+        for file_key, units in staged.items():
+            self._write_entry(file_key, units)
+
+    def snapshot(self, key: str) -> Optional[dict[str, Any]]:
+        return None
+
+    def store_snapshot(self, key: str, pipelines: list[tuple[Any, Optional[str]]], diagnostics: list[Any],
+                       run_configs: list[Any]) -> None:
+        return None
+
+    def manifest(self, selected: Iterable[str]) -> Optional[list[dict[str, Any]]]:
+        return self._manifests.get(json.dumps(sorted(selected)))
+
+    def store_manifest(self, selected: Iterable[str], frameworks: list[dict[str, Any]]) -> None:
+        self._manifests[json.dumps(sorted(selected))] = frameworks
+
+
 def _prune(folder: Path, keep: int) -> None:
     """Delete all but the ``keep`` most recently written files of ``folder``."""
     try:

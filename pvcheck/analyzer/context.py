@@ -171,8 +171,34 @@ class AnalysisContext:
         key = (definition.qualified_name, id(definition.symbol.node))
         facts = self._facts.get(key)
         if facts is None:
-            facts = self._function_facts(definition)
+            facts = self._shared_facts(definition)
             self._facts[key] = facts
+        return facts
+
+    def _shared_facts(self, definition: StepDefinition) -> FunctionFacts:
+        """The facts of a function step, once per index (every unit of a Dagster location
+        makes the location's steps; a history walk keeps the index from commit to commit),
+        with the diagnostics their making reported replayed into this context. They read
+        only the index (recorded by ``remember``); steps with body parts (operators) are
+        made per context."""
+        if definition.body_parts:
+            return self._function_facts(definition)
+
+        def isolated() -> tuple[FunctionFacts, list[Diagnostic]]:
+            sink: list[Diagnostic] = []
+            saved = self.index.diagnostics, self._reported
+            self.index.diagnostics, self._reported = sink, set()
+            try:
+                return self._function_facts(definition), sink
+            finally:
+                self.index.diagnostics, self._reported = saved
+
+        facts, reported = self.index.remember(
+            ("facts", definition.framework, definition.qualified_name, definition.name,
+             id(definition.symbol.node), definition.outputs), isolated)
+        for diagnostic in reported:
+            self.diagnose(diagnostic.code, diagnostic.severity, diagnostic.message, diagnostic.path,
+                          diagnostic.line, diagnostic.hint)
         return facts
 
     def _step_canon(self, definition: StepDefinition, function: Optional[cst.FunctionDef]) -> Canon:

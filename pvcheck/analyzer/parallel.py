@@ -23,10 +23,11 @@ from collections import deque
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import libcst as cst
 
+from pvcheck.analyzer import work
 from pvcheck.analyzer.discovery import SourceFile
 from pvcheck.analyzer.frameworks.base import ConfigAttachment, Framework, load_frameworks
 from pvcheck.analyzer.cache import AnalysisCache
@@ -34,6 +35,9 @@ from pvcheck.analyzer.records import cache_variant, fill_states, json_texts
 from pvcheck.analyzer.sources import TreeState
 from pvcheck.analyzer.units import ATTACHMENTS, Dependencies, Unit, UnitResult, UnitRunner
 from pvcheck.config import Config
+
+if TYPE_CHECKING:
+    from pvcheck.analyzer.incremental import SessionExecutor
 
 #: Below this many bytes of candidate source, units run in this process.
 PARALLEL_MIN_BYTES = 200_000
@@ -60,7 +64,12 @@ def worth_parallel(work_bytes: int, jobs: int) -> bool:
 
 
 def make_executor(root: Path, config: Config, tree: TreeState, frameworks: list[Framework],
-                  jobs: int) -> "SerialExecutor | ParallelExecutor":
+                  jobs: int) -> "SerialExecutor | ParallelExecutor | SessionExecutor":
+    from pvcheck.analyzer import incremental
+
+    shared = incremental.active()
+    if shared is not None:  # scans of one history walk: the session's index outlives each scan
+        return shared.executor(root, config, tree, frameworks)
     if jobs > 1:
         return ParallelExecutor(root, config, tree, frameworks, jobs)
     return SerialExecutor(root, config, tree, frameworks)
@@ -75,10 +84,20 @@ class SerialExecutor:
         self.runner = UnitRunner(root, config, tree.files, tree.contents, frameworks)
 
     def run(self, units: list[Unit], attachments: Attachments) -> list[UnitResult]:
-        return [self.runner.run(unit, attachments) for unit in units]
+        return run_reporting(self.runner, units, attachments)
 
     def close(self) -> None:
         self.runner.index.release()
+
+
+def run_reporting(runner: UnitRunner, units: list[Unit], attachments: Attachments) -> list[UnitResult]:
+    """Run ``units`` in this process, one after the other, reporting each (progress)."""
+    work.report(added=len(units))
+    results = []
+    for unit in units:
+        results.append(runner.run(unit, attachments))
+        work.report(done=1)
+    return results
 
 
 class ParallelExecutor:
@@ -130,6 +149,7 @@ class ParallelExecutor:
         largest first; a worker left without work takes a group queued for a busy one."""
         if not self._workers:
             self._start()
+        work.report(added=len(units))
         results: list[Optional[UnitResult]] = [None] * len(units)
         queues: list[deque[tuple[str, list[int]]]] = [deque() for _ in range(self.jobs)]
         shared: deque[tuple[str, list[int]]] = deque()
@@ -156,6 +176,7 @@ class ParallelExecutor:
                 if message[0] == "done":
                     for position, result in zip(sent.popleft(), message[1]):
                         results[position] = result
+                    work.report(done=len(message[1]))
                     self._send_next(self._worker_of(connection), units, storing, queues, shared, in_flight)
                 else:
                     if os.environ.get("PVCHECK_DEBUG"):
@@ -205,6 +226,7 @@ class ParallelExecutor:
             self._fallback = SerialExecutor(self.root, self.config, self.tree, self.frameworks)
         for position in positions:
             results[position] = self._fallback.runner.run(units[position], attachments)
+            work.report(done=1)
 
     def _start(self) -> None:
         context = multiprocessing.get_context(_start_method())

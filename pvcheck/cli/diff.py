@@ -8,6 +8,7 @@ import sys
 from pvcheck.cli import EXIT_ERROR, EXIT_OK, common_options
 from pvcheck.cli.options import config_for
 from pvcheck.cli.reporting import is_folder, print_errors, print_report, repository_prefix
+from pvcheck.output.progress import work_progress
 from pvcheck.output.report import REPORT_FORMATS, RenderContext
 from pvcheck.output.style import Style
 
@@ -31,7 +32,8 @@ def run(args: argparse.Namespace) -> int:
 
     # the settings of the project being changed: HEAD's folder, else the repository's
     config = config_for(args, args.head if is_folder(args.head) else args.repo)
-    report = pvcheck.diff(args.base, args.head, config=config, repo=args.repo, cache=not args.no_cache)
+    with work_progress("pvcheck diff", quiet=args.quiet):
+        report = pvcheck.diff(args.base, args.head, config=config, repo=args.repo, cache=not args.no_cache)
     head_folder = args.head if is_folder(args.head) else args.repo
     context = RenderContext(
         style=Style.for_stream(sys.stdout),

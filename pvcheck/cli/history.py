@@ -12,7 +12,7 @@ import sys
 
 from pvcheck.cli import EXIT_OK, common_options
 from pvcheck.cli.options import config_for
-from pvcheck.output.progress import Progress
+from pvcheck.output.progress import DELAY, Progress
 
 FORMATS = ("text", "json", "markdown", "svg")
 
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from pvcheck.output.timeline_svg import timeline_svg
 
     config = config_for(args, args.repo)
-    with Progress(0, "pvcheck history", quiet=args.quiet) as progress:
+    with Progress(0, "pvcheck history", quiet=args.quiet, delay=DELAY) as progress:
         def on_commit(done: int, total: int, commit: str) -> None:
             progress.total = total
             progress.advance(commit[:10])

@@ -8,6 +8,7 @@ import sys
 from pvcheck.cli import EXIT_ERROR, EXIT_OK, common_options
 from pvcheck.cli.options import config_for
 from pvcheck.model import Severity
+from pvcheck.output.progress import work_progress
 from pvcheck.output.scan import scan_json, scan_text
 from pvcheck.output.style import Style
 
@@ -23,7 +24,8 @@ def run(args: argparse.Namespace) -> int:
     import pvcheck
 
     config = config_for(args, args.path)
-    project = pvcheck.scan(args.path, config=config, cache=not args.no_cache)
+    with work_progress("pvcheck scan", quiet=args.quiet):
+        project = pvcheck.scan(args.path, config=config, cache=not args.no_cache)
     if args.format == "json":
         sys.stdout.write(scan_json(project))
     else:

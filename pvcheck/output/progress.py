@@ -2,16 +2,25 @@
 
 A progress line is written only when the stream is a terminal and ``--quiet`` was not
 given: piped or captured output (CI logs, ``2>file``) stays free of carriage returns.
-The line is redrawn in place at most every ``interval`` seconds, so a fast loop does not
-spend its time writing to the terminal, and it is erased when the work ends.
+Nothing is drawn before ``delay`` seconds (two, for the commands): a command that is
+quick anyway does not flicker. The line is redrawn in place at most every ``interval``
+seconds, so a fast loop does not spend its time writing to the terminal, and it is
+erased when the work ends.
+
+``scan`` and ``diff`` count units of analysis work (:mod:`pvcheck.analyzer.work`);
+``history`` counts commits.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from contextlib import contextmanager
 from types import TracebackType
-from typing import Optional, TextIO, Type
+from typing import Iterator, Optional, TextIO, Type
+
+#: Seconds a command runs before its progress line appears.
+DELAY = 2.0
 
 
 class Progress:
@@ -25,6 +34,7 @@ class Progress:
         quiet: bool = False,
         enabled: Optional[bool] = None,
         interval: float = 0.1,
+        delay: float = 0.0,
     ) -> None:
         self.total = total
         self.label = label
@@ -34,6 +44,7 @@ class Progress:
             enabled = bool(isatty and isatty()) and not quiet
         self.enabled = enabled and not quiet
         self.interval = interval
+        self.delay = delay
         self.done = 0
         self._last_draw = 0.0
         self._width = 0
@@ -45,6 +56,8 @@ class Progress:
         if not self.enabled:
             return
         now = time.monotonic()
+        if now - self._started < self.delay:
+            return
         if now - self._last_draw < self.interval and self.done < self.total:
             return
         self._last_draw = now
@@ -85,3 +98,24 @@ class Progress:
         traceback: Optional[TracebackType],
     ) -> None:
         self.close()
+
+
+@contextmanager
+def work_progress(label: str, quiet: bool = False, stream: Optional[TextIO] = None,
+                  delay: float = DELAY) -> Iterator[Progress]:
+    """A progress line counting the units of analysis work run inside the block
+    (``pvcheck scan``, ``pvcheck diff``)."""
+    from pvcheck.analyzer import work
+
+    with Progress(0, label, stream=stream, quiet=quiet, delay=delay) as progress:
+        if not progress.enabled:
+            yield progress
+            return
+
+        def listener(added: int, done: int) -> None:
+            progress.total += added
+            if done:
+                progress.advance("units analyzed", done)
+
+        with work.listening(listener):
+            yield progress

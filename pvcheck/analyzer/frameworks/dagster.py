@@ -406,6 +406,7 @@ class AssetRegistry(CodeLocations):
                 self.locations.remove(location)
         for location in self.locations:
             self.covered.update(n.qualified for n in location.nodes)
+        self.add_workspace_locations()  # they resolve jobs; their assets stay in their modules' pipelines
         for module in modules:
             for call in self.finder(module).calls:
                 if module.qualified_names(call.func) & DEFINE_ASSET_JOB:
@@ -417,8 +418,16 @@ class AssetRegistry(CodeLocations):
         """The job and ``Definitions`` calls of a module, found once per module."""
         found = self._finders.get(module.path)
         if found is None or found.module is not module:
-            found = _CallFinder(module, frozenset({"to_job"}), DEFINE_ASSET_JOB | DEFINITIONS | LOAD_DEFS_FOLDER)
-            fastmeta.visit(module.tree, found)  # libcst's visit, without rebuilding the tree
+            def find() -> _CallFinder:
+                finder = _CallFinder(module, frozenset({"to_job"}), DEFINE_ASSET_JOB | DEFINITIONS | LOAD_DEFS_FOLDER)
+                fastmeta.visit(module.tree, finder)  # libcst's visit, without rebuilding the tree
+                return finder
+
+            # per index, not per registry: a history walk rebuilds the registry at every
+            # commit that changes an asset module, and the other modules' calls are the same
+            found = self.ctx.index.remember(("dagster-calls", module.name), find)
+            if found.module is not module:  # a second file of the same module name
+                found = find()
             self._finders[module.path] = found
         return found
 

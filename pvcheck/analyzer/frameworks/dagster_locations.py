@@ -1,26 +1,53 @@
 """Dagster code locations: where an asset job's selection is resolved.
 
 A repository may hold several code locations -- a ``Definitions(...)`` (module level or
-returned by an ``@definitions`` factory) or a dg project's ``defs`` folder -- and Dagster
-resolves an asset job's selection among the assets of the location that loads the job,
-as that location loads them (key prefixes and groups of its loaders). Resolving it among
-every asset of the tree made one job absorb the assets of all the others.
+returned by an ``@definitions`` factory), a dg project's ``defs`` folder, or a module a
+workspace file names -- and Dagster resolves an asset job's selection among the assets
+of the location that loads the job, as that location loads them (key prefixes and groups
+of its loaders). Resolving it among every asset of the tree made one job absorb the
+assets of all the others.
+
+Workspace files, at the scanned root (read with ``yaml.safe_load`` / ``tomllib``):
+``workspace.yaml`` (``load_from:`` entries ``python_module`` / ``python_file`` /
+``python_package``, each a name or a mapping with ``module_name`` / ``relative_path`` /
+``package_name``, ``working_directory``, ``location_name``), ``dagster_cloud.yaml``
+(``locations:`` with ``code_source`` and ``build.directory`` / ``working_directory``) and
+``[tool.dagster]`` of ``pyproject.toml`` (``module_name``, ``python_file``,
+``package_name``, ``working_directory``, ``code_location_name``). A named module that holds
+a ``Definitions`` is that location already; one without is a location of its module-level
+definitions, as Dagster loads it: assets defined or imported there, assets its
+module-level ``load_assets_from_*`` calls load, and its asset jobs (defined or imported).
+The files are dependencies of the result (a change to them is noticed by the cache).
 """
 
 from __future__ import annotations
 
+import posixpath
+import sys
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any, Optional
+
+import yaml
 
 import libcst as cst
 
 from pvcheck.analyzer.module import ModuleInfo
+from pvcheck.analyzer.runconfig import glob_files
 from pvcheck.model import Severity
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 if TYPE_CHECKING:
     from pvcheck.analyzer.context import AnalysisContext
     from pvcheck.analyzer.frameworks.dagster import AssetNode
+    from pvcheck.analyzer.index import ProjectIndex
+
+#: The workspace files read, at the scanned root.
+WORKSPACE_FILES = ("workspace.yaml", "dagster_cloud.yaml", "pyproject.toml")
 
 
 @dataclass
@@ -29,11 +56,97 @@ class Location:
     ``@definitions`` factory) or a dg project's ``defs`` folder."""
 
     module: ModuleInfo
-    call: cst.Call
+    call: Optional[cst.Call]  # None for a module a workspace file names (no Definitions call)
     nodes: list["AssetNode"]  # its assets as it loads them (loader key prefixes and groups applied)
     dynamic: bool  # part of its asset list could not be followed
     package: str  # a dg project's defs package, whose jobs belong here ("" for a Definitions)
     jobs: set[int]  # id() of the define_asset_job calls its jobs=[...] lists
+    name: str = ""  # the location name a workspace file gives
+
+
+@dataclass(frozen=True)
+class WorkspaceEntry:
+    """A code location a workspace file names."""
+
+    name: str  # location name ("" when the file gives none)
+    module: str  # dotted module or package name ("" for a file)
+    file: str  # a Python file, relative to ``folder`` ("" for a module)
+    folder: str  # the working directory, relative to the scanned root ("" for the root)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _folder(value: Any) -> str:
+    """A working directory relative to the root, normalised; "" for the root or for one
+    that leaves the tree (never followed)."""
+    folder = posixpath.normpath(_text(value).replace("\\", "/")) if _text(value) else "."
+    return "" if folder == "." or folder.startswith("..") or folder.startswith("/") else folder
+
+
+def _workspace_yaml(document: Any) -> list[WorkspaceEntry]:
+    entries = []
+    for item in document.get("load_from") or [] if isinstance(document, dict) else []:
+        if not isinstance(item, dict):
+            continue
+        for kind, key in (("python_module", "module_name"), ("python_package", "package_name"),
+                          ("python_file", "relative_path")):
+            value = item.get(kind)
+            spec = value if isinstance(value, dict) else {key: value}
+            target = _text(spec.get(key))
+            if target:
+                entries.append(WorkspaceEntry(_text(spec.get("location_name")),
+                                              target if kind != "python_file" else "",
+                                              target if kind == "python_file" else "",
+                                              _folder(spec.get("working_directory"))))
+    return entries
+
+
+def _dagster_cloud_yaml(document: Any) -> list[WorkspaceEntry]:
+    entries = []
+    for item in document.get("locations") or [] if isinstance(document, dict) else []:
+        source = item.get("code_source") if isinstance(item, dict) else None
+        if not isinstance(source, dict):
+            continue
+        build = item.get("build") if isinstance(item.get("build"), dict) else {}
+        folder = _folder(item.get("working_directory") or build.get("directory"))
+        module = _text(source.get("module_name")) or _text(source.get("package_name"))
+        file = _text(source.get("python_file"))
+        if module or file:
+            entries.append(WorkspaceEntry(_text(item.get("location_name")), module, file, folder))
+    return entries
+
+
+def _tool_dagster(document: Any) -> list[WorkspaceEntry]:
+    tool = document.get("tool", {}).get("dagster") if isinstance(document.get("tool"), dict) else None
+    if not isinstance(tool, dict):
+        return []
+    module = _text(tool.get("module_name")) or _text(tool.get("package_name"))
+    file = _text(tool.get("python_file"))
+    if not (module or file):
+        return []
+    return [WorkspaceEntry(_text(tool.get("code_location_name")), module, file, _folder(tool.get("working_directory")))]
+
+
+def workspace_entries(root: Path, index: "ProjectIndex") -> list[WorkspaceEntry]:
+    """The code locations the workspace files at ``root`` name. Each file is recorded as
+    a dependency first (present or not), so adding, editing or removing one is noticed;
+    a file that is not valid YAML or TOML names none."""
+    entries: list[WorkspaceEntry] = []
+    for name in WORKSPACE_FILES:
+        if index.data_file_state(name).endswith(":absent"):
+            continue
+        try:
+            text = (root / name).read_text(encoding="utf-8")
+            document = tomllib.loads(text) if name.endswith(".toml") else yaml.safe_load(text)
+        except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+            continue
+        if not isinstance(document, dict):
+            continue
+        reader = {"workspace.yaml": _workspace_yaml, "dagster_cloud.yaml": _dagster_cloud_yaml}.get(name, _tool_dagster)
+        entries.extend(reader(document))
+    return entries
 
 
 
@@ -46,6 +159,7 @@ class CodeLocations:
     locations: list[Location]
     components: list[str]
     _depth: int
+    by_symbol: dict[str, "AssetNode"]
 
     def location_of(self, module: ModuleInfo, call: cst.Call) -> tuple[list[AssetNode], bool]:
         """The assets of the code location an asset job belongs to, as that location loads
@@ -111,6 +225,70 @@ class CodeLocations:
                     self._depth -= 1
         return found
 
+    def add_workspace_locations(self) -> None:
+        """A location for each module a workspace file names that holds no ``Definitions``
+        location already (one that does is that location; its name is noted)."""
+        for entry in workspace_entries(Path(self.ctx.root), self.ctx.index):
+            module = self._entry_module(entry)
+            if module is None:
+                continue  # an installed package, or a file outside the scanned tree
+            known = next((loc for loc in self.locations if loc.module is module), None)
+            if known is not None:
+                known.name = known.name or entry.name
+                continue
+            nodes, jobs = self._module_level(module)
+            self.locations.append(Location(module, None, nodes, False, "", jobs, entry.name))
+
+    def _entry_module(self, entry: WorkspaceEntry) -> Optional[ModuleInfo]:
+        """The tree's module an entry names: by file under its working directory first,
+        then by module name as the tree's roots name it."""
+        index = self.ctx.index
+        prefix = f"{entry.folder}/" if entry.folder else ""
+        if entry.file:
+            wanted = [posixpath.normpath(prefix + entry.file)]
+        else:
+            base = prefix + entry.module.replace(".", "/")
+            wanted = [f"{base}.py", f"{base}/__init__.py"]
+        by_path = {f.path: f for f in index.files}
+        for path in wanted:
+            if path in by_path:
+                return index.module(by_path[path].module)
+        if entry.module and index.has_module(entry.module):
+            return index.module(entry.module)
+        return None
+
+    def _module_level(self, module: ModuleInfo) -> tuple[list["AssetNode"], set[int]]:
+        """What Dagster finds at the top level of a module loaded without a ``Definitions``:
+        assets defined or imported there, those its ``load_assets_from_*`` calls load, and
+        the asset jobs bound there (defined or imported)."""
+        from pvcheck.analyzer.frameworks.dagster import DEFINE_ASSET_JOB, LOAD_FROM_MODULES, LOAD_FROM_PACKAGE
+
+        nodes: list[AssetNode] = []
+        jobs: set[int] = set()
+        for name in module.symbols:
+            symbol = module.symbol(name)
+            if symbol is None or name.startswith("*"):
+                continue
+            if symbol.kind == "import":
+                resolved = self.ctx.index.resolve(symbol.target)
+                if resolved is None or resolved[1]:
+                    continue
+                symbol = resolved[0]
+            if symbol.kind == "function":
+                found = self.by_symbol.get(symbol.qualified_name)
+                if found is not None:
+                    nodes.append(found)
+            elif symbol.kind == "constant" and isinstance(symbol.node, (cst.Assign, cst.AnnAssign)):
+                value = symbol.node.value
+                if not isinstance(value, cst.Call) or not isinstance(value.func, (cst.Name, cst.Attribute)):
+                    continue
+                names = symbol.module.qualified_names(value.func)
+                if names & DEFINE_ASSET_JOB:
+                    jobs.add(id(value))
+                elif names & (LOAD_FROM_MODULES | LOAD_FROM_PACKAGE):
+                    nodes.extend(self._loaded(value, symbol.module))
+        return list({n.qualified: n for n in nodes}.values()), jobs
+
     def _defs_folder(self, module: ModuleInfo, call: cst.Call) -> Optional["Location"]:
         """``load_from_defs_folder(...)`` / ``load_defs(defs_module)``: a dg project, whose
         location is every asset under its ``defs`` package."""
@@ -137,10 +315,16 @@ class CodeLocations:
         dynamic = any((name + ".").startswith(package + ".") for name in self.components)
         source = self.ctx.index.by_module.get(package)
         if source is not None:
-            folder = (Path(self.ctx.root) / source.path).parent
-            for found in sorted([*folder.rglob("defs.yaml"), *folder.rglob("component.yaml")]):
+            folder = PurePosixPath(source.path).parent.as_posix()
+            found: set[str] = set()
+            for name in ("defs.yaml", "component.yaml"):
+                pattern = f"{folder}/**/{name}" if folder != "." else f"**/{name}"
+                # a dependency of whatever this feeds (the registry, the units): a YAML
+                # component added, edited or removed must not let a cached result be reused
+                self.ctx.index.data_file_state(pattern)
+                found.update(glob_files(Path(self.ctx.root), pattern))
+            for relative in sorted(found):
                 dynamic = True
-                relative = found.relative_to(Path(self.ctx.root)).as_posix()
                 self.ctx.diagnose("PV010", Severity.WARNING, "cannot follow statically: definitions a YAML "
                                   "component builds at run time: its assets are in no graph", relative, 1,
                                   hint="pvcheck fingerprints this conservatively: any change to it is a new version")

@@ -1,0 +1,99 @@
+"""``pvcheck history`` on a real repository: milliseconds per commit, beside bare parsing.
+
+    python benchmarks/bench_history.py REPO [--commits 250] [--compare] [--scan]
+
+REPO is a project folder inside a git checkout (a clone without a checkout works too:
+history reads git objects only). Walks the last ``--commits`` commits of the first-parent
+history with the reuse between commits (the default of ``pvcheck history``) and prints
+commits walked and analysed, seconds and milliseconds per commit. ``--compare`` also runs
+the reference path (every commit scanned on its own, no cache), prints its figures and
+checks that both histories are byte for byte the same. ``--scan`` adds a cold scan of the
+newest commit and the bare, single-process ``libcst.parse_module`` of the same Python
+files, the yardstick of the scan benchmarks. One process, in-process timings; use
+``farm-bench`` around it for medians of several runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pvcheck.history import _Blobs, _Mirror, walk  # noqa: E402
+from pvcheck.output.history_report import history_json  # noqa: E402
+
+
+def since(repo: Path, commits: int) -> str | None:
+    """The commit ``commits`` steps back along the first parents (None: walk them all)."""
+    count = int(subprocess.run(["git", "-C", str(repo), "rev-list", "--first-parent", "--count", "HEAD"],
+                               capture_output=True, text=True, check=True).stdout)
+    return f"HEAD~{commits}" if count > commits else None
+
+
+def newest_tree(repo: Path, folder: Path) -> Path:
+    """The analysed files (Python, YAML) of HEAD, written to ``folder`` as history sees them."""
+    from pvcheck import gitio
+
+    toplevel, prefix = gitio.repository(repo)
+    head = gitio.resolve(repo, "HEAD").commit
+    blobs = _Blobs(toplevel)
+    try:
+        _Mirror(toplevel, prefix, folder, blobs).load(head)
+    finally:
+        blobs.close()
+    return folder
+
+
+def bare_parse(root: Path) -> tuple[int, float]:
+    import libcst
+
+    paths = sorted(root.rglob("*.py"))
+    start = time.perf_counter()
+    for path in paths:
+        try:
+            libcst.parse_module(path.read_bytes().decode("utf-8"))
+        except Exception:  # noqa: BLE001 - a file libcst cannot parse costs what it cost
+            pass
+    return len(paths), time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("repo", type=Path)
+    parser.add_argument("--commits", type=int, default=250)
+    parser.add_argument("--compare", action="store_true", help="also run the reference path and compare")
+    parser.add_argument("--scan", action="store_true", help="a cold scan of HEAD and its bare parse time")
+    args = parser.parse_args(argv)
+    start = since(args.repo, args.commits)
+    history = walk(args.repo, since=start)
+    print(f"reuse:     {history.commits_walked} commits, {history.commits_analyzed} analysed, "
+          f"{history.seconds:.1f} s, {1000 * history.seconds / history.commits_walked:.0f} ms/commit")
+    if args.compare:
+        reference = walk(args.repo, since=start, reuse=False, cache=False)
+        print(f"reference: {reference.commits_walked} commits, {reference.commits_analyzed} analysed, "
+              f"{reference.seconds:.1f} s, {1000 * reference.seconds / reference.commits_walked:.0f} ms/commit, "
+              f"identical: {history_json(history) == history_json(reference)}")
+    if args.scan:
+        from pvcheck.analyzer import scan_tree
+        from pvcheck.config import Config
+
+        with tempfile.TemporaryDirectory(prefix="bench-history-") as temporary:
+            tree = newest_tree(args.repo, Path(temporary))
+            files, parse = bare_parse(tree)
+            begin = time.perf_counter()
+            project = scan_tree(tree, Config(), cache=False)
+            scan = time.perf_counter() - begin
+        steps = sum(len(p.steps) for p in project.pipelines)
+        print(f"HEAD:      {files} Python files, bare parse {parse:.2f} s, cold scan {scan:.2f} s "
+              f"({scan / parse:.1f}x); {len(project.pipelines)} pipelines, {steps} steps, "
+              f"{len(project.diagnostics)} diagnostics")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

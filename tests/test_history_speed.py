@@ -1,0 +1,158 @@
+"""``pvcheck history`` reuses analysis from commit to commit (pvcheck.analyzer.incremental):
+the results must be exactly those of scanning every commit on its own."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from pvcheck.analyzer import scan_tree
+from pvcheck.analyzer.cache import MemoryCache
+from pvcheck.analyzer.incremental import session
+from pvcheck.config import Config
+from pvcheck.history import walk
+from pvcheck.output.history_report import history_json
+from pvcheck.output.scan import scan_json
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "fixtures"
+
+_spec = importlib.util.spec_from_file_location("history_repo", REPO / "benchmarks" / "history_repo.py")
+history_repo = importlib.util.module_from_spec(_spec)
+sys.modules["history_repo"] = history_repo  # dataclasses look their module up there
+_spec.loader.exec_module(history_repo)  # type: ignore[union-attr]
+
+Edit = Callable[[Path], None]
+
+
+def _replace(relative: str, old: str, new: str) -> Edit:
+    def edit(root: Path) -> None:
+        path = root / relative
+        text = path.read_text()
+        assert old in text, (relative, old)
+        path.write_text(text.replace(old, new, 1))
+    return edit
+
+
+def _write(relative: str, text: str) -> Edit:
+    def edit(root: Path) -> None:
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text)
+    return edit
+
+
+def _remove(relative: str) -> Edit:
+    return lambda root: (root / relative).unlink()
+
+
+#: Per fixture, edits applied one after the other; after each, the tree is scanned with
+#: the session and without anything kept, and the two must agree byte for byte.
+EDITS: dict[str, list[Edit]] = {
+    "zenml_churn": [
+        _replace("utils/cleaning.py", "return ", "return 1 and "),  # a helper in another module
+        _replace("configs/training.yaml", "max_iter: 300", "max_iter: 500"),  # a run config value
+        _write("utils/extra.py", "def unused():\n    return 2\n"),  # a file added: the file list changes
+        _write("vendor/pandas/__init__.py", "def read_csv(path):\n    return path\n"),  # a package no root holds
+        _remove("vendor/pandas/__init__.py"),
+        _replace("steps/training.py", "def ", "def (", ),  # a syntax error ...
+        _replace("steps/training.py", "def (", "def "),  # ... and its fix: the tree is back to an earlier state
+        _remove("utils/extra.py"),
+        _remove("utils/metrics.py"),  # names steps import are gone
+    ],
+    "dagster_locations": [
+        _replace("sales/utils/money.py", "round(amount / (1 + VAT), 2)", "round(amount / (1 + VAT), 3)"),
+        _write("platform_proj/defs/ingest/defs.yaml", "type: dagster_dbt.DbtProjectComponent\n"),  # a YAML component
+        _write("platform_proj/defs/ingest/defs.yaml", "type: dagster_sling.SlingReplicationComponent\n"),
+        _remove("platform_proj/defs/ingest/defs.yaml"),
+        _write("marketing/assets/extra.py", "from dagster import asset\n\n\n@asset\ndef leads():\n    return 1\n"),
+        _remove("marketing/assets/campaigns.py"),
+    ],
+    "prefect_etl": [
+        _replace("utils/dates.py", "def ", "def _unused():\n    return 0\n\n\ndef "),
+        _replace("utils/cleaning.py", "return ", "return 0 or "),
+        _remove("tasks/load.py"),
+    ],
+}
+
+
+def _fresh(root: Path) -> str:
+    return scan_json(scan_tree(root, Config(), cache=False))
+
+
+@pytest.mark.parametrize("fixture", sorted(EDITS))
+def test_scans_in_a_session_equal_scans_from_nothing(tmp_path: Path, fixture: str) -> None:
+    root = tmp_path / "tree"
+    shutil.copytree(FIXTURES / fixture, root)
+    config = Config()
+    store = MemoryCache(config)
+    with session() as shared:
+        assert scan_json(scan_tree(root, config, cache=store)) == _fresh(root)
+        for number, edit in enumerate(EDITS[fixture]):
+            edit(root)
+            assert scan_json(scan_tree(root, config, cache=store)) == _fresh(root), f"after edit {number}"
+        assert shared.index is not None and shared.index.kept > 0  # something was carried over
+
+
+def test_unchanged_modules_are_not_parsed_again_and_changed_ones_are(tmp_path: Path) -> None:
+    root = tmp_path / "tree"
+    shutil.copytree(FIXTURES / "zenml_churn", root)
+    config = Config()
+    store = MemoryCache(config)
+    with session() as shared:
+        scan_tree(root, config, cache=store)
+        index = shared.index
+        assert index is not None
+        before = {name: module for name, module in index._modules.items() if module is not None}
+        assert {"utils.cleaning", "steps.training"} <= set(before)
+        _replace("utils/cleaning.py", "return ", "return 1 and ")(root)
+        scan_tree(root, config, cache=store)
+        assert index._modules.get("steps.training") is before["steps.training"]  # same bytes: same tree
+        assert index._modules.get("utils.cleaning") is not before["utils.cleaning"]  # new bytes: parsed again
+        assert index.dropped > 0 and index.kept > 0
+
+
+def test_history_with_reuse_is_byte_for_byte_the_history_without(tmp_path: Path) -> None:
+    target = tmp_path / "repo"
+    history_repo.generate(target, commits=30, pipelines=2, seed=11)
+    reused = history_json(walk(target))
+    fresh = history_json(walk(target, reuse=False, cache=False))
+    assert reused == fresh
+    assert reused.count('"decision"') > 20
+
+
+@pytest.mark.parametrize("fixture", ["dagster_locations", "zenml_churn"])
+def test_history_of_the_edits_is_the_same_with_and_without_reuse(tmp_path: Path, fixture: str) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(FIXTURES / fixture, root)
+    git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.org", "-c", "commit.gpgsign=false"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    for number, edit in enumerate([lambda _: None, *EDITS[fixture]]):
+        edit(root)
+        subprocess.run([*git, "add", "-A"], check=True)
+        subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", f"edit {number}"], check=True)
+    assert history_json(walk(root)) == history_json(walk(root, reuse=False, cache=False))
+
+
+def test_memory_cache_reuses_a_unit_only_while_the_packages_of_its_names_stay(tmp_path: Path) -> None:
+    """A package no root holds (an orphan) appearing under a name a step used as
+    third-party changes what the name is: the unit must run again (near-miss: an orphan
+    package of another name leaves it cached)."""
+    root = tmp_path / "tree"
+    shutil.copytree(FIXTURES / "zenml_churn", root)
+    config = Config()
+    store = MemoryCache(config)
+    with session():
+        scan_tree(root, config, cache=store)
+        misses = store.misses
+        _write("vendor/unrelated_pkg/__init__.py", "X = 1\n")(root)
+        scan_tree(root, config, cache=store)
+        assert store.misses == misses  # nothing named unrelated_pkg: every unit reused
+        _write("vendor/pandas/__init__.py", "def read_csv(path):\n    return path\n")(root)
+        assert scan_json(scan_tree(root, config, cache=store)) == _fresh(root)
+        assert store.misses > misses
