@@ -89,10 +89,11 @@ def render_sarif(report: Report, context: RenderContext) -> str:
             level = _LEVEL[finding.decision]
             results.append(_result(
                 finding.rule, rule_index(finding.rule, finding.policy, level), level,
-                f"{change.name}: {finding.message} ({finding.decision.value})",
+                f"{change.name}: {finding.explain()} ({finding.decision.value})",
                 context.repo_path(finding.path), finding.line,
                 {"pipeline": change.name, "decision": finding.decision.value, "policy": finding.policy,
-                 **({"step": finding.step} if finding.step else {})},
+                 **({"step": finding.step} if finding.step else {}),
+                 **({"kind": finding.kind, "subject": finding.subject} if finding.kind else {})},
             ))
     for diagnostic in report.diagnostics:
         level = "error" if diagnostic.severity == Severity.ERROR else "warning"

@@ -144,8 +144,9 @@ def _run(policies: list[Policy], overrides: RuleOverrides, diagnostics: list[Dia
             message = f"policy '{policy.name}' failed on pipeline '{pipeline.name}': {type(exc).__name__}: {exc}"
             diagnostics.append(Diagnostic(POLICY_FAILED, Severity.ERROR, message, pipeline.path, pipeline.line,
                                           hint="report this to the policy's authors; run with PVCHECK_DEBUG=1"))
-            produced = [Finding(POLICY_FAILED, policy.name, Decision.VERSION,
-                                f"{message}; counted as a new version", pipeline.path, pipeline.line)]
+            produced = [Finding(POLICY_FAILED, policy.name, Decision.VERSION, path=pipeline.path, line=pipeline.line,
+                                kind="policy-failed", subject=policy.name,
+                                detail={"pipeline": pipeline.name, "error": f"{type(exc).__name__}: {exc}"})]
         for finding in produced:
             if not isinstance(finding, Finding):
                 continue
