@@ -204,13 +204,14 @@ def _function_renamed(f: "Finding") -> str:
 
 #: Where a configuration value came from (``ConfigSource.origin``), as a sentence says it.
 ORIGIN_WORDS = {"decorator": "decorator", "options": "with_options/configure", "run-config": "run config",
-                "call-site": "at the call site", "pipeline-call-site": "pipeline call site",
-                "default": "parameter default"}
+                "call-site": "at the call site", "default": "parameter default"}
 
 
 def _origin(f: "Finding") -> str:
     origin = f.detail.get("origin")
     words = [ORIGIN_WORDS.get(str(origin), str(origin))] if origin else []
+    if origin == "call-site" and f.step is None:
+        words = ["pipeline call site"]  # the values a pipeline is called with
     if f.detail.get("environment"):
         words = ["environment"]
     return f" ({'; '.join(words)})" if words else ""

@@ -35,6 +35,9 @@ from pvcheck.analyzer.reach import FILE_PREFIX, UNKNOWN_READ, file_reads, templa
 from pvcheck.analyzer.values import render, to_value
 from pvcheck.config import Config
 from pvcheck.model import (
+    ORIGIN_DECORATOR,
+    ORIGIN_OPTIONS,
+    ConfigSource,
     Diagnostic,
     Edge,
     HelperRef,
@@ -45,6 +48,12 @@ from pvcheck.model import (
     StatementPrint,
     Step,
 )
+
+#: Methods whose keyword arguments set a step's or pipeline's options where it is used
+#: (ZenML ``with_options``/``configure``, Prefect ``with_options``, Airflow ``override``/
+#: ``partial``, Flyte ``with_overrides``): how :meth:`AnalysisContext.keyword_config` tells
+#: an options call from a definition's own keywords.
+OPTION_CALLS = frozenset({"with_options", "configure", "override", "partial", "with_overrides"})
 
 
 @dataclass
@@ -126,19 +135,26 @@ class AnalysisContext:
     def render(self, expression: cst.CSTNode, module: ModuleInfo) -> str:
         return render(expression, module, self.index)
 
-    def keyword_config(self, call: Optional[cst.Call], module: ModuleInfo, skip: Iterable[str] = ()) -> tuple[
-            dict[str, Any], dict[str, tuple[str, int]]]:
-        """The keyword arguments of a decorator or configuration call, as config values."""
+    def keyword_config(self, call: Optional[cst.Call], module: ModuleInfo, skip: Iterable[str] = (),
+                       origin: str = "") -> tuple[dict[str, Any], dict[str, ConfigSource]]:
+        """The keyword arguments of a decorator or configuration call, as config values, with
+        where each is written and how it was set (``origin``, :data:`pvcheck.model.ORIGINS`).
+        Without ``origin`` the call tells: ``x.with_options(...)`` and the other option
+        methods set options where a step is used, any other call (a decorator, an operator)
+        is the definition's own."""
         config: dict[str, Any] = {}
-        lines: dict[str, tuple[str, int]] = {}
+        lines: dict[str, ConfigSource] = {}
         if call is None:
             return config, lines
+        if not origin:
+            method = call.func.attr.value if isinstance(call.func, cst.Attribute) else ""
+            origin = ORIGIN_OPTIONS if method in OPTION_CALLS else ORIGIN_DECORATOR
         skipped = set(skip)
         for arg in call.args:
             if arg.keyword is None or arg.keyword.value in skipped:
                 continue
             config[arg.keyword.value] = self.value(arg.value, module)
-            lines[arg.keyword.value] = (module.path, module.line(arg))
+            lines[arg.keyword.value] = ConfigSource(module.path, module.line(arg), origin)
         return config, lines
 
     def run_config(self, module: ModuleInfo, reference: str, line: int) -> Optional[runconfig.RunConfig]:

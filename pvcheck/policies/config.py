@@ -283,18 +283,17 @@ class ConfigPolicy(Policy):
         where = _location(change.path, head_lines) or _location(change.path, base_lines)
         source = where or ConfigSource(def_path, def_line, ORIGIN_DECORATOR)
         origin = source.origin or _placed(source, def_path, def_line)
-        if step is None and origin != ORIGIN_RUN_CONFIG and change.path[:1] == ("parameters",):
-            # ``training_pipeline(days=60)`` in a run script: pipeline parameter values
-            origin = ORIGIN_CALL_SITE
+        # ``training_pipeline(days=60)`` in a run script, or ``with_options(parameters=...)``:
+        # the values of a pipeline's parameters (a run config's are that file's values)
+        parameters = step is None and origin != ORIGIN_RUN_CONFIG and change.path[:1] == ("parameters",)
         fields: dict[str, Any] = {"path": source.path, "line": source.line, "step": step, "kind": change.kind(),
                                   "subject": f"{prefix}{change.shown()}", "old": change.old, "new": change.new}
         detail: dict[str, Any] = {"origin": origin}
         if any(is_environment_key(leaf.key(), config.environment_keys) for leaf in leaves):
             return self.finding("PV205", **fields, detail={**detail, "environment": True})
-        rule = {ORIGIN_DECORATOR: "PV201", ORIGIN_CALL_SITE: "PV204"}.get(origin, "PV202")
-        if origin == ORIGIN_CALL_SITE:
-            detail["origin"] = "pipeline-call-site"
-        return self.finding(rule, **fields, detail=detail)
+        if parameters or origin == ORIGIN_CALL_SITE:
+            return self.finding("PV204", **fields, detail=detail)
+        return self.finding("PV201" if origin == ORIGIN_DECORATOR else "PV202", **fields, detail=detail)
 
     def _defaults(self, base: tuple[Parameter, ...], head: tuple[Parameter, ...], owner: str, path: str,
                   line: int, step: Optional[str]) -> Iterator[Finding]:

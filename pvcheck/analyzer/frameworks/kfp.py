@@ -45,7 +45,7 @@ from pvcheck.analyzer.frameworks.base import keyword_string as _keyword_string
 from pvcheck.analyzer.frameworks.base import DecoratedPipelines, StepDefinition, find_decorator
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import string_value
-from pvcheck.model import Edge, Output, Pipeline
+from pvcheck.model import ORIGIN_OPTIONS, ConfigSource, Edge, Output, Pipeline
 
 _DSL = ("kfp.dsl", "kfp.v2.dsl")
 COMPONENT_DECORATORS = (*(f"{d}.component" for d in _DSL), "kfp.dsl.component_decorator.component")
@@ -340,7 +340,7 @@ class KFPGraphBuilder(CallGraphBuilder):
         else:
             setting = {key: values}
         invocation.config = merge(invocation.config, setting)
-        invocation.config_lines[key] = (module.path, module.line(call))
+        invocation.config_lines[key] = ConfigSource(module.path, module.line(call), ORIGIN_OPTIONS)
         return modelled
 
     def _kubernetes(self, call: cst.Call, function: str, task: StepOutputs, module: ModuleInfo) -> Value:
@@ -350,7 +350,7 @@ class KFPGraphBuilder(CallGraphBuilder):
         settings = invocation.config.get("kubernetes", {})
         calls = list(settings.get(function, [])) + [config]
         invocation.config = merge(invocation.config, {"kubernetes": {function: calls}})
-        invocation.config_lines["kubernetes"] = (module.path, module.line(call))
+        invocation.config_lines["kubernetes"] = ConfigSource(module.path, module.line(call), ORIGIN_OPTIONS)
         return task
 
     def _foreign_task(self, value: Value, module: ModuleInfo, node: cst.CSTNode) -> None:

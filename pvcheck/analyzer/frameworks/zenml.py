@@ -33,7 +33,7 @@ from pvcheck.analyzer.frameworks.base import (
 from pvcheck.analyzer.frameworks.materializers import step_materializers
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import string_value
-from pvcheck.model import Output, Pipeline, Severity
+from pvcheck.model import ORIGIN_CALL_SITE, ORIGIN_RUN_CONFIG, ConfigSource, Output, Pipeline, Severity
 
 STEP_DECORATORS = ("zenml.step", "zenml.steps.step", "zenml.steps.step_decorator.step")
 PIPELINE_DECORATORS = ("zenml.pipeline", "zenml.pipelines.pipeline", "zenml.pipelines.pipeline_decorator.pipeline")
@@ -190,7 +190,7 @@ class ZenML(DecoratedPipelines):
             if name is not None and not arg.star:
                 values[name] = ctx.value(arg.value, module)
         return ConfigAttachment(symbol.qualified_name, {"parameters": values},
-                                {"parameters": (module.path, module.line(call))})
+                                {"parameters": ConfigSource(module.path, module.line(call), ORIGIN_CALL_SITE)})
 
 
 class ZenMLGraphBuilder(CallGraphBuilder):
@@ -303,7 +303,7 @@ def _may_name_definition(callee: cst.BaseExpression, module: ModuleInfo, importe
 
 
 def _attachment_from_run_config(target: str, run_config) -> ConfigAttachment:  # type: ignore[no-untyped-def]
-    lines = {key: (run_config.path, line) for key, line in run_config.lines.items()}
+    lines = {key: ConfigSource(run_config.path, line, ORIGIN_RUN_CONFIG) for key, line in run_config.lines.items()}
     return ConfigAttachment(target, dict(run_config.pipeline), lines, dict(run_config.steps))
 
 
