@@ -14,8 +14,21 @@ import pytest
 from pvcheck.analyzer import scan_tree
 from pvcheck.analyzer.serialize import decode, encode
 from pvcheck.findings import explain, kinds, register_kind, show
-from pvcheck.model import (ORIGIN_OPTIONS, ORIGIN_RUN_CONFIG, ConfigSource, Decision, Finding, Parameter, Pipeline,
-                           PipelineChange, Project, Report, StatementPrint, Status, Step)
+from pvcheck.model import (
+    ORIGIN_OPTIONS,
+    ORIGIN_RUN_CONFIG,
+    ConfigSource,
+    Decision,
+    Finding,
+    Parameter,
+    Pipeline,
+    PipelineChange,
+    Project,
+    Report,
+    StatementPrint,
+    Status,
+    Step,
+)
 from pvcheck.output.report import render_report
 from pvcheck.policies import compare
 from pvcheck.policies.impact import CACHE_MODELS, _changes_step

@@ -9,7 +9,6 @@ invocation, a list of edges) into the model's :class:`~pvcheck.model.Step` and
 from __future__ import annotations
 
 import heapq
-
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,14 +33,15 @@ from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.reach import FILE_PREFIX, UNKNOWN_READ, file_reads, template_reads
 from pvcheck.analyzer.values import render, to_value
 from pvcheck.config import Config
+from pvcheck.diagnostics import NO_STEPS, NOT_FOLLOWED, UNDEFINED_NAME
 from pvcheck.model import (
     ORIGIN_DECORATOR,
     ORIGIN_OPTIONS,
+    REACH_FILE,
     ConfigSource,
     Diagnostic,
     Edge,
     HelperRef,
-    REACH_FILE,
     Parameter,
     Pipeline,
     Severity,
@@ -108,7 +108,7 @@ class AnalysisContext:
         self.index.diagnostics.append(Diagnostic(code, severity, message, path, line, hint))
 
     def warn_dynamic(self, module: ModuleInfo, line: int, what: str) -> None:
-        self.diagnose("PV010", Severity.WARNING, f"cannot follow statically: {what}", module.path, line,
+        self.diagnose(NOT_FOLLOWED, Severity.WARNING, f"cannot follow statically: {what}", module.path, line,
                       hint="pvcheck fingerprints this conservatively: any change to it is a new version")
 
     # ------------------------------------------------------------------ resolution
@@ -236,7 +236,7 @@ class AnalysisContext:
             self.warn_dynamic(module, line, f"step '{definition.name}' {why}")
         for line, name in canon.unresolved:
             dynamic = True
-            self.diagnose("PV011", Severity.WARNING, f"name '{name}' in step '{definition.name}' is not defined "
+            self.diagnose(UNDEFINED_NAME, Severity.WARNING, f"name '{name}' in step '{definition.name}' is not defined "
                           "or imported", module.path, line,
                           hint="import it explicitly; until then any change here is a new version")
         for helper in printed:
@@ -245,7 +245,7 @@ class AnalysisContext:
                 self.warn_dynamic(helper.symbol.module, line, f"helper '{helper.symbol.qualified_name}' {why}")
             for line, name in helper.unresolved:
                 dynamic = True
-                self.diagnose("PV011", Severity.WARNING,
+                self.diagnose(UNDEFINED_NAME, Severity.WARNING,
                               f"name '{name}' in helper '{helper.symbol.qualified_name}' is not defined or imported",
                               helper.symbol.module.path, line, hint="import it explicitly")
         if dynamic:
@@ -440,7 +440,7 @@ class AnalysisContext:
                              if h.kind == REACH_FILE})
         coverage = {"steps_found": len(steps), "calls_not_followed": list(unfollowed), "files_read": files_read}
         if not steps:
-            self.diagnose("PV024", Severity.WARNING, f"pipeline '{name}' has no steps pvcheck can see",
+            self.diagnose(NO_STEPS, Severity.WARNING, f"pipeline '{name}' has no steps pvcheck can see",
                           module.path, module.line(node),
                           hint="its identity is its own code: any change to it is a new version; "
                                "check that its steps are decorated and imported")

@@ -16,6 +16,7 @@ from typing import Callable, Iterable, Optional
 
 from pvcheck.analyzer.reached import restore_reached
 from pvcheck.config import Config
+from pvcheck.diagnostics import POLICY_FAILED
 from pvcheck.model import (
     Decision,
     Diagnostic,
@@ -33,7 +34,6 @@ from pvcheck.policies.matching import PipelineComparison, match_steps, pair_pipe
 from pvcheck.policies.registry import load_policies
 from pvcheck.policies.sources import SourceTree
 
-POLICY_FAILED = "PV098"
 NEW_PIPELINE = "PV504"
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Optional
 import libcst as cst
 
 from pvcheck.analyzer.module import ModuleInfo
+from pvcheck.diagnostics import NOT_FOLLOWED
 from pvcheck.model import Severity
 
 if TYPE_CHECKING:
@@ -141,7 +142,7 @@ class CodeLocations:
             for found in sorted([*folder.rglob("defs.yaml"), *folder.rglob("component.yaml")]):
                 dynamic = True
                 relative = found.relative_to(Path(self.ctx.root)).as_posix()
-                self.ctx.diagnose("PV010", Severity.WARNING, "cannot follow statically: definitions a YAML "
+                self.ctx.diagnose(NOT_FOLLOWED, Severity.WARNING, "cannot follow statically: definitions a YAML "
                                   "component builds at run time: its assets are in no graph", relative, 1,
                                   hint="pvcheck fingerprints this conservatively: any change to it is a new version")
         return Location(module, call, nodes, dynamic, package, set())

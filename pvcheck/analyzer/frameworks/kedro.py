@@ -26,9 +26,22 @@ import libcst as cst
 from pvcheck.analyzer.context import AnalysisContext, Invocation
 from pvcheck.analyzer.discovery import module_name
 from pvcheck.analyzer.frameworks.base import Framework, StepDefinition
-from pvcheck.analyzer.frameworks.kedro_conf import KedroConf, load_conf, resolve_placeholders, split_entry
-from pvcheck.analyzer.frameworks.kedro_eval import Evaluator, KNode, KPipe, Opaque, node_name, strip_transcoding
+from pvcheck.analyzer.frameworks.kedro_conf import (
+    KedroConf,
+    load_conf,
+    resolve_placeholders,
+    split_entry,
+)
+from pvcheck.analyzer.frameworks.kedro_eval import (
+    Evaluator,
+    KNode,
+    KPipe,
+    Opaque,
+    node_name,
+    strip_transcoding,
+)
 from pvcheck.analyzer.module import ModuleInfo, Symbol
+from pvcheck.diagnostics import NOT_FOLLOWED
 from pvcheck.model import Edge, Pipeline, Severity
 
 _SPEC = re.compile(r"""(?im)^[\s"']*kedro(?:\[[^\]]*\])?\s*(==|~=|<=|<|>=|>)?\s*(\d+)\.(\d+)""")
@@ -119,7 +132,7 @@ class Kedro(Framework):
                 continue
             resolved = ctx.index.resolve(f"{prefix}pipelines.{name}.create_pipeline")
             if resolved is None or resolved[1] or not isinstance(resolved[0].node, cst.FunctionDef):
-                evaluator.ctx.diagnose("PV010", Severity.WARNING, f"find_pipelines(): {prefix}pipelines.{name} has "
+                evaluator.ctx.diagnose(NOT_FOLLOWED, Severity.WARNING, f"find_pipelines(): {prefix}pipelines.{name} has "
                                        "no create_pipeline function pvcheck can read; Kedro skips it too",
                                        module.path, module.line(call),
                                        hint="export create_pipeline from the pipeline package's __init__.py")
@@ -141,7 +154,7 @@ class Kedro(Framework):
         for node in pipe.nodes:
             node_id = node_name(node, legacy)
             if node_id in seen:
-                ctx.diagnose("PV010", Severity.WARNING, f"pipeline '{name}': two different nodes are named "
+                ctx.diagnose(NOT_FOLLOWED, Severity.WARNING, f"pipeline '{name}': two different nodes are named "
                              f"'{node_id}' (Kedro refuses this); the second is left out", node.module.path,
                              node.module.line(node.call), hint="give the nodes distinct name= values")
                 dynamic = True
@@ -181,7 +194,7 @@ class Kedro(Framework):
                 parameter = dataset[len("params:"):]
                 known, value = conf.parameter(parameter)
                 if not known and conf.found:
-                    ctx.diagnose("PV010", Severity.WARNING, f"node {node_id} reads '{dataset}', which no "
+                    ctx.diagnose(NOT_FOLLOWED, Severity.WARNING, f"node {node_id} reads '{dataset}', which no "
                                  "conf/base or conf/local parameters file defines", *where,
                                  hint="define it, or expect its value at run time (--params) to go unchecked")
                 config.setdefault("parameters", {})[parameter] = value

@@ -32,10 +32,17 @@ import libcst as cst
 
 from pvcheck.analyzer.context import AnalysisContext, Invocation
 from pvcheck.analyzer.fingerprint import digest
-from pvcheck.analyzer.frameworks.base import BodyPart, Framework, StepDefinition, decorator_call, keyword_arg
+from pvcheck.analyzer.frameworks.base import (
+    BodyPart,
+    Framework,
+    StepDefinition,
+    decorator_call,
+    keyword_arg,
+)
 from pvcheck.analyzer.frameworks.metaflow_config import ConfigValues
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import is_literal, literal_value, string_value
+from pvcheck.diagnostics import BASE_FLOW, NOT_FOLLOWED
 from pvcheck.model import Edge, Output, Parameter, Pipeline, Severity
 
 FLOWSPEC = frozenset({"metaflow.FlowSpec", "metaflow.flowspec.FlowSpec"})
@@ -232,7 +239,7 @@ class _FlowReader:
     def _warn_at(self, module: ModuleInfo, node: cst.CSTNode, what: str, hint: str = "") -> None:
         self.dynamic = True
         if hint:
-            self.ctx.diagnose("PV010", Severity.WARNING, f"cannot follow statically: {what}", module.path,
+            self.ctx.diagnose(NOT_FOLLOWED, Severity.WARNING, f"cannot follow statically: {what}", module.path,
                               module.line(node), hint=hint)
         else:
             self.ctx.warn_dynamic(module, module.line(node), what)
@@ -257,7 +264,7 @@ class _FlowReader:
         missing = sorted({t for tr in transitions.values() for t, _ in tr.targets if t not in steps})
         if missing:
             # a base flow: subclasses define the rest (Metaflow's lint refuses it as a flow)
-            self.ctx.diagnose("PV030", Severity.WARNING, f"flow class '{node.name.value}' goes to steps it does not "
+            self.ctx.diagnose(BASE_FLOW, Severity.WARNING, f"flow class '{node.name.value}' goes to steps it does not "
                               f"define ({', '.join(missing)}): read as a base flow, not a pipeline",
                               self.module.path, self.module.line(node),
                               hint="define the steps, or ignore this if subclasses define them")

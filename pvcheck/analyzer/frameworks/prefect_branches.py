@@ -28,6 +28,7 @@ import libcst as cst
 
 from pvcheck.analyzer.callgraph import CallGraphBuilder, Opaque, Value
 from pvcheck.analyzer.module import ModuleInfo
+from pvcheck.diagnostics import RUNTIME_LOOP
 from pvcheck.model import Severity
 
 
@@ -99,7 +100,7 @@ class ConditionalParts(CallGraphBuilder):
         ran = self._record("for", statement, module, label, steps_before)
         if ran:
             self.ctx.diagnose(
-                "PV028", Severity.WARNING,
+                RUNTIME_LOOP, Severity.WARNING,
                 f"flow '{self.pipeline_name}': {', '.join(ran)} run once per item of "
                 f"`{_text(statement.iter, module)}`, a count known only at run time",
                 module.path, module.line(statement),

@@ -15,25 +15,32 @@ What ZenML does at run time, and what this module mirrors statically:
 from __future__ import annotations
 
 import re
-
 from typing import Any, Iterable, Optional
 
 import libcst as cst
 
-from pvcheck.analyzer.callgraph import CallGraphBuilder, Value
 from pvcheck.analyzer import fastmeta, pipeline_calls
+from pvcheck.analyzer.callgraph import CallGraphBuilder, Value
 from pvcheck.analyzer.context import AnalysisContext, merge
-from pvcheck.analyzer.frameworks.base import keyword_string as _keyword_string
 from pvcheck.analyzer.frameworks.base import (
     ConfigAttachment,
     DecoratedPipelines,
     StepDefinition,
     find_decorator,
 )
+from pvcheck.analyzer.frameworks.base import keyword_string as _keyword_string
 from pvcheck.analyzer.frameworks.materializers import step_materializers
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import string_value
-from pvcheck.model import ORIGIN_CALL_SITE, ORIGIN_RUN_CONFIG, ConfigSource, Output, Pipeline, Severity
+from pvcheck.diagnostics import COMPUTED_CONFIG_PATH, ZENML_LEGACY
+from pvcheck.model import (
+    ORIGIN_CALL_SITE,
+    ORIGIN_RUN_CONFIG,
+    ConfigSource,
+    Output,
+    Pipeline,
+    Severity,
+)
 
 STEP_DECORATORS = ("zenml.step", "zenml.steps.step", "zenml.steps.step_decorator.step")
 PIPELINE_DECORATORS = ("zenml.pipeline", "zenml.pipelines.pipeline", "zenml.pipelines.pipeline_decorator.pipeline")
@@ -233,7 +240,7 @@ def _computed_config_path(ctx: AnalysisContext, module: ModuleInfo, line: int, t
     """PV027: a ``config_path=`` pvcheck cannot evaluate (``os.path.join(.., args.config)``,
     an f-string with a variable). The YAML it names is configuration pvcheck never sees,
     so it must be named in the pvcheck settings instead of silently left out."""
-    ctx.diagnose("PV027", Severity.WARNING,
+    ctx.diagnose(COMPUTED_CONFIG_PATH, Severity.WARNING,
                  f"config_path of '{target}' is computed at run time: the YAML it names is not read",
                  module.path, line,
                  hint="list the YAML in [tool.pvcheck.run_configs] so that its settings are part of the version")
@@ -280,7 +287,7 @@ def _legacy_bindings(ctx: AnalysisContext, legacy: list[str], attachments: list[
         if not found:
             unbound.append(parameter)
     missing = f"; not bound to a repo-local step at any call site: {', '.join(unbound)}" if unbound else ""
-    ctx.diagnose("PV026", Severity.WARNING,
+    ctx.diagnose(ZENML_LEGACY, Severity.WARNING,
                  f"ZenML pre-0.40 pipeline '{name}': steps passed as parameters ({', '.join(legacy)}){missing}",
                  module.path, module.line(node),
                  hint="pvcheck does not build its graph: the steps bound where it is instantiated are "
