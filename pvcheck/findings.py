@@ -139,7 +139,7 @@ def _condition(value: Any) -> str:
         return " and ".join(p for p in parts if p) or "none"
     if value is None:
         return "none"
-    return str(value) if isinstance(value, str) else _show(value)
+    return f"`{value}`" if isinstance(value, str) else _show(value)
 
 
 def _complexity(finding: "Finding") -> str:

@@ -107,9 +107,9 @@ def test_a_tagged_value_reads_as_code() -> None:
     assert show({"plain": 1}) == '{"plain": 1}'  # a plain dict stays JSON
 
 
-def _project(lines: dict[str, ConfigSource], value: int) -> Project:
+def _project(lines: dict[str, ConfigSource], value: object, config: dict[str, object] | None = None) -> Project:
     step = Step(id="train", function="steps.train", name="train", path="steps.py", line=5, call_path="flow.py",
-                call_line=9, config={"retries": value}, config_lines=lines, config_fingerprint=f"fp{value}",
+                call_line=9, config=config or {"retries": value}, config_lines=lines, config_fingerprint=f"fp{value}",
                 fingerprint="fp", statements=(StatementPrint(6, "x"),),
                 parameters=(Parameter("rate", "positional_or_keyword"),))
     pipeline = Pipeline(name="p", framework="zenml", function="flow.p", module="flow", path="flow.py", line=7,
@@ -188,3 +188,24 @@ def test_json_change_carries_the_fields() -> None:
     assert (data["kind"], data["subject"], data["old"], data["new"]) == \
         ("config-value-changed", "steps.train.parameters.rate", 1, 2)
     assert data["message"] == "steps.train.parameters.rate: 1 -> 2"
+
+
+@pytest.mark.parametrize(("before", "after", "subject", "sentence"), [
+    # a positional argument of a call: the whole call, as code
+    ({"metrics": [{"$call": "Preset", "$args": ["a"]}]}, {"metrics": [{"$call": "Preset", "$args": ["b"]}]},
+     "steps.train.metrics[0]", 'steps.train.metrics[0]: `Preset("a")` -> `Preset("b")` (decorator)'),
+    # a call's keyword argument reads as a key and stays precise
+    ({"settings": {"$call": "S", "cpu": 1}}, {"settings": {"$call": "S", "cpu": 2}},
+     "steps.train.settings.cpu", "steps.train.settings.cpu: 1 -> 2 (decorator)"),
+    # a $-key of the configuration itself (Airflow's positional DAG arguments) is no tagged value
+    ({"$args": [1]}, {"$args": [2]}, "steps.train.args[0]", "steps.train.args[0]: 1 -> 2 (decorator)"),
+    ({"rate": {"$expr": "n * 2"}}, {"rate": {"$expr": "n * 3"}}, "steps.train.rate",
+     "steps.train.rate: `n * 2` -> `n * 3` (decorator)"),
+])
+def test_tagged_values_are_shown_whole_and_keys_stay_keys(before: dict[str, object], after: dict[str, object],
+                                                           subject: str, sentence: str) -> None:
+    lines = {key: ConfigSource("steps.py", 3, "decorator") for key in {*before, *after}}
+    report = compare(_project(lines, 1, before), _project(lines, 2, after))
+    findings = [f for c in report.pipelines for f in c.findings if f.policy == "config"]
+    assert [(f.subject, f.message) for f in findings] == [(subject, sentence)]
+    assert not MARKERS.search(findings[0].message)

@@ -66,14 +66,8 @@ class KeyChange:
         return f"{name}: {show(self.old)} -> {show(self.new)}"
 
     def shown(self) -> str:
-        """The dotted path as a finding shows it: up to the first of the analyzer's tagged
-        values (``$args``, ``$expr`` ...), which is shown whole (``DataDriftPreset()``)."""
-        return key_path(self.path[: self.tagged_at()])
-
-    def tagged_at(self) -> int:
-        """The index of the first ``$``-segment of the path (its length when there is none)."""
-        return next((n for n, p in enumerate(self.path) if isinstance(p, str) and p.startswith("$")
-                     and p not in _KEY_SEGMENTS), len(self.path))
+        """The dotted path as a finding shows it (``$``-keys by their meaning)."""
+        return key_path(self.path)
 
     def kind(self) -> str:
         return "config-value-added" if self.added else ("config-value-removed" if self.removed
@@ -104,18 +98,24 @@ def diff_values(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[KeyChang
     return changes
 
 
-#: ``$``-keys that name configuration (Airflow's ``$mapped``), not the inside of a tagged value.
-_KEY_SEGMENTS = frozenset({"$mapped"})
+#: Keys that make a dict one of the analyzer's tagged values (a call, an expression, a
+#: reference ...): shown whole in a finding, never key by key.
+_TAGS = frozenset({"$call", "$expr", "$ref", "$step", "$asset", "$param", "$config", "$template", "$set"})
 
 
 def _shown_changes(changes: list[KeyChange], old: Mapping[str, Any], new: Mapping[str, Any]
                    ) -> list[tuple[KeyChange, list[KeyChange]]]:
-    """Changes as a finding shows them: leaves inside one tagged value (a call's arguments,
-    an expression) become one change of the whole value, with the leaves it stands for
-    (every leaf's key still meets the environment patterns)."""
+    """Changes as a finding shows them: leaves inside one tagged value (a call's positional
+    arguments, an expression's source) become one change of the whole value (``metrics[0]:
+    `Preset("a")` -> `Preset("b")```), with the leaves it stands for, so that every leaf's
+    key still meets the environment patterns."""
     grouped: dict[tuple[Any, ...], tuple[KeyChange, list[KeyChange]]] = {}
     for change in changes:
-        cut = change.tagged_at()
+        # cut where the path enters a tagged value's own ``$``-keys (``rate.$expr``,
+        # ``metrics[0].$args[0]``); a call's keyword arguments read as keys and stay
+        cut = next((n for n, part in enumerate(change.path) if isinstance(part, str) and part.startswith("$")
+                    and (_tagged(_at(old, change.path[:n])) or _tagged(_at(new, change.path[:n])))),
+                   len(change.path))
         if cut == len(change.path):
             grouped[change.path] = (change, [change])
             continue
@@ -128,6 +128,10 @@ def _shown_changes(changes: list[KeyChange], old: Mapping[str, Any], new: Mappin
                           added=before is _ABSENT, removed=after is _ABSENT)
         grouped[path] = (whole, [change])
     return list(grouped.values())
+
+
+def _tagged(value: Any) -> bool:
+    return isinstance(value, Mapping) and any(key in value for key in _TAGS)
 
 
 _ABSENT = object()
