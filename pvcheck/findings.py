@@ -67,6 +67,8 @@ _KEY_WORDS = {"$args": "args", "$condition": "run condition", "$deps": "upstream
 def show(value: Any) -> str:
     """A value as it reads in a sentence: literals as JSON, code by its source in backticks
     (```len(rows) * 2```, so that it does not read as a string)."""
+    if hasattr(value, "to_json"):
+        value = value.to_json()
     text = _show(value)
     if isinstance(value, Mapping) and any(k in value for k in ("$expr", "$ref", "$call")):
         return f"`{text}`"
@@ -74,6 +76,8 @@ def show(value: Any) -> str:
 
 
 def _show(value: Any) -> str:
+    if hasattr(value, "to_json"):  # a typed model value: shown by its JSON form
+        value = value.to_json()
     if isinstance(value, Mapping):
         tagged = _tagged(value)
         if tagged is not None:

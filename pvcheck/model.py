@@ -452,14 +452,26 @@ class Finding:
             "decision": self.decision.value,
             "kind": self.kind,
             "subject": self.subject,
-            "old": self.old,
-            "new": self.new,
+            "old": _json(self.old),
+            "new": _json(self.new),
             "message": self.message,
             "path": self.path,
             "line": self.line,
             "step": self.step,
-            "detail": dict(self.detail),
+            "detail": _json(dict(self.detail)),
         }
+
+
+def _json(value: Any) -> JSONValue:
+    """``value`` as JSON data: a model object by its ``to_json()`` (a typed value a policy
+    put into ``old``/``new``), containers element by element."""
+    if hasattr(value, "to_json"):
+        return value.to_json()
+    if isinstance(value, Mapping):
+        return {str(k): _json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json(v) for v in value]
+    return value
 
 
 def _frozen(value: JSONValue) -> Any:

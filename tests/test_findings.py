@@ -209,3 +209,14 @@ def test_tagged_values_are_shown_whole_and_keys_stay_keys(before: dict[str, obje
     findings = [f for c in report.pipelines for f in c.findings if f.policy == "config"]
     assert [(f.subject, f.message) for f in findings] == [(subject, sentence)]
     assert not MARKERS.search(findings[0].message)
+
+
+def test_a_typed_value_in_a_finding_is_shown_and_serialised_by_its_json_form() -> None:
+    class Typed:  # what a typed model value (a step input, say) looks like to a finding
+        def to_json(self) -> dict[str, str]:
+            return {"$asset": "web/visits"}
+
+    finding = Finding("PV404", "structural", Decision.VERSION, path="p.py", line=1, kind="upstream-changed",
+                      subject="s", old={"sessions": Typed()}, new={})
+    assert "asset web/visits" in finding.message and not MARKERS.search(finding.message)
+    assert json.loads(json.dumps(finding.to_json()))["old"] == {"sessions": {"$asset": "web/visits"}}
