@@ -476,6 +476,8 @@ def _json(value: Any) -> JSONValue:
 
 def _frozen(value: JSONValue) -> Any:
     """A hashable stand-in for a JSON value (dicts by sorted items)."""
+    if hasattr(value, "to_json"):
+        return _frozen(value.to_json())
     if isinstance(value, Mapping):
         return tuple(sorted((str(k), _frozen(v)) for k, v in value.items()))
     if isinstance(value, (list, tuple)):
