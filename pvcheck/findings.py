@@ -281,7 +281,8 @@ def _removed(f: "Finding") -> str:
 
 @_kind("parameter-retyped", "output-retyped")
 def _retyped(f: "Finding") -> str:
-    return f"step {f.step}: {f.kind.split('-')[0]} {f.subject} re-typed {_type(f.old)} -> {_type(f.new)}{_complexity(f)}"
+    what = f.kind.split("-")[0]
+    return f"step {f.step}: {what} {f.subject} re-typed {_type(f.old)} -> {_type(f.new)}{_complexity(f)}"
 
 
 @_kind("parameter-kind-changed")

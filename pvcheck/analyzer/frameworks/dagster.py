@@ -45,7 +45,7 @@ from pvcheck.analyzer.frameworks.dagster_locations import CodeLocations, Locatio
 from pvcheck.analyzer.discovery import SourceFile
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import string_value
-from pvcheck.model import Diagnostic, Edge, Output, Pipeline
+from pvcheck.model import ORIGIN_OPTIONS, ConfigSource, Diagnostic, Edge, Output, Pipeline
 
 _D = "dagster._core.definitions"
 
@@ -913,7 +913,7 @@ class DagsterGraphBuilder(CallGraphBuilder):
             key = _OP_OPTIONS.get(_method(option))
             if key is not None and option.args:
                 config[key] = self.ctx.value(option.args[0].value, module)
-                lines[key] = (module.path, module.line(option))
+                lines[key] = ConfigSource(module.path, module.line(option), ORIGIN_OPTIONS)
         invocation = Invocation(invocation_id, definition, module, call, {}, config, lines)
         names = _input_names(definition.function, definition.symbol.module, self.ctx)
         bound: dict[str, Value] = {}

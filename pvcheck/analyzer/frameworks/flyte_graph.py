@@ -38,7 +38,7 @@ from pvcheck.analyzer.frameworks.flyte import (
     returns_named_tuple,
 )
 from pvcheck.analyzer.module import ModuleInfo, Symbol
-from pvcheck.model import Edge
+from pvcheck.model import ORIGIN_OPTIONS, ConfigSource, Edge
 
 MAP_TASK = frozenset({"flytekit.map_task", "flytekit.core.array_node_map_task.map_task",
                       "flytekit.core.map_task.map_task"})
@@ -417,7 +417,7 @@ class FlyteGraphBuilder(CallGraphBuilder):
             invocation.inputs[arg.keyword.value] = self.input_binding(value, invocation.id, arg.keyword.value)
         config, _ = self.ctx.keyword_config(map_call, map_module)
         invocation.config = merge(invocation.config, {"map_task": config})
-        invocation.config_lines["map_task"] = (map_module.path, map_module.line(map_call))
+        invocation.config_lines["map_task"] = ConfigSource(map_module.path, map_module.line(map_call), ORIGIN_OPTIONS)
         return result
 
     # ------------------------------------------------------------------ conditional

@@ -42,7 +42,7 @@ from pvcheck.analyzer.frameworks.kedro_eval import (
 )
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.diagnostics import NOT_FOLLOWED
-from pvcheck.model import Edge, Pipeline, Severity
+from pvcheck.model import ORIGIN_DECORATOR, ConfigSource, Edge, Pipeline, Severity
 
 _SPEC = re.compile(r"""(?im)^[\s"']*kedro(?:\[[^\]]*\])?\s*(==|~=|<=|<|>=|>)?\s*(\d+)\.(\d+)""")
 _UPPER = re.compile(r"""(?im)^[\s"']*kedro(?:\[[^\]]*\])?[^\n,]*,\s*<\s*(\d+)(?:\.(\d+))?""")
@@ -184,6 +184,7 @@ class Kedro(Framework):
         config: dict[str, Any] = {}
         lines: dict[str, tuple[str, int]] = {}
         where = (node.module.path, node.module.line(node.call))
+        own = ConfigSource(*where, ORIGIN_DECORATOR)  # node(..., tags=, confirms= ...): the node's own keywords
         for key, dataset in _input_keys(node):
             if dataset == "parameters":
                 inputs[key] = {"$asset": dataset}
@@ -208,13 +209,13 @@ class Kedro(Framework):
             inputs[f"partial.{key}"] = value
         if node.tags:
             config["tags"] = list(node.tags)
-            lines["tags"] = where
+            lines["tags"] = own
         for key, value in node.options.items():
             config[key] = value
-            lines[key] = where
+            lines[key] = own
         if node.confirms:
             config["confirms"] = node.confirms
-            lines["confirms"] = where
+            lines["confirms"] = own
         return Invocation(node_id, node.func.definition, node.module, node.call, inputs, config, lines)
 
     @staticmethod

@@ -43,7 +43,7 @@ from pvcheck.analyzer.frameworks.metaflow_config import ConfigValues
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import is_literal, literal_value, string_value
 from pvcheck.diagnostics import BASE_FLOW, NOT_FOLLOWED
-from pvcheck.model import Edge, Output, Parameter, Pipeline, Severity
+from pvcheck.model import ORIGIN_DECORATOR, ConfigSource, Edge, Output, Parameter, Pipeline, Severity
 
 FLOWSPEC = frozenset({"metaflow.FlowSpec", "metaflow.flowspec.FlowSpec"})
 STEP = frozenset({"metaflow.step", "metaflow.decorators.step"})
@@ -324,7 +324,7 @@ class _FlowReader:
             parameters.append(Parameter(name, "keyword_only", None, default is not None, value))
             declared[name] = _declaration(call, module, self.ctx.value, skip=("default", "default_value"))
             declared[name]["class"] = kind
-            lines[f"flow_parameters.{name}"] = (module.path, module.line(member.node))
+            lines[f"flow_parameters.{name}"] = ConfigSource(module.path, module.line(member.node), ORIGIN_DECORATOR)
             if kind == "Config":
                 self.configs.add(name, call, module)
         config: dict[str, Any] = {"flow_parameters": declared} if declared else {}
@@ -345,7 +345,7 @@ class _FlowReader:
                 if short in FLOW_CONFIG_DECORATORS or short in ENVIRONMENT_DECORATORS:
                     _, call = decorator_call(decorator)
                     config[short] = _declaration(call, info.module, self.configs.value)
-                    lines[short] = (info.module.path, info.module.line(decorator))
+                    lines[short] = ConfigSource(info.module.path, info.module.line(decorator), ORIGIN_DECORATOR)
                 else:
                     # a FlowMutator or an unknown flow decorator may add steps or decorators
                     self._warn(info, decorator, f"flow decorator '{info.module.code(decorator.decorator)}'")
@@ -367,7 +367,7 @@ class _FlowReader:
             if short in CONFIG_DECORATORS or short in ENVIRONMENT_DECORATORS:
                 _, call = decorator_call(decorator)
                 config[short] = _declaration(call, module, self.configs.value)
-                lines[short] = (module.path, module.line(decorator))
+                lines[short] = ConfigSource(module.path, module.line(decorator), ORIGIN_DECORATOR)
                 for key in config[short]:
                     lines[f"{short}.{key}"] = lines[short]
             else:

@@ -34,7 +34,7 @@ from pvcheck.analyzer.frameworks.base import ConfigAttachment, DecoratedPipeline
 from pvcheck.analyzer.frameworks.prefect_branches import ConditionalParts
 from pvcheck.analyzer.index import ProjectIndex
 from pvcheck.analyzer.module import ModuleInfo, Symbol
-from pvcheck.model import Output, Pipeline
+from pvcheck.model import ORIGIN_DECORATOR, ConfigSource, Output, Pipeline
 
 FLOW_DECORATORS = ("prefect.flow", "prefect.flows.flow", "prefect.main.flow")
 TASK_DECORATORS = ("prefect.task", "prefect.tasks.task", "prefect.main.task")
@@ -74,7 +74,7 @@ class Prefect(DecoratedPipelines):
         if qualified in MATERIALIZE_DECORATORS and call is not None:
             # the assets it materializes: where its result goes, configuration like a storage key
             config["assets"] = [ctx.value(arg.value, symbol.module) for arg in call.args if arg.keyword is None]
-            lines["assets"] = (symbol.module.path, symbol.module.line(call))
+            lines["assets"] = ConfigSource(symbol.module.path, symbol.module.line(call), ORIGIN_DECORATOR)
         declared = _keyword_string(call, "name", symbol.module, ctx.index) or node.name.value
         annotation = ctx.render(node.returns.annotation, symbol.module) if node.returns is not None else None
         return StepDefinition(symbol, self.name, "task", declared, config, lines, (Output(RESULT, annotation),))
