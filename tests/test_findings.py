@@ -17,6 +17,7 @@ from pvcheck.findings import explain, kinds, register_kind, show
 from pvcheck.model import (
     ORIGIN_OPTIONS,
     ORIGIN_RUN_CONFIG,
+    ORIGINS,
     ConfigSource,
     Decision,
     Finding,
@@ -224,3 +225,19 @@ def test_a_typed_value_in_a_finding_is_shown_and_serialised_by_its_json_form() -
     assert "asset web/visits" in finding.message and not MARKERS.search(finding.message)
     assert json.loads(json.dumps(finding.to_json()))["old"] == {"sessions": {"$asset": "web/visits"}}
     assert hash(finding) == hash(finding)  # a value without hash of its own still lets the finding hash
+
+
+def test_every_configuration_value_of_every_fixture_says_where_it_came_from() -> None:
+    """The analyzer records the origin where it collects a value, for every framework."""
+    fixtures = CASES.parent
+    roots = [p for p in sorted(fixtures.iterdir()) if p.is_dir() and p.name != "changes"]
+    roots += [CASES / name / "after" for name in case_names()]
+    missing = []
+    for root in roots:
+        for pipeline in scan_tree(root).pipelines:
+            owners = [(pipeline.name, pipeline.config_lines), *((f"{pipeline.name}/{s.id}", s.config_lines)
+                                                               for s in pipeline.steps)]
+            missing += [f"{root.relative_to(fixtures)}: {pipeline.framework} {owner} {key}"
+                        for owner, lines in owners for key, source in lines.items()
+                        if getattr(source, "origin", "") not in ORIGINS]
+    assert not missing, missing[:20]

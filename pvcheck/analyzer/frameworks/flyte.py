@@ -38,7 +38,7 @@ from pvcheck.analyzer import fastmeta
 from pvcheck.analyzer.context import AnalysisContext, merge
 from pvcheck.analyzer.frameworks.base import ConfigAttachment, DecoratedPipelines, StepDefinition, find_decorator
 from pvcheck.analyzer.module import ModuleInfo, Symbol
-from pvcheck.model import Output, Pipeline
+from pvcheck.model import ORIGIN_OPTIONS, ConfigSource, Output, Pipeline
 
 TASK_DECORATORS = ("flytekit.task", "flytekit.core.task.task")
 DYNAMIC_DECORATORS = ("flytekit.dynamic", "flytekit.core.dynamic_workflow_task.dynamic", "flytekit.core.task.dynamic")
@@ -142,7 +142,7 @@ class Flyte(DecoratedPipelines):
             plan = config.pop("name", None)
             key = plan if isinstance(plan, str) else "default"
             yield ConfigAttachment(workflow.qualified_name, {"launch_plans": {key: config}},
-                                   {"launch_plans": (module.path, module.line(call))})
+                                   {"launch_plans": ConfigSource(module.path, module.line(call), ORIGIN_OPTIONS)})
 
 
 def task_name(symbol: Symbol) -> str:

@@ -290,7 +290,7 @@ class KFPGraphBuilder(CallGraphBuilder):
                 conditions.extend(group.condition)
             if group.loop is not None:
                 invocation.config = merge(invocation.config, {"parallel_for": group.loop})
-                invocation.config_lines["parallel_for"] = group.line
+                invocation.config_lines["parallel_for"] = ConfigSource(*group.line, ORIGIN_OPTIONS)
             if group.kind == "exit":
                 group.members.append(invocation.id)
         if conditions:
