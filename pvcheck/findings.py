@@ -82,14 +82,20 @@ def _show(value: Any) -> str:
         tagged = _tagged(value)
         if tagged is not None:
             return tagged
-        return "{" + ", ".join(f"{_show(str(k)) if not str(k).startswith('$') else _KEY_WORDS.get(str(k), str(k)[1:])}"
-                               f": {_show(v)}" for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))) + "}"
+        items = sorted(value.items(), key=lambda item: str(item[0]))
+        return "{" + ", ".join(f"{_key(k)}: {_show(v)}" for k, v in items) + "}"
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_show(v) for v in value) + "]"
     try:
         return json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):
         return repr(value)
+
+
+def _key(key: Any) -> str:
+    """A dict key as it reads: JSON, or a ``$``-key by its meaning."""
+    text = str(key)
+    return _KEY_WORDS.get(text, text[1:]) if text.startswith("$") else _show(text)
 
 
 def _tagged(value: Mapping[str, Any]) -> str | None:
