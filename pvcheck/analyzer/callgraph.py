@@ -14,6 +14,7 @@ Frameworks subclass it and override the hooks in the "framework hooks" section.
 from __future__ import annotations
 
 import itertools
+
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional, Union
 

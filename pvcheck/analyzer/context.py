@@ -9,6 +9,7 @@ invocation, a list of edges) into the model's :class:`~pvcheck.model.Step` and
 from __future__ import annotations
 
 import heapq
+
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,11 +38,11 @@ from pvcheck.diagnostics import NO_STEPS, NOT_FOLLOWED, UNDEFINED_NAME
 from pvcheck.model import (
     ORIGIN_DECORATOR,
     ORIGIN_OPTIONS,
-    REACH_FILE,
     ConfigSource,
     Diagnostic,
     Edge,
     HelperRef,
+    REACH_FILE,
     Parameter,
     Pipeline,
     Severity,

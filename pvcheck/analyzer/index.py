@@ -25,8 +25,8 @@ from pvcheck.analyzer.discovery import SourceFile
 from pvcheck.analyzer.module import ModuleInfo, Symbol, parse_error_diagnostic
 from pvcheck.analyzer.nesting import nesting_diagnostic
 from pvcheck.analyzer.orphans import orphan_packages
-from pvcheck.analyzer.sources import _run_config_state as run_config_state
 from pvcheck.analyzer.sources import read_source
+from pvcheck.analyzer.sources import _run_config_state as run_config_state
 from pvcheck.diagnostics import NOT_TEXT
 from pvcheck.model import Diagnostic, Severity
 

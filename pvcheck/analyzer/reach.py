@@ -30,12 +30,8 @@ import libcst as cst
 from pvcheck.analyzer.canonical import Canon, Canonicalizer
 from pvcheck.analyzer.module import ModuleInfo
 from pvcheck.diagnostics import UNKNOWN_READ
-from pvcheck.model import (
-    REACH_EFFECTS as EFFECTS,  # HelperRef kind of one module-level effect statement
-)
-from pvcheck.model import (
-    REACH_FILE as FILE,  # HelperRef kind of a repository file read by a computable path
-)
+from pvcheck.model import REACH_EFFECTS as EFFECTS  # HelperRef kind of one module-level effect statement
+from pvcheck.model import REACH_FILE as FILE  # HelperRef kind of a repository file read by a computable path
 
 if TYPE_CHECKING:
     from pvcheck.analyzer.frameworks.base import BodyPart

@@ -43,7 +43,7 @@ from pvcheck.analyzer.frameworks.base import method_name as _method, keyword_arg
 from pvcheck.analyzer.frameworks.base import BodyPart, Framework, StepDefinition, decorator_call
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import string_value
-from pvcheck.model import ORIGIN_DECORATOR, ConfigSource, Edge, Output, Pipeline
+from pvcheck.model import ORIGIN_DECORATOR, Edge, Output, Pipeline, ConfigSource
 
 _SDK = "airflow.sdk"
 DAG_DECORATORS = frozenset({"airflow.decorators.dag", "airflow.models.dag.dag", f"{_SDK}.dag",

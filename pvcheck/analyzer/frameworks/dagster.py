@@ -45,7 +45,7 @@ from pvcheck.analyzer.frameworks.dagster_locations import CodeLocations, Locatio
 from pvcheck.analyzer.discovery import SourceFile
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import string_value
-from pvcheck.model import ORIGIN_OPTIONS, ConfigSource, Diagnostic, Edge, Output, Pipeline
+from pvcheck.model import ORIGIN_OPTIONS, Diagnostic, Edge, Output, Pipeline, ConfigSource
 
 _D = "dagster._core.definitions"
 

@@ -38,7 +38,7 @@ from pvcheck.analyzer import fastmeta
 from pvcheck.analyzer.context import AnalysisContext, merge
 from pvcheck.analyzer.frameworks.base import ConfigAttachment, DecoratedPipelines, StepDefinition, find_decorator
 from pvcheck.analyzer.module import ModuleInfo, Symbol
-from pvcheck.model import ORIGIN_OPTIONS, ConfigSource, Output, Pipeline
+from pvcheck.model import ORIGIN_OPTIONS, Output, Pipeline, ConfigSource
 
 TASK_DECORATORS = ("flytekit.task", "flytekit.core.task.task")
 DYNAMIC_DECORATORS = ("flytekit.dynamic", "flytekit.core.dynamic_workflow_task.dynamic", "flytekit.core.task.dynamic")

@@ -38,7 +38,7 @@ from pvcheck.analyzer.frameworks.flyte import (
     returns_named_tuple,
 )
 from pvcheck.analyzer.module import ModuleInfo, Symbol
-from pvcheck.model import ORIGIN_OPTIONS, ConfigSource, Edge
+from pvcheck.model import ORIGIN_OPTIONS, Edge, ConfigSource
 
 MAP_TASK = frozenset({"flytekit.map_task", "flytekit.core.array_node_map_task.map_task",
                       "flytekit.core.map_task.map_task"})

@@ -26,23 +26,11 @@ import libcst as cst
 from pvcheck.analyzer.context import AnalysisContext, Invocation
 from pvcheck.analyzer.discovery import module_name
 from pvcheck.analyzer.frameworks.base import Framework, StepDefinition
-from pvcheck.analyzer.frameworks.kedro_conf import (
-    KedroConf,
-    load_conf,
-    resolve_placeholders,
-    split_entry,
-)
-from pvcheck.analyzer.frameworks.kedro_eval import (
-    Evaluator,
-    KNode,
-    KPipe,
-    Opaque,
-    node_name,
-    strip_transcoding,
-)
+from pvcheck.analyzer.frameworks.kedro_conf import KedroConf, load_conf, resolve_placeholders, split_entry
+from pvcheck.analyzer.frameworks.kedro_eval import Evaluator, KNode, KPipe, Opaque, node_name, strip_transcoding
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.diagnostics import NOT_FOLLOWED
-from pvcheck.model import ORIGIN_DECORATOR, ConfigSource, Edge, Pipeline, Severity
+from pvcheck.model import ORIGIN_DECORATOR, Edge, Pipeline, Severity, ConfigSource
 
 _SPEC = re.compile(r"""(?im)^[\s"']*kedro(?:\[[^\]]*\])?\s*(==|~=|<=|<|>=|>)?\s*(\d+)\.(\d+)""")
 _UPPER = re.compile(r"""(?im)^[\s"']*kedro(?:\[[^\]]*\])?[^\n,]*,\s*<\s*(\d+)(?:\.(\d+))?""")

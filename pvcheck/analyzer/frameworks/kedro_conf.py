@@ -21,7 +21,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Callable, Optional
-
 from pvcheck.model import ORIGIN_RUN_CONFIG, ConfigSource
 
 if TYPE_CHECKING:

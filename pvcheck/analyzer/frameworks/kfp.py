@@ -45,7 +45,7 @@ from pvcheck.analyzer.frameworks.base import keyword_string as _keyword_string
 from pvcheck.analyzer.frameworks.base import DecoratedPipelines, StepDefinition, find_decorator
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import string_value
-from pvcheck.model import ORIGIN_OPTIONS, ConfigSource, Edge, Output, Pipeline
+from pvcheck.model import ORIGIN_OPTIONS, Edge, Output, Pipeline, ConfigSource
 
 _DSL = ("kfp.dsl", "kfp.v2.dsl")
 COMPONENT_DECORATORS = (*(f"{d}.component" for d in _DSL), "kfp.dsl.component_decorator.component")

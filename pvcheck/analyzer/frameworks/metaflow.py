@@ -32,18 +32,12 @@ import libcst as cst
 
 from pvcheck.analyzer.context import AnalysisContext, Invocation
 from pvcheck.analyzer.fingerprint import digest
-from pvcheck.analyzer.frameworks.base import (
-    BodyPart,
-    Framework,
-    StepDefinition,
-    decorator_call,
-    keyword_arg,
-)
+from pvcheck.analyzer.frameworks.base import BodyPart, Framework, StepDefinition, decorator_call, keyword_arg
 from pvcheck.analyzer.frameworks.metaflow_config import ConfigValues
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import is_literal, literal_value, string_value
 from pvcheck.diagnostics import BASE_FLOW, NOT_FOLLOWED
-from pvcheck.model import ORIGIN_DECORATOR, ConfigSource, Edge, Output, Parameter, Pipeline, Severity
+from pvcheck.model import ORIGIN_DECORATOR, Edge, Output, Parameter, Pipeline, Severity, ConfigSource
 
 FLOWSPEC = frozenset({"metaflow.FlowSpec", "metaflow.flowspec.FlowSpec"})
 STEP = frozenset({"metaflow.step", "metaflow.decorators.step"})

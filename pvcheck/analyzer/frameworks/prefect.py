@@ -34,7 +34,7 @@ from pvcheck.analyzer.frameworks.base import ConfigAttachment, DecoratedPipeline
 from pvcheck.analyzer.frameworks.prefect_branches import ConditionalParts
 from pvcheck.analyzer.index import ProjectIndex
 from pvcheck.analyzer.module import ModuleInfo, Symbol
-from pvcheck.model import ORIGIN_DECORATOR, ConfigSource, Output, Pipeline
+from pvcheck.model import ORIGIN_DECORATOR, Output, Pipeline, ConfigSource
 
 FLOW_DECORATORS = ("prefect.flow", "prefect.flows.flow", "prefect.main.flow")
 TASK_DECORATORS = ("prefect.task", "prefect.tasks.task", "prefect.main.task")

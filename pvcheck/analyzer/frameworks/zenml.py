@@ -15,32 +15,26 @@ What ZenML does at run time, and what this module mirrors statically:
 from __future__ import annotations
 
 import re
+
 from typing import Any, Iterable, Optional
 
 import libcst as cst
 
-from pvcheck.analyzer import fastmeta, pipeline_calls
 from pvcheck.analyzer.callgraph import CallGraphBuilder, Value
+from pvcheck.analyzer import fastmeta, pipeline_calls
 from pvcheck.analyzer.context import AnalysisContext, merge
+from pvcheck.analyzer.frameworks.base import keyword_string as _keyword_string
 from pvcheck.analyzer.frameworks.base import (
     ConfigAttachment,
     DecoratedPipelines,
     StepDefinition,
     find_decorator,
 )
-from pvcheck.analyzer.frameworks.base import keyword_string as _keyword_string
 from pvcheck.analyzer.frameworks.materializers import step_materializers
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import string_value
 from pvcheck.diagnostics import COMPUTED_CONFIG_PATH, ZENML_LEGACY
-from pvcheck.model import (
-    ORIGIN_CALL_SITE,
-    ORIGIN_RUN_CONFIG,
-    ConfigSource,
-    Output,
-    Pipeline,
-    Severity,
-)
+from pvcheck.model import ORIGIN_CALL_SITE, ORIGIN_RUN_CONFIG, Output, Pipeline, Severity, ConfigSource
 
 STEP_DECORATORS = ("zenml.step", "zenml.steps.step", "zenml.steps.step_decorator.step")
 PIPELINE_DECORATORS = ("zenml.pipeline", "zenml.pipelines.pipeline", "zenml.pipelines.pipeline_decorator.pipeline")
