@@ -210,6 +210,41 @@ def _function_renamed(f: "Finding") -> str:
     return f"step {f.subject}: function {f.old} renamed to {f.new} (body unchanged)"
 
 
+# moves and renames the content layer sees through (PV108, PV109): ``detail["owner"]`` is
+# ``step train`` or ``pipeline p``, ``old``/``new`` qualified names
+
+def _owner(f: "Finding") -> str:
+    owner = f.detail.get("owner")
+    return f"{owner}: " if owner else ""
+
+
+@_kind("definition-moved")
+def _definition_moved(f: "Finding") -> str:
+    old_module, _, old_name = str(f.old).rpartition(".")
+    new_module, _, new_name = str(f.new).rpartition(".")
+    how = "renamed to" if old_module == new_module else ("moved to" if old_name == new_name
+                                                          else "moved and renamed to")
+    noun = f.detail.get("noun", "helper")
+    return f"{_owner(f)}{noun} {f.old} {how} {f.new}, {'value' if noun == 'constant' else 'body'} unchanged"
+
+
+@_kind("constant-inlined")
+def _constant_inlined(f: "Finding") -> str:
+    return f"{_owner(f)}constant {f.old} replaced by its value (the same value)"
+
+
+@_kind("literal-extracted")
+def _literal_extracted(f: "Finding") -> str:
+    return f"{_owner(f)}literal extracted into constant {f.new} (the same value)"
+
+
+@_kind("names-changed")
+def _names_changed(f: "Finding") -> str:
+    whose = "its body refers" if f.detail.get("body") else "refers"
+    return (f"{_owner(f)}{whose} to repo-local definitions by other names or places; what they compute is "
+            "unchanged")
+
+
 # --------------------------------------------------------------------------- config
 
 #: Where a configuration value came from (``ConfigSource.origin``), as a sentence says it.

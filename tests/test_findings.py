@@ -241,3 +241,24 @@ def test_every_configuration_value_of_every_fixture_says_where_it_came_from() ->
                         for owner, lines in owners for key, source in lines.items()
                         if getattr(source, "origin", "") not in ORIGINS]
     assert not missing, missing[:20]
+
+
+@pytest.mark.parametrize(("fields", "sentence"), [
+    ({"kind": "definition-moved", "old": "utils.time.hour_of_day", "new": "utils.timeparse.hour_of_day",
+      "detail": {"owner": "step train"}},
+     "step train: helper utils.time.hour_of_day moved to utils.timeparse.hour_of_day, body unchanged"),
+    ({"kind": "definition-moved", "old": "helpers.RATE", "new": "helpers.LEARNING_RATE",
+      "detail": {"owner": "pipeline p", "noun": "constant"}},
+     "pipeline p: constant helpers.RATE renamed to helpers.LEARNING_RATE, value unchanged"),
+    ({"kind": "literal-extracted", "new": "helpers.RATE", "detail": {"owner": "step train"}},
+     "step train: literal extracted into constant helpers.RATE (the same value)"),
+    ({"kind": "constant-inlined", "old": "helpers.RATE", "detail": {"owner": "step train"}},
+     "step train: constant helpers.RATE replaced by its value (the same value)"),
+    ({"kind": "names-changed", "detail": {"owner": "pipeline p", "body": True}},
+     "pipeline p: its body refers to repo-local definitions by other names or places; what they compute is "
+     "unchanged"),
+])
+def test_the_sentences_of_moves_and_renames(fields: dict[str, object], sentence: str) -> None:
+    """PV108/PV109 (the cosmetic policy's moves) render from fields like every other kind."""
+    finding = Finding("PV108", "cosmetic", Decision.RUN, path="steps.py", line=3, **fields)  # type: ignore[arg-type]
+    assert finding.message == sentence
