@@ -182,7 +182,7 @@ def _collision_rule(report: Report, name: str) -> str:
     """The identity policy's rule for the collision when it reported one."""
     for change in report.pipelines:
         for finding in change.findings:
-            if finding.policy == "identity" and "collision" in finding.message.lower() and change.name == name:
+            if finding.kind == "name-collision" and change.name == name:
                 return finding.rule
     return LOCK_STALE_RULE
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Iterable, Iterator, Mapping, Optional
 
 #: Fingerprint scheme tag. Bump when the canonical form changes in any way.
 FINGERPRINT_SCHEME = "fp1"
@@ -183,6 +183,56 @@ class StatementPrint:
     fingerprint: str
 
 
+#: Where a configuration value came from (:attr:`ConfigSource.origin`), recorded by the analyzer.
+ORIGIN_DECORATOR = "decorator"  # a keyword where the step or pipeline is defined (decorator, operator, node)
+ORIGIN_OPTIONS = "options"  # with_options / configure / task methods that set options
+ORIGIN_RUN_CONFIG = "run-config"  # a configuration file (a YAML run config, Kedro conf/, a Metaflow JSON config)
+ORIGIN_CALL_SITE = "call-site"  # a value the pipeline is called with (``training(days=60)`` in a run script)
+ORIGINS = (ORIGIN_DECORATOR, ORIGIN_OPTIONS, ORIGIN_RUN_CONFIG, ORIGIN_CALL_SITE)
+
+
+@dataclass(frozen=True, eq=False)
+class ConfigSource:
+    """Where one configuration key is written, and how it was set (``origin``, one of
+    :data:`ORIGINS`; empty when a framework plug-in does not say).
+
+    It reads like the ``(path, line)`` pair it replaced -- unpacking, indexing and
+    comparing with such a pair still work -- so code written against the pair keeps working.
+    """
+
+    path: str
+    line: int
+    origin: str = ""
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.path, self.line))
+
+    def __len__(self) -> int:
+        return 2
+
+    def __getitem__(self, index: int) -> Any:
+        return (self.path, self.line)[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ConfigSource):
+            return (self.path, self.line, self.origin) == (other.path, other.line, other.origin)
+        if isinstance(other, tuple):
+            return (self.path, self.line) == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.line))
+
+
+def config_source(value: Any, origin: str = "") -> ConfigSource:
+    """``value`` (a :class:`ConfigSource` or a ``(path, line)`` pair) as a ConfigSource;
+    ``origin`` is given to a pair, or to a source that has none."""
+    if isinstance(value, ConfigSource):
+        return value if value.origin or not origin else ConfigSource(value.path, value.line, origin)
+    path, line = value
+    return ConfigSource(path, line, origin)
+
+
 @dataclass(frozen=True)
 class Step:
     """One step *invocation* inside a pipeline, with what is known about its function.
@@ -204,7 +254,7 @@ class Step:
     outputs: tuple[Output, ...] = ()
     inputs: Mapping[str, JSONValue] = field(default_factory=dict)
     config: Mapping[str, JSONValue] = field(default_factory=dict)
-    config_lines: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    config_lines: Mapping[str, ConfigSource | tuple[str, int]] = field(default_factory=dict)
     fingerprint: str = ""
     body_fingerprint: str = ""
     signature_fingerprint: str = ""
@@ -277,7 +327,7 @@ class Pipeline:
     steps: tuple[Step, ...] = ()  # invocations, topologically ordered
     edges: tuple[Edge, ...] = ()
     config: Mapping[str, JSONValue] = field(default_factory=dict)
-    config_lines: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    config_lines: Mapping[str, ConfigSource | tuple[str, int]] = field(default_factory=dict)
     fingerprint: str = ""  # graph + every step's code fingerprint
     graph_fingerprint: str = ""  # the shape of the graph: ids, functions, edges
     config_fingerprint: str = ""
@@ -352,26 +402,87 @@ class Project:
 
 @dataclass(frozen=True)
 class Finding:
-    """One reason for a decision, located in the source."""
+    """One reason for a decision, as data: what changed (``kind``, ``subject``), from what
+    to what (``old``, ``new``), where (``path``, ``line``, ``step``) and by which rule.
+
+    ``kind`` is a short stable name of the rule's variant (``body-changed``,
+    ``config-value-changed`` ...; :mod:`pvcheck.findings` lists them). ``old``/``new`` are
+    JSON values (``None`` when not applicable), ``detail`` holds the other facts the
+    sentence uses (complexity, where a configuration value came from ...).
+
+    ``message`` is the sentence, without the location: every output renders location in
+    its own way. Built-in findings leave it empty and it is rendered from the fields by
+    :meth:`explain` (one renderer for every format); a plug-in may pass its own sentence.
+    """
 
     rule: str  # PV101 ...
     policy: str  # cosmetic | config | signature | structural | identity | a plugin's name
     decision: Decision
-    message: str
+    message: str = ""
     path: str = ""
     line: int = 0
     step: Optional[str] = None  # invocation id, when the finding concerns one step
+    kind: str = ""
+    subject: str = ""  # what changed: a step id, a helper's qualified name, a configuration key ...
+    old: JSONValue = None
+    new: JSONValue = None
+    detail: Mapping[str, JSONValue] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.message and self.kind:
+            from pvcheck.findings import explain
+
+            object.__setattr__(self, "message", explain(self))
+
+    def __hash__(self) -> int:  # old/new/detail may be lists or dicts
+        return hash((self.rule, self.policy, self.decision, self.message, self.path, self.line, self.step,
+                     self.kind, self.subject, _frozen(self.old), _frozen(self.new), _frozen(self.detail)))
+
+    def explain(self, where: bool = False) -> str:
+        """The sentence; with ``where``, followed by `` at path:line`` (for outputs that have
+        no location column of their own)."""
+        if not where or not self.path:
+            return self.message
+        return f"{self.message} at {self.path}:{self.line}" if self.line else f"{self.message} in {self.path}"
 
     def to_json(self) -> dict[str, JSONValue]:
         return {
             "rule": self.rule,
             "policy": self.policy,
             "decision": self.decision.value,
+            "kind": self.kind,
+            "subject": self.subject,
+            "old": _json(self.old),
+            "new": _json(self.new),
             "message": self.message,
             "path": self.path,
             "line": self.line,
             "step": self.step,
+            "detail": _json(dict(self.detail)),
         }
+
+
+def _json(value: Any) -> JSONValue:
+    """``value`` as JSON data: a model object by its ``to_json()`` (a typed value a policy
+    put into ``old``/``new``), containers element by element."""
+    if hasattr(value, "to_json"):
+        return value.to_json()
+    if isinstance(value, Mapping):
+        return {str(k): _json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json(v) for v in value]
+    return value
+
+
+def _frozen(value: JSONValue) -> Any:
+    """A hashable stand-in for a JSON value (dicts by sorted items)."""
+    if hasattr(value, "to_json"):
+        return _frozen(value.to_json())
+    if isinstance(value, Mapping):
+        return tuple(sorted((str(k), _frozen(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return tuple(_frozen(v) for v in value)
+    return value
 
 
 class Status(str, enum.Enum):

@@ -43,6 +43,8 @@ from pvcheck.analyzer.values import render, string_value
 from pvcheck.config import Config
 from pvcheck.model import Decision, Diagnostic, Edge, Finding, Output, Parameter, Pipeline, Severity, Step
 from pvcheck.model import FromAsset, FromParameter, FromStep, GraphInput, LiteralInput, RunCondition, StepInput
+from pvcheck.model import ORIGIN_CALL_SITE, ORIGIN_DECORATOR, ORIGIN_OPTIONS, ORIGIN_RUN_CONFIG, ConfigSource
+from pvcheck.findings import register_kind
 
 if TYPE_CHECKING:
     from pvcheck.policies.base import Example, Policy, Rule
@@ -120,6 +122,12 @@ def __getattr__(name: str) -> Any:
 #: LiteralInput -- a value known statically.
 #: RunCondition -- the conditions an invocation runs under (stored under the input name RunCondition.key).
 #: GraphInput -- another part of the graph's shape stored as a ``$`` input ($deps, $outputs).
+#: ConfigSource -- where a configuration value is written (path, line) and how it was set (one of the ORIGIN_*).
+#: ORIGIN_DECORATOR -- a keyword where the step or pipeline is defined (decorator, operator, node).
+#: ORIGIN_OPTIONS -- with_options / configure / task methods that set options.
+#: ORIGIN_RUN_CONFIG -- a configuration file (a YAML run config, Kedro conf/, a Metaflow JSON config).
+#: ORIGIN_CALL_SITE -- a value the pipeline is called with (a run script's call).
+#: register_kind -- a plug-in's own finding kind and the function that writes its sentence.
 #: read_only_visit -- ``tree.visit(visitor)`` for a visitor that only reads, without rebuilding the tree.
 
 __all__ = [
@@ -128,6 +136,7 @@ __all__ = [
     "CallGraphBuilder",
     "Config",
     "ConfigAttachment",
+    "ConfigSource",
     "Decision",
     "DecoratedPipelines",
     "Diagnostic",
@@ -143,6 +152,10 @@ __all__ = [
     "Literal",
     "LiteralInput",
     "ModuleInfo",
+    "ORIGIN_CALL_SITE",
+    "ORIGIN_DECORATOR",
+    "ORIGIN_OPTIONS",
+    "ORIGIN_RUN_CONFIG",
     "Opaque",
     "Output",
     "Parameter",
@@ -175,6 +188,7 @@ __all__ = [
     "named_tuple_outputs",
     "pipeline_config",
     "read_only_visit",
+    "register_kind",
     "render",
     "string_value",
 ]

@@ -15,7 +15,9 @@ from tests.gitrepo import SEMANTIC, churn_repo, run_pvcheck
 
 PIPELINE_KEYS = {"name", "framework", "path", "status", "decision", "base_fingerprint", "head_fingerprint",
                  "findings"}
-FINDING_KEYS = {"rule", "policy", "decision", "message", "path", "line", "step"}
+# SPEC §7 fixes the first seven; kind, subject, old, new and detail are the finding as data
+FINDING_KEYS = {"rule", "policy", "decision", "message", "path", "line", "step",
+                "kind", "subject", "old", "new", "detail"}
 
 
 @pytest.fixture

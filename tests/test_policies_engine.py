@@ -89,7 +89,9 @@ def test_statuses_and_report_shape() -> None:
     assert data["summary"] == {"run": 2, "version": 0, "pipeline": 1, "removed": 0}
     added = next(p for p in data["pipelines"] if p["name"] == "churn_monitoring")
     assert added["decision"] == "pipeline" and added["base_fingerprint"] is None
-    assert set(added["findings"][0]) == {"rule", "policy", "decision", "message", "path", "line", "step"}
+    assert set(added["findings"][0]) == {"rule", "policy", "decision", "message", "path", "line", "step", "kind",
+                                         "subject", "old", "new", "detail"}
+    assert (added["findings"][0]["kind"], added["findings"][0]["subject"]) == ("pipeline-added", "churn_monitoring")
     renamed = change(run_case("pipeline_renamed"), "churn_model_training")
     assert renamed.status is Status.RENAMED and renamed.decision is Decision.RUN
     removed = change(run_case("pipeline_removed"), "churn_scoring")
@@ -110,10 +112,11 @@ def test_body_changes_are_located_at_the_first_changed_line_with_complexity() ->
     training = change(run_case("body_changed"), "churn_training")
     body = next(f for f in training.findings if f.rule == "PV401")
     assert (body.path, body.line, body.step) == ("steps/features.py", 19, "build_features")
-    assert body.message == "step build_features body changed at steps/features.py:19 (complexity 1)"
+    assert body.message == "step build_features body changed (complexity 1)"  # the location is path/line
+    assert (body.kind, body.subject, body.detail["complexity"]) == ("body-changed", "build_features", [1, 1])
     helper = next(f for f in change(run_case("helper_changed"), "churn_training").findings if f.rule == "PV402")
     assert (helper.path, helper.line) == ("utils/cleaning.py", 6)
-    assert "helper utils.cleaning.drop_inactive changed at utils/cleaning.py:6" in helper.message
+    assert "helper utils.cleaning.drop_inactive changed" in helper.message and helper.kind == "helper-changed"
 
 
 def test_config_changes_are_reported_key_by_key() -> None:

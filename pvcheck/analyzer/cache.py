@@ -50,7 +50,7 @@ MAX_SCANS = 16
 FRAMEWORK_GROUP = "pvcheck.frameworks"
 _PACKAGE = Path(__file__).resolve().parent.parent  # the pvcheck package folder
 #: The sources whose behaviour decides what the analyzer produces.
-_ANALYZER_SOURCES = ("analyzer", "model.py", "config.py", "errors.py")  # and pvcheck.__version__
+_ANALYZER_SOURCES = ("analyzer", "model.py", "config.py", "errors.py", "diagnostics.py")  # and pvcheck.__version__
 
 Variant = dict[str, Any]
 

@@ -25,6 +25,7 @@ from pvcheck.analyzer.context import AnalysisContext, Invocation
 from pvcheck.analyzer.frameworks.base import Framework, StepDefinition
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import is_literal, literal_value
+from pvcheck.diagnostics import CALL_NOT_FOLLOWED
 from pvcheck.model import Edge, FromParameter, FromStep, Severity
 
 _MAX_UNROLL = 256
@@ -274,7 +275,7 @@ class CallGraphBuilder:
         """A call whose code is not part of the graph (PV023): the pipeline's own code
         covers it, so any change to the body is a version, but steps it may run are unseen."""
         self.ctx.diagnose(
-            "PV023", Severity.WARNING,
+            CALL_NOT_FOLLOWED, Severity.WARNING,
             f"call of {what} in pipeline '{self.pipeline_name}' is not a step, a nested pipeline, a framework API "
             "or a known side-effect-free builtin", module.path, module.line(call),
             hint="pvcheck does not follow it: steps it runs are not in the graph, and any change to the pipeline "

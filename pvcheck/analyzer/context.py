@@ -34,7 +34,11 @@ from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.reach import FILE_PREFIX, UNKNOWN_READ, file_reads, helper_text, template_reads
 from pvcheck.analyzer.values import render, to_value
 from pvcheck.config import Config
+from pvcheck.diagnostics import NO_STEPS, NOT_FOLLOWED, UNDEFINED_NAME
 from pvcheck.model import (
+    ORIGIN_DECORATOR,
+    ORIGIN_OPTIONS,
+    ConfigSource,
     Diagnostic,
     Edge,
     HelperRef,
@@ -46,6 +50,12 @@ from pvcheck.model import (
     Step,
 )
 from pvcheck.model import read_input, tagged_inputs
+
+#: Methods whose keyword arguments set a step's or pipeline's options where it is used
+#: (ZenML ``with_options``/``configure``, Prefect ``with_options``, Airflow ``override``/
+#: ``partial``, Flyte ``with_overrides``): how :meth:`AnalysisContext.keyword_config` tells
+#: an options call from a definition's own keywords.
+OPTION_CALLS = frozenset({"with_options", "configure", "override", "partial", "with_overrides"})
 
 
 @dataclass
@@ -100,7 +110,7 @@ class AnalysisContext:
         self.index.diagnostics.append(Diagnostic(code, severity, message, path, line, hint))
 
     def warn_dynamic(self, module: ModuleInfo, line: int, what: str) -> None:
-        self.diagnose("PV010", Severity.WARNING, f"cannot follow statically: {what}", module.path, line,
+        self.diagnose(NOT_FOLLOWED, Severity.WARNING, f"cannot follow statically: {what}", module.path, line,
                       hint="pvcheck fingerprints this conservatively: any change to it is a new version")
 
     # ------------------------------------------------------------------ resolution
@@ -127,19 +137,26 @@ class AnalysisContext:
     def render(self, expression: cst.CSTNode, module: ModuleInfo) -> str:
         return render(expression, module, self.index)
 
-    def keyword_config(self, call: Optional[cst.Call], module: ModuleInfo, skip: Iterable[str] = ()) -> tuple[
-            dict[str, Any], dict[str, tuple[str, int]]]:
-        """The keyword arguments of a decorator or configuration call, as config values."""
+    def keyword_config(self, call: Optional[cst.Call], module: ModuleInfo, skip: Iterable[str] = (),
+                       origin: str = "") -> tuple[dict[str, Any], dict[str, ConfigSource]]:
+        """The keyword arguments of a decorator or configuration call, as config values, with
+        where each is written and how it was set (``origin``, :data:`pvcheck.model.ORIGINS`).
+        Without ``origin`` the call tells: ``x.with_options(...)`` and the other option
+        methods set options where a step is used, any other call (a decorator, an operator)
+        is the definition's own."""
         config: dict[str, Any] = {}
-        lines: dict[str, tuple[str, int]] = {}
+        lines: dict[str, ConfigSource] = {}
         if call is None:
             return config, lines
+        if not origin:
+            method = call.func.attr.value if isinstance(call.func, cst.Attribute) else ""
+            origin = ORIGIN_OPTIONS if method in OPTION_CALLS else ORIGIN_DECORATOR
         skipped = set(skip)
         for arg in call.args:
             if arg.keyword is None or arg.keyword.value in skipped:
                 continue
             config[arg.keyword.value] = self.value(arg.value, module)
-            lines[arg.keyword.value] = (module.path, module.line(arg))
+            lines[arg.keyword.value] = ConfigSource(module.path, module.line(arg), origin)
         return config, lines
 
     def run_config(self, module: ModuleInfo, reference: str, line: int) -> Optional[runconfig.RunConfig]:
@@ -247,7 +264,7 @@ class AnalysisContext:
             self.warn_dynamic(module, line, f"step '{definition.name}' {why}")
         for line, name in canon.unresolved:
             dynamic = True
-            self.diagnose("PV011", Severity.WARNING, f"name '{name}' in step '{definition.name}' is not defined "
+            self.diagnose(UNDEFINED_NAME, Severity.WARNING, f"name '{name}' in step '{definition.name}' is not defined "
                           "or imported", module.path, line,
                           hint="import it explicitly; until then any change here is a new version")
         own_dynamic = dynamic
@@ -260,7 +277,7 @@ class AnalysisContext:
                 self.warn_dynamic(helper.symbol.module, line, f"helper '{helper.symbol.qualified_name}' {why}")
             for line, name in helper.unresolved:
                 dynamic = True
-                self.diagnose("PV011", Severity.WARNING,
+                self.diagnose(UNDEFINED_NAME, Severity.WARNING,
                               f"name '{name}' in helper '{helper.symbol.qualified_name}' is not defined or imported",
                               helper.symbol.module.path, line, hint="import it explicitly")
         if own_dynamic:
@@ -478,7 +495,7 @@ class AnalysisContext:
                              if h.kind == REACH_FILE})
         coverage = {"steps_found": len(steps), "calls_not_followed": list(unfollowed), "files_read": files_read}
         if not steps:
-            self.diagnose("PV024", Severity.WARNING, f"pipeline '{name}' has no steps pvcheck can see",
+            self.diagnose(NO_STEPS, Severity.WARNING, f"pipeline '{name}' has no steps pvcheck can see",
                           module.path, module.line(node),
                           hint="its identity is its own code: any change to it is a new version; "
                                "check that its steps are decorated and imported")

@@ -16,6 +16,7 @@ from typing import Iterable, Iterator
 
 from pvcheck.analyzer.roots import order_roots
 from pvcheck.config import DEFAULT_EXCLUDES
+from pvcheck.diagnostics import CANNOT_READ, ROOT_NOT_A_FOLDER, SYMLINK_LOOP
 from pvcheck.model import Diagnostic, Severity
 
 
@@ -83,7 +84,7 @@ def discover(
         base = (root / source_root).resolve()
         if not base.is_dir():
             sink.append(
-                Diagnostic("PV006", Severity.ERROR, f"source root '{source_root}' is not a folder", source_root,
+                Diagnostic(ROOT_NOT_A_FOLDER, Severity.ERROR, f"source root '{source_root}' is not a folder", source_root,
                            hint="fix 'roots' in the pvcheck configuration")
             )
             continue
@@ -107,7 +108,7 @@ def _walk(root: Path, base: Path, patterns: tuple[str, ...], sink: list[Diagnost
         key = (stat.st_dev, stat.st_ino)
         if key in seen_dirs:
             sink.append(
-                Diagnostic("PV004", Severity.WARNING, "folder already scanned (a symlink loop, or a second link to it)", _rel(root, folder),
+                Diagnostic(SYMLINK_LOOP, Severity.WARNING, "folder already scanned (a symlink loop, or a second link to it)", _rel(root, folder),
                            hint="remove the link or exclude it")
             )
             continue
@@ -132,7 +133,7 @@ def _walk(root: Path, base: Path, patterns: tuple[str, ...], sink: list[Diagnost
                 is_file = entry.is_file()
             except OSError as exc:
                 if exc.errno == errno.ELOOP:  # a link to itself, or links pointing at each other
-                    sink.append(Diagnostic("PV004", Severity.WARNING, "looping symlink", relative,
+                    sink.append(Diagnostic(SYMLINK_LOOP, Severity.WARNING, "looping symlink", relative,
                                            hint="remove the link or exclude it"))
                 else:
                     sink.append(_io_diagnostic(root, Path(entry.path), exc))
@@ -142,7 +143,7 @@ def _walk(root: Path, base: Path, patterns: tuple[str, ...], sink: list[Diagnost
                 # "/" or to a shared folder elsewhere would have pvcheck walk that instead
                 if is_dir or entry.name.endswith(".py"):
                     sink.append(
-                        Diagnostic("PV004", Severity.WARNING, "symlink to a place outside the scanned root; not "
+                        Diagnostic(SYMLINK_LOOP, Severity.WARNING, "symlink to a place outside the scanned root; not "
                                    "followed", relative, hint="scan the folder it points to separately, or exclude it")
                     )
                 continue
@@ -160,7 +161,7 @@ def _walk(root: Path, base: Path, patterns: tuple[str, ...], sink: list[Diagnost
                 yield SourceFile(relative, Path(path), module, is_package, size)
             elif not is_file and not is_dir and entry.name.endswith(".py") and entry.is_symlink():
                 sink.append(
-                    Diagnostic("PV004", Severity.WARNING, "broken or looping symlink", relative,
+                    Diagnostic(SYMLINK_LOOP, Severity.WARNING, "broken or looping symlink", relative,
                                hint="remove the link or exclude it")
                 )
         stack.extend(reversed(subfolders))
@@ -182,5 +183,5 @@ def _rel(root: Path, path: Path) -> str:
 
 
 def _io_diagnostic(root: Path, path: Path, exc: OSError) -> Diagnostic:
-    return Diagnostic("PV005", Severity.ERROR, f"cannot read: {exc.strerror or exc}", _rel(root, path),
+    return Diagnostic(CANNOT_READ, Severity.ERROR, f"cannot read: {exc.strerror or exc}", _rel(root, path),
                       hint="check permissions, or exclude it")

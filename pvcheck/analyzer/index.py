@@ -27,6 +27,7 @@ from pvcheck.analyzer.nesting import nesting_diagnostic
 from pvcheck.analyzer.orphans import orphan_packages
 from pvcheck.analyzer.sources import read_source
 from pvcheck.analyzer.sources import _run_config_state as run_config_state
+from pvcheck.diagnostics import NOT_TEXT
 from pvcheck.model import Diagnostic, Severity
 
 Resolution = tuple[Symbol, tuple[str, ...]]
@@ -355,7 +356,7 @@ def parse(file: SourceFile, data: bytes, diagnose) -> Optional[ModuleInfo]:  # t
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
         line = data.count(b"\n", 0, exc.start) + 1 if isinstance(exc, UnicodeDecodeError) else 1
-        diagnose(Diagnostic("PV002", Severity.ERROR, f"file is not valid {encoding}", file.path, line,
+        diagnose(Diagnostic(NOT_TEXT, Severity.ERROR, f"file is not valid {encoding}", file.path, line,
                             hint="save it as UTF-8 or fix its coding declaration"))
         return None
     if text.startswith("\ufeff"):

@@ -27,6 +27,7 @@ from libcst.metadata.name_provider import ModuleNameAndPackage
 from pvcheck.analyzer.discovery import SourceFile
 from pvcheck.analyzer.fastlines import FastLines
 from pvcheck.analyzer.fastmeta import FastNames, Unsupported
+from pvcheck.diagnostics import NOT_TEXT, SYNTAX_ERROR, TOO_DEEP
 from pvcheck.model import Diagnostic, Severity
 
 Definition = Union[cst.FunctionDef, cst.ClassDef, cst.Assign, cst.AnnAssign, cst.AugAssign]
@@ -315,12 +316,12 @@ def parse_error_diagnostic(path: str, exc: Exception, text: str = "") -> Diagnos
                 line, message = precise.lineno, precise.msg
         except (ValueError, RecursionError, MemoryError):
             pass
-        return Diagnostic("PV001", Severity.ERROR, f"syntax error: {message}", path, line,
+        return Diagnostic(SYNTAX_ERROR, Severity.ERROR, f"syntax error: {message}", path, line,
                           hint="fix the syntax; the rest of the tree was analyzed")
     if isinstance(exc, UnicodeDecodeError):
-        return Diagnostic("PV002", Severity.ERROR, "file is not valid UTF-8 (and declares no other encoding)",
+        return Diagnostic(NOT_TEXT, Severity.ERROR, "file is not valid UTF-8 (and declares no other encoding)",
                           path, 0, hint="save it as UTF-8 or add a coding declaration")
     if isinstance(exc, RecursionError):
-        return Diagnostic("PV007", Severity.ERROR, "code nested too deeply to analyze", path, 0,
+        return Diagnostic(TOO_DEEP, Severity.ERROR, "code nested too deeply to analyze", path, 0,
                           hint="flatten the nesting, or exclude the file")
-    return Diagnostic("PV001", Severity.ERROR, f"cannot parse: {exc}", path, 0, hint="fix the file or exclude it")
+    return Diagnostic(SYNTAX_ERROR, Severity.ERROR, f"cannot parse: {exc}", path, 0, hint="fix the file or exclude it")

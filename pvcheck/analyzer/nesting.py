@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
+from pvcheck.diagnostics import TOO_DEEP
 from pvcheck.model import Diagnostic, Severity
 
 #: The deepest estimate accepted. CPython itself refuses more than 200 nested brackets;
@@ -103,7 +104,7 @@ def nesting_diagnostic(path: str, text: str, limit: int = MAX_NESTING) -> Option
     found = excessive_nesting(text, limit)
     if found is None:
         return None
-    return Diagnostic("PV007", Severity.ERROR,
+    return Diagnostic(TOO_DEEP, Severity.ERROR,
                       f"code nested too deeply to analyze ({found.kind} about {found.depth} levels deep, "
                       f"limit {limit})", path, found.line,
                       hint="flatten the nesting (or load such data from a file), or exclude the file")

@@ -14,6 +14,7 @@ import re
 from typing import Iterable, Mapping, Optional
 
 from pvcheck.analyzer.discovery import SourceFile
+from pvcheck.diagnostics import PACKAGE_WITHOUT_ROOT
 from pvcheck.model import Diagnostic, Severity
 
 
@@ -64,7 +65,7 @@ def orphan_imports(files: Iterable[SourceFile], contents: Mapping[str, Optional[
             folder = root_folder(orphans[package], by_module, package)
             line = data.count(b"\n", 0, match.start()) + 1
             diagnostics.append(Diagnostic(
-                "PV020", Severity.WARNING,
+                PACKAGE_WITHOUT_ROOT, Severity.WARNING,
                 f"import of '{package}', a package of the scanned tree ({folder}/{package}/) that no source root "
                 f"holds; pvcheck followed it there, but names its modules '{orphans[package]}.{package}...'",
                 file.path, line, hint=f"add '{folder}' to roots in [tool.pvcheck]"))

@@ -33,6 +33,7 @@ import libcst as cst
 
 from pvcheck.analyzer.canonical import Canon, Canonicalizer
 from pvcheck.analyzer.module import ModuleInfo, Symbol
+from pvcheck.diagnostics import UNKNOWN_READ
 from pvcheck.model import REACH_EFFECTS as EFFECTS  # HelperRef kind of one module-level effect statement
 from pvcheck.model import REACH_FILE as FILE  # HelperRef kind of a repository file read by a computable path
 
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
     from pvcheck.analyzer.index import ProjectIndex
 
 FILE_PREFIX = "file:"  # HelperRef name of a file: the prefix and its path from the root
-UNKNOWN_READ = "PV022"  # diagnostic: a file read whose content is not fingerprinted
 _MAX_DEPTH = 12
 
 #: Calls that read the file named by their first argument (or ``path``-like keyword).

@@ -25,10 +25,11 @@ from dataclasses import replace
 from typing import Iterable, Mapping, Optional
 
 from pvcheck.analyzer.discovery import SourceFile
+from pvcheck.diagnostics import NOT_TEXT, SYNTAX_ERROR, TOO_LARGE
 from pvcheck.model import Diagnostic, Pipeline, Severity
 
 #: The diagnostics of a file that cannot be analyzed at all.
-UNANALYZABLE = frozenset({"PV001", "PV002", "PV003"})
+UNANALYZABLE = frozenset({SYNTAX_ERROR, NOT_TEXT, TOO_LARGE})
 
 HINT = "; it fails check and lock once a pipeline imports it"
 REASON = ("not reached by any pipeline: no pipeline, step or helper module imports it, "

@@ -27,6 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional
 
+from pvcheck.diagnostics import PYPROJECT_UNREADABLE
 from pvcheck.model import Diagnostic, Severity
 
 if sys.version_info >= (3, 11):
@@ -93,7 +94,7 @@ def _pyproject(base: Path, folder: str, sink: list[Diagnostic]) -> Optional[dict
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         found = re.search(r"at line (\d+)", str(exc))  # tomllib names the line only in its message
         line = getattr(exc, "lineno", 0) or (int(found.group(1)) if found else 0)
-        sink.append(Diagnostic("PV021", Severity.WARNING, f"cannot read {shown} to detect source roots "
+        sink.append(Diagnostic(PYPROJECT_UNREADABLE, Severity.WARNING, f"cannot read {shown} to detect source roots "
                                f"({type(exc).__name__})", shown, line,
                                hint="fix the file, or set 'roots' in the pvcheck configuration"))
         return None

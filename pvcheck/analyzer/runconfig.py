@@ -13,6 +13,7 @@ from typing import Any, Callable, Optional
 
 import yaml
 
+from pvcheck.diagnostics import RUN_CONFIG_INVALID, RUN_CONFIG_OUTSIDE
 from pvcheck.model import Severity
 
 Diagnose = Callable[..., None]
@@ -48,25 +49,25 @@ def load(root: Path, referring_path: str, reference: str, line: int, diagnose: D
     for candidate in candidates:
         resolved = candidate.resolve()
         if not _inside(resolved, root):
-            diagnose("PV013", Severity.ERROR, f"run config '{reference}' is outside the scanned root; not read",
+            diagnose(RUN_CONFIG_OUTSIDE, Severity.ERROR, f"run config '{reference}' is outside the scanned root; not read",
                      where, line, hint="keep run configs inside the project")
             return None
         if resolved.is_file():
             target = resolved
             break
     if target is None:
-        diagnose("PV014", Severity.WARNING, f"run config '{reference}' not found", where, line,
+        diagnose(RUN_CONFIG_INVALID, Severity.WARNING, f"run config '{reference}' not found", where, line,
                  hint="fix the path (relative to this file or to the project root)")
         return None
     relative = target.relative_to(root).as_posix()
     try:
         if target.stat().st_size > MAX_RUN_CONFIG_BYTES:
-            diagnose("PV014", Severity.ERROR, f"run config is over {MAX_RUN_CONFIG_BYTES} bytes; not read", relative,
+            diagnose(RUN_CONFIG_INVALID, Severity.ERROR, f"run config is over {MAX_RUN_CONFIG_BYTES} bytes; not read", relative,
                      0, hint="a run config holds settings, not data: move the data to a file it names")
             return None
         text = target.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        diagnose("PV014", Severity.ERROR, f"cannot read run config: {exc}", relative, 0,
+        diagnose(RUN_CONFIG_INVALID, Severity.ERROR, f"cannot read run config: {exc}", relative, 0,
                  hint="save it as UTF-8 and check permissions")
         return None
     loader = yaml.SafeLoader(text)  # what yaml.safe_load uses, parsing once for values and lines
@@ -75,7 +76,7 @@ def load(root: Path, referring_path: str, reference: str, line: int, diagnose: D
         # aliases let a few lines stand for billions of values, or for themselves; both are
         # refused before anything is constructed (everything later walks the expanded values)
         if node is not None and _expanded_size(node, MAX_RUN_CONFIG_VALUES) is None:
-            diagnose("PV014", Severity.ERROR, "run config is recursive or expands to more than "
+            diagnose(RUN_CONFIG_INVALID, Severity.ERROR, "run config is recursive or expands to more than "
                      f"{MAX_RUN_CONFIG_VALUES} values through YAML aliases; not read", relative, 1,
                      hint="write the values out instead of aliasing them")
             return None
@@ -83,12 +84,12 @@ def load(root: Path, referring_path: str, reference: str, line: int, diagnose: D
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        diagnose("PV014", Severity.ERROR, f"run config is not safe YAML: {problem}", relative,
+        diagnose(RUN_CONFIG_INVALID, Severity.ERROR, f"run config is not safe YAML: {problem}", relative,
                  mark.line + 1 if mark is not None else 0,
                  hint="fix the YAML; tags like !!python/object are refused")
         return None
     except RecursionError:
-        diagnose("PV014", Severity.ERROR, "run config is nested too deeply to read", relative, 0,
+        diagnose(RUN_CONFIG_INVALID, Severity.ERROR, "run config is nested too deeply to read", relative, 0,
                  hint="flatten it")
         return None
     finally:
@@ -96,7 +97,7 @@ def load(root: Path, referring_path: str, reference: str, line: int, diagnose: D
     if document is None:
         document = {}
     if not isinstance(document, dict):
-        diagnose("PV014", Severity.ERROR, "run config must be a mapping at the top level", relative, 1,
+        diagnose(RUN_CONFIG_INVALID, Severity.ERROR, "run config must be a mapping at the top level", relative, 1,
                  hint="write 'key: value' pairs")
         return None
     document = _jsonable(document)

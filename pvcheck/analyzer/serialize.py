@@ -40,6 +40,7 @@ _CLASSES: dict[str, str] = {
     "HelperRef": "pvcheck.model:HelperRef",
     "StatementPrint": "pvcheck.model:StatementPrint",
     "Diagnostic": "pvcheck.model:Diagnostic",
+    "ConfigSource": "pvcheck.model:ConfigSource",
     "ConfigAttachment": "pvcheck.analyzer.frameworks.base:ConfigAttachment",
 }
 #: Classes decoded as :class:`Deferred` (building them would import libcst, which a scan

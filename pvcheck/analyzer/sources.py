@@ -12,6 +12,7 @@ from pathlib import Path, PurePosixPath
 from typing import Iterable, Mapping, Optional
 
 from pvcheck.analyzer.discovery import SourceFile
+from pvcheck.diagnostics import CANNOT_READ, NOT_TEXT, TOO_LARGE
 from pvcheck.model import Diagnostic, Severity
 
 #: The state of a file whose bytes could not be read (too large, binary, unreadable).
@@ -32,15 +33,15 @@ def read_source(file: SourceFile, max_file_size: int) -> tuple[Optional[bytes], 
     """A source file's bytes, or None and the diagnostic saying why it cannot be analyzed."""
     if file.size > max_file_size:
         return None, Diagnostic(
-            "PV003", Severity.ERROR, f"file is {file.size} bytes, over the limit of {max_file_size}",
+            TOO_LARGE, Severity.ERROR, f"file is {file.size} bytes, over the limit of {max_file_size}",
             file.path, hint="raise 'max_file_size' in the pvcheck configuration, or exclude the file")
     try:
         data = file.absolute.read_bytes()
     except OSError as exc:
-        return None, Diagnostic("PV005", Severity.ERROR, f"cannot read: {exc.strerror or exc}",
+        return None, Diagnostic(CANNOT_READ, Severity.ERROR, f"cannot read: {exc.strerror or exc}",
                                 file.path, hint="check that the file exists and is readable")
     if b"\x00" in data:
-        return None, Diagnostic("PV002", Severity.ERROR, "binary file (contains NUL bytes)",
+        return None, Diagnostic(NOT_TEXT, Severity.ERROR, "binary file (contains NUL bytes)",
                                 file.path, hint="exclude it, or remove the .py suffix")
     return data, None
 

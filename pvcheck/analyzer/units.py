@@ -29,6 +29,7 @@ from pvcheck.analyzer.module import ModuleInfo
 from pvcheck.analyzer.records import ALL_TARGETS, ATTACHMENTS, PIPELINES
 from pvcheck.analyzer.sources import CENSUS
 from pvcheck.config import Config
+from pvcheck.diagnostics import INTERNAL_ERROR, TOO_DEEP
 from pvcheck.model import Diagnostic, Severity
 
 
@@ -209,12 +210,12 @@ def _guarded(framework: Framework, module: ModuleInfo, work: Callable[[], list[A
         # libcst sometimes turns a RecursionError into another error while handling it (a
         # KeyError from its position bookkeeping): the cause is still the nesting
         if _caused_by_recursion(exc):
-            ctx.diagnose("PV007", Severity.ERROR, "code nested too deeply to analyze", module.path, 0,
+            ctx.diagnose(TOO_DEEP, Severity.ERROR, "code nested too deeply to analyze", module.path, 0,
                          hint="flatten the nesting, or exclude the file")
             return None
         if os.environ.get("PVCHECK_DEBUG"):
             raise
-        ctx.diagnose("PV099", Severity.ERROR,
+        ctx.diagnose(INTERNAL_ERROR, Severity.ERROR,
                      f"internal error in the {framework.name} analysis: {type(exc).__name__}: {_text(exc)}",
                      module.path, 0, hint="please report this; run with PVCHECK_DEBUG=1 for the traceback")
     return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Iterator, Mapping, Optional
 
+from pvcheck.diagnostics import FRAMEWORK_NOT_READ
 from pvcheck.model import Diagnostic, Severity
 
 #: import root -> (display name, plug-in names that read it; empty: none ships with pvcheck)
@@ -74,7 +75,7 @@ def unread_frameworks(contents: Mapping[str, Optional[bytes]], enabled: Iterable
         others = f" (and in {files - 1} more file(s))" if files > 1 else ""
         hint = (f"enable the '{readers[0]}' framework in the pvcheck configuration ('frameworks')" if readers
                 else "pvcheck has no plug-in for it: these pipelines are not analyzed or versioned")
-        diagnostics.append(Diagnostic("PV025", Severity.WARNING, f"{name} is imported here{others}, but no enabled "
+        diagnostics.append(Diagnostic(FRAMEWORK_NOT_READ, Severity.WARNING, f"{name} is imported here{others}, but no enabled "
                                       f"pvcheck framework plug-in reads {name} pipelines", path, line, hint))
     return diagnostics
 

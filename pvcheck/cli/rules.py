@@ -9,6 +9,8 @@ import sys
 
 from pvcheck.cli import EXIT_OK
 from pvcheck.cli.options import config_for
+from pvcheck.diagnostics import describe
+from pvcheck.diagnostics import explain as explain_diagnostic
 from pvcheck.errors import PvcheckError
 from pvcheck.policies.ruledocs import catalogue_text, explain, find_rule, rule_docs
 
@@ -20,7 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "default decision and summary; with a rule id, explain that rule: what it detects, why it "
                     "needs its decision, an example that triggers it, a near-miss that does not, and how to "
                     "override it.")
-    parser.add_argument("rule", nargs="?", metavar="ID", help="a rule id such as PV402")
+    parser.add_argument("rule", nargs="?", metavar="ID", help="a rule id such as PV402, or a diagnostic code "
+                                                                "such as PV022")
     parser.add_argument("--path", default=None, help="the project whose configuration and plug-ins count "
                                                     "(default: .)")
     parser.add_argument("--format", choices=["text", "json"], default="text", help="output format (default: text)")
@@ -39,6 +42,14 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(catalogue_text(docs))
         return EXIT_OK
     doc = find_rule(args.rule, docs)
+    diagnostic = describe(args.rule) if doc is None else None
+    if diagnostic is not None:  # a PV0xx diagnostic of the analyzer: what it means, what to do
+        if args.format == "json":
+            sys.stdout.write(json.dumps({"schema": "pvcheck.rules/1", "diagnostics": [diagnostic.as_json()]},
+                                        indent=2) + "\n")
+        else:
+            sys.stdout.write(explain_diagnostic(diagnostic))
+        return EXIT_OK
     if doc is None:
         raise PvcheckError(f"no rule '{args.rule}'", hint="'pvcheck rules' lists every rule id")
     if args.format == "json":

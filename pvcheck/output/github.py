@@ -40,7 +40,7 @@ def render_github(report: Report, context: RenderContext) -> str:
         for finding in change.findings:
             lines.append(command(
                 _LEVEL[finding.decision],
-                f"{change.name}: {finding.message} ({finding.decision.value})",
+                f"{change.name}: {finding.explain()} ({finding.decision.value})",
                 context.repo_path(finding.path), finding.line, finding.rule,
             ))
     for diagnostic in report.diagnostics:

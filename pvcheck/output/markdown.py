@@ -182,7 +182,8 @@ def _findings_table(findings: Sequence[Finding]) -> list[str]:
         where = f"{finding.path}:{finding.line}" if finding.line else finding.path
         rows.append(
             f"| {_DECISION_TEXT[finding.decision]} | {cell(finding.rule)} | "
-            f"{code(finding.step) if finding.step else ''} | {code(where) if where else ''} | {cell(finding.message)} |"
+            f"{code(finding.step) if finding.step else ''} | {code(where) if where else ''} | "
+            f"{cell(finding.explain())} |"
         )
     return rows + [""]
 

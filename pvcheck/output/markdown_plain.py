@@ -40,7 +40,7 @@ def render_markdown(report: Report, context: RenderContext) -> str:
         out.append("")
         for finding in change.findings:
             place = where(finding)
-            out.append(f"- `{finding.rule}` {finding.decision.value}: {_cell(finding.message)}"
+            out.append(f"- `{finding.rule}` {finding.decision.value}: {_cell(finding.explain())}"
                        + (f" (`{place}`)" if place else ""))
         steps = changed_steps(change)
         if steps:

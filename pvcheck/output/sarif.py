@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any, Optional
 
+from pvcheck.diagnostics import CATALOGUE
 from pvcheck.model import Decision, Report, Severity
 from pvcheck.output.report import LOCK_STALE_RULE, RenderContext
 
@@ -19,31 +20,9 @@ INFORMATION_URI = "https://pypi.org/project/pvcheck-ml/"
 
 _LEVEL = {Decision.PIPELINE: "error", Decision.VERSION: "warning", Decision.RUN: "note"}
 
-#: Analyzer diagnostic codes (README "Diagnostics") and the gate's own rule.
+#: Analyzer diagnostic codes (from the catalogue, :mod:`pvcheck.diagnostics`) and the gate's own rule.
 DIAGNOSTIC_RULES: dict[str, str] = {
-    "PV001": "Syntax error: the file is skipped, the rest of the tree analyzed",
-    "PV002": "File is not valid UTF-8, or is binary",
-    "PV003": "File over the max_file_size limit",
-    "PV004": "Symlink loop",
-    "PV005": "File or folder cannot be read",
-    "PV006": "A configured source root is not a folder",
-    "PV007": "Code nested too deeply to analyze",
-    "PV010": "Code the analyzer cannot follow statically (fingerprinted conservatively)",
-    "PV011": "A name used by a step is defined nowhere",
-    "PV013": "A run config outside the scanned root (refused)",
-    "PV014": "A run config that is missing or not safe YAML",
-    "PV020": "An import names a package of the tree that no source root holds",
-    "PV021": "A pyproject.toml that cannot be read to detect source roots",
-    "PV022": "A file read whose path cannot be computed statically, or outside the tree (its content is not fingerprinted)",
-    "PV023": "A call in a pipeline body that pvcheck does not follow",
-    "PV024": "A pipeline with no steps pvcheck can see",
-    "PV025": "Files import a pipeline framework that no enabled plug-in reads",
-    "PV026": "A ZenML pre-0.40 pipeline: steps passed as parameters (not read as a graph)",
-    "PV027": "A ZenML config_path computed at run time (the YAML is not read)",
-    "PV028": "A Prefect flow runs tasks in a loop whose count is known only at run time",
-    "PV030": "A Metaflow FlowSpec class that goes to steps it does not define (read as a base flow)",
-    "PV098": "A policy failed; the change is counted as a new version",
-    "PV099": "Internal error while analyzing one module",
+    **{code: info.title[:1].upper() + info.title[1:] for code, info in CATALOGUE.items()},
     LOCK_STALE_RULE: "pvcheck.lock is stale: re-run `pvcheck lock` and commit it",
 }
 
@@ -81,6 +60,10 @@ def render_sarif(report: Report, context: RenderContext) -> str:
             }
             if owner:
                 descriptor["properties"] = {"policy": owner}
+            info = CATALOGUE.get(rule_id)
+            if info is not None:  # a diagnostic: what it means and what to do
+                descriptor["fullDescription"] = {"text": info.help}
+                descriptor["help"] = {"text": info.fix}
             rules[rule_id] = descriptor
         return list(rules).index(rule_id)
 
@@ -89,10 +72,11 @@ def render_sarif(report: Report, context: RenderContext) -> str:
             level = _LEVEL[finding.decision]
             results.append(_result(
                 finding.rule, rule_index(finding.rule, finding.policy, level), level,
-                f"{change.name}: {finding.message} ({finding.decision.value})",
+                f"{change.name}: {finding.explain()} ({finding.decision.value})",
                 context.repo_path(finding.path), finding.line,
                 {"pipeline": change.name, "decision": finding.decision.value, "policy": finding.policy,
-                 **({"step": finding.step} if finding.step else {})},
+                 **({"step": finding.step} if finding.step else {}),
+                 **({"kind": finding.kind, "subject": finding.subject} if finding.kind else {})},
             ))
     for diagnostic in report.diagnostics:
         level = "error" if diagnostic.severity == Severity.ERROR else "warning"

@@ -63,7 +63,7 @@ def _pipeline(change, style: Style) -> list[str]:  # type: ignore[no-untyped-def
         place = where(finding)
         prefix = f"{place}: " if place else ""
         tag = style(f"[{finding.rule}]", _DECISION_COLOUR.get(finding.decision, "dim"))
-        lines.append(f"  {prefix}{tag} {finding.message}")
+        lines.append(f"  {prefix}{tag} {finding.explain()}")
     impact = change.impact
     if impact is not None and impact.reruns:
         lines.append(style(f"  impact: {impact.summary()}", "bold"))

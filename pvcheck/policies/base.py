@@ -9,8 +9,8 @@ documentation of a rule cannot drift away from what it does.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, Iterable, Mapping, Optional
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Mapping, Optional
 
 from pvcheck.config import Config
 from pvcheck.model import Decision, Finding
@@ -82,16 +82,28 @@ class Policy:
     def finding(
         self,
         rule_id: str,
-        message: str,
+        message: str = "",
         path: str = "",
         line: int = 0,
         step: Optional[str] = None,
         decision: Optional[Decision] = None,
+        *,
+        kind: str = "",
+        subject: str = "",
+        old: Any = None,
+        new: Any = None,
+        detail: Optional[Mapping[str, Any]] = None,
     ) -> Finding:
-        """A finding of one of this policy's rules, at its default decision unless given."""
+        """A finding of one of this policy's rules, at its default decision unless given.
+
+        Give the facts (``kind``, ``subject``, ``old``, ``new``, ``detail``) and the
+        sentence is rendered from them (:mod:`pvcheck.findings`); or give ``message``,
+        the sentence itself, without the location (outputs add it).
+        """
         default = self.rule(rule_id).default if decision is None else decision
         return Finding(rule=rule_id, policy=self.name, decision=default, message=message, path=path,
-                       line=line, step=step)
+                       line=line, step=step, kind=kind, subject=subject, old=old, new=new,
+                       detail=dict(detail or {}))
 
 
 @dataclass
@@ -109,8 +121,7 @@ class RuleOverrides:
         decision = Decision(override)
         if decision is finding.decision:
             return finding
-        return Finding(finding.rule, finding.policy, decision, finding.message, finding.path, finding.line,
-                       finding.step)
+        return replace(finding, decision=decision)
 
 
 __all__ = ["Example", "Policy", "Rule", "RuleOverrides"]

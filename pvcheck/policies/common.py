@@ -9,10 +9,10 @@ fingerprints alone.
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import Any, Optional, Sequence
 
+from pvcheck.findings import show as readable
 from pvcheck.model import Pipeline, Project, StatementPrint, Step
 
 
@@ -54,11 +54,9 @@ def complexity_note(base: Step, head: Step) -> str:
 
 
 def show(value: Any) -> str:
-    """A configuration value as it reads in a message: JSON, keys sorted."""
-    try:
-        return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
-    except (TypeError, ValueError):
-        return repr(value)
+    """A configuration value as it reads in a message: literals as JSON (keys sorted), the
+    analyzer's tagged values (``$ref``, ``$call``, ``$expr`` ...) as readable code."""
+    return readable(value)
 
 
 def fingerprints_only(project: Project) -> Project:

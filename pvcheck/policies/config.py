@@ -17,8 +17,9 @@ from deepdiff import DeepDiff
 from deepdiff.helper import NotPresent
 
 from pvcheck.config import Config
-from pvcheck.model import Decision, Finding, Parameter, Pipeline, Step
-from pvcheck.model import read_input
+from pvcheck.findings import key_path
+from pvcheck.model import (ORIGIN_CALL_SITE, ORIGIN_DECORATOR, ORIGIN_OPTIONS, ORIGIN_RUN_CONFIG, ConfigSource,
+                           Decision, Finding, Parameter, Pipeline, Step, config_source, read_input)
 from pvcheck.policies.base import Example, Policy, Rule
 from pvcheck.policies.common import pipeline_has_detail, show, step_has_detail
 from pvcheck.policies.examples import PIPELINE, STEPS, edit, project
@@ -57,12 +58,20 @@ class KeyChange:
         return ".".join(str(p) for p in self.path if not isinstance(p, int))
 
     def describe(self, prefix: str) -> str:
-        name = f"{prefix}{self.dotted()}"
+        name = f"{prefix}{self.shown()}"
         if self.added:
             return f"{name}: added {show(self.new)}"
         if self.removed:
             return f"{name}: removed (was {show(self.old)})"
         return f"{name}: {show(self.old)} -> {show(self.new)}"
+
+    def shown(self) -> str:
+        """The dotted path as a finding shows it (``$``-keys by their meaning)."""
+        return key_path(self.path)
+
+    def kind(self) -> str:
+        return "config-value-added" if self.added else ("config-value-removed" if self.removed
+                                                         else "config-value-changed")
 
 
 def diff_values(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[KeyChange]:
@@ -87,6 +96,56 @@ def diff_values(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[KeyChang
                 changes.append(KeyChange(path, before, after))
     changes.sort(key=lambda c: [str(p) for p in c.path])
     return changes
+
+
+#: Keys that make a dict one of the analyzer's tagged values (a call, an expression, a
+#: reference ...): shown whole in a finding, never key by key.
+_TAGS = frozenset({"$call", "$expr", "$ref", "$step", "$asset", "$param", "$config", "$template", "$set"})
+
+
+def _shown_changes(changes: list[KeyChange], old: Mapping[str, Any], new: Mapping[str, Any]
+                   ) -> list[tuple[KeyChange, list[KeyChange]]]:
+    """Changes as a finding shows them: leaves inside one tagged value (a call's positional
+    arguments, an expression's source) become one change of the whole value (``metrics[0]:
+    `Preset("a")` -> `Preset("b")```), with the leaves it stands for, so that every leaf's
+    key still meets the environment patterns."""
+    grouped: dict[tuple[Any, ...], tuple[KeyChange, list[KeyChange]]] = {}
+    for change in changes:
+        # cut where the path enters a tagged value's own ``$``-keys (``rate.$expr``,
+        # ``metrics[0].$args[0]``); a call's keyword arguments read as keys and stay
+        cut = next((n for n, part in enumerate(change.path) if isinstance(part, str) and part.startswith("$")
+                    and (_tagged(_at(old, change.path[:n])) or _tagged(_at(new, change.path[:n])))),
+                   len(change.path))
+        if cut == len(change.path):
+            grouped[change.path] = (change, [change])
+            continue
+        path = change.path[:cut]
+        if path in grouped:
+            grouped[path][1].append(change)
+            continue
+        before, after = _at(old, path), _at(new, path)
+        whole = KeyChange(path, None if before is _ABSENT else before, None if after is _ABSENT else after,
+                          added=before is _ABSENT, removed=after is _ABSENT)
+        grouped[path] = (whole, [change])
+    return list(grouped.values())
+
+
+def _tagged(value: Any) -> bool:
+    return isinstance(value, Mapping) and any(key in value for key in _TAGS)
+
+
+_ABSENT = object()
+
+
+def _at(value: Any, path: tuple[Any, ...]) -> Any:
+    for part in path:
+        if isinstance(value, Mapping) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
+            value = value[part]
+        else:
+            return _ABSENT
+    return value
 
 
 def _leaves(path: tuple[Any, ...], value: Any, added: bool = False, removed: bool = False) -> Iterator[KeyChange]:
@@ -178,20 +237,19 @@ class ConfigPolicy(Policy):
     def _pipeline(self, base: Pipeline, head: Pipeline, config: Config) -> Iterator[Finding]:
         if base.config_fingerprint == head.config_fingerprint and base.config_fingerprint:
             return
+        where = {"path": head.path, "line": head.line, "subject": head.name, "detail": {"unit": "pipeline"}}
         if not (pipeline_has_detail(base) and pipeline_has_detail(head)):
             if base.config_fingerprint != head.config_fingerprint:
-                yield self.finding("PV206", f"pipeline {head.name}: configuration changed (the base records "
-                                   "only a fingerprint)", head.path, head.line)
+                yield self.finding("PV206", kind="config-fingerprint-only", **where)
             return
-        for change in diff_values(base.config, head.config):
-            yield self._key_finding(change, "", head.config_lines, base.config_lines, head.path, head.line,
+        for change, leaves in _shown_changes(diff_values(base.config, head.config), base.config, head.config):
+            yield self._key_finding(change, leaves, "", head.config_lines, base.config_lines, head.path, head.line,
                                     None, config)
         yield from self._defaults(base.parameters, head.parameters, f"pipeline {head.name}", head.path, head.line,
                                   None)
         visible = (dict(base.config), _defaults(base.parameters)) != (dict(head.config), _defaults(head.parameters))
         if not visible and base.config_fingerprint != head.config_fingerprint:
-            yield self.finding("PV206", f"pipeline {head.name}: configuration fingerprint changed without a "
-                               "visible key difference", head.path, head.line)
+            yield self.finding("PV206", kind="config-fingerprint-changed", **where)
 
     # ------------------------------------------------------------------ steps
     def _step(self, base: Step, head: Step, config: Config) -> Iterator[Finding]:
@@ -199,50 +257,63 @@ class ConfigPolicy(Policy):
             return
         if not (step_has_detail(base) and step_has_detail(head)):
             if base.config_fingerprint != head.config_fingerprint:
-                yield self.finding("PV206", f"step {head.id}: configuration changed (the base records only a "
-                                   "fingerprint)", head.call_path or head.path, head.call_line or head.line, head.id)
+                yield self.finding("PV206", path=head.call_path or head.path, line=head.call_line or head.line,
+                                   step=head.id, kind="config-fingerprint-only", subject=head.id,
+                                   detail={"unit": "step"})
             return
         prefix = f"steps.{head.id}."
-        for change in diff_values(base.config, head.config):
-            yield self._key_finding(change, prefix, head.config_lines, base.config_lines, head.path, head.line,
-                                    head.id, config)
+        for change, leaves in _shown_changes(diff_values(base.config, head.config), base.config, head.config):
+            yield self._key_finding(change, leaves, prefix, head.config_lines, base.config_lines, head.path,
+                                    head.line, head.id, config)
         yield from self._defaults(base.parameters, head.parameters, f"step {head.id}", head.path, head.line, head.id)
-        for change in diff_values(_literal_inputs(base.inputs), _literal_inputs(head.inputs)):
-            yield self.finding("PV204", f"{change.describe(prefix + 'parameters.')} (at the call site)",
-                               head.call_path or head.path, head.call_line or head.line, head.id)
+        old_inputs, new_inputs = _literal_inputs(base.inputs), _literal_inputs(head.inputs)
+        for change, _ in _shown_changes(diff_values(old_inputs, new_inputs), old_inputs, new_inputs):
+            yield self.finding("PV204", path=head.call_path or head.path, line=head.call_line or head.line,
+                               step=head.id, kind=change.kind(), subject=f"{prefix}parameters.{change.shown()}",
+                               old=change.old, new=change.new, detail={"origin": ORIGIN_CALL_SITE})
         # what the config fingerprint covers; a difference here that no finding above
         # shows (a parameter added with a default, a data input rewired) belongs to the
         # signature and structural policies
         visible = (dict(base.config), _defaults(base.parameters), dict(base.inputs)) != \
             (dict(head.config), _defaults(head.parameters), dict(head.inputs))
         if not visible and base.config_fingerprint != head.config_fingerprint:
-            yield self.finding("PV206", f"step {head.id}: configuration fingerprint changed without a visible "
-                               "key difference", head.path, head.line, head.id)
+            yield self.finding("PV206", path=head.path, line=head.line, step=head.id,
+                               kind="config-fingerprint-changed", subject=head.id, detail={"unit": "step"})
 
-    def _key_finding(self, change: KeyChange, prefix: str, head_lines: Mapping[str, tuple[str, int]],
-                     base_lines: Mapping[str, tuple[str, int]], def_path: str, def_line: int,
+    def _key_finding(self, change: KeyChange, leaves: list[KeyChange], prefix: str,
+                     head_lines: Mapping[str, ConfigSource | tuple[str, int]],
+                     base_lines: Mapping[str, ConfigSource | tuple[str, int]], def_path: str, def_line: int,
                      step: Optional[str], config: Config) -> Finding:
         where = _location(change.path, head_lines) or _location(change.path, base_lines)
-        path, line = where or (def_path, def_line)
-        message = change.describe(prefix)
-        if is_environment_key(change.key(), config.environment_keys):
-            return self.finding("PV205", f"{message} (environment)", path, line, step)
-        if path.endswith((".yaml", ".yml", ".json")):  # JSON: a Metaflow Config file
-            return self.finding("PV202", f"{message} (run config)", path, line, step)
-        if step is None and change.path[:1] == ("parameters",):
-            # ``training_pipeline(days=60)`` in a run script: pipeline parameter values
-            return self.finding("PV204", f"{message} (pipeline call site)", path, line, step)
-        if path == def_path and line <= def_line:
-            return self.finding("PV201", f"{message} (decorator)", path, line, step)
-        return self.finding("PV202", f"{message} (with_options/configure)", path, line, step)
+        source = where or ConfigSource(def_path, def_line, ORIGIN_DECORATOR)
+        origin = source.origin or _placed(source, def_path, def_line)
+        # ``training_pipeline(days=60)`` in a run script, or ``with_options(parameters=...)``:
+        # the values of a pipeline's parameters (a run config's are that file's values)
+        parameters = step is None and origin != ORIGIN_RUN_CONFIG and change.path[:1] == ("parameters",)
+        fields: dict[str, Any] = {"path": source.path, "line": source.line, "step": step, "kind": change.kind(),
+                                  "subject": f"{prefix}{change.shown()}", "old": change.old, "new": change.new}
+        detail: dict[str, Any] = {"origin": origin}
+        if any(is_environment_key(leaf.key(), config.environment_keys) for leaf in leaves):
+            return self.finding("PV205", **fields, detail={**detail, "environment": True})
+        if parameters or origin == ORIGIN_CALL_SITE:
+            return self.finding("PV204", **fields, detail=detail)
+        return self.finding("PV201" if origin == ORIGIN_DECORATOR else "PV202", **fields, detail=detail)
 
     def _defaults(self, base: tuple[Parameter, ...], head: tuple[Parameter, ...], owner: str, path: str,
                   line: int, step: Optional[str]) -> Iterator[Finding]:
         before = {p.name: p.default for p in base if p.has_default}
         for parameter in head:
             if parameter.has_default and parameter.name in before and before[parameter.name] != parameter.default:
-                yield self.finding("PV203", f"{owner}: default of parameter {parameter.name}: "
-                                   f"{show(before[parameter.name])} -> {show(parameter.default)}", path, line, step)
+                yield self.finding("PV203", path=path, line=line, step=step, kind="default-changed",
+                                   subject=parameter.name, old=before[parameter.name], new=parameter.default,
+                                   detail={"owner": owner, "origin": "default"})
+
+
+def _placed(source: ConfigSource, def_path: str, def_line: int) -> str:
+    """The origin of a value whose framework did not record one (a plug-in that writes plain
+    ``(path, line)`` pairs): written at or above the definition, in its file, it is the
+    decorator's; anywhere else it was set by an options call."""
+    return ORIGIN_DECORATOR if source.path == def_path and source.line <= def_line else ORIGIN_OPTIONS
 
 
 def _defaults(parameters: Iterable[Parameter]) -> dict[str, Any]:
@@ -254,13 +325,14 @@ def _literal_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in inputs.items() if read_input(k, v).is_value}
 
 
-def _location(path: tuple[Any, ...], lines: Mapping[str, tuple[str, int]]) -> Optional[tuple[str, int]]:
-    """Where the longest known prefix of a key is written."""
+def _location(path: tuple[Any, ...], lines: Mapping[str, ConfigSource | tuple[str, int]]
+              ) -> Optional[ConfigSource]:
+    """Where the longest known prefix of a key is written, and how it was set."""
     keys = [str(p) for p in path if not isinstance(p, int)]
     for n in range(len(keys), 0, -1):
         found = lines.get(".".join(keys[:n]))
         if found:
-            return found
+            return config_source(found)
     return None
 
 

@@ -23,10 +23,10 @@ from pvcheck.policies.textdiff import classify, first_different_line
 
 _RULE_OF = {"formatting": "PV101", "comments": "PV102", "docstrings": "PV102", "logging": "PV105",
             "renames": "PV104", "local_annotations": "PV101", "annotations": "PV107"}
-_WORDS = {"formatting": "formatting changed", "comments": "comments changed", "docstrings": "docstring changed",
-          "logging": "print/logging statements changed", "renames": "local names renamed consistently",
-          "local_annotations": "annotations of local variables changed",
-          "annotations": "parameter/return annotations changed"}
+#: The finding kind of each category (pvcheck.findings renders them).
+_KIND_OF = {"formatting": "formatting-changed", "comments": "comments-changed", "docstrings": "docstring-changed",
+            "logging": "logging-changed", "renames": "locals-renamed", "local_annotations": "local-annotations-changed",
+            "annotations": "annotations-changed"}
 
 _IMPORTS_SWAPPED = edit(STEPS, "from zenml import step\n\nfrom helpers import scale\n",
                         "from helpers import scale\nfrom zenml import step\n")
@@ -36,7 +36,8 @@ _IMPORTS_SWAPPED = edit(STEPS, "from zenml import step\n\nfrom helpers import sc
 class _Unit:
     """One definition whose fingerprint is unchanged, in both trees."""
 
-    label: str
+    unit: str  # step | helper | pipeline
+    subject: str  # step id, helper qualified name, pipeline name
     base_path: str
     base_line: int
     head_path: str
@@ -157,11 +158,11 @@ class CosmeticPolicy(Policy):
             if base.fingerprint != head.fingerprint or not base.fingerprint or match.how == "swap":
                 continue  # swapped calls are the structural policy's PV405, not a rename
             if base.id != head.id:
-                yield self.finding("PV106", f"step {base.id} renamed to {head.id} (body unchanged)",
-                                   head.call_path or head.path, head.call_line or head.line, head.id)
+                yield self.finding("PV106", path=head.call_path or head.path, line=head.call_line or head.line,
+                                   step=head.id, kind="step-renamed", subject=head.id, old=base.id, new=head.id)
             elif base.function != head.function:
-                yield self.finding("PV106", f"step {head.id}: function {base.function} renamed to {head.function} "
-                                   "(body unchanged)", head.path, head.line, head.id)
+                yield self.finding("PV106", path=head.path, line=head.line, step=head.id, kind="step-function-renamed",
+                                   subject=head.id, old=base.function, new=head.function)
 
     def _units(self, comparison: PipelineComparison) -> list[_Unit]:
         units: list[_Unit] = []
@@ -172,19 +173,19 @@ class CosmeticPolicy(Policy):
                 continue
             if head.function not in seen:
                 seen.add(head.function)
-                units.append(_Unit(f"step {head.id}", base.path, base.line, head.path, head.line, head.id))
+                units.append(_Unit("step", head.id, base.path, base.line, head.path, head.line, head.id))
             old_helpers = {h.name: h for h in base.helpers}
             for helper in head.helpers:
                 old = old_helpers.get(helper.name)
                 if old is None or old.fingerprint != helper.fingerprint or helper.name in seen:
                     continue
                 seen.add(helper.name)
-                units.append(_Unit(f"helper {helper.name} (used by step {head.id})", old.path, old.line, helper.path,
+                units.append(_Unit("helper", helper.name, old.path, old.line, helper.path,
                                    helper.line, head.id, helper=helper.kind == "function"))
         base, head = comparison.base, comparison.head
         if pipeline_has_detail(base) and pipeline_has_detail(head) and base.body_fingerprint \
                 and base.body_fingerprint == head.body_fingerprint:
-            units.append(_Unit(f"pipeline {head.name}", base.path, base.line, head.path, head.line, None))
+            units.append(_Unit("pipeline", head.name, base.path, base.line, head.path, head.line, None))
         return units
 
     def _explain(self, unit: _Unit, base_sources: SourceTree, head_sources: SourceTree,
@@ -200,8 +201,8 @@ class CosmeticPolicy(Policy):
         categories = classify(old, new, config.cosmetic_calls, aliases, helper=unit.helper)
         line = first_different_line(old, new)
         for category in categories:
-            yield self.finding(_RULE_OF[category], f"{unit.label}: {_WORDS[category]} at {unit.head_path}:{line} "
-                               "(same computation)", unit.head_path, line, unit.step)
+            yield self.finding(_RULE_OF[category], path=unit.head_path, line=line, step=unit.step,
+                               kind=_KIND_OF[category], subject=unit.subject, detail={"unit": unit.unit})
 
     def _imports(self, comparison: PipelineComparison, units: list[_Unit], base_sources: SourceTree,
                  head_sources: SourceTree) -> Iterator[Finding]:
@@ -229,12 +230,13 @@ class CosmeticPolicy(Policy):
             added = [n for n in new_names if n not in old_names]
             removed = [o for o in old_names if o not in new_names]
             if not added and not removed:
-                yield self.finding("PV103", f"imports of {path} reordered", path, line)
+                yield self.finding("PV103", path=path, line=line, kind="imports-reordered", subject=path)
             for name in added:
                 where = next(n_line for n, n_line in new if n == name)
-                yield self.finding("PV103", f"import added to {path}, unused by this pipeline: {name}", path, where)
+                yield self.finding("PV103", path=path, line=where, kind="unused-import-added", subject=path, new=name)
             for name in removed:
-                yield self.finding("PV103", f"import removed from {path}, unused by this pipeline: {name}", path, line)
+                yield self.finding("PV103", path=path, line=line, kind="unused-import-removed", subject=path,
+                                   old=name)
 
 
 __all__ = ["CosmeticPolicy"]

@@ -16,6 +16,7 @@ from typing import Callable, Iterable, Optional
 
 from pvcheck.analyzer.reached import restore_reached
 from pvcheck.config import Config
+from pvcheck.diagnostics import POLICY_FAILED
 from pvcheck.model import (
     Decision,
     Diagnostic,
@@ -33,7 +34,6 @@ from pvcheck.policies.matching import PipelineComparison, match_steps, pair_pipe
 from pvcheck.policies.registry import load_policies
 from pvcheck.policies.sources import SourceTree
 
-POLICY_FAILED = "PV098"
 NEW_PIPELINE = "PV504"
 
 
@@ -144,8 +144,9 @@ def _run(policies: list[Policy], overrides: RuleOverrides, diagnostics: list[Dia
             message = f"policy '{policy.name}' failed on pipeline '{pipeline.name}': {type(exc).__name__}: {exc}"
             diagnostics.append(Diagnostic(POLICY_FAILED, Severity.ERROR, message, pipeline.path, pipeline.line,
                                           hint="report this to the policy's authors; run with PVCHECK_DEBUG=1"))
-            produced = [Finding(POLICY_FAILED, policy.name, Decision.VERSION,
-                                f"{message}; counted as a new version", pipeline.path, pipeline.line)]
+            produced = [Finding(POLICY_FAILED, policy.name, Decision.VERSION, path=pipeline.path, line=pipeline.line,
+                                kind="policy-failed", subject=policy.name,
+                                detail={"pipeline": pipeline.name, "error": f"{type(exc).__name__}: {exc}"})]
         for finding in produced:
             if not isinstance(finding, Finding):
                 continue

@@ -98,22 +98,22 @@ class IdentityPolicy(Policy):
         continuity = comparison.continuity
         if continuity < config.continuity_threshold:
             lost = [s.id for s in comparison.steps.removed]
-            yield self.finding(
-                "PV501",
-                f"continuity {continuity:.2f} is below {config.continuity_threshold:.2f}: "
-                f"{len(lost)} of {len(base.steps)} steps have no counterpart ({', '.join(lost)}); "
-                "this is a new pipeline", head.path, head.line)
+            yield self.finding("PV501", path=head.path, line=head.line, kind="continuity-lost", subject=head.name,
+                               new=round(continuity, 4),
+                               detail={"threshold": config.continuity_threshold, "lost": lost,
+                                       "steps": len(base.steps)})
         if base.name != head.name:
-            yield self.finding("PV503", f"pipeline renamed: {base.name} -> {head.name}", head.path, head.line)
+            yield self.finding("PV503", path=head.path, line=head.line, kind="pipeline-renamed", subject=head.name,
+                               old=base.name, new=head.name)
         if base.path != head.path:
-            yield self.finding("PV503", f"pipeline {head.name} moved: {base.path} -> {head.path}", head.path,
-                               head.line)
+            yield self.finding("PV503", path=head.path, line=head.line, kind="pipeline-moved", subject=head.name,
+                               old=base.path, new=head.path)
         yield from self._collisions(head, comparison.head_project, comparison.base_project)
 
     def evaluate_added(self, pipeline: Pipeline, project: Project, config: Config) -> Iterable[Finding]:
         """Findings for a pipeline the base does not have."""
-        yield self.finding("PV504", f"new pipeline {pipeline.name} ({pipeline.function})", pipeline.path,
-                           pipeline.line)
+        yield self.finding("PV504", path=pipeline.path, line=pipeline.line, kind="pipeline-added",
+                           subject=pipeline.name, new=pipeline.function)
         yield from self._collisions(pipeline, project)
 
     def _collisions(self, pipeline: Pipeline, project: Project, base: Optional[Project] = None) -> Iterator[Finding]:
@@ -125,15 +125,11 @@ class IdentityPolicy(Policy):
             if not any(p is pipeline for p in collision.pipelines):
                 continue
             others = [p for p in collision.pipelines if p is not pipeline]
-            where = ", ".join(f"{p.function} at {p.path}:{p.line}" for p in others)
-            message = (f"name collision: {pipeline.function} and {where} all declare the pipeline name "
-                       f"'{collision.name}'")
-            if collision.name in old:
-                yield self.finding("PV502", message + " (warning: the base revision has this collision too; "
-                                   "`check` fails until each has its own name or one is excluded)",
-                                   pipeline.path, pipeline.line, decision=Decision.RUN)
-            else:
-                yield self.finding("PV502", message, pipeline.path, pipeline.line)
+            in_base = collision.name in old
+            detail = {"function": pipeline.function, "in_base": in_base,
+                      "others": [{"function": p.function, "path": p.path, "line": p.line} for p in others]}
+            yield self.finding("PV502", path=pipeline.path, line=pipeline.line, kind="name-collision",
+                               subject=collision.name, detail=detail, decision=Decision.RUN if in_base else None)
 
 
 __all__ = ["IdentityPolicy"]

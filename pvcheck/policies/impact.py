@@ -196,9 +196,15 @@ def _changes_step(finding: Finding, model: CacheModel) -> str:
         return ""
     if finding.decision >= Decision.VERSION:
         return f"{finding.rule}: {finding.policy} change"
-    if finding.rule in _PARAMETER_RULES or (finding.rule == "PV202" and ".parameters." in finding.message):
+    if finding.rule in _PARAMETER_RULES or (finding.rule == "PV202" and _sets_parameter(finding)):
         return f"{finding.rule}: parameter value" if model.parameters_in_key else ""
     return ""
+
+
+def _sets_parameter(finding: Finding) -> bool:
+    """A configuration finding whose key sets a step parameter (``steps.train.parameters.rate``
+    in a YAML run config), as opposed to a run setting (``steps.train.enable_cache``)."""
+    return finding.kind.startswith("config-value-") and "parameters" in finding.subject.split(".")[:-1]
 
 
 __all__ = ["CACHE_MODELS", "CacheModel", "cache_model", "impact"]

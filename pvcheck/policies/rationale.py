@@ -5,6 +5,8 @@ detection; a plug-in rule carries its own in :attr:`pvcheck.policies.base.Rule.r
 
 from __future__ import annotations
 
+from pvcheck.diagnostics import POLICY_FAILED
+
 RATIONALE: dict[str, str] = {
     "PV101": "Whitespace, line breaks, quotes, parentheses and trailing commas never reach the interpreter's "
              "bytecode: the step computes exactly what it computed before, so its cached results stay valid.",
@@ -61,12 +63,12 @@ RATIONALE: dict[str, str] = {
              "framework that identifies pipelines by name.",
     "PV503": "Same graph, same steps: only the name or the file changed, so the lineage continues.",
     "PV504": "A pipeline the base revision does not have has no history to continue: it starts a lineage.",
-    "PV098": "A policy that crashed has not proved anything; the change is counted as a new version so that a "
+    POLICY_FAILED: "A policy that crashed has not proved anything; the change is counted as a new version so that a "
              "failure can never pass as a run.",
 }
 
 #: The one line ``pvcheck rules`` shows for rules that are not a policy's (engine findings).
 ENGINE_RULES: dict[str, tuple[str, str, str]] = {
     # id: (policy, default decision, summary)
-    "PV098": ("(any)", "version", "a policy failed on a pipeline; the change is counted as a new version"),
+    POLICY_FAILED: ("(any)", "version", "a policy failed on a pipeline; the change is counted as a new version"),
 }

@@ -15,6 +15,7 @@ from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 from pvcheck.config import Config, setting_location
+from pvcheck.diagnostics import POLICY_FAILED
 from pvcheck.errors import ConfigError
 from pvcheck.policies.base import Policy, Rule
 
@@ -111,7 +112,7 @@ def load_policies(config: Config) -> list[Policy]:
 
 
 #: Findings the engine itself makes (a policy that failed).
-ENGINE_RULE_IDS = ("PV098",)
+ENGINE_RULE_IDS = (POLICY_FAILED,)
 _PREFIX = re.compile(r"^[A-Z][A-Z0-9]{0,7}$")
 
 

@@ -8,12 +8,12 @@ model only the signature fingerprint is known, and the finding says just that.
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator, Optional, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from pvcheck.config import Config
 from pvcheck.model import Decision, Finding, Output, Parameter
 from pvcheck.policies.base import Example, Policy, Rule
-from pvcheck.policies.common import complexity_note, step_has_detail
+from pvcheck.policies.common import step_has_detail
 from pvcheck.policies.examples import STEPS, edit, project
 from pvcheck.policies.matching import PipelineComparison
 
@@ -57,22 +57,21 @@ class SignaturePolicy(Policy):
             base, head = match.base, match.head
             if base.signature_fingerprint == head.signature_fingerprint:
                 continue
-            where = (head.path, head.line, head.id)
-            note = complexity_note(base, head)
-            suffix = f" ({note})" if note else ""
+            where = {"path": head.path, "line": head.line, "step": head.id}
+            complexity = {"complexity": [base.complexity, head.complexity]}
             if not (step_has_detail(base) and step_has_detail(head)):
-                yield self.finding("PV301", f"step {head.id}: signature (parameters or outputs) changed{suffix}",
-                                   *where)
+                yield self.finding("PV301", **where, kind="signature-changed", subject=head.id,
+                                   detail={**complexity, "fingerprint_only": True})
                 continue
             reported = False
-            for text in _parameter_changes(base.parameters, head.parameters):
+            for kind, subject, old, new in _parameter_changes(base.parameters, head.parameters):
                 reported = True
-                yield self.finding("PV301", f"step {head.id}: {text}{suffix}", *where)
-            for text in _output_changes(base.outputs, head.outputs):
+                yield self.finding("PV301", **where, kind=kind, subject=subject, old=old, new=new, detail=complexity)
+            for kind, subject, old, new in _output_changes(base.outputs, head.outputs):
                 reported = True
-                yield self.finding("PV302", f"step {head.id}: {text}{suffix}", *where)
+                yield self.finding("PV302", **where, kind=kind, subject=subject, old=old, new=new, detail=complexity)
             if not reported:
-                yield self.finding("PV301", f"step {head.id}: signature changed{suffix}", *where)
+                yield self.finding("PV301", **where, kind="signature-changed", subject=head.id, detail=complexity)
 
 
 def _renames(old: Sequence[str], new: Sequence[str]) -> list[tuple[str, str]]:
@@ -88,55 +87,56 @@ def _renames(old: Sequence[str], new: Sequence[str]) -> list[tuple[str, str]]:
     return pairs
 
 
-def _parameter_changes(base: Sequence[Parameter], head: Sequence[Parameter]) -> Iterator[str]:
+#: (kind, subject, old, new) of one signature change
+Change = tuple[str, str, Any, Any]
+
+
+def _parameter_changes(base: Sequence[Parameter], head: Sequence[Parameter]) -> Iterator[Change]:
     old = {p.name: p for p in base}
     new = {p.name: p for p in head}
     renames = _renames([p.name for p in base], [p.name for p in head])
     renamed_old = {a for a, _ in renames}
     renamed_new = {b for _, b in renames}
     for a, b in renames:
-        yield f"parameter {a} renamed to {b}"
+        yield "parameter-renamed", b, a, b
     for name in old:
         if name not in new and name not in renamed_old:
-            yield f"parameter {name} removed"
+            yield "parameter-removed", name, old[name].annotation, None
     for name in new:
         if name not in old and name not in renamed_new:
-            yield f"parameter {name} added"
+            yield "parameter-added", name, None, new[name].annotation
     for name in new:
         if name not in old:
             continue
         before, after = old[name], new[name]
         if before.annotation != after.annotation:
-            yield f"parameter {name} re-typed {_type(before.annotation)} -> {_type(after.annotation)}"
+            yield "parameter-retyped", name, before.annotation, after.annotation
         if before.kind != after.kind:
-            yield f"parameter {name} is now {after.kind.replace('_', ' ')}"
+            yield "parameter-kind-changed", name, before.kind, after.kind
         if before.has_default != after.has_default:
-            yield f"parameter {name} is now {'optional' if after.has_default else 'required'}"
-    if [p.name for p in base if p.name in new] != [p.name for p in head if p.name in old]:
-        yield "parameters reordered"
+            yield "parameter-default-presence-changed", name, before.has_default, after.has_default
+    order = [p.name for p in base if p.name in new], [p.name for p in head if p.name in old]
+    if order[0] != order[1]:
+        yield "parameters-reordered", "", order[0], order[1]
 
 
-def _output_changes(base: Sequence[Output], head: Sequence[Output]) -> Iterator[str]:
+def _output_changes(base: Sequence[Output], head: Sequence[Output]) -> Iterator[Change]:
     old = {o.name: o for o in base}
     new = {o.name: o for o in head}
     renames = _renames([o.name for o in base], [o.name for o in head])
     renamed_old = {a for a, _ in renames}
     renamed_new = {b for _, b in renames}
     for a, b in renames:
-        yield f"output {a} renamed to {b}"
+        yield "output-renamed", b, a, b
     for name in old:
         if name not in new and name not in renamed_old:
-            yield f"output {name} removed"
+            yield "output-removed", name, old[name].annotation, None
     for name in new:
         if name not in old and name not in renamed_new:
-            yield f"output {name} added"
+            yield "output-added", name, None, new[name].annotation
     for name in new:
         if name in old and old[name].annotation != new[name].annotation:
-            yield f"output {name} re-typed {_type(old[name].annotation)} -> {_type(new[name].annotation)}"
-
-
-def _type(annotation: Optional[str]) -> str:
-    return annotation if annotation else "(unannotated)"
+            yield "output-retyped", name, old[name].annotation, new[name].annotation
 
 
 __all__ = ["SignaturePolicy"]

@@ -16,7 +16,7 @@ Every finding about a changed step shows radon's cyclomatic complexity before an
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 from pvcheck.config import Config
 from pvcheck.model import REACH_EFFECTS as EFFECTS
@@ -25,7 +25,7 @@ from pvcheck.model import Decision, Edge, Finding, HelperRef, Pipeline, Step
 from pvcheck.model import read_input
 from pvcheck.policies.base import Example, Policy, Rule
 from pvcheck.policies.conditions import Reach, changed_parameters, reaching
-from pvcheck.policies.common import complexity_note, first_changed_line, step_has_detail
+from pvcheck.policies.common import first_changed_line, step_has_detail
 from pvcheck.policies.examples import HELPERS, PIPELINE, STEPS, edit, project
 from pvcheck.policies.matching import PipelineComparison, StepMatch
 from pvcheck.policies.sources import SourceTree
@@ -173,41 +173,37 @@ class StructuralPolicy(Policy):
         base, head = match.base, match.head
         if base.body_fingerprint == head.body_fingerprint:
             return  # a rename with the same body is the cosmetic policy's PV106
-        note = complexity_note(base, head)
-        suffix = f" ({note})" if note else ""
-        notes = [f"was {base.id}"] if base.id != head.id else []
-        if base.function != head.function:
-            notes.append(f"function {base.function} -> {head.function}")
-        subject = f"step {head.id}" + (f" ({'; '.join(notes)})" if notes else "")
+        detail = _step_detail(base, head)
         located = False
         if step_has_detail(base) and step_has_detail(head):
             line = first_changed_line(base.statements, head.statements)
             if line is not None:
                 located = True
-                yield self.finding("PV401", f"{subject} body changed at {head.path}:{line}{suffix}", head.path, line,
-                                   head.id)
-            for finding in self._helpers(base, head, subject, suffix):
+                yield self.finding("PV401", path=head.path, line=line, step=head.id, kind="body-changed",
+                                   subject=head.id, detail=detail)
+            for finding in self._helpers(base, head, detail):
                 located = True
                 yield finding
         if not located and not explained and base.body_fingerprint != head.body_fingerprint:
-            why = " (code the analyzer cannot follow: any edit counts)" if (base.dynamic or head.dynamic) else ""
-            yield self.finding("PV401", f"{subject} body changed{why}{suffix}", head.path, head.line, head.id)
+            dynamic = {"dynamic": True} if (base.dynamic or head.dynamic) else {}
+            yield self.finding("PV401", path=head.path, line=head.line, step=head.id, kind="body-changed",
+                               subject=head.id, detail={**detail, **dynamic})
 
-    def _helpers(self, base: Step, head: Step, subject: str, suffix: str) -> Iterator[Finding]:
+    def _helpers(self, base: Step, head: Step, detail: dict[str, Any]) -> Iterator[Finding]:
         old = {h.name: h for h in base.helpers if h.kind not in REACH_KINDS}
         new = {h.name: h for h in head.helpers if h.kind not in REACH_KINDS}
         for name in sorted(set(old) | set(new)):
             before, after = old.get(name), new.get(name)
             if after is not None and before is not None:
                 if before.fingerprint != after.fingerprint:
-                    yield self.finding("PV402", f"{subject}: helper {name} changed at {after.path}:{after.line}"
-                                       f"{suffix}", after.path, after.line, head.id)
+                    yield self.finding("PV402", path=after.path, line=after.line, step=head.id,
+                                       kind="helper-changed", subject=name, detail=detail)
             elif after is not None:
-                yield self.finding("PV402", f"{subject}: now uses helper {name} ({after.path}:{after.line}){suffix}",
-                                   after.path, after.line, head.id)
+                yield self.finding("PV402", path=after.path, line=after.line, step=head.id, kind="helper-added",
+                                   subject=name, detail=detail)
             elif before is not None:
-                yield self.finding("PV402", f"{subject}: no longer uses helper {name}{suffix}", head.path, head.line,
-                                   head.id)
+                yield self.finding("PV402", path=head.path, line=head.line, step=head.id, kind="helper-removed",
+                                   subject=name, detail=detail)
 
     # ------------------------------------------------------------------ the rest of the reach
     def _reach(self, match: StepMatch, comparison: PipelineComparison) -> Iterator[Finding]:
@@ -215,7 +211,6 @@ class StructuralPolicy(Policy):
         base, head = match.base, match.head
         if base.body_fingerprint == head.body_fingerprint:
             return
-        subject = f"step {head.id}"
         before = _effects_by_module(base.helpers)
         after = _effects_by_module(head.helpers)
         for module in sorted(set(before) | set(after)):
@@ -227,8 +222,8 @@ class StructuralPolicy(Policy):
             located = new[differing] if differing < len(new) else (new[-1] if new else None)
             path = located.path if located is not None else old[0].path
             line = located.line if located is not None else 1
-            yield self.finding("PV408", f"unexplained change in the reach of {subject} at {path}:{line}: a "
-                               f"module-level statement with an effect in {path} changed", path, line, head.id)
+            yield self.finding("PV408", path=path, line=line, step=head.id, kind="module-effect-changed",
+                               subject=path)
         old_files = {h.name: h for h in base.helpers if h.kind == FILE}
         new_files = {h.name: h for h in head.helpers if h.kind == FILE}
         for name in sorted(set(old_files) | set(new_files)):
@@ -237,13 +232,13 @@ class StructuralPolicy(Policy):
                 continue
             path = (now or was).path  # type: ignore[union-attr]
             if now is None:
-                yield self.finding("PV408", f"{subject} no longer reads {path}", head.path, head.line, head.id)
+                yield self.finding("PV408", path=head.path, line=head.line, step=head.id, kind="file-read-removed",
+                                   subject=path)
             elif was is None:
-                yield self.finding("PV408", f"{subject} now reads {path}", path, 1, head.id)
+                yield self.finding("PV408", path=path, line=1, step=head.id, kind="file-read-added", subject=path)
             else:
                 line = _first_different_line(comparison.base_sources, comparison.head_sources, path)
-                yield self.finding("PV408", f"{subject} reads {path}, which changed at {path}:{line}", path, line,
-                                   head.id)
+                yield self.finding("PV408", path=path, line=line, step=head.id, kind="file-changed", subject=path)
 
     def _unexplained(self, comparison: PipelineComparison, found: list[Finding]) -> Iterator[Finding]:
         """The pipeline's fingerprint differs and nothing above says why (its module's
@@ -258,18 +253,17 @@ class StructuralPolicy(Policy):
         line = head.line
         if comparison.base_sources is not None and comparison.head_sources is not None:
             line = _first_different_line(comparison.base_sources, comparison.head_sources, head.path) or head.line
-        yield self.finding("PV408", f"unexplained change in the reach of pipeline {head.name} at {head.path}:{line} "
-                           "(module-level code of the pipeline's module, or what it reaches)", head.path, line)
+        yield self.finding("PV408", path=head.path, line=line, kind="reach-changed", subject=head.name)
 
     # ------------------------------------------------------------------ the graph
     def _invocations(self, comparison: PipelineComparison) -> Iterator[Finding]:
         head = comparison.head
         for step in comparison.steps.removed:
-            yield self.finding("PV403", f"step invocation {step.id} ({step.function}) removed", head.path, head.line,
-                               step.id)
+            yield self.finding("PV403", path=head.path, line=head.line, step=step.id, kind="step-removed",
+                               subject=step.id, old=step.function)
         for step in comparison.steps.added:
-            yield self.finding("PV403", f"step invocation {step.id} ({step.function}) added",
-                               step.call_path or head.path, step.call_line or head.line, step.id)
+            yield self.finding("PV403", path=step.call_path or head.path, line=step.call_line or head.line,
+                               step=step.id, kind="step-added", subject=step.id, new=step.function)
 
     def _edges(self, comparison: PipelineComparison) -> Iterator[Finding]:
         mapping = {m.base.id: m.head.id for m in comparison.steps.matches}
@@ -288,13 +282,16 @@ class StructuralPolicy(Policy):
 
     def _edge_finding(self, key: EdgeKey, what: str, target: Optional[Step], pipeline: Pipeline) -> Finding:
         source, target_id, kind, output, input_name = key
-        if kind == "data":
-            text = f"data edge {source}.{output or 'output'} -> {target_id}.{input_name or '?'} {what}"
-        else:
-            text = f"order edge {source} -> {target_id} {what}"
         path = (target.call_path if target else "") or pipeline.path
         line = (target.call_line if target else 0) or pipeline.line
-        return self.finding("PV404", text, path, line, target_id)
+        if kind == "data":
+            subject = f"{source}.{output or 'output'} -> {target_id}.{input_name or '?'}"
+        else:
+            subject = f"{source} -> {target_id}"
+        edge = {"edge": kind, "source": source, "target": target_id, "output": output or None,
+                "input": input_name or None}
+        return self.finding("PV404", path=path, line=line, step=target_id, kind=f"edge-{what}", subject=subject,
+                            detail=edge)
 
     def _external_inputs(self, match: StepMatch) -> Finding:
         """Data read from outside the pipeline (a Dagster asset of another job) or the
@@ -302,9 +299,10 @@ class StructuralPolicy(Policy):
         head = match.head
         before, after = external_inputs(match.base), external_inputs(head)
         changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
-        return self.finding("PV404", f"step {head.id}: upstream data or run condition changed ({', '.join(changed)}: "
-                            f"{[before.get(k) for k in changed]} -> {[after.get(k) for k in changed]})",
-                            head.call_path or head.path, head.call_line or head.line, head.id)
+        return self.finding("PV404", path=head.call_path or head.path, line=head.call_line or head.line,
+                            step=head.id, kind="upstream-changed", subject=head.id,
+                            old={k: before[k] for k in changed if k in before},
+                            new={k: after[k] for k in changed if k in after})
 
     def _reorder(self, comparison: PipelineComparison) -> Iterator[Finding]:
         matches = comparison.steps.matches
@@ -315,8 +313,8 @@ class StructuralPolicy(Policy):
         if base_order != head_order:
             moved = [a for a, b in zip(base_order, head_order) if a != b]
             head = comparison.head
-            yield self.finding("PV405", f"independent step calls reordered ({', '.join(moved)}); the graph is "
-                               "unchanged", head.path, head.line)
+            yield self.finding("PV405", path=head.path, line=head.line, kind="calls-reordered", subject=head.name,
+                               old=base_order, new=head_order, detail={"moved": moved})
 
     # ------------------------------------------------------------------ dynamic code
     def _dynamic_step(self, match: StepMatch) -> Iterator[Finding]:
@@ -325,8 +323,8 @@ class StructuralPolicy(Policy):
             return
         if (base.fingerprint, base.config_fingerprint) == (head.fingerprint, head.config_fingerprint):
             return
-        yield self.finding("PV406", f"step {head.id} has code pvcheck cannot follow statically (see the PV010/PV011 "
-                           "diagnostics); any change to it is a new version", head.path, head.line, head.id)
+        yield self.finding("PV406", path=head.path, line=head.line, step=head.id, kind="dynamic-step-changed",
+                           subject=head.id)
 
     def _dynamic_pipeline(self, comparison: PipelineComparison) -> Iterator[Finding]:
         base, head = comparison.base, comparison.head
@@ -346,22 +344,20 @@ class StructuralPolicy(Policy):
         if steps_changed or any(old and new and old != new for old, new in code):
             if not (base.dynamic or head.dynamic):
                 return  # code changed in a followed flow: the other rules report it
-            yield self.finding("PV406", f"pipeline {head.name} is built in a way pvcheck cannot follow statically; "
-                               "any change to it is a new version", head.path, head.line)
+            yield self.finding("PV406", path=head.path, line=head.line, kind="dynamic-pipeline-changed",
+                               subject=head.name)
             return
         if not any(old and new and old != new for old, new in settings):
             return
         # only configuration changed: a run, unless a changed value can decide which steps exist
         reach = self._configuration_reach(comparison)
         if reach is None:
-            yield self.finding("PV406", f"pipeline {head.name} is built in a way pvcheck cannot follow statically "
-                               "and its configuration changed where pvcheck cannot tell whether it decides which "
-                               "steps exist; a new version", head.path, head.line)
+            yield self.finding("PV406", path=head.path, line=head.line, kind="dynamic-config-changed",
+                               subject=head.name)
         elif reach:
             first = reach[0]
-            yield self.finding("PV406", f"pipeline {head.name}: the changed parameter {first.parameter} decides "
-                               f"which steps exist: it reaches `{first.code}` at {head.path}:{first.line}, "
-                               "evaluated while the graph is built; a new version", head.path, first.line)
+            yield self.finding("PV406", path=head.path, line=first.line, kind="parameter-decides-steps",
+                               subject=first.parameter, detail={"pipeline": head.name, "code": first.code})
 
     def _configuration_reach(self, comparison: PipelineComparison) -> Optional[list[Reach]]:
         """Where changed pipeline parameters reach a build-time decision; None when that
@@ -381,14 +377,13 @@ class StructuralPolicy(Policy):
         base, head = comparison.base, comparison.head
         if not base.code_fingerprint or not head.code_fingerprint or base.code_fingerprint == head.code_fingerprint:
             return  # equal, or a side (a lock file, a framework) that does not record it
-        subject = f"pipeline {head.name}"
         located = False
         if base.statements and head.statements:
             line = first_changed_line(base.statements, head.statements)
             if line is not None:
                 located = True
-                yield self.finding("PV407", f"{subject}: code in the pipeline body changed at {head.path}:{line} "
-                                   "(not a step call, a step input or configuration)", head.path, line)
+                yield self.finding("PV407", path=head.path, line=line, kind="pipeline-code-changed",
+                                   subject=head.name)
         old = {h.name: h for h in base.helpers}
         new = {h.name: h for h in head.helpers}
         for name in sorted(set(old) | set(new)):
@@ -397,22 +392,33 @@ class StructuralPolicy(Policy):
                 continue
             located = True
             if after is None:
-                yield self.finding("PV407", f"{subject}: the pipeline body no longer uses {name}", head.path,
-                                   head.line)
+                yield self.finding("PV407", path=head.path, line=head.line, kind="pipeline-helper-removed",
+                                   subject=name, detail={"pipeline": head.name})
             else:
-                what = "changed" if before is not None else "newly used"
-                yield self.finding("PV407", f"{subject}: {name}, used by the pipeline body, {what} at "
-                                   f"{after.path}:{after.line}", after.path, after.line)
+                kind = "pipeline-helper-changed" if before is not None else "pipeline-helper-added"
+                yield self.finding("PV407", path=after.path, line=after.line, kind=kind, subject=name,
+                                   detail={"pipeline": head.name})
         before_params = [(p.name, p.kind, p.annotation) for p in base.parameters]
         after_params = [(p.name, p.kind, p.annotation) for p in head.parameters]
         if before_params != after_params and (base.parameters or head.parameters):
             located = True
-            old_text = ", ".join(f"{n}: {a}" if a else n for n, _, a in before_params)
-            new_text = ", ".join(f"{n}: {a}" if a else n for n, _, a in after_params)
-            yield self.finding("PV407", f"{subject}: parameters changed ({old_text}) -> ({new_text})", head.path,
-                               head.line)
+            yield self.finding("PV407", path=head.path, line=head.line, kind="pipeline-parameters-changed",
+                               subject=head.name, old=[[n, a] for n, _, a in before_params],
+                               new=[[n, a] for n, _, a in after_params])
         if not located:
-            yield self.finding("PV407", f"{subject}: code in the pipeline body changed", head.path, head.line)
+            yield self.finding("PV407", path=head.path, line=head.line, kind="pipeline-code-changed",
+                               subject=head.name)
+
+
+def _step_detail(base: Step, head: Step) -> dict[str, Any]:
+    """What a finding about a changed step says besides the change: radon's complexity
+    before and after, and the step's old id and function when it was renamed too."""
+    detail: dict[str, Any] = {"complexity": [base.complexity, head.complexity]}
+    if base.id != head.id:
+        detail["was"] = base.id
+    if base.function != head.function:
+        detail["function"] = [base.function, head.function]
+    return detail
 
 
 def _effects_by_module(helpers: Iterable[HelperRef]) -> dict[str, list[HelperRef]]:

@@ -37,6 +37,7 @@ from pvcheck.plugin import keyword_arg as _keyword
 from pvcheck.plugin import keyword_string as _keyword_string
 from pvcheck.plugin import merge_config as merge
 from pvcheck.plugin import method_name as _method
+from pvcheck.plugin import ORIGIN_DECORATOR, ConfigSource
 
 _SDK = "airflow.sdk"
 DAG_DECORATORS = frozenset({"airflow.decorators.dag", "airflow.models.dag.dag", f"{_SDK}.dag",
@@ -142,7 +143,7 @@ class Airflow(Framework):
             ctx.warn_dynamic(module, module.line(call), f"a dag_id computed at run time ('{name}')")
         if len(positional) > 1:
             config["$args"] = [ctx.value(a.value, module) for a in positional[1:]]
-            lines["$args"] = (module.path, module.line(positional[1]))
+            lines["$args"] = ConfigSource(module.path, module.line(positional[1]), ORIGIN_DECORATOR)
         symbol = Symbol(module, name, "dag", declaration.statement)
         builder = AirflowGraphBuilder(self, ctx, module, None, name)
         builder.target = id(declaration.statement)  # unique even for two DAGs under one module-level if
@@ -901,7 +902,7 @@ class AirflowGraphBuilder(CallGraphBuilder):
                 parts.append(self.body_part(key, arg.value, value, env, module))
             else:
                 config[key] = self.config_value(arg.value, env, module)
-                lines[key] = (module.path, module.line(arg))
+                lines[key] = ConfigSource(module.path, module.line(arg), ORIGIN_DECORATOR)  # the operator's own
             if self.invocations_in(value):
                 inputs[key] = self.input_binding(value, invocation_id, key)
         if mapping:

@@ -39,6 +39,8 @@ from pvcheck.plugin import (AnalysisContext, CallGraphBuilder, Diagnostic, Edge,
 from pvcheck.plugin import keyword_arg as _keyword
 from pvcheck.plugin import keyword_string as _keyword_string
 from pvcheck.plugin import method_name as _method
+from pvcheck.diagnostics import CALL_NOT_FOLLOWED
+from pvcheck.plugin import ORIGIN_OPTIONS, ConfigSource
 
 _D = "dagster._core.definitions"
 
@@ -965,7 +967,7 @@ class DagsterGraphBuilder(CallGraphBuilder):
             key = _OP_OPTIONS.get(_method(option))
             if key is not None and option.args:
                 config[key] = self.ctx.value(option.args[0].value, module)
-                lines[key] = (module.path, module.line(option))
+                lines[key] = ConfigSource(module.path, module.line(option), ORIGIN_OPTIONS)
         invocation = Invocation(invocation_id, definition, module, call, {}, config, lines)
         names = _input_names(definition.function, definition.symbol.module, self.ctx)
         bound: dict[str, Value] = {}
@@ -1011,7 +1013,7 @@ def _site_code(call: cst.Call, module: ModuleInfo, name: str, ctx: AnalysisConte
             if symbol is None or symbol.kind != "function":
                 continue  # a resource or config class: its code is in the reach, its use is the framework's
             what = f"'{symbol.qualified_name}' (a repo-local {symbol.kind})"
-            ctx.diagnose("PV023", Severity.WARNING,
+            ctx.diagnose(CALL_NOT_FOLLOWED, Severity.WARNING,
                          f"call of {what} in pipeline '{name}' is not a step, a nested pipeline, a framework API "
                          "or a known side-effect-free builtin", module.path, module.line(inner),
                          hint="pvcheck does not follow it: steps it runs are not in the graph, and any change to "

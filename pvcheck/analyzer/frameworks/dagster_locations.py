@@ -34,6 +34,7 @@ import libcst as cst
 
 from pvcheck.analyzer.module import ModuleInfo
 from pvcheck.analyzer.runconfig import glob_files
+from pvcheck.diagnostics import NOT_FOLLOWED
 from pvcheck.model import Severity
 
 if sys.version_info >= (3, 11):
@@ -325,7 +326,7 @@ class CodeLocations:
                 found.update(glob_files(Path(self.ctx.root), pattern))
             for relative in sorted(found):
                 dynamic = True
-                self.ctx.diagnose("PV010", Severity.WARNING, "cannot follow statically: definitions a YAML "
+                self.ctx.diagnose(NOT_FOLLOWED, Severity.WARNING, "cannot follow statically: definitions a YAML "
                                   "component builds at run time: its assets are in no graph", relative, 1,
                                   hint="pvcheck fingerprints this conservatively: any change to it is a new version")
         return Location(module, call, nodes, dynamic, package, set())

@@ -37,6 +37,7 @@ import libcst as cst
 from pvcheck.plugin import (AnalysisContext, ConfigAttachment, DecoratedPipelines, ModuleInfo, Output, Pipeline,
                             StepDefinition, Symbol, assemble_pipeline, calls_and_imports, find_decorator,
                             named_tuple_outputs, pipeline_config)
+from pvcheck.plugin import ORIGIN_OPTIONS, ConfigSource
 
 TASK_DECORATORS = ("flytekit.task", "flytekit.core.task.task")
 DYNAMIC_DECORATORS = ("flytekit.dynamic", "flytekit.core.dynamic_workflow_task.dynamic", "flytekit.core.task.dynamic")
@@ -123,7 +124,7 @@ class Flyte(DecoratedPipelines):
             plan = config.pop("name", None)
             key = plan if isinstance(plan, str) else "default"
             yield ConfigAttachment(workflow.qualified_name, {"launch_plans": {key: config}},
-                                   {"launch_plans": (module.path, module.line(call))})
+                                   {"launch_plans": ConfigSource(module.path, module.line(call), ORIGIN_OPTIONS)})
 
 
 def task_name(symbol: Symbol) -> str:

@@ -29,6 +29,7 @@ from pvcheck.analyzer.frameworks.flyte import (
 from pvcheck.plugin import (CallGraphBuilder, Edge, FromStep, Invocation, Literal, ModuleInfo, Opaque,
                             PipelineParameter, RunCondition, StepDefinition, StepOutput, StepOutputs, Symbol, Value,
                             merge_config)
+from pvcheck.plugin import ORIGIN_OPTIONS, ConfigSource
 
 MAP_TASK = frozenset({"flytekit.map_task", "flytekit.core.array_node_map_task.map_task",
                       "flytekit.core.map_task.map_task"})
@@ -411,7 +412,7 @@ class FlyteGraphBuilder(CallGraphBuilder):
             invocation.inputs[arg.keyword.value] = self.input_binding(value, invocation.id, arg.keyword.value)
         config, _ = self.ctx.keyword_config(map_call, map_module)
         invocation.config = merge_config(invocation.config, {"map_task": config})
-        invocation.config_lines["map_task"] = (map_module.path, map_module.line(map_call))
+        invocation.config_lines["map_task"] = ConfigSource(map_module.path, map_module.line(map_call), ORIGIN_OPTIONS)
         return result
 
     # ------------------------------------------------------------------ conditional

@@ -28,6 +28,8 @@ from pvcheck.analyzer.frameworks.kedro_conf import KedroConf, load_conf, resolve
 from pvcheck.analyzer.frameworks.kedro_eval import Evaluator, KNode, KPipe, Opaque, node_name, strip_transcoding
 from pvcheck.plugin import (AnalysisContext, Edge, Framework, FromAsset, GraphInput, Invocation, ModuleInfo, Pipeline,
                             Severity, StepDefinition, Symbol)
+from pvcheck.diagnostics import NOT_FOLLOWED
+from pvcheck.plugin import ORIGIN_DECORATOR, ConfigSource
 
 _SPEC = re.compile(r"""(?im)^[\s"']*kedro(?:\[[^\]]*\])?\s*(==|~=|<=|<|>=|>)?\s*(\d+)\.(\d+)""")
 _UPPER = re.compile(r"""(?im)^[\s"']*kedro(?:\[[^\]]*\])?[^\n,]*,\s*<\s*(\d+)(?:\.(\d+))?""")
@@ -117,7 +119,7 @@ class Kedro(Framework):
                 continue
             resolved = ctx.index.resolve(f"{prefix}pipelines.{name}.create_pipeline")
             if resolved is None or resolved[1] or not isinstance(resolved[0].node, cst.FunctionDef):
-                evaluator.ctx.diagnose("PV010", Severity.WARNING, f"find_pipelines(): {prefix}pipelines.{name} has "
+                evaluator.ctx.diagnose(NOT_FOLLOWED, Severity.WARNING, f"find_pipelines(): {prefix}pipelines.{name} has "
                                        "no create_pipeline function pvcheck can read; Kedro skips it too",
                                        module.path, module.line(call),
                                        hint="export create_pipeline from the pipeline package's __init__.py")
@@ -139,7 +141,7 @@ class Kedro(Framework):
         for node in pipe.nodes:
             node_id = node_name(node, legacy)
             if node_id in seen:
-                ctx.diagnose("PV010", Severity.WARNING, f"pipeline '{name}': two different nodes are named "
+                ctx.diagnose(NOT_FOLLOWED, Severity.WARNING, f"pipeline '{name}': two different nodes are named "
                              f"'{node_id}' (Kedro refuses this); the second is left out", node.module.path,
                              node.module.line(node.call), hint="give the nodes distinct name= values")
                 dynamic = True
@@ -169,6 +171,7 @@ class Kedro(Framework):
         config: dict[str, Any] = {}
         lines: dict[str, tuple[str, int]] = {}
         where = (node.module.path, node.module.line(node.call))
+        own = ConfigSource(*where, ORIGIN_DECORATOR)  # node(..., tags=, confirms= ...): the node's own keywords
         for key, dataset in _input_keys(node):
             if dataset == "parameters":
                 inputs[key] = FromAsset(dataset)
@@ -179,7 +182,7 @@ class Kedro(Framework):
                 parameter = dataset[len("params:"):]
                 known, value = conf.parameter(parameter)
                 if not known and conf.found:
-                    ctx.diagnose("PV010", Severity.WARNING, f"node {node_id} reads '{dataset}', which no "
+                    ctx.diagnose(NOT_FOLLOWED, Severity.WARNING, f"node {node_id} reads '{dataset}', which no "
                                  "conf/base or conf/local parameters file defines", *where,
                                  hint="define it, or expect its value at run time (--params) to go unchecked")
                 config.setdefault("parameters", {})[parameter] = value
@@ -193,13 +196,13 @@ class Kedro(Framework):
             inputs[f"partial.{key}"] = value
         if node.tags:
             config["tags"] = list(node.tags)
-            lines["tags"] = where
+            lines["tags"] = own
         for key, value in node.options.items():
             config[key] = value
-            lines[key] = where
+            lines[key] = own
         if node.confirms:
             config["confirms"] = node.confirms
-            lines["confirms"] = where
+            lines["confirms"] = own
         return Invocation(node_id, node.func.definition, node.module, node.call, inputs, config, lines)
 
     @staticmethod

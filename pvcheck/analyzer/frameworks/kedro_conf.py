@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Callable, Optional
+from pvcheck.model import ORIGIN_RUN_CONFIG, ConfigSource
 
 if TYPE_CHECKING:
     from pvcheck.analyzer.context import AnalysisContext
@@ -83,7 +84,7 @@ def load_conf(ctx: "AnalysisContext", project_dir: str) -> KedroConf:
                     if kind == "catalog" and key.startswith("_"):
                         continue  # YAML anchors for reuse, not datasets (Kedro skips them too)
                     target[key] = value
-                    lines[key] = (loaded.path, loaded.lines.get(key, 0))
+                    lines[key] = ConfigSource(loaded.path, loaded.lines.get(key, 0), ORIGIN_RUN_CONFIG)
     return conf
 
 

@@ -38,6 +38,7 @@ from pvcheck.plugin import (AnalysisContext, CallGraphBuilder, DecoratedPipeline
                             decorated_function, installed_step, merge_config, named_tuple_outputs, pipeline_config,
                             string_value)
 from pvcheck.plugin import keyword_string as _keyword_string
+from pvcheck.plugin import ORIGIN_OPTIONS, ConfigSource
 
 _DSL = ("kfp.dsl", "kfp.v2.dsl")
 COMPONENT_DECORATORS = (*(f"{d}.component" for d in _DSL), "kfp.dsl.component_decorator.component")
@@ -259,7 +260,7 @@ class KFPGraphBuilder(CallGraphBuilder):
                 conditions.extend(group.condition)
             if group.loop is not None:
                 invocation.config = merge_config(invocation.config, {"parallel_for": group.loop})
-                invocation.config_lines["parallel_for"] = group.line
+                invocation.config_lines["parallel_for"] = ConfigSource(*group.line, ORIGIN_OPTIONS)
             if group.kind == "exit":
                 group.members.append(invocation.id)
         if conditions:
@@ -309,7 +310,7 @@ class KFPGraphBuilder(CallGraphBuilder):
         else:
             setting = {key: values}
         invocation.config = merge_config(invocation.config, setting)
-        invocation.config_lines[key] = (module.path, module.line(call))
+        invocation.config_lines[key] = ConfigSource(module.path, module.line(call), ORIGIN_OPTIONS)
         return modelled
 
     def _kubernetes(self, call: cst.Call, function: str, task: StepOutputs, module: ModuleInfo) -> Value:
@@ -319,7 +320,7 @@ class KFPGraphBuilder(CallGraphBuilder):
         settings = invocation.config.get("kubernetes", {})
         calls = list(settings.get(function, [])) + [config]
         invocation.config = merge_config(invocation.config, {"kubernetes": {function: calls}})
-        invocation.config_lines["kubernetes"] = (module.path, module.line(call))
+        invocation.config_lines["kubernetes"] = ConfigSource(module.path, module.line(call), ORIGIN_OPTIONS)
         return task
 
     def _foreign_task(self, value: Value, module: ModuleInfo, node: cst.CSTNode) -> None:

@@ -35,6 +35,8 @@ from pvcheck.analyzer.frameworks.metaflow_config import ConfigValues
 from pvcheck.analyzer.values import is_literal, literal_value, string_value
 from pvcheck.plugin import (AnalysisContext, BodyPart, Edge, Framework, Invocation, ModuleInfo, Output, Parameter,
                             Pipeline, Severity, StepDefinition, Symbol, decorator_call, keyword_arg)
+from pvcheck.diagnostics import BASE_FLOW, NOT_FOLLOWED
+from pvcheck.plugin import ORIGIN_DECORATOR, ConfigSource
 
 FLOWSPEC = frozenset({"metaflow.FlowSpec", "metaflow.flowspec.FlowSpec"})
 STEP = frozenset({"metaflow.step", "metaflow.decorators.step"})
@@ -230,7 +232,7 @@ class _FlowReader:
     def _warn_at(self, module: ModuleInfo, node: cst.CSTNode, what: str, hint: str = "") -> None:
         self.dynamic = True
         if hint:
-            self.ctx.diagnose("PV010", Severity.WARNING, f"cannot follow statically: {what}", module.path,
+            self.ctx.diagnose(NOT_FOLLOWED, Severity.WARNING, f"cannot follow statically: {what}", module.path,
                               module.line(node), hint=hint)
         else:
             self.ctx.warn_dynamic(module, module.line(node), what)
@@ -255,7 +257,7 @@ class _FlowReader:
         missing = sorted({t for tr in transitions.values() for t, _ in tr.targets if t not in steps})
         if missing:
             # a base flow: subclasses define the rest (Metaflow's lint refuses it as a flow)
-            self.ctx.diagnose("PV030", Severity.WARNING, f"flow class '{node.name.value}' goes to steps it does not "
+            self.ctx.diagnose(BASE_FLOW, Severity.WARNING, f"flow class '{node.name.value}' goes to steps it does not "
                               f"define ({', '.join(missing)}): read as a base flow, not a pipeline",
                               self.module.path, self.module.line(node),
                               hint="define the steps, or ignore this if subclasses define them")
@@ -315,7 +317,7 @@ class _FlowReader:
             parameters.append(Parameter(name, "keyword_only", None, default is not None, value))
             declared[name] = _declaration(call, module, self.ctx.value, skip=("default", "default_value"))
             declared[name]["class"] = kind
-            lines[f"flow_parameters.{name}"] = (module.path, module.line(member.node))
+            lines[f"flow_parameters.{name}"] = ConfigSource(module.path, module.line(member.node), ORIGIN_DECORATOR)
             if kind == "Config":
                 self.configs.add(name, call, module)
         config: dict[str, Any] = {"flow_parameters": declared} if declared else {}
@@ -336,7 +338,7 @@ class _FlowReader:
                 if short in FLOW_CONFIG_DECORATORS or short in ENVIRONMENT_DECORATORS:
                     _, call = decorator_call(decorator)
                     config[short] = _declaration(call, info.module, self.configs.value)
-                    lines[short] = (info.module.path, info.module.line(decorator))
+                    lines[short] = ConfigSource(info.module.path, info.module.line(decorator), ORIGIN_DECORATOR)
                 else:
                     # a FlowMutator or an unknown flow decorator may add steps or decorators
                     self._warn(info, decorator, f"flow decorator '{info.module.code(decorator.decorator)}'")
@@ -358,7 +360,7 @@ class _FlowReader:
             if short in CONFIG_DECORATORS or short in ENVIRONMENT_DECORATORS:
                 _, call = decorator_call(decorator)
                 config[short] = _declaration(call, module, self.configs.value)
-                lines[short] = (module.path, module.line(decorator))
+                lines[short] = ConfigSource(module.path, module.line(decorator), ORIGIN_DECORATOR)
                 for key in config[short]:
                     lines[f"{short}.{key}"] = lines[short]
             else:

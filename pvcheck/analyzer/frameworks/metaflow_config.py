@@ -23,6 +23,7 @@ import libcst as cst
 
 from pvcheck.analyzer.values import literal_value
 from pvcheck.plugin import AnalysisContext, ModuleInfo, string_value
+from pvcheck.plugin import ORIGIN_RUN_CONFIG, ConfigSource
 
 CONFIG_EXPR = frozenset({"metaflow.config_expr", "metaflow.user_configs.config_parameters.config_expr"})
 _PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
@@ -58,7 +59,8 @@ class ConfigValues:
                 if loaded.steps:  # the run-config reader files a top-level "steps" apart
                     document["steps"] = loaded.steps
                 for key, line in loaded.lines.items():
-                    self.lines[f"config_values.{attribute}.{key}"] = (loaded.path, line)
+                    self.lines[f"config_values.{attribute}.{key}"] = ConfigSource(loaded.path, line,
+                                                                                   ORIGIN_RUN_CONFIG)
         elif inline is not None and plain:
             text = string_value(inline)
             if text is not None:

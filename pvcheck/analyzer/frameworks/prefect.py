@@ -32,6 +32,7 @@ from pvcheck.plugin import (AnalysisContext, CallGraphBuilder, ConfigAttachment,
                             StepOutputs, Symbol, Value, assemble_pipeline, decorated_function, find_decorator,
                             installed_step, merge_config, pipeline_config, read_only_visit)
 from pvcheck.plugin import keyword_string as _keyword_string
+from pvcheck.plugin import ORIGIN_DECORATOR, ConfigSource
 
 FLOW_DECORATORS = ("prefect.flow", "prefect.flows.flow", "prefect.main.flow")
 TASK_DECORATORS = ("prefect.task", "prefect.tasks.task", "prefect.main.task")
@@ -68,7 +69,7 @@ class Prefect(DecoratedPipelines):
         if qualified in MATERIALIZE_DECORATORS and call is not None:
             # the assets it materializes: where its result goes, configuration like a storage key
             config["assets"] = [ctx.value(arg.value, symbol.module) for arg in call.args if arg.keyword is None]
-            lines["assets"] = (symbol.module.path, symbol.module.line(call))
+            lines["assets"] = ConfigSource(symbol.module.path, symbol.module.line(call), ORIGIN_DECORATOR)
         declared = _keyword_string(call, "name", symbol.module, ctx.index) or node.name.value
         annotation = ctx.render(node.returns.annotation, symbol.module) if node.returns is not None else None
         return StepDefinition(symbol, self.name, "task", declared, config, lines, (Output(RESULT, annotation),))

@@ -27,6 +27,7 @@ from typing import Any, Optional
 import libcst as cst
 
 from pvcheck.plugin import CallGraphBuilder, ModuleInfo, Opaque, RunCondition, Severity, Value
+from pvcheck.diagnostics import RUNTIME_LOOP
 
 
 class ConditionalParts(CallGraphBuilder):
@@ -97,7 +98,7 @@ class ConditionalParts(CallGraphBuilder):
         ran = self._record("for", statement, module, label, steps_before)
         if ran:
             self.ctx.diagnose(
-                "PV028", Severity.WARNING,
+                RUNTIME_LOOP, Severity.WARNING,
                 f"flow '{self.pipeline_name}': {', '.join(ran)} run once per item of "
                 f"`{_text(statement.iter, module)}`, a count known only at run time",
                 module.path, module.line(statement),

@@ -26,6 +26,8 @@ from pvcheck.plugin import (AnalysisContext, CallGraphBuilder, ConfigAttachment,
                             calls_and_imports, decorated_function, find_decorator, installed_step, merge_config,
                             render, string_value)
 from pvcheck.plugin import keyword_string as _keyword_string
+from pvcheck.diagnostics import COMPUTED_CONFIG_PATH, ZENML_LEGACY
+from pvcheck.plugin import ORIGIN_CALL_SITE, ORIGIN_RUN_CONFIG, ConfigSource
 
 STEP_DECORATORS = ("zenml.step", "zenml.steps.step", "zenml.steps.step_decorator.step")
 PIPELINE_DECORATORS = ("zenml.pipeline", "zenml.pipelines.pipeline", "zenml.pipelines.pipeline_decorator.pipeline")
@@ -164,7 +166,7 @@ class ZenML(DecoratedPipelines):
             if name is not None and not arg.star:
                 values[name] = ctx.value(arg.value, module)
         return ConfigAttachment(symbol.qualified_name, {"parameters": values},
-                                {"parameters": (module.path, module.line(call))})
+                                {"parameters": ConfigSource(module.path, module.line(call), ORIGIN_CALL_SITE)})
 
 
 class ZenMLGraphBuilder(CallGraphBuilder):
@@ -204,7 +206,7 @@ def _computed_config_path(ctx: AnalysisContext, module: ModuleInfo, line: int, t
     """PV027: a ``config_path=`` pvcheck cannot evaluate (``os.path.join(.., args.config)``,
     an f-string with a variable). The YAML it names is configuration pvcheck never sees,
     so it must be named in the pvcheck settings instead of silently left out."""
-    ctx.diagnose("PV027", Severity.WARNING,
+    ctx.diagnose(COMPUTED_CONFIG_PATH, Severity.WARNING,
                  f"config_path of '{target}' is computed at run time: the YAML it names is not read",
                  module.path, line,
                  hint="list the YAML in [tool.pvcheck.run_configs] so that its settings are part of the version")
@@ -251,7 +253,7 @@ def _legacy_bindings(ctx: AnalysisContext, legacy: list[str], attachments: list[
         if not found:
             unbound.append(parameter)
     missing = f"; not bound to a repo-local step at any call site: {', '.join(unbound)}" if unbound else ""
-    ctx.diagnose("PV026", Severity.WARNING,
+    ctx.diagnose(ZENML_LEGACY, Severity.WARNING,
                  f"ZenML pre-0.40 pipeline '{name}': steps passed as parameters ({', '.join(legacy)}){missing}",
                  module.path, module.line(node),
                  hint="pvcheck does not build its graph: the steps bound where it is instantiated are "
@@ -274,7 +276,7 @@ def _may_name_definition(callee: cst.BaseExpression, module: ModuleInfo, importe
 
 
 def _attachment_from_run_config(target: str, run_config) -> ConfigAttachment:  # type: ignore[no-untyped-def]
-    lines = {key: (run_config.path, line) for key, line in run_config.lines.items()}
+    lines = {key: ConfigSource(run_config.path, line, ORIGIN_RUN_CONFIG) for key, line in run_config.lines.items()}
     return ConfigAttachment(target, dict(run_config.pipeline), lines, dict(run_config.steps))
 
 
