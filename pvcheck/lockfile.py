@@ -176,6 +176,8 @@ def _step_table(s: Step) -> dict[str, Any]:
         "body_fingerprint": s.body_fingerprint,
         "signature_fingerprint": s.signature_fingerprint,
         "config_fingerprint": s.config_fingerprint,
+        # by content (moves and renames, PV108); absent where it does not apply
+        **({"content_fingerprint": s.content_fingerprint} if s.content_fingerprint else {}),
         "complexity": s.complexity,
         "dynamic": s.dynamic,
         "parameters": [_parameter(x) for x in s.parameters],
@@ -183,7 +185,8 @@ def _step_table(s: Step) -> dict[str, Any]:
         "inputs": _encode(dict(s.inputs)),
         "config": _encode(dict(s.config)),
         "helpers": sorted((_drop_none({"name": h.name, "kind": h.kind, "path": h.path,
-                                       "fingerprint": h.fingerprint}) for h in s.helpers),
+                                       "fingerprint": h.fingerprint, "content": h.content or None})
+                           for h in s.helpers),
                           key=lambda h: h["name"]),
         "statements": [st.fingerprint for st in s.statements],
         "sketch": list(s.sketch),
@@ -647,7 +650,9 @@ def _step(f: _Fields) -> Step:
         config_fingerprint=f.get("config_fingerprint", str, ""),
         statements=tuple(StatementPrint(line=0, fingerprint=x) for x in statements),
         helpers=tuple(HelperRef(name=r.get("name", str), kind=r.get("kind", str, ""), path=r.get("path", str, ""),
-                                line=0, fingerprint=r.get("fingerprint", str)) for r in f.records("helpers")),
+                                line=0, fingerprint=r.get("fingerprint", str), content=r.get("content", str, ""))
+                      for r in f.records("helpers")),
+        content_fingerprint=f.get("content_fingerprint", str, ""),
         sketch=tuple(sketch),
         complexity=f.get("complexity", int, 0),
         dynamic=f.get("dynamic", bool, False),

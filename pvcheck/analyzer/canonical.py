@@ -60,6 +60,9 @@ _SKIP_TYPES: frozenset[type] = frozenset((
     cst.ImportFrom,
 ))
 _SKIP_FIELDS = frozenset({"lpar", "rpar", "header", "footer", "leading_lines", "lines_after_decorators"})
+#: Fields whose names are bound, not read (``AsName.name`` is checked by type: ``name``
+#: is a read elsewhere, e.g. ``NameItem.name`` of ``global``).
+_STORE_FIELDS = frozenset({"target", "targets"})
 _STRING_FIELDS = frozenset({"star", "conversion"})
 
 #: Builtins (and one stdlib function) whose use means the analyzer cannot follow the code.
@@ -78,6 +81,12 @@ class Canon:
     statements: list[tuple[int, int, int]] = field(default_factory=list)  # (line, start, end) token slices
     dynamic: list[tuple[int, str]] = field(default_factory=list)  # (line, why)
     unresolved: list[tuple[int, str]] = field(default_factory=list)  # (line, name)
+    #: every single-reference token ``r:...`` emitted: (token index, qualified name of the
+    #: definition, the attribute path after it, how it is used: "call" -- the callee of a
+    #: call --, "store" -- inside an assignment, ``for``, ``del`` or ``as`` target -- or
+    #: "load"). The content layer (fingerprint.py) replaces some of these tokens by what
+    #: they refer to; the tokens themselves never change.
+    sites: list[tuple[int, str, tuple[str, ...], str]] = field(default_factory=list)
 
 
 class Canonicalizer:
@@ -147,6 +156,9 @@ class Canonicalizer:
             {p.name.value for p in _all_params(function.params)} if function is not None else set()
         )
         self._inside: dict[int, bool] = {}
+        self._storing = 0
+        self._callee: Optional[cst.CSTNode] = None
+        self._site: Optional[tuple[str, tuple[str, ...]]] = None
 
     # ------------------------------------------------------------------ structure
     def _emit_function(self, node: cst.FunctionDef) -> None:
@@ -235,7 +247,7 @@ class Canonicalizer:
         out = self._out
         opening, fields = _layout(kind)
         out.append(opening)
-        for name, single, several, is_string in fields:
+        for name, single, several, is_string, store in fields:
             value = getattr(node, name)
             if value is None or isinstance(value, cst.MaybeSentinel):
                 continue
@@ -243,15 +255,22 @@ class Canonicalizer:
                 if type(value) in _SKIP_TYPES:
                     continue
                 out.append(single)
-                self._emit(value)
+                if store:
+                    self._storing += 1
+                    self._emit(value)
+                    self._storing -= 1
+                else:
+                    self._emit(value)
             elif isinstance(value, (tuple, list)):
                 items = [v for v in value if isinstance(v, cst.CSTNode) and type(v) not in _SKIP_TYPES]
                 if self.masks:
                     items = [v for v in items if self.masks.get(id(v)) != ""]
                 if items:
                     out.append(several)
+                    self._storing += store
                     for item in items:
                         self._emit(item)
+                    self._storing -= store
                     out.append("]")
             elif is_string and isinstance(value, str) and value:
                 out.append(f"{name}={value}")
@@ -288,6 +307,40 @@ class Canonicalizer:
             value = node.value  # type: ignore[attr-defined]
         self._out.append("n:" + repr(value))
 
+    def _call(self, node: cst.Call) -> None:
+        # the generic walk's tokens exactly; the callee is remembered so that a reference
+        # in that place is recorded as a call (a function called, not passed around)
+        out = self._out
+        out.append("(Call")
+        out.append("func=")
+        outer = self._callee
+        self._callee = node.func
+        self._emit(node.func)
+        self._callee = outer
+        args = [a for a in node.args if not (self.masks and self.masks.get(id(a)) == "")]
+        if args:
+            out.append("args=[")
+            for arg in args:
+                self._emit(arg)
+            out.append("]")
+        out.append(")")
+
+    def _as_name(self, node: cst.AsName) -> None:
+        self._out.append("(AsName")
+        self._out.append("name=")
+        self._storing += 1
+        self._emit(node.name)
+        self._storing -= 1
+        self._out.append(")")
+
+    def _site_of(self, node: cst.CSTNode, token: str) -> None:
+        """Record where a single reference token was emitted (see ``Canon.sites``)."""
+        site, self._site = self._site, None
+        if site is None or not token.startswith("r:"):
+            return
+        how = "store" if self._storing else "call" if node is self._callee else "load"
+        self._canon.sites.append((len(self._out), site[0], site[1], how))
+
     def _arg(self, node: cst.Arg) -> None:
         self._out.append("(Arg")
         if node.star:
@@ -299,7 +352,10 @@ class Canonicalizer:
 
     # ------------------------------------------------------------------ names
     def _name(self, node: cst.Name) -> None:
-        self._out.append(self.name_token(node))
+        self._site = None
+        token = self.name_token(node)
+        self._site_of(node, token)
+        self._out.append(token)
 
     def name_token(self, node: cst.Name) -> str:
         """What a bare name refers to, as a token (recording references on the way)."""
@@ -347,7 +403,10 @@ class Canonicalizer:
         if isinstance(root, cst.Name) and self._is_global(root):
             qualified = self.module.qualified_names(node)
             if len(qualified) == 1:
-                self._out.append(self._qualified_token(next(iter(qualified)), node))
+                self._site = None
+                token = self._qualified_token(next(iter(qualified)), node)
+                self._site_of(node, token)
+                self._out.append(token)
                 return
         self._emit(node.value)
         self._out.append("." + node.attr.value)
@@ -377,6 +436,7 @@ class Canonicalizer:
         if symbol.kind == "module":
             return "m:" + symbol.qualified_name + suffix
         self._canon.references[symbol.qualified_name] = symbol
+        self._site = (symbol.qualified_name, rest)
         return "r:" + symbol.qualified_name + suffix
 
     def _is_global(self, node: cst.Name) -> bool:
@@ -652,18 +712,21 @@ _HANDLERS: dict[type, Callable[[Canonicalizer, Any], None]] = {
     cst.IndentedBlock: Canonicalizer._block,
     cst.SimpleStatementSuite: Canonicalizer._block,
     cst.Arg: Canonicalizer._arg,
+    cst.Call: Canonicalizer._call,
+    cst.AsName: Canonicalizer._as_name,
 }
 
 
-_LAYOUTS: dict[type, tuple[str, tuple[tuple[str, str, str, bool], ...]]] = {}
+_LAYOUTS: dict[type, tuple[str, tuple[tuple[str, str, str, bool, bool], ...]]] = {}
 
 
-def _layout(kind: type) -> tuple[str, tuple[tuple[str, str, str, bool], ...]]:
+def _layout(kind: type) -> tuple[str, tuple[tuple[str, str, str, bool, bool], ...]]:
     """A node type's opening token and the fields the generic walk emits, in field order
     (whitespace and brackets left out), with their tokens: worked out once per type."""
     found = _LAYOUTS.get(kind)
     if found is None:
-        fields = tuple((spec.name, spec.name + "=", spec.name + "=[", spec.name in _STRING_FIELDS)
+        fields = tuple((spec.name, spec.name + "=", spec.name + "=[", spec.name in _STRING_FIELDS,
+                        spec.name in _STORE_FIELDS)
                        for spec in dataclasses.fields(kind)
                        if spec.name not in _SKIP_FIELDS and not spec.name.startswith("whitespace"))
         found = _LAYOUTS[kind] = ("(" + kind.__name__, fields)

@@ -59,6 +59,7 @@ class FunctionFacts:
     sketch: tuple[int, ...]
     complexity: int
     dynamic: bool
+    content_fingerprint: str = ""  # the body by content (fingerprint.py ``content``)
 
 
 @dataclass
@@ -250,6 +251,8 @@ class AnalysisContext:
             sketch=sketch(canon.tokens),
             complexity=_complexity(module, function) if function is not None else 0,
             dynamic=dynamic,
+            # dynamic code folds its raw text in: no layer may call an edit there harmless
+            content_fingerprint="" if dynamic else reach.content,
         )
 
     def report_reads(self, reach: Reach) -> None:
@@ -324,6 +327,7 @@ class AnalysisContext:
             sketch=facts.sketch,
             complexity=facts.complexity,
             dynamic=facts.dynamic,
+            content_fingerprint=facts.content_fingerprint,
         )
 
     # ------------------------------------------------------------------ pipelines

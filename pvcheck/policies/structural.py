@@ -27,6 +27,7 @@ from pvcheck.policies.conditions import Reach, changed_parameters, reaching
 from pvcheck.policies.common import complexity_note, first_changed_line, step_has_detail
 from pvcheck.policies.examples import HELPERS, PIPELINE, STEPS, edit, project
 from pvcheck.policies.matching import PipelineComparison, StepMatch
+from pvcheck.policies.moves import same_content
 from pvcheck.policies.sources import SourceTree
 
 _TWO_LOADS = edit(PIPELINE, "    rows = load()\n    train(rows)\n",
@@ -170,8 +171,8 @@ class StructuralPolicy(Policy):
     # ------------------------------------------------------------------ bodies and helpers
     def _body(self, match: StepMatch, explained: bool = False) -> Iterator[Finding]:
         base, head = match.base, match.head
-        if base.body_fingerprint == head.body_fingerprint:
-            return  # a rename with the same body is the cosmetic policy's PV106
+        if base.body_fingerprint == head.body_fingerprint or same_content(base, head):
+            return  # a rename with the same body is the cosmetic policy's PV106; a move PV108
         note = complexity_note(base, head)
         suffix = f" ({note})" if note else ""
         notes = [f"was {base.id}"] if base.id != head.id else []
@@ -212,7 +213,7 @@ class StructuralPolicy(Policy):
     def _reach(self, match: StepMatch, comparison: PipelineComparison) -> Iterator[Finding]:
         """Module-level effects and files read, compared entry by entry."""
         base, head = match.base, match.head
-        if base.body_fingerprint == head.body_fingerprint:
+        if base.body_fingerprint == head.body_fingerprint or same_content(base, head):
             return
         subject = f"step {head.id}"
         before = _effects_by_module(base.helpers)

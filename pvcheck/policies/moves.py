@@ -1,0 +1,80 @@
+"""Moves and renames of helpers and constants, and literals extracted into constants:
+a step whose body fingerprint changed only because the repo-local definitions it uses
+have other qualified names (the content layer, ``pvcheck/analyzer/content.py``, is
+equal on both sides). The structural policy leaves such a step alone; the cosmetic
+policy names what moved (PV108) or which literal became a constant (PV109).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+from pvcheck.model import HelperRef, Step
+
+_KINDS = ("function", "constant", "class")
+
+
+def same_content(base: Step, head: Step) -> bool:
+    """The body fingerprints differ and the bodies by content are equal (both known)."""
+    return bool(base.content_fingerprint) and base.content_fingerprint == head.content_fingerprint \
+        and base.body_fingerprint != head.body_fingerprint
+
+
+@dataclass(frozen=True)
+class Move:
+    """One thing the content layer saw through. ``rule``: PV108 (moved or renamed) or
+    PV109 (a literal extracted into a constant, or a constant replaced by its value)."""
+
+    rule: str
+    message: str
+    path: str
+    line: int
+
+
+def moves(base: Step, head: Step) -> Iterator[Move]:
+    """What changed name between two steps with the same content: helpers paired by their
+    content; a constant with no counterpart was extracted from, or inlined into, literals."""
+    old = {h.name: h for h in base.helpers if h.kind in _KINDS}
+    new = {h.name: h for h in head.helpers if h.kind in _KINDS}
+    gone = [old[name] for name in sorted(set(old) - set(new))]
+    came = [new[name] for name in sorted(set(new) - set(old))]
+    found = False
+    paired: set[str] = set()
+    for before in gone:
+        after = next((h for h in came if h.kind == before.kind and h.content and h.content == before.content), None)
+        if after is None:
+            continue
+        came.remove(after)
+        paired.add(before.name)
+        found = True
+        yield Move("PV108", f"{_noun(after)} {before.name} {_how(before.name, after.name)} {after.name}, "
+                   f"{'value' if after.kind == 'constant' else 'body'} unchanged", after.path, after.line)
+    for before in gone:
+        if before.name not in paired and before.kind == "constant" and before.content:
+            found = True
+            yield Move("PV109", f"constant {before.name} replaced by its value (the same value)", head.path,
+                       head.line)
+    for after in came:
+        if after.kind == "constant" and after.content:
+            found = True
+            yield Move("PV109", f"literal extracted into constant {after.name} (the same value)", after.path,
+                       after.line)
+    if not found:
+        yield Move("PV108", "refers to repo-local definitions by other names or places; what they compute is "
+                   "unchanged", head.path, head.line)
+
+
+def _noun(helper: HelperRef) -> str:
+    return "constant" if helper.kind == "constant" else "helper"
+
+
+def _how(old: str, new: str) -> str:
+    old_module, _, old_name = old.rpartition(".")
+    new_module, _, new_name = new.rpartition(".")
+    if old_module == new_module:
+        return "renamed to"
+    return "moved to" if old_name == new_name else "moved and renamed to"
+
+
+__all__ = ["Move", "moves", "same_content"]
