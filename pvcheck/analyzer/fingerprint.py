@@ -25,6 +25,10 @@ from pvcheck.config import DEFAULT_PURE_CALLS
 from pvcheck.model import FINGERPRINT_SCHEME, HelperRef
 
 SKETCH_SIZE = 64
+#: Module globals whose value depends on where the code is (a function reading one is not
+#: the same computation in another module): libcst resolves them as builtins.
+_WHERE = frozenset(f"b:{name}" for name in ("__name__", "__file__", "__spec__", "__package__", "__loader__",
+                                             "__doc__", "__path__", "__cached__"))
 _SHINGLE = 3
 
 
@@ -147,7 +151,7 @@ class Fingerprinter:
         line = symbol.module.line(nodes[0]) if nodes and nodes[0] is not None else 0
         node = nodes[0] if len(nodes) == 1 else None
         movable = symbol.kind == "function" and isinstance(node, cst.FunctionDef) and not node.decorators \
-            and not any(token.startswith("g:") for token in whole.tokens)  # __name__, __file__: where it is
+            and not any(token in _WHERE or token.startswith("g:") for token in whole.tokens)
         return DefinitionPrint(symbol, tokens_digest(whole.tokens), tuple(references.values()),
                                tuple(whole.dynamic), tuple(whole.unresolved), line,
                                tuple(sorted(reads, key=_read_order)),
