@@ -325,6 +325,23 @@ class Canonicalizer:
             out.append("]")
         out.append(")")
 
+    def _subscript(self, node: cst.Subscript) -> None:
+        # the generic walk's tokens, and a mark for `x[a,]` (the key is a tuple there, and
+        # only the comma, which the walk skips, says so)
+        out = self._out
+        out.append("(Subscript")
+        out.append("value=")
+        self._emit(node.value)
+        items = [e for e in node.slice if not (self.masks and self.masks.get(id(e)) == "")]
+        if items:
+            out.append("slice=[")
+            for item in items:
+                self._emit(item)
+            out.append("]")
+        if _one_tuple(node):
+            out.append("tuple,")
+        out.append(")")
+
     def _as_name(self, node: cst.AsName) -> None:
         self._out.append("(AsName")
         self._out.append("name=")
@@ -576,6 +593,65 @@ class Canonicalizer:
         return self.module.line(node)
 
 
+def layout_free_tokens(node: cst.CSTNode) -> list[str]:
+    """The code of ``node`` without its layout: node types, field names, names *as
+    written* (nothing resolved, nothing renamed, nothing dropped) and literal values,
+    but no whitespace, line breaks, comments, grouping parentheses, trailing commas or
+    quote style. Code pvcheck cannot follow is fingerprinted by this instead of its raw
+    text: `ruff format` and comment edits leave it alone, any other edit does not."""
+    out: list[str] = []
+    stack: list[Any] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, str):
+            out.append(current)
+            continue
+        kind = type(current)
+        if kind in _SKIP_TYPES and kind not in (cst.Import, cst.ImportFrom):
+            continue
+        if kind is cst.Name:
+            out.append("n=" + current.value)
+            continue
+        if kind in (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float, cst.Imaginary):
+            try:
+                value = current.evaluated_value
+            except Exception:  # an f-string inside a concatenation, an odd escape
+                value = None
+            if value is not None:
+                out.append("v=" + repr(value))
+                continue
+        opening, fields = _layout(kind)
+        pending: list[Any] = [opening]
+        for name, single, several, is_string, _ in fields:
+            value = getattr(current, name)
+            if value is None or isinstance(value, cst.MaybeSentinel):
+                continue
+            if isinstance(value, cst.CSTNode):
+                if type(value) not in _SKIP_TYPES or type(value) in (cst.Import, cst.ImportFrom):
+                    pending.extend((single, value))
+            elif isinstance(value, (tuple, list)):
+                pending.append(several)
+                pending.extend(v for v in value if isinstance(v, cst.CSTNode))
+                pending.append("]")
+            elif is_string and isinstance(value, str) and value:
+                pending.append(f"{name}={value}")
+            elif isinstance(value, str) and (name == "value" or (name == "start" and kind is cst.FormattedString)):
+                # the text of an f-string part, as written; of its opening quote only the
+                # prefix counts (rf"\n" is not f"\n", f'' is f"")
+                pending.append(f"{name}={value.strip(chr(39) + chr(34)).lower() if name == 'start' else value}")
+        if kind is cst.Subscript and _one_tuple(current):
+            pending.append("tuple,")
+        pending.append(")")
+        stack.extend(reversed(pending))
+    return out
+
+
+def _one_tuple(node: cst.Subscript) -> bool:
+    """``x[a,]``: the trailing comma makes the key the tuple ``(a,)``, and it is the only
+    trace of that in the syntax tree."""
+    return len(node.slice) == 1 and isinstance(node.slice[0].comma, cst.Comma)
+
+
 def side_effect_free(expression: cst.BaseExpression,
                      is_pure_call: Optional[Callable[[cst.Call], bool]] = None) -> bool:
     """Whether evaluating ``expression`` leaves everything as it was: names, literals,
@@ -713,6 +789,7 @@ _HANDLERS: dict[type, Callable[[Canonicalizer, Any], None]] = {
     cst.SimpleStatementSuite: Canonicalizer._block,
     cst.Arg: Canonicalizer._arg,
     cst.Call: Canonicalizer._call,
+    cst.Subscript: Canonicalizer._subscript,
     cst.AsName: Canonicalizer._as_name,
 }
 

@@ -18,7 +18,7 @@ from typing import Any, Iterable, Mapping, Optional
 import libcst as cst
 
 from pvcheck.analyzer import runconfig
-from pvcheck.analyzer.canonical import Canon
+from pvcheck.analyzer.canonical import Canon, layout_free_tokens
 from pvcheck.analyzer.fingerprint import (
     Fingerprinter,
     Reach,
@@ -234,8 +234,9 @@ class AnalysisContext:
                               f"name '{name}' in helper '{helper.symbol.qualified_name}' is not defined or imported",
                               helper.symbol.module.path, line, hint="import it explicitly")
         if dynamic:
-            # fold the raw text in: then no edit at all can pass as "the same computation"
-            body_fp = digest("dynamic", body_fp, module.code(node))
+            # fold the code in, all of it but its layout: then no edit but formatting and
+            # comments can pass as "the same computation"
+            body_fp = digest("dynamic", body_fp, layout_free(node))
         parameters = self.parameters(function.params, module) if function is not None else ()
         signature_fp = digest(
             "signature",
@@ -401,7 +402,7 @@ class AnalysisContext:
                     body_fp = digest(body_fp, "bound",
                                      *sorted(f"{d.symbol.qualified_name}={d.fingerprint}" for d in bound_reach.definitions),
                                      *sorted(f.fingerprint for f in bound_reach.files))
-            parts.append(body_fp or digest(module.code(node)))
+            parts.append(body_fp or layout_free(node))
         code_fp = ""
         code_statements: tuple[StatementPrint, ...] = ()
         code_helpers: tuple[HelperRef, ...] = ()
@@ -420,7 +421,7 @@ class AnalysisContext:
         elif not steps and not dynamic:
             # a framework without the pipeline's own code (Airflow, Dagster): a step-less
             # pipeline is still identified by its code, never by an empty graph alone
-            parts.append("code:" + (body_fp or digest(module.code(node))))
+            parts.append("code:" + (body_fp or layout_free(node)))
         # what the analysis covered: the steps, the calls it did not follow, and the
         # repository files the reach reads (their contents are part of the fingerprints)
         files_read = sorted({h.name[len(FILE_PREFIX):] if h.name.startswith(FILE_PREFIX) else h.path
@@ -455,6 +456,12 @@ class AnalysisContext:
             helpers=code_helpers,
             coverage=coverage,
         )
+
+
+def layout_free(node: cst.CSTNode) -> str:
+    """The fingerprint of code pvcheck cannot follow: everything but its layout (see
+    ``canonical.layout_free_tokens``), so that a reformat or a comment is no new version."""
+    return digest("code", tokens_digest(layout_free_tokens(node)))
 
 
 def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

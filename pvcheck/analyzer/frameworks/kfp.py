@@ -44,7 +44,7 @@ from pvcheck.analyzer.context import AnalysisContext, Invocation, merge
 from pvcheck.analyzer.frameworks.base import keyword_string as _keyword_string
 from pvcheck.analyzer.frameworks.base import DecoratedPipelines, StepDefinition, find_decorator
 from pvcheck.analyzer.module import ModuleInfo, Symbol
-from pvcheck.analyzer.values import string_value
+from pvcheck.analyzer.values import plain_text, string_value
 from pvcheck.model import Edge, Output, Pipeline
 
 _DSL = ("kfp.dsl", "kfp.v2.dsl")
@@ -250,7 +250,7 @@ class KFPGraphBuilder(CallGraphBuilder):
             return base
         if isinstance(base, Literal) and isinstance(base.value, dict) and key in base.value:
             return Literal(base.value[key])
-        return Opaque(" ".join(module.code(expression).split()), tuple(self.invocations_in(base)))
+        return Opaque(plain_text(expression, module), tuple(self.invocations_in(base)))
 
     def call(self, call: cst.Call, env: dict[str, Value], module: ModuleInfo) -> Value:
         func = call.func
