@@ -65,6 +65,10 @@ _SKIP_FIELDS = frozenset({"lpar", "rpar", "header", "footer", "leading_lines", "
 _STORE_FIELDS = frozenset({"target", "targets"})
 _STRING_FIELDS = frozenset({"star", "conversion"})
 
+#: Module globals whose value depends on where the code is (libcst resolves them as builtins).
+_WHERE = frozenset({"__name__", "__file__", "__spec__", "__package__", "__loader__", "__doc__", "__path__",
+                    "__cached__"})
+
 #: Builtins (and one stdlib function) whose use means the analyzer cannot follow the code.
 DYNAMIC_CALLS = frozenset(
     {"eval", "exec", "compile", "getattr", "setattr", "delattr", "globals", "locals", "vars", "__import__",
@@ -87,6 +91,8 @@ class Canon:
     #: "load"). The content layer (fingerprint.py) replaces some of these tokens by what
     #: they refer to; the tokens themselves never change.
     sites: list[tuple[int, str, tuple[str, ...], str]] = field(default_factory=list)
+    rebinds: bool = False  # has a `global` or `nonlocal` statement (assignments may rebind module names)
+    located: bool = False  # reads __name__, __file__ ...: what it computes depends on where it is
 
 
 class Canonicalizer:
@@ -217,6 +223,8 @@ class Canonicalizer:
                     statement = cst.Assign(targets=[cst.AssignTarget(target=statement.target)], value=statement.value)
             if isinstance(statement, (cst.Import, cst.ImportFrom)):
                 continue
+            if isinstance(statement, (cst.Global, cst.Nonlocal)):
+                self._canon.rebinds = True
             start = len(self._out)
             line = self._line(original) if record else 0
             self._emit(statement)
@@ -384,11 +392,14 @@ class Canonicalizer:
             if star is not None:
                 return self._reference(star[0], star[1])
             if scope is not None and name in ("__name__", "__file__", "__doc__", "__spec__", "__package__"):
+                self._canon.located = True
                 return "g:" + name
             self._canon.unresolved.append((self._line(node), name))
             return "?" + name
         owner = next(iter(assignments)).scope
         if isinstance(owner, cst.metadata.BuiltinScope):
+            if name in _WHERE:
+                self._canon.located = True
             if name in DYNAMIC_CALLS:
                 self._canon.dynamic.append((self._line(node), f"uses {name}()"))
             return "b:" + name

@@ -57,16 +57,17 @@ class Skeleton:
 
 def skeleton(canon: Canon, references: dict[str, Symbol], own: Optional[Symbol],
              inline: Callable[[Symbol], Optional[tuple[str, ...]]],
-             tokens_digest: Callable[[list[str]], str]) -> Skeleton:
+             tokens_digest: Callable[[list[str]], str], plain: str) -> Skeleton:
     """``canon``'s tokens by content. ``own``: the definition the tokens are of (its own
     target in a constant, its recursion in a function); ``inline``: a constant's value
-    tokens, or None when it cannot be inlined."""
+    tokens, or None when it cannot be inlined; ``plain``: the digest of ``canon``'s
+    tokens as they are (the skeleton's, when nothing is replaced)."""
     tokens = canon.tokens
     out: list[str] = []
     calls: list[str] = []
     named: set[str] = set()
     substituted: set[str] = set()
-    stores = "(Global" in tokens or "(Nonlocal" in tokens
+    stores = canon.rebinds
     start = 0
     own_name = own.qualified_name if own is not None else ""
     for index, qualified, rest, how in canon.sites:
@@ -94,9 +95,11 @@ def skeleton(canon: Canon, references: dict[str, Symbol], own: Optional[Symbol],
         out.extend(tokens[start:index])
         out.extend(replacement)
         start = index + 1
-    out.extend(tokens[start:])
     named.update(name for name in references if name not in substituted)
     named.discard(own_name)
+    if not substituted:
+        return Skeleton(plain, (), frozenset(named), stores)
+    out.extend(tokens[start:])
     return Skeleton(tokens_digest(out), tuple(calls), frozenset(named), stores)
 
 

@@ -25,10 +25,6 @@ from pvcheck.config import DEFAULT_PURE_CALLS
 from pvcheck.model import FINGERPRINT_SCHEME, HelperRef
 
 SKETCH_SIZE = 64
-#: Module globals whose value depends on where the code is (a function reading one is not
-#: the same computation in another module): libcst resolves them as builtins.
-_WHERE = frozenset(f"b:{name}" for name in ("__name__", "__file__", "__spec__", "__package__", "__loader__",
-                                             "__doc__", "__path__", "__cached__"))
 _SHINGLE = 3
 
 
@@ -146,22 +142,24 @@ class Fingerprinter:
             whole.references.update(canon.references)
             whole.dynamic.extend(canon.dynamic)
             whole.unresolved.extend(canon.unresolved)
+            whole.rebinds = whole.rebinds or canon.rebinds
+            whole.located = whole.located or canon.located
         references = whole.references
         references.pop(key, None)
         line = symbol.module.line(nodes[0]) if nodes and nodes[0] is not None else 0
         node = nodes[0] if len(nodes) == 1 else None
         movable = symbol.kind == "function" and isinstance(node, cst.FunctionDef) and not node.decorators \
-            and not any(token in _WHERE or token.startswith("g:") for token in whole.tokens)
-        return DefinitionPrint(symbol, tokens_digest(whole.tokens), tuple(references.values()),
+            and not whole.located
+        own = tokens_digest(whole.tokens)
+        return DefinitionPrint(symbol, own, tuple(references.values()),
                                tuple(whole.dynamic), tuple(whole.unresolved), line,
                                tuple(sorted(reads, key=_read_order)),
-                               self._skeleton(whole, symbol), movable,
+                               self._skeleton(whole, own, symbol), movable,
                                self.inline(symbol) if symbol.kind == "constant" else None)
 
     # ------------------------------------------------------------------ by content
-    def _skeleton(self, canon: Canon, own: Optional[Symbol] = None) -> by_content.Skeleton:
-        references = dict(canon.references)
-        return by_content.skeleton(canon, references, own, self.inline, tokens_digest)
+    def _skeleton(self, canon: Canon, plain: str, own: Optional[Symbol] = None) -> by_content.Skeleton:
+        return by_content.skeleton(canon, canon.references, own, self.inline, tokens_digest, plain)
 
     def inline(self, symbol: Symbol) -> Optional[tuple[str, ...]]:
         """The canonical tokens of a module constant's value, to stand where the constant is
@@ -182,12 +180,12 @@ class Fingerprinter:
         finally:
             self._inlining.discard(symbol.qualified_name)
 
-    def content(self, canon: Canon, reach: Reach) -> tuple[str, dict[str, str]]:
+    def content(self, canon: Canon, reach: Reach, plain: str) -> tuple[str, dict[str, str]]:
         """The fingerprint of a body with repo-local references by content (a move or a
         consistent rename leaves it equal), and each reached definition's own content
         digest (to name what moved). ("", {}) where that layer does not apply: something
         in the reach assigns to a repo-local name."""
-        body = self._skeleton(canon)
+        body = self._skeleton(canon, plain)
         definitions = reach.definitions
         if body.stores or any(d.skeleton is None or d.skeleton.stores for d in definitions):
             return "", {}
@@ -224,7 +222,7 @@ class Fingerprinter:
                                          tuple(canon.references.values()), tuple(canon.dynamic),
                                          tuple(canon.unresolved), line,
                                          tuple(sorted(file_reads(node, module, self.index), key=_read_order)),
-                                         self._skeleton(canon)))
+                                         self._skeleton(canon, tokens_digest([EFFECTS, *canon.tokens]))))
         return found
 
     def file(self, path: str) -> HelperRef:
@@ -291,10 +289,11 @@ class Fingerprinter:
         reach = self.reach(canon.references.values(), [module] if module is not None else [],
                            [(module, read, owner) for read in reads] if module is not None else [])
         helpers = reach.definitions
-        parts = ["body", tokens_digest(canon.tokens)]
+        plain = tokens_digest(canon.tokens)
+        parts = ["body", plain]
         parts.extend(f"{h.symbol.qualified_name}={h.fingerprint}" for h in helpers)
         parts.extend(sorted(f.fingerprint for f in reach.files))  # by content: names are paths from the root
-        content, own = self.content(canon, reach)
+        content, own = self.content(canon, reach, plain)
         reach = replace(reach, content=content)
         refs = [
             HelperRef(h.symbol.qualified_name, h.symbol.kind, h.symbol.module.path, h.line, h.fingerprint,
