@@ -155,6 +155,8 @@ def _pipeline_table(entry: LockedPipeline) -> dict[str, Any]:
         "config_fingerprint": p.config_fingerprint,
         "body_fingerprint": p.body_fingerprint,
         "code_fingerprint": p.code_fingerprint,
+        **({"content_fingerprint": p.content_fingerprint} if p.content_fingerprint else {}),
+        **({"code_content": p.code_content} if p.code_content else {}),
         "dynamic": p.dynamic,
         "parameters": [_parameter(x) for x in p.parameters],
         "config": _encode(dict(p.config)),
@@ -620,6 +622,8 @@ def _entry(table: Any, display: str, line: int, step_lines: list[int]) -> Locked
         body_fingerprint=f.get("body_fingerprint", str, ""),
         code_fingerprint=f.get("code_fingerprint", str, ""),
         dynamic=f.get("dynamic", bool, False),
+        content_fingerprint=f.get("content_fingerprint", str, ""),
+        code_content=f.get("code_content", str, ""),
     )
     earlier = tuple(sorted((r.get("version", int), r.get("fingerprint", str)) for r in f.records("earlier_versions")))
     return LockedPipeline(lineage=f.get("lineage", str), version=version, pipeline=pipeline, earlier=earlier)

@@ -298,6 +298,10 @@ class Pipeline:
     helpers: tuple[HelperRef, ...] = ()  # repo-local definitions that code reaches
     # what the analysis covered: steps_found, calls_not_followed [{call, path, line}], files_read
     coverage: Mapping[str, JSONValue] = field(default_factory=dict)
+    # ``fingerprint`` with repo-local references by content (steps' and the pipeline code's
+    # content fingerprints): equal when only helpers or constants moved or were renamed
+    content_fingerprint: str = ""
+    code_content: str = ""  # ``code_fingerprint`` by content ("" where it does not apply)
 
     def step(self, invocation_id: str) -> Optional[Step]:
         for step in self.steps:

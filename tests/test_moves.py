@@ -349,3 +349,35 @@ def test_team_can_make_moves_a_version(tmp_path: Path) -> None:
                          "SECONDS_PER_HOUR\n", steps=MOVED_STEPS)), config)
     change = next(c for c in compare(before, after, config).pipelines if c.name == "example")
     assert change.decision is Decision.VERSION
+
+
+def test_a_move_does_not_hide_another_change_of_the_pipeline(tmp_path: Path) -> None:
+    # the helper moved (PV108, run) and, at the same time, a module-level effect of the
+    # pipeline's own module changed: only the pipeline fingerprint covers that one
+    seeded = "import random\n\nrandom.seed(1)\n\n" + PIPELINE
+    after = tree(utils__timeparse="SECONDS_PER_HOUR = 3600\n\n\ndef hour_of_day(ts):\n"
+                                  "    return ts % 86400 // SECONDS_PER_HOUR\n",
+                 steps=MOVED_STEPS, pipeline=seeded.replace("seed(1)", "seed(2)"))
+    decision, findings = decide(tmp_path, tree(pipeline=seeded), after)
+    assert decision is Decision.VERSION, messages(findings)
+    assert "PV408" in {f.rule for f in findings}
+    # the move alone, the seed untouched: run
+    decision, findings = decide(tmp_path / "alone", tree(pipeline=seeded), dict(after, **{"pipeline.py": seeded}))
+    assert decision is Decision.RUN, messages(findings)
+
+
+def test_a_helper_the_pipeline_body_calls_moved_is_run(tmp_path: Path) -> None:
+    pipeline = PIPELINE.replace("from steps import features\n", "from steps import features\nfrom utils.time "
+                                "import day_of_week\n").replace("    features(ts=5)\n",
+                                                                "    day = day_of_week(5)\n    features(ts=day)\n")
+    moved = "def day_of_week(ts):\n    return (ts // 86400 + 4) % 7\n"
+    after = tree(pipeline=pipeline.replace("from utils.time import day_of_week", "from utils.days import day_of_week"),
+                 utils__days=moved)
+    decision, findings = decide(tmp_path, tree(pipeline=pipeline), after)
+    assert decision is Decision.RUN, messages(findings)
+    assert "pipeline example: helper utils.time.day_of_week moved to utils.days.day_of_week, body unchanged" \
+        in messages(findings, "PV108")
+    decision, findings = decide(tmp_path / "changed", tree(pipeline=pipeline),
+                                dict(after, **{"utils/days.py": moved.replace("+ 4", "+ 3")}))
+    assert decision is Decision.VERSION
+    assert "PV407" in {f.rule for f in findings}

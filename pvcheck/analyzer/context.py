@@ -403,16 +403,18 @@ class AnalysisContext:
                                      *sorted(f"{d.symbol.qualified_name}={d.fingerprint}" for d in bound_reach.definitions),
                                      *sorted(f.fingerprint for f in bound_reach.files))
             parts.append(body_fp or layout_free(node))
-        code_fp = ""
+        code_fp = code_content = ""
         code_statements: tuple[StatementPrint, ...] = ()
         code_helpers: tuple[HelperRef, ...] = ()
         if masks is not None and isinstance(body, cst.FunctionDef):
             code = self.fingerprinter.canonicalizer(module).masked_body(body, masks)
-            body_code, reached, _ = self.fingerprinter.body(code)
+            body_code, reached, code_reach = self.fingerprinter.body(code)
             # the signature too: a parameter re-typed changes what the framework parses a
             # value into (pydantic validation in ZenML, Prefect), defaults are configuration
-            code_fp = digest("pipeline-code", body_code,
-                             canonical_json([[p.name, p.kind, p.annotation] for p in parameters]))
+            signature = canonical_json([[p.name, p.kind, p.annotation] for p in parameters])
+            code_fp = digest("pipeline-code", body_code, signature)
+            if code_reach.content:
+                code_content = digest("pipeline-code", code_reach.content, signature)
             code_statements = tuple(StatementPrint(line, fp) for line, fp in statement_prints(code))
             code_helpers = tuple(reached)
             # the pipeline's own code is part of what it computes: two pipelines with
@@ -433,6 +435,11 @@ class AnalysisContext:
                           module.path, module.line(node),
                           hint="its identity is its own code: any change to it is a new version; "
                                "check that its steps are decorated and imported")
+        # the same parts with references by content (moves and renames, PV108): the steps'
+        # content fingerprints and the pipeline code's, where they exist
+        content_parts = [*parts[:2], *sorted(f"{s.id}={_content_of(s)}" for s in steps), *parts[2 + len(steps):]]
+        if code_content:
+            content_parts[content_parts.index("code:" + code_fp)] = "code:" + code_content
         defaults = {p.name: p.default for p in parameters if p.has_default}
         return Pipeline(
             name=name,
@@ -455,7 +462,16 @@ class AnalysisContext:
             statements=code_statements,
             helpers=code_helpers,
             coverage=coverage,
+            content_fingerprint=digest(*content_parts),
+            code_content=code_content,
         )
+
+
+def _content_of(step: Step) -> str:
+    """A step's code by content (``Step.content_fingerprint``) where it has one."""
+    if not step.content_fingerprint:
+        return step.fingerprint
+    return digest("step-content", step.content_fingerprint, step.signature_fingerprint)
 
 
 def layout_free(node: cst.CSTNode) -> str:

@@ -184,11 +184,12 @@ class Fingerprinter:
         """The fingerprint of a body with repo-local references by content (a move or a
         consistent rename leaves it equal), and each reached definition's own content
         digest (to name what moved). ("", {}) where that layer does not apply: something
-        in the reach assigns to a repo-local name."""
+        in the reach assigns to a repo-local name, or cannot be followed."""
         body = self._skeleton(canon, plain)
         definitions = reach.definitions
-        if body.stores or any(d.skeleton is None or d.skeleton.stores for d in definitions):
-            return "", {}
+        if body.stores or canon.dynamic or canon.unresolved or any(
+                d.skeleton is None or d.skeleton.stores or d.dynamic or d.unresolved for d in definitions):
+            return "", {}  # rebinding, or code pvcheck cannot follow: names and raw text decide
         nodes = {d.symbol.qualified_name: by_content.Node(d.skeleton, d.movable, d.value)  # type: ignore[arg-type]
                  for d in definitions}
         of = by_content.contents(nodes, digest, self._contents)

@@ -18,7 +18,7 @@ from pvcheck.policies.base import Example, Policy, Rule
 from pvcheck.policies.common import pipeline_has_detail, step_has_detail
 from pvcheck.policies.examples import HELPERS, PIPELINE, STEPS, edit, project
 from pvcheck.policies.matching import PipelineComparison
-from pvcheck.policies.moves import moves, same_content
+from pvcheck.policies.moves import moves, same_code_content, same_content
 from pvcheck.policies.sources import SourceTree
 from pvcheck.policies.textdiff import classify, first_different_line
 
@@ -211,9 +211,14 @@ class CosmeticPolicy(Policy):
         for match in comparison.steps.matches:
             base, head = match.base, match.head
             if same_content(base, head):
-                for move in moves(base, head):
+                for move in moves(base.helpers, head.helpers, head.path, head.line):
                     yield self.finding(move.rule, f"step {head.id}: {move.message}", move.path or head.path,
                                        move.line or head.line, head.id)
+        base, head = comparison.base, comparison.head
+        if same_code_content(base, head):  # helpers the pipeline body itself calls
+            for move in moves(base.helpers, head.helpers, head.path, head.line):
+                yield self.finding(move.rule, f"pipeline {head.name}: {move.message}", move.path or head.path,
+                                   move.line or head.line)
 
     def _units(self, comparison: PipelineComparison) -> list[_Unit]:
         units: list[_Unit] = []

@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from pvcheck.model import HelperRef, Step
+from typing import Iterable
+
+from pvcheck.model import HelperRef, Pipeline, Step
 
 _KINDS = ("function", "constant", "class")
 
@@ -19,6 +21,22 @@ def same_content(base: Step, head: Step) -> bool:
     """The body fingerprints differ and the bodies by content are equal (both known)."""
     return bool(base.content_fingerprint) and base.content_fingerprint == head.content_fingerprint \
         and base.body_fingerprint != head.body_fingerprint
+
+
+def moved_only(base: Step, head: Step) -> bool:
+    """The step's code differs by names only: same body by content, same signature."""
+    return same_content(base, head) and base.signature_fingerprint == head.signature_fingerprint
+
+
+def same_code_content(base: Pipeline, head: Pipeline) -> bool:
+    """The pipeline body's own code differs, and by content it is equal (both known)."""
+    return bool(base.code_content) and base.code_content == head.code_content \
+        and base.code_fingerprint != head.code_fingerprint
+
+
+def names_only(base: Pipeline, head: Pipeline) -> bool:
+    """The whole pipeline fingerprint differs by names only (every part by content is equal)."""
+    return bool(base.content_fingerprint) and base.content_fingerprint == head.content_fingerprint
 
 
 @dataclass(frozen=True)
@@ -32,11 +50,12 @@ class Move:
     line: int
 
 
-def moves(base: Step, head: Step) -> Iterator[Move]:
-    """What changed name between two steps with the same content: helpers paired by their
-    content; a constant with no counterpart was extracted from, or inlined into, literals."""
-    old = {h.name: h for h in base.helpers if h.kind in _KINDS}
-    new = {h.name: h for h in head.helpers if h.kind in _KINDS}
+def moves(base: Iterable[HelperRef], head: Iterable[HelperRef], path: str, line: int) -> Iterator[Move]:
+    """What changed name between two reaches with the same content: helpers paired by
+    their content; a constant with no counterpart was extracted from, or inlined into,
+    literals. ``path``/``line``: where to point when no helper says more."""
+    old = {h.name: h for h in base if h.kind in _KINDS}
+    new = {h.name: h for h in head if h.kind in _KINDS}
     gone = [old[name] for name in sorted(set(old) - set(new))]
     came = [new[name] for name in sorted(set(new) - set(old))]
     found = False
@@ -53,8 +72,7 @@ def moves(base: Step, head: Step) -> Iterator[Move]:
     for before in gone:
         if before.name not in paired and before.kind == "constant" and before.content:
             found = True
-            yield Move("PV109", f"constant {before.name} replaced by its value (the same value)", head.path,
-                       head.line)
+            yield Move("PV109", f"constant {before.name} replaced by its value (the same value)", path, line)
     for after in came:
         if after.kind == "constant" and after.content:
             found = True
@@ -62,7 +80,7 @@ def moves(base: Step, head: Step) -> Iterator[Move]:
                        after.line)
     if not found:
         yield Move("PV108", "refers to repo-local definitions by other names or places; what they compute is "
-                   "unchanged", head.path, head.line)
+                   "unchanged", path, line)
 
 
 def _noun(helper: HelperRef) -> str:
@@ -77,4 +95,4 @@ def _how(old: str, new: str) -> str:
     return "moved to" if old_name == new_name else "moved and renamed to"
 
 
-__all__ = ["Move", "moves", "same_content"]
+__all__ = ["Move", "moved_only", "moves", "names_only", "same_code_content", "same_content"]

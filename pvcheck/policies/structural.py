@@ -27,7 +27,7 @@ from pvcheck.policies.conditions import Reach, changed_parameters, reaching
 from pvcheck.policies.common import complexity_note, first_changed_line, step_has_detail
 from pvcheck.policies.examples import HELPERS, PIPELINE, STEPS, edit, project
 from pvcheck.policies.matching import PipelineComparison, StepMatch
-from pvcheck.policies.moves import same_content
+from pvcheck.policies.moves import moved_only, names_only, same_code_content, same_content
 from pvcheck.policies.sources import SourceTree
 
 _TWO_LOADS = edit(PIPELINE, "    rows = load()\n    train(rows)\n",
@@ -253,7 +253,10 @@ class StructuralPolicy(Policy):
             return
         if comparison.steps.added or comparison.steps.removed or base.graph_fingerprint != head.graph_fingerprint:
             return  # renames and reorders: the cosmetic and identity policies explain those
-        if any(m.base.fingerprint != m.head.fingerprint for m in comparison.steps.matches):
+        if names_only(base, head):
+            return  # helpers or constants moved or renamed, nothing else: PV108/PV109 say which
+        if any(m.base.fingerprint != m.head.fingerprint and not moved_only(m.base, m.head)
+               for m in comparison.steps.matches):
             return  # a step's code changed: the signature policy or the rules above say how
         line = head.line
         if comparison.base_sources is not None and comparison.head_sources is not None:
@@ -336,9 +339,10 @@ class StructuralPolicy(Policy):
         conditional = bool(base.coverage.get("conditions") or head.coverage.get("conditions"))
         if not (base.dynamic or head.dynamic or conditional):
             return
-        code = [(base.fingerprint, head.fingerprint), (base.graph_fingerprint, head.graph_fingerprint),
-                (base.body_fingerprint, head.body_fingerprint)]
-        code.extend((m.base.fingerprint, m.head.fingerprint) for m in comparison.steps.matches)
+        code = [(base.fingerprint, head.fingerprint) if not names_only(base, head) else ("", ""),
+                (base.graph_fingerprint, head.graph_fingerprint), (base.body_fingerprint, head.body_fingerprint)]
+        code.extend((m.base.fingerprint, m.head.fingerprint) for m in comparison.steps.matches
+                    if not moved_only(m.base, m.head))
         settings = [(base.config_fingerprint, head.config_fingerprint)]
         settings.extend((m.base.config_fingerprint, m.head.config_fingerprint) for m in comparison.steps.matches)
         # a lock file may not record every fingerprint: compare the ones both sides have
@@ -381,6 +385,8 @@ class StructuralPolicy(Policy):
         base, head = comparison.base, comparison.head
         if not base.code_fingerprint or not head.code_fingerprint or base.code_fingerprint == head.code_fingerprint:
             return  # equal, or a side (a lock file, a framework) that does not record it
+        if same_code_content(base, head):
+            return  # only helpers it calls moved or were renamed: the cosmetic policy's PV108
         subject = f"pipeline {head.name}"
         located = False
         if base.statements and head.statements:
