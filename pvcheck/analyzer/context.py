@@ -391,17 +391,23 @@ class AnalysisContext:
         if around.definitions or around.files:  # only then: unchanged fingerprints for modules without effects
             parts.append(digest("reach", *(f"{d.symbol.qualified_name}={d.fingerprint}" for d in around.definitions),
                                 *sorted(f.fingerprint for f in around.files)))
+        dynamic_part: Optional[tuple[int, str]] = None  # (index in parts, the same by content)
         if dynamic:
+            body_content = ""
             if body is not None:
                 # code that cannot be followed may run repo-local helpers (a Prefect flow calling
                 # a plain function): a change to one of them is a change to this pipeline too
-                body_fp = self.fingerprinter.body(canon)[0]
+                body_fp, _, body_reach = self.fingerprinter.body(canon)
+                body_content = body_reach.content
                 bound_reach = self.fingerprinter.reach(sorted(bound, key=lambda s: s.qualified_name))
                 if bound_reach.definitions or bound_reach.files:
                     self.report_reads(bound_reach)
-                    body_fp = digest(body_fp, "bound",
-                                     *sorted(f"{d.symbol.qualified_name}={d.fingerprint}" for d in bound_reach.definitions),
-                                     *sorted(f.fingerprint for f in bound_reach.files))
+                    bound_parts = ["bound", *sorted(f"{d.symbol.qualified_name}={d.fingerprint}"
+                                                    for d in bound_reach.definitions),
+                                   *sorted(f.fingerprint for f in bound_reach.files)]
+                    body_fp = digest(body_fp, *bound_parts)
+                    body_content = digest(body_content, *bound_parts) if body_content else ""
+            dynamic_part = (len(parts), body_content)
             parts.append(body_fp or layout_free(node))
         code_fp = code_content = ""
         code_statements: tuple[StatementPrint, ...] = ()
@@ -438,6 +444,8 @@ class AnalysisContext:
         # the same parts with references by content (moves and renames, PV108): the steps'
         # content fingerprints and the pipeline code's, where they exist
         content_parts = [*parts[:2], *sorted(f"{s.id}={_content_of(s)}" for s in steps), *parts[2 + len(steps):]]
+        if dynamic_part is not None and dynamic_part[1]:
+            content_parts[dynamic_part[0]] = dynamic_part[1]
         if code_content:
             content_parts[content_parts.index("code:" + code_fp)] = "code:" + code_content
         defaults = {p.name: p.default for p in parameters if p.has_default}

@@ -339,8 +339,10 @@ class StructuralPolicy(Policy):
         conditional = bool(base.coverage.get("conditions") or head.coverage.get("conditions"))
         if not (base.dynamic or head.dynamic or conditional):
             return
-        code = [(base.fingerprint, head.fingerprint) if not names_only(base, head) else ("", ""),
-                (base.graph_fingerprint, head.graph_fingerprint), (base.body_fingerprint, head.body_fingerprint)]
+        moved = names_only(base, head)  # the pipeline by content is the same: its body too
+        code = [(base.fingerprint, head.fingerprint) if not moved else ("", ""),
+                (base.graph_fingerprint, head.graph_fingerprint),
+                (base.body_fingerprint, head.body_fingerprint) if not moved else ("", "")]
         code.extend((m.base.fingerprint, m.head.fingerprint) for m in comparison.steps.matches
                     if not moved_only(m.base, m.head))
         settings = [(base.config_fingerprint, head.config_fingerprint)]
