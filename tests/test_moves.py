@@ -381,3 +381,26 @@ def test_a_helper_the_pipeline_body_calls_moved_is_run(tmp_path: Path) -> None:
                                 dict(after, **{"utils/days.py": moved.replace("+ 4", "+ 3")}))
     assert decision is Decision.VERSION
     assert "PV407" in {f.rule for f in findings}
+
+
+DYNAMIC_PIPELINE = PIPELINE.replace("from zenml import pipeline\n", "import os\n\nfrom zenml import pipeline\n").replace(
+    "from steps import features\n", "from steps import features, other\n").replace(
+    "    features(ts=5)\n", "    if os.environ.get(\"FULL\"):\n        other()\n    features(ts=5)\n")
+OTHER = "\n\n@step\ndef other() -> int:\n    return getattr(__builtins__, \"len\")([1])\n"  # code pvcheck cannot follow
+
+
+def test_a_move_under_a_dynamic_pipeline_is_run(tmp_path: Path) -> None:
+    # the condition makes the pipeline dynamic (its body is folded in whole, with what it
+    # reaches) and a step of it uses getattr: the moved helper still is a move
+    before = tree(pipeline=DYNAMIC_PIPELINE, steps=STEPS + OTHER)
+    after = tree(pipeline=DYNAMIC_PIPELINE, steps=MOVED_STEPS + OTHER,
+                 utils__timeparse="SECONDS_PER_HOUR = 3600\n\n\ndef hour_of_day(ts):\n"
+                                  "    return ts % 86400 // SECONDS_PER_HOUR\n")
+    decision, findings = decide(tmp_path, before, after)
+    assert decision is Decision.RUN, messages(findings)
+    assert "step features: helper utils.time.hour_of_day moved to utils.timeparse.hour_of_day, body unchanged" \
+        in messages(findings, "PV108")
+    changed = dict(after, **{"utils/timeparse.py": after["utils/timeparse.py"].replace("86400", "86401")})
+    decision, findings = decide(tmp_path / "changed", before, changed)
+    assert decision is Decision.VERSION
+    assert "PV406" in {f.rule for f in findings}

@@ -331,6 +331,14 @@ class AnalysisContext:
             content_fingerprint=facts.content_fingerprint,
         )
 
+    def _body_content(self, canon: Canon, invocations: list[Invocation]) -> str:
+        """A pipeline body by content, with the functions of its steps left out of its
+        reach: each step's own code is in the pipeline's fingerprint already, by content
+        where it has one (so a dynamic step elsewhere does not take the body's away)."""
+        steps = {invocation.definition.qualified_name for invocation in invocations}
+        reach = self.fingerprinter.reach([s for name, s in canon.references.items() if name not in steps])
+        return self.fingerprinter.content(canon, reach, tokens_digest(canon.tokens))[0]
+
     # ------------------------------------------------------------------ pipelines
     def make_pipeline(
         self,
@@ -397,8 +405,8 @@ class AnalysisContext:
             if body is not None:
                 # code that cannot be followed may run repo-local helpers (a Prefect flow calling
                 # a plain function): a change to one of them is a change to this pipeline too
-                body_fp, _, body_reach = self.fingerprinter.body(canon)
-                body_content = body_reach.content
+                body_fp = self.fingerprinter.body(canon)[0]
+                body_content = self._body_content(canon, invocations)
                 bound_reach = self.fingerprinter.reach(sorted(bound, key=lambda s: s.qualified_name))
                 if bound_reach.definitions or bound_reach.files:
                     self.report_reads(bound_reach)

@@ -18,7 +18,7 @@ from pvcheck.policies.base import Example, Policy, Rule
 from pvcheck.policies.common import pipeline_has_detail, step_has_detail
 from pvcheck.policies.examples import HELPERS, PIPELINE, STEPS, edit, project
 from pvcheck.policies.matching import PipelineComparison
-from pvcheck.policies.moves import moves, same_code_content, same_content
+from pvcheck.policies.moves import moves, names_only, same_code_content, same_content
 from pvcheck.policies.sources import SourceTree
 from pvcheck.policies.textdiff import classify, first_different_line
 
@@ -219,6 +219,10 @@ class CosmeticPolicy(Policy):
             for move in moves(base.helpers, head.helpers, head.path, head.line):
                 yield self.finding(move.rule, f"pipeline {head.name}: {move.message}", move.path or head.path,
                                    move.line or head.line)
+        elif names_only(base, head) and base.body_fingerprint != head.body_fingerprint:
+            # a dynamic pipeline's body, folded in whole: it reaches what moved
+            yield self.finding("PV108", f"pipeline {head.name}: its body refers to repo-local definitions by other "
+                               "names or places; what they compute is unchanged", head.path, head.line)
 
     def _units(self, comparison: PipelineComparison) -> list[_Unit]:
         units: list[_Unit] = []
