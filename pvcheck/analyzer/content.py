@@ -72,12 +72,12 @@ def skeleton(canon: Canon, references: dict[str, Symbol], own: Optional[Symbol],
     own_name = own.qualified_name if own is not None else ""
     for index, qualified, rest, how in canon.sites:
         symbol = own if qualified == own_name else references.get(qualified)
-        if symbol is None:
+        if how == "store":
+            if not (symbol is own and symbol is not None and symbol.kind == "constant"):
+                stores = True  # (a constant's own assignment is no rebinding)
             named.add(qualified)
             continue
-        if how == "store":
-            if not (symbol is own and symbol.kind == "constant"):
-                stores = True  # (a constant's own assignment is no rebinding)
+        if symbol is None:
             named.add(qualified)
             continue
         replacement: Optional[list[str]] = None
