@@ -103,9 +103,10 @@ def skeleton(canon: Canon, references: dict[str, Symbol], own: Optional[Symbol],
     return Skeleton(tokens_digest(out), tuple(calls), frozenset(named), stores)
 
 
-def literal_value_node(symbol: Symbol) -> Optional[cst.BaseExpression]:
+def literal_value_node(symbol: Symbol, top: Callable[[], frozenset[int]]) -> Optional[cst.BaseExpression]:
     """The value of a module constant that may be inlined: bound once, at the top level of
-    its module, by ``X = value`` or ``X: T = value``, with an immutable literal expression."""
+    its module, by ``X = value`` or ``X: T = value``, with an immutable literal expression.
+    ``top``: :func:`top_level` of the constant's module (computed once per module)."""
     module = symbol.module
     bound = module.symbols.get(symbol.name, [])
     if len(bound) != 1 or bound[0].kind != "constant":
@@ -118,9 +119,8 @@ def literal_value_node(symbol: Symbol) -> Optional[cst.BaseExpression]:
         target, value = node.target, node.value
     else:
         return None
-    if not any(isinstance(line, cst.SimpleStatementLine) and any(small is node for small in line.body)
-               for line in module.tree.body):
-        return None  # inside an `if` or `try`: maybe bound, maybe not
+    if value is None or not _immutable(value):
+        return None
     scope = module.scope(target)
     try:
         assignments = scope[symbol.name] if scope is not None else ()
@@ -128,7 +128,15 @@ def literal_value_node(symbol: Symbol) -> Optional[cst.BaseExpression]:
         return None
     if len(assignments) != 1:
         return None  # rebound somewhere (`global X` in a function, a loop, an import)
-    return value if value is not None and _immutable(value) else None
+    if id(node) not in top():
+        return None  # inside an `if` or `try`: maybe bound, maybe not
+    return value
+
+
+def top_level(tree: cst.Module) -> frozenset[int]:
+    """ids of the small statements directly in a module's body (``literal_value_node``)."""
+    return frozenset(id(small) for line in tree.body if isinstance(line, cst.SimpleStatementLine)
+                     for small in line.body)
 
 
 def _immutable(node: cst.BaseExpression) -> bool:

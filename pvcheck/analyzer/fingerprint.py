@@ -108,6 +108,7 @@ class Fingerprinter:
         self._canonicalizers: dict[str, Canonicalizer] = {}
         self._contents: dict[str, str] = {}  # qualified name -> content digest (content.py)
         self._inlining: set[str] = set()
+        self._top: dict[str, tuple[cst.Module, frozenset[int]]] = {}  # module -> (its tree, top-level ids)
 
     def canonicalizer(self, module) -> Canonicalizer:  # type: ignore[no-untyped-def]
         found = self._canonicalizers.get(module.name)
@@ -170,7 +171,7 @@ class Fingerprinter:
     def _inline(self, symbol: Symbol) -> Optional[tuple[str, ...]]:
         if symbol.qualified_name in self._inlining:
             return None  # constants defined by each other (an import cycle)
-        value = by_content.literal_value_node(symbol)
+        value = by_content.literal_value_node(symbol, lambda: self._top_level(symbol.module))
         if value is None:
             return None
         self._inlining.add(symbol.qualified_name)
@@ -179,6 +180,13 @@ class Fingerprinter:
             return by_content.value_tokens(canon, canon.references, self.inline)
         finally:
             self._inlining.discard(symbol.qualified_name)
+
+    def _top_level(self, module: ModuleInfo) -> frozenset[int]:
+        # by module, checked against the very tree (ids of another tree mean nothing)
+        found = self._top.get(module.name)
+        if found is None or found[0] is not module.tree:
+            found = self._top[module.name] = (module.tree, by_content.top_level(module.tree))
+        return found[1]
 
     def content(self, canon: Canon, reach: Reach, plain: str) -> tuple[str, dict[str, str]]:
         """The fingerprint of a body with repo-local references by content (a move or a
