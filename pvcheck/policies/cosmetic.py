@@ -219,7 +219,8 @@ class CosmeticPolicy(Policy):
             for move in moves(base.helpers, head.helpers, head.path, head.line):
                 yield self.finding(move.rule, f"pipeline {head.name}: {move.message}", move.path or head.path,
                                    move.line or head.line)
-        elif names_only(base, head) and base.body_fingerprint != head.body_fingerprint:
+        elif (base.dynamic or head.dynamic) and names_only(base, head) \
+                and base.body_fingerprint != head.body_fingerprint:
             # a dynamic pipeline's body, folded in whole: it reaches what moved
             yield self.finding("PV108", f"pipeline {head.name}: its body refers to repo-local definitions by other "
                                "names or places; what they compute is unchanged", head.path, head.line)
