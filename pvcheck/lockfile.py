@@ -155,6 +155,8 @@ def _pipeline_table(entry: LockedPipeline) -> dict[str, Any]:
         "config_fingerprint": p.config_fingerprint,
         "body_fingerprint": p.body_fingerprint,
         "code_fingerprint": p.code_fingerprint,
+        **({"content_fingerprint": p.content_fingerprint} if p.content_fingerprint else {}),
+        **({"code_content": p.code_content} if p.code_content else {}),
         "dynamic": p.dynamic,
         "parameters": [_parameter(x) for x in p.parameters],
         "config": _encode(dict(p.config)),
@@ -176,6 +178,8 @@ def _step_table(s: Step) -> dict[str, Any]:
         "body_fingerprint": s.body_fingerprint,
         "signature_fingerprint": s.signature_fingerprint,
         "config_fingerprint": s.config_fingerprint,
+        # by content (moves and renames, PV108); absent where it does not apply
+        **({"content_fingerprint": s.content_fingerprint} if s.content_fingerprint else {}),
         "complexity": s.complexity,
         "dynamic": s.dynamic,
         "parameters": [_parameter(x) for x in s.parameters],
@@ -183,7 +187,8 @@ def _step_table(s: Step) -> dict[str, Any]:
         "inputs": _encode(dict(s.inputs)),
         "config": _encode(dict(s.config)),
         "helpers": sorted((_drop_none({"name": h.name, "kind": h.kind, "path": h.path,
-                                       "fingerprint": h.fingerprint}) for h in s.helpers),
+                                       "fingerprint": h.fingerprint, "content": h.content or None})
+                           for h in s.helpers),
                           key=lambda h: h["name"]),
         "statements": [st.fingerprint for st in s.statements],
         "sketch": list(s.sketch),
@@ -617,6 +622,8 @@ def _entry(table: Any, display: str, line: int, step_lines: list[int]) -> Locked
         body_fingerprint=f.get("body_fingerprint", str, ""),
         code_fingerprint=f.get("code_fingerprint", str, ""),
         dynamic=f.get("dynamic", bool, False),
+        content_fingerprint=f.get("content_fingerprint", str, ""),
+        code_content=f.get("code_content", str, ""),
     )
     earlier = tuple(sorted((r.get("version", int), r.get("fingerprint", str)) for r in f.records("earlier_versions")))
     return LockedPipeline(lineage=f.get("lineage", str), version=version, pipeline=pipeline, earlier=earlier)
@@ -647,7 +654,9 @@ def _step(f: _Fields) -> Step:
         config_fingerprint=f.get("config_fingerprint", str, ""),
         statements=tuple(StatementPrint(line=0, fingerprint=x) for x in statements),
         helpers=tuple(HelperRef(name=r.get("name", str), kind=r.get("kind", str, ""), path=r.get("path", str, ""),
-                                line=0, fingerprint=r.get("fingerprint", str)) for r in f.records("helpers")),
+                                line=0, fingerprint=r.get("fingerprint", str), content=r.get("content", str, ""))
+                      for r in f.records("helpers")),
+        content_fingerprint=f.get("content_fingerprint", str, ""),
         sketch=tuple(sketch),
         complexity=f.get("complexity", int, 0),
         dynamic=f.get("dynamic", bool, False),

@@ -161,6 +161,9 @@ class HelperRef:
     path: str
     line: int
     fingerprint: str  # fingerprint of the definition's own normalised form
+    # what it computes with the definitions it calls or reads by content, not by name
+    # (equal for a helper moved or renamed with the same body; "" where not computed)
+    content: str = ""
 
     def to_json(self) -> dict[str, JSONValue]:
         return {
@@ -264,6 +267,11 @@ class Step:
     sketch: tuple[int, ...] = ()  # bottom-k shingle hashes of the normalised body
     complexity: int = 0  # radon cyclomatic complexity of the step function
     dynamic: bool = False  # the analyzer could not follow all of this step's code
+    # the body fingerprint with repo-local references by content, not by qualified name:
+    # equal when only helpers or constants moved or were renamed, or a literal became a
+    # constant of the same value (PV108/PV109); "" where it does not apply (dynamic code,
+    # a reach that rebinds a repo-local name, a lock file from before it)
+    content_fingerprint: str = ""
 
     def to_json(self, full: bool = False) -> dict[str, JSONValue]:
         data: dict[str, JSONValue] = {
@@ -340,6 +348,10 @@ class Pipeline:
     helpers: tuple[HelperRef, ...] = ()  # repo-local definitions that code reaches
     # what the analysis covered: steps_found, calls_not_followed [{call, path, line}], files_read
     coverage: Mapping[str, JSONValue] = field(default_factory=dict)
+    # ``fingerprint`` with repo-local references by content (steps' and the pipeline code's
+    # content fingerprints): equal when only helpers or constants moved or were renamed
+    content_fingerprint: str = ""
+    code_content: str = ""  # ``code_fingerprint`` by content ("" where it does not apply)
 
     def step(self, invocation_id: str) -> Optional[Step]:
         for step in self.steps:

@@ -39,7 +39,7 @@ from pvcheck.analyzer.frameworks.base import (
 )
 from pvcheck.analyzer.index import ProjectIndex
 from pvcheck.analyzer.module import ModuleInfo, Symbol
-from pvcheck.analyzer.values import render, string_value
+from pvcheck.analyzer.values import plain_text, render, string_value
 from pvcheck.config import Config
 from pvcheck.model import Decision, Diagnostic, Edge, Finding, Output, Parameter, Pipeline, Severity, Step
 from pvcheck.model import FromAsset, FromParameter, FromStep, GraphInput, LiteralInput, RunCondition, StepInput
@@ -112,6 +112,7 @@ def __getattr__(name: str) -> Any:
 #: Sequence_ -- a tuple or list of values.
 #: merge_config -- two configuration tables merged deeply, the second winning.
 #: string_value -- the value of a string literal, or None.
+#: plain_text -- an expression written out canonically: values by value, no layout or comments.
 #: render -- short normalised source text of an expression, names fully qualified.
 #: ProjectIndex -- the tree's modules by name, parsed on demand (AnalysisContext.index).
 #: calls_and_imports -- every call of a tree with its enclosing function, the names imports bind.
@@ -187,6 +188,7 @@ __all__ = [
     "method_name",
     "named_tuple_outputs",
     "pipeline_config",
+    "plain_text",
     "read_only_visit",
     "register_kind",
     "render",

@@ -24,7 +24,7 @@ from pvcheck.analyzer import pipeline_calls as calls
 from pvcheck.analyzer.context import AnalysisContext, Invocation
 from pvcheck.analyzer.frameworks.base import Framework, StepDefinition
 from pvcheck.analyzer.module import ModuleInfo, Symbol
-from pvcheck.analyzer.values import is_literal, literal_value
+from pvcheck.analyzer.values import is_literal, literal_value, plain_text
 from pvcheck.diagnostics import CALL_NOT_FOLLOWED
 from pvcheck.model import Edge, FromParameter, FromStep, Severity
 
@@ -207,7 +207,7 @@ class CallGraphBuilder:
                     self.mask(statement, "")
         elif isinstance(statement, cst.AugAssign):
             self.evaluate(statement.value, env, module)
-            self.bind(statement.target, Opaque(module.code(statement)), env, module)
+            self.bind(statement.target, Opaque(plain_text(statement, module)), env, module)
         elif isinstance(statement, cst.Expr):
             if not (first and isinstance(statement.value, (cst.SimpleString, cst.ConcatenatedString))):
                 self.evaluate(statement.value, env, module)
@@ -415,7 +415,7 @@ class CallGraphBuilder:
             return self.subscript(expression, env, module)
         if isinstance(expression, cst.FormattedString):
             text = self.format_string(expression, env, module)
-            return Literal(text) if text is not None else Opaque(module.code(expression))
+            return Literal(text) if text is not None else Opaque(plain_text(expression, module))
         literal = literal_value(expression)
         if is_literal(literal):
             return Literal(literal)
@@ -424,7 +424,7 @@ class CallGraphBuilder:
             if isinstance(base, (StepOutput, StepOutputs)):
                 return base
             return self.constant(expression, module)
-        return Opaque(" ".join(module.code(expression).split()), tuple(self._flows(expression, env, module)))
+        return Opaque(plain_text(expression, module), tuple(self._flows(expression, env, module)))
 
     def _flows(self, expression: cst.CSTNode, env: dict[str, Value], module: ModuleInfo) -> list[str]:
         """Invocations whose outputs are used anywhere inside an expression."""
@@ -464,7 +464,7 @@ class CallGraphBuilder:
                         pass
         if isinstance(base, (StepOutput, StepOutputs)):
             return base
-        return Opaque(" ".join(module.code(expression).split()), tuple(self.invocations_in(base)))
+        return Opaque(plain_text(expression, module), tuple(self.invocations_in(base)))
 
     def format_string(self, expression: cst.FormattedString, env: dict[str, Value], module: ModuleInfo
                       ) -> Optional[str]:

@@ -60,7 +60,14 @@ _SKIP_TYPES: frozenset[type] = frozenset((
     cst.ImportFrom,
 ))
 _SKIP_FIELDS = frozenset({"lpar", "rpar", "header", "footer", "leading_lines", "lines_after_decorators"})
+#: Fields whose names are bound, not read (``AsName.name`` is checked by type: ``name``
+#: is a read elsewhere, e.g. ``NameItem.name`` of ``global``).
+_STORE_FIELDS = frozenset({"target", "targets"})
 _STRING_FIELDS = frozenset({"star", "conversion"})
+
+#: Module globals whose value depends on where the code is (libcst resolves them as builtins).
+_WHERE = frozenset({"__name__", "__file__", "__spec__", "__package__", "__loader__", "__doc__", "__path__",
+                    "__cached__"})
 
 #: Builtins (and one stdlib function) whose use means the analyzer cannot follow the code.
 DYNAMIC_CALLS = frozenset(
@@ -78,6 +85,14 @@ class Canon:
     statements: list[tuple[int, int, int]] = field(default_factory=list)  # (line, start, end) token slices
     dynamic: list[tuple[int, str]] = field(default_factory=list)  # (line, why)
     unresolved: list[tuple[int, str]] = field(default_factory=list)  # (line, name)
+    #: every single-reference token ``r:...`` emitted: (token index, qualified name of the
+    #: definition, the attribute path after it, how it is used: "call" -- the callee of a
+    #: call --, "store" -- inside an assignment, ``for``, ``del`` or ``as`` target -- or
+    #: "load"). The content layer (fingerprint.py) replaces some of these tokens by what
+    #: they refer to; the tokens themselves never change.
+    sites: list[tuple[int, str, tuple[str, ...], str]] = field(default_factory=list)
+    rebinds: bool = False  # has a `global` or `nonlocal` statement (assignments may rebind module names)
+    located: bool = False  # reads __name__, __file__ ...: what it computes depends on where it is
 
 
 class Canonicalizer:
@@ -147,6 +162,9 @@ class Canonicalizer:
             {p.name.value for p in _all_params(function.params)} if function is not None else set()
         )
         self._inside: dict[int, bool] = {}
+        self._storing = 0
+        self._callee: Optional[cst.CSTNode] = None
+        self._site: Optional[tuple[str, tuple[str, ...]]] = None
 
     # ------------------------------------------------------------------ structure
     def _emit_function(self, node: cst.FunctionDef) -> None:
@@ -205,6 +223,8 @@ class Canonicalizer:
                     statement = cst.Assign(targets=[cst.AssignTarget(target=statement.target)], value=statement.value)
             if isinstance(statement, (cst.Import, cst.ImportFrom)):
                 continue
+            if isinstance(statement, (cst.Global, cst.Nonlocal)):
+                self._canon.rebinds = True
             start = len(self._out)
             line = self._line(original) if record else 0
             self._emit(statement)
@@ -235,7 +255,7 @@ class Canonicalizer:
         out = self._out
         opening, fields = _layout(kind)
         out.append(opening)
-        for name, single, several, is_string in fields:
+        for name, single, several, is_string, store in fields:
             value = getattr(node, name)
             if value is None or isinstance(value, cst.MaybeSentinel):
                 continue
@@ -243,15 +263,22 @@ class Canonicalizer:
                 if type(value) in _SKIP_TYPES:
                     continue
                 out.append(single)
-                self._emit(value)
+                if store:
+                    self._storing += 1
+                    self._emit(value)
+                    self._storing -= 1
+                else:
+                    self._emit(value)
             elif isinstance(value, (tuple, list)):
                 items = [v for v in value if isinstance(v, cst.CSTNode) and type(v) not in _SKIP_TYPES]
                 if self.masks:
                     items = [v for v in items if self.masks.get(id(v)) != ""]
                 if items:
                     out.append(several)
+                    self._storing += store
                     for item in items:
                         self._emit(item)
+                    self._storing -= store
                     out.append("]")
             elif is_string and isinstance(value, str) and value:
                 out.append(f"{name}={value}")
@@ -288,6 +315,57 @@ class Canonicalizer:
             value = node.value  # type: ignore[attr-defined]
         self._out.append("n:" + repr(value))
 
+    def _call(self, node: cst.Call) -> None:
+        # the generic walk's tokens exactly; the callee is remembered so that a reference
+        # in that place is recorded as a call (a function called, not passed around)
+        out = self._out
+        out.append("(Call")
+        out.append("func=")
+        outer = self._callee
+        self._callee = node.func
+        self._emit(node.func)
+        self._callee = outer
+        args = [a for a in node.args if not (self.masks and self.masks.get(id(a)) == "")]
+        if args:
+            out.append("args=[")
+            for arg in args:
+                self._emit(arg)
+            out.append("]")
+        out.append(")")
+
+    def _subscript(self, node: cst.Subscript) -> None:
+        # the generic walk's tokens, and a mark for `x[a,]` (the key is a tuple there, and
+        # only the comma, which the walk skips, says so)
+        out = self._out
+        out.append("(Subscript")
+        out.append("value=")
+        self._emit(node.value)
+        items = [e for e in node.slice if not (self.masks and self.masks.get(id(e)) == "")]
+        if items:
+            out.append("slice=[")
+            for item in items:
+                self._emit(item)
+            out.append("]")
+        if _one_tuple(node):
+            out.append("tuple,")
+        out.append(")")
+
+    def _as_name(self, node: cst.AsName) -> None:
+        self._out.append("(AsName")
+        self._out.append("name=")
+        self._storing += 1
+        self._emit(node.name)
+        self._storing -= 1
+        self._out.append(")")
+
+    def _site_of(self, node: cst.CSTNode, token: str) -> None:
+        """Record where a single reference token was emitted (see ``Canon.sites``)."""
+        site, self._site = self._site, None
+        if site is None or not token.startswith("r:"):
+            return
+        how = "store" if self._storing else "call" if node is self._callee else "load"
+        self._canon.sites.append((len(self._out), site[0], site[1], how))
+
     def _arg(self, node: cst.Arg) -> None:
         self._out.append("(Arg")
         if node.star:
@@ -299,7 +377,10 @@ class Canonicalizer:
 
     # ------------------------------------------------------------------ names
     def _name(self, node: cst.Name) -> None:
-        self._out.append(self.name_token(node))
+        self._site = None
+        token = self.name_token(node)
+        self._site_of(node, token)
+        self._out.append(token)
 
     def name_token(self, node: cst.Name) -> str:
         """What a bare name refers to, as a token (recording references on the way)."""
@@ -311,11 +392,14 @@ class Canonicalizer:
             if star is not None:
                 return self._reference(star[0], star[1])
             if scope is not None and name in ("__name__", "__file__", "__doc__", "__spec__", "__package__"):
+                self._canon.located = True
                 return "g:" + name
             self._canon.unresolved.append((self._line(node), name))
             return "?" + name
         owner = next(iter(assignments)).scope
         if isinstance(owner, cst.metadata.BuiltinScope):
+            if name in _WHERE:
+                self._canon.located = True
             if name in DYNAMIC_CALLS:
                 self._canon.dynamic.append((self._line(node), f"uses {name}()"))
             return "b:" + name
@@ -347,7 +431,10 @@ class Canonicalizer:
         if isinstance(root, cst.Name) and self._is_global(root):
             qualified = self.module.qualified_names(node)
             if len(qualified) == 1:
-                self._out.append(self._qualified_token(next(iter(qualified)), node))
+                self._site = None
+                token = self._qualified_token(next(iter(qualified)), node)
+                self._site_of(node, token)
+                self._out.append(token)
                 return
         self._emit(node.value)
         self._out.append("." + node.attr.value)
@@ -377,6 +464,7 @@ class Canonicalizer:
         if symbol.kind == "module":
             return "m:" + symbol.qualified_name + suffix
         self._canon.references[symbol.qualified_name] = symbol
+        self._site = (symbol.qualified_name, rest)
         return "r:" + symbol.qualified_name + suffix
 
     def _is_global(self, node: cst.Name) -> bool:
@@ -516,6 +604,65 @@ class Canonicalizer:
         return self.module.line(node)
 
 
+def layout_free_tokens(node: cst.CSTNode) -> list[str]:
+    """The code of ``node`` without its layout: node types, field names, names *as
+    written* (nothing resolved, nothing renamed, nothing dropped) and literal values,
+    but no whitespace, line breaks, comments, grouping parentheses, trailing commas or
+    quote style. Code pvcheck cannot follow is fingerprinted by this instead of its raw
+    text: `ruff format` and comment edits leave it alone, any other edit does not."""
+    out: list[str] = []
+    stack: list[Any] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, str):
+            out.append(current)
+            continue
+        kind = type(current)
+        if kind in _SKIP_TYPES and kind not in (cst.Import, cst.ImportFrom):
+            continue
+        if kind is cst.Name:
+            out.append("n=" + current.value)
+            continue
+        if kind in (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float, cst.Imaginary):
+            try:
+                value = current.evaluated_value
+            except Exception:  # an f-string inside a concatenation, an odd escape
+                value = None
+            if value is not None:
+                out.append("v=" + repr(value))
+                continue
+        opening, fields = _layout(kind)
+        pending: list[Any] = [opening]
+        for name, single, several, is_string, _ in fields:
+            value = getattr(current, name)
+            if value is None or isinstance(value, cst.MaybeSentinel):
+                continue
+            if isinstance(value, cst.CSTNode):
+                if type(value) not in _SKIP_TYPES or type(value) in (cst.Import, cst.ImportFrom):
+                    pending.extend((single, value))
+            elif isinstance(value, (tuple, list)):
+                pending.append(several)
+                pending.extend(v for v in value if isinstance(v, cst.CSTNode))
+                pending.append("]")
+            elif is_string and isinstance(value, str) and value:
+                pending.append(f"{name}={value}")
+            elif isinstance(value, str) and (name == "value" or (name == "start" and kind is cst.FormattedString)):
+                # the text of an f-string part, as written; of its opening quote only the
+                # prefix counts (rf"\n" is not f"\n", f'' is f"")
+                pending.append(f"{name}={value.strip(chr(39) + chr(34)).lower() if name == 'start' else value}")
+        if kind is cst.Subscript and _one_tuple(current):
+            pending.append("tuple,")
+        pending.append(")")
+        stack.extend(reversed(pending))
+    return out
+
+
+def _one_tuple(node: cst.Subscript) -> bool:
+    """``x[a,]``: the trailing comma makes the key the tuple ``(a,)``, and it is the only
+    trace of that in the syntax tree."""
+    return len(node.slice) == 1 and isinstance(node.slice[0].comma, cst.Comma)
+
+
 def side_effect_free(expression: cst.BaseExpression,
                      is_pure_call: Optional[Callable[[cst.Call], bool]] = None) -> bool:
     """Whether evaluating ``expression`` leaves everything as it was: names, literals,
@@ -652,18 +799,22 @@ _HANDLERS: dict[type, Callable[[Canonicalizer, Any], None]] = {
     cst.IndentedBlock: Canonicalizer._block,
     cst.SimpleStatementSuite: Canonicalizer._block,
     cst.Arg: Canonicalizer._arg,
+    cst.Call: Canonicalizer._call,
+    cst.Subscript: Canonicalizer._subscript,
+    cst.AsName: Canonicalizer._as_name,
 }
 
 
-_LAYOUTS: dict[type, tuple[str, tuple[tuple[str, str, str, bool], ...]]] = {}
+_LAYOUTS: dict[type, tuple[str, tuple[tuple[str, str, str, bool, bool], ...]]] = {}
 
 
-def _layout(kind: type) -> tuple[str, tuple[tuple[str, str, str, bool], ...]]:
+def _layout(kind: type) -> tuple[str, tuple[tuple[str, str, str, bool, bool], ...]]:
     """A node type's opening token and the fields the generic walk emits, in field order
     (whitespace and brackets left out), with their tokens: worked out once per type."""
     found = _LAYOUTS.get(kind)
     if found is None:
-        fields = tuple((spec.name, spec.name + "=", spec.name + "=[", spec.name in _STRING_FIELDS)
+        fields = tuple((spec.name, spec.name + "=", spec.name + "=[", spec.name in _STRING_FIELDS,
+                        spec.name in _STORE_FIELDS)
                        for spec in dataclasses.fields(kind)
                        if spec.name not in _SKIP_FIELDS and not spec.name.startswith("whitespace"))
         found = _LAYOUTS[kind] = ("(" + kind.__name__, fields)

@@ -18,7 +18,7 @@ from typing import Any, Iterable, Mapping, Optional
 import libcst as cst
 
 from pvcheck.analyzer import runconfig
-from pvcheck.analyzer.canonical import Canon
+from pvcheck.analyzer.canonical import Canon, layout_free_tokens
 from pvcheck.analyzer.fingerprint import (
     Fingerprinter,
     Reach,
@@ -70,6 +70,7 @@ class FunctionFacts:
     sketch: tuple[int, ...]
     complexity: int
     dynamic: bool
+    content_fingerprint: str = ""  # the body by content (fingerprint.py ``content``)
 
 
 @dataclass
@@ -281,8 +282,9 @@ class AnalysisContext:
                               f"name '{name}' in helper '{helper.symbol.qualified_name}' is not defined or imported",
                               helper.symbol.module.path, line, hint="import it explicitly")
         if own_dynamic:
-            # fold the raw text in: then no edit at all can pass as "the same computation"
-            body_fp = digest("dynamic", body_fp, module.code(node))
+            # fold the code in, all of it but its layout: then no edit but formatting and
+            # comments can pass as "the same computation"
+            body_fp = digest("dynamic", body_fp, layout_free(node))
         elif dynamic_helpers:
             # only reached code is dynamic (a materializer using getattr): its own text,
             # not the step's, which keeps its semantic fingerprint (issue 12)
@@ -303,6 +305,8 @@ class AnalysisContext:
             sketch=sketch(canon.tokens),
             complexity=_complexity(module, function) if function is not None else 0,
             dynamic=dynamic,
+            # dynamic code folds its raw text in: no layer may call an edit there harmless
+            content_fingerprint="" if dynamic else reach.content,
         )
 
     def report_reads(self, reach: Reach) -> None:
@@ -377,7 +381,16 @@ class AnalysisContext:
             sketch=facts.sketch,
             complexity=facts.complexity,
             dynamic=facts.dynamic,
+            content_fingerprint=facts.content_fingerprint,
         )
+
+    def _body_content(self, canon: Canon, invocations: list[Invocation]) -> str:
+        """A pipeline body by content, with the functions of its steps left out of its
+        reach: each step's own code is in the pipeline's fingerprint already, by content
+        where it has one (so a dynamic step elsewhere does not take the body's away)."""
+        steps = {invocation.definition.qualified_name for invocation in invocations}
+        reach = self.fingerprinter.reach([s for name, s in canon.references.items() if name not in steps])
+        return self.fingerprinter.content(canon, reach, tokens_digest(canon.tokens))[0]
 
     # ------------------------------------------------------------------ pipelines
     def make_pipeline(
@@ -446,28 +459,36 @@ class AnalysisContext:
         if around.definitions or around.files:  # only then: unchanged fingerprints for modules without effects
             parts.append(digest("reach", *(f"{d.symbol.qualified_name}={d.fingerprint}" for d in around.definitions),
                                 *sorted(f.fingerprint for f in around.files)))
+        dynamic_part: Optional[tuple[int, str]] = None  # (index in parts, the same by content)
         if dynamic:
+            body_content = ""
             if body is not None:
                 # code that cannot be followed may run repo-local helpers (a Prefect flow calling
                 # a plain function): a change to one of them is a change to this pipeline too
                 body_fp = self.fingerprinter.body(canon)[0]
+                body_content = self._body_content(canon, invocations)
                 bound_reach = self.fingerprinter.reach(sorted(bound, key=lambda s: s.qualified_name))
                 if bound_reach.definitions or bound_reach.files:
                     self.report_reads(bound_reach)
-                    body_fp = digest(body_fp, "bound",
-                                     *sorted(f"{d.symbol.qualified_name}={d.fingerprint}" for d in bound_reach.definitions),
-                                     *sorted(f.fingerprint for f in bound_reach.files))
-            parts.append(body_fp or digest(module.code(node)))
-        code_fp = ""
+                    bound_parts = ["bound", *sorted(f"{d.symbol.qualified_name}={d.fingerprint}"
+                                                    for d in bound_reach.definitions),
+                                   *sorted(f.fingerprint for f in bound_reach.files)]
+                    body_fp = digest(body_fp, *bound_parts)
+                    body_content = digest(body_content, *bound_parts) if body_content else ""
+            dynamic_part = (len(parts), body_content)
+            parts.append(body_fp or layout_free(node))
+        code_fp = code_content = ""
         code_statements: tuple[StatementPrint, ...] = ()
         code_helpers: tuple[HelperRef, ...] = ()
         if masks is not None and (isinstance(body, cst.FunctionDef) or code is not None):
             own = masked_code(self.fingerprinter.canonicalizer(module), code if code is not None else body, masks)
-            body_code, reached, _ = self.fingerprinter.body(own)
+            body_code, reached, code_reach = self.fingerprinter.body(own)
             # the signature too: a parameter re-typed changes what the framework parses a
             # value into (pydantic validation in ZenML, Prefect), defaults are configuration
-            code_fp = digest("pipeline-code", body_code,
-                             canonical_json([[p.name, p.kind, p.annotation] for p in parameters]))
+            signature = canonical_json([[p.name, p.kind, p.annotation] for p in parameters])
+            code_fp = digest("pipeline-code", body_code, signature)
+            if code_reach.content:
+                code_content = digest("pipeline-code", code_reach.content, signature)
             code_statements = tuple(StatementPrint(line, fp) for line, fp in statement_prints(own))
             extra: dict[str, HelperRef] = {}
             for where, function, qualified in inlined:
@@ -479,7 +500,10 @@ class AnalysisContext:
             if extra:
                 known = {h.name for h in reached}
                 reached = [*reached, *(extra[n] for n in sorted(extra) if n not in known)]
-                code_fp = digest(code_fp, "inlined", *(f"{n}={extra[n].fingerprint}" for n in sorted(extra)))
+                inlined_parts = ["inlined", *(f"{n}={extra[n].fingerprint}" for n in sorted(extra))]
+                code_fp = digest(code_fp, *inlined_parts)
+                # inlined factories by name: a move of one is not recognised, never hidden
+                code_content = digest(code_content, *inlined_parts) if code_content else ""
             code_helpers = tuple(reached)
             # the pipeline's own code is part of what it computes: two pipelines with
             # different bodies never share a fingerprint, with or without steps
@@ -487,7 +511,7 @@ class AnalysisContext:
         elif not steps and not dynamic:
             # a framework without the pipeline's own code (Airflow, Dagster): a step-less
             # pipeline is still identified by its code, never by an empty graph alone
-            parts.append("code:" + (body_fp or digest(module.code(node))))
+            parts.append("code:" + (body_fp or layout_free(node)))
         # what the analysis covered: the steps, the calls it did not follow, and the
         # repository files the reach reads (their contents are part of the fingerprints)
         files_read = sorted({h.name[len(FILE_PREFIX):] if h.name.startswith(FILE_PREFIX) else h.path
@@ -499,6 +523,13 @@ class AnalysisContext:
                           module.path, module.line(node),
                           hint="its identity is its own code: any change to it is a new version; "
                                "check that its steps are decorated and imported")
+        # the same parts with references by content (moves and renames, PV108): the steps'
+        # content fingerprints and the pipeline code's, where they exist
+        content_parts = [*parts[:2], *sorted(f"{s.id}={_content_of(s)}" for s in steps), *parts[2 + len(steps):]]
+        if dynamic_part is not None and dynamic_part[1]:
+            content_parts[dynamic_part[0]] = dynamic_part[1]
+        if code_content:
+            content_parts[content_parts.index("code:" + code_fp)] = "code:" + code_content
         defaults = {p.name: p.default for p in parameters if p.has_default}
         return Pipeline(
             name=name,
@@ -521,6 +552,8 @@ class AnalysisContext:
             statements=code_statements,
             helpers=code_helpers,
             coverage=coverage,
+            content_fingerprint=digest(*content_parts),
+            code_content=code_content,
         )
 
 
@@ -534,6 +567,19 @@ def masked_code(canonicalizer: Any, node: cst.CSTNode, masks: dict[int, str]) ->
         return canonicalizer.expression(node)  # type: ignore[no-any-return]
     finally:
         canonicalizer.masks = {}
+
+
+def _content_of(step: Step) -> str:
+    """A step's code by content (``Step.content_fingerprint``) where it has one."""
+    if not step.content_fingerprint:
+        return step.fingerprint
+    return digest("step-content", step.content_fingerprint, step.signature_fingerprint)
+
+
+def layout_free(node: cst.CSTNode) -> str:
+    """The fingerprint of code pvcheck cannot follow: everything but its layout (see
+    ``canonical.layout_free_tokens``), so that a reformat or a comment is no new version."""
+    return digest("code", tokens_digest(layout_free_tokens(node)))
 
 
 def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

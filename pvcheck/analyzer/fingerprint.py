@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable, Optional
 
+import libcst as cst
+
+from pvcheck.analyzer import content as by_content
 from pvcheck.analyzer.canonical import Canon, Canonicalizer
 from pvcheck.analyzer.index import ProjectIndex
 from pvcheck.analyzer.module import ModuleInfo, Symbol
@@ -75,6 +78,11 @@ class DefinitionPrint:
     unresolved: tuple[tuple[int, str], ...]
     line: int
     reads: tuple[FileRead, ...] = ()  # files its code reads (path None: not computable)
+    # the reference-by-content layer (content.py): the tokens by content, whether a call
+    # of it may be by content, and an inlinable constant's value tokens
+    skeleton: Optional[by_content.Skeleton] = None
+    movable: bool = False
+    value: Optional[tuple[str, ...]] = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,7 @@ class Reach:
     files: list[HelperRef]
     unknown_reads: list[tuple[ModuleInfo, FileRead, str]]  # (where, the read, the code reading it)
     outside_reads: list[tuple[ModuleInfo, FileRead, str]]
+    content: str = ""  # the body with this reach by content (``Fingerprinter.content``); set by ``body``
 
 
 class Fingerprinter:
@@ -97,6 +106,9 @@ class Fingerprinter:
         self.cosmetic_calls = tuple(cosmetic_calls)
         self.pure_calls = tuple(pure_calls)
         self._canonicalizers: dict[str, Canonicalizer] = {}
+        self._contents: dict[str, str] = {}  # qualified name -> content digest (content.py)
+        self._inlining: set[str] = set()
+        self._top: dict[str, tuple[cst.Module, frozenset[int]]] = {}  # module -> (its tree, top-level ids)
 
     def canonicalizer(self, module) -> Canonicalizer:  # type: ignore[no-untyped-def]
         found = self._canonicalizers.get(module.name)
@@ -119,24 +131,92 @@ class Fingerprinter:
             nodes = [s.node for s in symbol.module.symbols.get(symbol.name, []) if s.kind == "constant"]
         else:
             nodes = [symbol.node]
-        tokens: list[str] = [symbol.kind]
-        references: dict[str, Symbol] = {}
-        dynamic: list[tuple[int, str]] = []
-        unresolved: list[tuple[int, str]] = []
+        whole = Canon(tokens=[symbol.kind])
         reads: list[FileRead] = []
         for node in nodes:
             canon = canonicalizer.definition(node)
             if node is not None:
                 reads.extend(file_reads(node, symbol.module, self.index))
-            tokens.extend(canon.tokens)
-            references.update(canon.references)
-            dynamic.extend(canon.dynamic)
-            unresolved.extend(canon.unresolved)
+            offset = len(whole.tokens)
+            whole.sites.extend((index + offset, name, rest, how) for index, name, rest, how in canon.sites)
+            whole.tokens.extend(canon.tokens)
+            whole.references.update(canon.references)
+            whole.dynamic.extend(canon.dynamic)
+            whole.unresolved.extend(canon.unresolved)
+            whole.rebinds = whole.rebinds or canon.rebinds
+            whole.located = whole.located or canon.located
+        references = whole.references
         references.pop(key, None)
         line = symbol.module.line(nodes[0]) if nodes and nodes[0] is not None else 0
-        result = DefinitionPrint(symbol, tokens_digest(tokens), tuple(references.values()), tuple(dynamic),
-                                 tuple(unresolved), line, tuple(sorted(reads, key=_read_order)))
-        return result
+        node = nodes[0] if len(nodes) == 1 else None
+        movable = symbol.kind == "function" and isinstance(node, cst.FunctionDef) and not node.decorators \
+            and not whole.located
+        own = tokens_digest(whole.tokens)
+        return DefinitionPrint(symbol, own, tuple(references.values()),
+                               tuple(whole.dynamic), tuple(whole.unresolved), line,
+                               tuple(sorted(reads, key=_read_order)),
+                               self._skeleton(whole, own, symbol), movable,
+                               self.inline(symbol) if symbol.kind == "constant" else None)
+
+    # ------------------------------------------------------------------ by content
+    def _skeleton(self, canon: Canon, plain: str, own: Optional[Symbol] = None) -> by_content.Skeleton:
+        return by_content.skeleton(canon, canon.references, own, self.inline, tokens_digest, plain)
+
+    def inline(self, symbol: Symbol) -> Optional[tuple[str, ...]]:
+        """The canonical tokens of a module constant's value, to stand where the constant is
+        read; None when it is not an immutable literal bound once (content.py)."""
+        return self.index.remember(("inline", self.cosmetic_calls, self.pure_calls, symbol.qualified_name),
+                                   lambda: self._inline(symbol))
+
+    def _inline(self, symbol: Symbol) -> Optional[tuple[str, ...]]:
+        if symbol.qualified_name in self._inlining:
+            return None  # constants defined by each other (an import cycle)
+        value = by_content.literal_value_node(symbol, lambda: self._top_level(symbol.module))
+        if value is None:
+            return None
+        self._inlining.add(symbol.qualified_name)
+        try:
+            canon = self.canonicalizer(symbol.module).expression(value)
+            return by_content.value_tokens(canon, canon.references, self.inline)
+        finally:
+            self._inlining.discard(symbol.qualified_name)
+
+    def _top_level(self, module: ModuleInfo) -> frozenset[int]:
+        # by module, checked against the very tree (ids of another tree mean nothing)
+        found = self._top.get(module.name)
+        if found is None or found[0] is not module.tree:
+            found = self._top[module.name] = (module.tree, by_content.top_level(module.tree))
+        return found[1]
+
+    def content(self, canon: Canon, reach: Reach, plain: str) -> tuple[str, dict[str, str]]:
+        """The fingerprint of a body with repo-local references by content (a move or a
+        consistent rename leaves it equal), and each reached definition's own content
+        digest (to name what moved). ("", {}) where that layer does not apply: something
+        in the reach assigns to a repo-local name, or cannot be followed."""
+        body = self._skeleton(canon, plain)
+        definitions = reach.definitions
+        if body.stores or canon.dynamic or canon.unresolved or any(
+                d.skeleton is None or d.skeleton.stores or d.dynamic or d.unresolved for d in definitions):
+            return "", {}  # rebinding, or code pvcheck cannot follow: names and raw text decide
+        nodes = {d.symbol.qualified_name: by_content.Node(d.skeleton, d.movable, d.value)  # type: ignore[arg-type]
+                 for d in definitions}
+        of = by_content.contents(nodes, digest, self._contents)
+        named = set(body.named)
+        for printed in definitions:
+            named.update(printed.skeleton.named)  # type: ignore[union-attr]
+        entries = []
+        own: dict[str, str] = {}
+        for printed in definitions:
+            name = printed.symbol.qualified_name
+            own[name] = of(name)
+            if printed.symbol.kind == EFFECTS:
+                entries.append("e:" + own[name])  # wherever it is, what it does
+            elif name in named:
+                entries.append(f"n:{name}={own[name]}")
+        # a definition reached only through calls by content and inlined reads is in the
+        # tokens already; one referred to by name (a class, say) is here, with its name
+        return digest("content", by_content.filled(body, nodes, of, digest), *sorted(entries),
+                      *sorted(f.fingerprint for f in reach.files)), own
 
     def effects(self, module: ModuleInfo) -> list[DefinitionPrint]:
         """Each module-level statement of ``module`` with an effect, as a pseudo-definition
@@ -150,7 +230,8 @@ class Fingerprinter:
             found.append(DefinitionPrint(symbol, tokens_digest([EFFECTS, *canon.tokens]),
                                          tuple(canon.references.values()), tuple(canon.dynamic),
                                          tuple(canon.unresolved), line,
-                                         tuple(sorted(file_reads(node, module, self.index), key=_read_order))))
+                                         tuple(sorted(file_reads(node, module, self.index), key=_read_order)),
+                                         self._skeleton(canon, tokens_digest([EFFECTS, *canon.tokens]))))
         return found
 
     def file(self, path: str) -> HelperRef:
@@ -217,11 +298,15 @@ class Fingerprinter:
         reach = self.reach(canon.references.values(), [module] if module is not None else [],
                            [(module, read, owner) for read in reads] if module is not None else [])
         helpers = reach.definitions
-        parts = ["body", tokens_digest(canon.tokens)]
+        plain = tokens_digest(canon.tokens)
+        parts = ["body", plain]
         parts.extend(f"{h.symbol.qualified_name}={h.fingerprint}" for h in helpers)
         parts.extend(sorted(f.fingerprint for f in reach.files))  # by content: names are paths from the root
+        content, own = self.content(canon, reach, plain)
+        reach = replace(reach, content=content)
         refs = [
-            HelperRef(h.symbol.qualified_name, h.symbol.kind, h.symbol.module.path, h.line, h.fingerprint)
+            HelperRef(h.symbol.qualified_name, h.symbol.kind, h.symbol.module.path, h.line, h.fingerprint,
+                      own.get(h.symbol.qualified_name, ""))
             for h in helpers
         ]
         refs.extend(reach.files)

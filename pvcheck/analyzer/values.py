@@ -252,4 +252,87 @@ def render(node: cst.CSTNode, module: ModuleInfo, index: Optional["ProjectIndex"
         return f"{render(node.func, module, index)}({', '.join(args)})"
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
         return f"{render(node.left, module, index)} | {render(node.right, module, index)}"
+    return plain_text(node, module)
+
+
+#: Operator node -> its text (``plain_text``).
+_OPERATORS = {
+    "Add": "+", "Subtract": "-", "Multiply": "*", "Divide": "/", "FloorDivide": "//", "Modulo": "%",
+    "Power": "**", "MatrixMultiply": "@", "LeftShift": "<<", "RightShift": ">>", "BitAnd": "&", "BitOr": "|",
+    "BitXor": "^", "And": "and", "Or": "or", "Not": "not ", "Minus": "-", "Plus": "+", "BitInvert": "~",
+    "Equal": "==", "NotEqual": "!=", "LessThan": "<", "LessThanEqual": "<=", "GreaterThan": ">",
+    "GreaterThanEqual": ">=", "In": "in", "NotIn": "not in", "Is": "is", "IsNot": "is not",
+}
+_GROUPED = (cst.BinaryOperation, cst.BooleanOperation, cst.Comparison, cst.UnaryOperation, cst.IfExp, cst.Lambda,
+            cst.NamedExpr, cst.Await, cst.Yield)
+
+
+def plain_text(node: cst.CSTNode, module: ModuleInfo) -> str:
+    """The source of an expression written out again the same way whatever its layout:
+    no comments, line breaks or trailing commas, strings and numbers by value, nested
+    operations always in parentheses (so the text stays unambiguous). A call-site value
+    compared by this text is compared by value, not by how `ruff format` wrote it.
+    Constructs it does not know (lambdas, comprehensions ...) keep their source text
+    with whitespace collapsed."""
+    def text(child: cst.CSTNode) -> str:
+        return plain_text(child, module)
+
+    def grouped(child: cst.CSTNode) -> str:
+        return f"({text(child)})" if isinstance(child, _GROUPED) else text(child)
+
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{grouped(node.value)}.{node.attr.value}"
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float, cst.Imaginary)):
+        try:
+            return repr(node.evaluated_value)  # type: ignore[union-attr]
+        except Exception:  # an f-string in a concatenation, an odd escape
+            pass
+    elif isinstance(node, cst.Call):
+        args = [f"{a.keyword.value}={text(a.value)}" if a.keyword is not None else f"{a.star}{text(a.value)}"
+                for a in node.args]
+        return f"{grouped(node.func)}({', '.join(args)})"
+    elif isinstance(node, cst.Subscript):
+        inner = ", ".join(text(e.slice) for e in node.slice) + ("," if len(node.slice) == 1
+                                                                 and isinstance(node.slice[0].comma, cst.Comma) else "")
+        return f"{grouped(node.value)}[{inner}]"
+    elif isinstance(node, cst.Index):
+        return (node.star or "") + text(node.value)
+    elif isinstance(node, cst.Slice):
+        parts = [text(p) if p is not None else "" for p in (node.lower, node.upper)]
+        return ":".join(parts) + (f":{text(node.step)}" if node.step is not None else "")
+    elif isinstance(node, (cst.Tuple, cst.List, cst.Set)):
+        items = [("*" + text(e.value)) if isinstance(e, cst.StarredElement) else text(e.value) for e in node.elements]
+        if isinstance(node, cst.Tuple):
+            return f"({', '.join(items)}{',' if len(items) == 1 else ''})"
+        return f"[{', '.join(items)}]" if isinstance(node, cst.List) else f"{{{', '.join(items)}}}"
+    elif isinstance(node, cst.Dict):
+        items = [f"**{text(e.value)}" if isinstance(e, cst.StarredDictElement) else f"{text(e.key)}: {text(e.value)}"
+                 for e in node.elements]
+        return f"{{{', '.join(items)}}}"
+    elif isinstance(node, cst.BinaryOperation) and type(node.operator).__name__ in _OPERATORS:
+        return f"{grouped(node.left)} {_OPERATORS[type(node.operator).__name__]} {grouped(node.right)}"
+    elif isinstance(node, cst.BooleanOperation) and type(node.operator).__name__ in _OPERATORS:
+        return f"{grouped(node.left)} {_OPERATORS[type(node.operator).__name__]} {grouped(node.right)}"
+    elif isinstance(node, cst.UnaryOperation) and type(node.operator).__name__ in _OPERATORS:
+        return f"{_OPERATORS[type(node.operator).__name__]}{grouped(node.expression)}"
+    elif isinstance(node, cst.Comparison) and all(type(c.operator).__name__ in _OPERATORS
+                                                  for c in node.comparisons):
+        return " ".join([grouped(node.left), *(f"{_OPERATORS[type(c.operator).__name__]} {grouped(c.comparator)}"
+                                               for c in node.comparisons)])
+    elif isinstance(node, cst.IfExp):
+        return f"{grouped(node.body)} if {grouped(node.test)} else {grouped(node.orelse)}"
+    elif isinstance(node, cst.FormattedString):
+        prefix = node.start.strip("'\"").lower()
+        parts = []
+        for part in node.parts:
+            if isinstance(part, cst.FormattedStringText):
+                parts.append(part.value)
+            else:
+                conversion = f"!{part.conversion}" if part.conversion else ""
+                spec = ":" + "".join(p.value if isinstance(p, cst.FormattedStringText) else "{" + text(p.expression)
+                                     + "}" for p in part.format_spec) if part.format_spec else ""
+                parts.append("{" + text(part.expression) + conversion + spec + "}")
+        return f'{prefix}"{"".join(parts)}"'
     return " ".join(module.code(node).split())

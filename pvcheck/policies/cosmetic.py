@@ -10,7 +10,7 @@ read; a model from a lock file has no text, and then there is nothing to explain
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 from pvcheck.config import Config
 from pvcheck.model import Decision, Finding
@@ -18,6 +18,7 @@ from pvcheck.policies.base import Example, Policy, Rule
 from pvcheck.policies.common import pipeline_has_detail, step_has_detail
 from pvcheck.policies.examples import HELPERS, PIPELINE, STEPS, edit, project
 from pvcheck.policies.matching import PipelineComparison
+from pvcheck.policies.moves import Move, moves, names_only, same_code_content, same_content
 from pvcheck.policies.sources import SourceTree
 from pvcheck.policies.textdiff import classify, first_different_line
 
@@ -27,6 +28,13 @@ _RULE_OF = {"formatting": "PV101", "comments": "PV102", "docstrings": "PV102", "
 _KIND_OF = {"formatting": "formatting-changed", "comments": "comments-changed", "docstrings": "docstring-changed",
             "logging": "logging-changed", "renames": "locals-renamed", "local_annotations": "local-annotations-changed",
             "annotations": "annotations-changed"}
+
+_MOVED_STEPS = edit(STEPS, "from helpers import scale", "from maths.scaling import scale")
+_MOVED = "def scale(value: float, factor: float) -> float:\n    return value * factor\n"
+_ONLY_UNUSED = HELPERS[HELPERS.index("def unused"):]
+_OTHER_SCALE = "def scale(value: float, factor: float) -> float:\n    return value / factor\n"
+_PERCENT = edit(HELPERS, "    return value * factor\n", "    return value * factor * 100\n")
+_EXTRACTED = edit(edit(_PERCENT, "def scale", "PERCENT = 100\n\n\ndef scale"), "factor * 100", "factor * PERCENT")
 
 _IMPORTS_SWAPPED = edit(STEPS, "from zenml import step\n\nfrom helpers import scale\n",
                         "from helpers import scale\nfrom zenml import step\n")
@@ -140,10 +148,45 @@ class CosmeticPolicy(Policy):
                         + edit(HELPERS, "return value * factor", "return value * Factor(factor).value"),
             ), Decision.VERSION, note="a dataclass field re-typed: value: float -> value: int"),),
         ),
+        Rule(
+            "PV108", "cosmetic", "a helper function or module constant moved to another module or renamed, "
+            "consistently with its uses, same body or value (plain functions that are called, constants with an "
+            "immutable literal value; a class, a function passed as a value or a list/dict constant keep their "
+            "names)", Decision.RUN,
+            triggers=(
+                Example(project(), project(steps=_MOVED_STEPS, helpers=_ONLY_UNUSED, maths__scaling_dot_py=_MOVED,
+                                           maths____init___dot_py=""),
+                        Decision.RUN, note="helpers.scale moved to maths.scaling.scale"),
+                Example(project(), project(steps=edit(STEPS, "import scale", "import rescale")
+                                           .replace("return scale(", "return rescale("),
+                                           helpers=edit(HELPERS, "def scale(", "def rescale(")),
+                        Decision.RUN, note="helpers.scale renamed to helpers.rescale"),
+            ),
+            near_misses=(
+                Example(project(), project(steps=_MOVED_STEPS, helpers=_ONLY_UNUSED,
+                                           maths__scaling_dot_py=edit(_MOVED, "value * factor", "value * factor + 1"),
+                                           maths____init___dot_py=""),
+                        Decision.VERSION, note="moved and its body changed"),
+                Example(project(other_dot_py=_OTHER_SCALE),
+                        project(steps=edit(STEPS, "from helpers import", "from other import"),
+                                other_dot_py=_OTHER_SCALE),
+                        Decision.VERSION, note="now calls another function of the same name, other.scale"),
+            ),
+        ),
+        Rule(
+            "PV109", "cosmetic", "a literal extracted into a module constant of the same value, or a constant "
+            "replaced by its value (numbers, strings, True/False/None, tuples and operators of these)",
+            Decision.RUN,
+            triggers=(Example(project(helpers=_PERCENT), project(helpers=_EXTRACTED), Decision.RUN,
+                              note="100 extracted into PERCENT = 100"),),
+            near_misses=(Example(project(helpers=_PERCENT), project(helpers=edit(_EXTRACTED, "= 100", "= 1000")),
+                                 Decision.VERSION, note="extracted with another value, PERCENT = 1000"),),
+        ),
     )
 
     def evaluate(self, comparison: PipelineComparison, config: Config) -> Iterable[Finding]:
         yield from self._renames(comparison)
+        yield from self._moves(comparison)
         base_sources, head_sources = comparison.base_sources, comparison.head_sources
         if base_sources is None or head_sources is None:
             return
@@ -163,6 +206,30 @@ class CosmeticPolicy(Policy):
             elif base.function != head.function:
                 yield self.finding("PV106", path=head.path, line=head.line, step=head.id, kind="step-function-renamed",
                                    subject=head.id, old=base.function, new=head.function)
+
+    def _moves(self, comparison: PipelineComparison) -> Iterator[Finding]:
+        """Steps whose body differs by name only (the content layer is equal): what moved."""
+        for match in comparison.steps.matches:
+            base, head = match.base, match.head
+            if same_content(base, head):
+                for move in moves(base.helpers, head.helpers, head.path, head.line):
+                    yield self._move(move, f"step {head.id}", head.path, head.line, head.id)
+        base, head = comparison.base, comparison.head
+        if same_code_content(base, head):  # helpers the pipeline body itself calls
+            for move in moves(base.helpers, head.helpers, head.path, head.line):
+                yield self._move(move, f"pipeline {head.name}", head.path, head.line, None)
+        elif (base.dynamic or head.dynamic) and names_only(base, head) \
+                and base.body_fingerprint != head.body_fingerprint:
+            # a dynamic pipeline's body, folded in whole: it reaches what moved
+            yield self.finding("PV108", path=head.path, line=head.line, kind="names-changed",
+                               subject=f"pipeline {head.name}", detail={"owner": f"pipeline {head.name}", "body": True})
+
+    def _move(self, move: Move, owner: str, path: str, line: int, step: Optional[str]) -> Finding:
+        detail: dict[str, Any] = {"owner": owner}
+        if move.noun:
+            detail["noun"] = move.noun
+        return self.finding(move.rule, path=move.path or path, line=move.line or line, step=step, kind=move.kind,
+                            subject=move.new or move.old or owner, old=move.old, new=move.new, detail=detail)
 
     def _units(self, comparison: PipelineComparison) -> list[_Unit]:
         units: list[_Unit] = []

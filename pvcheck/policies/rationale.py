@@ -25,6 +25,17 @@ RATIONALE: dict[str, str] = {
              "behaviour: Python stores them and moves on. A step's signature is its interface and stays "
              "PV301; class-level annotations define dataclass, pydantic and attrs fields and stay code. A team "
              "that validates helpers with annotations can set PV107 = \"version\".",
+    "PV108": "A function is called for what its body computes, and a constant read for its value; neither "
+             "depends on the module it lives in or the name it has. pvcheck compares what the names refer to "
+             "(the callee's body, recursively, the constant's value), so a move or a consistent rename with the "
+             "same content is the same computation. Names that can be observed keep counting: a class (pickles "
+             "and registries store its qualified name), a function passed as a value, a decorated function, one "
+             "reading __name__ or __file__, a list or dict constant (one shared mutable object), and any reach "
+             "that rebinds a repo-local name.",
+    "PV109": "Python evaluates an immutable literal to the same value wherever it is written: df.head(N_ROWS) "
+             "with N_ROWS = 100 bound once is df.head(100). Only immutable values qualify (numbers, strings, "
+             "True/False/None, tuples and operators of these): a list or dict constant is a shared object that "
+             "code may mutate, so extracting one stays a version.",
     "PV201": "Decorator keywords such as enable_cache, retries or experiment_tracker change how a step is run, "
              "not what it computes: another run of the same version.",
     "PV202": "with_options/configure arguments and YAML run config values are configuration supplied at run "

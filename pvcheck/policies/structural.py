@@ -28,6 +28,7 @@ from pvcheck.policies.conditions import Reach, changed_parameters, reaching
 from pvcheck.policies.common import first_changed_line, step_has_detail
 from pvcheck.policies.examples import HELPERS, PIPELINE, STEPS, edit, project
 from pvcheck.policies.matching import PipelineComparison, StepMatch
+from pvcheck.policies.moves import moved_only, names_only, same_code_content, same_content
 from pvcheck.policies.sources import SourceTree
 
 _TWO_LOADS = edit(PIPELINE, "    rows = load()\n    train(rows)\n",
@@ -171,8 +172,8 @@ class StructuralPolicy(Policy):
     # ------------------------------------------------------------------ bodies and helpers
     def _body(self, match: StepMatch, explained: bool = False) -> Iterator[Finding]:
         base, head = match.base, match.head
-        if base.body_fingerprint == head.body_fingerprint:
-            return  # a rename with the same body is the cosmetic policy's PV106
+        if base.body_fingerprint == head.body_fingerprint or same_content(base, head):
+            return  # a rename with the same body is the cosmetic policy's PV106; a move PV108
         detail = _step_detail(base, head)
         located = False
         if step_has_detail(base) and step_has_detail(head):
@@ -209,7 +210,7 @@ class StructuralPolicy(Policy):
     def _reach(self, match: StepMatch, comparison: PipelineComparison) -> Iterator[Finding]:
         """Module-level effects and files read, compared entry by entry."""
         base, head = match.base, match.head
-        if base.body_fingerprint == head.body_fingerprint:
+        if base.body_fingerprint == head.body_fingerprint or same_content(base, head):
             return
         before = _effects_by_module(base.helpers)
         after = _effects_by_module(head.helpers)
@@ -248,7 +249,10 @@ class StructuralPolicy(Policy):
             return
         if comparison.steps.added or comparison.steps.removed or base.graph_fingerprint != head.graph_fingerprint:
             return  # renames and reorders: the cosmetic and identity policies explain those
-        if any(m.base.fingerprint != m.head.fingerprint for m in comparison.steps.matches):
+        if names_only(base, head):
+            return  # helpers or constants moved or renamed, nothing else: PV108/PV109 say which
+        if any(m.base.fingerprint != m.head.fingerprint and not moved_only(m.base, m.head)
+               for m in comparison.steps.matches):
             return  # a step's code changed: the signature policy or the rules above say how
         line = head.line
         if comparison.base_sources is not None and comparison.head_sources is not None:
@@ -334,9 +338,12 @@ class StructuralPolicy(Policy):
         conditional = bool(base.coverage.get("conditions") or head.coverage.get("conditions"))
         if not (base.dynamic or head.dynamic or conditional):
             return
-        code = [(base.fingerprint, head.fingerprint), (base.graph_fingerprint, head.graph_fingerprint),
-                (base.body_fingerprint, head.body_fingerprint)]
-        code.extend((m.base.fingerprint, m.head.fingerprint) for m in comparison.steps.matches)
+        moved = names_only(base, head)  # the pipeline by content is the same: its body too
+        code = [(base.fingerprint, head.fingerprint) if not moved else ("", ""),
+                (base.graph_fingerprint, head.graph_fingerprint),
+                (base.body_fingerprint, head.body_fingerprint) if not moved else ("", "")]
+        code.extend((m.base.fingerprint, m.head.fingerprint) for m in comparison.steps.matches
+                    if not moved_only(m.base, m.head))
         settings = [(base.config_fingerprint, head.config_fingerprint)]
         settings.extend((m.base.config_fingerprint, m.head.config_fingerprint) for m in comparison.steps.matches)
         # a lock file may not record every fingerprint: compare the ones both sides have
@@ -377,6 +384,8 @@ class StructuralPolicy(Policy):
         base, head = comparison.base, comparison.head
         if not base.code_fingerprint or not head.code_fingerprint or base.code_fingerprint == head.code_fingerprint:
             return  # equal, or a side (a lock file, a framework) that does not record it
+        if same_code_content(base, head):
+            return  # only helpers it calls moved or were renamed: the cosmetic policy's PV108
         located = False
         if base.statements and head.statements:
             line = first_changed_line(base.statements, head.statements)

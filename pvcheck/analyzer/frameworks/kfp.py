@@ -36,7 +36,7 @@ from pvcheck.plugin import (AnalysisContext, CallGraphBuilder, DecoratedPipeline
                             ModuleInfo, Opaque, Output, Pipeline, PipelineParameter, RunCondition, Sequence_,
                             StepDefinition, StepOutput, StepOutputs, Symbol, Value, assemble_pipeline,
                             decorated_function, installed_step, merge_config, named_tuple_outputs, pipeline_config,
-                            string_value)
+                            plain_text, string_value)
 from pvcheck.plugin import keyword_string as _keyword_string
 from pvcheck.plugin import ORIGIN_OPTIONS, ConfigSource
 
@@ -220,7 +220,7 @@ class KFPGraphBuilder(CallGraphBuilder):
             return base
         if isinstance(base, Literal) and isinstance(base.value, dict) and key in base.value:
             return Literal(base.value[key])
-        return Opaque(" ".join(module.code(expression).split()), tuple(self.invocations_in(base)))
+        return Opaque(plain_text(expression, module), tuple(self.invocations_in(base)))
 
     def call(self, call: cst.Call, env: dict[str, Value], module: ModuleInfo) -> Value:
         func = call.func
