@@ -21,7 +21,9 @@ from pvcheck.analyzer.callgraph import (
 )
 from pvcheck.analyzer.context import AnalysisContext, Invocation
 from pvcheck.analyzer.context import merge as merge_config
+from pvcheck.analyzer.discovery import module_name
 from pvcheck.analyzer.fastmeta import calls_and_imports
+from pvcheck.analyzer.fingerprint import digest
 from pvcheck.analyzer.fastmeta import visit as read_only_visit
 from pvcheck.analyzer.frameworks.assembly import assemble_pipeline, installed_step, named_tuple_outputs, pipeline_config
 from pvcheck.analyzer.frameworks.base import (
@@ -39,7 +41,7 @@ from pvcheck.analyzer.frameworks.base import (
 )
 from pvcheck.analyzer.index import ProjectIndex
 from pvcheck.analyzer.module import ModuleInfo, Symbol
-from pvcheck.analyzer.values import plain_text, render, string_value
+from pvcheck.analyzer.values import is_literal, literal_value, plain_text, render, string_value
 from pvcheck.config import Config
 from pvcheck.model import Decision, Diagnostic, Edge, Finding, Output, Parameter, Pipeline, Severity, Step
 from pvcheck.model import FromAsset, FromParameter, FromStep, GraphInput, LiteralInput, RunCondition, StepInput
@@ -113,6 +115,10 @@ def __getattr__(name: str) -> Any:
 #: merge_config -- two configuration tables merged deeply, the second winning.
 #: string_value -- the value of a string literal, or None.
 #: plain_text -- an expression written out canonically: values by value, no layout or comments.
+#: literal_value -- the value of a plain literal expression, or a marker is_literal tells apart.
+#: is_literal -- whether literal_value found a literal.
+#: digest -- the one hash every fingerprint uses (``fp1:`` and SHA-256 of the parts).
+#: module_name -- a module's dotted name from its path under a source root, and whether it is a package.
 #: render -- short normalised source text of an expression, names fully qualified.
 #: ProjectIndex -- the tree's modules by name, parsed on demand (AnalysisContext.index).
 #: calls_and_imports -- every call of a tree with its enclosing function, the names imports bind.
@@ -180,12 +186,16 @@ __all__ = [
     "calls_and_imports",
     "decorated_function",
     "decorator_call",
+    "digest",
     "find_decorator",
     "installed_step",
+    "is_literal",
     "keyword_arg",
     "keyword_string",
+    "literal_value",
     "merge_config",
     "method_name",
+    "module_name",
     "named_tuple_outputs",
     "pipeline_config",
     "plain_text",

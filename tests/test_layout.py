@@ -84,6 +84,12 @@ PLUGIN_ONLY: dict[str, dict[str, str]] = {
     "airflow": {"pvcheck.analyzer.fastmeta": "called as fastmeta.x in the module",
                 "pvcheck.analyzer.pipeline_calls": "DAG bodies are accounted for with CallGraphBuilder's own-code "
                                                    "masks, which are internal to it"},
+    "kedro": {"pvcheck.analyzer.frameworks.kedro_conf": "Kedro's own: conf/ environments and parameters",
+              "pvcheck.analyzer.frameworks.kedro_eval": "Kedro's own: pipeline expressions evaluated statically"},
+    "kedro_conf": {},
+    "kedro_eval": {},
+    "metaflow": {"pvcheck.analyzer.frameworks.metaflow_config": "Metaflow's own: Config values"},
+    "metaflow_config": {},
     "dagster": {"pvcheck.analyzer.fastmeta": "called as fastmeta.x in the module",
                 "pvcheck.analyzer.pipeline_calls": "job bodies are accounted for with CallGraphBuilder's own-code "
                                                    "masks, which are internal to it",

@@ -23,13 +23,12 @@ from typing import Any, Iterable, Optional
 
 import libcst as cst
 
-from pvcheck.analyzer.discovery import module_name
 from pvcheck.analyzer.frameworks.kedro_conf import KedroConf, load_conf, resolve_placeholders, split_entry
 from pvcheck.analyzer.frameworks.kedro_eval import Evaluator, KNode, KPipe, Opaque, node_name, strip_transcoding
 from pvcheck.plugin import (AnalysisContext, Edge, Framework, FromAsset, GraphInput, Invocation, ModuleInfo, Pipeline,
                             Severity, StepDefinition, Symbol)
 from pvcheck.diagnostics import NOT_FOLLOWED
-from pvcheck.plugin import ORIGIN_DECORATOR, ConfigSource
+from pvcheck.plugin import ORIGIN_DECORATOR, ConfigSource, module_name
 
 _SPEC = re.compile(r"""(?im)^[\s"']*kedro(?:\[[^\]]*\])?\s*(==|~=|<=|<|>=|>)?\s*(\d+)\.(\d+)""")
 _UPPER = re.compile(r"""(?im)^[\s"']*kedro(?:\[[^\]]*\])?[^\n,]*,\s*<\s*(\d+)(?:\.(\d+))?""")

@@ -21,10 +21,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Callable, Optional
-from pvcheck.model import ORIGIN_RUN_CONFIG, ConfigSource
+from pvcheck.plugin import ORIGIN_RUN_CONFIG, ConfigSource
 
 if TYPE_CHECKING:
-    from pvcheck.analyzer.context import AnalysisContext
+    from pvcheck.plugin import AnalysisContext
 
 #: Environments read, in order (later ones win), as ``kedro run`` does by default.
 ENVIRONMENTS = ("base", "local")

@@ -21,8 +21,7 @@ from typing import Any, Callable, Optional, Union
 
 import libcst as cst
 
-from pvcheck.analyzer.values import is_literal, literal_value
-from pvcheck.plugin import AnalysisContext, BodyPart, ModuleInfo, StepDefinition, Symbol
+from pvcheck.plugin import AnalysisContext, BodyPart, ModuleInfo, StepDefinition, Symbol, is_literal, literal_value
 
 NODE = frozenset({"kedro.pipeline.node", "kedro.pipeline.Node", "kedro.pipeline.node.node", "kedro.pipeline.node.Node"})
 PIPELINE = frozenset({"kedro.pipeline.pipeline", "kedro.pipeline.Pipeline", "kedro.pipeline.pipeline.pipeline",

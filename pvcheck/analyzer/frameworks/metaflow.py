@@ -30,13 +30,11 @@ from typing import Any, Callable, Iterable, Iterator, Optional
 
 import libcst as cst
 
-from pvcheck.analyzer.fingerprint import digest
 from pvcheck.analyzer.frameworks.metaflow_config import ConfigValues
-from pvcheck.analyzer.values import is_literal, literal_value, string_value
 from pvcheck.plugin import (AnalysisContext, BodyPart, Edge, Framework, Invocation, ModuleInfo, Output, Parameter,
                             Pipeline, Severity, StepDefinition, Symbol, decorator_call, keyword_arg)
 from pvcheck.diagnostics import BASE_FLOW, NOT_FOLLOWED
-from pvcheck.plugin import ORIGIN_DECORATOR, ConfigSource
+from pvcheck.plugin import ORIGIN_DECORATOR, ConfigSource, digest, is_literal, literal_value, string_value
 
 FLOWSPEC = frozenset({"metaflow.FlowSpec", "metaflow.flowspec.FlowSpec"})
 STEP = frozenset({"metaflow.step", "metaflow.decorators.step"})

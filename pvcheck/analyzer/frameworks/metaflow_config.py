@@ -21,8 +21,7 @@ from typing import Any, Callable, Optional
 
 import libcst as cst
 
-from pvcheck.analyzer.values import literal_value
-from pvcheck.plugin import AnalysisContext, ModuleInfo, string_value
+from pvcheck.plugin import AnalysisContext, ModuleInfo, literal_value, string_value
 from pvcheck.plugin import ORIGIN_RUN_CONFIG, ConfigSource
 
 CONFIG_EXPR = frozenset({"metaflow.config_expr", "metaflow.user_configs.config_parameters.config_expr"})
