@@ -18,6 +18,7 @@ from typing import Any, Iterable, Mapping, Optional
 import libcst as cst
 
 from pvcheck.analyzer import runconfig
+from pvcheck.analyzer.annotations import annotation_references
 from pvcheck.analyzer.canonical import Canon
 from pvcheck.analyzer.fingerprint import (
     Fingerprinter,
@@ -206,6 +207,10 @@ class AnalysisContext:
         framework = next((f for f in self.frameworks if f.name == definition.framework), None)
         for symbol in framework.step_reach(definition, self) if framework is not None else ():
             canon.references.setdefault(symbol.qualified_name, symbol)  # a materializer, say
+        if function is not None:
+            # the framework builds these arguments from their types: the step runs their code
+            for symbol in annotation_references(function, module, self.index):
+                canon.references.setdefault(symbol.qualified_name, symbol)
         reads = file_reads(function, module, self.index) if function is not None else []
         for part in definition.body_parts:  # an operator's python_callable, a SQL template
             if part.node is not None:
