@@ -73,6 +73,9 @@ class Invocation:
     inputs: dict[str, Any] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
     config_lines: dict[str, tuple[str, int]] = field(default_factory=dict)
+    #: repo-local classes of values built in the pipeline body and passed to this call
+    #: (``trainer(cfg=TrainCfg(lr=0.1))``): the step runs their code, so they join its reach
+    reach: list[Symbol] = field(default_factory=list)
 
 
 class AnalysisContext:
@@ -306,6 +309,7 @@ class AnalysisContext:
                            canonical_json(invocation.inputs))
         module = definition.symbol.module
         call_line = invocation.call_module.line(invocation.call_node) if invocation.call_node is not None else 0
+        body_fp, helpers, dynamic = self._passed_reach(invocation, facts)
         return Step(
             id=invocation.id,
             function=definition.qualified_name,
@@ -320,16 +324,50 @@ class AnalysisContext:
             inputs=invocation.inputs,
             config=config,
             config_lines=config_lines,
-            fingerprint=digest("step", facts.body_fingerprint, facts.signature_fingerprint),
-            body_fingerprint=facts.body_fingerprint,
+            fingerprint=digest("step", body_fp, facts.signature_fingerprint),
+            body_fingerprint=body_fp,
             signature_fingerprint=facts.signature_fingerprint,
             config_fingerprint=config_fp,
             statements=facts.statements,
-            helpers=facts.helpers,
+            helpers=helpers,
             sketch=facts.sketch,
             complexity=facts.complexity,
-            dynamic=facts.dynamic,
+            dynamic=dynamic,
         )
+
+    def _passed_reach(self, invocation: Invocation, facts: FunctionFacts) -> tuple[str, tuple[HelperRef, ...], bool]:
+        """The step's body fingerprint, helpers and dynamic flag with the reach of the classes
+        this call passes it (:attr:`Invocation.reach`) that its own reach lacks."""
+        if not invocation.reach:
+            return facts.body_fingerprint, facts.helpers, facts.dynamic
+        known = {h.name for h in facts.helpers}
+        reach = self.fingerprinter.reach(sorted(invocation.reach, key=lambda s: s.qualified_name))
+        added = [d for d in reach.definitions if d.symbol.qualified_name not in known]
+        files = [f for f in reach.files if f.name not in known]
+        if not added and not files:
+            return facts.body_fingerprint, facts.helpers, facts.dynamic
+        self.report_reads(reach)
+        dynamic = facts.dynamic
+        for printed in added:
+            for line, why in printed.dynamic:
+                dynamic = True
+                self.warn_dynamic(printed.symbol.module, line, f"helper '{printed.symbol.qualified_name}' {why}")
+            for line, name in printed.unresolved:
+                dynamic = True
+                self.diagnose("PV011", Severity.WARNING,
+                              f"name '{name}' in helper '{printed.symbol.qualified_name}' is not defined or imported",
+                              printed.symbol.module.path, line, hint="import it explicitly")
+        body_fp = digest("passed", facts.body_fingerprint,
+                         *(f"{d.symbol.qualified_name}={d.fingerprint}" for d in added),
+                         *sorted(f.fingerprint for f in files))
+        if dynamic and not facts.dynamic:
+            # as for a step's own reach: no edit to code pvcheck cannot follow is "the same"
+            body_fp = digest("dynamic", body_fp, *(d.symbol.module.code(d.symbol.node) for d in added
+                                                    if d.symbol.node is not None))
+        refs = [HelperRef(d.symbol.qualified_name, d.symbol.kind, d.symbol.module.path, d.line, d.fingerprint)
+                for d in added]
+        helpers = tuple(sorted((*facts.helpers, *refs, *files), key=lambda h: h.name))
+        return body_fp, helpers, dynamic
 
     # ------------------------------------------------------------------ pipelines
     def make_pipeline(
