@@ -228,6 +228,9 @@ class ConfigPolicy(Policy):
             return self.finding("PV205", f"{message} (environment)", path, line, step)
         if path.endswith((".yaml", ".yml", ".json")):  # JSON: a Metaflow Config file
             return self.finding("PV202", f"{message} (run config)", path, line, step)
+        if step is not None and change.path[:1] == ("resources",):
+            # ``Definitions(resources={key: Resource(...)})``: what the step is handed
+            return self.finding("PV202", f"{message} (resource)", path, line, step)
         if step is None and change.path[:1] == ("parameters",):
             # ``training_pipeline(days=60)`` in a run script: pipeline parameter values
             return self.finding("PV204", f"{message} (pipeline call site)", path, line, step)

@@ -42,6 +42,7 @@ from pvcheck.analyzer.frameworks.base import method_name as _method, keyword_arg
 from pvcheck.analyzer.frameworks.base import Framework, StepDefinition, find_decorator
 from pvcheck.analyzer.frameworks.dagster_factories import factory_assets, factory_names
 from pvcheck.analyzer.frameworks.dagster_locations import CodeLocations, Location
+from pvcheck.analyzer.frameworks import dagster_resources as resources
 from pvcheck.analyzer.discovery import SourceFile
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import string_value
@@ -184,7 +185,7 @@ class Dagster(Framework):
                 assert assets is not None
                 nodes, dynamic = registry.followed(lambda: registry.select_list(assets.value, module, ctx))
                 yield self._asset_pipeline(name, Symbol(module, "Definitions", "definitions", call), call,
-                                           nodes, {}, {}, dynamic, ctx)
+                                           nodes, {}, {}, dynamic, ctx, (call, module))
         unlisted = [n for n in registry.nodes if n.home is module and n.qualified not in registry.covered]
         if unlisted:
             name = module.name if not definitions else f"{module.name}:unlisted"
@@ -222,11 +223,12 @@ class Dagster(Framework):
             ctx.warn_dynamic(module, module.line(call), "an asset job name computed at run time")
         nodes, dynamic = registry.job_assets(module, call, _job_selection(call))
         return self._asset_pipeline(name, Symbol(module, name, "job", call), call, nodes, config, lines,
-                                    dynamic, ctx)
+                                    dynamic, ctx, resources.job_location(registry.locations, call))
 
     def _asset_pipeline(self, name: str, symbol: Symbol, node: cst.CSTNode, nodes: list["AssetNode"],
                         config: dict[str, Any], lines: dict[str, tuple[str, int]], dynamic: bool,
-                        ctx: AnalysisContext) -> Pipeline:
+                        ctx: AnalysisContext, location: Optional[tuple[cst.Call, ModuleInfo]] = None) -> Pipeline:
+        """``location``: the ``Definitions(...)`` whose ``resources={...}`` the assets get."""
         chosen = sorted({n.qualified: n for n in nodes}.values(), key=lambda n: (n.home.path, n.line))
         invocations: list[Invocation] = []
         edges: list[Edge] = []
@@ -253,6 +255,8 @@ class Dagster(Framework):
                 inputs["$deps"] = sorted(external)
             invocations.append(Invocation(asset.id, asset.definition, asset.symbol.module, asset.symbol.node,
                                           inputs))
+        if location is not None:
+            resources.attach(invocations, resources.bound_resources(location[0], location[1], ctx), ctx)
         return ctx.make_pipeline(name=name, framework=self.name, symbol=symbol, node=node, invocations=invocations,
                                  edges=edges, config=config, config_lines=lines,
                                  dynamic=dynamic or any(n.dynamic for n in chosen))
