@@ -115,7 +115,8 @@ class ConfigPolicy(Policy):
                                  Decision.VERSION, note="a body edit is not configuration"),),
         ),
         Rule(
-            "PV202", "config", "with_options(...)/configure(...) arguments or a YAML run config value changed",
+            "PV202", "config", "with_options(...)/configure(...) arguments, a YAML run config value or an argument of a Dagster "
+            "resource a step uses changed",
             Decision.RUN,
             triggers=(Example(project(pipeline=_PIPELINE_WITH_YAML, run_dot_yaml=_RUN_CONFIG),
                               project(pipeline=_PIPELINE_WITH_YAML, run_dot_yaml=edit(_RUN_CONFIG, "0.1", "0.3")),
