@@ -220,3 +220,25 @@ def test_code_version_and_diff_agree_on_a_config_class_default() -> None:
     assert {f.step for f in change.findings if f.rule == "PV402"} == {"flagged"}
     untouched = [function_fingerprint(folder / side, "shop.assets", "totals") for side in ("before", "after")]
     assert untouched[0] == untouched[1]
+
+
+@pytest.mark.parametrize("case, path, old, new", [
+    ("annot_dagster_context_resource", "shop/resources.py", "2.0 * self.scale", "9.0 * self.scale"),
+    ("annot_dagster_context_resource", "shop/definitions.py", "scale=2.0", "scale=5.0"),
+    ("annot_dagster_resource_method", "shop/resources.py", "threshold: float = 100.0", "threshold: float = 1.0"),
+])
+def test_the_cache_notices_edits_reached_through_types_and_bindings(tmp_path: Path, case: str, path: str, old: str,
+                                                                     new: str) -> None:
+    """The warm scan (one unit per module) equals a fresh one after an edit in a module
+    the step reaches only through its annotation or its location's resources."""
+    from pvcheck.analyzer.cache import AnalysisCache
+    from pvcheck.config import Config
+
+    root = shutil.copytree(CASES / case / "before", tmp_path / "project")
+    cache = tmp_path / "cache"
+    cold = scan_tree(root, cache=AnalysisCache(cache, Config()))
+    edited = root / path
+    edited.write_text(edited.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    cached = scan_tree(root, cache=AnalysisCache(cache, Config()))
+    assert cached.pipelines == scan_tree(root).pipelines
+    assert cached.pipelines[0].steps != cold.pipelines[0].steps

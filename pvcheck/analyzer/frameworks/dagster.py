@@ -200,6 +200,8 @@ class Dagster(Framework):
         name = _keyword_string(call, "name", module, ctx.index) or default or function.name.value
         builder = DagsterGraphBuilder(self, ctx, symbol.module, function, name)
         builder.build()
+        if where is None:  # a @job listed by a Definitions gets its resources
+            resources.attach(builder.invocations, resources.job_bindings(self.registry(ctx).locations, symbol, ctx), ctx)
         pipeline_symbol = symbol if where is None else Symbol(module, name, "job", call)
         node: cst.CSTNode = function if where is None else call  # type: ignore[assignment]
         return ctx.make_pipeline(name=name, framework=self.name, symbol=pipeline_symbol, node=node,

@@ -1,6 +1,7 @@
 """Dagster resources bound in a code location: configuration and code of the steps using them.
 
-``Definitions(resources={"warehouse": Warehouse(scale=2.0)})`` hands an asset that asks
+``Definitions(resources={"warehouse": Warehouse(scale=2.0)})`` hands an asset (or an op
+of a ``@job`` its ``jobs=[...]`` lists) that asks
 for ``warehouse`` (a parameter of that name, or ``required_resource_keys``) the object
 built there. For each step that uses a bound resource:
 
@@ -121,4 +122,17 @@ def job_location(locations: list[Location], call: cst.Call) -> Optional[tuple[cs
     return None
 
 
-__all__ = ["Binding", "attach", "bound_resources", "job_location", "used_keys"]
+def job_bindings(locations: list[Location], job: Symbol, ctx: AnalysisContext) -> dict[str, Binding]:
+    """The resources of the ``Definitions(...)`` whose ``jobs=[...]`` lists a ``@job``."""
+    for location in locations:
+        listed = keyword_arg(location.call, "jobs")
+        if location.package or listed is None or not isinstance(listed.value, (cst.List, cst.Tuple)):
+            continue
+        for element in listed.value.elements:
+            found = ctx.resolve_callee(location.module, element.value)
+            if found is not None and found.qualified_name == job.qualified_name:
+                return bound_resources(location.call, location.module, ctx)
+    return {}
+
+
+__all__ = ["Binding", "attach", "bound_resources", "job_bindings", "job_location", "used_keys"]
