@@ -242,3 +242,72 @@ def test_the_cache_notices_edits_reached_through_types_and_bindings(tmp_path: Pa
     cached = scan_tree(root, cache=AnalysisCache(cache, Config()))
     assert cached.pipelines == scan_tree(root).pipelines
     assert cached.pipelines[0].steps != cold.pipelines[0].steps
+
+
+# ---------------------------------------------------------------------- property
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_TYPES = '''\
+class Base:
+    scale = {scale}
+
+    def factor(self) -> int:
+        return {factor}
+
+
+class Model(Base):
+    """Hyper-parameters."""
+
+    threshold: float = {threshold}
+
+    def value(self) -> int:
+        return self.factor() * {value}
+'''
+
+
+@st.composite
+def _annotation(draw: st.DrawFn) -> str:
+    """``Model`` under a random stack of wrappers a type checker reads through."""
+    text = "Model"
+    for _ in range(draw(st.integers(0, 3))):
+        wrap = draw(st.sampled_from(["Optional[{}]", "list[{}]", "dict[str, {}]", "Annotated[{}, 'out']",
+                                     "{} | None", "tuple[int, {}]"]))
+        text = wrap.format(text)
+    return f'"{text}"' if draw(st.booleans()) else text
+
+
+_VALUES = {"scale": 2, "factor": 3, "threshold": 1.5, "value": 7}
+
+
+def _types(edit: str) -> str:
+    values = dict(_VALUES)
+    text = _TYPES
+    if edit == "docstring":
+        text = text.replace('"""Hyper-parameters."""', '"""Hyper-parameters of the model, documented."""')
+    elif edit == "comment":
+        text = text.replace("    def value", "    # the value the step scales\n    def value")
+    elif edit in values:
+        values[edit] = values[edit] + 1  # a method's literal, a default, a class attribute of a base
+    return "from typing import Annotated, Optional\n\n\n" + text.format(**values)
+
+
+@settings(max_examples=20, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(_annotation(), st.sampled_from(["scale", "factor", "threshold", "value", "docstring", "comment"]))
+def test_an_edit_of_a_class_a_step_is_handed_is_never_run(tmp_path_factory: pytest.TempPathFactory, annotation: str,
+                                                          edit: str) -> None:
+    """Whatever the annotation form, a semantic edit of the class (or of its repo-local
+    base) is a version; a docstring or comment stays run."""
+    root = tmp_path_factory.mktemp("property")
+    sides = []
+    for side, source in (("before", _types("")), ("after", _types(edit))):
+        folder = _project(root / side, annotation)
+        (folder / "utils/model.py").write_text(source, encoding="utf-8")
+        work = folder / "steps/work.py"
+        work.write_text(work.read_text(encoding="utf-8").replace("from utils.model import Model, check",
+                                                                  "from utils.model import Model"), encoding="utf-8")
+        sides.append(scan_tree(folder))
+    [change] = compare(sides[0], sides[1]).pipelines
+    expected = Decision.RUN if edit in ("docstring", "comment") else Decision.VERSION
+    assert change.decision is expected, (annotation, edit, change.findings)
