@@ -110,6 +110,12 @@ def _forward(node: cst.BaseString, module: ModuleInfo, index: "ProjectIndex", de
 
 
 def _resolve(node: cst.BaseExpression, module: ModuleInfo, index: "ProjectIndex", parsed: bool) -> Optional[Symbol]:
+    root = node
+    while isinstance(root, cst.Attribute):
+        root = root.value
+    symbols = module.symbols
+    if isinstance(root, cst.Name) and root.value not in symbols and not any(k.startswith("*") for k in symbols):
+        return None  # ``int``, ``list``: bound nowhere in the module, so nothing of the tree
     if parsed:
         dotted = _dotted(node)
         names = frozenset({f"{module.name}.{dotted}"}) if dotted else frozenset()
