@@ -42,7 +42,8 @@ from pvcheck.analyzer.frameworks.base import method_name as _method, keyword_arg
 from pvcheck.analyzer.frameworks.base import Framework, StepDefinition, find_decorator
 from pvcheck.analyzer.frameworks.dagster_factories import factory_assets, factory_names
 from pvcheck.analyzer.frameworks.dagster_locations import CodeLocations, Location
-from pvcheck.analyzer.frameworks import dagster_resources as resources
+from pvcheck.analyzer.frameworks.dagster_resources import attach as attach_resources
+from pvcheck.analyzer.frameworks.dagster_resources import bound_resources, job_bindings, job_location
 from pvcheck.analyzer.discovery import SourceFile
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import string_value
@@ -201,7 +202,7 @@ class Dagster(Framework):
         builder = DagsterGraphBuilder(self, ctx, symbol.module, function, name)
         builder.build()
         if where is None:  # a @job listed by a Definitions gets its resources
-            resources.attach(builder.invocations, resources.job_bindings(self.registry(ctx).locations, symbol, ctx), ctx)
+            attach_resources(builder.invocations, job_bindings(self.registry(ctx).locations, symbol, ctx), ctx)
         pipeline_symbol = symbol if where is None else Symbol(module, name, "job", call)
         node: cst.CSTNode = function if where is None else call  # type: ignore[assignment]
         return ctx.make_pipeline(name=name, framework=self.name, symbol=pipeline_symbol, node=node,
@@ -225,7 +226,7 @@ class Dagster(Framework):
             ctx.warn_dynamic(module, module.line(call), "an asset job name computed at run time")
         nodes, dynamic = registry.job_assets(module, call, _job_selection(call))
         return self._asset_pipeline(name, Symbol(module, name, "job", call), call, nodes, config, lines,
-                                    dynamic, ctx, resources.job_location(registry.locations, call))
+                                    dynamic, ctx, job_location(registry.locations, call))
 
     def _asset_pipeline(self, name: str, symbol: Symbol, node: cst.CSTNode, nodes: list["AssetNode"],
                         config: dict[str, Any], lines: dict[str, tuple[str, int]], dynamic: bool,
@@ -258,7 +259,7 @@ class Dagster(Framework):
             invocations.append(Invocation(asset.id, asset.definition, asset.symbol.module, asset.symbol.node,
                                           inputs))
         if location is not None:
-            resources.attach(invocations, resources.bound_resources(location[0], location[1], ctx), ctx)
+            attach_resources(invocations, bound_resources(location[0], location[1], ctx), ctx)
         return ctx.make_pipeline(name=name, framework=self.name, symbol=symbol, node=node, invocations=invocations,
                                  edges=edges, config=config, config_lines=lines,
                                  dynamic=dynamic or any(n.dynamic for n in chosen))
