@@ -249,7 +249,7 @@ def _names_changed(f: "Finding") -> str:
 
 #: Where a configuration value came from (``ConfigSource.origin``), as a sentence says it.
 ORIGIN_WORDS = {"decorator": "decorator", "options": "with_options/configure", "run-config": "run config",
-                "call-site": "at the call site", "default": "parameter default"}
+                "call-site": "at the call site", "default": "parameter default", "resource": "resource"}
 
 
 def _origin(f: "Finding") -> str:

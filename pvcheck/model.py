@@ -191,7 +191,8 @@ ORIGIN_DECORATOR = "decorator"  # a keyword where the step or pipeline is define
 ORIGIN_OPTIONS = "options"  # with_options / configure / task methods that set options
 ORIGIN_RUN_CONFIG = "run-config"  # a configuration file (a YAML run config, Kedro conf/, a Metaflow JSON config)
 ORIGIN_CALL_SITE = "call-site"  # a value the pipeline is called with (``training(days=60)`` in a run script)
-ORIGINS = (ORIGIN_DECORATOR, ORIGIN_OPTIONS, ORIGIN_RUN_CONFIG, ORIGIN_CALL_SITE)
+ORIGIN_RESOURCE = "resource"  # arguments of a resource a Dagster ``Definitions(resources={...})`` binds
+ORIGINS = (ORIGIN_DECORATOR, ORIGIN_OPTIONS, ORIGIN_RUN_CONFIG, ORIGIN_CALL_SITE, ORIGIN_RESOURCE)
 
 
 @dataclass(frozen=True, eq=False)

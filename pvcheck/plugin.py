@@ -45,7 +45,8 @@ from pvcheck.analyzer.values import is_literal, literal_value, plain_text, rende
 from pvcheck.config import Config
 from pvcheck.model import Decision, Diagnostic, Edge, Finding, Output, Parameter, Pipeline, Severity, Step
 from pvcheck.model import FromAsset, FromParameter, FromStep, GraphInput, LiteralInput, RunCondition, StepInput
-from pvcheck.model import ORIGIN_CALL_SITE, ORIGIN_DECORATOR, ORIGIN_OPTIONS, ORIGIN_RUN_CONFIG, ConfigSource
+from pvcheck.model import (ORIGIN_CALL_SITE, ORIGIN_DECORATOR, ORIGIN_OPTIONS, ORIGIN_RESOURCE, ORIGIN_RUN_CONFIG,
+                           ConfigSource)
 from pvcheck.findings import register_kind
 
 if TYPE_CHECKING:
@@ -134,6 +135,7 @@ def __getattr__(name: str) -> Any:
 #: ORIGIN_OPTIONS -- with_options / configure / task methods that set options.
 #: ORIGIN_RUN_CONFIG -- a configuration file (a YAML run config, Kedro conf/, a Metaflow JSON config).
 #: ORIGIN_CALL_SITE -- a value the pipeline is called with (a run script's call).
+#: ORIGIN_RESOURCE -- arguments of a resource bound where the pipeline is defined (Dagster Definitions).
 #: register_kind -- a plug-in's own finding kind and the function that writes its sentence.
 #: read_only_visit -- ``tree.visit(visitor)`` for a visitor that only reads, without rebuilding the tree.
 
@@ -162,6 +164,7 @@ __all__ = [
     "ORIGIN_CALL_SITE",
     "ORIGIN_DECORATOR",
     "ORIGIN_OPTIONS",
+    "ORIGIN_RESOURCE",
     "ORIGIN_RUN_CONFIG",
     "Opaque",
     "Output",

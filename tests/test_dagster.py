@@ -70,7 +70,9 @@ def test_fixture_assets_grouped_by_definitions_and_asset_job():
     segments = everything.step("customer_segments")
     assert [o.name for o in segments.outputs] == ["customer_totals", "customer_tiers"]
     orders = everything.step("raw/orders")
-    assert orders.config == {"group_name": "ingest", "code_version": "2"}
+    # the resource Definitions binds to the key the asset asks for is its configuration
+    assert orders.config == {"group_name": "ingest", "code_version": "2", "resources": {"warehouse": {
+        "$call": "analytics.resources.WarehouseResource", "dsn": "postgresql://warehouse/analytics"}}}
     assert orders.inputs == {}  # context and the warehouse resource are not upstream assets
     assert {h.name for h in everything.step("daily_revenue").helpers} == {
         "analytics.utils.money.net_amount", "analytics.utils.money.VAT_RATE"}

@@ -59,6 +59,14 @@ class Literal:
 
 
 @dataclass(frozen=True)
+class Constructed(Literal):
+    """A repo-local class built from literals in the pipeline body (``TrainCfg(lr=0.1)``):
+    a value (``{"$call": class, arg: value}``) whose class code runs wherever it goes."""
+
+    classes: tuple[Symbol, ...] = ()
+
+
+@dataclass(frozen=True)
 class Opaque:
     """Something the analyzer does not model (an external artifact, a client look-up ...)."""
 
@@ -497,6 +505,10 @@ class CallGraphBuilder:
             inner = self.pipeline_function(symbol)
             if inner is not None:
                 return self.inline(symbol, inner, call, env, module)
+            if symbol.kind == "class" and not option_calls:
+                built = self.construction(symbol, call, env, module)
+                if built is not None:
+                    return built
         external = self.external_step(callee, module) if symbol is None else None
         if external is not None:
             return self.invoke(external, call, option_calls, env, module)
@@ -509,6 +521,29 @@ class CallGraphBuilder:
         for arg in call.args:
             flows.extend(self.invocations_in(self.evaluate(arg.value, env, module)))
         return Opaque(self.ctx.render(call.func, module) + "(...)", tuple(flows))
+
+    def construction(self, symbol: Symbol, call: cst.Call, env: dict[str, Value], module: ModuleInfo
+                     ) -> Optional[Constructed]:
+        """``TrainCfg(lr=0.1)``: a repo-local class built from literals. Passed to a step it
+        is that step's configuration (a call-site value, like ``lr=0.1``) and the class
+        joins the step's reach; anything else built in the body stays the pipeline's code."""
+        value: dict[str, Any] = {"$call": symbol.qualified_name}
+        positional: list[Any] = []
+        classes: dict[str, Symbol] = {symbol.qualified_name: symbol}
+        for arg in call.args:
+            if arg.star:
+                return None
+            argument = self.evaluate(arg.value, env, module)
+            plain = _plain(argument, classes)
+            if plain is _NOT_PLAIN:
+                return None
+            if arg.keyword is not None:
+                value[arg.keyword.value] = plain
+            else:
+                positional.append(plain)
+        if positional:
+            value["$args"] = positional
+        return Constructed(value, tuple(classes[k] for k in sorted(classes)))
 
     def strip_options(self, func: cst.BaseExpression) -> tuple[cst.BaseExpression, list[cst.Call]]:
         """``step.with_options(...)`` -> (``step``, [the options call])."""
@@ -559,6 +594,9 @@ class CallGraphBuilder:
         bound.update(keywords)
         for name, value in bound.items():
             invocation.inputs[name] = self.input_binding(value, invocation_id, name)
+            classes: dict[str, Symbol] = {}
+            _plain(value, classes)
+            invocation.reach.extend(c for c in classes.values() if c not in invocation.reach)
         for source in self.order_dependencies(call, env):
             self.edges.append(Edge(source, invocation_id, "order"))
         self.invocations.append(invocation)
@@ -606,6 +644,23 @@ class CallGraphBuilder:
         finally:
             self._inline_depth -= 1
         return result if result is not None else Opaque(symbol.qualified_name)
+
+
+_NOT_PLAIN = object()
+
+
+def _plain(value: Value, classes: dict[str, Symbol]) -> Any:
+    """A literal value as plain data (``_NOT_PLAIN`` when it is not one), collecting the
+    classes of the constructions inside it."""
+    if isinstance(value, Constructed):
+        classes.update((c.qualified_name, c) for c in value.classes)
+        return value.value
+    if isinstance(value, Literal):
+        return value.value
+    if isinstance(value, Sequence_):
+        items = [_plain(item, classes) for item in value.items]
+        return _NOT_PLAIN if any(i is _NOT_PLAIN for i in items) else items
+    return _NOT_PLAIN
 
 
 def _parameters(params: cst.Parameters) -> list[cst.Param]:

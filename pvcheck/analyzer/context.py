@@ -18,6 +18,7 @@ from typing import Any, Iterable, Mapping, Optional
 import libcst as cst
 
 from pvcheck.analyzer import runconfig
+from pvcheck.analyzer.annotations import annotation_references
 from pvcheck.analyzer.canonical import Canon, layout_free_tokens
 from pvcheck.analyzer.fingerprint import (
     Fingerprinter,
@@ -84,6 +85,9 @@ class Invocation:
     inputs: dict[str, Any] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
     config_lines: dict[str, tuple[str, int]] = field(default_factory=dict)
+    #: repo-local classes of values built in the pipeline body and passed to this call
+    #: (``trainer(cfg=TrainCfg(lr=0.1))``): the step runs their code, so they join its reach
+    reach: list[Symbol] = field(default_factory=list)
 
 
 class AnalysisContext:
@@ -251,6 +255,10 @@ class AnalysisContext:
         framework = next((f for f in self.frameworks if f.name == definition.framework), None)
         for symbol in framework.step_reach(definition, self) if framework is not None else ():
             canon.references.setdefault(symbol.qualified_name, symbol)  # a materializer, say
+        if function is not None:
+            # the framework builds these arguments from their types: the step runs their code
+            for symbol in annotation_references(function, module, self.index):
+                canon.references.setdefault(symbol.qualified_name, symbol)
         reads = file_reads(function, module, self.index) if function is not None else []
         for part in definition.body_parts:  # an operator's python_callable, a SQL template
             if part.node is not None:
@@ -358,6 +366,7 @@ class AnalysisContext:
         config_fp = digest("config", canonical_json(config), canonical_json(defaults), canonical_json(inputs))
         module = definition.symbol.module
         call_line = invocation.call_module.line(invocation.call_node) if invocation.call_node is not None else 0
+        body_fp, helpers, dynamic, content = self._passed_reach(invocation, facts)
         return Step(
             id=invocation.id,
             function=definition.qualified_name,
@@ -372,16 +381,16 @@ class AnalysisContext:
             inputs=inputs,
             config=config,
             config_lines=config_lines,
-            fingerprint=digest("step", facts.body_fingerprint, facts.signature_fingerprint),
-            body_fingerprint=facts.body_fingerprint,
+            fingerprint=digest("step", body_fp, facts.signature_fingerprint),
+            body_fingerprint=body_fp,
             signature_fingerprint=facts.signature_fingerprint,
             config_fingerprint=config_fp,
             statements=facts.statements,
-            helpers=facts.helpers,
+            helpers=helpers,
             sketch=facts.sketch,
             complexity=facts.complexity,
-            dynamic=facts.dynamic,
-            content_fingerprint=facts.content_fingerprint,
+            dynamic=dynamic,
+            content_fingerprint=content,
         )
 
     def _body_content(self, canon: Canon, invocations: list[Invocation]) -> str:
@@ -391,6 +400,45 @@ class AnalysisContext:
         steps = {invocation.definition.qualified_name for invocation in invocations}
         reach = self.fingerprinter.reach([s for name, s in canon.references.items() if name not in steps])
         return self.fingerprinter.content(canon, reach, tokens_digest(canon.tokens))[0]
+
+    def _passed_reach(self, invocation: Invocation, facts: FunctionFacts) -> tuple[str, tuple[HelperRef, ...], bool, str]:
+        """The step's body fingerprint, helpers, dynamic flag and content fingerprint with the
+        reach of the classes this call passes it (:attr:`Invocation.reach`) that its own reach
+        lacks. The content fingerprint takes them by name: a class passed in and changed must
+        never look like a move (PV108)."""
+        if not invocation.reach:
+            return facts.body_fingerprint, facts.helpers, facts.dynamic, facts.content_fingerprint
+        known = {h.name for h in facts.helpers}
+        reach = self.fingerprinter.reach(sorted(invocation.reach, key=lambda s: s.qualified_name))
+        added = [d for d in reach.definitions if d.symbol.qualified_name not in known]
+        files = [f for f in reach.files if f.name not in known]
+        if not added and not files:
+            return facts.body_fingerprint, facts.helpers, facts.dynamic, facts.content_fingerprint
+        self.report_reads(reach)
+        dynamic = facts.dynamic
+        for printed in added:
+            for line, why in printed.dynamic:
+                dynamic = True
+                self.warn_dynamic(printed.symbol.module, line, f"helper '{printed.symbol.qualified_name}' {why}")
+            for line, name in printed.unresolved:
+                dynamic = True
+                self.diagnose(UNDEFINED_NAME, Severity.WARNING,
+                              f"name '{name}' in helper '{printed.symbol.qualified_name}' is not defined or imported",
+                              printed.symbol.module.path, line, hint="import it explicitly")
+        body_fp = digest("passed", facts.body_fingerprint,
+                         *(f"{d.symbol.qualified_name}={d.fingerprint}" for d in added),
+                         *sorted(f.fingerprint for f in files))
+        if dynamic and not facts.dynamic:
+            # as for a step's own reach: no edit to code pvcheck cannot follow is "the same"
+            body_fp = digest("dynamic-helpers", body_fp, *(f"{d.symbol.qualified_name}={helper_text(d.symbol)}"
+                                                           for d in added if d.dynamic or d.unresolved))
+        refs = [HelperRef(d.symbol.qualified_name, d.symbol.kind, d.symbol.module.path, d.line, d.fingerprint)
+                for d in added]
+        helpers = tuple(sorted((*facts.helpers, *refs, *files), key=lambda h: h.name))
+        content = "" if dynamic or not facts.content_fingerprint else digest(
+            "passed", facts.content_fingerprint, *(f"{d.symbol.qualified_name}={d.fingerprint}" for d in added),
+            *sorted(f.fingerprint for f in files))
+        return body_fp, helpers, dynamic, content
 
     # ------------------------------------------------------------------ pipelines
     def make_pipeline(

@@ -18,7 +18,8 @@ from deepdiff.helper import NotPresent
 
 from pvcheck.config import Config
 from pvcheck.findings import key_path
-from pvcheck.model import (ORIGIN_CALL_SITE, ORIGIN_DECORATOR, ORIGIN_OPTIONS, ORIGIN_RUN_CONFIG, ConfigSource,
+from pvcheck.model import (ORIGIN_CALL_SITE, ORIGIN_DECORATOR, ORIGIN_OPTIONS, ORIGIN_RESOURCE, ORIGIN_RUN_CONFIG,
+                           ConfigSource,
                            Decision, Finding, Parameter, Pipeline, Step, config_source, read_input)
 from pvcheck.policies.base import Example, Policy, Rule
 from pvcheck.policies.common import pipeline_has_detail, show, step_has_detail
@@ -175,7 +176,8 @@ class ConfigPolicy(Policy):
                                  Decision.VERSION, note="a body edit is not configuration"),),
         ),
         Rule(
-            "PV202", "config", "with_options(...)/configure(...) arguments or a YAML run config value changed",
+            "PV202", "config", "with_options(...)/configure(...) arguments, a YAML run config value or an argument of a Dagster "
+            "resource a step uses changed",
             Decision.RUN,
             triggers=(Example(project(pipeline=_PIPELINE_WITH_YAML, run_dot_yaml=_RUN_CONFIG),
                               project(pipeline=_PIPELINE_WITH_YAML, run_dot_yaml=edit(_RUN_CONFIG, "0.1", "0.3")),
@@ -295,6 +297,9 @@ class ConfigPolicy(Policy):
         detail: dict[str, Any] = {"origin": origin}
         if any(is_environment_key(leaf.key(), config.environment_keys) for leaf in leaves):
             return self.finding("PV205", **fields, detail={**detail, "environment": True})
+        if origin == ORIGIN_RESOURCE:
+            # ``Definitions(resources={key: Resource(...)})``: what the step is handed
+            return self.finding("PV202", **fields, detail=detail)
         if parameters or origin == ORIGIN_CALL_SITE:
             return self.finding("PV204", **fields, detail=detail)
         return self.finding("PV201" if origin == ORIGIN_DECORATOR else "PV202", **fields, detail=detail)

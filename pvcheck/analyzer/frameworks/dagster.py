@@ -41,6 +41,8 @@ from pvcheck.plugin import keyword_string as _keyword_string
 from pvcheck.plugin import method_name as _method
 from pvcheck.diagnostics import CALL_NOT_FOLLOWED
 from pvcheck.plugin import ORIGIN_OPTIONS, ConfigSource
+from pvcheck.analyzer.frameworks.dagster_resources import attach as attach_resources
+from pvcheck.analyzer.frameworks.dagster_resources import binds_statically, bound_resources, job_bindings, job_location
 
 _D = "dagster._core.definitions"
 
@@ -179,7 +181,7 @@ class Dagster(Framework):
                 assert assets is not None
                 nodes, dynamic = registry.followed(lambda: registry.select_list(assets.value, module, ctx))
                 yield self._asset_pipeline(name, Symbol(module, "Definitions", "definitions", call), call,
-                                           nodes, {}, {}, dynamic, ctx, site=call)
+                                           nodes, {}, {}, dynamic, ctx, site=call, location=(call, module))
         unlisted = [n for n in registry.nodes if n.home is module and n.qualified not in registry.covered]
         if unlisted:
             name = module.name if not definitions else f"{module.name}:unlisted"
@@ -194,6 +196,8 @@ class Dagster(Framework):
         name = _keyword_string(call, "name", module, ctx.index) or default or function.name.value
         builder = DagsterGraphBuilder(self, ctx, symbol.module, function, name)
         builder.build()
+        if where is None:  # a @job listed by a Definitions gets its resources
+            attach_resources(builder.invocations, job_bindings(self.registry(ctx).locations, symbol, ctx), ctx)
         pipeline_symbol = symbol if where is None else Symbol(module, name, "job", call)
         node: cst.CSTNode = function if where is None else call  # type: ignore[assignment]
         return ctx.make_pipeline(name=name, framework=self.name, symbol=pipeline_symbol, node=node,
@@ -221,15 +225,18 @@ class Dagster(Framework):
             ctx.warn_dynamic(module, module.line(call), "an asset job name computed at run time")
         nodes, dynamic = registry.job_assets(module, call, _job_selection(call))
         return self._asset_pipeline(name, Symbol(module, name, "job", call), call, nodes, config, lines,
-                                    dynamic, ctx, site=call)
+                                    dynamic, ctx, site=call,
+                                    location=job_location(registry.locations, call))
 
     def _asset_pipeline(self, name: str, symbol: Symbol, node: cst.CSTNode, nodes: list["AssetNode"],
                         config: dict[str, Any], lines: dict[str, tuple[str, int]], dynamic: bool,
-                        ctx: AnalysisContext, site: Optional[cst.Call] = None) -> Pipeline:
+                        ctx: AnalysisContext, site: Optional[cst.Call] = None,
+                        location: Optional[tuple[cst.Call, ModuleInfo]] = None) -> Pipeline:
         """A pipeline of assets. ``site``: the ``define_asset_job``/``Definitions`` call that
         makes it, whose arguments other than the selection are configuration -- unless
         they reach repo code (an IO manager's class, a config built by a function): that
-        part is the pipeline's own code (PV407), each repo-local function call in it a PV023."""
+        part is the pipeline's own code (PV407), each repo-local function call in it a PV023.
+        ``location``: the ``Definitions(...)`` whose ``resources={...}`` the assets get."""
         chosen = sorted({n.qualified: n for n in nodes}.values(), key=lambda n: (n.home.path, n.line))
         invocations: list[Invocation] = []
         edges: list[Edge] = []
@@ -256,6 +263,8 @@ class Dagster(Framework):
                 inputs["$deps"] = sorted(external)
             invocations.append(Invocation(asset.id, asset.definition, asset.symbol.module, asset.symbol.node,
                                           inputs))
+        if location is not None:
+            attach_resources(invocations, bound_resources(location[0], location[1], ctx), ctx)
         masks: Optional[dict[int, str]] = None
         unfollowed: list[dict[str, Any]] = []
         if site is not None:
@@ -993,6 +1002,9 @@ def _site_code(call: cst.Call, module: ModuleInfo, name: str, ctx: AnalysisConte
     unfollowed: list[dict[str, Any]] = []
     for position, arg in enumerate(call.args):
         keyword = arg.keyword.value if arg.keyword is not None else ("name" if position == 0 else None)
+        if keyword == "resources" and binds_statically(call, module, ctx):
+            masks[id(arg)] = ""  # configuration of the steps that use them (dagster_resources.attach)
+            continue
         if not pipeline_calls.references_repo_code(arg.value, module, ctx.index):
             masks[id(arg)] = ""
             continue
