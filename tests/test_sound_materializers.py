@@ -220,12 +220,16 @@ def test_a_change_inside_the_dynamic_materializer_is_still_a_version(tmp_path: P
     assert _diff(tmp_path, before, after).decision.value == "version"
 
 
-def test_a_dynamic_step_body_itself_still_folds_its_own_raw_text(tmp_path: Path) -> None:
+def test_a_dynamic_step_body_itself_still_folds_its_own_code(tmp_path: Path) -> None:
+    """All of it but its layout: a changed literal is a version, the same value written
+    another way (0.5 / 0.50) is not."""
     dynamic_step = STEPS.replace("return TrainingReport(accuracy=0.5, rows=rows)",
                                  "return getattr(TrainingReport, 'from_rows', TrainingReport)(accuracy=0.5, rows=rows)")
     before = project(**{"steps.py": dynamic_step})
-    after = {**before, "steps.py": dynamic_step.replace("accuracy=0.5", "accuracy=0.50")}
-    assert _diff(tmp_path, before, after).decision.value == "version"
+    changed = {**before, "steps.py": dynamic_step.replace("accuracy=0.5", "accuracy=0.6")}
+    assert _diff(tmp_path / "changed", before, changed).decision.value == "version"
+    respelled = {**before, "steps.py": dynamic_step.replace("accuracy=0.5", "accuracy=0.50")}
+    assert _diff(tmp_path / "respelled", before, respelled).decision.value == "run"
 
 
 def test_source_tokens_ignore_comments_layout_and_quotes_but_nothing_else() -> None:
