@@ -248,3 +248,17 @@ def read_file_at(repo: Path | str, rev: str, relative: str) -> Optional[bytes]:
     path = f"{revision.prefix}/{relative}" if revision.prefix else relative
     result = _git(revision.toplevel, "cat-file", "blob", f"{revision.commit}:{path}")
     return result.stdout if result.returncode == 0 else None
+
+
+def last_commit_of(repo: Path | str, relative: str) -> Optional[str]:
+    """The last commit (of HEAD's history) that touched ``relative``, a path inside the
+    project folder ``repo``; None when it was never committed or ``repo`` is not in a
+    git working tree."""
+    try:
+        toplevel, prefix = repository(repo)
+    except RevisionError:
+        return None
+    path = f"{prefix}/{relative}" if prefix else relative
+    result = _git(toplevel, "log", "-1", "--format=%H", "--", path)
+    commit = result.stdout.decode("ascii", "replace").strip()
+    return commit if result.returncode == 0 and commit else None
