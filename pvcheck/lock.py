@@ -107,7 +107,8 @@ def lock_in_current_scheme(lock: Optional[Lock], root: Path, config: Config,
     except OSError:
         on_disk = None
     if commit is None or committed is None or committed != on_disk:
-        where = "is not committed in git" if commit is None else "was changed since it was committed"
+        where = ("has no commit in git to re-analyse (not committed, no git, or a shallow clone: fetch its history)"
+                 if commit is None else "was changed since it was committed")
         raise LockError(f"the lock file was recorded by fingerprint scheme {lock.fingerprints} (this pvcheck "
                         f"uses {FINGERPRINT_SCHEME_NUMBER}) and {where}, so its fingerprints cannot be compared",
                         config.lock_file,
