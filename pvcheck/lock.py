@@ -70,7 +70,7 @@ def lock_project(path: Path | str = ".", config: Optional[Config] = None, cache:
             # the tree as the lock's settings analyze it, as judge_against_lock compares it
             scope = head if not settings_changed(old, config) else \
                 pvcheck.scan(root, config_from_settings(old.settings or {}), cache=cache)
-            old = relocked(old, _as_locked(scope, old, root, config, cache), config)
+            old = _relocked(old, _as_locked(scope, old, config, cache))
             notes = (f"{config.lock_file}: re-recorded every pipeline under fingerprint scheme "
                      f"{FINGERPRINT_SCHEME_NUMBER}, versions and lineages kept",)
         else:
@@ -115,13 +115,13 @@ def lock_in_current_scheme(lock: Optional[Lock], root: Path, config: Config,
                         hint=f"if {config.lock_file} describes the current code, run `pvcheck lock --refresh` "
                              f"(re-records every pipeline, versions and lineages kept), then commit it")
     assert commit is not None
-    analysed = _as_locked(_scan_commit(root, commit, lock, config, cache), lock, root, config, cache)
+    analysed = _as_locked(_scan_commit(root, commit, lock, config, cache), lock, config, cache)
     note = (f"{config.lock_file} was recorded by fingerprint scheme {lock.fingerprints}; comparing with commit "
             f"{commit[:7]}, re-analysed by this pvcheck")
-    return relocked(lock, analysed, config), (note,)
+    return _relocked(lock, analysed), (note,)
 
 
-def relocked(lock: Lock, models: dict[int, Pipeline], config: Config) -> Lock:
+def _relocked(lock: Lock, models: dict[int, Pipeline]) -> Lock:
     """``lock`` with the pipelines ``models`` gives (entry index -> re-analysed
     :class:`~pvcheck.model.Pipeline`), in this pvcheck's fingerprint scheme. Entries
     without a model keep theirs (they compare as what they were: gone, or changed)."""
@@ -139,7 +139,7 @@ def _scan_commit(root: Path, commit: str, lock: Lock, config: Config, cache: boo
     return pvcheck.scan_revision(root, commit, settings, cache=cache)
 
 
-def _as_locked(project: Project, lock: Lock, root: Path, config: Config, cache: bool) -> dict[int, Pipeline]:
+def _as_locked(project: Project, lock: Lock, config: Config, cache: bool) -> dict[int, Pipeline]:
     """Each lock entry's pipeline in ``project``, paired as comparing the lock with the
     working tree pairs them (the policies' matching), by entry index."""
     import pvcheck
@@ -186,4 +186,4 @@ def _has_conflict(path: Path) -> bool:
         return False
 
 
-__all__ = ["LockResult", "lock_project"]
+__all__ = ["LockResult", "lock_in_current_scheme", "lock_project"]
