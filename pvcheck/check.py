@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from pvcheck.config import Config
-from pvcheck.lock import judge_against_lock, settings_changed
+from pvcheck.lock import judge_against_lock, lock_in_current_scheme, settings_changed
 from pvcheck.lockfile import Lock, read_lock
 from pvcheck.model import Decision, PipelineChange, Report, Status
 from pvcheck.versions import VersionChange, collisions, plan
@@ -84,6 +84,8 @@ class CheckResult:
     gate: Gate
     #: pipeline name -> (version before, version after), for labels in reports
     versions: dict[str, tuple[Optional[int], Optional[int]]]
+    #: one-line notices for stderr (the lock's fingerprints re-analysed from a commit)
+    notes: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -108,6 +110,8 @@ def check_project(
     config = config or Config()
     root = Path(path)
     lock = read_lock(root / config.lock_file)
+    # a lock of an older fingerprint scheme: its commit re-analysed (or exit 2, --refresh)
+    lock, notes = lock_in_current_scheme(lock, root, config, cache)
     head = pvcheck.scan(root, config, cache=cache)
 
     # the lock against the working tree: is every current version recorded? (under the
@@ -153,7 +157,7 @@ def check_project(
                     change.path, change.head.line if change.head else 0, rule=_decision_rule(change),
                     pipeline=change.name))
     gate = Gate(against=against, bumps=bumps, problems=tuple(problems), hint="; ".join(hints))
-    return CheckResult(report=report, gate=gate, versions=versions)
+    return CheckResult(report=report, gate=gate, versions=versions, notes=notes)
 
 
 def _bump_from_lock(change: VersionChange) -> VersionBump:

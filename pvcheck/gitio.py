@@ -248,3 +248,35 @@ def read_file_at(repo: Path | str, rev: str, relative: str) -> Optional[bytes]:
     path = f"{revision.prefix}/{relative}" if revision.prefix else relative
     result = _git(revision.toplevel, "cat-file", "blob", f"{revision.commit}:{path}")
     return result.stdout if result.returncode == 0 else None
+
+
+def last_commit_of(repo: Path | str, relative: str) -> Optional[str]:
+    """The last commit (of HEAD's history) that touched ``relative``, a path inside the
+    project folder ``repo``; None when it was never committed or ``repo`` is not in a
+    git working tree."""
+    try:
+        toplevel, prefix = repository(repo)
+    except RevisionError:
+        return None
+    path = f"{prefix}/{relative}" if prefix else relative
+    result = _git(toplevel, "log", "-1", "--format=%H", "--", path)
+    commit = result.stdout.decode("ascii", "replace").strip()
+    if result.returncode != 0 or not commit:
+        return None
+    # in a shallow clone the oldest commit fetched seems to add every file: that it
+    # touched ``relative`` says nothing, so it cannot be told when it was last changed
+    boundary = _shallow_boundary(toplevel)
+    return None if boundary is None or commit in boundary else commit
+
+
+def _shallow_boundary(toplevel: Path) -> Optional[set[str]]:
+    """The commits a shallow clone was cut at (their parents are missing); empty when
+    the clone is complete, None when it is shallow but they cannot be read."""
+    result = _git(toplevel, "rev-parse", "--is-shallow-repository", "--git-path", "shallow")
+    lines = result.stdout.decode("utf-8", "surrogateescape").splitlines()
+    if result.returncode != 0 or len(lines) < 2 or lines[0].strip() != "true":
+        return set()
+    try:
+        return set((toplevel / lines[1].strip()).read_text(encoding="ascii").split())
+    except (OSError, UnicodeDecodeError):
+        return None

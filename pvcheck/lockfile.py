@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping, Optional, Sequence
 
 from pvcheck.errors import LockError
-from pvcheck.model import Edge, HelperRef, Output, Parameter, Pipeline, Project, StatementPrint, Step
+from pvcheck.model import FINGERPRINT_SCHEME_NUMBER, Edge, HelperRef, Output, Parameter, Pipeline, Project, StatementPrint, Step
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -83,6 +83,9 @@ class Lock:
     #: None in locks written before they were recorded. A later settings change is
     #: judged against these, so that settings alone never bump a version.
     settings: Optional[dict[str, Any]] = None
+    #: The fingerprint scheme its fingerprints were computed by (``fingerprints = N``; 1
+    #: for a lock without the key). Fingerprints of two schemes cannot be compared.
+    fingerprints: int = FINGERPRINT_SCHEME_NUMBER
 
     def project(self, root: str = "pvcheck.lock") -> Project:
         """A base :class:`Project` rebuilt from the lock, for the policies to compare with."""
@@ -125,7 +128,7 @@ def dumps(lock: Lock, tool: str = "") -> str:
         from pvcheck import __version__
 
         tool = f"pvcheck {__version__}"
-    out: list[str] = [HEADER.format(tool=tool), f"schema = {lock.schema}\n"]
+    out: list[str] = [HEADER.format(tool=tool), f"fingerprints = {lock.fingerprints}\n", f"schema = {lock.schema}\n"]
     if lock.settings is not None:
         out.append("\n[settings]\n")
         out.extend(_table_lines(lock.settings))
@@ -546,7 +549,11 @@ def loads(text: str, display: str = "pvcheck.lock") -> Lock:
         raise LockError(f"the lock file was written by a newer pvcheck (lock schema {schema}; "
                         f"this pvcheck reads up to {LOCK_SCHEMA})", display, _line_of(text, r"^schema\s*="),
                         hint="upgrade pvcheck (pip install -U pvcheck-ml)")
-    unknown = sorted(set(document) - {"schema", "pipelines", "settings"})
+    fingerprints = document.get("fingerprints", 1)  # written since scheme 2
+    if isinstance(fingerprints, bool) or not isinstance(fingerprints, int) or fingerprints < 1:
+        raise LockError("'fingerprints' must be a fingerprint scheme number", display,
+                        _line_of(text, r"^fingerprints\s*="), hint="restore it from git, or re-run `pvcheck lock`")
+    unknown = sorted(set(document) - {"schema", "pipelines", "settings", "fingerprints"})
     if unknown:
         raise LockError(f"unknown key '{unknown[0]}' in the lock file", display,
                         _line_of(text, rf"^\s*\"?{re.escape(unknown[0])}\"?\s*=|^\[+{re.escape(unknown[0])}"),
@@ -564,7 +571,7 @@ def loads(text: str, display: str = "pvcheck.lock") -> Lock:
     if settings is not None and not isinstance(settings, dict):
         raise LockError("'settings' must be a table", display, _line_of(text, r"^\[settings\]"),
                         hint="re-run `pvcheck lock` to rewrite it")
-    return Lock(entries=tuple(entries), schema=schema, settings=settings)
+    return Lock(entries=tuple(entries), schema=schema, settings=settings, fingerprints=fingerprints)
 
 
 class _Fields:
@@ -708,7 +715,9 @@ def _merge(ours: Lock, theirs: Lock) -> Lock:
         current = chosen.get(entry.lineage)
         if current is None or entry.version > current.version:
             chosen[entry.lineage] = entry
-    return Lock(entries=sort_entries(list(chosen.values())), schema=max(ours.schema, theirs.schema))
+    # two schemes mixed: the older one, so the stored fingerprints are not trusted as current
+    return Lock(entries=sort_entries(list(chosen.values())), schema=max(ours.schema, theirs.schema),
+                fingerprints=min(ours.fingerprints, theirs.fingerprints))
 
 
 def _header_lines(text: str) -> list[tuple[int, list[int]]]:

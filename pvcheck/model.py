@@ -24,6 +24,15 @@ from typing import Any, Iterable, Iterator, Mapping, Optional
 #: Fingerprint scheme tag. Bump when the canonical form changes in any way.
 FINGERPRINT_SCHEME = "fp1"
 
+#: What fingerprints of the same code come out as, numbered; ``pvcheck.lock`` records it
+#: (``fingerprints = 2``; a lock without the key is scheme 1), and a lock of another scheme
+#: is not compared fingerprint by fingerprint (:mod:`pvcheck.lock`). Bump it in the same
+#: commit as ANY change that gives unchanged code a different fingerprint (canonical form,
+#: what a fingerprint covers, the digest) -- tests/test_lock_scheme.py holds it together
+#: with the golden fingerprints. 2: pipeline bodies (Airflow/Dagster), layout-free text of
+#: code pvcheck cannot follow, dynamic helpers, ``x[a,]`` canonical, content fingerprints.
+FINGERPRINT_SCHEME_NUMBER = 2
+
 JSONValue = Any
 
 

@@ -171,7 +171,7 @@ def test_fingerprints_do_not_depend_on_checkout_path(tmp_path):
 
 
 # Pinned on the bundled fixture: a change here means every user's fingerprints change.
-# Only update together with FINGERPRINT_SCHEME (fp1 -> fp2).
+# Only update together with FINGERPRINT_SCHEME_NUMBER (tests/test_lock_scheme.py holds them together).
 # Changed deliberately with issue 13 ("cosmetic means cosmetic"): load_customers and
 # train_model log len(...), now a side-effect-free argument, so those statements drop out;
 # the helpers they and build_features use (read_table, class_weights, drop_inactive ...)

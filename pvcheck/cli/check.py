@@ -36,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
     config = config_for(args, args.path)
     root = Path(args.path)
     result = check_project(root, base=args.base, fail_on=args.fail_on, config=config, cache=not args.no_cache)
+    for note in result.notes:
+        print(f"pvcheck: {note}", file=sys.stderr)
     context = RenderContext(
         style=Style.for_stream(sys.stdout),
         base_label=result.gate.against,

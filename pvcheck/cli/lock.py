@@ -25,12 +25,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("path", nargs="?", default=None,
                         help="the project folder (default: the one whose pvcheck settings or lock govern the "
                              "current folder, found upwards)")
+    parser.add_argument("--refresh", action="store_true",
+                        help="re-record every locked pipeline as this pvcheck analyzes it, keeping its version and "
+                             "lineage (after upgrading pvcheck, when the lock describes the current code)")
     common_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     config = config_for(args, args.path)
-    result = lock_project(Path(args.path), config=config, cache=not args.no_cache)
+    result = lock_project(Path(args.path), config=config, cache=not args.no_cache, refresh=args.refresh)
+    for note in result.notes:
+        print(f"pvcheck: {note}", file=sys.stderr)
     if print_errors(result.report):
         # a file that does not parse hides its pipelines: locking now would drop them
         print(f"pvcheck: error: {config.lock_file} not written; fix the errors above (or exclude those files), "
