@@ -91,6 +91,13 @@ EDITS: dict[str, list[Edit]] = {
         _replace("warehouse/components.py", "def build_defs", "def build_definitions"),  # no component any more
         _remove("warehouse/assets/tables.py"),
     ],
+    # workspace files are parsed once per index while their bytes stay
+    "dagster_workspace": [
+        _replace("workspace.yaml", "location_name: team_a", "location_name: team_alpha"),
+        _replace("workspace.yaml", "relative_path: team_b/repo.py", "relative_path: scratch/adhoc.py"),
+        _remove("workspace.yaml"),
+        _write("workspace.yaml", "load_from:\n  - python_module:\n      module_name: team_b.repo\n"),
+    ],
     "prefect_etl": [
         _replace("utils/dates.py", "def ", "def _unused():\n    return 0\n\n\ndef "),
         _replace("utils/cleaning.py", "return ", "return 0 or "),
@@ -150,7 +157,7 @@ def test_history_with_reuse_is_byte_for_byte_the_history_without(tmp_path: Path)
     assert reused.count('"decision"') > 20
 
 
-@pytest.mark.parametrize("fixture", ["dagster_factories", "dagster_locations", "zenml_churn"])
+@pytest.mark.parametrize("fixture", ["dagster_factories", "dagster_locations", "dagster_workspace", "zenml_churn"])
 def test_history_of_the_edits_is_the_same_with_and_without_reuse(tmp_path: Path, fixture: str) -> None:
     root = tmp_path / "repo"
     shutil.copytree(FIXTURES / fixture, root)
