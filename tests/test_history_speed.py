@@ -12,7 +12,7 @@ from typing import Callable
 
 import pytest
 
-from pvcheck.analyzer import scan_tree
+from pvcheck.analyzer import incremental, scan_tree
 from pvcheck.analyzer.cache import MemoryCache
 from pvcheck.analyzer.incremental import session
 from pvcheck.config import Config
@@ -71,7 +71,32 @@ EDITS: dict[str, list[Edit]] = {
         _write("platform_proj/defs/ingest/defs.yaml", "type: dagster_sling.SlingReplicationComponent\n"),
         _remove("platform_proj/defs/ingest/defs.yaml"),
         _write("marketing/assets/extra.py", "from dagster import asset\n\n\n@asset\ndef leads():\n    return 1\n"),
+        _replace("sales/assets/customers.py", 'AssetIn("clean_orders")', 'AssetIn("raw_orders")'),  # an upstream key
+        _replace("sales/assets/customers.py", "deps=[customers]", "deps=[]"),
+        _replace("sales/assets/orders.py", '@dg.asset(group_name="sales")\ndef raw_orders',
+                 '@dg.asset(group_name="sales", key_prefix=["erp"])\ndef raw_orders'),  # a key others name
         _remove("marketing/assets/campaigns.py"),
+    ],
+    # the asset registry keeps each asset module's part (pvcheck.analyzer.frameworks.dagster):
+    # edits of one asset module, of a factory in another module, and diagnostics that come and go
+    "dagster_factories": [
+        _replace("warehouse/assets/tables.py", 'make_copy("orders")', 'make_copy("orders", schema="erp")'),
+        _replace("warehouse/factories.py", 'key_prefix=[schema]', 'key_prefix=[schema, "v2"]'),  # the factory's module
+        _replace("warehouse/factories.py", 'return select_all(f"{schema}.{table}", limit)',
+                 'return select_all(f"{schema}.{table}", limit + 1)'),  # the body the made assets share
+        _replace("warehouse/assets/tables.py", 'make_copy(table="items", limit=500)',
+                 'make_copy(table=TABLE, limit=500)'),  # a value known only at run time: PV010 ...
+        _replace("warehouse/assets/tables.py", 'make_copy(table=TABLE, limit=500)',
+                 'make_copy(table="items", limit=500)'),  # ... and gone again
+        _replace("warehouse/components.py", "def build_defs", "def build_definitions"),  # no component any more
+        _remove("warehouse/assets/tables.py"),
+    ],
+    # workspace files are parsed once per index while their bytes stay
+    "dagster_workspace": [
+        _replace("workspace.yaml", "location_name: team_a", "location_name: team_alpha"),
+        _replace("workspace.yaml", "relative_path: team_b/repo.py", "relative_path: scratch/adhoc.py"),
+        _remove("workspace.yaml"),
+        _write("workspace.yaml", "load_from:\n  - python_module:\n      module_name: team_b.repo\n"),
     ],
     "prefect_etl": [
         _replace("utils/dates.py", "def ", "def _unused():\n    return 0\n\n\ndef "),
@@ -82,7 +107,13 @@ EDITS: dict[str, list[Edit]] = {
 
 
 def _fresh(root: Path) -> str:
-    return scan_json(scan_tree(root, Config(), cache=False))
+    """A scan from nothing: outside the active session (inside one, a scan without a
+    cache would still get the session's index and what it remembered)."""
+    saved, incremental._ACTIVE = incremental._ACTIVE, None
+    try:
+        return scan_json(scan_tree(root, Config(), cache=False))
+    finally:
+        incremental._ACTIVE = saved
 
 
 @pytest.mark.parametrize("fixture", sorted(EDITS))
@@ -126,7 +157,7 @@ def test_history_with_reuse_is_byte_for_byte_the_history_without(tmp_path: Path)
     assert reused.count('"decision"') > 20
 
 
-@pytest.mark.parametrize("fixture", ["dagster_locations", "zenml_churn"])
+@pytest.mark.parametrize("fixture", ["dagster_factories", "dagster_locations", "dagster_workspace", "zenml_churn"])
 def test_history_of_the_edits_is_the_same_with_and_without_reuse(tmp_path: Path, fixture: str) -> None:
     root = tmp_path / "repo"
     shutil.copytree(FIXTURES / fixture, root)

@@ -374,17 +374,7 @@ class AssetRegistry(CodeLocations):
                         modules.append(module)
         # first every asset and the keys it produces, then (knowing them) what each depends on
         for module in modules:
-            for symbols in module.symbols.values():
-                for symbol in symbols:
-                    if symbol.kind == "function":
-                        node = self._asset(symbol)
-                        if node is not None:
-                            self.nodes.append(node)
-                    elif symbol.kind == "class":
-                        self._component(symbol)
-            made = list(factory_assets(self, module))
-            self.nodes.extend(made)
-            self._opaque_assets(module, {id(n.call) for n in made})
+            self._add_part(self._module_part(module))
         self.nodes.sort(key=lambda n: (n.home.path, n.line))
         self.by_key = {key: n for n in self.nodes for key in n.produces}
         self.by_symbol = {n.qualified: n for n in self.nodes}
@@ -424,6 +414,51 @@ class AssetRegistry(CodeLocations):
                     selection = _job_selection(call)
                     chosen, _ = self.job_assets(module, call, selection)
                     self.covered.update(n.qualified for n in chosen)
+
+    def _module_part(self, module: ModuleInfo) -> "_ModulePart":
+        """One module's assets, components and opaque assets, kept per index by module name
+        (a history walk rebuilds the registry at every commit that changes an asset module;
+        the other modules' parts are the same). ``index.remember`` replays what the part
+        looked at (the modules its factories live in, ...) into the build's record."""
+        def compute() -> _ModulePart:
+            registry = AssetRegistry.__new__(AssetRegistry)  # a blank one: only its collectors
+            registry.framework, registry.ctx = self.framework, self.ctx
+            registry.nodes, registry.components, registry.opaque, registry.dynamic = [], [], set(), False
+            sink: list[Diagnostic] = []
+            index, ctx = self.ctx.index, self.ctx
+            saved = index.diagnostics, ctx._reported
+            index.diagnostics, ctx._reported = sink, set()  # reported again (deduplicated) on every use
+            try:
+                registry._collect(module)
+            finally:
+                index.diagnostics, ctx._reported = saved
+            return _ModulePart(module, registry.nodes, registry.components, registry.opaque, registry.dynamic, sink)
+
+        part = self.ctx.index.remember(("dagster-asset-part", module.name), compute)
+        return part if part.module is module else compute()  # a second file of the same module name
+
+    def _add_part(self, part: "_ModulePart") -> None:
+        for diagnostic in part.diagnostics:
+            self.ctx.diagnose(diagnostic.code, diagnostic.severity, diagnostic.message, diagnostic.path,
+                              diagnostic.line, diagnostic.hint)
+        # copies: _upstream sets each node's inputs from the whole location, the part is kept
+        self.nodes.extend(replace(node) for node in part.nodes)
+        self.components.extend(part.components)
+        self.opaque |= part.opaque
+        self.dynamic = self.dynamic or part.dynamic
+
+    def _collect(self, module: ModuleInfo) -> None:
+        for symbols in module.symbols.values():
+            for symbol in symbols:
+                if symbol.kind == "function":
+                    node = self._asset(symbol)
+                    if node is not None:
+                        self.nodes.append(node)
+                elif symbol.kind == "class":
+                    self._component(symbol)
+        made = list(factory_assets(self, module))
+        self.nodes.extend(made)
+        self._opaque_assets(module, {id(n.call) for n in made})
 
     def finder(self, module: ModuleInfo) -> "_CallFinder":
         """The job and ``Definitions`` calls of a module, found once per module."""
@@ -829,6 +864,17 @@ class AssetRegistry(CodeLocations):
     def _not_followed(self, module: ModuleInfo, node: cst.CSTNode, what: str) -> None:
         self.dynamic = True
         self.ctx.warn_dynamic(module, module.line(node), what)
+
+
+@dataclass(frozen=True)
+class _ModulePart:
+    """What :meth:`AssetRegistry._collect` found in one module, with what it reported."""
+    module: ModuleInfo
+    nodes: list[AssetNode]
+    components: list[str]
+    opaque: set[str]
+    dynamic: bool
+    diagnostics: list[Diagnostic]
 
 
 # ---------------------------------------------------------------------- op graphs

@@ -136,18 +136,24 @@ def workspace_entries(root: Path, index: "ProjectIndex") -> list[WorkspaceEntry]
     a file that is not valid YAML or TOML names none."""
     entries: list[WorkspaceEntry] = []
     for name in WORKSPACE_FILES:
-        if index.data_file_state(name).endswith(":absent"):
-            continue
-        try:
-            text = (root / name).read_text(encoding="utf-8")
-            document = tomllib.loads(text) if name.endswith(".toml") else yaml.safe_load(text)
-        except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
-            continue
-        if not isinstance(document, dict):
-            continue
-        reader = {"workspace.yaml": _workspace_yaml, "dagster_cloud.yaml": _dagster_cloud_yaml}.get(name, _tool_dagster)
-        entries.extend(reader(document))
+        # parsed once per index while its bytes stay (the record names the file): a
+        # history walk rebuilds the registry often, and YAML parsing is slow
+        entries.extend(index.remember(("dagster-workspace-file", name), lambda: _file_entries(root, index, name)))
     return entries
+
+
+def _file_entries(root: Path, index: "ProjectIndex", name: str) -> tuple[WorkspaceEntry, ...]:
+    if index.data_file_state(name).endswith(":absent"):
+        return ()
+    try:
+        text = (root / name).read_text(encoding="utf-8")
+        document = tomllib.loads(text) if name.endswith(".toml") else yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+        return ()
+    if not isinstance(document, dict):
+        return ()
+    reader = {"workspace.yaml": _workspace_yaml, "dagster_cloud.yaml": _dagster_cloud_yaml}.get(name, _tool_dagster)
+    return tuple(reader(document))
 
 
 
