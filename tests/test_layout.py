@@ -79,10 +79,9 @@ PLUGIN_ONLY: dict[str, dict[str, str]] = {
     "flyte": {"pvcheck.analyzer.frameworks.flyte_v2": "Flyte's own: flyte-sdk 2",
               "pvcheck.analyzer.frameworks.flyte_imperative": "Flyte's own: imperative workflows",
               "pvcheck.analyzer.frameworks.flyte_graph": "Flyte's own: the workflow graph builder"},
-    # import lines only (helper edits elsewhere in these files): the module-level walks stay
-    # called as fastmeta.x, public as calls_and_imports / read_only_visit
-    "airflow": {"pvcheck.analyzer.fastmeta": "called as fastmeta.x in the module",
-                "pvcheck.analyzer.pipeline_calls": "DAG bodies are accounted for with CallGraphBuilder's own-code "
+    # Airflow and Dagster account for their pipeline bodies with the call-graph builder's
+    # own-code masks (pvcheck.analyzer.pipeline_calls), which stay internal to it
+    "airflow": {"pvcheck.analyzer.pipeline_calls": "DAG bodies are accounted for with CallGraphBuilder's own-code "
                                                    "masks, which are internal to it"},
     "kedro": {"pvcheck.analyzer.frameworks.kedro_conf": "Kedro's own: conf/ environments and parameters",
               "pvcheck.analyzer.frameworks.kedro_eval": "Kedro's own: pipeline expressions evaluated statically"},
@@ -90,8 +89,7 @@ PLUGIN_ONLY: dict[str, dict[str, str]] = {
     "kedro_eval": {},
     "metaflow": {"pvcheck.analyzer.frameworks.metaflow_config": "Metaflow's own: Config values"},
     "metaflow_config": {},
-    "dagster": {"pvcheck.analyzer.fastmeta": "called as fastmeta.x in the module",
-                "pvcheck.analyzer.pipeline_calls": "job bodies are accounted for with CallGraphBuilder's own-code "
+    "dagster": {"pvcheck.analyzer.pipeline_calls": "job bodies are accounted for with CallGraphBuilder's own-code "
                                                    "masks, which are internal to it",
                 "pvcheck.analyzer.discovery": "code locations read the tree's file list (SourceFile)",
                 "pvcheck.analyzer.frameworks.dagster_factories": "Dagster's own: asset factories",

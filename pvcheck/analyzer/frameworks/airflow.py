@@ -28,7 +28,6 @@ from typing import Any, Iterable, Optional, Sequence
 
 import libcst as cst
 
-from pvcheck.analyzer import fastmeta  # internal: the tree walks are called as fastmeta.x here
 from pvcheck.analyzer import pipeline_calls as calls  # internal: the body accounting shared with the call-graph builder
 from pvcheck.plugin import (AnalysisContext, BodyPart, CallGraphBuilder, Edge, Framework, Invocation, Literal,
                             ModuleInfo, Opaque, Output, Pipeline, Sequence_, StepDefinition, StepOutput, StepOutputs,
@@ -37,6 +36,7 @@ from pvcheck.plugin import keyword_arg as _keyword
 from pvcheck.plugin import keyword_string as _keyword_string
 from pvcheck.plugin import merge_config as merge
 from pvcheck.plugin import method_name as _method
+from pvcheck.plugin import read_only_visit
 from pvcheck.plugin import ORIGIN_DECORATOR, ConfigSource
 
 _SDK = "airflow.sdk"
@@ -329,7 +329,7 @@ class AirflowGraphBuilder(CallGraphBuilder):
                     if (isinstance(value, DagRef) and value.key == self.target)
                     or self.invocations_in(value) or isinstance(value, GroupRef)}
         finder = _NameFinder(relevant)
-        fastmeta.visit(node, finder)
+        read_only_visit(node, finder)
         return finder.found
 
     # ------------------------------------------------------------------ statements
@@ -770,7 +770,7 @@ class AirflowGraphBuilder(CallGraphBuilder):
             return known
         self._factories[key] = False  # recursion guard
         finder = _TaskMakingFinder(symbol.module)
-        fastmeta.visit(function.body, finder)
+        read_only_visit(function.body, finder)
         found = finder.found
         for callee in finder.callees:
             if found:
@@ -1223,7 +1223,7 @@ def _warn_dag_factories(module: ModuleInfo, ctx: AnalysisContext) -> None:
     if "DAG" not in module.text:
         return
     finder = _DagCallFinder(module)
-    fastmeta.visit(module.tree, finder)  # libcst's visit, without rebuilding the tree
+    read_only_visit(module.tree, finder)  # libcst's visit, without rebuilding the tree
     for call in finder.calls:
         ctx.warn_dynamic(module, module.line(call), "a DAG built inside a function (a DAG factory)")
 
@@ -1241,7 +1241,7 @@ class _NameFinder(cst.CSTVisitor):
 def _bound_names(node: cst.CSTNode, env: dict[str, Value]) -> set[str]:
     """The names bound while walking that an expression reads."""
     finder = _NameCollector(set(env))
-    fastmeta.visit(node, finder)
+    read_only_visit(node, finder)
     return finder.found
 
 
@@ -1258,7 +1258,7 @@ class _NameCollector(cst.CSTVisitor):
 def _uses_only_globals(node: cst.CSTNode, env: dict[str, Value]) -> bool:
     """Whether an expression names nothing bound while walking (it can be read as code)."""
     finder = _NameFinder(set(env))
-    fastmeta.visit(node, finder)
+    read_only_visit(node, finder)
     return not finder.found
 
 

@@ -28,7 +28,6 @@ from typing import Any, Callable, Iterable, Iterator, Optional
 
 import libcst as cst
 
-from pvcheck.analyzer import fastmeta  # internal: the tree walks are called as fastmeta.x here
 from pvcheck.analyzer import pipeline_calls  # internal: the body accounting shared with the call-graph builder
 from pvcheck.analyzer.discovery import SourceFile  # internal: code locations read the tree's file list
 from pvcheck.analyzer.frameworks.dagster_factories import factory_assets, factory_names
@@ -39,6 +38,7 @@ from pvcheck.plugin import (AnalysisContext, CallGraphBuilder, Diagnostic, Edge,
 from pvcheck.plugin import keyword_arg as _keyword
 from pvcheck.plugin import keyword_string as _keyword_string
 from pvcheck.plugin import method_name as _method
+from pvcheck.plugin import read_only_visit
 from pvcheck.diagnostics import CALL_NOT_FOLLOWED
 from pvcheck.plugin import ORIGIN_OPTIONS, ConfigSource
 from pvcheck.analyzer.frameworks.dagster_resources import attach as attach_resources
@@ -466,7 +466,7 @@ class AssetRegistry(CodeLocations):
         if found is None or found.module is not module:
             def find() -> _CallFinder:
                 finder = _CallFinder(module, frozenset({"to_job"}), DEFINE_ASSET_JOB | DEFINITIONS | LOAD_DEFS_FOLDER)
-                fastmeta.visit(module.tree, finder)  # libcst's visit, without rebuilding the tree
+                read_only_visit(module.tree, finder)  # libcst's visit, without rebuilding the tree
                 return finder
 
             # per index, not per registry: a history walk rebuilds the registry at every
