@@ -396,27 +396,11 @@ def walk(
         return _walk(repo, config, since, pipeline, cache, on_commit, None)
     from pvcheck.analyzer.cache import MemoryCache
     from pvcheck.analyzer.incremental import session
+    from pvcheck.analyzer.scan import paused_gc
 
     config = config or Config()
-    with session() as shared, _installed_plugins_fixed(), _collector_paused():
+    with session() as shared, _installed_plugins_fixed(), paused_gc():
         return _walk(repo, config, since, pipeline, MemoryCache(config), on_commit, shared)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off for the walk: the trees kept between commits are
-    millions of objects, and a full collection would walk them all to free almost
-    nothing (the scan pauses it for the same reason); what a commit drops is freed by
-    reference counts (a released module breaks its own cycles)."""
-    import gc
-
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 @contextmanager

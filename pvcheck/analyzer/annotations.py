@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Iterator, Optional
 
 import libcst as cst
 
+from pvcheck.analyzer.canonical import dotted_name
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 
 if TYPE_CHECKING:
@@ -117,7 +118,7 @@ def _resolve(node: cst.BaseExpression, module: ModuleInfo, index: "ProjectIndex"
     if isinstance(root, cst.Name) and root.value not in symbols and not any(k.startswith("*") for k in symbols):
         return None  # ``int``, ``list``: bound nowhere in the module, so nothing of the tree
     if parsed:
-        dotted = _dotted(node)
+        dotted = dotted_name(node)
         names = frozenset({f"{module.name}.{dotted}"}) if dotted else frozenset()
     else:
         names = module.qualified_names(node)
@@ -126,15 +127,6 @@ def _resolve(node: cst.BaseExpression, module: ModuleInfo, index: "ProjectIndex"
         if resolved is not None and resolved[0].kind in ("class", "function", "constant"):
             return resolved[0]  # ``Outer.Inner``: the whole of ``Outer``
     return None
-
-
-def _dotted(node: cst.BaseExpression) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        base = _dotted(node.value)
-        return f"{base}.{node.attr.value}" if base else ""
-    return ""
 
 
 def _last_name(node: cst.BaseExpression) -> str:

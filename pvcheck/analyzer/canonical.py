@@ -518,7 +518,7 @@ class Canonicalizer:
     def _callee_names(self, func: cst.BaseExpression) -> set[str]:
         names: set[str] = set(self.module.qualified_names(func)) if isinstance(func, (cst.Name, cst.Attribute)) else set()
         if not names:
-            dotted = _dotted(func)
+            dotted = dotted_name(func)
             names = {dotted} if dotted else set()
         return {n.replace(".<locals>.", ".") for n in names}
 
@@ -884,11 +884,12 @@ def _all_params(params: cst.Parameters) -> list[cst.Param]:
     return found
 
 
-def _dotted(node: cst.BaseExpression) -> str:
+def dotted_name(node: cst.BaseExpression) -> str:
+    """``a.b.c`` of a chain of names and attributes; empty for anything else."""
     if isinstance(node, cst.Name):
         return node.value
     if isinstance(node, cst.Attribute):
-        base = _dotted(node.value)
+        base = dotted_name(node.value)
         return f"{base}.{node.attr.value}" if base else ""
     return ""
 

@@ -21,6 +21,7 @@ from pvcheck.analyzer import runconfig
 from pvcheck.analyzer.annotations import annotation_references
 from pvcheck.analyzer.canonical import Canon, layout_free_tokens
 from pvcheck.analyzer.fingerprint import (
+    DefinitionPrint,
     Fingerprinter,
     Reach,
     canonical_json,
@@ -279,16 +280,9 @@ class AnalysisContext:
         own_dynamic = dynamic
         dynamic_helpers = []
         for helper in printed:
-            if helper.dynamic or helper.unresolved:
+            if self._report_dynamic(helper):
                 dynamic_helpers.append(helper)
-            for line, why in helper.dynamic:
                 dynamic = True
-                self.warn_dynamic(helper.symbol.module, line, f"helper '{helper.symbol.qualified_name}' {why}")
-            for line, name in helper.unresolved:
-                dynamic = True
-                self.diagnose(UNDEFINED_NAME, Severity.WARNING,
-                              f"name '{name}' in helper '{helper.symbol.qualified_name}' is not defined or imported",
-                              helper.symbol.module.path, line, hint="import it explicitly")
         if own_dynamic:
             # fold the code in, all of it but its layout: then no edit but formatting and
             # comments can pass as "the same computation"
@@ -401,6 +395,17 @@ class AnalysisContext:
         reach = self.fingerprinter.reach([s for name, s in canon.references.items() if name not in steps])
         return self.fingerprinter.content(canon, reach, tokens_digest(canon.tokens))[0]
 
+    def _report_dynamic(self, helper: DefinitionPrint) -> bool:
+        """Diagnostics for what pvcheck cannot follow in one reached definition (a
+        :class:`DefinitionPrint`); whether there is any."""
+        for line, why in helper.dynamic:
+            self.warn_dynamic(helper.symbol.module, line, f"helper '{helper.symbol.qualified_name}' {why}")
+        for line, name in helper.unresolved:
+            self.diagnose(UNDEFINED_NAME, Severity.WARNING,
+                          f"name '{name}' in helper '{helper.symbol.qualified_name}' is not defined or imported",
+                          helper.symbol.module.path, line, hint="import it explicitly")
+        return bool(helper.dynamic or helper.unresolved)
+
     def _passed_reach(self, invocation: Invocation, facts: FunctionFacts) -> tuple[str, tuple[HelperRef, ...], bool, str]:
         """The step's body fingerprint, helpers, dynamic flag and content fingerprint with the
         reach of the classes this call passes it (:attr:`Invocation.reach`) that its own reach
@@ -417,14 +422,7 @@ class AnalysisContext:
         self.report_reads(reach)
         dynamic = facts.dynamic
         for printed in added:
-            for line, why in printed.dynamic:
-                dynamic = True
-                self.warn_dynamic(printed.symbol.module, line, f"helper '{printed.symbol.qualified_name}' {why}")
-            for line, name in printed.unresolved:
-                dynamic = True
-                self.diagnose(UNDEFINED_NAME, Severity.WARNING,
-                              f"name '{name}' in helper '{printed.symbol.qualified_name}' is not defined or imported",
-                              printed.symbol.module.path, line, hint="import it explicitly")
+            dynamic = self._report_dynamic(printed) or dynamic
         body_fp = digest("passed", facts.body_fingerprint,
                          *(f"{d.symbol.qualified_name}={d.fingerprint}" for d in added),
                          *sorted(f.fingerprint for f in files))
