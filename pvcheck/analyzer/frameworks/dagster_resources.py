@@ -47,20 +47,10 @@ class Binding:
 
 def bound_resources(call: cst.Call, module: ModuleInfo, ctx: AnalysisContext) -> dict[str, Binding]:
     """The resources a ``Definitions(...)`` call binds, by key (literal keys only)."""
-    argument = keyword_arg(call, "resources")
     found: dict[str, Binding] = {}
-    if argument is None:
-        return found
-    table, where = _follow(argument.value, module, ctx, 0)
-    if not isinstance(table, cst.Dict):
-        return found
-    for element in table.elements:
-        if not isinstance(element, cst.DictElement):
+    for key, resource, home in _entries(call, module, ctx) or ():
+        if key is None:
             continue
-        key = string_value(element.key)
-        if not isinstance(key, str):
-            continue
-        resource, home = _follow(element.value, where, ctx, 0)
         classes: tuple[Symbol, ...] = ()
         if isinstance(resource, cst.Call):
             built = ctx.resolve_callee(home, resource.func)
@@ -75,20 +65,33 @@ def binds_statically(call: cst.Call, module: ModuleInfo, ctx: AnalysisContext) -
     :func:`bound_resources` whole: a literal key, a constructor whose arguments reach no
     repo code. Then the argument is configuration of the steps using each resource (and
     the classes are in their reach), not the pipeline's own code."""
+    entries = _entries(call, module, ctx)
+    return entries is not None and all(
+        key is not None and isinstance(resource, cst.Call)
+        and not any(pipeline_calls.references_repo_code(a.value, home, ctx.index) for a in resource.args)
+        for key, resource, home in entries)
+
+
+def _entries(call: cst.Call, module: ModuleInfo, ctx: AnalysisContext
+             ) -> Optional[list[tuple[Optional[str], cst.BaseExpression, ModuleInfo]]]:
+    """The ``key: resource`` entries of ``Definitions(resources=...)``, each resource
+    followed to where it is built; ``None`` as the key of an entry without a literal key
+    (a ``**spread``, a computed key). ``None`` when the argument is absent or not a dict."""
     argument = keyword_arg(call, "resources")
     if argument is None:
-        return False
+        return None
     table, where = _follow(argument.value, module, ctx, 0)
     if not isinstance(table, cst.Dict):
-        return False
+        return None
+    entries: list[tuple[Optional[str], cst.BaseExpression, ModuleInfo]] = []
     for element in table.elements:
-        if not isinstance(element, cst.DictElement) or not isinstance(string_value(element.key), str):
-            return False
+        key = string_value(element.key) if isinstance(element, cst.DictElement) else None
+        if not isinstance(key, str):
+            entries.append((None, element.value, where))
+            continue
         resource, home = _follow(element.value, where, ctx, 0)
-        if not isinstance(resource, cst.Call) or any(
-                pipeline_calls.references_repo_code(a.value, home, ctx.index) for a in resource.args):
-            return False
-    return True
+        entries.append((key, resource, home))
+    return entries
 
 
 def _follow(node: cst.BaseExpression, module: ModuleInfo, ctx: AnalysisContext, depth: int
