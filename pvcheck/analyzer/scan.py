@@ -101,12 +101,9 @@ def scan_tree(root: Path | str, config: Optional[Config] = None,
         contents[file.path] = data
         if data is not None:
             lines += count_lines(data)
-    by_module: dict[str, SourceFile] = {}
-    for file in files:
-        by_module.setdefault(file.module, file)
-    orphans = orphan_packages(by_module)
-    diagnostics.extend(orphan_imports(files, contents, by_module, orphans))
     tree = TreeState(root_path, files, contents)
+    orphans = orphan_packages(tree.by_module)
+    diagnostics.extend(orphan_imports(files, contents, tree.by_module, orphans))
     store = AnalysisCache.open(config) if cache is True else (cache or None)
     if store is not None:
         store.use_layout(config.roots, orphans)

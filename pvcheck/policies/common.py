@@ -42,17 +42,6 @@ def first_changed_line(base: Sequence[StatementPrint], head: Sequence[StatementP
     return None
 
 
-def complexity_note(base: Step, head: Step) -> str:
-    """``complexity 3 -> 5``: radon's cyclomatic complexity before and after, so that a
-    reviewer sees the size of a change (``complexity 3`` when it did not move); empty
-    when radon could not measure either side."""
-    if not base.complexity and not head.complexity:
-        return ""
-    if base.complexity == head.complexity:
-        return f"complexity {head.complexity}"
-    return f"complexity {base.complexity} -> {head.complexity}"
-
-
 def show(value: Any) -> str:
     """A configuration value as it reads in a message: literals as JSON (keys sorted), the
     analyzer's tagged values (``$ref``, ``$call``, ``$expr`` ...) as readable code."""
@@ -84,7 +73,6 @@ def fingerprints_only(project: Project) -> Project:
 
 
 __all__ = [
-    "complexity_note",
     "fingerprints_only",
     "first_changed_line",
     "pipeline_has_detail",

@@ -238,7 +238,7 @@ class StructuralPolicy(Policy):
             elif was is None:
                 yield self.finding("PV408", path=path, line=1, step=head.id, kind="file-read-added", subject=path)
             else:
-                line = _first_different_line(comparison.base_sources, comparison.head_sources, path)
+                line = _first_different_line(comparison.base_sources, comparison.head_sources, path) or 1
                 yield self.finding("PV408", path=path, line=line, step=head.id, kind="file-changed", subject=path)
 
     def _unexplained(self, comparison: PipelineComparison, found: list[Finding]) -> Iterator[Finding]:
@@ -440,7 +440,8 @@ def _effects_by_module(helpers: Iterable[HelperRef]) -> dict[str, list[HelperRef
 
 def _first_different_line(base: Optional[SourceTree], head: Optional[SourceTree], path: str) -> int:
     """The first line at which a text file differs between the two trees (1 when either
-    side cannot be read as text, e.g. a binary file or a lock-file base)."""
+    side cannot be read as text, e.g. a binary file or a lock-file base; 0 when its lines
+    are the same)."""
     old = base.text(path) if base is not None else None
     new = head.text(path) if head is not None else None
     if old is None or new is None:
@@ -449,6 +450,8 @@ def _first_different_line(base: Optional[SourceTree], head: Optional[SourceTree]
     for number, (a, b) in enumerate(zip(old_lines, new_lines), start=1):
         if a != b:
             return number
+    if len(old_lines) == len(new_lines):
+        return 0  # the same lines (the file is not what changed): no line to point at
     return min(len(old_lines), len(new_lines)) + 1
 
 

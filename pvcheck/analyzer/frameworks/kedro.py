@@ -59,7 +59,7 @@ class Kedro(Framework):
         if owner is not None and _function(owner, "register_pipelines") is not None:
             return  # the registry names this pipeline (or leaves it out, as Kedro would)
         project = _project_dir(ctx, module.path)
-        evaluator = self._evaluator(ctx, project)
+        evaluator = self._evaluator(ctx)
         value = evaluator.call_function(create, [], module, create.node)
         if not isinstance(value, KPipe):
             value = KPipe([], create)
@@ -69,7 +69,7 @@ class Kedro(Framework):
     # ------------------------------------------------------------------ the registry
     def _registry(self, module: ModuleInfo, registry: Symbol, ctx: AnalysisContext) -> Iterable[Pipeline]:
         project = _project_dir(ctx, module.path)
-        evaluator = self._evaluator(ctx, project)
+        evaluator = self._evaluator(ctx)
         result = evaluator.call_function(registry, [], module, registry.node)
         if not isinstance(result, dict):
             evaluator.not_followed(module, registry.node, "register_pipelines() does not return a dict pvcheck can "
@@ -83,7 +83,7 @@ class Kedro(Framework):
                 continue
             yield self._model(key, value.origin or registry, value, ctx, project, evaluator.dynamic)
 
-    def _evaluator(self, ctx: AnalysisContext, project: str) -> Evaluator:
+    def _evaluator(self, ctx: AnalysisContext) -> Evaluator:
         return Evaluator(ctx, _kedro_module, self._find_pipelines)
 
     def _find_pipelines(self, module: ModuleInfo, call: cst.Call, evaluator: Evaluator) -> Any:

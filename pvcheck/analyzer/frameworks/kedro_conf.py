@@ -17,10 +17,11 @@ What a change means follows from what the value does:
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Optional
+
 from pvcheck.plugin import ORIGIN_RUN_CONFIG, ConfigSource
 
 if TYPE_CHECKING:
@@ -121,16 +122,7 @@ def resolve_placeholders(entry: Any, pattern: str, name: str) -> Any:
     return fill(entry)
 
 
-def project_dir_of(path: str, has_conf: Callable[[str], bool]) -> str:
-    """The nearest folder above ``path`` (a file relative to the root) holding ``conf/``."""
-    parts = PurePosixPath(path).parent.parts
-    for cut in range(len(parts), -1, -1):
-        candidate = "/".join(parts[:cut])
-        if has_conf(candidate):
-            return candidate
-    return ""
-
-
+@functools.lru_cache(maxsize=256)
 def _regex(pattern: str) -> re.Pattern[str]:
     pieces = []
     last = 0
