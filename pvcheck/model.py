@@ -25,13 +25,15 @@ from typing import Any, Iterable, Iterator, Mapping, Optional
 FINGERPRINT_SCHEME = "fp1"
 
 #: What fingerprints of the same code come out as, numbered; ``pvcheck.lock`` records it
-#: (``fingerprints = 2``; a lock without the key is scheme 1), and a lock of another scheme
+#: (``fingerprints = 3``; a lock without the key is scheme 1), and a lock of another scheme
 #: is not compared fingerprint by fingerprint (:mod:`pvcheck.lock`). Bump it in the same
 #: commit as ANY change that gives unchanged code a different fingerprint (canonical form,
 #: what a fingerprint covers, the digest) -- tests/test_lock_scheme.py holds it together
 #: with the golden fingerprints. 2: pipeline bodies (Airflow/Dagster), layout-free text of
 #: code pvcheck cannot follow, dynamic helpers, ``x[a,]`` canonical, content fingerprints.
-FINGERPRINT_SCHEME_NUMBER = 2
+#: 3: a repository file passed to any call is read (``OmegaConf.load("c.yaml")``, a repo
+#: helper given a path constant): the goldens hold no such call, real projects do.
+FINGERPRINT_SCHEME_NUMBER = 3
 
 JSONValue = Any
 

@@ -272,3 +272,77 @@ def test_scan_coverage_lists_the_files_the_reach_reads() -> None:
     assert pipeline.coverage["files_read"] == ["queries/features.sql", "schemas/features.json"]
     unread = Path(__file__).resolve().parent.parent / "fixtures" / "changes" / "reach_unread_file_changed" / "after"
     assert all("README.md" not in p.coverage["files_read"] for p in scan_tree(unread).pipelines)
+
+
+PASSER = '''\
+import os
+
+from omegaconf import OmegaConf
+from transformers import AutoTokenizer
+from zenml import step
+
+from utils.io import load_lookup
+
+LOOKUP = "data/lookup.json"
+
+
+@step
+def produce() -> int:
+    lookup = load_lookup(LOOKUP)
+    settings = OmegaConf.load("configs/model.yaml")
+    tokenizer = AutoTokenizer.from_pretrained("org/tokenizer-small", revision="main")
+    text = open("notes/readme.txt", encoding="utf-8").read().encode("utf-8")
+    if os.path.exists("reports/last.csv"):
+        os.remove("reports/last.csv")
+    with open("reports/out.txt", "w") as handle:
+        handle.write(str(settings))
+    return len(lookup) + len(tokenizer.vocab) + len(text)
+'''
+
+
+def _passer(root: Path) -> Path:
+    return _project(root, PASSER,
+                    utils__io_dot_py="import json\n\n\ndef load_lookup(path):\n"
+                                     "    with open(path) as handle:\n        return json.load(handle)\n",
+                    data__lookup_dot_json="{}\n", configs__model_dot_yaml="C: 1\n", notes__readme_dot_txt="hi\n",
+                    reports__last_dot_csv="a\n", reports__out_dot_txt="old\n")
+
+
+def test_a_repository_file_passed_to_any_call_is_read(tmp_path: Path) -> None:
+    """A path handed to a repo helper that reads its parameter, or to a library loader
+    pvcheck does not list, names a file the step depends on (a missed version before)."""
+    root = _passer(tmp_path)
+    project = scan_tree(root)
+    assert _reach(project, "file") == ["file:configs/model.yaml", "file:data/lookup.json", "file:notes/readme.txt"]
+    assert not project.diagnostics
+    before = _step(project).fingerprint
+    for path in ("data/lookup.json", "configs/model.yaml"):
+        (root / path).write_text((root / path).read_text() + "# edited\n", encoding="utf-8")
+        after = _step(scan_tree(root)).fingerprint
+        assert after != before, path
+        before = after
+
+
+def test_near_misses_of_passed_paths_read_nothing(tmp_path: Path) -> None:
+    """A file only checked, removed or written, a string that names no file of the tree
+    (a model id, an encoding) and a write-mode open: none of them is a read."""
+    root = _passer(tmp_path)
+    before = _step(scan_tree(root)).fingerprint
+    for path in ("reports/last.csv", "reports/out.txt"):
+        (root / path).write_text("edited\n", encoding="utf-8")
+    assert _step(scan_tree(root)).fingerprint == before
+
+
+def test_a_passed_path_that_names_no_file_yet_is_watched_by_the_cache(tmp_path: Path) -> None:
+    """No file there: nothing is fingerprinted, but the path is a dependency of the cached
+    result, so a file that appears there later is read (and its edits are versions)."""
+    root = _passer(tmp_path)
+    (root / "configs" / "model.yaml").unlink()
+    cache = tmp_path / "cache"
+    cold = scan_tree(root, cache=AnalysisCache(cache, Config()))
+    assert "file:configs/model.yaml" not in _reach(cold, "file")
+    (root / "configs" / "model.yaml").write_text("C: 2\n", encoding="utf-8")
+    warm = scan_tree(root, cache=AnalysisCache(cache, Config()))
+    assert "file:configs/model.yaml" in _reach(warm, "file")
+    assert _step(warm).fingerprint != _step(cold).fingerprint
+    assert warm.pipelines == scan_tree(root).pipelines

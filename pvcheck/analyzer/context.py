@@ -260,10 +260,11 @@ class AnalysisContext:
             # the framework builds these arguments from their types: the step runs their code
             for symbol in annotation_references(function, module, self.index):
                 canon.references.setdefault(symbol.qualified_name, symbol)
-        reads = file_reads(function, module, self.index) if function is not None else []
+        named = list(canon.references.values())
+        reads = file_reads(function, module, self.index, named) if function is not None else []
         for part in definition.body_parts:  # an operator's python_callable, a SQL template
             if part.node is not None:
-                reads.extend(file_reads(part.node, module, self.index))
+                reads.extend(file_reads(part.node, module, self.index, named))
             reads.extend(template_reads(part, module))
         body_fp, helpers, reach = self.fingerprinter.body(canon, module, reads, f"step '{definition.name}'")
         printed = reach.definitions

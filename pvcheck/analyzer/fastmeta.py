@@ -642,6 +642,23 @@ def _call_fields(kind: type) -> tuple[str, ...]:
     return found
 
 
+def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """``node.children`` without punctuation, whitespace, names and literals, and without
+    what ``children`` costs (libcst builds it by re-visiting, and re-validating, the node):
+    the nodes a walk looking for calls, statements or assignments needs to descend into."""
+    children: list[cst.CSTNode] = []
+    kind = type(node)
+    for field in _CALL_FIELDS.get(kind) or _call_fields(kind):
+        value = getattr(node, field)
+        if value is None or value is _DEFAULT:
+            continue
+        if isinstance(value, (tuple, list)):
+            children.extend(item for item in value if type(item) not in _CALL_FREE)
+        elif type(value) not in _CALL_FREE:
+            children.append(value)
+    return children
+
+
 def calls_and_imports(tree: cst.CSTNode) -> tuple[Calls, set[str], bool]:
     """Every call under ``tree`` in libcst's visit order, each with the outermost function
     it sits in (or None); the names imports bind anywhere; whether there is a star import.
@@ -674,16 +691,7 @@ def calls_and_imports(tree: cst.CSTNode) -> tuple[Calls, set[str], bool]:
                         bound = bound.value
                     if isinstance(bound, cst.Name):
                         imported.add(bound.value)
-        children: list[cst.CSTNode] = []
-        for field in _CALL_FIELDS.get(kind) or _call_fields(kind):
-            value = getattr(node, field)
-            if value is None or value is _DEFAULT:
-                continue
-            if isinstance(value, (tuple, list)):
-                children.extend(item for item in value if type(item) not in _CALL_FREE)
-            elif type(value) not in _CALL_FREE:
-                children.append(value)
-        stack.extend((child, top) for child in reversed(children))
+        stack.extend((child, top) for child in reversed(child_nodes(node)))
     return calls, imported, star
 
 

@@ -136,7 +136,7 @@ class Fingerprinter:
         for node in nodes:
             canon = canonicalizer.definition(node)
             if node is not None:
-                reads.extend(file_reads(node, symbol.module, self.index))
+                reads.extend(file_reads(node, symbol.module, self.index, canon.references.values()))
             offset = len(whole.tokens)
             whole.sites.extend((index + offset, name, rest, how) for index, name, rest, how in canon.sites)
             whole.tokens.extend(canon.tokens)
@@ -230,7 +230,8 @@ class Fingerprinter:
             found.append(DefinitionPrint(symbol, tokens_digest([EFFECTS, *canon.tokens]),
                                          tuple(canon.references.values()), tuple(canon.dynamic),
                                          tuple(canon.unresolved), line,
-                                         tuple(sorted(file_reads(node, module, self.index), key=_read_order)),
+                                         tuple(sorted(file_reads(node, module, self.index,
+                                                                 canon.references.values()), key=_read_order)),
                                          self._skeleton(canon, tokens_digest([EFFECTS, *canon.tokens]))))
         return found
 

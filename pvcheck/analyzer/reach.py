@@ -27,11 +27,12 @@ import posixpath
 import re
 import tokenize
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Iterable, Optional, Sequence, Union
 
 import libcst as cst
 
 from pvcheck.analyzer.canonical import Canon, Canonicalizer
+from pvcheck.analyzer.fastmeta import calls_and_imports, child_nodes
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.diagnostics import UNKNOWN_READ
 from pvcheck.model import REACH_EFFECTS as EFFECTS  # HelperRef kind of one module-level effect statement
@@ -287,20 +288,24 @@ def _is_main_guard(test: cst.BaseExpression) -> bool:
 
 
 # ---------------------------------------------------------------------- file reads
-def file_reads(node: cst.CSTNode, module: ModuleInfo, index: "ProjectIndex") -> list[FileRead]:
-    """Every file read inside ``node`` (a function, class, statement or expression)."""
+def file_reads(node: cst.CSTNode, module: ModuleInfo, index: "ProjectIndex",
+               references: Iterable[Symbol] = ()) -> list[FileRead]:
+    """Every file read inside ``node`` (a function, class, statement or expression).
+    ``references``: the definitions ``node`` names (its canonical form's), which tell
+    whether it can see a path constant defined in another module."""
     reads: list[FileRead] = []
-    if not _may_read(module):
-        return reads  # most modules read no file: no need to walk their syntax trees
+    if not _may_read(module) and not any(r.kind == "constant" and _may_read(r.module) for r in references):
+        return reads  # most code reads no file: no need to walk its syntax tree
     if isinstance(node, cst.ClassDef):
         # each method reads with its own local names
         for statement in node.body.body if isinstance(node.body, cst.IndentedBlock) else ():
-            reads.extend(file_reads(statement, module, index))
+            reads.extend(file_reads(statement, module, index, references))
         return reads
     paths = _PathEvaluator(module, index, node)
-    for call in _calls(node, nested=True):
+    for call, _ in calls_and_imports(node)[0]:
         target = _read_target(call, module)
         if target is None:
+            reads.extend(_passed_files(call, module, index, paths))
             continue
         argument, what = target
         if argument is None:
@@ -313,9 +318,12 @@ def file_reads(node: cst.CSTNode, module: ModuleInfo, index: "ProjectIndex") -> 
 
 
 #: Text any file read of :func:`file_reads` needs in its module (a cheap gate before
-#: walking syntax trees, which costs as much as the rest of a step's fingerprint).
+#: walking syntax trees, which costs as much as the rest of a step's fingerprint): a
+#: reader's name, or a string literal shaped like a file path (see :func:`_passed_files`).
+#: A path constant of another module opens the gate through the references of the code
+#: that uses it (:func:`file_reads`).
 _READ_TEXT = re.compile(r"open\(|read_text\(|read_bytes\(|read_\w+\(|scan_\w+\(|load(?:txt)?\(|genfromtxt\(|"
-                        r"fromfile\(|read_table\(")
+                        r"fromfile\(|read_table\(|['\"][\w\-./]*(?:/[\w\-.]+|\.[A-Za-z]\w{0,5})['\"]")
 
 
 def _may_read(module: ModuleInfo) -> bool:
@@ -323,6 +331,70 @@ def _may_read(module: ModuleInfo) -> bool:
     if found is None:
         found = module.__dict__["_may_read"] = _READ_TEXT.search(module.text) is not None
     return bool(found)
+
+
+#: A value that names a file rather than some other string: a folder separator or a
+#: file extension, no blanks (``"data/train.csv"``, ``"app.py"``; not ``"utf-8"``, ``"mean"``).
+_FILE_SHAPE = re.compile(r"[\w\-./]*(?:/[\w\-.]+|\.[A-Za-z]\w{0,5})")
+#: Callees that take a path without reading the file's bytes: writers, and questions
+#: about the file system. A committed file a step overwrites is not an input of it.
+_NOT_READING = re.compile(r"(?:to_|save|write|dump|export|mkdir|makedirs|remove|unlink|rmtree|rename|exists|"
+                          r"is_?file|is_?dir|getsize|getmtime|stat|touch|chmod|glob|iglob|listdir|walk|scandir)",
+                          re.IGNORECASE)
+_PATH_BUILDERS = _PATH_CLASSES | _SAME_PATH | {"os.path.join", "os.path.dirname", "os.path.basename"}
+
+
+_WRITE_MODE = re.compile(r"[rbt+]*[wax][rbt+]*")
+
+
+def _opens_for_writing(call: cst.Call) -> bool:
+    """``open(p, "w")`` of any library (``Image.open``, ``Path.open``): a mode literal that writes."""
+    return any(isinstance(a.value, cst.SimpleString) and isinstance(a.value.evaluated_value, str)
+               and _WRITE_MODE.fullmatch(a.value.evaluated_value) is not None and "r" not in a.value.evaluated_value
+               for a in call.args)
+
+
+def _passed_files(call: cst.Call, module: ModuleInfo, index: "ProjectIndex",
+                  paths: "_PathEvaluator") -> list[FileRead]:
+    """Files of the repository named by an argument of a call that is not a known reader:
+    ``OmegaConf.load("conf/train.yaml")``, ``Image.open("assets/logo.png")``,
+    ``api.upload_file(path_or_fileobj="app.py")``, or a repo helper ``load_table(DATA)``
+    whose own ``pd.read_csv(path)`` reads its parameter (an input there, so not a read of
+    the helper). Whatever the callee does with the file, the code can see its bytes: when
+    the path names a file of the tree, they are fingerprinted like any read. A path that
+    names no file is still asked about (``data_file_state`` records it, so a file that
+    appears there later invalidates a cached result) but adds nothing to the fingerprint."""
+    func = call.func
+    while isinstance(func, cst.Call):
+        func = func.func
+    if isinstance(func, cst.Attribute):
+        short = func.attr.value
+    elif isinstance(func, cst.Name):
+        short = func.value
+    else:
+        return []
+    if _NOT_READING.match(short) or short == "open" and _opens_for_writing(call):
+        return []
+    if isinstance(call.func, (cst.Name, cst.Attribute)) and module.qualified_names(call.func) & _PATH_BUILDERS:
+        return []  # ``Path("conf.yaml")`` builds the path; the call it is passed to uses it
+    found: list[FileRead] = []
+    for arg in call.args:
+        if arg.star or arg.keyword is not None and _NOT_READING.match(arg.keyword.value):
+            continue
+        value = arg.value
+        if not isinstance(value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString, cst.Name,
+                                  cst.BinaryOperation, cst.Call, cst.Attribute)):
+            continue
+        if isinstance(value, cst.Name) and value.value in ("None", "True", "False"):
+            continue
+        text = paths.evaluate(value, 0)
+        if not isinstance(text, str) or not _FILE_SHAPE.fullmatch(text):
+            continue
+        path = resolve_read(text)
+        if path is None or index.data_file_state(path).endswith(":absent"):
+            continue
+        found.append(FileRead(module.line(call), path, f"{short}(...)"))
+    return found
 
 
 def template_reads(part: "BodyPart", module: ModuleInfo) -> list[FileRead]:
@@ -569,7 +641,7 @@ class _PathEvaluator:
                         for name in _names_in(current):
                             self._locals.setdefault(name, []).extend([_UNKNOWN, _UNKNOWN])
                     if not isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) or current is self.scope:
-                        stack.extend(current.children)
+                        stack.extend(child_nodes(current))
         return self._locals
 
 
