@@ -346,3 +346,71 @@ def test_a_passed_path_that_names_no_file_yet_is_watched_by_the_cache(tmp_path: 
     assert "file:configs/model.yaml" in _reach(warm, "file")
     assert _step(warm).fingerprint != _step(cold).fingerprint
     assert warm.pipelines == scan_tree(root).pipelines
+
+
+UPLOADER = '''\
+from huggingface_hub import HfApi
+from zenml import step
+
+from utils.hub import upload_all
+
+SHIPPED = ["app/serve.py", "app/requirements.txt"]
+
+
+@step(enable_cache=False)
+def produce() -> int:
+    api = HfApi()
+    files = {"app/main.py": "main.py", "app/README.md": "README.md"}
+    upload_all(api, files)
+    upload_all(api, {name: name for name in SHIPPED})
+    api.upload_folder(folder_path="app", repo_id="org/space")
+    for name in SHIPPED:
+        api.upload_file(path_or_fileobj=name, path_in_repo=name, repo_id="org/space")
+    return len(files)
+'''
+
+
+def test_paths_in_a_container_passed_to_a_call_are_read(tmp_path: Path) -> None:
+    """A dict or list of repository files handed to an uploader (a repo helper that loops
+    over it, or a loop over a constant list): each file is read; the folder is not."""
+    root = _project(tmp_path, UPLOADER,
+                    utils__hub_dot_py="def upload_all(api, files):\n    for local, remote in files.items():\n"
+                                      "        api.upload_file(path_or_fileobj=local, path_in_repo=remote)\n",
+                    app__main_dot_py="print('hi')\n", app__README_dot_md="# app\n", app__serve_dot_py="x = 1\n",
+                    app__requirements_dot_txt="gradio\n")
+    project = scan_tree(root)
+    assert _reach(project, "file") == ["file:app/README.md", "file:app/main.py", "file:app/requirements.txt",
+                                       "file:app/serve.py"]
+    before = _step(project).fingerprint
+    for path in ("app/main.py", "app/serve.py"):
+        (root / path).write_text("print('hello')\n", encoding="utf-8")
+        after = _step(scan_tree(root)).fingerprint
+        assert after != before, path
+        before = after
+
+
+LOCATOR = '''\
+from dagster import file_relative_path
+from zenml import step
+
+from utils.sql import run_sql
+
+
+@step
+def produce() -> int:
+    query = open(file_relative_path(__file__, "sql/merge.sql"), encoding="utf-8").read()
+    return run_sql(query, file_relative_path(__file__, "sql/cleanup.sql"))
+'''
+
+
+def test_a_module_locating_files_by_its_own_path_does_not_read_itself(tmp_path: Path) -> None:
+    """``file_relative_path(__file__, "q.sql")`` is a path built next to the module: the
+    SQL file is read, the module's own file is not (a comment there stays cosmetic)."""
+    root = _project(tmp_path, LOCATOR, utils__sql_dot_py="def run_sql(query, after):\n    return len(query)\n",
+                    steps__sql__merge_dot_sql="MERGE 1;\n", steps__sql__cleanup_dot_sql="DELETE 1;\n")
+    project = scan_tree(root)
+    assert _reach(project, "file") == ["file:steps/sql/cleanup.sql", "file:steps/sql/merge.sql"]
+    before = _step(project).fingerprint
+    work = root / "steps" / "work.py"
+    work.write_text(work.read_text(encoding="utf-8") + "# a comment\n", encoding="utf-8")
+    assert _step(scan_tree(root)).fingerprint == before

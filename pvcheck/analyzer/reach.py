@@ -61,6 +61,7 @@ _PATH_CLASSES = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPat
 _SAME_PATH = frozenset({"str", "os.fspath", "os.path.abspath", "os.path.realpath", "os.path.normpath",
                         "os.path.expanduser"})
 _SAME_PATH_METHODS = frozenset({"resolve", "absolute", "expanduser"})
+_RELATIVE_TO_FILE = frozenset({"dagster.file_relative_path", "dagster._utils.file_relative_path"})
 
 
 @dataclass(frozen=True)
@@ -341,7 +342,8 @@ _FILE_SHAPE = re.compile(r"[\w\-./]*(?:/[\w\-.]+|\.[A-Za-z]\w{0,5})")
 _NOT_READING = re.compile(r"(?:to_|save|write|dump|export|mkdir|makedirs|remove|unlink|rmtree|rename|exists|"
                           r"is_?file|is_?dir|getsize|getmtime|stat|touch|chmod|glob|iglob|listdir|walk|scandir)",
                           re.IGNORECASE)
-_PATH_BUILDERS = _PATH_CLASSES | _SAME_PATH | {"os.path.join", "os.path.dirname", "os.path.basename"}
+_PATH_BUILDERS = _PATH_CLASSES | _SAME_PATH | _RELATIVE_TO_FILE | {"os.path.join", "os.path.dirname",
+                                                                   "os.path.basename"}
 
 
 _WRITE_MODE = re.compile(r"[rbt+]*[wax][rbt+]*")
@@ -381,19 +383,13 @@ def _passed_files(call: cst.Call, module: ModuleInfo, index: "ProjectIndex",
     for arg in call.args:
         if arg.star or arg.keyword is not None and _NOT_READING.match(arg.keyword.value):
             continue
-        value = arg.value
-        if not isinstance(value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString, cst.Name,
-                                  cst.BinaryOperation, cst.Call, cst.Attribute)):
-            continue
-        if isinstance(value, cst.Name) and value.value in ("None", "True", "False"):
-            continue
-        text = paths.evaluate(value, 0)
-        if not isinstance(text, str) or not _FILE_SHAPE.fullmatch(text):
-            continue
-        path = resolve_read(text)
-        if path is None or index.data_file_state(path).endswith(":absent"):
-            continue
-        found.append(FileRead(module.line(call), path, f"{short}(...)"))
+        for text in paths.passed_strings(arg.value, 0):
+            if not _FILE_SHAPE.fullmatch(text) or text == module.path:
+                continue  # ``f(__file__, ...)`` locates, it does not read its own module
+            path = resolve_read(text)
+            if path is None or index.data_file_state(path).endswith(":absent"):
+                continue
+            found.append(FileRead(module.line(call), path, f"{short}(...)"))
     return found
 
 
@@ -486,6 +482,56 @@ class _PathEvaluator:
         self.index = index
         self.scope = scope
         self._locals: Optional[dict[str, list[cst.BaseExpression]]] = None
+        self._loops: dict[str, list[cst.BaseExpression]] = {}  # loop variable -> what it iterates over
+
+    def passed_strings(self, node: cst.BaseExpression, depth: int) -> list[str]:
+        """The strings an argument computes to: its value, or each key and value of a
+        list, tuple, set or dict literal it is (also through a local or a module constant
+        bound once to one): ``upload_all({"app.py": "app.py", ...})``."""
+        if depth > _MAX_DEPTH or isinstance(node, cst.Name) and node.value in ("None", "True", "False"):
+            return []
+        if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+            return [t for e in node.elements if not isinstance(e, (cst.StarredElement,))
+                    for t in self.passed_strings(e.value, depth + 1)]
+        if isinstance(node, cst.Dict):
+            return [t for e in node.elements if isinstance(e, cst.DictElement)
+                    for part in (e.key, e.value) for t in self.passed_strings(part, depth + 1)]
+        if isinstance(node, cst.Name):
+            loops = self._loops_only(node.value)
+            if loops:  # ``for name in SHIPPED: upload(name)``: each value it takes
+                return [t for iterated in loops for t in self.passed_strings(iterated, depth + 1)]
+            evaluator, bound = self._bound_once(node)
+            if isinstance(bound, (cst.List, cst.Tuple, cst.Set, cst.Dict)):
+                return evaluator.passed_strings(bound, depth + 1)
+        elif not isinstance(node, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString,
+                                   cst.BinaryOperation, cst.Call, cst.Attribute)):
+            return []
+        value = self.evaluate(node, depth)
+        return [value] if isinstance(value, str) else []
+
+    def _loops_only(self, name: str) -> list[cst.BaseExpression]:
+        """What a local iterates over when loops are all that bind it (not a parameter,
+        not assigned too); empty otherwise."""
+        assigned = self._local_assignments().get(name, [])
+        loops = self._loops.get(name, [])
+        return loops if loops and len(assigned) == 2 * len(loops) and name not in self._parameters() else []
+
+    def _bound_once(self, node: cst.Name) -> tuple["_PathEvaluator", Optional[cst.BaseExpression]]:
+        """The expression a name is bound to once, a local or a module constant (also an
+        imported one), with the evaluator of its scope; None when there is no such one."""
+        assigned = self._local_assignments().get(node.value)
+        if assigned is not None:
+            return self, assigned[0] if len(assigned) == 1 and assigned[0] is not _UNKNOWN else None
+        names = self.module.qualified_names(node)
+        resolved = self.index.resolve(next(iter(names))) if len(names) == 1 else None
+        if resolved is None or resolved[1] or resolved[0].kind != "constant":
+            return self, None
+        symbol = resolved[0]
+        values = [s.node for s in symbol.module.symbols.get(symbol.name, []) if s.kind == "constant"]
+        if len(values) != 1 or not isinstance(values[0], (cst.Assign, cst.AnnAssign)) or values[0].value is None:
+            return self, None
+        evaluator = self if symbol.module is self.module else _PathEvaluator(symbol.module, self.index, values[0])
+        return evaluator, values[0].value
 
     def evaluate(self, node: cst.BaseExpression, depth: int) -> PathValue:
         if depth > _MAX_DEPTH:
@@ -544,6 +590,8 @@ class _PathEvaluator:
             return self.evaluate(args[0], depth + 1)
         if "os.path.dirname" in names and len(args) == 1:
             return _parent(self.evaluate(args[0], depth + 1))
+        if names & _RELATIVE_TO_FILE and len(args) == 2:  # dagster's file_relative_path(__file__, "q.sql")
+            return _join(_parent(self.evaluate(args[0], depth + 1)), self.evaluate(args[1], depth + 1))
         return None
 
     def _fstring(self, node: cst.FormattedString, depth: int) -> PathValue:
@@ -562,22 +610,10 @@ class _PathEvaluator:
         return _from_text("".join(pieces))
 
     def _name(self, node: cst.Name, depth: int) -> PathValue:
-        assigned = self._local_assignments().get(node.value)
-        if assigned is not None:
-            # one assignment in the function: its value; several: not computable statically
-            return self.evaluate(assigned[0], depth + 1) if len(assigned) == 1 else None
-        names = self.module.qualified_names(node)
-        if len(names) != 1:
-            return None
-        resolved = self.index.resolve(next(iter(names)))
-        if resolved is None or resolved[1] or resolved[0].kind != "constant":
-            return None
-        symbol = resolved[0]
-        values = [s.node for s in symbol.module.symbols.get(symbol.name, []) if s.kind == "constant"]
-        if len(values) != 1 or not isinstance(values[0], (cst.Assign, cst.AnnAssign)) or values[0].value is None:
-            return None
-        evaluator = self if symbol.module is self.module else _PathEvaluator(symbol.module, self.index, values[0])
-        return evaluator.evaluate(values[0].value, depth + 1)
+        # one assignment in the function, or a module constant: its value; several: not
+        # computable statically
+        evaluator, bound = self._bound_once(node)
+        return evaluator.evaluate(bound, depth + 1) if bound is not None else None
 
     def is_input(self, node: cst.BaseExpression, depth: int) -> bool:
         """Whether a path is data handed in: rooted in a parameter of the function that
@@ -640,6 +676,8 @@ class _PathEvaluator:
                     elif isinstance(current, (cst.For, cst.With, cst.NamedExpr, cst.CompFor)):
                         for name in _names_in(current):
                             self._locals.setdefault(name, []).extend([_UNKNOWN, _UNKNOWN])
+                        if isinstance(current, (cst.For, cst.CompFor)) and isinstance(current.target, cst.Name):
+                            self._loops.setdefault(current.target.value, []).append(current.iter)
                     if not isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) or current is self.scope:
                         stack.extend(child_nodes(current))
         return self._locals
