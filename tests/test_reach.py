@@ -414,3 +414,39 @@ def test_a_module_locating_files_by_its_own_path_does_not_read_itself(tmp_path: 
     work = root / "steps" / "work.py"
     work.write_text(work.read_text(encoding="utf-8") + "# a comment\n", encoding="utf-8")
     assert _step(scan_tree(root)).fingerprint == before
+
+
+RUNNER = '''\
+import os
+import subprocess
+
+from zenml import step
+
+TRAINER = "scripts/train.py"
+
+
+@step
+def produce(epochs: int = 3) -> int:
+    subprocess.run(f"python {TRAINER} --epochs {epochs}", shell=True, check=True)
+    subprocess.run(["bash", "scripts/prepare.sh", "--fast"], check=True)
+    os.system("python scripts/report.py > reports/out.txt")
+    print("python scripts/unused.py is not run here")
+    return epochs
+'''
+
+
+def test_scripts_a_step_runs_by_command_line_are_read(tmp_path: Path) -> None:
+    """Each word of a command line a step runs (subprocess, os.system) that names a file of
+    the tree is read: the script is the step's code. A sentence printed is no command."""
+    root = _project(tmp_path, RUNNER, scripts__train_dot_py="print('train')\n",
+                    scripts__prepare_dot_sh="echo prep\n", scripts__report_dot_py="print('r')\n",
+                    scripts__unused_dot_py="print('u')\n", reports__out_dot_txt="old\n")
+    project = scan_tree(root)
+    assert _reach(project, "file") == ["file:scripts/prepare.sh", "file:scripts/report.py",
+                                       "file:scripts/train.py"]
+    before = _step(project).fingerprint
+    (root / "scripts" / "train.py").write_text("print('train harder')\n", encoding="utf-8")
+    after = _step(scan_tree(root)).fingerprint
+    assert after != before
+    (root / "scripts" / "unused.py").write_text("print('changed')\n", encoding="utf-8")
+    assert _step(scan_tree(root)).fingerprint == after

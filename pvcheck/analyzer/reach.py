@@ -339,11 +339,34 @@ def _may_read(module: ModuleInfo) -> bool:
 _FILE_SHAPE = re.compile(r"[\w\-./]*(?:/[\w\-.]+|\.[A-Za-z]\w{0,5})")
 #: Callees that take a path without reading the file's bytes: writers, and questions
 #: about the file system. A committed file a step overwrites is not an input of it.
-_NOT_READING = re.compile(r"(?:to_|save|write|dump|export|mkdir|makedirs|remove|unlink|rmtree|rename|exists|"
-                          r"is_?file|is_?dir|getsize|getmtime|stat|touch|chmod|glob|iglob|listdir|walk|scandir)",
-                          re.IGNORECASE)
+_NOT_READING = re.compile(r"to_\w+|save\w*|write\w*|dump\w*|export\w*|mkdirs?|makedirs|remove|unlink|rmtree|rename|"
+                          r"exists|is_?file|is_?dir|getsize|getmtime|stat|touch|chmod|r?glob|iglob|listdir|walk|"
+                          r"scandir", re.IGNORECASE)
+#: Keywords that name where something goes, not what is read (``output_path=``, ``dest=``).
+_WHERE_TO = re.compile(r"(?:out|dest|target|save|write|dump|export)\w*", re.IGNORECASE)
+#: Calls that run a command line: each word of a command string may name a script.
+_COMMANDS = frozenset({"subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output",
+                       "subprocess.Popen", "subprocess.getoutput", "subprocess.getstatusoutput", "os.system",
+                       "os.popen"})
 _PATH_BUILDERS = _PATH_CLASSES | _SAME_PATH | _RELATIVE_TO_FILE | {"os.path.join", "os.path.dirname",
                                                                    "os.path.basename"}
+
+
+def _read_words(command: str) -> list[str]:
+    """The words of a command line that may name a file it reads: not the target of an
+    output redirection (``> out.txt``, ``2>> log``), unquoted."""
+    words: list[str] = []
+    redirected = False
+    for word in command.split():
+        if redirected:
+            redirected = False
+            continue
+        if re.fullmatch(r"\d?>>?|&>", word):
+            redirected = True
+            continue
+        if not re.match(r"\d?>|&>", word):
+            words.append(word.strip("'\""))
+    return words
 
 
 _WRITE_MODE = re.compile(r"[rbt+]*[wax][rbt+]*")
@@ -375,15 +398,21 @@ def _passed_files(call: cst.Call, module: ModuleInfo, index: "ProjectIndex",
         short = func.value
     else:
         return []
-    if _NOT_READING.match(short) or short == "open" and _opens_for_writing(call):
+    if _NOT_READING.fullmatch(short) or short == "open" and _opens_for_writing(call):
         return []
-    if isinstance(call.func, (cst.Name, cst.Attribute)) and module.qualified_names(call.func) & _PATH_BUILDERS:
+    names = module.qualified_names(call.func) if isinstance(call.func, (cst.Name, cst.Attribute)) else frozenset()
+    if names & _PATH_BUILDERS:
         return []  # ``Path("conf.yaml")`` builds the path; the call it is passed to uses it
+    command = bool(names & _COMMANDS)
     found: list[FileRead] = []
     for arg in call.args:
-        if arg.star or arg.keyword is not None and _NOT_READING.match(arg.keyword.value):
+        if arg.star or arg.keyword is not None and _WHERE_TO.fullmatch(arg.keyword.value):
             continue
-        for text in paths.passed_strings(arg.value, 0):
+        if command:  # ``subprocess.run(f"python scripts/train.py --epochs {n}", shell=True)``
+            texts = [word for text in paths.passed_strings(arg.value, 0, partial=True) for word in _read_words(text)]
+        else:
+            texts = paths.passed_strings(arg.value, 0)
+        for text in texts:
             if not _FILE_SHAPE.fullmatch(text) or text == module.path:
                 continue  # ``f(__file__, ...)`` locates, it does not read its own module
             path = resolve_read(text)
@@ -484,25 +513,36 @@ class _PathEvaluator:
         self._locals: Optional[dict[str, list[cst.BaseExpression]]] = None
         self._loops: dict[str, list[cst.BaseExpression]] = {}  # loop variable -> what it iterates over
 
-    def passed_strings(self, node: cst.BaseExpression, depth: int) -> list[str]:
+    def passed_strings(self, node: cst.BaseExpression, depth: int, partial: bool = False) -> list[str]:
         """The strings an argument computes to: its value, or each key and value of a
         list, tuple, set or dict literal it is (also through a local or a module constant
-        bound once to one): ``upload_all({"app.py": "app.py", ...})``."""
+        bound once to one): ``upload_all({"app.py": "app.py", ...})``. ``partial``: an
+        f-string whose other parts are unknown still gives its known words (a command line
+        ``f"python train.py --epochs {n}"``), the unknown parts as NUL."""
         if depth > _MAX_DEPTH or isinstance(node, cst.Name) and node.value in ("None", "True", "False"):
             return []
         if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
             return [t for e in node.elements if not isinstance(e, (cst.StarredElement,))
-                    for t in self.passed_strings(e.value, depth + 1)]
+                    for t in self.passed_strings(e.value, depth + 1, partial)]
         if isinstance(node, cst.Dict):
             return [t for e in node.elements if isinstance(e, cst.DictElement)
-                    for part in (e.key, e.value) for t in self.passed_strings(part, depth + 1)]
+                    for part in (e.key, e.value) for t in self.passed_strings(part, depth + 1, partial)]
         if isinstance(node, cst.Name):
             loops = self._loops_only(node.value)
             if loops:  # ``for name in SHIPPED: upload(name)``: each value it takes
-                return [t for iterated in loops for t in self.passed_strings(iterated, depth + 1)]
+                return [t for iterated in loops for t in self.passed_strings(iterated, depth + 1, partial)]
             evaluator, bound = self._bound_once(node)
             if isinstance(bound, (cst.List, cst.Tuple, cst.Set, cst.Dict)):
-                return evaluator.passed_strings(bound, depth + 1)
+                return evaluator.passed_strings(bound, depth + 1, partial)
+        elif partial and isinstance(node, cst.FormattedString):
+            pieces = []
+            for part in node.parts:
+                if isinstance(part, cst.FormattedStringExpression):
+                    known = None if part.format_spec or part.conversion else self.evaluate(part.expression, depth + 1)
+                else:
+                    known = part.value
+                pieces.append(known if isinstance(known, str) else "\x00")
+            return ["".join(pieces)]
         elif not isinstance(node, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString,
                                    cst.BinaryOperation, cst.Call, cst.Attribute)):
             return []
