@@ -29,7 +29,8 @@ from typing import Any, Iterable, Optional, Sequence
 import libcst as cst
 
 from pvcheck.analyzer import pipeline_calls as calls  # internal: the body accounting shared with the call-graph builder
-from pvcheck.analyzer.frameworks.airflow_static import Known, dag_helper_parameter, known_value, returns_dag
+from pvcheck.analyzer.frameworks.airflow_static import (UNKNOWN, Known, dag_helper_parameter, fully_known, known_value,
+                                                      returns_dag)
 from pvcheck.plugin import (AnalysisContext, BodyPart, CallGraphBuilder, Edge, Framework, Invocation, Literal,
                             ModuleInfo, Opaque, Output, Pipeline, Sequence_, StepDefinition, StepOutput, StepOutputs,
                             Symbol, Value, decorator_call, string_value)
@@ -1051,11 +1052,11 @@ class AirflowGraphBuilder(CallGraphBuilder):
         if _uses_only_globals(node, env):
             return BodyPart(label, node)
         bound = _bound_names(node, env)
-        if bound and all(isinstance(env[name], Literal) for name in bound):
+        values = {name: _walked_value(env[name]) for name in sorted(bound)}
+        if bound and all(v is not UNKNOWN for v in values.values()):
             # ``sql=copy_statement(table, schema)`` in a loop or a task factory: the code,
             # with the values its walked names had (part of the code's fingerprint)
-            self.bound_parts.append(BodyPart(f"{label} bindings",
-                                             value={name: env[name].value for name in sorted(bound)}))  # type: ignore[union-attr]
+            self.bound_parts.append(BodyPart(f"{label} bindings", value=values))
             return BodyPart(label, node)
         self.not_followed(module, node, f"an operator argument '{label}' computed at run time")
         text = value.text if isinstance(value, Opaque) else " ".join(module.code(node).split())
@@ -1170,6 +1171,16 @@ def _target_names(target: cst.BaseExpression) -> list[cst.Name]:
     if isinstance(target, (cst.Tuple, cst.List)):
         return [n for e in target.elements for n in _target_names(e.value)]
     return []
+
+
+def _walked_value(value: Value) -> Any:
+    """The value of a name bound while walking, when it is wholly known (a literal, or a
+    value computed from known ones such as ``row.get("name")``); UNKNOWN otherwise."""
+    if isinstance(value, Literal):
+        return value.value
+    if isinstance(value, Known) and fully_known(value.known):
+        return value.known
+    return UNKNOWN
 
 
 def _foreign(value: Value) -> bool:

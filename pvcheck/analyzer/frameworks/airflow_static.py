@@ -105,6 +105,15 @@ def _bound(value: Value) -> Any:
     return UNKNOWN
 
 
+def fully_known(value: Any) -> bool:
+    """Whether a known value holds nothing computed at run time (it can be fingerprinted)."""
+    if isinstance(value, dict):
+        return all(fully_known(v) for v in value.values())
+    if isinstance(value, list):
+        return all(fully_known(v) for v in value)
+    return _scalar(value)
+
+
 def _plain(value: Any) -> Any:
     """A value read from a literal or a module constant, unless it holds something computed
     at run time (pvcheck's ``{"$call": ...}`` / ``{"$ref": ...}`` / ``{"$expr": ...}`` markers)."""
