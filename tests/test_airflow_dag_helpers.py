@@ -140,3 +140,29 @@ def test_ids_through_format_percent_plus_and_dict_get(tmp_path):
     pipeline = only_pipeline(project, "wh_ids")
     assert [s.id for s in pipeline.steps] == ["a_fact", "wh_A", "b_dim", "wh_B"]
     assert not project.diagnostics
+
+
+def test_dags_built_in_a_module_level_loop_are_reported(tmp_path):
+    """``globals()[name] = create_dag(...)`` in a loop: Airflow finds those DAGs, pvcheck
+    does not list them, so it says so (a declaration beside them is still read)."""
+    project = scan_files(tmp_path, {
+        "dags/__init__.py": "",
+        "dags/helpers.py": "import airflow\n\n\ndef make_dag(**kwargs):\n    return airflow.DAG(**kwargs)\n",
+        "dags/sources.py": textwrap.dedent("""
+            from airflow import DAG
+            from airflow.operators.bash import BashOperator
+            from dags.helpers import make_dag
+
+            for source in ["crm", "billing"]:
+                globals()[source] = make_dag(dag_id=source)
+            for source in ["ledger"]:
+                globals()[source] = DAG(source)
+            AUDIT = make_dag(dag_id="audit")
+            BashOperator(task_id="scan", bash_command="audit.sh ", dag=AUDIT)
+            if __name__ == "__main__":
+                DAG("debug")
+        """),
+    })
+    assert [(p.name, [s.id for s in p.steps]) for p in project.pipelines] == [("audit", ["scan"])]
+    built = sorted(d.line for d in project.diagnostics if "a DAG built outside" in d.message)
+    assert built == [6, 8]

@@ -110,9 +110,10 @@ class Airflow(Framework):
                     found = _find(node.decorators, module, DAG_DECORATORS)
                     if found is not None:
                         yield self._taskflow_dag(symbol, node, found, ctx)
-        for index, declaration in enumerate(_classic_declarations(module, ctx)):
+        declarations = _classic_declarations(module, ctx)
+        for index, declaration in enumerate(declarations):
             yield self._classic_dag(module, index, declaration, ctx)
-        _warn_dag_factories(module, ctx)
+        _warn_dag_factories(module, ctx, {id(d.call) for d in declarations})
 
     # ------------------------------------------------------------------ pipelines
     def _taskflow_dag(self, symbol: Symbol, node: cst.FunctionDef, call: Optional[cst.Call],
@@ -846,7 +847,9 @@ class AirflowGraphBuilder(CallGraphBuilder):
                                             *function.params.kwonly_params)}
             extra = [a.keyword.value for a in call.args if a.keyword is not None and a.keyword.value not in named]
             spread = cst.Dict([cst.DictElement(cst.SimpleString(repr(k)), cst.Name(k)) for k in extra])
-            if not any(a.star == "**" for a in call.args):
+            finder = _NameCollector(set(extra))
+            read_only_visit(function.body, finder)  # a local of the same name would hide the keyword's value
+            if not any(a.star == "**" for a in call.args) and not finder.found:
                 self.dicts[star.name.value] = (spread, symbol.module)
         try:
             return self.inline(symbol, function, call, env, module)
@@ -1238,14 +1241,21 @@ def _classic_declarations(module: ModuleInfo, ctx: AnalysisContext) -> list[_Dec
     return found
 
 
-def dag_helper(call: cst.BaseExpression, module: ModuleInfo, ctx: AnalysisContext) -> Optional[Symbol]:
-    """The repo-local function a call runs when that function only wraps ``DAG(...)``."""
+def dag_helper(call: cst.BaseExpression, module: ModuleInfo, ctx: AnalysisContext,
+               known: Optional[dict[int, bool]] = None) -> Optional[Symbol]:
+    """The repo-local function a call runs when that function only wraps ``DAG(...)``
+    (``known``: answers already found, by function node)."""
     if not isinstance(call, cst.Call) or not isinstance(call.func, (cst.Name, cst.Attribute)):
         return None
     symbol = ctx.resolve_callee(module, call.func)
     if symbol is None or symbol.kind != "function" or not isinstance(symbol.node, cst.FunctionDef):
         return None
-    return symbol if returns_dag(symbol.node, symbol.module, DAG_CLASSES) else None
+    found = known.get(id(symbol.node)) if known is not None else None
+    if found is None:
+        found = returns_dag(symbol.node, symbol.module, DAG_CLASSES)
+        if known is not None:
+            known[id(symbol.node)] = found
+    return symbol if found else None
 
 
 def _module_level(statement: cst.CSTNode, depth: int = 0) -> Iterable[cst.CSTNode]:
@@ -1307,8 +1317,8 @@ class _DagCallFinder(cst.CSTVisitor):
     def __init__(self, module: ModuleInfo) -> None:
         self.module = module
         self.functions: list[cst.FunctionDef] = []
-        self.calls: list[tuple[cst.Call, cst.FunctionDef]] = []  # DAG(...) inside a function
-        self.others: list[cst.Call] = []  # calls of repo functions inside a function: a DAG helper's?
+        self.calls: list[tuple[cst.Call, Optional[cst.FunctionDef]]] = []  # DAG(...), and the function it is in
+        self.others: list[tuple[cst.Call, bool]] = []  # other calls (a DAG helper's?), inside a function or not
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.functions.append(node)
@@ -1316,31 +1326,41 @@ class _DagCallFinder(cst.CSTVisitor):
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.functions.pop()
 
+    def visit_If(self, node: cst.If) -> Optional[bool]:
+        return False if _is_main_guard(node) else None  # runs only as a script, never in Airflow
+
     def visit_Call(self, node: cst.Call) -> None:
-        if not self.functions:
-            return
         if _names(node, self.module) & DAG_CLASSES:
-            self.calls.append((node, self.functions[-1]))
+            self.calls.append((node, self.functions[-1] if self.functions else None))
         elif isinstance(node.func, (cst.Name, cst.Attribute)):
-            self.others.append(node)
+            self.others.append((node, bool(self.functions)))
 
 
-def _warn_dag_factories(module: ModuleInfo, ctx: AnalysisContext) -> None:
+def _warn_dag_factories(module: ModuleInfo, ctx: AnalysisContext, declared: set[int]) -> None:
     """A ``DAG(...)`` built inside a function is a factory: its graph cannot be followed.
     A helper that only wraps ``DAG(...)`` is not one by itself (a module-level call of it
-    declares a DAG); its calls inside functions are."""
+    declares a DAG); its calls inside functions are. At module level, a DAG built anywhere
+    but a declaration (``for s in SOURCES: globals()[s] = create_dag(...)``) is reported too."""
     if "dag" not in module.text.lower():
         return
     finder = _DagCallFinder(module)
     read_only_visit(module.tree, finder)  # libcst's visit, without rebuilding the tree
     for call, function in finder.calls:
-        if not returns_dag(function, module, DAG_CLASSES):
+        if function is not None and not returns_dag(function, module, DAG_CLASSES):
             ctx.warn_dynamic(module, module.line(call), "a DAG built inside a function (a DAG factory)")
-    for call in finder.others:
-        helper = dag_helper(call, module, ctx)
-        if helper is not None:
-            ctx.warn_dynamic(module, module.line(call),
-                             f"a DAG built inside a function (a DAG factory, through '{helper.name}')")
+        elif function is None and id(call) not in declared:
+            ctx.warn_dynamic(module, module.line(call), "a DAG built outside a `with DAG(...)` block or a "
+                             "`name = DAG(...)` declaration (in a loop, through globals(), as an argument)")
+    known: dict[int, bool] = {}
+    for call, inside in finder.others:
+        if id(call) in declared:
+            continue
+        helper = dag_helper(call, module, ctx, known)
+        if helper is None:
+            continue
+        where = "inside a function (a DAG factory" if inside else \
+            "outside a declaration (in a loop, through globals(), as an argument"
+        ctx.warn_dynamic(module, module.line(call), f"a DAG built {where}; through '{helper.name}')")
 
 
 class _NameFinder(cst.CSTVisitor):

@@ -217,21 +217,31 @@ class _ReturnFinder(cst.CSTVisitor):
         self.dag_names: set[str] = set()
         self.returned: list[cst.BaseExpression] = []
         self.makes_tasks = False
+        self.depth = 0  # inside a nested definition: its returns are not the helper's, its tasks count
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False  # a nested definition runs when called
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.depth += 1
 
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.depth -= 1
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self.depth += 1
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self.depth -= 1
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         if isinstance(func, (cst.Name, cst.Attribute)) and self.module.qualified_names(func) & self.dag_classes:
-            self.dags.add(id(node))
+            if not self.depth:
+                self.dags.add(id(node))
         elif any(a.keyword is not None and a.keyword.value == "task_id" for a in node.args):
             self.makes_tasks = True
 
     def visit_Assign(self, node: cst.Assign) -> None:
+        if self.depth:
+            return
         value = node.value
         if isinstance(value, cst.Call) and isinstance(value.func, (cst.Name, cst.Attribute)) \
                 and self.module.qualified_names(value.func) & self.dag_classes:
@@ -241,7 +251,7 @@ class _ReturnFinder(cst.CSTVisitor):
         self.makes_tasks = True  # ``with DAG(...) as dag:`` inside: tasks are made there
 
     def visit_Return(self, node: cst.Return) -> None:
-        if node.value is not None:
+        if node.value is not None and not self.depth:
             self.returned.append(node.value)
 
 
