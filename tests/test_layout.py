@@ -82,7 +82,9 @@ PLUGIN_ONLY: dict[str, dict[str, str]] = {
     # Airflow and Dagster account for their pipeline bodies with the call-graph builder's
     # own-code masks (pvcheck.analyzer.pipeline_calls), which stay internal to it
     "airflow": {"pvcheck.analyzer.pipeline_calls": "DAG bodies are accounted for with CallGraphBuilder's own-code "
-                                                   "masks, which are internal to it"},
+                                                   "masks, which are internal to it",
+                "pvcheck.analyzer.frameworks.airflow_static": "Airflow's own: ids known statically, DAG helpers"},
+    "airflow_static": {},
     "kedro": {"pvcheck.analyzer.frameworks.kedro_conf": "Kedro's own: conf/ environments and parameters",
               "pvcheck.analyzer.frameworks.kedro_eval": "Kedro's own: pipeline expressions evaluated statically"},
     "kedro_conf": {},

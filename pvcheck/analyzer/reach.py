@@ -250,10 +250,30 @@ def _framework_name(name: str, index: "ProjectIndex") -> bool:
     symbol = resolved[0]
     node = symbol.node
     if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-        return any(_framework_expression(d.decorator, symbol.module) for d in node.decorators)
+        if any(_framework_expression(d.decorator, symbol.module) for d in node.decorators):
+            return True
+        return isinstance(node, cst.FunctionDef) and index.remember(
+            ("framework-wrapper", name), lambda: _framework_wrapper(node, symbol.module))
     if isinstance(node, (cst.Assign, cst.AnnAssign)) and node.value is not None:
         return _framework_expression(node.value, symbol.module)
     return False
+
+
+def _framework_wrapper(function: cst.FunctionDef, module: ModuleInfo) -> bool:
+    """A project's own constructor of a framework object: every ``return`` of the function
+    returns a framework call (``def create_dag(**kw): return airflow.DAG(**kw)``, ``def
+    python_task(dag, id, fn): return PythonOperator(...)``). Called at module level it
+    builds the pipeline, as the framework call would, and the framework covers it."""
+    returned: list[Optional[cst.BaseExpression]] = []
+    stack: list[cst.CSTNode] = [function.body]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Return):
+            returned.append(current.value)
+        elif not isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            stack.extend(current.children)
+    return bool(returned) and all(isinstance(value, cst.Call) and _framework_expression(value, module)
+                                  for value in returned)
 
 
 def _framework_expression(expression: cst.BaseExpression, module: ModuleInfo) -> bool:

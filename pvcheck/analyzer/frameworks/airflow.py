@@ -29,6 +29,8 @@ from typing import Any, Iterable, Optional, Sequence
 import libcst as cst
 
 from pvcheck.analyzer import pipeline_calls as calls  # internal: the body accounting shared with the call-graph builder
+from pvcheck.analyzer.frameworks.airflow_static import (UNKNOWN, Known, dag_helper_parameter, fully_known, known_value,
+                                                      returns_dag)
 from pvcheck.plugin import (AnalysisContext, BodyPart, CallGraphBuilder, Edge, Framework, Invocation, Literal,
                             ModuleInfo, Opaque, Output, Pipeline, Sequence_, StepDefinition, StepOutput, StepOutputs,
                             Symbol, Value, decorator_call, string_value)
@@ -108,9 +110,10 @@ class Airflow(Framework):
                     found = _find(node.decorators, module, DAG_DECORATORS)
                     if found is not None:
                         yield self._taskflow_dag(symbol, node, found, ctx)
-        for index, declaration in enumerate(_classic_declarations(module)):
+        declarations = _classic_declarations(module, ctx)
+        for index, declaration in enumerate(declarations):
             yield self._classic_dag(module, index, declaration, ctx)
-        _warn_dag_factories(module, ctx)
+        _warn_dag_factories(module, ctx, {id(d.call) for d in declarations})
 
     # ------------------------------------------------------------------ pipelines
     def _taskflow_dag(self, symbol: Symbol, node: cst.FunctionDef, call: Optional[cst.Call],
@@ -136,19 +139,31 @@ class Airflow(Framework):
         config, lines = ctx.keyword_config(call, module, skip=("dag_id",))
         positional = [a for a in call.args if a.keyword is None and not a.star]
         id_node = _keyword(call, "dag_id")
-        id_expression = id_node.value if id_node is not None else (positional[0].value if positional else None)
+        # DAG(dag_id, ...); a helper's dag_id parameter wherever the helper has it
+        id_position = 0 if declaration.helper is None else \
+            dag_helper_parameter(declaration.helper.node, "dag_id")  # type: ignore[arg-type]
+        id_expression = id_node.value if id_node is not None else (
+            positional[id_position].value if id_position is not None and id_position < len(positional) else None)
         name = string_value(id_expression)
+        if name is None and id_expression is not None:
+            known = known_value(id_expression, {}, module, ctx.value)  # DAG_ID, '{}_hourly'.format(SOURCE)
+            name = known if isinstance(known, str) else None
         if name is None:
             name = ctx.render(id_expression, module) if id_expression is not None else f"dag_{index + 1}"
             ctx.warn_dynamic(module, module.line(call), f"a dag_id computed at run time ('{name}')")
-        if len(positional) > 1:
-            config["$args"] = [ctx.value(a.value, module) for a in positional[1:]]
-            lines["$args"] = ConfigSource(module.path, module.line(positional[1]), ORIGIN_DECORATOR)
+        extra = [a for i, a in enumerate(positional) if i != id_position]
+        if extra:
+            config["$args"] = [ctx.value(a.value, module) for a in extra]
+            lines["$args"] = ConfigSource(module.path, module.line(extra[0]), ORIGIN_DECORATOR)
         symbol = Symbol(module, name, "dag", declaration.statement)
         builder = AirflowGraphBuilder(self, ctx, module, None, name)
         builder.target = id(declaration.statement)  # unique even for two DAGs under one module-level if
         builder.scopes = []
         builder.template_folders = template_folders(config, module)
+        if declaration.helper is not None:
+            # ``create_dag(dag_id=...)``: the helper's code (its default_args ...) is the DAG's too
+            helper = declaration.helper
+            builder.inlined.append((helper.module, helper.node, helper.qualified_name))  # type: ignore[arg-type]
         code = builder.walk_module(declaration)
         body: cst.CSTNode = declaration.statement if isinstance(declaration.statement, cst.With) else module.tree
         return ctx.make_pipeline(name=name, framework=self.name, symbol=symbol, node=declaration.statement,
@@ -230,6 +245,7 @@ class _Declaration:
     key: int  # position of the declaring statement in the module body
     statement: cst.CSTNode  # the With or the SimpleStatementLine
     call: cst.Call
+    helper: Optional[Symbol] = None  # the repo's own function that returns the DAG (``create_dag``)
 
 
 # ---------------------------------------------------------------------- graph builder
@@ -257,6 +273,7 @@ class AirflowGraphBuilder(CallGraphBuilder):
         self.group_members: dict[str, list[str]] = {}
         self._used_groups: set[str] = set()
         self._factories: dict[tuple[str, str], bool] = {}
+        self._dag_helpers: dict[int, bool] = {}
         self.target_statement: Optional[cst.CSTNode] = None
         self.dicts: dict[str, tuple[cst.Dict, ModuleInfo]] = {}  # names bound to dict displays while walking
         self.bound_parts: list[BodyPart] = []  # the walked values an operator's body arguments read
@@ -268,6 +285,8 @@ class AirflowGraphBuilder(CallGraphBuilder):
         self._capturing = 0  # > 0 while evaluating arguments recorded as configuration
         self._step_code = 0  # > 0 while evaluating an operator's body arguments (the step's code)
         self._foreign = 0  # tasks of other DAGs met: their statements are not this DAG's code
+        self._passed_callables: set[int] = set()  # arguments of task factory calls (a python_callable?)
+        self._passed: list[Symbol] = []  # functions of other modules an operator runs (its reach)
 
     # ------------------------------------------------------------------ module walk (classic)
     def walk_module(self, declaration: _Declaration) -> cst.IndentedBlock:
@@ -317,9 +336,19 @@ class AirflowGraphBuilder(CallGraphBuilder):
                 code.extend(statement.body.body if isinstance(statement.body, cst.IndentedBlock) else
                             [cst.SimpleStatementLine(list(statement.body.body))])
             elif not (isinstance(statement, cst.With) and any(
-                    isinstance(item.item, cst.Call) and _names(item.item, self.module) & DAG_CLASSES
-                    for item in statement.items)):
+                    self.builds_dag(item.item, self.module) for item in statement.items)):
                 code.append(statement)  # type: ignore[arg-type]
+
+    def builds_dag(self, expression: cst.BaseExpression, module: ModuleInfo) -> bool:
+        """``DAG(...)``, or a call of the repo's own helper that returns one."""
+        if not isinstance(expression, cst.Call):
+            return False
+        if _names(expression, module) & DAG_CLASSES:
+            return True
+        known = self._dag_helpers.get(id(expression))  # the trees outlive the builder: ids are stable
+        if known is None:
+            known = self._dag_helpers[id(expression)] = dag_helper(expression, module, self.ctx) is not None
+        return known
 
     def _mentions(self, node: cst.CSTNode, env: dict[str, Value]) -> bool:
         """Whether a module-level block uses this DAG or one of its tasks (else it is not ours)."""
@@ -380,7 +409,7 @@ class AirflowGraphBuilder(CallGraphBuilder):
         for item in statement.items:
             expression = item.item
             names = _names(expression, module)
-            if isinstance(expression, cst.Call) and names & DAG_CLASSES:
+            if self.builds_dag(expression, module):
                 # another DAG's block (or ours, when walking from our own declaration)
                 mine = self.target is not None and statement is self.target_statement
                 entered_target = mine
@@ -434,6 +463,12 @@ class AirflowGraphBuilder(CallGraphBuilder):
 
     # ------------------------------------------------------------------ expressions
     def evaluate(self, expression: cst.BaseExpression, env: dict[str, Value], module: ModuleInfo) -> Value:
+        if id(expression) in self._passed_callables and isinstance(expression, (cst.Name, cst.Attribute)) and not (
+                isinstance(expression, cst.Name) and expression.value in env):
+            symbol = self.ctx.resolve_callee(module, expression)
+            if symbol is not None and symbol.kind == "function" and isinstance(symbol.node, cst.FunctionDef) \
+                    and self.ctx.step_definition(self.framework, symbol) is None:
+                return LocalFunction(symbol.qualified_name, symbol=symbol)  # a callable handed to a task factory
         if isinstance(expression, cst.Name) and expression.value in env:
             value = env[expression.value]
             token = self.task_token(value)
@@ -450,7 +485,14 @@ class AirflowGraphBuilder(CallGraphBuilder):
                 return self.depend(left, right, module, expression)
             self.depend(right, left, module, expression)
             return right
-        return super().evaluate(expression, env, module)
+        value = super().evaluate(expression, env, module)
+        if type(value) is Opaque and not value.depends_on and isinstance(
+                expression, (cst.Call, cst.BinaryOperation, cst.FormattedString, cst.Dict)):
+            # ``'load_{}'.format(table)`` in a loop: Airflow's name for a task, group or DAG
+            known = known_value(expression, env, module, self.ctx.value)
+            if isinstance(known, (str, dict)):
+                return Known(value.text, known=known)
+        return value
 
     def call(self, call: cst.Call, env: dict[str, Value], module: ModuleInfo) -> Value:
         func = call.func
@@ -472,6 +514,10 @@ class AirflowGraphBuilder(CallGraphBuilder):
                 env[func.value.value] = Sequence_((*items, added))
             elif isinstance(added, Sequence_):
                 env[func.value.value] = Sequence_((*items, *added.items))
+            elif items and all(isinstance(item, Literal) for item in items) and not self.invocations_in(added):
+                # ``primary_key.extend(fields)``: a list of values, not of tasks; it is the
+                # DAG's code, and no longer a value known statically
+                env[func.value.value] = Opaque(self.ctx.render(func.value, module))
             else:
                 self.not_followed(module, call, "a list of tasks extended with values not known statically")
             return Literal(None)
@@ -522,8 +568,8 @@ class AirflowGraphBuilder(CallGraphBuilder):
             return self.dependency_call(call, names, env, module)
         if names & LABELS:
             return EdgeLabel("Label")
-        if names & DAG_CLASSES:
-            return Opaque("DAG")
+        if names & DAG_CLASSES or symbol is not None and self.builds_dag(call, module):
+            return Opaque("DAG")  # another DAG of the module (its own pipeline)
         if self._keyword_any(call, options, mapping, "task_id") is not None and (
                 symbol is None or symbol.kind == "class"):
             return self.invoke_operator(callee, call, options, mapping, env, module)
@@ -729,6 +775,8 @@ class AirflowGraphBuilder(CallGraphBuilder):
                 text = self.evaluate(explicit.value, env, module)
                 if isinstance(text, Literal) and isinstance(text.value, str):
                     declared = text.value
+                elif isinstance(text, Known) and text.text_value is not None:
+                    declared = text.text_value
                 else:
                     self.not_followed(module, override, f"a task_id computed at run time for '{definition.name}'")
             extra, extra_lines = self.ctx.keyword_config(override, module, skip=_PLACEMENT)
@@ -789,10 +837,29 @@ class AirflowGraphBuilder(CallGraphBuilder):
         """A helper that creates tasks, called while the DAG is built: Airflow runs it then,
         so its tasks are the DAG's (its ``with`` context, or the ``dag=`` it is given)."""
         self.scopes.append(symbol.name)
+        self._passed_callables.update(id(arg.value) for arg in call.args)
+        star = function.params.star_kwarg
+        saved = self.dicts.get(star.name.value) if isinstance(star, cst.Param) else None
+        if isinstance(star, cst.Param):
+            # ``def make_task(dag, task_id, **kwargs): return Op(..., **kwargs)``: the keywords
+            # the call adds, each read through the name inline() binds it to
+            named = {p.name.value for p in (*function.params.posonly_params, *function.params.params,
+                                            *function.params.kwonly_params)}
+            extra = [a.keyword.value for a in call.args if a.keyword is not None and a.keyword.value not in named]
+            spread = cst.Dict([cst.DictElement(cst.SimpleString(repr(k)), cst.Name(k)) for k in extra])
+            finder = _NameCollector(set(extra))
+            read_only_visit(function.body, finder)  # a local of the same name would hide the keyword's value
+            if not any(a.star == "**" for a in call.args) and not finder.found:
+                self.dicts[star.name.value] = (spread, symbol.module)
         try:
             return self.inline(symbol, function, call, env, module)
         finally:
             self.scopes.pop()
+            if isinstance(star, cst.Param):
+                if saved is not None:
+                    self.dicts[star.name.value] = saved
+                else:
+                    self.dicts.pop(star.name.value, None)
 
     # ------------------------------------------------------------------ task groups
     def group_settings(self, call: cst.Call, module: ModuleInfo) -> tuple[dict[str, Any], Optional[bool]]:
@@ -832,6 +899,8 @@ class AirflowGraphBuilder(CallGraphBuilder):
         if node is None:
             return None
         value = self.evaluate(node, env, module)
+        if isinstance(value, Known) and value.text_value is not None:
+            return value.text_value
         return value.value if isinstance(value, Literal) and isinstance(value.value, str) else None
 
     def close_group(self, group: _Group) -> None:
@@ -883,6 +952,8 @@ class AirflowGraphBuilder(CallGraphBuilder):
         declared = "task"
         if task_arg is not None and isinstance(task_arg[1], Literal) and isinstance(task_arg[1].value, str):
             declared = task_arg[1].value
+        elif task_arg is not None and isinstance(task_arg[1], Known) and task_arg[1].text_value is not None:
+            declared = task_arg[1].text_value
         else:
             self.not_followed(module, call, "an operator task_id computed at run time")
             if task_arg is not None:
@@ -893,6 +964,7 @@ class AirflowGraphBuilder(CallGraphBuilder):
         lines: dict[str, tuple[str, int]] = {}
         inputs: dict[str, Any] = {}
         self.bound_parts = []
+        self._passed = []
         for index, (arg, value) in enumerate(positional):
             parts.append(self.body_part(f"${index}", arg.value, value, env, module))
         for key, (arg, value) in values.items():
@@ -912,7 +984,8 @@ class AirflowGraphBuilder(CallGraphBuilder):
         symbol = Symbol(module, f"{self.pipeline_name}.{invocation_id}", "operator", call)
         definition = StepDefinition(symbol, self.framework.name, "operator", declared, {}, {},
                                     (Output(_XCOM_RETURN_KEY),), tuple(parts))
-        invocation = Invocation(invocation_id, definition, module, call, inputs, self.group_config(config), lines)
+        invocation = Invocation(invocation_id, definition, module, call, inputs, self.group_config(config), lines,
+                                reach=list(self._passed))
         self.invocations.append(invocation)
         return StepOutput(invocation_id, _XCOM_RETURN_KEY)
 
@@ -971,17 +1044,22 @@ class AirflowGraphBuilder(CallGraphBuilder):
                   module: ModuleInfo) -> BodyPart:
         """One argument that says what an operator runs, as code or as a known value."""
         if isinstance(value, LocalFunction) and value.symbol is not None:
+            if value.symbol.module.path != module.path:
+                # ``create_python_task(dag, "etl", etl)``: a function of the DAG's module passed
+                # to a factory of another; it runs as the task, so its code is the task's reach
+                self._passed.append(value.symbol)
+                return BodyPart(label, value={"$callable": value.symbol.qualified_name})
             return BodyPart(label, value.symbol.node)
         if isinstance(value, Literal) and not _uses_only_globals(node, env):
             return BodyPart(label, value=value.value)
         if _uses_only_globals(node, env):
             return BodyPart(label, node)
         bound = _bound_names(node, env)
-        if bound and all(isinstance(env[name], Literal) for name in bound):
+        values = {name: _walked_value(env[name]) for name in sorted(bound)}
+        if bound and all(v is not UNKNOWN for v in values.values()):
             # ``sql=copy_statement(table, schema)`` in a loop or a task factory: the code,
             # with the values its walked names had (part of the code's fingerprint)
-            self.bound_parts.append(BodyPart(f"{label} bindings",
-                                             value={name: env[name].value for name in sorted(bound)}))  # type: ignore[union-attr]
+            self.bound_parts.append(BodyPart(f"{label} bindings", value=values))
             return BodyPart(label, node)
         self.not_followed(module, node, f"an operator argument '{label}' computed at run time")
         text = value.text if isinstance(value, Opaque) else " ".join(module.code(node).split())
@@ -1098,6 +1176,16 @@ def _target_names(target: cst.BaseExpression) -> list[cst.Name]:
     return []
 
 
+def _walked_value(value: Value) -> Any:
+    """The value of a name bound while walking, when it is wholly known (a literal, or a
+    value computed from known ones such as ``row.get("name")``); UNKNOWN otherwise."""
+    if isinstance(value, Literal):
+        return value.value
+    if isinstance(value, Known) and fully_known(value.known):
+        return value.known
+    return UNKNOWN
+
+
 def _foreign(value: Value) -> bool:
     if isinstance(value, Sequence_):
         return any(_foreign(item) for item in value.items)
@@ -1138,17 +1226,36 @@ def _names(expression: cst.BaseExpression, module: ModuleInfo) -> set[str]:
     return set()
 
 
-def _classic_declarations(module: ModuleInfo) -> list[_Declaration]:
+def _classic_declarations(module: ModuleInfo, ctx: AnalysisContext) -> list[_Declaration]:
     """``with DAG(...)`` blocks and ``name = DAG(...)`` assignments at module level, also
     under a module-level ``if`` or ``try`` (an optional-import guard): Airflow runs those
-    when it parses the file, so their DAGs exist whenever the condition holds."""
+    when it parses the file, so their DAGs exist whenever the condition holds. A call of
+    the repo's own helper that returns a ``DAG(...)`` (``create_dag(dag_id=...)``) declares
+    one the same way."""
     found = []
     for index, statement in enumerate(module.tree.body):
         for inner in _module_level(statement):
-            call = _declared_dag(inner, module)
-            if call is not None:
-                found.append(_Declaration(index, inner, call))
+            declared = _declared_dag(inner, module, ctx)
+            if declared is not None:
+                found.append(_Declaration(index, inner, *declared))
     return found
+
+
+def dag_helper(call: cst.BaseExpression, module: ModuleInfo, ctx: AnalysisContext,
+               known: Optional[dict[int, bool]] = None) -> Optional[Symbol]:
+    """The repo-local function a call runs when that function only wraps ``DAG(...)``
+    (``known``: answers already found, by function node)."""
+    if not isinstance(call, cst.Call) or not isinstance(call.func, (cst.Name, cst.Attribute)):
+        return None
+    symbol = ctx.resolve_callee(module, call.func)
+    if symbol is None or symbol.kind != "function" or not isinstance(symbol.node, cst.FunctionDef):
+        return None
+    found = known.get(id(symbol.node)) if known is not None else None
+    if found is None:
+        found = returns_dag(symbol.node, symbol.module, DAG_CLASSES)
+        if known is not None:
+            known[id(symbol.node)] = found
+    return symbol if found else None
 
 
 def _module_level(statement: cst.CSTNode, depth: int = 0) -> Iterable[cst.CSTNode]:
@@ -1188,44 +1295,72 @@ def _branch_holding(statement: cst.CSTNode, target: cst.CSTNode) -> Optional[Seq
     return None
 
 
-def _declared_dag(statement: cst.CSTNode, module: ModuleInfo) -> Optional[cst.Call]:
+def _declared_dag(statement: cst.CSTNode, module: ModuleInfo, ctx: AnalysisContext
+                  ) -> Optional[tuple[cst.Call, Optional[Symbol]]]:
+    """The ``DAG(...)`` (or DAG helper) call a module-level statement declares a DAG with."""
+    calls_made: list[cst.BaseExpression] = []
     if isinstance(statement, cst.With):
-        for item in statement.items:
-            if isinstance(item.item, cst.Call) and _names(item.item, module) & DAG_CLASSES:
-                return item.item
+        calls_made = [item.item for item in statement.items]
     elif isinstance(statement, cst.SimpleStatementLine):
-        for small in statement.body:
-            if isinstance(small, cst.Assign) and isinstance(small.value, cst.Call) \
-                    and _names(small.value, module) & DAG_CLASSES:
-                return small.value
+        calls_made = [small.value for small in statement.body if isinstance(small, cst.Assign)]
+    for call in calls_made:
+        if isinstance(call, cst.Call) and _names(call, module) & DAG_CLASSES:
+            return call, None
+    for call in calls_made:
+        helper = dag_helper(call, module, ctx)
+        if helper is not None:
+            return call, helper  # type: ignore[return-value]
     return None
 
 
 class _DagCallFinder(cst.CSTVisitor):
     def __init__(self, module: ModuleInfo) -> None:
         self.module = module
-        self.depth = 0
-        self.calls: list[cst.Call] = []
+        self.functions: list[cst.FunctionDef] = []
+        self.calls: list[tuple[cst.Call, Optional[cst.FunctionDef]]] = []  # DAG(...), and the function it is in
+        self.others: list[tuple[cst.Call, bool]] = []  # other calls (a DAG helper's?), inside a function or not
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.depth += 1
+        self.functions.append(node)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.depth -= 1
+        self.functions.pop()
+
+    def visit_If(self, node: cst.If) -> Optional[bool]:
+        return False if _is_main_guard(node) else None  # runs only as a script, never in Airflow
 
     def visit_Call(self, node: cst.Call) -> None:
-        if self.depth and _names(node, self.module) & DAG_CLASSES:
-            self.calls.append(node)
+        if _names(node, self.module) & DAG_CLASSES:
+            self.calls.append((node, self.functions[-1] if self.functions else None))
+        elif isinstance(node.func, (cst.Name, cst.Attribute)):
+            self.others.append((node, bool(self.functions)))
 
 
-def _warn_dag_factories(module: ModuleInfo, ctx: AnalysisContext) -> None:
-    """A ``DAG(...)`` built inside a function is a factory: its graph cannot be followed."""
-    if "DAG" not in module.text:
+def _warn_dag_factories(module: ModuleInfo, ctx: AnalysisContext, declared: set[int]) -> None:
+    """A ``DAG(...)`` built inside a function is a factory: its graph cannot be followed.
+    A helper that only wraps ``DAG(...)`` is not one by itself (a module-level call of it
+    declares a DAG); its calls inside functions are. At module level, a DAG built anywhere
+    but a declaration (``for s in SOURCES: globals()[s] = create_dag(...)``) is reported too."""
+    if "dag" not in module.text.lower():
         return
     finder = _DagCallFinder(module)
     read_only_visit(module.tree, finder)  # libcst's visit, without rebuilding the tree
-    for call in finder.calls:
-        ctx.warn_dynamic(module, module.line(call), "a DAG built inside a function (a DAG factory)")
+    for call, function in finder.calls:
+        if function is not None and not returns_dag(function, module, DAG_CLASSES):
+            ctx.warn_dynamic(module, module.line(call), "a DAG built inside a function (a DAG factory)")
+        elif function is None and id(call) not in declared:
+            ctx.warn_dynamic(module, module.line(call), "a DAG built outside a `with DAG(...)` block or a "
+                             "`name = DAG(...)` declaration (in a loop, through globals(), as an argument)")
+    known: dict[int, bool] = {}
+    for call, inside in finder.others:
+        if id(call) in declared:
+            continue
+        helper = dag_helper(call, module, ctx, known)
+        if helper is None:
+            continue
+        where = "inside a function (a DAG factory" if inside else \
+            "outside a declaration (in a loop, through globals(), as an argument"
+        ctx.warn_dynamic(module, module.line(call), f"a DAG built {where}; through '{helper.name}')")
 
 
 class _NameFinder(cst.CSTVisitor):
