@@ -32,7 +32,9 @@ FINGERPRINT_SCHEME = "fp1"
 #: with the golden fingerprints. 2: pipeline bodies (Airflow/Dagster), layout-free text of
 #: code pvcheck cannot follow, dynamic helpers, ``x[a,]`` canonical, content fingerprints.
 #: 3: a repository file passed to any call is read (``OmegaConf.load("c.yaml")``, a repo
-#: helper given a path constant): the goldens hold no such call, real projects do.
+#: helper given a path constant); Airflow ids computed statically (``.format``, ``%``),
+#: DAG wrappers, a call returning a framework object is no import-time effect: the
+#: goldens hold none of these, real projects do.
 FINGERPRINT_SCHEME_NUMBER = 3
 
 JSONValue = Any
