@@ -21,6 +21,7 @@ from typing import Any, Iterable, Optional, Union
 import libcst as cst
 
 from pvcheck.analyzer import pipeline_calls as calls
+from pvcheck.analyzer.fastmeta import code_children
 from pvcheck.analyzer.context import AnalysisContext, Invocation
 from pvcheck.analyzer.frameworks.base import Framework, StepDefinition
 from pvcheck.analyzer.module import ModuleInfo, Symbol
@@ -437,7 +438,7 @@ class CallGraphBuilder:
     def _flows(self, expression: cst.CSTNode, env: dict[str, Value], module: ModuleInfo) -> list[str]:
         """Invocations whose outputs are used anywhere inside an expression."""
         found: list[str] = []
-        for child in expression.children:
+        for child in code_children(expression):
             if isinstance(child, cst.Name) and child.value in env:
                 found.extend(self.invocations_in(env[child.value]))
             elif isinstance(child, cst.Call):

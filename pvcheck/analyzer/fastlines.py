@@ -52,6 +52,10 @@ class FastLines:
         spans = self._statement_spans()
         if self._fallback:
             return self._slow(node)
+        if type(node) is cst.SimpleStatementLine and node.body:
+            node = node.body[0]  # the line's first token is its first small statement's
+        elif type(node) is cst.Module:
+            return 1  # PositionProvider starts a module at its first line, blank or not
         key = id(node)
         span = spans.get(key)
         if span is not None and span[2]:

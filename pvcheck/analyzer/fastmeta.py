@@ -642,6 +642,20 @@ def _call_fields(kind: type) -> tuple[str, ...]:
     return found
 
 
+def code_children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """``node.children`` in the same order, less whitespace, punctuation and operator
+    tokens, and without what ``children`` costs (libcst builds it by re-visiting, and
+    re-validating, the node): for walks that look at names, literals, calls, statements."""
+    children: list[cst.CSTNode] = []
+    for name, _, _ in _WALKED.get(type(node)) or _walked_fields(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, (tuple, list)):
+            children.extend(item for item in value if isinstance(item, cst.CSTNode))
+        elif isinstance(value, cst.CSTNode):
+            children.append(value)
+    return children
+
+
 def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
     """``node.children`` without punctuation, whitespace, names and literals, and without
     what ``children`` costs (libcst builds it by re-visiting, and re-validating, the node):

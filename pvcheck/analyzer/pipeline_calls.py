@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 import libcst as cst
 
+from pvcheck.analyzer.fastmeta import code_children
 from pvcheck.analyzer.frameworks.base import BodyPart, StepDefinition
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 
@@ -168,7 +169,7 @@ def _unmasked_names(node: cst.CSTNode, masks: dict[int, str]) -> Iterator[str]:
             if current.value is not None:
                 stack.append(current.value)
             continue
-        stack.extend(current.children)
+        stack.extend(code_children(current))
 
 
 def account(builder: "CallGraphBuilder", call: cst.Call, callee: cst.BaseExpression, symbol: Optional[Symbol],
@@ -235,7 +236,7 @@ def references_repo_code(node: cst.CSTNode, module: ModuleInfo, index: "ProjectI
             if isinstance(current, cst.Attribute):
                 stack.append(current.value)  # ``helpers.build().x``: its root may be a call
             continue
-        stack.extend(current.children)
+        stack.extend(code_children(current))
     return False
 
 

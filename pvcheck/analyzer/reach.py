@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Iterable, Optional, Sequence, Union
 import libcst as cst
 
 from pvcheck.analyzer.canonical import Canon, Canonicalizer
-from pvcheck.analyzer.fastmeta import calls_and_imports, child_nodes
+from pvcheck.analyzer.fastmeta import calls_and_imports, child_nodes, code_children
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.diagnostics import UNKNOWN_READ
 from pvcheck.model import REACH_EFFECTS as EFFECTS  # HelperRef kind of one module-level effect statement
@@ -210,7 +210,7 @@ def _calls(node: cst.CSTNode, nested: bool = False) -> list[cst.Call]:
             found.append(current)
         if not nested and isinstance(current, (cst.Lambda, cst.FunctionDef, cst.ClassDef)) and current is not node:
             continue
-        stack.extend(reversed(current.children))
+        stack.extend(reversed(code_children(current)))
     return found
 
 
@@ -271,7 +271,7 @@ def _framework_wrapper(function: cst.FunctionDef, module: ModuleInfo) -> bool:
         if isinstance(current, cst.Return):
             returned.append(current.value)
         elif not isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            stack.extend(current.children)
+            stack.extend(code_children(current))
     return bool(returned) and all(isinstance(value, cst.Call) and _framework_expression(value, module)
                                   for value in returned)
 
