@@ -214,8 +214,9 @@ class KFPGraphBuilder(CallGraphBuilder):
                 and receiver.invocation in self._tasks:
             return self._kubernetes(call, name.rsplit(".", 1)[1], receiver, module)
         value = _opaque_call(self, call, env, module, receiver, skip_first=first is not None)
-        if name.startswith((*_DSL, "kfp.kubernetes.")):
-            return value  # (a kfp.kubernetes setting of a task pvcheck does not know: reported there)
+        if name.startswith(_DSL) or name.startswith("kfp.kubernetes.") and name.rpartition(".")[2][:1].islower():
+            # (kfp.kubernetes.use_secret_as_env(t, ...) of a task pvcheck does not know: t is reported)
+            return value
         # a package's callable: maybe a prebuilt component (google_cloud_pipeline_components,
         # kfp.kubernetes.CreatePVC ...); using its result as a task is reported below
         return _Foreign(value.text, value.depends_on, name)
