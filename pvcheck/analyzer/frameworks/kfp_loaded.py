@@ -30,8 +30,7 @@ import libcst as cst
 
 from pvcheck.analyzer.reach import static_path
 from pvcheck.diagnostics import UNKNOWN_READ
-from pvcheck.model import Severity
-from pvcheck.plugin import AnalysisContext, BodyPart, Output, StepDefinition, Symbol
+from pvcheck.plugin import AnalysisContext, BodyPart, Output, Severity, StepDefinition, Symbol
 
 #: Loaders of a component spec -> what their first argument is.
 LOADERS: dict[str, str] = {
