@@ -223,3 +223,28 @@ def test_kubernetes_settings_of_an_unknown_task_blame_the_task(tree):
     messages = [d.message for d in project.diagnostics if d.code in ("PV010", "PV023")]
     assert any("vendor_components.sdg" in m for m in messages)
     assert not any("use_secret_as_env" in m for m in messages)
+
+
+def test_components_made_in_the_pipeline_body(tree):
+    project = tree({"p.py": """
+        import kfp
+        from kfp import dsl
+
+        def download(year: int) -> str:
+            return str(year)
+
+        def clean(raw: str) -> str:
+            return raw.strip()
+
+        @dsl.pipeline(name="Mailing list")
+        def mailing(year: int):
+            download_op = kfp.components.func_to_container_op(download, packages_to_install=["requests"])
+            clean_op = kfp.components.func_to_container_op(clean)
+            raw = download_op(year)
+            clean_op(raw=raw.output)
+    """})
+    pipeline = only_pipeline(project)
+    assert [(s.id, s.function, s.config) for s in pipeline.steps] == [
+        ("download", "p.download", {"packages_to_install": ["requests"]}), ("clean", "p.clean", {})]
+    assert edges(pipeline) == [("download", "clean", "data", "Output", "raw")]
+    assert not pipeline.dynamic and project.diagnostics == ()

@@ -39,7 +39,7 @@ from pvcheck.plugin import (AnalysisContext, CallGraphBuilder, DecoratedPipeline
                             plain_text, string_value)
 from pvcheck.plugin import keyword_string as _keyword_string
 from pvcheck.plugin import ORIGIN_OPTIONS, ORIGIN_RUN_CONFIG, ConfigSource
-from pvcheck.analyzer.frameworks.kfp_loaded import loaded_component, pinned_requirement
+from pvcheck.analyzer.frameworks.kfp_loaded import WRAPPERS, loaded_component, pinned_requirement, wrapped_function
 
 _DSL = ("kfp.dsl", "kfp.v2.dsl")
 COMPONENT_DECORATORS = (*(f"{d}.component" for d in _DSL), "kfp.dsl.component_decorator.component",
@@ -189,6 +189,11 @@ class KFPGraphBuilder(CallGraphBuilder):
     def other_call(self, call: cst.Call, env: dict[str, Value], module: ModuleInfo) -> Optional[Value]:
         func = call.func
         qualified = module.qualified_names(func) if isinstance(func, (cst.Name, cst.Attribute)) else set()
+        if qualified & WRAPPERS:
+            # a component made in the pipeline body (``op = func_to_container_op(fn)``, then ``op(...)``)
+            made = wrapped_function(call, module, self.ctx, k8s_name)
+            if made is not None:
+                return _LocalComponent(self.ctx.render(func, module) + "(...)", (), made)
         if qualified & V1_OPS:
             op = next(iter(qualified & V1_OPS)).rpartition(".")[2]
             self.not_followed(module, call, f"a KFP v1 dsl.{op} (a task without a component: not modelled)")
@@ -251,6 +256,8 @@ class KFPGraphBuilder(CallGraphBuilder):
 
     def call(self, call: cst.Call, env: dict[str, Value], module: ModuleInfo) -> Value:
         func = call.func
+        if isinstance(func, cst.Name) and isinstance(env.get(func.value), _LocalComponent):
+            return self.invoke(env[func.value].definition, call, [], env, module)  # type: ignore[union-attr]
         if isinstance(func, cst.Attribute):
             method = func.attr.value
             if method == "after" or method in TASK_OPTIONS or method.startswith("set_"):
@@ -504,6 +511,13 @@ class _Foreign(Opaque):
     """What a call of a package's callable gave: perhaps a task of a prebuilt component."""
 
     callee: str = ""
+
+
+@dataclass(frozen=True)
+class _LocalComponent(Opaque):
+    """A component made by a call in the pipeline body: calling it makes a task."""
+
+    definition: Optional[StepDefinition] = None
 
 
 def _is_named_tuple_type(symbol: Symbol, ctx: AnalysisContext) -> bool:

@@ -30,7 +30,7 @@ import libcst as cst
 
 from pvcheck.analyzer.reach import static_path
 from pvcheck.diagnostics import UNKNOWN_READ
-from pvcheck.plugin import AnalysisContext, BodyPart, Output, Severity, StepDefinition, Symbol
+from pvcheck.plugin import AnalysisContext, BodyPart, ModuleInfo, Output, Severity, StepDefinition, Symbol
 
 #: Loaders of a component spec -> what their first argument is.
 LOADERS: dict[str, str] = {
@@ -60,7 +60,7 @@ def loaded_component(symbol: Symbol, ctx: AnalysisContext, k8s_name: Any) -> Opt
     if kind is not None:
         return _spec_component(symbol, value, kind, ctx, k8s_name)
     if names & WRAPPERS:
-        return _wrapped_function(value, symbol, ctx, k8s_name)
+        return wrapped_function(value, module, ctx, k8s_name)
     return None
 
 
@@ -142,17 +142,19 @@ def _spec_interface(spec: Any) -> tuple[Optional[str], tuple[Output, ...]]:
 
 
 # ---------------------------------------------------------------------- wrapped functions
-def _wrapped_function(call: cst.Call, symbol: Symbol, ctx: AnalysisContext, k8s_name: Any
-                      ) -> Optional[StepDefinition]:
+def wrapped_function(call: cst.Call, module: ModuleInfo, ctx: AnalysisContext, k8s_name: Any
+                     ) -> Optional[StepDefinition]:
+    """The component ``create_component_from_func(fn, ...)`` (or another of :data:`WRAPPERS`)
+    makes of a repo-local function ``fn``, written in ``module``; None for anything else."""
     from pvcheck.analyzer.frameworks.kfp import component_outputs
 
     argument = _first_argument(call, ("func", "python_func"))
     if argument is None:
         return None
-    function = ctx.resolve_callee(symbol.module, argument)
+    function = ctx.resolve_callee(module, argument)
     if function is None or not isinstance(function.node, cst.FunctionDef):
         return None
-    config, lines = ctx.keyword_config(call, symbol.module, skip=("func", "python_func"))
+    config, lines = ctx.keyword_config(call, module, skip=("func", "python_func"))
     node = function.node
     return StepDefinition(function, "kfp", "component", k8s_name(node.name.value), config, lines,
                           component_outputs(node, function.module, ctx, False))
@@ -196,4 +198,4 @@ def pinned_requirement(qualified: str, module_path: str, ctx: AnalysisContext) -
         folder = posixpath.dirname(folder)
 
 
-__all__ = ["DISTRIBUTIONS", "LOADERS", "WRAPPERS", "loaded_component", "pinned_requirement"]
+__all__ = ["DISTRIBUTIONS", "LOADERS", "WRAPPERS", "loaded_component", "pinned_requirement", "wrapped_function"]
