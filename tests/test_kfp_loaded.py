@@ -248,3 +248,49 @@ def test_components_made_in_the_pipeline_body(tree):
         ("download", "p.download", {"packages_to_install": ["requests"]}), ("clean", "p.clean", {})]
     assert edges(pipeline) == [("download", "clean", "data", "Output", "raw")]
     assert not pipeline.dynamic and project.diagnostics == ()
+
+
+def test_a_helper_that_makes_tasks_is_inlined_and_stays_code(tree):
+    files = {"steps.py": """
+        from kfp import dsl
+
+        @dsl.component
+        def load(uri: str) -> str:
+            return uri
+
+        @dsl.component
+        def train(data: str, epochs: int) -> str:
+            return data
+    """, "p.py": """
+        from kfp import dsl
+        from steps import load, train
+
+        def build_graph(uri, epochs):
+            data = load(uri=uri)
+            return train(data=data.output, epochs=epochs)
+
+        def table_name():
+            return "churn"
+
+        @dsl.pipeline
+        def weekly(uri: str = "gs://acme/churn"):
+            build_graph(uri, 10)
+
+        @dsl.pipeline
+        def named(uri: str = "gs://acme/churn"):
+            load(uri=table_name())
+    """}
+    project = tree(files)
+    weekly = only_pipeline(project, "weekly")
+    assert [(s.id, s.inputs) for s in weekly.steps] == [
+        ("load", {"uri": {"$param": "uri"}}),
+        ("train", {"data": {"$step": "load", "output": "Output"}, "epochs": 10})]
+    assert not weekly.dynamic
+    # near miss: a helper that makes no task is not inlined: still reported, still dynamic
+    named = only_pipeline(project, "named")
+    assert named.dynamic and [s.id for s in named.steps] == ["load"]
+    assert any("table_name', which is not a component" in d.message for d in project.diagnostics)
+    # the helper is the pipeline's code: editing it is a version of the pipeline
+    edited = tree({**files, "p.py": files["p.py"].replace("data=data.output, epochs=epochs",
+                                                          "data=data.output, epochs=epochs * 2")})
+    assert only_pipeline(edited, "weekly").code_fingerprint != weekly.code_fingerprint

@@ -33,6 +33,7 @@ import libcst as cst
 # KFP's task methods (`.after()`, `.set_*()`) that are part of the graph, not code
 from pvcheck.analyzer import pipeline_calls
 from pvcheck.plugin import (AnalysisContext, CallGraphBuilder, DecoratedPipelines, Edge, Invocation, Literal,
+                            calls_and_imports,
                             ModuleInfo, Opaque, Output, Pipeline, PipelineParameter, RunCondition, Sequence_,
                             StepDefinition, StepOutput, StepOutputs, Symbol, Value, assemble_pipeline,
                             decorated_function, installed_step, merge_config, named_tuple_outputs, pipeline_config,
@@ -172,7 +173,28 @@ class KFPGraphBuilder(CallGraphBuilder):
     # ------------------------------------------------------------------ hooks
     def pipeline_function(self, symbol: Symbol) -> Optional[cst.FunctionDef]:
         assert isinstance(self.framework, KubeflowPipelines)
-        return self.framework.pipeline_function(symbol)
+        found = self.framework.pipeline_function(symbol)
+        if found is not None:
+            return found
+        # a plain function of the tree that calls components: KFP runs it while compiling
+        # the pipeline, so the tasks it makes are the pipeline's (a helper that builds the
+        # graph). Inlined like a nested pipeline; its call stays the pipeline's own code,
+        # so any edit of the helper is still a version (PV407).
+        node = symbol.node
+        if symbol.kind == "function" and isinstance(node, cst.FunctionDef) and not node.decorators \
+                and self._makes_tasks(node, symbol.module):
+            return node
+        return None
+
+    def _makes_tasks(self, node: cst.FunctionDef, module: ModuleInfo) -> bool:
+        calls, _, _ = calls_and_imports(node.body)
+        for call, _ in calls:
+            callee = self.ctx.resolve_callee(module, call.func) \
+                if isinstance(call.func, (cst.Name, cst.Attribute)) else None
+            if callee is not None and (self.ctx.step_definition(self.framework, callee) is not None
+                                       or self.framework.pipeline_function(callee) is not None):
+                return True
+        return False
 
     def invocation_id(self, definition: StepDefinition, call: cst.Call, env: dict[str, Value]) -> str:
         base = definition.name or "task"
