@@ -38,17 +38,16 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Type, Union
 
 from pvcheck.config import Config
 from pvcheck.errors import RevisionError
-from pvcheck.model import Decision, Pipeline, Project, Report, Status
+from pvcheck.model import REACH_FILE, Decision, Pipeline, Project, Report, Status
 
 if TYPE_CHECKING:
     from pvcheck.analyzer.cache import AnalysisCache
     from pvcheck.analyzer.incremental import Session
 
-#: Files the analyzer reads: Python sources, YAML run configs, and ``pyproject.toml``
-#: (source roots are detected from it; ``[tool.dagster]`` names a code location). The
-#: rest of a commit (data, docs, notebooks) cannot change a model, so it is neither
-#: written nor watched.
-ANALYZED_SUFFIXES = (".py", ".yaml", ".yml", "pyproject.toml")
+#: Files the analyzer reads whatever the code says: Python sources, YAML run configs and
+#: component specs, ``pyproject.toml`` (source roots, ``[tool.dagster]``) and the
+#: requirements files pins are read from. A commit that changes one is analysed.
+ANALYZED_SUFFIXES = (".py", ".yaml", ".yml", "pyproject.toml", "requirements.txt", "requirements.in", "setup.cfg")
 
 _GIT_TIMEOUT = 300
 
@@ -243,8 +242,6 @@ class _Mirror:
             index += 2
             _, new_mode, _, new_oid, status = meta.lstrip(":").split()
             relative = path[len(self.prefix) + 1:] if self.prefix else path
-            if not relative.endswith(ANALYZED_SUFFIXES):
-                continue
             if status.startswith("D"):
                 changes.append((relative, "", None))
             else:
@@ -255,12 +252,19 @@ class _Mirror:
         return changes
 
     def _fetch(self, relative: str, mode: str, kind: str, oid: str) -> list[Change]:
-        if kind != "blob" or mode == "120000" or not relative.endswith(ANALYZED_SUFFIXES):
+        # every file is written, not only the analyzed ones: code reads data files by path
+        # (a SQL query, a JSON schema), whose bytes are part of its steps' fingerprints
+        if kind != "blob" or mode == "120000":
             return []  # submodules and symlinks: not part of this repository's code
         parts = PurePosixPath(relative).parts
         if not parts or any(p in ("", ".", "..") for p in parts):
             return []
-        return [(relative, oid, self.blobs.read(oid))]
+        try:
+            return [(relative, oid, self.blobs.read(oid))]
+        except RevisionError:
+            if relative.endswith(ANALYZED_SUFFIXES):
+                raise
+            return []  # a data file left out of a partial clone: read as absent, like a large file
 
     def apply(self, changes: list[Change]) -> None:
         for relative, oid, data in changes:
@@ -451,6 +455,7 @@ def _walk(repo: Path | str, config: Optional[Config], since: Optional[str], pipe
     project: Optional[Project] = None
 
     previous_project = Project(root="")
+    reads: frozenset[str] = frozenset()  # what the last model's analysis read by path
     with _Workspace(toplevel, prefix) as workspace:
         mirror = workspace.head
         for index, (commit, date, subject) in enumerate(commits):
@@ -459,7 +464,9 @@ def _walk(repo: Path | str, config: Optional[Config], since: Optional[str], pipe
             else:
                 changed = mirror.advance(previous, commit)
             previous = commit
-            if not changed and project is not None:
+            if project is not None and not any(path.endswith(ANALYZED_SUFFIXES) or path in reads
+                                               for path, _, _ in changed):
+                workspace.base.apply(changed)  # (the base stays this commit's twin)
                 if on_commit:
                     on_commit(index + 1, len(commits), commit)
                 continue  # nothing the analyzer reads changed: same models, same versions
@@ -469,6 +476,7 @@ def _walk(repo: Path | str, config: Optional[Config], since: Optional[str], pipe
                 project = scan_tree(mirror.root, config, cache=cache)
                 analyzed += 1
                 models[key] = project
+            reads = _reads(project)
             # A cached model may come from an earlier commit: point it at the folders that
             # hold its files now. Its pipelines are what the lock recorded, object for object.
             head = replace(project, root=str(mirror.root))
@@ -493,6 +501,20 @@ def _walk(repo: Path | str, config: Optional[Config], since: Optional[str], pipe
     )
     return History(tuple(entries), summaries, len(commits), analyzed, time.perf_counter() - started,
                    commits[0][0], commits[-1][0])
+
+
+def _reads(project: Project) -> frozenset[str]:
+    """Files the analysis of ``project``'s commit read besides :data:`ANALYZED_SUFFIXES`:
+    those its steps and pipelines read by path (``file:`` reach) and the configuration
+    files it took settings from."""
+    reads: set[str] = set()
+    for pipeline in project.pipelines:
+        for helper in (*pipeline.helpers, *(h for step in pipeline.steps for h in step.helpers)):
+            if helper.kind == REACH_FILE:
+                reads.add(helper.name[len("file:"):])
+        for where in (pipeline.config_lines, *(step.config_lines for step in pipeline.steps)):
+            reads.update(source[0] for source in where.values())
+    return frozenset(reads)
 
 
 def _events(report: Report, changes, tracks: dict[str, _Track], blobs: dict[str, str]) -> list[PipelineEvent]:  # type: ignore[no-untyped-def]

@@ -113,8 +113,13 @@ def plan(lock: Optional[Lock], report: Report) -> tuple[Lock, tuple[VersionChang
             after = LockedPipeline(lineage=lineage, version=1, pipeline=change.head)
         elif decision is Decision.VERSION:
             known = before.known_versions
-            same = [v for v, fingerprint in known if fingerprint == change.head.fingerprint]
-            # back to an earlier version's code: that version again; else the next number
+            # back to an earlier version's code: that version again; else the next number.
+            # A version is known by its code fingerprint only, so a change that a version
+            # owes to configuration (an environment key: an image, a pinned package) is
+            # never "back to" one: its fingerprint may equal this version's or an earlier
+            # one's with another environment. Never the current version either: it changed.
+            same = [v for v, fingerprint in known if fingerprint == change.head.fingerprint
+                    and v != before.version] if _code_only(change) else []
             version = max(same) if same else max(v for v, _ in known) + 1
             after = LockedPipeline(lineage=before.lineage, version=version, pipeline=change.head,
                                    earlier=tuple(k for k in known if k[0] != version))
@@ -126,6 +131,16 @@ def plan(lock: Optional[Lock], report: Report) -> tuple[Lock, tuple[VersionChang
         changes.append(VersionChange(change, before, after))
     changes.sort(key=lambda c: (c.name, c.change.path))
     return Lock(entries=sort_entries(entries)), tuple(changes)
+
+
+#: Policies whose findings are about code, which the fingerprint a version is known by covers.
+_CODE_POLICIES = frozenset({"cosmetic", "signature", "structural", "identity"})
+
+
+def _code_only(change: PipelineChange) -> bool:
+    """Whether every finding that makes ``change`` a version is about code (not settings,
+    not a plug-in policy, which may judge anything)."""
+    return all(f.policy in _CODE_POLICIES for f in change.findings if f.decision is Decision.VERSION)
 
 
 def rebase(judged: Report, current: Project) -> Report:

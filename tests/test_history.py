@@ -246,3 +246,42 @@ def test_the_why_column_is_a_finding_never_the_commit_subject_alone() -> None:
     assert _why(removed, "tidy up") == "no longer in the code"
     untouched = PipelineEvent("p", Status.UNCHANGED, Decision.RUN, 1, 2, False, False)
     assert _why(untouched, "tidy up").startswith("nothing in its reach changed")
+
+
+def test_files_read_by_path_and_pins_are_part_of_the_replayed_history(tmp_path):
+    """A commit that changes only a file a step reads (a SQL query), a pinned requirement or
+    a component spec is a new version in history as in `pvcheck diff`; one that changes
+    only a file nothing reads (docs) is not analysed at all."""
+    import shutil
+
+    from tests.conftest import FIXTURES
+    from tests.gitrepo import Repo
+
+    repo = Repo(tmp_path / "repo")
+    shutil.copytree(FIXTURES / "kfp_vertex", repo.root, dirs_exist_ok=True)
+    repo.write("components/query.py", textwrap.dedent("""
+        from pathlib import Path
+
+        from kfp import dsl
+
+        @dsl.component
+        def extract(table: str) -> str:
+            return (Path(__file__).parent / "extract.sql").read_text().format(table=table)
+        """))
+    repo.write("components/extract.sql", "select * from {table}\n")
+    repo.replace("pipelines/retrain.py", "    checked = validate(table=table)\n",
+                 "    checked = validate(table=table)\n    extract(table=table)\n")
+    repo.replace("pipelines/retrain.py", "from components.features", "from components.query import extract\n"
+                 "from components.features")
+    repo.commit("initial")
+    repo.replace("components/extract.sql", "select *", "select customer_id, tenure_months")
+    repo.commit("narrower query")
+    repo.replace("requirements.txt", "components==2.17.0", "components==2.18.0")
+    repo.commit("prebuilt components 2.18")
+    repo.replace("README.md", "A small", "A tiny")
+    repo.commit("docs")
+    history = walk(repo.root)
+    events = [(entry.subject, [(e.decision.value, e.version) for e in entry.events]) for entry in history.entries]
+    assert events == [("initial", [("pipeline", 1)]), ("narrower query", [("version", 2)]),
+                      ("prebuilt components 2.18", [("version", 3)])]
+    assert (history.commits_walked, history.commits_analyzed) == (4, 3)

@@ -294,7 +294,7 @@ def test_loops_over_literals_unroll_like_the_compiler(tree):
     assert [(s.id, s.inputs["n"]) for s in pipeline.steps] == [("make", 1), ("make-2", 2), ("make-3", 3)]
 
 
-def test_what_cannot_be_followed_is_reported(tree):
+def test_importer_is_a_task_and_a_missing_yaml_spec_is_reported(tree):
     project = tree({"c.py": COMPONENTS + """
     from kfp import components
 
@@ -312,11 +312,18 @@ def test_what_cannot_be_followed_is_reported(tree):
         def from_yaml():
             loaded(x=1)
     """})
-    assert only_pipeline(project, "imported").dynamic
-    assert only_pipeline(project, "from-yaml").dynamic
-    messages = dynamic_messages(project)
-    assert any("importer node" in m for m in messages)
-    assert any("not defined with @dsl.component" in m for m in messages)
+    imported = only_pipeline(project, "imported")
+    assert not imported.dynamic
+    assert [(s.id, s.function, s.kind) for s in imported.steps] == [
+        ("importer", "kfp.dsl.importer", "importer"), ("sink", "c.sink", "component")]
+    assert edges(imported) == [("importer", "sink", "data", "artifact", "value")]
+    assert imported.steps[0].inputs["artifact_uri"] == "gs://b/model"
+    # the spec file is not there: a step named after the constant, and its content is unknown
+    from_yaml = only_pipeline(project, "from-yaml")
+    assert [(s.id, s.function) for s in from_yaml.steps] == [("loaded", "c.loaded")]
+    [missing] = [d for d in project.diagnostics if d.code == "PV022"]
+    assert (missing.path, missing.line) == ("c.py", 28)  # the load_component_from_file line
+    assert "component 'loaded' is loaded from a YAML file" in missing.message
 
 
 # ---------------------------------------------------------------------- fingerprints

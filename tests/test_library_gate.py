@@ -117,3 +117,32 @@ def test_settings_alone_never_bump_a_version(tmp_path: Path) -> None:
     bumped = check_project(repo.root, config=config)
     assert not bumped.passed
     assert next(b for b in bumped.gate.bumps if b.pipeline == "churn_training").after == 2
+
+
+def test_an_environment_change_is_a_new_version_even_with_the_code_unchanged(tmp_path: Path) -> None:
+    """A version is known by its code fingerprint; a change a version owes to an
+    environment key (a pinned package, a base image) keeps that fingerprint, and must
+    still take a new number, never the current one or an earlier one of equal code."""
+    import shutil
+
+    from tests.conftest import FIXTURES
+
+    root = tmp_path / "kfp_vertex"
+    shutil.copytree(FIXTURES / "kfp_vertex", root)
+
+    def relock(path: str, old: str, new: str) -> tuple[int, int]:
+        target = root / path
+        target.write_text(target.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+        change = next(c for c in lock_project(root).changes if c.name == "churn-retrain")
+        assert change.decision is Decision.VERSION
+        return change.before.version, change.after.version
+
+    lock_project(root)
+    assert relock("requirements.txt", "components==2.17.0", "components==2.18.0") == (1, 2)
+    assert relock("utils/images.py", "python:3.11-slim", "python:3.12-slim") == (2, 3)
+    # back to v2's image: v2 and v3 have the same code, so the code cannot tell which
+    # environment is v2's; a new number is the safe answer
+    assert relock("utils/images.py", "python:3.12-slim", "python:3.11-slim") == (3, 4)
+    # near miss: a code change undone is still "back to" the version of that code
+    assert relock("components/features.py", '["tenure_months"] > 0', '["tenure_months"] > 1') == (4, 5)
+    assert relock("components/features.py", '["tenure_months"] > 1', '["tenure_months"] > 0') == (5, 4)

@@ -133,7 +133,7 @@ class AnalysisContext:
         return resolved[0]
 
     def step_definition(self, framework: Framework, symbol: Symbol) -> Optional[StepDefinition]:
-        if symbol.kind != "function":
+        if symbol.kind != "function" and not (symbol.kind == "constant" and framework.constant_steps):
             return None
         return framework.step_definition(symbol, self)
 

@@ -786,6 +786,13 @@ def _parent(value: PathValue) -> PathValue:
     return parent or "."
 
 
+def static_path(expression: cst.BaseExpression, module: ModuleInfo, index: "ProjectIndex") -> Optional[str]:
+    """A path expression of module-level code as a path from the scanned root, computed as
+    file reads are; None when it cannot be computed, is a URL or points outside the tree."""
+    value = _PathEvaluator(module, index, module.tree).evaluate(expression, 0)
+    return resolve_read(value) if isinstance(value, str) else None
+
+
 def resolve_read(path: str) -> Optional[str]:
     """A read path as a path from the scanned root (``a/b.sql``), or None when it points
     outside the tree (absolute, or above the root)."""
@@ -855,4 +862,4 @@ def _string_token(text: str) -> str:
 
 
 __all__ = ["EFFECTS", "FILE", "FILE_PREFIX", "UNKNOWN_READ", "FileRead", "file_reads", "module_effects", "resolve_read",
-           "helper_text", "source_tokens", "template_reads"]
+           "static_path", "helper_text", "source_tokens", "template_reads"]

@@ -110,6 +110,9 @@ class Framework(ABC):
     #: A file that defines a pipeline contains one of these (empty: any file may); its
     #: other files get no pipelines pass (they still get the attachments pass).
     pipeline_markers: ClassVar[tuple[bytes, ...]] = ()
+    #: A module constant may hold a step (KFP: ``op = load_component_from_file(...)``):
+    #: ``step_definition`` is then asked about constants too, not only functions.
+    constant_steps: ClassVar[bool] = False
 
     def matches(self, data: bytes) -> bool:
         return any(marker in data for marker in self.markers)

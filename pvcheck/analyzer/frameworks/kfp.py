@@ -33,15 +33,20 @@ import libcst as cst
 # KFP's task methods (`.after()`, `.set_*()`) that are part of the graph, not code
 from pvcheck.analyzer import pipeline_calls
 from pvcheck.plugin import (AnalysisContext, CallGraphBuilder, DecoratedPipelines, Edge, Invocation, Literal,
+                            calls_and_imports,
                             ModuleInfo, Opaque, Output, Pipeline, PipelineParameter, RunCondition, Sequence_,
                             StepDefinition, StepOutput, StepOutputs, Symbol, Value, assemble_pipeline,
                             decorated_function, installed_step, merge_config, named_tuple_outputs, pipeline_config,
                             plain_text, string_value)
 from pvcheck.plugin import keyword_string as _keyword_string
-from pvcheck.plugin import ORIGIN_OPTIONS, ConfigSource
+from pvcheck.plugin import ORIGIN_OPTIONS, ORIGIN_RUN_CONFIG, ConfigSource
+from pvcheck.analyzer.frameworks.kfp_loaded import WRAPPERS, loaded_component, pinned_requirement, wrapped_function
 
 _DSL = ("kfp.dsl", "kfp.v2.dsl")
-COMPONENT_DECORATORS = (*(f"{d}.component" for d in _DSL), "kfp.dsl.component_decorator.component")
+COMPONENT_DECORATORS = (*(f"{d}.component" for d in _DSL), "kfp.dsl.component_decorator.component",
+                        # KFP v1 (also in KFP 2's kfp.components for a while)
+                        "kfp.components.func_to_container_op", "kfp.components.create_component_from_func",
+                        "kfp.components.create_component_from_func_v2")
 CONTAINER_DECORATORS = ("kfp.dsl.container_component",
                         "kfp.dsl.container_component_decorator.container_component")
 PIPELINE_DECORATORS = (*(f"{d}.pipeline" for d in _DSL), "kfp.dsl.pipeline_context.pipeline")
@@ -53,10 +58,14 @@ GROUPS: dict[str, str] = {
                        ("ParallelFor", "loop"), ("ExitHandler", "exit"))
 }
 OUTPUT_MARKERS = frozenset(f"{d}.Output" for d in _DSL)
-OUTPUT_PATHS = frozenset((*(f"{d}.OutputPath" for d in _DSL), "kfp.dsl.types.type_annotations.OutputPath"))
+OUTPUT_PATHS = frozenset((*(f"{d}.OutputPath" for d in _DSL), "kfp.dsl.types.type_annotations.OutputPath",
+                          "kfp.components.OutputPath"))
 PASSTHROUGH = frozenset(f"{d}.Collected" for d in _DSL) | {"kfp.dsl.for_loop.Collected"}
 ONE_OF = frozenset(f"{d}.OneOf" for d in _DSL) | {"kfp.dsl.pipeline_channel.OneOf"}
-NOT_MODELLED = frozenset(f"{d}.importer" for d in _DSL) | {"kfp.dsl.importer_node.importer"}
+#: ``dsl.importer(...)``: a task of KFP's own importer component, whose output is ``artifact``.
+IMPORTERS = frozenset(f"{d}.importer" for d in _DSL) | {"kfp.dsl.importer_node.importer"}
+#: KFP v1 operations that are tasks without a component: not modelled, reported by name.
+V1_OPS = frozenset(f"kfp.dsl.{op}" for op in ("ContainerOp", "ResourceOp", "VolumeOp", "VolumeSnapshotOp"))
 SINGLE_OUTPUT = "Output"
 #: Installed packages of prebuilt components: their calls are tasks named by qualified name.
 EXTERNAL_COMPONENT_PACKAGES = ("google_cloud_pipeline_components.",)
@@ -89,8 +98,11 @@ class KubeflowPipelines(DecoratedPipelines):
     name = "kfp"
     markers = (b"kfp",)
     pipeline_decorators = PIPELINE_DECORATORS
+    constant_steps = True  # op = load_component_from_file(...), op = create_component_from_func(fn)
 
     def step_definition(self, symbol: Symbol, ctx: AnalysisContext) -> Optional[StepDefinition]:
+        if symbol.kind == "constant":
+            return loaded_component(symbol, ctx, k8s_name)
         found = decorated_function(symbol, COMPONENT_DECORATORS + CONTAINER_DECORATORS)
         if found is None:
             return None
@@ -132,10 +144,24 @@ class KFPGraphBuilder(CallGraphBuilder):
     reports_local_calls = True  # other_call: PV010 for a repo-local function or constant
 
     def external_step(self, callee: cst.BaseExpression, module: ModuleInfo) -> Optional[StepDefinition]:
+        if pipeline_calls.qualified_callee(callee, module) in IMPORTERS:
+            # one name whichever way it is imported: the importer component is KFP's own
+            importer = pipeline_calls.external_step(self.framework.name, "importer", "kfp.dsl.importer", module,
+                                                    callee)
+            return replace(importer, name="importer", outputs=(Output("artifact", "Artifact"),))
         # a prebuilt component of Google Cloud Pipeline Components (`CustomTrainingJobOp`)
         definition = installed_step(self, callee, module, "component",
                                     lambda name: name.startswith(EXTERNAL_COMPONENT_PACKAGES) and ".types." not in name)
-        return replace(definition, name=k8s_name(definition.name)) if definition is not None else None
+        if definition is None:
+            return None
+        definition = replace(definition, name=k8s_name(definition.name))
+        pinned = pinned_requirement(definition.qualified_name, module.path, self.ctx)
+        if pinned is None:
+            return definition
+        # its code is the package's: the pinned version is the component's environment
+        requirement, path, line = pinned
+        return replace(definition, config={"requirements": [requirement]},
+                       config_lines={"requirements": ConfigSource(path, line, ORIGIN_RUN_CONFIG)})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -147,7 +173,28 @@ class KFPGraphBuilder(CallGraphBuilder):
     # ------------------------------------------------------------------ hooks
     def pipeline_function(self, symbol: Symbol) -> Optional[cst.FunctionDef]:
         assert isinstance(self.framework, KubeflowPipelines)
-        return self.framework.pipeline_function(symbol)
+        found = self.framework.pipeline_function(symbol)
+        if found is not None:
+            return found
+        # a plain function of the tree that calls components: KFP runs it while compiling
+        # the pipeline, so the tasks it makes are the pipeline's (a helper that builds the
+        # graph). Inlined like a nested pipeline; its call stays the pipeline's own code,
+        # so any edit of the helper is still a version (PV407).
+        node = symbol.node
+        if symbol.kind == "function" and isinstance(node, cst.FunctionDef) and not node.decorators \
+                and self._makes_tasks(node, symbol.module):
+            return node
+        return None
+
+    def _makes_tasks(self, node: cst.FunctionDef, module: ModuleInfo) -> bool:
+        calls, _, _ = calls_and_imports(node.body)
+        for call, _ in calls:
+            callee = self.ctx.resolve_callee(module, call.func) \
+                if isinstance(call.func, (cst.Name, cst.Attribute)) else None
+            if callee is not None and (self.ctx.step_definition(self.framework, callee) is not None
+                                       or self.framework.pipeline_function(callee) is not None):
+                return True
+        return False
 
     def invocation_id(self, definition: StepDefinition, call: cst.Call, env: dict[str, Value]) -> str:
         base = definition.name or "task"
@@ -164,8 +211,14 @@ class KFPGraphBuilder(CallGraphBuilder):
     def other_call(self, call: cst.Call, env: dict[str, Value], module: ModuleInfo) -> Optional[Value]:
         func = call.func
         qualified = module.qualified_names(func) if isinstance(func, (cst.Name, cst.Attribute)) else set()
-        if qualified & NOT_MODELLED:
-            self.not_followed(module, call, "an importer node (not modelled as a task)")
+        if qualified & WRAPPERS:
+            # a component made in the pipeline body (``op = func_to_container_op(fn)``, then ``op(...)``)
+            made = wrapped_function(call, module, self.ctx, k8s_name)
+            if made is not None:
+                return _LocalComponent(self.ctx.render(func, module) + "(...)", (), made)
+        if qualified & V1_OPS:
+            op = next(iter(qualified & V1_OPS)).rpartition(".")[2]
+            self.not_followed(module, call, f"a KFP v1 dsl.{op} (a task without a component: not modelled)")
             return _opaque_call(self, call, env, module)
         if isinstance(func, cst.Call) or isinstance(func, cst.Name) and isinstance(env.get(func.value), _Foreign):
             # a component made while the pipeline compiles (load_component_from_file(...)(...))
@@ -188,7 +241,8 @@ class KFPGraphBuilder(CallGraphBuilder):
                 and receiver.invocation in self._tasks:
             return self._kubernetes(call, name.rsplit(".", 1)[1], receiver, module)
         value = _opaque_call(self, call, env, module, receiver, skip_first=first is not None)
-        if name.startswith(_DSL):
+        if name.startswith(_DSL) or name.startswith("kfp.kubernetes.") and name.rpartition(".")[2][:1].islower():
+            # (kfp.kubernetes.use_secret_as_env(t, ...) of a task pvcheck does not know: t is reported)
             return value
         # a package's callable: maybe a prebuilt component (google_cloud_pipeline_components,
         # kfp.kubernetes.CreatePVC ...); using its result as a task is reported below
@@ -224,6 +278,8 @@ class KFPGraphBuilder(CallGraphBuilder):
 
     def call(self, call: cst.Call, env: dict[str, Value], module: ModuleInfo) -> Value:
         func = call.func
+        if isinstance(func, cst.Name) and isinstance(env.get(func.value), _LocalComponent):
+            return self.invoke(env[func.value].definition, call, [], env, module)  # type: ignore[union-attr]
         if isinstance(func, cst.Attribute):
             method = func.attr.value
             if method == "after" or method in TASK_OPTIONS or method.startswith("set_"):
@@ -238,6 +294,15 @@ class KFPGraphBuilder(CallGraphBuilder):
                 elif method == "after":
                     self.not_followed(module, call, "an .after() on something that is not a task")
                 return _opaque_call(self, call, env, module, task)
+            if isinstance(func.value, cst.Call):
+                # another method of a call's result (v1 ``ContainerOp(...).add_env_variable(...)``,
+                # ``comp(...).add_pod_label(...)``): the receiver is evaluated once, here -- it may
+                # make a task -- and the method call stays the pipeline's own code, as on a name
+                receiver = self.evaluate(func.value, env, module)
+                if not (isinstance(receiver, StepOutputs) and receiver.invocation in self._tasks):
+                    pipeline_calls.account(self, call, func, None, env, module)
+                flows = _opaque_call(self, call, env, module, receiver)
+                return receiver if isinstance(receiver, StepOutputs) and receiver.invocation in self._tasks else flows
         if isinstance(func, (cst.Name, cst.Attribute)):
             qualified = module.qualified_names(func)
             if qualified & PASSTHROUGH and len(call.args) == 1:
@@ -468,6 +533,13 @@ class _Foreign(Opaque):
     """What a call of a package's callable gave: perhaps a task of a prebuilt component."""
 
     callee: str = ""
+
+
+@dataclass(frozen=True)
+class _LocalComponent(Opaque):
+    """A component made by a call in the pipeline body: calling it makes a task."""
+
+    definition: Optional[StepDefinition] = None
 
 
 def _is_named_tuple_type(symbol: Symbol, ctx: AnalysisContext) -> bool:
