@@ -33,8 +33,9 @@ FINGERPRINT_SCHEME = "fp1"
 #: code pvcheck cannot follow, dynamic helpers, ``x[a,]`` canonical, content fingerprints.
 #: 3: a repository file passed to any call is read (``OmegaConf.load("c.yaml")``, a repo
 #: helper given a path constant); Airflow ids computed statically (``.format``, ``%``),
-#: DAG wrappers, a call returning a framework object is no import-time effect: the
-#: goldens hold none of these, real projects do.
+#: DAG wrappers, a call returning a framework object is no import-time effect; KFP YAML
+#: specs, importers, wrapped functions and chained task calls read, prebuilt components'
+#: pins as environment: the goldens hold none of these, real projects do.
 FINGERPRINT_SCHEME_NUMBER = 3
 
 JSONValue = Any
