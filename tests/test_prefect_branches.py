@@ -277,3 +277,33 @@ def test_fixture_gated_on_task_results():
         ("if healthy", 23, ["record_run", "alert"]),
     ]
     assert [(d.path, d.line) for d in codes(project, "PV028")] == [("flows/publish_permits.py", 18)]
+
+
+def test_star_arguments_known_statically_are_the_task_inputs(tree):
+    project = tree({"steps.py": TASKS + """
+    @task
+    def fetch(variable: str, year: int, area: list) -> list:
+        return [variable, year, area]
+    """, "flow.py": """
+        from prefect import flow
+        from steps import fetch, load, save
+
+        DEFAULTS = {"year": 2023, "area": [0]}
+
+        @flow
+        def climate(year: int = 2024):
+            area = load()
+            common = (year, area)
+            fetch("temperature", *common)
+            fetch("rain", **DEFAULTS)
+            fetch("wind", *get_args())
+    """})
+    flow = only_pipeline(project)
+    temperature, rain, wind = flow.steps[1:]
+    assert temperature.inputs == {"variable": "temperature", "year": {"$param": "year"},
+                                  "area": {"$step": "load", "output": "result"}}
+    assert rain.inputs == {"variable": "rain", "year": 2023, "area": [0]}
+    assert wind.inputs == {"variable": "wind"}  # not known statically: PV010 names it
+    assert ("load", "fetch", "data", "result", "area") in edges(flow)
+    assert [d.message for d in codes(project, "PV010")] == [
+        "cannot follow statically: '*' arguments to step 'fetch' of pipeline 'climate'"]
