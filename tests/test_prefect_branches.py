@@ -307,3 +307,18 @@ def test_star_arguments_known_statically_are_the_task_inputs(tree):
     assert ("load", "fetch", "data", "result", "area") in edges(flow)
     assert [d.message for d in codes(project, "PV010")] == [
         "cannot follow statically: '*' arguments to step 'fetch' of pipeline 'climate'"]
+
+
+def test_a_loop_over_a_mapped_result_counts_its_task_once(tree):
+    project = tree({"steps.py": TASKS, "flow.py": """
+        from prefect import flow
+        from steps import clean, save
+
+        @flow
+        def prices(batches: list):
+            for rows in clean.map(batches).result():
+                save(rows)
+    """})
+    flow = only_pipeline(project)
+    assert [s.id for s in flow.steps] == ["clean", "save"]
+    assert flow.dynamic and len(codes(project, "PV010")) == 1

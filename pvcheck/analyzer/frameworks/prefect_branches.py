@@ -91,8 +91,12 @@ class ConditionalParts(CallGraphBuilder):
         self._record("if", statement, module, f"if {first}", steps_before)
 
     def loop(self, statement: cst.For, env: dict[str, Value], module: ModuleInfo) -> None:
-        decided_by = None if self.iteration_values(statement.iter, env, module) is not None \
-            else self._decision([statement.iter], env, module)
+        # checked on the text first: an iterable that runs a task (`t.map(xs).result()`) is
+        # evaluated once, by the base builder, or the task would be counted twice
+        decided_by = None
+        if self._followable([statement.iter], module, env) \
+                and self.iteration_values(statement.iter, env, module) is None:
+            decided_by = self._decision([statement.iter], env, module)
         if decided_by is None:
             super().loop(statement, env, module)  # unrolled, or over calls: the base builder
             return
@@ -128,12 +132,8 @@ class ConditionalParts(CallGraphBuilder):
         holds a task's future. Checked on the text before anything is evaluated, so a test
         left to the base builder is evaluated once only.
         """
-        for expression in expressions:
-            for node in _walk(expression):
-                if isinstance(node, (cst.Await, cst.Lambda, cst.NamedExpr)):
-                    return None
-                if isinstance(node, cst.Call) and not (_pure_call(node, module) or self._reads_result(node, env)):
-                    return None
+        if not self._followable(expressions, module, env):
+            return None
         sources: list[str] = []
         self._unmasked += 1  # evaluated for its sources only: its text stays part of the flow's code
         try:
@@ -142,6 +142,16 @@ class ConditionalParts(CallGraphBuilder):
         finally:
             self._unmasked -= 1
         return list(dict.fromkeys(sources))
+
+    def _followable(self, expressions: list[cst.BaseExpression], module: ModuleInfo, env: dict[str, Value]) -> bool:
+        """No part of the expressions may run code or a task (see ``_decision``)."""
+        for expression in expressions:
+            for node in _walk(expression):
+                if isinstance(node, (cst.Await, cst.Lambda, cst.NamedExpr)):
+                    return False
+                if isinstance(node, cst.Call) and not (_pure_call(node, module) or self._reads_result(node, env)):
+                    return False
+        return True
 
     @staticmethod
     def _reads_result(call: cst.Call, env: dict[str, Value]) -> bool:
