@@ -180,7 +180,7 @@ class ProjectIndex:
 
         info = parse(file, data, diagnose) if data is not None else None
         if info is not None and not file.is_package and file.package:
-            info.script_name = _ScriptNames(self, file, info)
+            info.script_name = _ScriptNames(self, file)
         if winner:
             self._modules[file.module] = info
         return info
@@ -357,17 +357,17 @@ class _ScriptNames:
     ``__init__.py`` that makes the folder a package, invalidates its cache entry).
     """
 
-    def __init__(self, index: ProjectIndex, file: SourceFile, info: ModuleInfo) -> None:
+    def __init__(self, index: ProjectIndex, file: SourceFile) -> None:
         self._index = index
         self._folder = file.package
         self._own = file.module.rpartition(".")[2]
-        self._info = info
         self._tops: Optional[frozenset[str]] = None  # first names of the module's absolute imports
 
-    def __call__(self, name: str) -> str:
+    def __call__(self, info: ModuleInfo, name: str) -> str:
+        # the module is passed in, not kept: no reference cycle holds its syntax tree
         top = name.partition(".")[0]
         if self._tops is None:
-            self._tops = frozenset(s.target.partition(".")[0] for group in self._info.symbols.values()
+            self._tops = frozenset(s.target.partition(".")[0] for group in info.symbols.values()
                                    for s in group if s.kind in ("import", "star"))
         if top not in self._tops or top == self._own:
             return name
