@@ -81,3 +81,50 @@ def test_a_reformatted_comprehension_input_of_a_dynamic_task_is_a_run(tmp_path: 
     edited = scan_tree(write_tree(tmp_path / "edited", {"steps.py": TASKS,
                                                          "flow.py": FLOW.replace("r * 2", "r * 3")}))
     assert [c.decision.value for c in compare(before, edited).pipelines] == ["version"]
+
+
+LOCAL_COLLECTION = {
+    "src/prefect_examples/__init__.py": "",
+    "src/prefect_examples/dhis2.py": """
+        class Credentials:
+            def get_client(self):
+                return object()
+
+        def get_credentials():
+            return Credentials()
+
+        def fetch_units(client):
+            return [client]
+    """,
+    "flows/units.py": """
+        from prefect import flow, task
+        from prefect_examples.dhis2 import fetch_units, get_credentials
+
+        @task
+        def report(units: list) -> int:
+            return len(units)
+
+        @flow
+        def units():
+            client = get_credentials().get_client()
+            report(fetch_units(client))
+    """,
+}
+
+
+def test_a_package_of_the_tree_named_prefect_something_is_no_collection(tmp_path: Path):
+    """mortenoh/prefect-examples keeps its helpers in `src/prefect_examples/`: they were
+    taken for tasks of an installed Prefect collection (named, never fingerprinted), so an
+    edit to them passed as run."""
+    before = scan_tree(write_tree(tmp_path / "before", LOCAL_COLLECTION))
+    flow = only_pipeline(before)
+    assert [s.id for s in flow.steps] == ["report"]
+    edited = dict(LOCAL_COLLECTION)
+    edited["src/prefect_examples/dhis2.py"] = edited["src/prefect_examples/dhis2.py"].replace(
+        "return Credentials()", "return Credentials() or None")
+    after = scan_tree(write_tree(tmp_path / "after", edited))
+    assert [c.decision.value for c in compare(before, after).pipelines] == ["version"]
+    # near miss: the same names from an installed package (not in the tree) stay collection tasks
+    installed = {k: v for k, v in LOCAL_COLLECTION.items() if k.startswith("flows/")}
+    flow = only_pipeline(scan_tree(write_tree(tmp_path / "installed", installed)))
+    assert [s.id for s in flow.steps] == ["get_credentials", "fetch_units", "report"]
