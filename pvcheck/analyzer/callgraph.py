@@ -572,7 +572,16 @@ class CallGraphBuilder:
                 # or removed is a config or structural change, not a change of this code
                 self.mask(arg, "")
             if arg.star:
-                self.not_followed(module, arg, f"'{arg.star}' arguments to step '{definition.name}'")
+                # `*args` of a tuple or list known statically (`download_args = (year, area)`)
+                # and `**kwargs` of a literal dict are the step's inputs one by one; their
+                # text stays the pipeline's own code (not masked), so an edit there is a version
+                spread = _spread(value, arg.star)
+                if spread is None:
+                    self.not_followed(module, arg, f"'{arg.star}' arguments to step '{definition.name}'")
+                elif isinstance(spread, dict):
+                    keywords.update(spread)
+                else:
+                    positional.extend(spread)
                 continue
             if arg.keyword is not None:
                 keywords[arg.keyword.value] = value
@@ -677,3 +686,18 @@ def _flatten(block: cst.BaseSuite) -> Iterable[cst.CSTNode]:
             yield from statement.body
         else:
             yield statement
+
+
+def _spread(value: Value, star: str) -> Optional[Union[list[Value], dict[str, Value]]]:
+    """The values ``*value`` (a list) or ``**value`` (a dict by keyword) passes, when known
+    statically; None otherwise."""
+    if star == "*":
+        if isinstance(value, Sequence_):
+            return list(value.items)
+        if isinstance(value, Literal) and isinstance(value.value, (list, tuple)):
+            return [Literal(v) for v in value.value]
+        return None
+    if isinstance(value, Literal) and isinstance(value.value, dict) \
+            and all(isinstance(k, str) and not k.startswith("$") for k in value.value):
+        return {k: Literal(v) for k, v in value.value.items()}
+    return None

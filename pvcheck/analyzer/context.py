@@ -125,9 +125,14 @@ class AnalysisContext:
         if not isinstance(expression, (cst.Name, cst.Attribute)):
             return None
         names = module.qualified_names(expression)
-        if len(names) != 1:
+        if not names and isinstance(expression, cst.Name):
+            # a name nothing in the module binds: one a `from x import *` brings in, found
+            # as Python finds it (the fingerprint reads it the same way, Canonicalizer.name_token)
+            resolved = self.index.resolve_star(module, expression.value)
+        elif len(names) != 1:
             return None
-        resolved = self.index.resolve(next(iter(names)))
+        else:
+            resolved = self.index.resolve(next(iter(names)))
         if resolved is None or resolved[1]:
             return None
         return resolved[0]

@@ -179,6 +179,8 @@ class ProjectIndex:
             self._diagnose(diagnostic)
 
         info = parse(file, data, diagnose) if data is not None else None
+        if info is not None and not file.is_package and file.package:
+            info.script_name = _ScriptNames(self, file)
         if winner:
             self._modules[file.module] = info
         return info
@@ -308,15 +310,16 @@ class ProjectIndex:
             star = self.resolve_star(module, name, _depth + 1)
             return _UNBOUND if star is None else star
         if symbol.kind == "import":
-            if symbol.target == module.name:
+            target = module.import_target(symbol)
+            if target == module.name:
                 return None  # ``import x`` inside x itself
-            if symbol.target == f"{module.name}.{name}":
+            if target == f"{module.name}.{name}":
                 # ``from . import trainer`` in a package: the submodule itself (if the tree has it)
-                if not module.source.is_package or not self.has_module(symbol.target):
+                if not module.source.is_package or not self.has_module(target):
                     return None
-                submodule = self.module(symbol.target)
+                submodule = self.module(target)
                 return (Symbol(submodule, "", "module", None), ()) if submodule is not None else None
-            return self.resolve(symbol.target, _depth + 1)
+            return self.resolve(target, _depth + 1)
         return symbol, ()
 
     def resolve_star(self, module: ModuleInfo, name: str, _depth: int = 0) -> Optional[Resolution]:
@@ -326,18 +329,55 @@ class ProjectIndex:
             return None
         stars = [s for key, group in module.symbols.items() if key.startswith("*") for s in group]
         for symbol in reversed(stars):  # a later star import overrides an earlier one
-            if symbol.target == module.name or not self.has_module(symbol.target):
+            target = module.import_target(symbol)
+            if target == module.name or not self.has_module(target):
                 continue  # ``from . import *`` in a package's own __init__, or a third-party module
-            source = self.module(symbol.target)
+            source = self.module(target)
             if source is None or not source.exports(name):
                 continue
-            found = self.resolve(f"{symbol.target}.{name}", _depth + 1)
+            found = self.resolve(f"{target}.{name}", _depth + 1)
             if found is not None:
                 return found
         return None
 
 
 _UNBOUND: Any = object()  # "no binding of that name", as opposed to None: "bound outside the tree"
+
+
+class _ScriptNames:
+    """Names a script's imports bind, as Python finds them when it runs the script.
+
+    ``python flows/bot/intake.py`` (and Prefect loading the flow from that file) puts
+    ``flows/bot/`` first on ``sys.path``, so ``from helpers import get_env_vars`` there is
+    ``flows/bot/helpers.py`` -- not a third-party name: read as one, an edit to the task
+    it defines would pass as ``run``. The rewrite applies to a file in a folder that is not
+    a package, for an absolute import whose first name is no module of the tree and is a
+    module (or package) in that folder. Every look-up is made through ``has_module``, so a
+    unit records what the rewrite depended on (a sibling added or removed later, or an
+    ``__init__.py`` that makes the folder a package, invalidates its cache entry).
+    """
+
+    def __init__(self, index: ProjectIndex, file: SourceFile) -> None:
+        self._index = index
+        self._folder = file.package
+        self._own = file.module.rpartition(".")[2]
+        self._tops: Optional[frozenset[str]] = None  # first names of the module's absolute imports
+
+    def __call__(self, info: ModuleInfo, name: str) -> str:
+        # the module is passed in, not kept: no reference cycle holds its syntax tree
+        top = name.partition(".")[0]
+        if self._tops is None:
+            self._tops = frozenset(s.target.partition(".")[0] for group in info.symbols.values()
+                                   for s in group if s.kind in ("import", "star"))
+        if top not in self._tops or top == self._own:
+            return name
+        index = self._index
+        if index.has_module(self._folder) or index.has_module(top):
+            return name  # a package's module (imported, not run), or a module of the tree wins
+        sibling = f"{self._folder}.{top}"
+        if not index.has_module(sibling):
+            return name
+        return sibling + name[len(top):]
 
 
 def source_encoding(data: bytes) -> str:

@@ -13,7 +13,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass
-from typing import Iterator, Optional, Union
+from typing import Callable, Iterator, Optional, Union
 
 import libcst as cst
 from libcst.metadata import (
@@ -67,6 +67,10 @@ class ModuleInfo:
         self._fast: Optional[FastNames] = None  # libcst's answers, computed faster (pvcheck.analyzer.fastmeta)
         self._lines: Optional[FastLines] = None
         self._qualified: dict[cst.CSTNode, frozenset[str]] = {}
+        #: set by the index for a file in a folder that is not a package (a script folder):
+        #: rewrites a name its imports bind to the sibling module Python finds there (see
+        #: ``ProjectIndex.script_name``); None elsewhere, which costs nothing
+        self.script_name: Optional[Callable[["ModuleInfo", str], str]] = None
 
     def release(self) -> None:
         """Drop everything derived from the tree (a scan that is over)."""
@@ -76,6 +80,7 @@ class ModuleInfo:
         self._symbols = self._scopes = self._names = self._positions = None
         self._all = None
         self._qualified = {}
+        self.script_name = None  # it refers to the index: no cycle left behind
 
     # ------------------------------------------------------------------ metadata
     def _metadata(self) -> None:
@@ -122,7 +127,7 @@ class ModuleInfo:
         """
         found = self._qualified.get(node)
         if found is not None:
-            return found
+            return found if self.script_name is None else self._script_names(found)
         self._metadata()
         if self._fast is not None:
             names = self._fast.qualified_names(node)
@@ -131,7 +136,20 @@ class ModuleInfo:
             names = self._names.get(node) or set()
         found = self._qualified[node] = frozenset(
             q.name[len("builtins."):] if q.name.startswith("builtins.") else q.name for q in names)
-        return found
+        return found if self.script_name is None else self._script_names(found)
+
+    def _script_names(self, names: frozenset[str]) -> frozenset[str]:
+        # not memoised with the names: each call records, for the unit asking, the modules
+        # the rewrite depends on (a sibling added later must invalidate its cache entry)
+        rename = self.script_name
+        if rename is None or not names:
+            return names
+        renamed = frozenset(rename(self, name) for name in names)
+        return names if renamed == names else renamed
+
+    def import_target(self, symbol: "Symbol") -> str:
+        """What an import symbol of this module names, as ``qualified_names`` says it."""
+        return self.script_name(self, symbol.target) if self.script_name is not None else symbol.target
 
     def qualified_name(self, node: cst.CSTNode) -> Optional[str]:
         """The one qualified name of ``node``, or None when there is none or several."""

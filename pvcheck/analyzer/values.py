@@ -335,4 +335,27 @@ def plain_text(node: cst.CSTNode, module: ModuleInfo) -> str:
                                      + "}" for p in part.format_spec) if part.format_spec else ""
                 parts.append("{" + text(part.expression) + conversion + spec + "}")
         return f'{prefix}"{"".join(parts)}"'
+    elif isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+        # `ruff format` splits a long comprehension over lines: written out again, the
+        # same text either way (the clauses spaced as in one line)
+        clauses: list[str] = []
+        clause: Optional[cst.CompFor] = node.for_in
+        while clause is not None:
+            head = "async for" if clause.asynchronous is not None else "for"
+            target = clause.target
+            names = ", ".join(text(e.value) for e in target.elements) \
+                if isinstance(target, cst.Tuple) and not target.lpar else text(target)
+            clauses.append(f"{head} {names} in {text(clause.iter)}")
+            clauses.extend(f"if {text(condition.test)}" for condition in clause.ifs)
+            clause = clause.inner_for_in
+        if isinstance(node, cst.DictComp):
+            body = f"{text(node.key)}: {text(node.value)}"
+        else:
+            body = text(node.elt)
+        inner = " ".join([body, *clauses])
+        if isinstance(node, cst.ListComp):
+            return f"[{inner}]"
+        if isinstance(node, cst.GeneratorExp):
+            return f"({inner})" if node.lpar else inner
+        return f"{{{inner}}}"
     return " ".join(module.code(node).split())

@@ -80,6 +80,15 @@ def installed_step(builder: CallGraphBuilder, callee: cst.BaseExpression, module
     name = pipeline_calls.qualified_callee(callee, module)
     if name is None or not accepts(name):
         return None
+    receiver = callee
+    while isinstance(receiver, cst.Attribute):
+        receiver = receiver.value
+    if not isinstance(receiver, cst.Name):
+        return None  # `get_credentials().get_client()`: a method of a value made at run time
+    if builder.ctx.index.resolve(name.partition(".")[0]) is not None:
+        # a package of the scanned tree (`src/prefect_examples/`, a workspace member):
+        # its code is read and fingerprinted like any helper, never taken as installed
+        return None
     return pipeline_calls.external_step(builder.framework.name, kind, name, module, callee)
 
 

@@ -21,10 +21,17 @@ Prefect has no stable per-call id, so an invocation is named by the task's name,
 
 from __future__ import annotations
 
+import re
+import sys
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional
 
 import libcst as cst
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.9 / 3.10
+    import tomli as tomllib
 
 from pvcheck.analyzer.frameworks.prefect_branches import ConditionalParts  # Prefect's own: if/for over parameters
 from pvcheck.plugin import (AnalysisContext, CallGraphBuilder, ConfigAttachment, DecoratedPipelines, Literal,
@@ -32,7 +39,7 @@ from pvcheck.plugin import (AnalysisContext, CallGraphBuilder, ConfigAttachment,
                             StepOutputs, Symbol, Value, assemble_pipeline, decorated_function, find_decorator,
                             installed_step, merge_config, pipeline_config, read_only_visit)
 from pvcheck.plugin import keyword_string as _keyword_string
-from pvcheck.plugin import ORIGIN_DECORATOR, ConfigSource
+from pvcheck.plugin import ORIGIN_DECORATOR, ORIGIN_RUN_CONFIG, ConfigSource
 
 FLOW_DECORATORS = ("prefect.flow", "prefect.flows.flow", "prefect.main.flow")
 TASK_DECORATORS = ("prefect.task", "prefect.tasks.task", "prefect.main.task")
@@ -80,6 +87,10 @@ class Prefect(DecoratedPipelines):
         assert isinstance(node, cst.FunctionDef)
         call = self.pipeline_decorator_call(node, module)
         config, lines = pipeline_config(symbol, call, ctx, skip=("name",))
+        script = script_metadata(module.text)
+        if script is not None:  # `uv run flow.py` builds the flow's environment from it
+            config["requirements"], line = script
+            lines["requirements"] = ConfigSource(module.path, line, ORIGIN_RUN_CONFIG)
         builder = PrefectGraphBuilder(self, ctx, module, node, flow_name(call, node, module, ctx.index))
         builder.build()
         pipeline = assemble_pipeline(builder, symbol, config, lines)
@@ -103,6 +114,31 @@ class Prefect(DecoratedPipelines):
                 continue
             config, lines = ctx.keyword_config(call, module, skip=("name",))
             yield ConfigAttachment(symbol.qualified_name, config, lines)
+
+
+#: Inline script metadata (PEP 723): a ``# /// script`` comment block, each line ``#`` or
+#: ``# <TOML>``, closed by ``# ///``.
+_SCRIPT_BLOCK = re.compile(r"^# /// script[ \t]*\r?\n((?:#(?: [^\r\n]*)?\r?\n)*?)# ///[ \t]*$", re.MULTILINE)
+
+
+def script_metadata(text: str) -> Optional[tuple[Any, int]]:
+    """The ``script`` metadata block of a flow's file and its first line, or None.
+
+    Its ``dependencies`` and ``requires-python`` define the environment ``uv run`` (or
+    ``pipx run``) builds for the flow, so they are configuration that defines the
+    environment (an edit is a new version), though Python reads them as comments. A
+    block that is not valid TOML is kept as its text: still compared, never dropped.
+    """
+    found = _SCRIPT_BLOCK.search(text)
+    if found is None:
+        return None
+    body = "".join(line[2:] if line.startswith("# ") else line[1:]
+                   for line in found.group(1).splitlines(keepends=True))
+    line = text.count("\n", 0, found.start()) + 1
+    try:
+        return tomllib.loads(body), line
+    except (tomllib.TOMLDecodeError, ValueError):
+        return " ".join(body.split()), line
 
 
 def flow_name(call: Optional[cst.Call], node: cst.FunctionDef, module: Optional[ModuleInfo] = None,

@@ -12,12 +12,18 @@ tasks inside are nodes of the graph marked with the condition they run under (th
 * after the statement, a name assigned on some path holds every value it may have
   (including the one from before, for an ``if`` without ``else`` or a loop that runs zero
   times), so a later task gets an edge from each possible source;
-* a test or iterable that calls something or reads a task's result is left to the base
-  builder (PV010, dynamic): which tasks run then depends on data, not on parameters.
+* a test or iterable over a task's result (``if docker_res:``, ``for ou in org_units:``,
+  ``if y.result() == "ok":``) is a decision on data, like KFP's ``dsl.If`` on a task
+  output: the tasks inside are conditional parts too, with an order edge from each task
+  the decision reads (they cannot start before its result is known), and a loop's
+  variable carries that task as its source;
+* a test or iterable that calls anything else (a task, a helper, a method) is left to
+  the base builder (PV010, dynamic): pvcheck cannot tell what the call does.
 
 The flow's ``coverage["conditions"]`` lists them; the structural policy then treats a
-parameter change that reaches one of them as a change of which tasks run (SPEC: version).
-A loop's task runs are counted only at run time: PV028 says so.
+parameter change that reaches one of them (also through a task's result) as a change of
+which tasks run (SPEC: version). A loop's task runs are counted only at run time: PV028
+says so.
 """
 
 from __future__ import annotations
@@ -26,7 +32,8 @@ from typing import Any, Optional
 
 import libcst as cst
 
-from pvcheck.plugin import CallGraphBuilder, ModuleInfo, Opaque, RunCondition, Severity, Value
+from pvcheck.plugin import (CallGraphBuilder, Edge, ModuleInfo, Opaque, RunCondition, Severity, StepOutput,
+                            StepOutputs, Value, plain_text)
 from pvcheck.diagnostics import RUNTIME_LOOP
 
 
@@ -66,7 +73,8 @@ class ConditionalParts(CallGraphBuilder):
                 branches.append((f"else (if {first})", current.body))
                 has_else = True
                 current = None
-        if not all(self._parameter_decision(test, env, module) for test in tests):
+        decided_by = self._decision(tests, env, module)
+        if decided_by is None:
             super().conditional(statement, env, module)
             return
         before = dict(env)
@@ -79,22 +87,30 @@ class ConditionalParts(CallGraphBuilder):
         if not has_else:
             outcomes.append(before)  # no else: the statement may run nothing
         self._join(env, outcomes)
+        self._after(decided_by, steps_before)
         self._record("if", statement, module, f"if {first}", steps_before)
 
     def loop(self, statement: cst.For, env: dict[str, Value], module: ModuleInfo) -> None:
-        if self.iteration_values(statement.iter, env, module) is not None \
-                or not self._parameter_decision(statement.iter, env, module):
-            super().loop(statement, env, module)  # unrolled, or over data: the base builder
+        # checked on the text first: an iterable that runs a task (`t.map(xs).result()`) is
+        # evaluated once, by the base builder, or the task would be counted twice
+        decided_by = None
+        if self._followable([statement.iter], module, env) \
+                and self.iteration_values(statement.iter, env, module) is None:
+            decided_by = self._decision([statement.iter], env, module)
+        if decided_by is None:
+            super().loop(statement, env, module)  # unrolled, or over calls: the base builder
             return
         label = f"for {_text(statement.target, module)} in {_text(statement.iter, module)}"
         before = dict(env)
         body_env = dict(before)
-        self.bind(statement.target, Opaque("loop variable"), body_env, module)
+        # each item of a task's result comes from that task: passing it on is a data edge
+        self.bind(statement.target, Opaque("loop variable", tuple(decided_by)), body_env, module)
         steps_before = len(self.invocations)
         self._within(label, statement.body, body_env, module)
         self._join(env, [body_env, before])  # the loop may run zero times
         if statement.orelse is not None:
             self._nested(statement.orelse.body, env, module)
+        self._after(decided_by, steps_before)
         ran = self._record("for", statement, module, label, steps_before)
         if ran:
             self.ctx.diagnose(
@@ -106,19 +122,52 @@ class ConditionalParts(CallGraphBuilder):
                      "a changed parameter that reaches the loop too")
 
     # ------------------------------------------------------------------ helpers
-    def _parameter_decision(self, expression: cst.BaseExpression, env: dict[str, Value], module: ModuleInfo) -> bool:
-        """A test or iterable made of names, attributes, subscripts, literals and operators
-        (no call: it would run code or a task) whose value comes from no task."""
-        for node in _walk(expression):
-            if isinstance(node, (cst.Await, cst.Lambda, cst.NamedExpr)):
-                return False
-            if isinstance(node, cst.Call) and not _pure_call(node, module):
-                return False
+    def _decision(self, expressions: list[cst.BaseExpression], env: dict[str, Value], module: ModuleInfo
+                  ) -> Optional[list[str]]:
+        """The task runs that tests or iterables read (empty: parameters and literals only),
+        or None when one of them calls something that may run code or a task.
+
+        Allowed: names, attributes, subscripts, literals, operators, the builtins of
+        ``_PURE_BUILTINS``, mapping views, and ``.result()`` / ``.wait()`` of a name that
+        holds a task's future. Checked on the text before anything is evaluated, so a test
+        left to the base builder is evaluated once only.
+        """
+        if not self._followable(expressions, module, env):
+            return None
+        sources: list[str] = []
         self._unmasked += 1  # evaluated for its sources only: its text stays part of the flow's code
         try:
-            return not self.task_sources(self.evaluate(expression, env, module))
+            for expression in expressions:
+                sources.extend(self.task_sources(self.evaluate(expression, env, module)))
         finally:
             self._unmasked -= 1
+        return list(dict.fromkeys(sources))
+
+    def _followable(self, expressions: list[cst.BaseExpression], module: ModuleInfo, env: dict[str, Value]) -> bool:
+        """No part of the expressions may run code or a task (see ``_decision``)."""
+        for expression in expressions:
+            for node in _walk(expression):
+                if isinstance(node, (cst.Await, cst.Lambda, cst.NamedExpr)):
+                    return False
+                if isinstance(node, cst.Call) and not (_pure_call(node, module) or self._reads_result(node, env)):
+                    return False
+        return True
+
+    @staticmethod
+    def _reads_result(call: cst.Call, env: dict[str, Value]) -> bool:
+        """``future.result()`` / ``state.wait()`` without arguments, on a local holding a task's run."""
+        func = call.func
+        return not call.args and isinstance(func, cst.Attribute) and func.attr.value in ("result", "wait") \
+            and isinstance(func.value, cst.Name) and isinstance(env.get(func.value.value), (StepOutput, StepOutputs))
+
+    def _after(self, sources: list[str], steps_before: int) -> None:
+        """Order edges from the tasks a decision reads to the task runs it decides on."""
+        linked = {(e.source, e.target) for e in self.edges}  # a data edge says it already
+        for invocation in self.invocations[steps_before:]:
+            for source in sources:
+                if source != invocation.id and (source, invocation.id) not in linked:
+                    linked.add((source, invocation.id))
+                    self.edges.append(Edge(source, invocation.id, "order"))
 
     def task_sources(self, value: Value) -> list[str]:
         """The task runs a value comes from. ``invocations_in`` also takes a string literal
@@ -164,7 +213,7 @@ class ConditionalParts(CallGraphBuilder):
 #: Builtins that make an iterable or a number from their arguments and run no user code
 #: of their own (``range(1, pages + 1)``, ``enumerate(urls)``).
 _PURE_BUILTINS = frozenset({"range", "enumerate", "zip", "sorted", "reversed", "len", "list", "tuple", "set",
-                            "min", "max", "abs", "int", "str", "bool"})
+                            "min", "max", "abs", "int", "str", "bool", "all", "any", "isinstance"})
 #: Views of a mapping (``settings.items()``).
 _PURE_METHODS = frozenset({"items", "keys", "values"})
 
@@ -179,7 +228,9 @@ def _pure_call(call: cst.Call, module: ModuleInfo) -> bool:
 
 
 def _text(node: cst.CSTNode, module: ModuleInfo) -> str:
-    return " ".join(module.code(node).split())
+    """A condition's label, written the same way whatever its layout (parentheses, line
+    breaks, quotes, comments): it is part of the graph, and a reformat is not a change."""
+    return plain_text(node, module)
 
 
 def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
