@@ -35,7 +35,8 @@ FINGERPRINT_SCHEME = "fp1"
 #: helper given a path constant); Airflow ids computed statically (``.format``, ``%``),
 #: DAG wrappers, a call returning a framework object is no import-time effect; KFP YAML
 #: specs, importers, wrapped functions and chained task calls read, prebuilt components'
-#: pins as environment: the goldens hold none of these, real projects do.
+#: pins as environment; Prefect gates over task results, script-folder imports, PEP 723
+#: requirements: the goldens hold none of these, real projects do.
 FINGERPRINT_SCHEME_NUMBER = 3
 
 JSONValue = Any
