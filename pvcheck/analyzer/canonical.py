@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterable, Optional, TYPE_CHECKING
 
 import libcst as cst
 
+from pvcheck.analyzer.fastmeta import code_children
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import same_typing_object
 from pvcheck.config import DEFAULT_PURE_CALLS
@@ -734,17 +735,17 @@ def _free_slice(item: cst.BaseSlice, free: Callable[[cst.BaseExpression], bool])
 def _walk(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
     """Every node below ``node``, depth first (nested functions too: a name used there is
     a use as well, and being conservative costs nothing here)."""
-    stack = list(node.children)
+    stack = code_children(node)
     while stack:
         current = stack.pop()
         yield current
-        stack.extend(current.children)
+        stack.extend(code_children(current))
 
 
 def _assign_statements(body: cst.CSTNode) -> Iterable[cst.Assign]:
     """The ``x = value`` statements of a function or module body, nested blocks included
     but not nested functions or classes (another scope)."""
-    for child in body.children:
+    for child in code_children(body):
         if isinstance(child, cst.Assign):
             yield child
         elif isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.BaseExpression)):
