@@ -45,10 +45,11 @@ if TYPE_CHECKING:
     from pvcheck.analyzer.incremental import Session
 
 #: Files the analyzer reads: Python sources, YAML run configs, and ``pyproject.toml``
-#: (source roots are detected from it; ``[tool.dagster]`` names a code location). The
+#: (source roots are detected from it; ``[tool.dagster]`` names a code location);
+#: ``requirements.txt`` and ``setup.cfg`` mark sub-projects (pvcheck.analyzer.subprojects). The
 #: rest of a commit (data, docs, notebooks) cannot change a model, so it is neither
 #: written nor watched.
-ANALYZED_SUFFIXES = (".py", ".yaml", ".yml", "pyproject.toml")
+ANALYZED_SUFFIXES = (".py", ".yaml", ".yml", "pyproject.toml", "requirements.txt", "setup.cfg")
 
 _GIT_TIMEOUT = 300
 

@@ -27,6 +27,7 @@ from libcst.metadata.name_provider import ModuleNameAndPackage
 from pvcheck.analyzer.discovery import SourceFile
 from pvcheck.analyzer.fastlines import FastLines
 from pvcheck.analyzer.fastmeta import FastNames, Unsupported
+from pvcheck.analyzer.subprojects import rebase
 from pvcheck.diagnostics import NOT_TEXT, SYNTAX_ERROR, TOO_DEEP
 from pvcheck.model import Diagnostic, Severity
 
@@ -129,8 +130,10 @@ class ModuleInfo:
         else:
             assert self._names is not None
             names = self._names.get(node) or set()
-        found = self._qualified[node] = frozenset(
-            q.name[len("builtins."):] if q.name.startswith("builtins.") else q.name for q in names)
+        found = frozenset(q.name[len("builtins."):] if q.name.startswith("builtins.") else q.name for q in names)
+        if self.source.subprojects:  # ``steps.x`` imported in a sub-project is its ``steps`` (subprojects.py)
+            found = frozenset(rebase(self.source.subprojects, name) for name in found)
+        self._qualified[node] = found
         return found
 
     def qualified_name(self, node: cst.CSTNode) -> Optional[str]:
@@ -250,12 +253,12 @@ class ModuleInfo:
                 yield Symbol(self, name, "constant", small)
         elif isinstance(small, cst.Import):
             for alias in small.names:
-                dotted = _dotted(alias.name)
+                dotted = rebase(self.source.subprojects, _dotted(alias.name))
                 if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                     yield Symbol(self, alias.asname.name.value, "import", None, dotted)
                 else:
-                    head = dotted.split(".")[0]
-                    yield Symbol(self, head, "import", None, head)
+                    head = _dotted(alias.name).split(".")[0]  # ``import steps.x`` binds ``steps``
+                    yield Symbol(self, head, "import", None, rebase(self.source.subprojects, head))
         elif isinstance(small, cst.ImportFrom):
             base = self.resolve_relative(small)
             if base is None or isinstance(small.names, cst.ImportStar):
@@ -273,7 +276,7 @@ class ModuleInfo:
         level = len(node.relative)
         module = _dotted(node.module) if node.module is not None else ""
         if level == 0:
-            return module
+            return rebase(self.source.subprojects, module)
         parts = self.package.split(".") if self.package else []
         if level - 1 > len(parts):
             return None
