@@ -74,3 +74,38 @@ def test_near_misses_stay_calls_not_followed(tree):
     assert [s.id for s in pipeline.steps] == ["train"]  # the copy made without a call is no invocation
     unfollowed = [c["call"] for c in pipeline.coverage["calls_not_followed"]]
     assert unfollowed == ["'steps.not_a_step' (a repo-local constant)", "'steps.THRESHOLD' (a repo-local constant)"]
+
+
+def test_dynamic_pipelines_map_and_submit_run_the_step(tree):
+    project = tree({
+        "steps.py": """
+            from zenml import step
+
+            @step
+            def score(item: int) -> int:
+                return item * 2
+
+            @step
+            def total(scores: list) -> int:
+                return sum(scores)
+        """,
+        "pipeline.py": """
+            from zenml import pipeline, unmapped
+            from steps import score, total
+
+            @pipeline(dynamic=True)
+            def fan_out(weights: dict):
+                scores = score.map(item=[1, 2, 3], weights=unmapped(weights))
+                total(scores)
+                extra = score.submit(4)
+                names = {"a": 1}.keys().map(str)
+        """,
+    })
+    pipeline = only_pipeline(project, "fan_out")
+    assert [(s.id, s.function) for s in pipeline.steps] == [
+        ("score", "steps.score"), ("total", "steps.total"), ("score_2", "steps.score")]
+    assert [(e.source, e.target) for e in pipeline.edges] == [("score", "total")]
+    unfollowed = [c["call"] for c in pipeline.coverage["calls_not_followed"]]
+    # how many times `map` runs the step is known at run time; `.map` of anything else is no step
+    assert unfollowed[0] == "'score.map(...)': how many times the step runs is known only at run time"
+    assert len(unfollowed) == 2  # the second: the `.map` of a dict view, still a call not followed

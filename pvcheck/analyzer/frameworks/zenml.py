@@ -32,6 +32,8 @@ from pvcheck.plugin import ORIGIN_CALL_SITE, ORIGIN_RUN_CONFIG, ConfigSource
 STEP_DECORATORS = ("zenml.step", "zenml.steps.step", "zenml.steps.step_decorator.step")
 PIPELINE_DECORATORS = ("zenml.pipeline", "zenml.pipelines.pipeline", "zenml.pipelines.pipeline_decorator.pipeline")
 OPTION_METHODS = frozenset({"with_options", "configure"})
+#: Methods of a step that run it in a dynamic pipeline (``@pipeline(dynamic=True)``).
+RUN_METHODS = frozenset({"map", "product", "submit"})
 #: Integration functions that take a step and return it configured (called, not decorating).
 STEP_WRAPPERS = frozenset({"zenml.integrations.huggingface.steps.run_with_accelerate",
                            "zenml.integrations.huggingface.steps.accelerate_runner.run_with_accelerate"})
@@ -195,6 +197,15 @@ class ZenMLGraphBuilder(CallGraphBuilder):
                 # step whose options are the configuration of the invocation that calls it
                 self.mask(call, "")
                 return _StepRef(module.code(call), (), found[0], tuple(found[1]))
+        if isinstance(func, cst.Attribute) and func.attr.value in RUN_METHODS:
+            found = self._configured(func.value, env, module)
+            if found is not None:
+                # a dynamic pipeline's `train.map(items)` / `.product(...)` / `.submit(x)`: the
+                # step runs (how many times is known at run time; the pipeline is dynamic=True)
+                if func.attr.value != "submit":
+                    self.not_followed(module, call, f"'{found[0].name}.{func.attr.value}(...)': how many times "
+                                      "the step runs is known only at run time")
+                return self.invoke_with(found[0], call, found[1], [], env, module)
         callee, direct = self.strip_options(func)
         if isinstance(callee, (cst.Name, cst.Attribute)):
             bound = isinstance(callee, cst.Name) and isinstance(env.get(callee.value), _StepRef)
