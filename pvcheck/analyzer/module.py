@@ -284,6 +284,9 @@ class ModuleInfo:
         return ".".join(p for p in (*base_parts, module) if p)
 
 
+_JINJA = re.compile(r"\{%-?\s*(?:if|for|include|set|endif|endfor|raw|macro)\b|\{\{\s*[A-Za-z_][\w.]*\s*(?:\||\}\})")
+
+
 def _dotted(node: cst.BaseExpression) -> str:
     if isinstance(node, cst.Name):
         return node.value
@@ -319,8 +322,13 @@ def parse_error_diagnostic(path: str, exc: Exception, text: str = "") -> Diagnos
                 line, message = precise.lineno, precise.msg
         except (ValueError, RecursionError, MemoryError):
             pass
-        return Diagnostic(SYNTAX_ERROR, Severity.ERROR, f"syntax error: {message}", path, line,
-                          hint="fix the syntax; the rest of the tree was analyzed")
+        hint = "fix the syntax; the rest of the tree was analyzed"
+        if _JINJA.search(text):
+            # copier / cookiecutter project templates (ZenML's template-* repositories): the
+            # Python exists only once the template is rendered
+            hint = ("the file is a Jinja template ({% ... %} / {{ ... }}): scan the project it renders, "
+                    "or exclude the template folder; the rest of the tree was analyzed")
+        return Diagnostic(SYNTAX_ERROR, Severity.ERROR, f"syntax error: {message}", path, line, hint=hint)
     if isinstance(exc, UnicodeDecodeError):
         return Diagnostic(NOT_TEXT, Severity.ERROR, "file is not valid UTF-8 (and declares no other encoding)",
                           path, 0, hint="save it as UTF-8 or add a coding declaration")
