@@ -35,7 +35,7 @@ def test_a_jinja_template_is_named_as_one(tmp_path):
     _, project = scan_with(tmp_path, {
         "template/pipelines/training.py": "from zenml import pipeline\n\n@pipeline\n"
                                           "def {{product_name}}_training():\n    pass\n",
-        "template/run.py": "{%- if deploy %}\nfrom pipelines import deploy\n{%- endif %}\n",
+        "template/run.py": "from zenml import pipeline\n{%- if deploy %}\nfrom pipelines import deploy\n{%- endif %}\n",
         "broken.py": "import zenml\n\ndef f(:\n    pass\n",
     })
     hints = {d.path: d.hint for d in project.diagnostics if d.code == "PV001"}
