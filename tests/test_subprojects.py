@@ -162,3 +162,25 @@ def test_nearest_project_wins_and_own_names_are_never_rebased():
     # ``outer`` is the file's own first name (its module is outer.run): never re-read
     assert rebase(marked["outer/run.py"].subprojects, "outer.run.main") == "outer.run.main"
     assert rebase(inner, "pandas.read_csv") == "pandas.read_csv"
+
+
+def test_a_package_added_to_one_project_leaves_the_other_projects_files_as_they_were(tmp_path):
+    """Each file carries only the other projects' packages it imports: a commit adding a
+    package to fraud_detection changes no state of churn-forecast (the history and the
+    caches keep its results), while a churn file importing that name is kept from it."""
+    root = copy(tmp_path)
+
+    def layout() -> dict[str, tuple]:
+        projects: set[str] = set()
+        files = discover(root, (".",), (), None, projects)
+        contents = {f.path: f.absolute.read_bytes() for f in files}
+        return {f.path: f.subprojects for f in with_subprojects(files, projects, contents)}
+
+    before = layout()
+    assert any("plotting" in names for _, names in before["churn-forecast/steps/evaluate.py"])
+    write_tree(root, {"fraud_detection/reports/__init__.py": "def summary():\n    return 1\n"})
+    after = layout()
+    assert {p: s for p, s in after.items() if p.startswith("churn-forecast/")} == \
+        {p: s for p, s in before.items() if p.startswith("churn-forecast/")}
+    write_tree(root, {"churn-forecast/steps/report.py": "import reports\n"})
+    assert any("reports" in names for _, names in layout()["churn-forecast/steps/report.py"])

@@ -93,7 +93,7 @@ def scan_tree(root: Path | str, config: Optional[Config] = None,
     if not config.roots:  # explicit roots win; without them, the layout says where packages live
         config = config.with_overrides(roots=detect_roots(root_path, diagnostics))
     projects: set[str] = set()
-    files = with_subprojects(discover(root_path, config.roots, config.exclude, diagnostics, projects), projects)
+    files = discover(root_path, config.roots, config.exclude, diagnostics, projects)
     contents: dict[str, Optional[bytes]] = {}
     lines = 0
     for file in files:
@@ -103,6 +103,7 @@ def scan_tree(root: Path | str, config: Optional[Config] = None,
         contents[file.path] = data
         if data is not None:
             lines += count_lines(data)
+    files = with_subprojects(files, projects, contents)  # collections of projects (pvcheck.analyzer.subprojects)
     tree = TreeState(root_path, files, contents)
     orphans = orphan_packages(tree.by_module)
     diagnostics.extend(orphan_imports(files, contents, tree.by_module, orphans))

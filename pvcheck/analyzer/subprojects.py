@@ -31,16 +31,20 @@ and the file's state in caches and history changes when that does.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
-from typing import Iterable
+from typing import Iterable, Mapping, Optional
 
 from pvcheck.analyzer.discovery import SourceFile, module_name
 from pvcheck.analyzer.orphans import orphan_packages, root_folder
 
 
-def with_subprojects(files: list[SourceFile], projects: Iterable[str]) -> list[SourceFile]:
+def with_subprojects(files: list[SourceFile], projects: Iterable[str],
+                     contents: Optional[Mapping[str, Optional[bytes]]] = None) -> list[SourceFile]:
     """``files``, those inside a sub-project (one of the folders ``projects`` holding a
-    project file) carrying the names their absolute imports find there."""
+    project file) carrying the names their absolute imports find there. ``contents`` (the
+    files' bytes) narrow the packages of other projects a file is kept from to those it
+    imports: adding a package to one project then changes no other project's files."""
     folders = sorted(p for p in set(projects) if p not in (".", ""))
     if not folders or not files:
         return files
@@ -77,11 +81,33 @@ def with_subprojects(files: list[SourceFile], projects: Iterable[str]) -> list[S
             # read under this project's prefix, where it is not, it is third-party (as Python says)
             nearest = next(f for f in _ancestors(file.path) if f in mine)
             taken = {n for _, names in chain for n in names}
-            foreign = sorted(n for n, where in sibling.items() if where not in mine and n not in taken and n != head)
+            imported = _import_heads(contents.get(file.path)) if contents is not None else None
+            foreign = sorted(n for n, where in sibling.items() if where not in mine and n not in taken and n != head
+                             and (imported is None or n in imported))
             if foreign:
                 chain.append((found[nearest][0], tuple(foreign)))
         result.append(replace(file, subprojects=tuple(chain)) if chain else file)
     return result
+
+
+_IMPORT_LINE = re.compile(rb"^[ \t]*(?:from[ \t]+([A-Za-z_]\w*)|import[ \t]+([^\n#;]+))", re.MULTILINE)
+
+
+def _import_heads(data: Optional[bytes]) -> Optional[set[str]]:
+    """The first names a file's absolute imports name (None: unknown, every name counts).
+    A line-based look; a name it misses is still followed as before (PV020), never lost."""
+    if data is None:
+        return None
+    heads: set[str] = set()
+    for match in _IMPORT_LINE.finditer(data):
+        if match.group(1):
+            heads.add(match.group(1).decode("ascii"))
+            continue
+        for part in match.group(2).decode("utf-8", "replace").replace("(", " ").split(","):
+            words = part.split()
+            if words:
+                heads.add(words[0].split(".")[0])
+    return heads
 
 
 def _orphans_by_project(files: list[SourceFile], found: dict[str, tuple[str, tuple[str, ...]]]) -> dict[str, str]:
