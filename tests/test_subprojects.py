@@ -90,15 +90,26 @@ def test_a_helper_edited_in_one_project_versions_only_its_pipeline(tmp_path):
 
 
 def test_a_package_of_another_project_is_not_on_this_ones_path(tmp_path):
-    """churn-forecast imports the installed ``plotting``; fraud_detection has a ``plotting/``
-    of its own, which is not followed from churn-forecast (and no PV020 sends the user there)."""
+    """churn-forecast has a ``monitoring/`` package of its own (no root holds it); fraud_detection
+    imports the installed ``monitoring``. From fraud_detection it is third-party, not that
+    folder: editing it changes only churn's pipeline, and no PV020 sends the user there."""
     root = copy(tmp_path)
+    write_tree(root, {
+        "churn-forecast/monitoring/__init__.py": "def track(frame):\n    return len(frame)\n",
+        "churn-forecast/steps/load.py": (COLLECTION / "churn-forecast/steps/load.py").read_text().replace(
+            "return drop_inactive(frame)", "monitoring.track(frame)\n    return drop_inactive(frame)").replace(
+            "import pandas as pd\n", "import monitoring\nimport pandas as pd\n"),
+        "fraud_detection/steps/load.py": (COLLECTION / "fraud_detection/steps/load.py").read_text().replace(
+            "return drop_refunds", "monitoring.track(None)\n    return drop_refunds").replace(
+            "import pandas as pd\n", "import monitoring\nimport pandas as pd\n"),
+    })
     before = scan_tree(root)
-    curves = root / "fraud_detection" / "plotting" / "curves.py"
-    curves.write_text(curves.read_text().replace("precision {", "precision: {"))
+    assert codes(before) == []
+    monitoring = root / "churn-forecast" / "monitoring" / "__init__.py"
+    monitoring.write_text(monitoring.read_text().replace("len(frame)", "len(frame) + 0"))
     after = scan_tree(root)
-    assert only_pipeline(after, "churn_training").fingerprint == only_pipeline(before, "churn_training").fingerprint
-    assert only_pipeline(after, "fraud_training").fingerprint != only_pipeline(before, "fraud_training").fingerprint
+    assert only_pipeline(after, "churn_training").fingerprint != only_pipeline(before, "churn_training").fingerprint
+    assert only_pipeline(after, "fraud_training").fingerprint == only_pipeline(before, "fraud_training").fingerprint
 
 
 def test_near_miss_without_project_files_folders_are_packages_no_root_holds(tmp_path):
@@ -166,8 +177,8 @@ def test_nearest_project_wins_and_own_names_are_never_rebased():
 
 def test_a_package_added_to_one_project_leaves_the_other_projects_files_as_they_were(tmp_path):
     """Each file carries only the other projects' packages it imports: a commit adding a
-    package to fraud_detection changes no state of churn-forecast (the history and the
-    caches keep its results), while a churn file importing that name is kept from it."""
+    package to churn-forecast changes no state of fraud_detection's files (the history and
+    the caches keep their results), while a fraud file importing that name is kept from it."""
     root = copy(tmp_path)
 
     def layout() -> dict[str, tuple]:
@@ -177,10 +188,9 @@ def test_a_package_added_to_one_project_leaves_the_other_projects_files_as_they_
         return {f.path: f.subprojects for f in with_subprojects(files, projects, contents)}
 
     before = layout()
-    assert any("plotting" in names for _, names in before["churn-forecast/steps/evaluate.py"])
-    write_tree(root, {"fraud_detection/reports/__init__.py": "def summary():\n    return 1\n"})
+    write_tree(root, {"churn-forecast/reports/__init__.py": "def summary():\n    return 1\n"})
     after = layout()
-    assert {p: s for p, s in after.items() if p.startswith("churn-forecast/")} == \
-        {p: s for p, s in before.items() if p.startswith("churn-forecast/")}
-    write_tree(root, {"churn-forecast/steps/report.py": "import reports\n"})
-    assert any("reports" in names for _, names in layout()["churn-forecast/steps/report.py"])
+    assert {p: s for p, s in after.items() if p.startswith("fraud_detection/")} == \
+        {p: s for p, s in before.items() if p.startswith("fraud_detection/")}
+    write_tree(root, {"fraud_detection/steps/report.py": "import reports\n"})
+    assert rebase(layout()["fraud_detection/steps/report.py"], "reports.summary") == "fraud_detection.reports.summary"
