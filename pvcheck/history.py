@@ -46,7 +46,8 @@ if TYPE_CHECKING:
 
 #: Files the analyzer reads whatever the code says: Python sources, YAML run configs and
 #: component specs, ``pyproject.toml`` (source roots, ``[tool.dagster]``) and the
-#: requirements files pins are read from. A commit that changes one is analysed.
+#: requirements files pins are read from; ``requirements.txt`` and ``setup.cfg`` also mark
+#: sub-projects (pvcheck.analyzer.subprojects). A commit that changes one is analysed.
 ANALYZED_SUFFIXES = (".py", ".yaml", ".yml", "pyproject.toml", "requirements.txt", "requirements.in", "setup.cfg")
 
 _GIT_TIMEOUT = 300

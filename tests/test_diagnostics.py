@@ -29,6 +29,20 @@ def test_syntax_error_is_located_and_rest_is_analyzed(tmp_path):
     assert [p.name for p in project.pipelines] == ["p"]
 
 
+def test_a_jinja_template_is_named_as_one(tmp_path):
+    """ZenML's project templates (copier) hold Python with Jinja in it: the syntax error says
+    the file is a template to render; an ordinary syntax error (near-miss) does not."""
+    _, project = scan_with(tmp_path, {
+        "template/pipelines/training.py": "from zenml import pipeline\n\n@pipeline\n"
+                                          "def {{product_name}}_training():\n    pass\n",
+        "template/run.py": "from zenml import pipeline\n{%- if deploy %}\nfrom pipelines import deploy\n{%- endif %}\n",
+        "broken.py": "import zenml\n\ndef f(:\n    pass\n",
+    })
+    hints = {d.path: d.hint for d in project.diagnostics if d.code == "PV001"}
+    assert "Jinja template" in hints["template/pipelines/training.py"] and "Jinja template" in hints["template/run.py"]
+    assert "Jinja" not in hints["broken.py"]
+
+
 def test_undecodable_file_names_its_line(tmp_path):
     _, project = scan_with(tmp_path, extra_bytes={"latin.py": b"# zenml\nx = 'caf\xe9'\n"})
     assert ("PV002", "latin.py", 2) in codes(project)

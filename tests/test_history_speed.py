@@ -98,6 +98,18 @@ EDITS: dict[str, list[Edit]] = {
         _remove("workspace.yaml"),
         _write("workspace.yaml", "load_from:\n  - python_module:\n      module_name: team_b.repo\n"),
     ],
+    # sub-projects (pvcheck.analyzer.subprojects): a project file that comes and goes changes
+    # how every import of that project reads
+    "zenml_collection": [
+        _replace("churn-forecast/utils/features.py", "return ", "return 0 or "),
+        _remove("churn-forecast/requirements.txt"),  # no longer a sub-project: packages no root holds
+        _write("churn-forecast/setup.cfg", "[metadata]\nname = churn\n"),  # a sub-project again
+        _remove("fraud_detection/plotting/curves.py"),  # the other project's package goes
+        _write("churn-forecast/plotting/__init__.py", "def bar(values):\n    return values\n"),  # now its own
+        _replace("fraud_detection/utils/features.py", '"amount_7d"', '"amount_30d"'),
+        _remove("fraud_detection/pyproject.toml"),  # its ``steps`` is now the first folder holding one
+        _write("fraud_detection/pyproject.toml", "[project]\nname = 'fraud'\n"),  # and its own again
+    ],
     "prefect_etl": [
         _replace("utils/dates.py", "def ", "def _unused():\n    return 0\n\n\ndef "),
         _replace("utils/cleaning.py", "return ", "return 0 or "),
@@ -157,7 +169,8 @@ def test_history_with_reuse_is_byte_for_byte_the_history_without(tmp_path: Path)
     assert reused.count('"decision"') > 20
 
 
-@pytest.mark.parametrize("fixture", ["dagster_factories", "dagster_locations", "dagster_workspace", "zenml_churn"])
+@pytest.mark.parametrize("fixture", ["dagster_factories", "dagster_locations", "dagster_workspace", "zenml_churn",
+                                     "zenml_collection"])
 def test_history_of_the_edits_is_the_same_with_and_without_reuse(tmp_path: Path, fixture: str) -> None:
     root = tmp_path / "repo"
     shutil.copytree(FIXTURES / fixture, root)

@@ -20,6 +20,10 @@ from pvcheck.diagnostics import CANNOT_READ, ROOT_NOT_A_FOLDER, SYMLINK_LOOP
 from pvcheck.model import Diagnostic, Severity
 
 
+#: Files that make a folder a project of its own (its dependencies, its build settings).
+PROJECT_FILES = frozenset({"pyproject.toml", "setup.py", "setup.cfg", "requirements.txt"})
+
+
 @dataclass(frozen=True)
 class SourceFile:
     """A ``.py`` file of the scanned tree."""
@@ -29,6 +33,15 @@ class SourceFile:
     module: str  # dotted module name derived from the path below its source root
     is_package: bool  # an ``__init__.py``
     size: int
+    # the sub-projects holding the file, nearest first: (their module prefix, the top-level
+    # names its absolute imports find there); see pvcheck.analyzer.subprojects
+    subprojects: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def layout_tag(self) -> str:
+        """What, besides its path, module name and bytes, decides how the file's imports
+        read: empty for every file outside a sub-project, so their states are unchanged."""
+        return f"\0{self.subprojects!r}" if self.subprojects else ""
 
     @property
     def package(self) -> str:
@@ -69,12 +82,15 @@ def discover(
     source_roots: Iterable[str] = (".",),
     exclude: Iterable[str] = (),
     diagnostics: list[Diagnostic] | None = None,
+    projects: set[str] | None = None,
 ) -> list[SourceFile]:
     """Every ``.py`` file under ``root``'s source roots, sorted by path.
 
     Hidden folders, virtual environments (a folder holding ``pyvenv.cfg``), ``build``,
     ``dist`` and the ``exclude`` globs are skipped. Symlink loops and unreadable folders
-    become diagnostics.
+    become diagnostics. ``projects``, when given, receives every walked folder (relative
+    to ``root``) that holds a project file (:data:`PROJECT_FILES`): read from the listings
+    the walk makes anyway, not with more system calls.
     """
     sink: list[Diagnostic] = diagnostics if diagnostics is not None else []
     patterns = tuple(DEFAULT_EXCLUDES) + tuple(exclude)
@@ -88,12 +104,13 @@ def discover(
                            hint="fix 'roots' in the pvcheck configuration")
             )
             continue
-        for file in _walk(root, base, patterns, sink):
+        for file in _walk(root, base, patterns, sink, projects):
             files.setdefault(file.path, file)
     return sorted(files.values(), key=lambda f: f.path)
 
 
-def _walk(root: Path, base: Path, patterns: tuple[str, ...], sink: list[Diagnostic]) -> Iterator[SourceFile]:
+def _walk(root: Path, base: Path, patterns: tuple[str, ...], sink: list[Diagnostic],
+          projects: set[str] | None = None) -> Iterator[SourceFile]:
     excluded = _Excludes(patterns)
     root_prefix, base_prefix = os.path.join(str(root), ""), os.path.join(str(base), "")
     seen_dirs: set[tuple[int, int]] = set()
@@ -120,6 +137,8 @@ def _walk(root: Path, base: Path, patterns: tuple[str, ...], sink: list[Diagnost
             continue
         if folder != base and any(entry.name == "pyvenv.cfg" for entry in entries):
             continue  # a virtual environment (looked up in the listing: a stat could fail)
+        if projects is not None and any(entry.name in PROJECT_FILES for entry in entries):
+            projects.add(_rel(root, folder))
         subfolders = []
         for entry in entries:
             path = entry.path

@@ -54,14 +54,15 @@ def _module_states(files: list[SourceFile], states: dict[str, _FileState]) -> di
     """Module name -> ``path:hash`` of the file that defines it (the first, as the index picks)."""
     found: dict[str, str] = {}
     for file in files:
-        found.setdefault(file.module, f"{file.path}:{states[file.path][2]}")
+        found.setdefault(file.module, f"{file.path}:{states[file.path][2]}{file.layout_tag}")
     return found
 
 
 def _list_state(files: list[SourceFile]) -> str:
     hasher = hashlib.blake2b(digest_size=16)
     for file in files:
-        hasher.update(f"{file.path}\0{file.module}\0{int(file.is_package)}\n".encode("utf-8", "surrogateescape"))
+        hasher.update(f"{file.path}\0{file.module}\0{int(file.is_package)}{file.layout_tag}\n".encode(
+            "utf-8", "surrogateescape"))
     return hasher.hexdigest()
 
 

@@ -27,6 +27,7 @@ from libcst.metadata.name_provider import ModuleNameAndPackage
 from pvcheck.analyzer.discovery import SourceFile
 from pvcheck.analyzer.fastlines import FastLines
 from pvcheck.analyzer.fastmeta import FastNames, Unsupported
+from pvcheck.analyzer.subprojects import rebase
 from pvcheck.diagnostics import NOT_TEXT, SYNTAX_ERROR, TOO_DEEP
 from pvcheck.model import Diagnostic, Severity
 
@@ -134,8 +135,10 @@ class ModuleInfo:
         else:
             assert self._names is not None
             names = self._names.get(node) or set()
-        found = self._qualified[node] = frozenset(
-            q.name[len("builtins."):] if q.name.startswith("builtins.") else q.name for q in names)
+        found = frozenset(q.name[len("builtins."):] if q.name.startswith("builtins.") else q.name for q in names)
+        if self.source.subprojects:  # ``steps.x`` imported in a sub-project is its ``steps`` (subprojects.py)
+            found = frozenset(rebase(self.source.subprojects, name) for name in found)
+        self._qualified[node] = found
         return found if self.script_name is None else self._script_names(found)
 
     def _script_names(self, names: frozenset[str]) -> frozenset[str]:
@@ -268,12 +271,12 @@ class ModuleInfo:
                 yield Symbol(self, name, "constant", small)
         elif isinstance(small, cst.Import):
             for alias in small.names:
-                dotted = _dotted(alias.name)
+                dotted = rebase(self.source.subprojects, _dotted(alias.name))
                 if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                     yield Symbol(self, alias.asname.name.value, "import", None, dotted)
                 else:
-                    head = dotted.split(".")[0]
-                    yield Symbol(self, head, "import", None, head)
+                    head = _dotted(alias.name).split(".")[0]  # ``import steps.x`` binds ``steps``
+                    yield Symbol(self, head, "import", None, rebase(self.source.subprojects, head))
         elif isinstance(small, cst.ImportFrom):
             base = self.resolve_relative(small)
             if base is None or isinstance(small.names, cst.ImportStar):
@@ -291,12 +294,15 @@ class ModuleInfo:
         level = len(node.relative)
         module = _dotted(node.module) if node.module is not None else ""
         if level == 0:
-            return module
+            return rebase(self.source.subprojects, module)
         parts = self.package.split(".") if self.package else []
         if level - 1 > len(parts):
             return None
         base_parts = parts[: len(parts) - (level - 1)]
         return ".".join(p for p in (*base_parts, module) if p)
+
+
+_JINJA = re.compile(r"\{%-?\s*(?:if|for|include|set|endif|endfor|raw|macro)\b|\{\{\s*[A-Za-z_][\w.]*\s*(?:\||\}\})")
 
 
 def _dotted(node: cst.BaseExpression) -> str:
@@ -334,8 +340,13 @@ def parse_error_diagnostic(path: str, exc: Exception, text: str = "") -> Diagnos
                 line, message = precise.lineno, precise.msg
         except (ValueError, RecursionError, MemoryError):
             pass
-        return Diagnostic(SYNTAX_ERROR, Severity.ERROR, f"syntax error: {message}", path, line,
-                          hint="fix the syntax; the rest of the tree was analyzed")
+        hint = "fix the syntax; the rest of the tree was analyzed"
+        if _JINJA.search(text):
+            # copier / cookiecutter project templates (ZenML's template-* repositories): the
+            # Python exists only once the template is rendered
+            hint = ("the file is a Jinja template ({% ... %} / {{ ... }}): scan the project it renders, "
+                    "or exclude the template folder; the rest of the tree was analyzed")
+        return Diagnostic(SYNTAX_ERROR, Severity.ERROR, f"syntax error: {message}", path, line, hint=hint)
     if isinstance(exc, UnicodeDecodeError):
         return Diagnostic(NOT_TEXT, Severity.ERROR, "file is not valid UTF-8 (and declares no other encoding)",
                           path, 0, hint="save it as UTF-8 or add a coding declaration")

@@ -62,6 +62,8 @@ def orphan_imports(files: Iterable[SourceFile], contents: Mapping[str, Optional[
             continue
         for match in pattern.finditer(data):
             package = (match.group(1) or match.group(2)).decode()
+            if any(package in names for _, names in file.subprojects):
+                continue  # the file's own project holds it (pvcheck.analyzer.subprojects)
             folder = root_folder(orphans[package], by_module, package)
             line = data.count(b"\n", 0, match.start()) + 1
             diagnostics.append(Diagnostic(

@@ -25,6 +25,7 @@ from dataclasses import replace
 from typing import Iterable, Mapping, Optional
 
 from pvcheck.analyzer.discovery import SourceFile
+from pvcheck.analyzer.subprojects import rebase
 from pvcheck.diagnostics import NOT_TEXT, SYNTAX_ERROR, TOO_LARGE
 from pvcheck.model import Diagnostic, Pipeline, Severity
 
@@ -161,7 +162,10 @@ def _imports(data: bytes, file: SourceFile, orphans: Mapping[str, str],
     for name in names:
         parts = name.split(".")
         first = 1
-        if parts[0] in orphans and parts[0] not in by_module:
+        rebased = rebase(file.subprojects, name)
+        if rebased != name:  # the file's own project holds it: its folders are no packages
+            parts, first = rebased.split("."), rebased.count(".") - name.count(".") + 1
+        elif parts[0] in orphans and parts[0] not in by_module:
             # the folders above an orphan package are not packages: importing it loads none of them
             prefix = orphans[parts[0]].split(".")
             parts, first = [*prefix, *parts], len(prefix) + 1

@@ -17,6 +17,13 @@ layouts tools use by convention:
 The scanned root itself is always a root too. Roots are returned most specific first:
 where roots overlap, a file is named after the deepest root holding it. Explicit
 ``roots`` in pvcheck's configuration replace all of this.
+
+Not roots, but read with them: **sub-projects** of a collection (a folder with its own
+``pyproject.toml``, ``setup.py``, ``setup.cfg`` or ``requirements.txt``, whose files import
+its ``steps``/``utils`` absolutely). Making each one a root would give ten projects ten
+modules named ``steps``; instead module names stay as these roots give them, and an
+absolute import no root resolves is read from the importing file's own sub-project
+(:mod:`pvcheck.analyzer.subprojects`). Imports a root resolves never change.
 """
 
 from __future__ import annotations

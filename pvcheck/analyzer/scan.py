@@ -30,6 +30,7 @@ from pvcheck.analyzer.reached import downgrade_unreached
 from pvcheck.analyzer.records import (ALL_TARGETS, ATTACHMENTS, PIPELINES, UNCACHEABLE, cache_variant, digest,
                                       fill_states)
 from pvcheck.analyzer.roots import detect_roots
+from pvcheck.analyzer.subprojects import with_subprojects
 from pvcheck.analyzer.serialize import Deferred, encode, resolve
 from pvcheck.analyzer.sources import TreeState, count_lines, read_source
 from pvcheck.analyzer.unread import unread_frameworks
@@ -91,7 +92,8 @@ def scan_tree(root: Path | str, config: Optional[Config] = None,
     diagnostics: list[Diagnostic] = []
     if not config.roots:  # explicit roots win; without them, the layout says where packages live
         config = config.with_overrides(roots=detect_roots(root_path, diagnostics))
-    files = discover(root_path, config.roots, config.exclude, diagnostics)
+    projects: set[str] = set()
+    files = discover(root_path, config.roots, config.exclude, diagnostics, projects)
     contents: dict[str, Optional[bytes]] = {}
     lines = 0
     for file in files:
@@ -101,6 +103,7 @@ def scan_tree(root: Path | str, config: Optional[Config] = None,
         contents[file.path] = data
         if data is not None:
             lines += count_lines(data)
+    files = with_subprojects(files, projects, contents)  # collections of projects (pvcheck.analyzer.subprojects)
     tree = TreeState(root_path, files, contents)
     orphans = orphan_packages(tree.by_module)
     diagnostics.extend(orphan_imports(files, contents, tree.by_module, orphans))
@@ -211,7 +214,7 @@ def paused_gc() -> Iterator[None]:
 
 def _tree_state(tree: TreeState) -> list[Any]:
     """Every file of the tree as a snapshot of the whole scan depends on it."""
-    return [[f.path, f.module, f.is_package, tree.digest(f.path)] for f in tree.files]
+    return [[f.path, f.module, f.is_package, tree.digest(f.path) + f.layout_tag] for f in tree.files]
 
 
 def _reuse_snapshot(store: Optional[AnalysisCache], key: Optional[str],

@@ -75,7 +75,7 @@ class TreeState:
     def module_state(self, name: str) -> Optional[str]:
         """``path:hash`` of the file defining module ``name``; None when no file does."""
         file = self.by_module.get(name)
-        return f"{file.path}:{self.digest(file.path)}" if file is not None else None
+        return f"{file.path}:{self.digest(file.path)}{file.layout_tag}" if file is not None else None
 
     def file_state(self, path: str) -> Optional[str]:
         return self.digest(path) if path in self.by_path else None
@@ -85,8 +85,8 @@ class TreeState:
         if self._file_list is None:
             hasher = hashlib.blake2b(digest_size=16)
             for file in self.files:
-                hasher.update(f"{file.path}\0{file.module}\0{int(file.is_package)}\n".encode("utf-8",
-                                                                                           "surrogateescape"))
+                hasher.update(f"{file.path}\0{file.module}\0{int(file.is_package)}{file.layout_tag}\n".encode(
+                    "utf-8", "surrogateescape"))
             self._file_list = hasher.hexdigest()
         return self._file_list
 

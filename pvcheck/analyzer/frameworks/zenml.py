@@ -15,13 +15,13 @@ What ZenML does at run time, and what this module mirrors statically:
 from __future__ import annotations
 
 import re
-
+from dataclasses import dataclass
 from typing import Any, Iterable, Optional
 
 import libcst as cst
 
 from pvcheck.analyzer.frameworks.materializers import step_materializers  # ZenML's own: its materializers
-from pvcheck.plugin import (AnalysisContext, CallGraphBuilder, ConfigAttachment, DecoratedPipelines, ModuleInfo,
+from pvcheck.plugin import (AnalysisContext, CallGraphBuilder, ConfigAttachment, DecoratedPipelines, ModuleInfo, Opaque,
                             Output, Pipeline, Severity, StepDefinition, Symbol, Value, assemble_pipeline,
                             calls_and_imports, decorated_function, find_decorator, installed_step, merge_config,
                             render, string_value)
@@ -32,6 +32,11 @@ from pvcheck.plugin import ORIGIN_CALL_SITE, ORIGIN_RUN_CONFIG, ConfigSource
 STEP_DECORATORS = ("zenml.step", "zenml.steps.step", "zenml.steps.step_decorator.step")
 PIPELINE_DECORATORS = ("zenml.pipeline", "zenml.pipelines.pipeline", "zenml.pipelines.pipeline_decorator.pipeline")
 OPTION_METHODS = frozenset({"with_options", "configure"})
+#: Methods of a step that run it in a dynamic pipeline (``@pipeline(dynamic=True)``).
+RUN_METHODS = frozenset({"map", "product", "submit"})
+#: Integration functions that take a step and return it configured (called, not decorating).
+STEP_WRAPPERS = frozenset({"zenml.integrations.huggingface.steps.run_with_accelerate",
+                           "zenml.integrations.huggingface.steps.accelerate_runner.run_with_accelerate"})
 _ANNOTATED = ("typing.Annotated", "typing_extensions.Annotated")
 _TUPLE = ("typing.Tuple", "tuple")
 _ARTIFACT_CONFIG = ("zenml.ArtifactConfig", "zenml.artifacts.artifact_config.ArtifactConfig")
@@ -177,9 +182,93 @@ class ZenMLGraphBuilder(CallGraphBuilder):
 
     def external_step(self, callee: cst.BaseExpression, module: ModuleInfo) -> Optional[StepDefinition]:
         # `from zenml.integrations.evidently.steps import evidently_report_step`: a step
-        # ZenML ships with an integration (snake_case functions in a `steps` module)
+        # ZenML ships with an integration (snake_case functions in a `steps` module); its
+        # `.with_options` is a configured copy (ZenMLGraphBuilder.call), never a step itself
         return installed_step(self, callee, module, "step", lambda name: name.startswith("zenml.integrations.")
-                              and ".steps" in name and name.rpartition(".")[2].islower())
+                              and ".steps" in name and name.rpartition(".")[2].islower()
+                              and name.rpartition(".")[2] not in OPTION_METHODS and name not in STEP_WRAPPERS)
+
+    def call(self, call: cst.Call, env: dict[str, Value], module: ModuleInfo) -> Value:
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "with_options" or _wraps_step(call, module):
+            found = self._configured(call, env, module)
+            if found is not None:
+                # `report = evidently_report_step.with_options(...)`, called later: a copy of the
+                # step whose options are the configuration of the invocation that calls it
+                self.mask(call, "")
+                return _StepRef(module.code(call), (), found[0], tuple(found[1]))
+        if isinstance(func, cst.Attribute) and func.attr.value in RUN_METHODS:
+            found = self._configured(func.value, env, module)
+            if found is not None:
+                # a dynamic pipeline's `train.map(items)` / `.product(...)` / `.submit(x)`: the
+                # step runs (how many times is known at run time; the pipeline is dynamic=True)
+                if func.attr.value != "submit":
+                    self.not_followed(module, call, f"'{found[0].name}.{func.attr.value}(...)': how many times "
+                                      "the step runs is known only at run time")
+                return self.invoke_with(found[0], call, found[1], [], env, module)
+        callee, direct = self.strip_options(func)
+        if isinstance(callee, (cst.Name, cst.Attribute)):
+            bound = isinstance(callee, cst.Name) and isinstance(env.get(callee.value), _StepRef)
+            found = self._configured(callee, env, module) if bound or _names_constant(callee, module, self.ctx) \
+                else None
+            if found is not None:  # a local copy, or a module-level `fast = train.with_options(...)`
+                return self.invoke_with(found[0], call, found[1], direct, env, module)
+        return super().call(call, env, module)
+
+    def invoke_with(self, definition: StepDefinition, call: cst.Call, options: list[tuple[cst.Call, ModuleInfo]],
+                    direct: list[cst.Call], env: dict[str, Value], module: ModuleInfo) -> Value:
+        """An invocation of a configured copy: the copy's options (each read in the module
+        that wrote it) first, the options written at the call (``direct``) over them."""
+        result = self.invoke(definition, call, direct, env, module)
+        invocation = self.invocations[-1]
+        config: dict[str, Any] = {}
+        lines: dict[str, Any] = {}
+        for option_call, option_module in options:
+            extra, extra_lines = self.ctx.keyword_config(option_call, option_module)
+            config = merge_config(config, extra)
+            lines.update(extra_lines)
+        invocation.config = merge_config(config, invocation.config)
+        invocation.config_lines = {**lines, **invocation.config_lines}
+        return result
+
+    def _configured(self, target: cst.BaseExpression, env: dict[str, Value], module: ModuleInfo, depth: int = 0
+                    ) -> Optional[tuple[StepDefinition, list[tuple[cst.Call, ModuleInfo]]]]:
+        """The step ``target`` stands for and the option calls that configure it: a
+        ``@step`` function or an integration step, ``x.with_options(...)`` of one, a local
+        bound to such a copy, or a module-level ``fast = x.with_options(...)``."""
+        if depth > 8:
+            return None
+        if isinstance(target, cst.Name) and target.value in env:
+            bound = env[target.value]
+            return (bound.definition, list(bound.options)) if isinstance(bound, _StepRef) \
+                and bound.definition is not None else None
+        inner, options = self.strip_options(target)
+        configured = [(o, module) for o in options]
+        if isinstance(inner, cst.Call) and _wraps_step(inner, module):
+            # `run_with_accelerate(finetune, num_processes=2)`: the step, run another way
+            found = self._configured(inner.args[0].value, env, module, depth + 1)
+            return (found[0], found[1] + [(inner, module)] + configured) if found is not None else None
+        if isinstance(inner, cst.Name) and inner.value in env:
+            found = self._configured(inner, env, module, depth + 1)
+            return (found[0], found[1] + configured) if found is not None else None
+        symbol = self.ctx.resolve_callee(module, inner)
+        if symbol is None:
+            external = self.external_step(inner, module)
+            return (external, configured) if external is not None else None
+        if symbol.kind != "constant":
+            definition = self.ctx.step_definition(self.framework, symbol)
+            return (definition, configured) if definition is not None else None
+        assignments = [s for s in symbol.module.symbols.get(symbol.name, []) if s.kind == "constant"]
+        if len(assignments) != 1 or not isinstance(assignments[0].node, cst.Assign) \
+                or not isinstance(assignments[0].node.value, cst.Call):
+            return None
+        aliased, alias_options = self.strip_options(assignments[0].node.value)
+        if not alias_options and not (isinstance(aliased, cst.Call) and _wraps_step(aliased, symbol.module)):
+            return None
+        found = self._configured(assignments[0].node.value, {}, symbol.module, depth + 1)
+        if found is None:
+            return None
+        return found[0], found[1] + configured
 
     def pipeline_function(self, symbol: Symbol) -> Optional[cst.FunctionDef]:
         assert isinstance(self.framework, ZenML)
@@ -200,6 +289,27 @@ class ZenMLGraphBuilder(CallGraphBuilder):
         if after is None:
             return []
         return self.invocations_in(self.evaluate(after.value, env, self.module))
+
+
+@dataclass(frozen=True)
+class _StepRef(Opaque):
+    """A configured copy of a step (``x.with_options(...)``) held in a local of the pipeline."""
+
+    definition: Optional[StepDefinition] = None
+    options: tuple[tuple[cst.Call, ModuleInfo], ...] = ()
+
+
+def _wraps_step(call: cst.Call, module: ModuleInfo) -> bool:
+    """``run_with_accelerate(step, ...)``: a function of an integration that returns the
+    step it is given, configured to run another way (not a step of its own)."""
+    return bool(call.args) and call.args[0].keyword is None and not call.args[0].star \
+        and isinstance(call.func, (cst.Name, cst.Attribute)) and bool(module.qualified_names(call.func) & STEP_WRAPPERS)
+
+
+def _names_constant(callee: cst.BaseExpression, module: ModuleInfo, ctx: AnalysisContext) -> bool:
+    """Whether ``callee`` names a repo-local module constant (a possible configured copy)."""
+    symbol = ctx.resolve_callee(module, callee)
+    return symbol is not None and symbol.kind == "constant"
 
 
 def _computed_config_path(ctx: AnalysisContext, module: ModuleInfo, line: int, target: str) -> None:
