@@ -173,8 +173,27 @@ class CodeLocations:
         them: the ``Definitions`` whose ``jobs=`` lists it, else the dg ``defs`` package
         that holds it, else the location defined nearest to it in the package tree; every
         asset of the tree when the repository defines no location at all."""
-        if not self.locations:
+        claimed = self.claiming(module, call)
+        if claimed is None:
+            if not self.locations:
+                return self.nodes, False
+            # in no location we can see (a lesson's copy, a location built at run time):
+            # the assets of the nearest package around the job that has any
+            parts = module.name.split(".")
+            for cut in range(len(parts) - 1, -1, -1):
+                prefix = ".".join(parts[:cut]) + "." if cut else ""
+                nearby = [n for n in self.nodes if n.home.name.startswith(prefix)]
+                if nearby:
+                    return nearby, False
             return self.nodes, False
+        nodes = list({n.qualified: n for loc in claimed for n in loc.nodes}.values())
+        return nodes, any(loc.dynamic for loc in claimed)
+
+    def claiming(self, module: ModuleInfo, call: cst.Call) -> Optional[list[Location]]:
+        """The code locations an asset job belongs to (see :meth:`location_of`); None
+        when none does."""
+        if not self.locations:
+            return None
         claimed = [loc for loc in self.locations if id(call) in loc.jobs]
         if not claimed:
             claimed = [loc for loc in self.locations
@@ -188,18 +207,7 @@ class CodeLocations:
             if above:
                 deepest = max(len(home) for home, _ in above)
                 claimed = [loc for home, loc in above if len(home) == deepest]
-        if not claimed:
-            # in no location we can see (a lesson's copy, a location built at run time):
-            # the assets of the nearest package around the job that has any
-            parts = module.name.split(".")
-            for cut in range(len(parts) - 1, -1, -1):
-                prefix = ".".join(parts[:cut]) + "." if cut else ""
-                nearby = [n for n in self.nodes if n.home.name.startswith(prefix)]
-                if nearby:
-                    return nearby, False
-            return self.nodes, False
-        nodes = list({n.qualified: n for loc in claimed for n in loc.nodes}.values())
-        return nodes, any(loc.dynamic for loc in claimed)
+        return claimed or None
 
     def job_assets(self, module: ModuleInfo, call: cst.Call,
                    selection: Optional[cst.BaseExpression]) -> tuple[list[AssetNode], bool]:
@@ -232,10 +240,12 @@ class CodeLocations:
                     self._depth -= 1
         return found
 
-    def add_workspace_locations(self) -> None:
+    def add_workspace_locations(self) -> bool:
         """A location for each module a workspace file names that holds no ``Definitions``
-        location already (one that does is that location; its name is noted)."""
-        for entry in workspace_entries(Path(self.ctx.root), self.ctx.index):
+        location already (one that does is that location; its name is noted). Whether a
+        workspace file names any."""
+        entries = workspace_entries(Path(self.ctx.root), self.ctx.index)
+        for entry in entries:
             module = self._entry_module(entry)
             if module is None:
                 continue  # an installed package, or a file outside the scanned tree
@@ -245,6 +255,7 @@ class CodeLocations:
                 continue
             nodes, jobs = self._module_level(module)
             self.locations.append(Location(module, None, nodes, False, "", jobs, entry.name))
+        return bool(entries)
 
     def _entry_module(self, entry: WorkspaceEntry) -> Optional[ModuleInfo]:
         """The tree's module an entry names: by file under its working directory first,
@@ -296,9 +307,9 @@ class CodeLocations:
                     nodes.extend(self._loaded(value, symbol.module))
         return list({n.qualified: n for n in nodes}.values()), jobs
 
-    def _defs_folder(self, module: ModuleInfo, call: cst.Call) -> Optional["Location"]:
-        """``load_from_defs_folder(...)`` / ``load_defs(defs_module)``: a dg project, whose
-        location is every asset under its ``defs`` package."""
+    def _defs_package(self, module: ModuleInfo, call: cst.Call) -> str:
+        """The ``defs`` package ``load_from_defs_folder(...)`` / ``load_defs(defs_module)``
+        loads ("" when it is not in the scanned tree)."""
         from pvcheck.analyzer.frameworks.dagster import LOAD_DEFS_FOLDER, _keyword
         root = _keyword(call, "defs_root") or next((a for a in call.args if a.keyword is None), None)
         package = ""
@@ -313,9 +324,15 @@ class CodeLocations:
             candidate = f"{parent}.defs" if parent else "defs"
             if self.ctx.index.has_module(candidate):
                 package = candidate
+        return package
+
+    def _defs_folder(self, module: ModuleInfo, call: cst.Call, package: str) -> Optional["Location"]:
+        """``load_from_defs_folder(...)`` / ``load_defs(defs_module)``: a dg project, whose
+        location is every asset under its ``defs`` package (:meth:`_defs_package`)."""
         if not package:
             self._not_followed(module, call, "a dg project's defs folder that is not in the scanned tree")
             return None
+        self._candidate_modules(package, True)
         nodes = [n for n in self.nodes if (n.home.name + ".").startswith(package + ".")]
         # components (YAML, or Python classes) build definitions at run time: a job of this
         # location may select assets no graph shows
