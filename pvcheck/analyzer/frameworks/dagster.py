@@ -30,7 +30,7 @@ import libcst as cst
 
 from pvcheck.analyzer import pipeline_calls  # internal: the body accounting shared with the call-graph builder
 from pvcheck.analyzer.discovery import SourceFile  # internal: code locations read the tree's file list
-from pvcheck.analyzer.frameworks.dagster_factories import factory_assets, factory_names
+from pvcheck.analyzer.frameworks.dagster_factories import calls_factory, factory_assets, factory_names
 from pvcheck.analyzer.frameworks.dagster_locations import CodeLocations, Location
 from pvcheck.analyzer.frameworks.dagster_scope import LOCATION_MARKERS, Piece, Pieces, Scope, capturing
 from pvcheck.plugin import (AnalysisContext, CallGraphBuilder, Diagnostic, Edge, Framework, Invocation, Literal,
@@ -191,7 +191,7 @@ class Dagster(Framework):
                     f"{module.name}:definitions_{1 + next(i for i, d in enumerate(definitions) if d is call)}"
                 assets = _keyword(call, "assets")
                 assert assets is not None
-                scope.everything()  # its list may name assets by key, among the whole tree's
+                scope.location(registry.defining(module, call))
                 nodes, dynamic = registry.followed(lambda: registry.select_list(assets.value, module, ctx))
                 yield self._asset_pipeline(name, Symbol(module, "Definitions", "definitions", call), call,
                                            nodes, {}, {}, dynamic, ctx, site=call, location=(call, module))
@@ -466,9 +466,7 @@ class AssetRegistry(CodeLocations):
         for location in self.locations:
             self.covered.update(n.qualified for n in location.nodes)
         with capturing(self.ctx) as workspace:
-            # they resolve jobs; their assets stay in their modules' pipelines
-            if self.add_workspace_locations():
-                self.pieces.only_whole = True  # what a workspace names: read as a whole
+            self.add_workspace_locations()  # they resolve jobs; their assets stay in their modules' pipelines
         self.pieces.structure.add(workspace)
         for module in modules:
             for call in self.finder(module).calls:
@@ -516,16 +514,24 @@ class AssetRegistry(CodeLocations):
         but has module-level calls (a factory defined anywhere could make it one)."""
         self.locations.append(location)
         self.pieces.built[id(location)] = built
-        for name in self._candidates:
-            if name in self.module_names or name not in self.ctx.index.by_module:
-                continue
-            module = self.ctx.index.module(name)
-            if module is not None and any(isinstance(s, cst.SimpleStatementLine) and _calls_at_top(s)
-                                          for s in module.tree.body):
-                self.pieces.unscoped.add(id(location))
+        with capturing(self.ctx) as checked:
+            for name in sorted(self._candidates - self.module_names):
+                module = self.ctx.index.module(name) if name in self.ctx.index.by_module else None
+                if module is not None and (calls_factory(self.ctx, module) or _names_asset_maker(module)):
+                    self.pieces.unscoped.add(id(location))
+        built.add(checked)  # what those calls resolve to: a factory appearing there is a change
         self._candidates = set()
         if self._global:
             self.pieces.unscoped.add(id(location))
+
+    def defining(self, module: ModuleInfo, call: cst.Call) -> Optional[Location]:
+        """The location a ``Definitions(...)`` call makes (a dg project's, when it is
+        merged into one), if any."""
+        for location in self.locations:
+            if location.call is call:
+                return location
+        return next((loc for loc in self.locations if loc.package
+                     and (module.name + ".").startswith(loc.package + ".")), None)
 
     def loading(self, node: AssetNode) -> Optional[Location]:
         """A location that loads ``node`` and whose record stands on its own, if any."""
@@ -868,7 +874,6 @@ class AssetRegistry(CodeLocations):
 
     def select(self, expression: cst.BaseExpression, module: ModuleInfo, ctx: AnalysisContext) -> list[AssetNode]:
         """The assets an asset selection picks (``AssetSelection`` algebra, lists, keys, assets)."""
-        self._global = self._global or not self._scoped
         keys = self._selection(expression, module)
         return [n for n in self.nodes if keys is not None and n.qualified in keys]
 
@@ -901,6 +906,9 @@ class AssetRegistry(CodeLocations):
                     return None
                 chosen |= part
             return chosen
+        direct = None if self._scoped else self._direct(expression, module)
+        if direct is not None:
+            return direct
         text = string_value(expression)
         if text is not None and not re.fullmatch(r"[A-Za-z0-9_/\-]+", text):
             self._not_followed(module, expression, f"an asset selection query '{text}'")
@@ -920,7 +928,26 @@ class AssetRegistry(CodeLocations):
         keys = self.keys(expression, module, expression)
         return self._by_keys(keys) if keys else None
 
+    def _direct(self, expression: cst.BaseExpression, module: ModuleInfo) -> Optional[set[str]]:
+        """An asset named as itself -- its function, a factory's call, a constant bound to
+        one -- in a ``Definitions(assets=[...])`` list: that asset. Dagster takes the
+        object; going by its key instead took whichever asset of the tree has that key
+        last (another location's, a test's copy) and made the list depend on every asset."""
+        if isinstance(expression, cst.Call):
+            found = self.by_call.get(id(expression))
+            return {found.qualified} if found is not None else None
+        if not isinstance(expression, (cst.Name, cst.Attribute)):
+            return None
+        symbol = self.ctx.resolve_callee(module, expression)
+        if symbol is not None and symbol.qualified_name in self.by_symbol:
+            return {symbol.qualified_name}
+        constant = self._constant(expression, module)
+        if constant is not None and id(constant[0]) in self.by_call:
+            return {self.by_call[id(constant[0])].qualified}
+        return None
+
     def _selection_constructor(self, method: str, call: cst.Call, module: ModuleInfo) -> Optional[set[str]]:
+        self._global = self._global or not self._scoped  # every asset's key or group is read
         if method == "all":
             return {n.qualified for n in self.nodes}
         if method == "key_prefixes":
@@ -947,6 +974,9 @@ class AssetRegistry(CodeLocations):
         return None
 
     def _by_keys(self, keys: Iterable[str]) -> set[str]:
+        keys = list(keys)
+        if keys:
+            self._global = self._global or not self._scoped  # which asset has the key: any of them
         return {self.by_key[k].qualified for k in keys if k in self.by_key}
 
     def _closure(self, chosen: set[str], upstream: bool) -> set[str]:
@@ -960,6 +990,7 @@ class AssetRegistry(CodeLocations):
                 source, target = (node.qualified, producer.qualified) if upstream \
                     else (producer.qualified, node.qualified)
                 neighbours.setdefault(source, set()).add(target)
+        self._global = self._global or not self._scoped
         result = set(chosen)
         frontier = list(chosen)
         while frontier:
@@ -1326,13 +1357,21 @@ def _multi_asset_keys(call: Optional[cst.Call], module: ModuleInfo, ctx: Analysi
     return produces
 
 
-def _calls_at_top(statement: cst.SimpleStatementLine) -> bool:
-    """A module-level statement in which ``factory_assets`` would look for a factory call."""
-    for small in statement.body:
-        value = small.value if isinstance(small, (cst.Assign, cst.AnnAssign, cst.Expr)) else None
-        items = [e.value for e in value.elements] if isinstance(value, (cst.List, cst.Tuple)) else [value]
-        if any(isinstance(item, cst.Call) for item in items):
-            return True
+def _names_asset_maker(module: ModuleInfo) -> bool:
+    """Whether a top-level decorator or assignment of ``module`` calls something named like
+    an integration's asset maker (see ``AssetRegistry._opaque_assets``)."""
+    for statement in module.tree.body:
+        callees: list[cst.BaseExpression] = []
+        if isinstance(statement, cst.FunctionDef):
+            callees = [d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator
+                       for d in statement.decorators]
+        elif isinstance(statement, cst.SimpleStatementLine):
+            callees = [small.value.func for small in statement.body
+                       if isinstance(small, (cst.Assign, cst.AnnAssign)) and isinstance(small.value, cst.Call)]
+        for callee in callees:
+            if isinstance(callee, (cst.Name, cst.Attribute)) \
+                    and any(_makes_assets(n.rpartition(".")[2]) for n in module.qualified_names(callee)):
+                return True
     return False
 
 

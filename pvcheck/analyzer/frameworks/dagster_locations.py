@@ -32,6 +32,7 @@ import yaml
 
 import libcst as cst
 
+from pvcheck.analyzer.frameworks.dagster_scope import Piece, Pieces, capturing
 from pvcheck.analyzer.module import ModuleInfo
 from pvcheck.analyzer.runconfig import glob_files
 from pvcheck.diagnostics import NOT_FOLLOWED
@@ -167,6 +168,10 @@ class CodeLocations:
     components: list[str]
     _depth: int
     by_symbol: dict[str, "AssetNode"]
+    pieces: Pieces
+
+    def _add_location(self, location: Location, built: Piece) -> None:
+        raise NotImplementedError  # AssetRegistry's
 
     def location_of(self, module: ModuleInfo, call: cst.Call) -> tuple[list[AssetNode], bool]:
         """The assets of the code location an asset job belongs to, as that location loads
@@ -240,12 +245,10 @@ class CodeLocations:
                     self._depth -= 1
         return found
 
-    def add_workspace_locations(self) -> bool:
+    def add_workspace_locations(self) -> None:
         """A location for each module a workspace file names that holds no ``Definitions``
-        location already (one that does is that location; its name is noted). Whether a
-        workspace file names any."""
-        entries = workspace_entries(Path(self.ctx.root), self.ctx.index)
-        for entry in entries:
+        location already (one that does is that location; its name is noted)."""
+        for entry in workspace_entries(Path(self.ctx.root), self.ctx.index):
             module = self._entry_module(entry)
             if module is None:
                 continue  # an installed package, or a file outside the scanned tree
@@ -253,9 +256,10 @@ class CodeLocations:
             if known is not None:
                 known.name = known.name or entry.name
                 continue
-            nodes, jobs = self._module_level(module)
-            self.locations.append(Location(module, None, nodes, False, "", jobs, entry.name))
-        return bool(entries)
+            with capturing(self.ctx) as read:
+                nodes, jobs = self._module_level(module)
+            self.pieces.structure.add(read)  # the jobs it holds: whichever location another job is in
+            self._add_location(Location(module, None, nodes, False, "", jobs, entry.name), read)
 
     def _entry_module(self, entry: WorkspaceEntry) -> Optional[ModuleInfo]:
         """The tree's module an entry names: by file under its working directory first,
