@@ -288,7 +288,7 @@ class Dagster(Framework):
         masks: Optional[dict[int, str]] = None
         unfollowed: list[dict[str, Any]] = []
         if site is not None:
-            masks, unfollowed = _site_code(site, symbol.module, name, ctx)
+            masks, unfollowed = _remembered_site_code(site, symbol.module, name, ctx)
         return ctx.make_pipeline(name=name, framework=self.name, symbol=symbol, node=node, invocations=invocations,
                                  edges=edges, config=config, config_lines=lines,
                                  dynamic=dynamic or any(n.dynamic for n in chosen), masks=masks,
@@ -1177,6 +1177,23 @@ class DagsterGraphBuilder(CallGraphBuilder):
 # ---------------------------------------------------------------------- helpers
 #: Arguments of ``define_asset_job``/``Definitions`` the graph or other pipelines record.
 _SITE_GRAPH = frozenset({"name", "selection", "assets", "jobs", "schedules", "sensors", "asset_checks"})
+
+
+def _remembered_site_code(call: cst.Call, module: ModuleInfo, name: str, ctx: AnalysisContext
+                          ) -> tuple[dict[int, str], list[dict[str, Any]]]:
+    """:func:`_site_code`, once per index while the module holds the same call (a history
+    walk re-makes a location's pipelines whenever one of its assets changes; walking the
+    call's arguments for repo code was a tenth of that). Its diagnostics are replayed."""
+    def compute() -> tuple[dict[int, str], list[dict[str, Any]], list[Diagnostic]]:
+        with capturing(ctx) as piece:
+            masks, unfollowed = _site_code(call, module, name, ctx)
+        return masks, unfollowed, piece.diagnostics
+
+    # the key names the module (a new parse of it is new calls) and the call by identity
+    masks, unfollowed, diagnostics = ctx.index.remember(("dagster-site", module.name, id(call), name), compute)
+    for d in diagnostics:
+        ctx.diagnose(d.code, d.severity, d.message, d.path, d.line, d.hint)
+    return dict(masks), [dict(entry) for entry in unfollowed]
 
 
 def _site_code(call: cst.Call, module: ModuleInfo, name: str, ctx: AnalysisContext
