@@ -302,9 +302,10 @@ class Dagster(Framework):
 
         Built once per index (so once per process), not once per unit: every module's
         pipelines unit needs the whole tree's assets, and rebuilding them per unit made a
-        scan quadratic in the number of asset modules. ``index.remember`` replays into each
-        later unit the modules and files the build looked at; its diagnostics are replayed
-        here, so each unit's record stays complete for the cache.
+        scan quadratic in the number of asset modules. What the build looked at and
+        reported is not replayed here: each unit takes the pieces its pipelines used
+        (:class:`~pvcheck.analyzer.frameworks.dagster_scope.Scope`), so that its record,
+        complete for the cache, names its code location's files and not every asset file.
         """
         if self._registry is not None and self._registry_ctx is ctx:
             return self._registry
