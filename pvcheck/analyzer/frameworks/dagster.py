@@ -175,6 +175,7 @@ class Dagster(Framework):
             if module.qualified_names(call.func) & DEFINE_ASSET_JOB:
                 jobs += 1
                 claimed = registry.claiming(module, call)
+                scope.claims()
                 for claiming in claimed or [None]:
                     scope.location(claiming)  # None: resolved among the whole tree's assets
                 yield self._asset_job(module, call, registry, ctx, jobs)
@@ -450,6 +451,7 @@ class AssetRegistry(CodeLocations):
                     self.pieces.structure.add(claims)  # other jobs' locations depend on it too
                     with capturing(self.ctx) as built:
                         location = self._defs_folder(module, call, package)
+                    built.add(claims)  # which package it is
                     if location is not None:
                         self._add_location(location, built)
         # a Definitions inside a dg project's defs package is merged into that location
@@ -469,6 +471,9 @@ class AssetRegistry(CodeLocations):
         with capturing(self.ctx) as workspace:
             self.add_workspace_locations()  # they resolve jobs; their assets stay in their modules' pipelines
         self.pieces.structure.add(workspace)
+        for location in self.locations:
+            if location.call is None:
+                self.pieces.built[id(location)].add(workspace)  # it exists because a workspace file names it
         for module in modules:
             for call in self.finder(module).calls:
                 if module.qualified_names(call.func) & DEFINE_ASSET_JOB:
@@ -515,6 +520,7 @@ class AssetRegistry(CodeLocations):
         but has module-level calls (a factory defined anywhere could make it one)."""
         self.locations.append(location)
         self.pieces.built[id(location)] = built
+        built.record.modules.add(location.module.name)  # the module that defines it: handed, not looked up
         with capturing(self.ctx) as checked:
             for name in sorted(self._candidates - self.module_names):
                 module = self.ctx.index.module(name) if name in self.ctx.index.by_module else None

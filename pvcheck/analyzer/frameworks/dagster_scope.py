@@ -8,20 +8,21 @@ several locations). Here each piece of the build keeps a record of its own -- wh
 looked at (:class:`~pvcheck.analyzer.index.Recorder`) and what it reported -- and a unit
 depends on the pieces its pipelines used:
 
-* an asset job, a ``load_from_defs_folder`` location and an asset module whose assets a
-  location loads depend on :meth:`location record <Pieces.location>` of their code
-  location: how the set of locations was found (the files holding a location's marker
-  text, with their bytes: :data:`LOCATION_MARKERS`; the file list; what each location's
-  ``jobs=`` and ``defs`` package resolution looked at), how this location's asset list
-  was resolved, every module that could hold one of its assets (a module of a loaded
-  package with none still counts: it may gain one), and each of its assets' own module
-  and upstream keys. An edit to an asset of another location, or to a module no location
+* an asset job, a ``Definitions(assets=...)`` list, a ``load_from_defs_folder`` location
+  and an asset module whose assets a location loads depend on the :meth:`location record
+  <Pieces.location>` of their code location: the module that defines it, how its asset
+  list (or ``defs`` package) was resolved, every module that could hold one of its
+  assets (a module of a loaded package with none still counts: it may gain one), and
+  each of its assets' own module and upstream keys. An asset job also depends on which
+  location it belongs to (:meth:`Scope.claims`): how the set of locations was found (the
+  files holding a location's marker text, with their bytes: :data:`LOCATION_MARKERS`; the
+  file list; what each location's ``jobs=`` and ``defs`` package resolution and the
+  workspace files looked at). An edit to an asset of another location, or to a module no location
   loads, leaves the unit reused; any edit that could change which assets the location
   holds, their keys, groups or code (a new asset in a group a job selects, a changed
   selected asset) re-runs it. The unit's selection itself runs in the unit, recorded.
-* anything else (a ``@job`` and its resources, a ``Definitions(assets=...)`` list, assets
-  in no location, a location a workspace file names, a location whose list names assets
-  by key across the whole tree) depends on the whole build, as before.
+* anything else (a ``@job`` and its resources, assets in no location, a location whose
+  list names assets by key across the whole tree) depends on the whole build, as before.
 
 Diagnostics travel with their pieces: a unit reports those of the pieces it depends on;
 one that depends on the whole build reports all of them. Every piece is some unit's (an
@@ -101,7 +102,6 @@ class Pieces:
         built = self.built.get(key)
         if not self.only_whole and key not in self.unscoped and built is not None:
             found = Piece()
-            found.add(self.structure)
             found.add(built)
             for node in location.nodes:
                 found.add(self.parts.get(node.home.name) or Piece())
@@ -127,6 +127,10 @@ class Scope:
             self.whole = True
         else:
             self.used.append(found)
+
+    def claims(self) -> None:
+        """Which location an asset job belongs to: how the set of locations was found."""
+        self.used.append(self.pieces.structure)
 
     def part(self, module: str) -> None:
         """The unit's own module's assets (and their upstream keys) are its to report."""
