@@ -211,3 +211,36 @@ def test_definitions_factory_from_dagster_components(tmp_path):
         """),
     })
     assert graph(only_pipeline(project, "shop.definitions"))[0] == ["a"]
+
+
+def test_a_definitions_list_takes_the_asset_it_names_not_another_with_its_key(tmp_path):
+    """Two lessons define ``trips`` (same key, as a course's copies do); each lesson's
+    ``Definitions(assets=[trips])`` lists its own. Going by the key took the copy found
+    last in the tree for both (near-miss: a key named as a string is still a key)."""
+    for lesson in ("lesson_1", "lesson_2"):
+        (tmp_path / lesson / "assets").mkdir(parents=True)
+        (tmp_path / lesson / "__init__.py").write_text("")
+        (tmp_path / lesson / "assets" / "__init__.py").write_text("")
+        (tmp_path / lesson / "assets" / "trips.py").write_text(textwrap.dedent(f"""\
+            import dagster as dg
+
+
+            @dg.asset
+            def trips() -> int:
+                return {1 if lesson == "lesson_1" else 2}
+            """))
+        (tmp_path / lesson / "definitions.py").write_text(textwrap.dedent(f"""\
+            import dagster as dg
+
+            from {lesson}.assets.trips import trips
+
+            defs = dg.Definitions(assets=[trips])
+            by_key = dg.define_asset_job("{lesson}_job", selection=["trips"])
+            """))
+    project = scan_tree(tmp_path)
+    for lesson in ("lesson_1", "lesson_2"):
+        steps = only_pipeline(project, f"{lesson}.definitions").steps
+        assert [(s.id, s.path) for s in steps] == [("trips", f"{lesson}/assets/trips.py")]
+        # the job's string key is resolved within its own location: its own copy too
+        steps = only_pipeline(project, f"{lesson}_job").steps
+        assert [(s.id, s.path) for s in steps] == [("trips", f"{lesson}/assets/trips.py")]

@@ -76,6 +76,15 @@ EDITS: dict[str, list[Edit]] = {
         _replace("sales/assets/orders.py", '@dg.asset(group_name="sales")\ndef raw_orders',
                  '@dg.asset(group_name="sales", key_prefix=["erp"])\ndef raw_orders'),  # a key others name
         _remove("marketing/assets/campaigns.py"),
+        # what a job depends on is its code location's (pvcheck.analyzer.frameworks.dagster_scope)
+        _write("platform_proj/defs/ingest/clicks.py",
+               'import dagster as dg\n\n\n@dg.asset(group_name="ingest")\ndef clicks():\n    return 2\n'),
+        _replace("platform_proj/defs/ingest/clicks.py", 'group_name="ingest"', 'group_name="other"'),
+        _write("platform_proj/defs/ingest/notes.py", "ROWS = [1, 2]\n"),  # a module with no asset ...
+        _write("platform_proj/defs/ingest/notes.py",  # ... gains one
+               'import dagster as dg\n\n\n@dg.asset(group_name="ingest")\ndef notes():\n    return 3\n'),
+        _write("sales/extra_defs.py", "from dagster import Definitions\n\nfrom sales.jobs import sales_refresh\n\n"
+                                      "defs = Definitions(jobs=[sales_refresh])\n"),  # another location lists a job
     ],
     # the asset registry keeps each asset module's part (pvcheck.analyzer.frameworks.dagster):
     # edits of one asset module, of a factory in another module, and diagnostics that come and go
@@ -200,3 +209,56 @@ def test_memory_cache_reuses_a_unit_only_while_the_packages_of_its_names_stay(tm
         _write("vendor/pandas/__init__.py", "def read_csv(path):\n    return path\n")(root)
         assert scan_json(scan_tree(root, config, cache=store)) == _fresh(root)
         assert store.misses > misses
+
+
+def _pipeline(text: str, name: str) -> dict:
+    import json
+
+    return next(p for p in json.loads(text)["pipelines"] if p["name"] == name)
+
+
+def test_an_asset_job_depends_on_its_own_code_location_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A job's pipelines unit is reused while nothing of its code location changes (an
+    edit to another location's asset, near-miss: it re-runs that location's own job),
+    and runs again when an asset it selects changes or an asset joins its group."""
+    root = tmp_path / "tree"
+    shutil.copytree(FIXTURES / "dagster_locations", root)
+    ran: list[str] = []
+    original = incremental.IncrementalRunner.run
+
+    def run(self, unit, attachments=None):  # type: ignore[no-untyped-def]
+        if unit.kind == "pipelines":
+            ran.append(unit.path)
+        return original(self, unit, attachments)
+
+    monkeypatch.setattr(incremental.IncrementalRunner, "run", run)
+    config = Config()
+    store = MemoryCache(config)
+    jobs, name = "platform_proj/defs/jobs.py", "platform_ingest"
+    with session():
+        first = scan_json(scan_tree(root, config, cache=store))
+        assert jobs in ran
+        before = _pipeline(first, name)
+        assert sorted(s["id"] for s in before["steps"]) == ["platform/events", "platform/sessions"]
+
+        ran.clear()  # another location's asset: not this job's
+        _replace("sales/assets/orders.py", '"amount": 30.0', '"amount": 31.0')(root)
+        after = scan_json(scan_tree(root, config, cache=store))
+        assert after == _fresh(root)
+        assert "sales/jobs.py" in ran and jobs not in ran
+        assert _pipeline(after, name) == before
+
+        ran.clear()  # an asset it selects
+        _replace("platform_proj/defs/ingest/events.py", "return [1, 2, 3]", "return [1, 2, 3, 4]")(root)
+        after = scan_json(scan_tree(root, config, cache=store))
+        assert after == _fresh(root)
+        assert jobs in ran and "sales/jobs.py" not in ran
+        assert _pipeline(after, name)["fingerprint"] != before["fingerprint"]
+
+        ran.clear()  # a new asset in the group it selects
+        _write("platform_proj/defs/ingest/clicks.py",
+               'import dagster as dg\n\n\n@dg.asset(group_name="ingest")\ndef clicks():\n    return 2\n')(root)
+        after = scan_json(scan_tree(root, config, cache=store))
+        assert after == _fresh(root)
+        assert jobs in ran
+        assert "clicks" in [s["id"] for s in _pipeline(after, name)["steps"]]

@@ -99,7 +99,8 @@ PLUGIN_ONLY: dict[str, dict[str, str]] = {
                 "pvcheck.analyzer.discovery": "code locations read the tree's file list (SourceFile)",
                 "pvcheck.analyzer.frameworks.dagster_factories": "Dagster's own: asset factories",
                 "pvcheck.analyzer.frameworks.dagster_locations": "Dagster's own: code locations",
-                "pvcheck.analyzer.frameworks.dagster_resources": "Dagster's own: resources bound in Definitions"},
+                "pvcheck.analyzer.frameworks.dagster_resources": "Dagster's own: resources bound in Definitions",
+                "pvcheck.analyzer.frameworks.dagster_scope": "Dagster's own: what each pipeline depends on"},
 }
 
 

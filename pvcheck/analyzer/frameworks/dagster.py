@@ -30,8 +30,9 @@ import libcst as cst
 
 from pvcheck.analyzer import pipeline_calls  # internal: the body accounting shared with the call-graph builder
 from pvcheck.analyzer.discovery import SourceFile  # internal: code locations read the tree's file list
-from pvcheck.analyzer.frameworks.dagster_factories import factory_assets, factory_names
+from pvcheck.analyzer.frameworks.dagster_factories import calls_factory, factory_assets, factory_names
 from pvcheck.analyzer.frameworks.dagster_locations import CodeLocations, Location
+from pvcheck.analyzer.frameworks.dagster_scope import LOCATION_MARKERS, Piece, Pieces, Scope, capturing
 from pvcheck.plugin import (AnalysisContext, CallGraphBuilder, Diagnostic, Edge, Framework, Invocation, Literal,
                             ModuleInfo, Opaque, Output, Pipeline, Severity, StepDefinition, StepOutput, StepOutputs,
                             Symbol, Value, find_decorator, string_value)
@@ -146,14 +147,21 @@ class Dagster(Framework):
 
     # ------------------------------------------------------------------ pipelines
     def pipelines(self, module: ModuleInfo, ctx: AnalysisContext) -> Iterable[Pipeline]:
+        registry = self.registry(ctx)
+        scope = Scope(registry.pieces)  # what of the registry's build this unit depends on
+        yield from self._pipelines(module, ctx, registry, scope)
+        scope.commit(ctx)
+
+    def _pipelines(self, module: ModuleInfo, ctx: AnalysisContext, registry: "AssetRegistry",
+                   scope: Scope) -> Iterator[Pipeline]:
         for symbols in module.symbols.values():
             for symbol in symbols:
                 node = symbol.node
                 if symbol.kind == "function" and isinstance(node, cst.FunctionDef):
                     found = find_decorator(node, module, JOB)
                     if found is not None:
+                        scope.everything()  # its resources: whichever Definitions lists it
                         yield self._job(symbol, node, found[1], None, ctx)
-        registry = self.registry(ctx)
         finder = registry.finder(module)
         for call in finder.method_calls:
             assert isinstance(call.func, cst.Attribute)
@@ -166,9 +174,14 @@ class Dagster(Framework):
         for call in finder.calls:
             if module.qualified_names(call.func) & DEFINE_ASSET_JOB:
                 jobs += 1
+                claimed = registry.claiming(module, call)
+                scope.claims()
+                for claiming in claimed or [None]:
+                    scope.location(claiming)  # None: resolved among the whole tree's assets
                 yield self._asset_job(module, call, registry, ctx, jobs)
             elif module.qualified_names(call.func) & LOAD_DEFS_FOLDER:
                 location = next((loc for loc in registry.locations if loc.call is call), None)
+                scope.location(location)
                 if location is not None and location.nodes:
                     yield self._asset_pipeline(module.name, Symbol(module, "Definitions", "definitions", call), call,
                                                location.nodes, {}, {}, False, ctx)
@@ -179,9 +192,17 @@ class Dagster(Framework):
                     f"{module.name}:definitions_{1 + next(i for i, d in enumerate(definitions) if d is call)}"
                 assets = _keyword(call, "assets")
                 assert assets is not None
+                scope.location(registry.defining(module, call))
                 nodes, dynamic = registry.followed(lambda: registry.select_list(assets.value, module, ctx))
                 yield self._asset_pipeline(name, Symbol(module, "Definitions", "definitions", call), call,
                                            nodes, {}, {}, dynamic, ctx, site=call, location=(call, module))
+        # this module's assets (and what reading them reported) are this unit's; whether a
+        # location loads each one is a fact of that location, whether none does of the tree
+        scope.part(module.name)
+        for node in registry.nodes:
+            if node.home is module:
+                scope.upstream(node.qualified)
+                scope.location(registry.loading(node))
         unlisted = [n for n in registry.nodes if n.home is module and n.qualified not in registry.covered]
         if unlisted:
             name = module.name if not definitions else f"{module.name}:unlisted"
@@ -268,7 +289,7 @@ class Dagster(Framework):
         masks: Optional[dict[int, str]] = None
         unfollowed: list[dict[str, Any]] = []
         if site is not None:
-            masks, unfollowed = _site_code(site, symbol.module, name, ctx)
+            masks, unfollowed = _remembered_site_code(site, symbol.module, name, ctx)
         return ctx.make_pipeline(name=name, framework=self.name, symbol=symbol, node=node, invocations=invocations,
                                  edges=edges, config=config, config_lines=lines,
                                  dynamic=dynamic or any(n.dynamic for n in chosen), masks=masks,
@@ -282,9 +303,10 @@ class Dagster(Framework):
 
         Built once per index (so once per process), not once per unit: every module's
         pipelines unit needs the whole tree's assets, and rebuilding them per unit made a
-        scan quadratic in the number of asset modules. ``index.remember`` replays into each
-        later unit the modules and files the build looked at; its diagnostics are replayed
-        here, so each unit's record stays complete for the cache.
+        scan quadratic in the number of asset modules. What the build looked at and
+        reported is not replayed here: each unit takes the pieces its pipelines used
+        (:class:`~pvcheck.analyzer.frameworks.dagster_scope.Scope`), so that its record,
+        complete for the cache, names its code location's files and not every asset file.
         """
         if self._registry is not None and self._registry_ctx is ctx:
             return self._registry
@@ -296,12 +318,16 @@ class Dagster(Framework):
                 registry = AssetRegistry(self, AnalysisContext(ctx.root, ctx.index, ctx.config, ctx.frameworks))
             finally:
                 ctx.index.diagnostics = saved
+            assert ctx.index.recorder is not None  # remember's, filled by the build
+            registry.pieces.whole = Piece(ctx.index.recorder, sink)
             return registry, sink
 
-        registry, diagnostics = ctx.index.remember(("dagster", "asset-registry"), build)
-        for diagnostic in diagnostics:
-            ctx.diagnose(diagnostic.code, diagnostic.severity, diagnostic.message, diagnostic.path,
-                         diagnostic.line, diagnostic.hint)
+        # not replayed into the unit: it takes what it uses (Scope.commit, see dagster_scope)
+        saved, ctx.index.recorder = ctx.index.recorder, None
+        try:
+            registry, _ = ctx.index.remember(("dagster", "asset-registry"), build)
+        finally:
+            ctx.index.recorder = saved
         registry.ctx = ctx  # what it looks up or reports from now on belongs to this unit
         self._registry, self._registry_ctx = registry, ctx
         return registry
@@ -349,6 +375,12 @@ class AssetRegistry(CodeLocations):
     by_call: dict[int, AssetNode] = field(default_factory=dict)  # id() of a factory call -> its asset
     components: list[str] = field(default_factory=list)  # modules defining a Component with build_defs
     opaque: set[str] = field(default_factory=set)  # modules with assets made by code outside the tree
+    pieces: Pieces = field(default_factory=Pieces)  # what each part of the build looked at (dagster_scope)
+    _scoped: bool = False  # selecting among one location's assets, not the whole tree's
+    _global: bool = False  # a selection ran among the whole tree's assets
+    _touched: Optional[set[str]] = None  # modules whose assets an upstream key named
+    _candidates: set[str] = field(default_factory=set)  # modules a location's list could take assets from
+    module_names: set[str] = field(default_factory=set)  # the modules read for assets
 
     def __post_init__(self) -> None:
         modules = []
@@ -372,30 +404,56 @@ class AssetRegistry(CodeLocations):
                     module = self.ctx.index.module(file.module)
                     if module is not None:
                         modules.append(module)
+                        # whether a module is one depends on every factory of the tree
+                        self.pieces.only_whole = True
+        self.module_names = {m.name for m in modules}
+        structure = self.pieces.structure.record
+        structure.census.update(LOCATION_MARKERS)  # which modules may define a location, their bytes
+        structure.file_list = True  # packages, and the location nearest to a job
         # first every asset and the keys it produces, then (knowing them) what each depends on
         for module in modules:
-            self._add_part(self._module_part(module))
+            with capturing(self.ctx) as part:
+                self._add_part(self._module_part(module))
+            part.record.modules.add(module.name)  # handed to the part, so not looked up by it
+            self.pieces.parts[module.name] = part
         self.nodes.sort(key=lambda n: (n.home.path, n.line))
         self.by_key = {key: n for n in self.nodes for key in n.produces}
         self.by_symbol = {n.qualified: n for n in self.nodes}
         self.by_call = {id(n.call): n for n in self.nodes if n.call is not None}
         for node in self.nodes:
-            self._upstream(node)
+            self._touched = set()
+            with capturing(self.ctx) as upstream:
+                self._upstream(node)
+            for name in self._touched:  # the keys of assets it names are theirs
+                upstream.add(self.pieces.parts.get(name) or Piece())
+            self._touched = None
+            self.pieces.upstream[node.qualified] = upstream
         for module in modules:
             for call in self.finder(module).calls:
                 names = module.qualified_names(call.func)
                 if names & DEFINITIONS:
                     assets = _keyword(call, "assets")
-                    nodes, dynamic = self.followed(lambda: self.select_list(assets.value, module, self.ctx)) \
-                        if assets is not None else ([], False)
+                    self._global = False
+                    with capturing(self.ctx) as built:
+                        nodes, dynamic = self.followed(lambda: self.select_list(assets.value, module, self.ctx)) \
+                            if assets is not None else ([], False)
                     jobs = _keyword(call, "jobs")
-                    listed = self._listed_jobs(jobs.value, module) if jobs is not None else set()
+                    with capturing(self.ctx) as claims:
+                        listed = self._listed_jobs(jobs.value, module) if jobs is not None else set()
+                    self.pieces.structure.add(claims)
                     if assets is not None or jobs is not None:  # resources alone make no location
-                        self.locations.append(Location(module, call, nodes, dynamic, "", listed))
+                        location = Location(module, call, nodes, dynamic, "", listed)
+                        self._add_location(location, built)
                 elif names & LOAD_DEFS_FOLDER:
-                    location = self._defs_folder(module, call)
+                    self._global = False
+                    with capturing(self.ctx) as claims:
+                        package = self._defs_package(module, call)
+                    self.pieces.structure.add(claims)  # other jobs' locations depend on it too
+                    with capturing(self.ctx) as built:
+                        location = self._defs_folder(module, call, package)
+                    built.add(claims)  # which package it is
                     if location is not None:
-                        self.locations.append(location)
+                        self._add_location(location, built)
         # a Definitions inside a dg project's defs package is merged into that location
         folders = [loc for loc in self.locations if loc.package]
         for location in [loc for loc in self.locations if not loc.package]:
@@ -405,9 +463,17 @@ class AssetRegistry(CodeLocations):
                 home.dynamic = home.dynamic or location.dynamic
                 home.jobs |= location.jobs
                 self.locations.remove(location)
+                self.pieces.built[id(home)].add(self.pieces.built.pop(id(location)))
+                if id(location) in self.pieces.unscoped:
+                    self.pieces.unscoped.add(id(home))
         for location in self.locations:
             self.covered.update(n.qualified for n in location.nodes)
-        self.add_workspace_locations()  # they resolve jobs; their assets stay in their modules' pipelines
+        with capturing(self.ctx) as workspace:
+            self.add_workspace_locations()  # they resolve jobs; their assets stay in their modules' pipelines
+        self.pieces.structure.add(workspace)
+        for location in self.locations:
+            if location.call is None:
+                self.pieces.built[id(location)].add(workspace)  # it exists because a workspace file names it
         for module in modules:
             for call in self.finder(module).calls:
                 if module.qualified_names(call.func) & DEFINE_ASSET_JOB:
@@ -446,6 +512,41 @@ class AssetRegistry(CodeLocations):
         self.components.extend(part.components)
         self.opaque |= part.opaque
         self.dynamic = self.dynamic or part.dynamic
+
+    def _add_location(self, location: Location, built: Piece) -> None:
+        """A location, with what resolving its asset list looked at. It depends on the whole
+        tree when the list selected among every asset of the tree (a key, an asset named
+        by its key), or when a module that could hold its assets is no Dagster module yet
+        but has module-level calls (a factory defined anywhere could make it one)."""
+        self.locations.append(location)
+        self.pieces.built[id(location)] = built
+        built.record.modules.add(location.module.name)  # the module that defines it: handed, not looked up
+        with capturing(self.ctx) as checked:
+            for name in sorted(self._candidates - self.module_names):
+                module = self.ctx.index.module(name) if name in self.ctx.index.by_module else None
+                if module is not None and (calls_factory(self.ctx, module) or _names_asset_maker(module)):
+                    self.pieces.unscoped.add(id(location))
+        built.add(checked)  # what those calls resolve to: a factory appearing there is a change
+        self._candidates = set()
+        if self._global:
+            self.pieces.unscoped.add(id(location))
+
+    def defining(self, module: ModuleInfo, call: cst.Call) -> Optional[Location]:
+        """The location a ``Definitions(...)`` call makes (a dg project's, when it is
+        merged into one), if any."""
+        for location in self.locations:
+            if location.call is call:
+                return location
+        return next((loc for loc in self.locations if loc.package
+                     and (module.name + ".").startswith(loc.package + ".")), None)
+
+    def loading(self, node: AssetNode) -> Optional[Location]:
+        """A location that loads ``node`` and whose record stands on its own, if any."""
+        for location in self.locations:
+            if self.pieces.location(location) is not None and any(n.qualified == node.qualified
+                                                                  for n in location.nodes):
+                return location
+        return None
 
     def _collect(self, module: ModuleInfo) -> None:
         for symbols in module.symbols.values():
@@ -635,7 +736,10 @@ class AssetRegistry(CodeLocations):
         if isinstance(expression, (cst.Name, cst.Attribute)):
             symbol = self.ctx.resolve_callee(module, expression)
             if symbol is not None and symbol.qualified_name in self.by_symbol:
-                return list(self.by_symbol[symbol.qualified_name].produces)
+                found = self.by_symbol[symbol.qualified_name]
+                if self._touched is not None:
+                    self._touched.add(found.home.name)
+                return list(found.produces)
             constant = self._constant(expression, module)
             if constant is not None and id(constant[0]) in self.by_call:
                 return self._produced(self.by_call[id(constant[0])])
@@ -654,6 +758,8 @@ class AssetRegistry(CodeLocations):
     def _produced(self, raw: AssetNode) -> list[str]:
         """The keys an asset produces as the current scope knows it (a loader may prefix them)."""
         scoped = self.by_symbol.get(raw.qualified)
+        if self._touched is not None:
+            self._touched.add((scoped or raw).home.name)
         return list((scoped or raw).produces)
 
     def select_list(self, expression: cst.BaseExpression, module: ModuleInfo, ctx: AnalysisContext) -> list[AssetNode]:
@@ -731,6 +837,7 @@ class AssetRegistry(CodeLocations):
                 self._not_followed(module, call, "assets loaded from a module outside the scanned tree")
                 continue
             base = resolved[0].module.name
+            self._candidate_modules(base, package)
             if any(name == base or (package and name.startswith(base + ".")) for name in self.opaque):
                 self.dynamic = True  # reported where those assets are made
             chosen.extend(n for n in self.nodes if n.home.name == base
@@ -746,18 +853,31 @@ class AssetRegistry(CodeLocations):
             self._not_followed(module, call, "a group name computed at run time")
         return loaded_as(chosen, prefix, group)
 
+    def _candidate_modules(self, base: str, package: bool) -> None:
+        """Every module whose assets a loader of ``base`` (a package: and what is under it)
+        takes, as a dependency: one with none now may gain some."""
+        index = self.ctx.index
+        names = [base]
+        if package:
+            index.files  # noqa: B018 - recorded: a module added under the package is loaded too
+            names.extend(name for name in index.by_module if name.startswith(base + "."))
+        for name in names:
+            index.has_module(name)
+            self._candidates.add(name)
+
     @contextmanager
     def scoped(self, nodes: list[AssetNode]) -> Iterator[None]:
         """Selections resolved among ``nodes`` (a code location's assets, as it loads them)
         instead of every asset of the tree."""
-        saved = self.nodes, self.by_key, self.by_symbol
+        saved = self.nodes, self.by_key, self.by_symbol, self._scoped
         self.nodes = nodes
         self.by_key = {key: n for n in nodes for key in n.produces}
         self.by_symbol = {n.qualified: n for n in nodes}
+        self._scoped = True
         try:
             yield
         finally:
-            self.nodes, self.by_key, self.by_symbol = saved
+            self.nodes, self.by_key, self.by_symbol, self._scoped = saved
 
     def select(self, expression: cst.BaseExpression, module: ModuleInfo, ctx: AnalysisContext) -> list[AssetNode]:
         """The assets an asset selection picks (``AssetSelection`` algebra, lists, keys, assets)."""
@@ -793,6 +913,9 @@ class AssetRegistry(CodeLocations):
                     return None
                 chosen |= part
             return chosen
+        direct = None if self._scoped else self._direct(expression, module)
+        if direct is not None:
+            return direct
         text = string_value(expression)
         if text is not None and not re.fullmatch(r"[A-Za-z0-9_/\-]+", text):
             self._not_followed(module, expression, f"an asset selection query '{text}'")
@@ -812,7 +935,26 @@ class AssetRegistry(CodeLocations):
         keys = self.keys(expression, module, expression)
         return self._by_keys(keys) if keys else None
 
+    def _direct(self, expression: cst.BaseExpression, module: ModuleInfo) -> Optional[set[str]]:
+        """An asset named as itself -- its function, a factory's call, a constant bound to
+        one -- in a ``Definitions(assets=[...])`` list: that asset. Dagster takes the
+        object; going by its key instead took whichever asset of the tree has that key
+        last (another location's, a test's copy) and made the list depend on every asset."""
+        if isinstance(expression, cst.Call):
+            found = self.by_call.get(id(expression))
+            return {found.qualified} if found is not None else None
+        if not isinstance(expression, (cst.Name, cst.Attribute)):
+            return None
+        symbol = self.ctx.resolve_callee(module, expression)
+        if symbol is not None and symbol.qualified_name in self.by_symbol:
+            return {symbol.qualified_name}
+        constant = self._constant(expression, module)
+        if constant is not None and id(constant[0]) in self.by_call:
+            return {self.by_call[id(constant[0])].qualified}
+        return None
+
     def _selection_constructor(self, method: str, call: cst.Call, module: ModuleInfo) -> Optional[set[str]]:
+        self._global = self._global or not self._scoped  # every asset's key or group is read
         if method == "all":
             return {n.qualified for n in self.nodes}
         if method == "key_prefixes":
@@ -839,6 +981,9 @@ class AssetRegistry(CodeLocations):
         return None
 
     def _by_keys(self, keys: Iterable[str]) -> set[str]:
+        keys = list(keys)
+        if keys:
+            self._global = self._global or not self._scoped  # which asset has the key: any of them
         return {self.by_key[k].qualified for k in keys if k in self.by_key}
 
     def _closure(self, chosen: set[str], upstream: bool) -> set[str]:
@@ -852,6 +997,7 @@ class AssetRegistry(CodeLocations):
                 source, target = (node.qualified, producer.qualified) if upstream \
                     else (producer.qualified, node.qualified)
                 neighbours.setdefault(source, set()).add(target)
+        self._global = self._global or not self._scoped
         result = set(chosen)
         frontier = list(chosen)
         while frontier:
@@ -1040,6 +1186,23 @@ class DagsterGraphBuilder(CallGraphBuilder):
 _SITE_GRAPH = frozenset({"name", "selection", "assets", "jobs", "schedules", "sensors", "asset_checks"})
 
 
+def _remembered_site_code(call: cst.Call, module: ModuleInfo, name: str, ctx: AnalysisContext
+                          ) -> tuple[dict[int, str], list[dict[str, Any]]]:
+    """:func:`_site_code`, once per index while the module holds the same call (a history
+    walk re-makes a location's pipelines whenever one of its assets changes; walking the
+    call's arguments for repo code was a tenth of that). Its diagnostics are replayed."""
+    def compute() -> tuple[dict[int, str], list[dict[str, Any]], list[Diagnostic]]:
+        with capturing(ctx) as piece:
+            masks, unfollowed = _site_code(call, module, name, ctx)
+        return masks, unfollowed, piece.diagnostics
+
+    # the key names the module (a new parse of it is new calls) and the call by identity
+    masks, unfollowed, diagnostics = ctx.index.remember(("dagster-site", module.name, id(call), name), compute)
+    for d in diagnostics:
+        ctx.diagnose(d.code, d.severity, d.message, d.path, d.line, d.hint)
+    return dict(masks), [dict(entry) for entry in unfollowed]
+
+
 def _site_code(call: cst.Call, module: ModuleInfo, name: str, ctx: AnalysisContext
                ) -> tuple[dict[int, str], list[dict[str, Any]]]:
     """Masks over a ``define_asset_job``/``Definitions`` call (see ``_asset_pipeline``) and
@@ -1216,6 +1379,24 @@ def _multi_asset_keys(call: Optional[cst.Call], module: ModuleInfo, ctx: Analysi
                 # AssetKey.to_python_identifier: the path joined by "__", other characters as "_"
                 produces["/".join(path)] = re.sub(r"[^A-Za-z0-9_]", "_", "__".join(path))
     return produces
+
+
+def _names_asset_maker(module: ModuleInfo) -> bool:
+    """Whether a top-level decorator or assignment of ``module`` calls something named like
+    an integration's asset maker (see ``AssetRegistry._opaque_assets``)."""
+    for statement in module.tree.body:
+        callees: list[cst.BaseExpression] = []
+        if isinstance(statement, cst.FunctionDef):
+            callees = [d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator
+                       for d in statement.decorators]
+        elif isinstance(statement, cst.SimpleStatementLine):
+            callees = [small.value.func for small in statement.body
+                       if isinstance(small, (cst.Assign, cst.AnnAssign)) and isinstance(small.value, cst.Call)]
+        for callee in callees:
+            if isinstance(callee, (cst.Name, cst.Attribute)) \
+                    and any(_makes_assets(n.rpartition(".")[2]) for n in module.qualified_names(callee)):
+                return True
+    return False
 
 
 def _makes_assets(name: str) -> bool:

@@ -21,6 +21,7 @@ from pvcheck.analyzer.values import is_literal, literal_value
 from pvcheck.model import Output
 
 if TYPE_CHECKING:
+    from pvcheck.analyzer.context import AnalysisContext
     from pvcheck.analyzer.frameworks.dagster import AssetNode, AssetRegistry
 
 _NOT_LITERAL = object()
@@ -38,19 +39,36 @@ def factory_names(modules: list[ModuleInfo]) -> set[bytes]:
     return found
 
 
-def factory_assets(registry: "AssetRegistry", module: ModuleInfo) -> Iterator["AssetNode"]:
-    """The assets that module-level calls of repo-local factories in ``module`` make."""
+def calls_factory(ctx: "AnalysisContext", module: ModuleInfo) -> bool:
+    """Whether a module-level call in ``module`` (where :func:`factory_assets` looks) is of
+    a repo-local asset factory: a fact of the module and of what its calls resolve to
+    (recorded), not of the tree's list of factories."""
+    from pvcheck.analyzer.frameworks.dagster import ASSET
+
+    for call in _top_calls(module):
+        factory = ctx.resolve_callee(module, call.func)
+        if factory is not None and factory.kind == "function" and isinstance(factory.node, cst.FunctionDef) \
+                and _returned_asset(factory.node, factory.module, ASSET) is not None:
+            return True
+    return False
+
+
+def _top_calls(module: ModuleInfo) -> Iterator[cst.Call]:
     for statement in module.tree.body:
         if not isinstance(statement, cst.SimpleStatementLine):
             continue
         for small in statement.body:
             value = small.value if isinstance(small, (cst.Assign, cst.AnnAssign, cst.Expr)) else None
             calls = [e.value for e in value.elements] if isinstance(value, (cst.List, cst.Tuple)) else [value]
-            for call in calls:
-                if isinstance(call, cst.Call):
-                    node = _factory_call(registry, module, call)
-                    if node is not None:
-                        yield node
+            yield from (call for call in calls if isinstance(call, cst.Call))
+
+
+def factory_assets(registry: "AssetRegistry", module: ModuleInfo) -> Iterator["AssetNode"]:
+    """The assets that module-level calls of repo-local factories in ``module`` make."""
+    for call in _top_calls(module):
+        node = _factory_call(registry, module, call)
+        if node is not None:
+            yield node
 
 
 def _factory_call(registry: "AssetRegistry", module: ModuleInfo, call: cst.Call) -> Optional["AssetNode"]:

@@ -32,6 +32,7 @@ import yaml
 
 import libcst as cst
 
+from pvcheck.analyzer.frameworks.dagster_scope import Piece, Pieces, capturing
 from pvcheck.analyzer.module import ModuleInfo
 from pvcheck.analyzer.runconfig import glob_files
 from pvcheck.diagnostics import NOT_FOLLOWED
@@ -167,14 +168,37 @@ class CodeLocations:
     components: list[str]
     _depth: int
     by_symbol: dict[str, "AssetNode"]
+    pieces: Pieces
+
+    def _add_location(self, location: Location, built: Piece) -> None:
+        raise NotImplementedError  # AssetRegistry's
 
     def location_of(self, module: ModuleInfo, call: cst.Call) -> tuple[list[AssetNode], bool]:
         """The assets of the code location an asset job belongs to, as that location loads
         them: the ``Definitions`` whose ``jobs=`` lists it, else the dg ``defs`` package
         that holds it, else the location defined nearest to it in the package tree; every
         asset of the tree when the repository defines no location at all."""
-        if not self.locations:
+        claimed = self.claiming(module, call)
+        if claimed is None:
+            if not self.locations:
+                return self.nodes, False
+            # in no location we can see (a lesson's copy, a location built at run time):
+            # the assets of the nearest package around the job that has any
+            parts = module.name.split(".")
+            for cut in range(len(parts) - 1, -1, -1):
+                prefix = ".".join(parts[:cut]) + "." if cut else ""
+                nearby = [n for n in self.nodes if n.home.name.startswith(prefix)]
+                if nearby:
+                    return nearby, False
             return self.nodes, False
+        nodes = list({n.qualified: n for loc in claimed for n in loc.nodes}.values())
+        return nodes, any(loc.dynamic for loc in claimed)
+
+    def claiming(self, module: ModuleInfo, call: cst.Call) -> Optional[list[Location]]:
+        """The code locations an asset job belongs to (see :meth:`location_of`); None
+        when none does."""
+        if not self.locations:
+            return None
         claimed = [loc for loc in self.locations if id(call) in loc.jobs]
         if not claimed:
             claimed = [loc for loc in self.locations
@@ -188,18 +212,7 @@ class CodeLocations:
             if above:
                 deepest = max(len(home) for home, _ in above)
                 claimed = [loc for home, loc in above if len(home) == deepest]
-        if not claimed:
-            # in no location we can see (a lesson's copy, a location built at run time):
-            # the assets of the nearest package around the job that has any
-            parts = module.name.split(".")
-            for cut in range(len(parts) - 1, -1, -1):
-                prefix = ".".join(parts[:cut]) + "." if cut else ""
-                nearby = [n for n in self.nodes if n.home.name.startswith(prefix)]
-                if nearby:
-                    return nearby, False
-            return self.nodes, False
-        nodes = list({n.qualified: n for loc in claimed for n in loc.nodes}.values())
-        return nodes, any(loc.dynamic for loc in claimed)
+        return claimed or None
 
     def job_assets(self, module: ModuleInfo, call: cst.Call,
                    selection: Optional[cst.BaseExpression]) -> tuple[list[AssetNode], bool]:
@@ -243,8 +256,10 @@ class CodeLocations:
             if known is not None:
                 known.name = known.name or entry.name
                 continue
-            nodes, jobs = self._module_level(module)
-            self.locations.append(Location(module, None, nodes, False, "", jobs, entry.name))
+            with capturing(self.ctx) as read:
+                nodes, jobs = self._module_level(module)
+            self.pieces.structure.add(read)  # the jobs it holds: whichever location another job is in
+            self._add_location(Location(module, None, nodes, False, "", jobs, entry.name), read)
 
     def _entry_module(self, entry: WorkspaceEntry) -> Optional[ModuleInfo]:
         """The tree's module an entry names: by file under its working directory first,
@@ -296,9 +311,9 @@ class CodeLocations:
                     nodes.extend(self._loaded(value, symbol.module))
         return list({n.qualified: n for n in nodes}.values()), jobs
 
-    def _defs_folder(self, module: ModuleInfo, call: cst.Call) -> Optional["Location"]:
-        """``load_from_defs_folder(...)`` / ``load_defs(defs_module)``: a dg project, whose
-        location is every asset under its ``defs`` package."""
+    def _defs_package(self, module: ModuleInfo, call: cst.Call) -> str:
+        """The ``defs`` package ``load_from_defs_folder(...)`` / ``load_defs(defs_module)``
+        loads ("" when it is not in the scanned tree)."""
         from pvcheck.analyzer.frameworks.dagster import LOAD_DEFS_FOLDER, _keyword
         root = _keyword(call, "defs_root") or next((a for a in call.args if a.keyword is None), None)
         package = ""
@@ -313,9 +328,15 @@ class CodeLocations:
             candidate = f"{parent}.defs" if parent else "defs"
             if self.ctx.index.has_module(candidate):
                 package = candidate
+        return package
+
+    def _defs_folder(self, module: ModuleInfo, call: cst.Call, package: str) -> Optional["Location"]:
+        """``load_from_defs_folder(...)`` / ``load_defs(defs_module)``: a dg project, whose
+        location is every asset under its ``defs`` package (:meth:`_defs_package`)."""
         if not package:
             self._not_followed(module, call, "a dg project's defs folder that is not in the scanned tree")
             return None
+        self._candidate_modules(package, True)
         nodes = [n for n in self.nodes if (n.home.name + ".").startswith(package + ".")]
         # components (YAML, or Python classes) build definitions at run time: a job of this
         # location may select assets no graph shows
