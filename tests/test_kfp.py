@@ -8,6 +8,7 @@ from pathlib import Path
 from pvcheck.analyzer import scan_tree
 from pvcheck.analyzer.frameworks.kfp import k8s_name
 from tests.conftest import FIXTURES, only_pipeline
+from tests.project_edits import edit_file
 
 FIXTURE = FIXTURES / "kfp_training"
 
@@ -333,11 +334,6 @@ def _copy(tmp_path: Path) -> Path:
     return target
 
 
-def _edit(root: Path, name: str, old: str, new: str) -> None:
-    path = root / name
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 def _training(root: Path):
@@ -347,14 +343,14 @@ def _training(root: Path):
 def test_cosmetic_edits_keep_every_fingerprint(tmp_path):
     base = _training(FIXTURE)
     root = _copy(tmp_path)
-    _edit(root, "components/data.py", "    frame = pd.read_parquet(table_uri)\n",
+    edit_file(root, "components/data.py", "    frame = pd.read_parquet(table_uri)\n",
           "    # drop unlabeled rows\n    frame = pd.read_parquet(\n        table_uri,\n    )\n")
-    _edit(root, "components/data.py", "frame", "table")
-    _edit(root, "pipelines/training.py", 'with dsl.If(scored.outputs["auc"] >= auc_threshold, name="good-enough")',
+    edit_file(root, "components/data.py", "frame", "table")
+    edit_file(root, "pipelines/training.py", 'with dsl.If(scored.outputs["auc"] >= auc_threshold, name="good-enough")',
           "with dsl.If(\n            scored.outputs['auc'] >= auc_threshold,\n"
           "            name='good-enough',\n        )")
-    _edit(root, "pipelines/training.py", "scored = evaluate_model(", "evaluation = evaluate_model(")
-    _edit(root, "pipelines/training.py", "scored.outputs", "evaluation.outputs")
+    edit_file(root, "pipelines/training.py", "scored = evaluate_model(", "evaluation = evaluate_model(")
+    edit_file(root, "pipelines/training.py", "scored.outputs", "evaluation.outputs")
     head = _training(root)
     assert head.fingerprint == base.fingerprint
     assert head.graph_fingerprint == base.graph_fingerprint
@@ -364,7 +360,7 @@ def test_cosmetic_edits_keep_every_fingerprint(tmp_path):
 def test_container_image_change_changes_the_component_fingerprint(tmp_path):
     base = _training(FIXTURE)
     root = _copy(tmp_path)
-    _edit(root, "utils/images.py", "model-server:1.4.2", "model-server:1.5.0")
+    edit_file(root, "utils/images.py", "model-server:1.4.2", "model-server:1.5.0")
     head = _training(root)
     changed = {s.id for s in head.steps if s.fingerprint != base.step(s.id).fingerprint}
     assert changed == {"deploy-model"}
@@ -373,7 +369,7 @@ def test_container_image_change_changes_the_component_fingerprint(tmp_path):
 def test_base_image_change_is_configuration_of_every_component_using_it(tmp_path):
     base = _training(FIXTURE)
     root = _copy(tmp_path)
-    _edit(root, "utils/images.py", 'PYTHON_IMAGE = "python:3.11-slim"', 'PYTHON_IMAGE = "python:3.12-slim"')
+    edit_file(root, "utils/images.py", 'PYTHON_IMAGE = "python:3.11-slim"', 'PYTHON_IMAGE = "python:3.12-slim"')
     head = _training(root)
     assert {s.id: s.fingerprint for s in head.steps} == {s.id: s.fingerprint for s in base.steps}
     changed = {s.id for s in head.steps if s.config_fingerprint != base.step(s.id).config_fingerprint}
@@ -384,8 +380,8 @@ def test_base_image_change_is_configuration_of_every_component_using_it(tmp_path
 def test_body_and_setting_edits(tmp_path):
     base = _training(FIXTURE)
     root = _copy(tmp_path)
-    _edit(root, "components/data.py", "random_state=7", "random_state=11")
-    _edit(root, "pipelines/training.py", 'set_memory_limit("8G")', 'set_memory_limit("16G")')
+    edit_file(root, "components/data.py", "random_state=7", "random_state=11")
+    edit_file(root, "pipelines/training.py", 'set_memory_limit("8G")', 'set_memory_limit("16G")')
     head = _training(root)
     assert {s.id for s in head.steps if s.fingerprint != base.step(s.id).fingerprint} == {"split-dataset"}
     assert {s.id for s in head.steps if s.config_fingerprint != base.step(s.id).config_fingerprint} == {
@@ -395,7 +391,7 @@ def test_body_and_setting_edits(tmp_path):
 def test_removed_after_changes_the_graph(tmp_path):
     base = _training(FIXTURE)
     root = _copy(tmp_path)
-    _edit(root, "pipelines/training.py", "        final.after(sweep)\n", "")
+    edit_file(root, "pipelines/training.py", "        final.after(sweep)\n", "")
     head = _training(root)
     assert head.graph_fingerprint != base.graph_fingerprint
     assert ("train-model", "train-model-2", "order", None, None) not in edges(head)

@@ -10,6 +10,7 @@ from pvcheck.analyzer import scan_tree
 from pvcheck.analyzer.cache import AnalysisCache
 from pvcheck.config import Config
 from tests.conftest import FIXTURES, only_pipeline
+from tests.project_edits import edit_file
 
 FIXTURE = FIXTURES / "kfp_vertex"
 
@@ -24,11 +25,6 @@ def _copy(tmp_path: Path) -> Path:
     return target
 
 
-def _edit(root: Path, name: str, old: str, new: str) -> None:
-    path = root / name
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 # ---------------------------------------------------------------------- the fixture project
@@ -82,7 +78,7 @@ def test_fixture_outputs_and_configuration():
 def test_spec_files_are_the_component_code(tmp_path):
     base = only_pipeline(scan_tree(FIXTURE))
     root = _copy(tmp_path)
-    _edit(root, "components/specs/score_customers.yaml", "churn-score:2.0.1", "churn-score:2.1.0")
+    edit_file(root, "components/specs/score_customers.yaml", "churn-score:2.0.1", "churn-score:2.1.0")
     changed = only_pipeline(scan_tree(root))
     differs = {s.id for s in base.steps if s.body_fingerprint != changed.step(s.id).body_fingerprint}
     assert differs == {"score-customers"}
@@ -93,8 +89,8 @@ def test_a_spec_edit_reaches_a_cached_scan(tmp_path):
     root = _copy(tmp_path)
     store = tmp_path / "cache"
     before = only_pipeline(scan_tree(root, cache=AnalysisCache(store, Config())))
-    _edit(root, "components/specs/validate_rows.yaml", "churn-validate:1.4.0", "churn-validate:1.5.0")
-    _edit(root, "requirements.txt", "components==2.17.0", "components==2.18.0")
+    edit_file(root, "components/specs/validate_rows.yaml", "churn-validate:1.4.0", "churn-validate:1.5.0")
+    edit_file(root, "requirements.txt", "components==2.17.0", "components==2.18.0")
     after = only_pipeline(scan_tree(root, cache=AnalysisCache(store, Config())))
     assert after.step("validate-rows").body_fingerprint != before.step("validate-rows").body_fingerprint
     assert after.step("customtrainingjobop").config == {
@@ -104,7 +100,7 @@ def test_a_spec_edit_reaches_a_cached_scan(tmp_path):
 
 def test_an_unpinned_package_gives_no_requirement(tmp_path):
     root = _copy(tmp_path)
-    _edit(root, "requirements.txt", "google-cloud-pipeline-components==2.17.0", "google-cloud-pipeline-components>=2.17")
+    edit_file(root, "requirements.txt", "google-cloud-pipeline-components==2.17.0", "google-cloud-pipeline-components>=2.17")
     assert only_pipeline(scan_tree(root)).step("customtrainingjobop").config == {}
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pvcheck.analyzer import scan_tree
 from tests.conftest import FIXTURES, only_pipeline
+from tests.project_edits import edit_file
 
 FIXTURE = FIXTURES / "prefect_etl"
 
@@ -332,11 +333,6 @@ def _copy(tmp_path: Path) -> Path:
     return target
 
 
-def _edit(root: Path, name: str, old: str, new: str) -> None:
-    path = root / name
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 def _etl(root: Path):
@@ -346,12 +342,12 @@ def _etl(root: Path):
 def test_cosmetic_edits_keep_every_fingerprint(tmp_path):
     base = _etl(FIXTURE)
     root = _copy(tmp_path)
-    _edit(root, "tasks/transform.py", "    cleaned = [lower_keys(row) for row in rows]\n",
+    edit_file(root, "tasks/transform.py", "    cleaned = [lower_keys(row) for row in rows]\n",
           "    # lower-case first\n    tidy = [lower_keys(r) for r in rows]\n")
-    _edit(root, "tasks/transform.py", 'print(f"normalized {len(cleaned)} rows")\n    return drop_incomplete(cleaned)',
+    edit_file(root, "tasks/transform.py", 'print(f"normalized {len(cleaned)} rows")\n    return drop_incomplete(cleaned)',
           "print(f'normalized {len(tidy)} rows')\n    print('dropping incomplete', rows)\n"
           "    return drop_incomplete(\n        tidy,\n    )")
-    _edit(root, "flows/daily_etl.py",
+    edit_file(root, "flows/daily_etl.py",
           "    orders = fetch_orders.submit(run_date)\n    customers = fetch_customers.submit(run_date)\n",
           "    customers = fetch_customers.submit(run_date)\n"
           "    orders = fetch_orders.submit(\n        run_date\n    )\n")
@@ -364,7 +360,7 @@ def test_cosmetic_edits_keep_every_fingerprint(tmp_path):
 def test_body_edit_changes_only_that_tasks_fingerprint(tmp_path):
     base = _etl(FIXTURE)
     root = _copy(tmp_path)
-    _edit(root, "tasks/transform.py", '"revenue": sum(amounts)', '"revenue": round(sum(amounts), 2)')
+    edit_file(root, "tasks/transform.py", '"revenue": sum(amounts)', '"revenue": round(sum(amounts), 2)')
     head = _etl(root)
     changed = {s.id for s in head.steps if s.fingerprint != base.step(s.id).fingerprint}
     assert changed == {"summarize"}
@@ -375,7 +371,7 @@ def test_body_edit_changes_only_that_tasks_fingerprint(tmp_path):
 def test_helper_edit_changes_the_tasks_that_use_it(tmp_path):
     base = _etl(FIXTURE)
     root = _copy(tmp_path)
-    _edit(root, "utils/dates.py", 'RAW_BUCKET = "s3://acme-raw/exports"', 'RAW_BUCKET = "s3://acme-raw/v2"')
+    edit_file(root, "utils/dates.py", 'RAW_BUCKET = "s3://acme-raw/exports"', 'RAW_BUCKET = "s3://acme-raw/v2"')
     head = _etl(root)
     changed = {s.id for s in head.steps if s.body_fingerprint != base.step(s.id).body_fingerprint}
     assert changed == {"fetch_orders", "fetch_customers"}
@@ -384,9 +380,9 @@ def test_helper_edit_changes_the_tasks_that_use_it(tmp_path):
 def test_config_edits_change_config_fingerprints_only(tmp_path):
     base = _etl(FIXTURE)
     root = _copy(tmp_path)
-    _edit(root, "tasks/extract.py", "@task(retries=3, retry_delay_seconds=30)\ndef fetch_customers",
+    edit_file(root, "tasks/extract.py", "@task(retries=3, retry_delay_seconds=30)\ndef fetch_customers",
           "@task(retries=5, retry_delay_seconds=60)\ndef fetch_customers")
-    _edit(root, "flows/daily_etl.py", 'with_options(name="write_orders", retries=5)',
+    edit_file(root, "flows/daily_etl.py", 'with_options(name="write_orders", retries=5)',
           'with_options(name="write_orders", retries=2)')
     head = _etl(root)
     assert head.fingerprint == base.fingerprint
@@ -398,7 +394,7 @@ def test_config_edits_change_config_fingerprints_only(tmp_path):
 def test_removed_wait_for_changes_the_graph(tmp_path):
     base = _etl(FIXTURE)
     root = _copy(tmp_path)
-    _edit(root, "flows/daily_etl.py", '"orders", wait_for=[quality])', '"orders")')
+    edit_file(root, "flows/daily_etl.py", '"orders", wait_for=[quality])', '"orders")')
     head = _etl(root)
     assert head.graph_fingerprint != base.graph_fingerprint
     assert ("report_quality", "write_orders", "order", None, None) not in edges(head)
