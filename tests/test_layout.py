@@ -76,9 +76,12 @@ PLUGIN_ONLY: dict[str, dict[str, str]] = {
     "prefect": {"pvcheck.analyzer.frameworks.prefect_branches": "Prefect's own: if/for over flow parameters"},
     "kfp": {"pvcheck.analyzer.pipeline_calls": "task methods (.after, .set_*) read CallGraphBuilder's own-code "
                                                "masks, which are internal to it",
-            "pvcheck.analyzer.frameworks.kfp_loaded": "KFP's own: components loaded from YAML or made by a call"},
+            "pvcheck.analyzer.frameworks.kfp_loaded": "KFP's own: components loaded from YAML or made by a call",
+            "pvcheck.analyzer.frameworks.kfp_interface": "KFP's own: task names and component outputs"},
     "kfp_loaded": {"pvcheck.analyzer.reach": "a spec file's path is computed exactly as file reads' paths are",
-                   "pvcheck.analyzer.frameworks.kfp": "KFP's own: a wrapped function's outputs, as a component's"},
+                   "pvcheck.analyzer.frameworks.kfp_interface": "KFP's own: a wrapped function's outputs, as a "
+                                                                "component's"},
+    "kfp_interface": {},
     "flyte": {"pvcheck.analyzer.frameworks.flyte_v2": "Flyte's own: flyte-sdk 2",
               "pvcheck.analyzer.frameworks.flyte_imperative": "Flyte's own: imperative workflows",
               "pvcheck.analyzer.frameworks.flyte_graph": "Flyte's own: the workflow graph builder"},

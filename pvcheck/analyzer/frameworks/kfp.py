@@ -23,7 +23,6 @@ kubeflow/pipelines):
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
@@ -40,6 +39,7 @@ from pvcheck.plugin import (AnalysisContext, CallGraphBuilder, DecoratedPipeline
                             plain_text, string_value)
 from pvcheck.plugin import keyword_string as _keyword_string
 from pvcheck.plugin import ORIGIN_OPTIONS, ORIGIN_RUN_CONFIG, ConfigSource
+from pvcheck.analyzer.frameworks.kfp_interface import SINGLE_OUTPUT, component_outputs, k8s_name
 from pvcheck.analyzer.frameworks.kfp_loaded import WRAPPERS, loaded_component, pinned_requirement, wrapped_function
 
 _DSL = ("kfp.dsl", "kfp.v2.dsl")
@@ -57,16 +57,12 @@ GROUPS: dict[str, str] = {
     for name, kind in (("If", "if"), ("Condition", "if"), ("Elif", "elif"), ("Else", "else"),
                        ("ParallelFor", "loop"), ("ExitHandler", "exit"))
 }
-OUTPUT_MARKERS = frozenset(f"{d}.Output" for d in _DSL)
-OUTPUT_PATHS = frozenset((*(f"{d}.OutputPath" for d in _DSL), "kfp.dsl.types.type_annotations.OutputPath",
-                          "kfp.components.OutputPath"))
 PASSTHROUGH = frozenset(f"{d}.Collected" for d in _DSL) | {"kfp.dsl.for_loop.Collected"}
 ONE_OF = frozenset(f"{d}.OneOf" for d in _DSL) | {"kfp.dsl.pipeline_channel.OneOf"}
 #: ``dsl.importer(...)``: a task of KFP's own importer component, whose output is ``artifact``.
 IMPORTERS = frozenset(f"{d}.importer" for d in _DSL) | {"kfp.dsl.importer_node.importer"}
 #: KFP v1 operations that are tasks without a component: not modelled, reported by name.
 V1_OPS = frozenset(f"kfp.dsl.{op}" for op in ("ContainerOp", "ResourceOp", "VolumeOp", "VolumeSnapshotOp"))
-SINGLE_OUTPUT = "Output"
 #: Installed packages of prebuilt components: their calls are tasks named by qualified name.
 EXTERNAL_COMPONENT_PACKAGES = ("google_cloud_pipeline_components.",)
 
@@ -89,11 +85,6 @@ TASK_OPTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-def k8s_name(name: str) -> str:
-    """KFP's ``maybe_rename_for_k8s``: lower case, runs of other characters become one ``-``."""
-    return re.sub("-+", "-", re.sub("[^-0-9a-z]+", "-", name.lower())).strip("-")
-
-
 class KubeflowPipelines(DecoratedPipelines):
     name = "kfp"
     markers = (b"kfp",)
@@ -102,7 +93,7 @@ class KubeflowPipelines(DecoratedPipelines):
 
     def step_definition(self, symbol: Symbol, ctx: AnalysisContext) -> Optional[StepDefinition]:
         if symbol.kind == "constant":
-            return loaded_component(symbol, ctx, k8s_name)
+            return loaded_component(symbol, ctx)
         found = decorated_function(symbol, COMPONENT_DECORATORS + CONTAINER_DECORATORS)
         if found is None:
             return None
@@ -213,7 +204,7 @@ class KFPGraphBuilder(CallGraphBuilder):
         qualified = module.qualified_names(func) if isinstance(func, (cst.Name, cst.Attribute)) else set()
         if qualified & WRAPPERS:
             # a component made in the pipeline body (``op = func_to_container_op(fn)``, then ``op(...)``)
-            made = wrapped_function(call, module, self.ctx, k8s_name)
+            made = wrapped_function(call, module, self.ctx)
             if made is not None:
                 return _LocalComponent(self.ctx.render(func, module) + "(...)", (), made)
         if qualified & V1_OPS:
@@ -580,36 +571,3 @@ def _opaque_call(builder: CallGraphBuilder, call: cst.Call, env: dict[str, Value
     for arg in call.args[1:] if skip_first else call.args:
         flows.extend(builder.invocations_in(builder.evaluate(arg.value, env, module)))
     return Opaque(builder.ctx.render(call.func, module) + "(...)", tuple(dict.fromkeys(flows)))
-
-
-# ---------------------------------------------------------------------- component interface
-def component_outputs(node: cst.FunctionDef, module: ModuleInfo, ctx: AnalysisContext,
-                      containerized: bool) -> tuple[Output, ...]:
-    """KFP's output names of a component, in its order: output parameters, then the return."""
-    outputs: list[Output] = []
-    params = node.params
-    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
-        if param.annotation is None:
-            continue
-        annotation = param.annotation.annotation
-        if _is_output(annotation, module):
-            outputs.append(Output(param.name.value, ctx.render(annotation, module)))
-    if containerized or node.returns is None:
-        return tuple(outputs)
-    returned = node.returns.annotation
-    if isinstance(returned, cst.Name) and returned.value == "None":
-        return tuple(outputs)
-    fields = named_tuple_outputs(returned, module, ctx)
-    if fields is None:
-        outputs.append(Output(SINGLE_OUTPUT, ctx.render(returned, module)))
-    else:
-        outputs.extend(fields)
-    return tuple(outputs)
-
-
-def _is_output(annotation: cst.BaseExpression, module: ModuleInfo) -> bool:
-    if isinstance(annotation, cst.Subscript) and isinstance(annotation.value, (cst.Name, cst.Attribute)):
-        return bool(module.qualified_names(annotation.value) & OUTPUT_MARKERS)
-    if isinstance(annotation, cst.Call) and isinstance(annotation.func, (cst.Name, cst.Attribute)):
-        return bool(module.qualified_names(annotation.func) & OUTPUT_PATHS)
-    return False

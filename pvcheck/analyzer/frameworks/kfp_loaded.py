@@ -28,6 +28,7 @@ from typing import Any, Optional
 
 import libcst as cst
 
+from pvcheck.analyzer.frameworks.kfp_interface import component_outputs, k8s_name
 from pvcheck.analyzer.reach import static_path
 from pvcheck.diagnostics import UNKNOWN_READ
 from pvcheck.plugin import AnalysisContext, BodyPart, ModuleInfo, Output, Severity, StepDefinition, Symbol
@@ -48,7 +49,7 @@ DISTRIBUTIONS = {"google_cloud_pipeline_components": "google-cloud-pipeline-comp
 _REQUIREMENT_FILES = ("requirements.txt", "requirements.in", "pyproject.toml", "setup.cfg", "environment.yml")
 
 
-def loaded_component(symbol: Symbol, ctx: AnalysisContext, k8s_name: Any) -> Optional[StepDefinition]:
+def loaded_component(symbol: Symbol, ctx: AnalysisContext) -> Optional[StepDefinition]:
     """The component a module constant holds: a loaded spec or a wrapped function; else None."""
     node = symbol.node
     value = node.value if isinstance(node, (cst.Assign, cst.AnnAssign)) else None
@@ -58,15 +59,14 @@ def loaded_component(symbol: Symbol, ctx: AnalysisContext, k8s_name: Any) -> Opt
     names = module.qualified_names(value.func)
     kind = next((LOADERS[n] for n in names if n in LOADERS), None)
     if kind is not None:
-        return _spec_component(symbol, value, kind, ctx, k8s_name)
+        return _spec_component(symbol, value, kind, ctx)
     if names & WRAPPERS:
-        return wrapped_function(value, module, ctx, k8s_name)
+        return wrapped_function(value, module, ctx)
     return None
 
 
 # ---------------------------------------------------------------------- YAML specs
-def _spec_component(symbol: Symbol, call: cst.Call, kind: str, ctx: AnalysisContext, k8s_name: Any
-                    ) -> StepDefinition:
+def _spec_component(symbol: Symbol, call: cst.Call, kind: str, ctx: AnalysisContext) -> StepDefinition:
     module = symbol.module
     argument = _first_argument(call, ("component_file", "file_path", "text", "filename"))
     spec: Any = None
@@ -142,11 +142,9 @@ def _spec_interface(spec: Any) -> tuple[Optional[str], tuple[Output, ...]]:
 
 
 # ---------------------------------------------------------------------- wrapped functions
-def wrapped_function(call: cst.Call, module: ModuleInfo, ctx: AnalysisContext, k8s_name: Any
-                     ) -> Optional[StepDefinition]:
+def wrapped_function(call: cst.Call, module: ModuleInfo, ctx: AnalysisContext) -> Optional[StepDefinition]:
     """The component ``create_component_from_func(fn, ...)`` (or another of :data:`WRAPPERS`)
     makes of a repo-local function ``fn``, written in ``module``; None for anything else."""
-    from pvcheck.analyzer.frameworks.kfp import component_outputs
 
     argument = _first_argument(call, ("func", "python_func"))
     if argument is None:
