@@ -30,11 +30,12 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Type, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, Type, Union
 
 from pvcheck.config import Config
 from pvcheck.errors import RevisionError
@@ -365,9 +366,12 @@ def raw_source_hash(pipeline: Pipeline, blobs: dict[str, str]) -> str:
 
 @dataclass
 class _Track:
-    """Everything known about one pipeline (by name) during the walk."""
+    """Everything known about one pipeline during the walk: by name, or by name and file
+    while another pipeline of the tree has that name (a collection of projects, each with
+    its ``training_pipeline``: one row each, not one row flipping between them)."""
 
     name: str
+    path: str = ""  # the file that defines it, as of the last commit
     lineages: dict[str, int] = field(default_factory=dict)  # lineage id -> 1, 2, ...
     versions: set[tuple[str, int]] = field(default_factory=set)
     raw: set[str] = field(default_factory=set)
@@ -489,7 +493,7 @@ def _walk(repo: Path | str, config: Optional[Config], since: Optional[str], pipe
             previous_project = head
             events = _events(report, changes, tracks, mirror.files)
             if pipeline is not None:
-                events = [e for e in events if e.pipeline == pipeline or e.renamed_from == pipeline]
+                events = [e for e in events if _named(e.pipeline, pipeline) or e.renamed_from == pipeline]
             if events:
                 entries.append(CommitEntry(commit, subject, date, index, tuple(events)))
             if on_commit:
@@ -498,7 +502,7 @@ def _walk(repo: Path | str, config: Optional[Config], since: Optional[str], pipe
     summaries = tuple(
         PipelineSummary(t.name, t.commits, t.runs, len(t.versions), len(t.lineages), len(t.raw), t.final)
         for t in sorted(tracks.values(), key=lambda t: t.name)
-        if pipeline is None or t.name == pipeline
+        if pipeline is None or _named(t.name, pipeline)
     )
     return History(tuple(entries), summaries, len(commits), analyzed, time.perf_counter() - started,
                    commits[0][0], commits[-1][0])
@@ -518,19 +522,43 @@ def _reads(project: Project) -> frozenset[str]:
     return frozenset(reads)
 
 
+def _named(row: str, name: str) -> bool:
+    """Whether a row is the pipeline called ``name`` (one of them, where several are)."""
+    return row == name or row.startswith(name + " [")
+
+
+def _shared_names(pipelines: Iterable[Optional[Pipeline]]) -> set[str]:
+    counts = Counter(p.name for p in pipelines if p is not None)
+    return {name for name, count in counts.items() if count > 1}
+
+
+def _row(name: str, path: str, shared: set[str]) -> str:
+    """A pipeline's row: its name, with its file while another pipeline has that name."""
+    return f"{name} [{path}]" if name in shared else name
+
+
 def _events(report: Report, changes, tracks: dict[str, _Track], blobs: dict[str, str]) -> list[PipelineEvent]:  # type: ignore[no-untyped-def]
     """The events of one commit, updating ``tracks``; untouched pipelines give none."""
     events: list[PipelineEvent] = []
+    shared_before = _shared_names(c.change.base for c in changes)
+    shared_after = _shared_names(c.change.head for c in changes)
     for change in changes:
         pc = change.change
         old_name = pc.base.name if pc.base is not None else None
+        old_row = _row(old_name, pc.base.path, shared_before) if pc.base is not None and old_name else None
         name = pc.head.name if pc.head is not None else (old_name or pc.name)
+        path = pc.head.path if pc.head is not None else (pc.base.path if pc.base is not None else pc.path)
+        row = _row(name, path, shared_after if pc.head is not None else shared_before)
         renamed_from = old_name if old_name is not None and old_name != name else None
-        if renamed_from is not None and renamed_from in tracks and name not in tracks:
-            track = tracks.pop(renamed_from)  # the row follows the pipeline to its new name
-            track.name = name
-            tracks[name] = track
-        track = tracks.setdefault(name, _Track(name))
+        if old_row is not None and old_row != row and old_row in tracks and row not in tracks:
+            # the row follows the pipeline: to its new name, or in and out of a name another
+            # pipeline came to share
+            track = tracks.pop(old_row)
+            track.name = row
+            tracks[row] = track
+        track = tracks.setdefault(row, _Track(row))
+        track.path = path
+        name = row
 
         if change.after is None:  # removed
             track.final = "removed"

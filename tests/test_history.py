@@ -285,3 +285,43 @@ def test_files_read_by_path_and_pins_are_part_of_the_replayed_history(tmp_path):
     assert events == [("initial", [("pipeline", 1)]), ("narrower query", [("version", 2)]),
                       ("prebuilt components 2.18", [("version", 3)])]
     assert (history.commits_walked, history.commits_analyzed) == (4, 3)
+
+
+def test_pipelines_sharing_a_name_keep_a_row_each(tmp_path):
+    """A collection of projects, each with its own ``training_pipeline``: one row per
+    pipeline (named with its file while the name is shared), each with its own versions;
+    the row a pipeline had before another took its name goes on."""
+    import shutil
+
+    from tests.conftest import FIXTURES
+    from tests.gitrepo import Repo
+
+    repo = Repo(tmp_path / "repo")
+    shutil.copytree(FIXTURES / "zenml_collection", repo.root, dirs_exist_ok=True)
+    fraud = repo.root / "fraud_detection"
+    held = tmp_path / "fraud_detection"
+    shutil.move(str(fraud), str(held))
+    repo.replace("churn-forecast/pipelines/training.py", "def churn_training(", "def training_pipeline(")
+    repo.commit("churn project")
+    shutil.move(str(held), str(fraud))
+    repo.replace("fraud_detection/pipelines/training.py", "def fraud_training(", "def training_pipeline(")
+    repo.commit("fraud project, same pipeline name")
+    repo.replace("churn-forecast/utils/features.py", 'select_dtypes("number")', 'select_dtypes("float")')
+    repo.commit("churn helper")
+    repo.replace("fraud_detection/utils/features.py", '"amount_7d"', '"amount_30d"')
+    repo.commit("fraud helper")
+
+    history = walk(repo.root)
+    churn, fraud_row = "training_pipeline [churn-forecast/pipelines/training.py]", \
+        "training_pipeline [fraud_detection/pipelines/training.py]"
+    summaries = {s.name: s for s in history.summaries}
+    assert set(summaries) == {churn, fraud_row}
+    # the churn row began before the name was shared: all four commits are its (the later
+    # ones through the name-collision finding), the fraud row's the last three
+    assert (summaries[churn].versions, summaries[churn].commits) == (2, 4)
+    assert (summaries[fraud_row].versions, summaries[fraud_row].commits) == (2, 3)
+    events = [[(e.pipeline, e.label) for e in entry.events if e.new_version] for entry in history.entries]
+    # each event under the row's name at the time: the churn pipeline's first alone
+    assert events == [[("training_pipeline", "v1")], [(fraud_row, "v1")], [(churn, "v2")], [(fraud_row, "v2")]]
+    # --pipeline NAME selects every pipeline of that name
+    assert {s.name for s in walk(repo.root, pipeline="training_pipeline").summaries} == {churn, fraud_row}
