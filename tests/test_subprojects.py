@@ -194,3 +194,55 @@ def test_a_package_added_to_one_project_leaves_the_other_projects_files_as_they_
         {p: s for p, s in before.items() if p.startswith("fraud_detection/")}
     write_tree(root, {"fraud_detection/steps/report.py": "import reports\n"})
     assert rebase(layout()["fraud_detection/steps/report.py"], "reports.summary") == "fraud_detection.reports.summary"
+
+
+FRAME_MATERIALIZER = '''\
+import pandas as pd
+from zenml.materializers.base_materializer import BaseMaterializer
+
+
+class FrameMaterializer(BaseMaterializer):
+    ASSOCIATED_TYPES = (pd.DataFrame,)
+
+    def load(self, data_type):
+        return pd.read_parquet(self.uri + "/frame.parquet")
+
+    def save(self, frame):
+        frame.to_parquet(self.uri + "/frame.parquet")
+'''
+
+
+def _steps_with(project: Project, helper: str) -> dict[str, list[str]]:
+    return {p.name: sorted(s.id for s in p.steps if any(h.name == helper for h in s.helpers))
+            for p in project.pipelines}
+
+
+def test_a_materializer_registers_in_its_own_project_only(tmp_path):
+    """ZenML registers a materializer when its module is imported: in a collection, by its
+    own project's code, never by another project's. Editing one project's materializer for
+    ``pd.DataFrame`` versions that project's pipeline; the other project's steps, which
+    return ``pd.DataFrame`` too, do not have it in their reach."""
+    root = copy(tmp_path)
+    (root / "churn-forecast" / "materializers").mkdir()
+    (root / "churn-forecast" / "materializers" / "__init__.py").write_text("", encoding="utf-8")
+    (root / "churn-forecast" / "materializers" / "frames.py").write_text(FRAME_MATERIALIZER, encoding="utf-8")
+    helper = "churn-forecast.materializers.frames.FrameMaterializer"
+    before = scan_tree(root)
+    assert _steps_with(before, helper) == {"churn_training": ["load_customers"], "fraud_training": []}
+    path = root / "churn-forecast" / "materializers" / "frames.py"
+    path.write_text(path.read_text(encoding="utf-8").replace("frame.parquet", "frame.pq"), encoding="utf-8")
+    after = scan_tree(root)
+    assert only_pipeline(after, "churn_training").fingerprint != only_pipeline(before, "churn_training").fingerprint
+    assert only_pipeline(after, "fraud_training").fingerprint == only_pipeline(before, "fraud_training").fingerprint
+
+
+def test_a_materializer_of_no_project_registers_for_every_project(tmp_path):
+    """A materializer in a package of the collection's root (no project holds it) is seen
+    from every project: the scope narrows only what another project holds."""
+    root = copy(tmp_path)
+    (root / "shared_io").mkdir()
+    (root / "shared_io" / "__init__.py").write_text("", encoding="utf-8")
+    (root / "shared_io" / "frames.py").write_text(FRAME_MATERIALIZER, encoding="utf-8")
+    project = scan_tree(root)
+    assert _steps_with(project, "shared_io.frames.FrameMaterializer") == {
+        "churn_training": ["load_customers"], "fraud_training": ["load_transactions"]}

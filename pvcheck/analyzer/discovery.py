@@ -44,6 +44,19 @@ class SourceFile:
         return f"\0{self.subprojects!r}" if self.subprojects else ""
 
     @property
+    def project_scope(self) -> str:
+        """The module prefix of the sub-project the file belongs to ("": none, or one whose
+        imports need nothing of it; pvcheck.analyzer.subprojects)."""
+        return self.subprojects[0][0] if self.subprojects else ""
+
+    def seen_from(self, scope: str) -> bool:
+        """Whether code of the sub-project ``scope`` can import this file: the files of that
+        project, and files of no sub-project. Another project of a collection is not on
+        its path (its packages are third-party there), so what registers itself there on
+        import (a ZenML materializer) does not register here."""
+        return not scope or not self.subprojects or self.module.startswith(scope + ".")
+
+    @property
     def package(self) -> str:
         """The package relative imports in this file are resolved against."""
         if self.is_package:

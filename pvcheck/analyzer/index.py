@@ -25,7 +25,7 @@ from pvcheck.analyzer.discovery import SourceFile
 from pvcheck.analyzer.module import ModuleInfo, Symbol, parse_error_diagnostic
 from pvcheck.analyzer.nesting import nesting_diagnostic
 from pvcheck.analyzer.orphans import orphan_packages
-from pvcheck.analyzer.sources import read_source
+from pvcheck.analyzer.sources import census_key, read_source
 from pvcheck.analyzer.sources import _run_config_state as run_config_state
 from pvcheck.diagnostics import NOT_TEXT
 from pvcheck.model import Diagnostic, Severity
@@ -126,17 +126,21 @@ class ProjectIndex:
             self._data_states[path] = found
         return found
 
-    def census(self, marker: str) -> list[SourceFile]:
-        """The files whose bytes contain ``marker``, in file-list order. Recorded as one
-        dependency (which files hold it, and their bytes; ``TreeState.census_state``), not
-        as a read of every file: a unit that looks for materializers across the tree is
-        not invalidated by an edit to a file that defines none."""
+    def census(self, marker: str, scope: str = "") -> list[SourceFile]:
+        """The files whose bytes contain ``marker``, in file-list order; with ``scope`` (a
+        sub-project's module prefix) only those its code can import (``SourceFile.seen_from``).
+        Recorded as one dependency (which files hold it, and their bytes;
+        ``TreeState.census_state``), not as a read of every file: a unit that looks for
+        materializers across the tree is not invalidated by an edit to a file that defines
+        none, nor, in a collection of projects, by another project's."""
+        key = census_key(marker, scope)
         if self.recorder is not None:
-            self.recorder.census.add(marker)
-        found = self._census.get(marker)
+            self.recorder.census.add(key)
+        found = self._census.get(key)
         if found is None:
             data = marker.encode("utf-8")
-            found = self._census[marker] = [f for f in self._files if data in (self._read(f) or b"")]
+            found = self._census[key] = [f for f in self._files
+                                         if f.seen_from(scope) and data in (self._read(f) or b"")]
         return found
 
     def has_module(self, name: str) -> bool:

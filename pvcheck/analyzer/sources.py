@@ -22,6 +22,12 @@ UNREADABLE = "-"
 CENSUS = "\0census"
 
 
+def census_key(marker: str, scope: str = "") -> str:
+    """The reference a census is recorded by: its marker, and the sub-project it is
+    limited to (``SourceFile.seen_from``) when there is one."""
+    return f"{marker}\0{scope}" if scope else marker
+
+
 def content_hash(data: Optional[bytes]) -> str:
     """A short, stable hash of a file's bytes (``-`` for a file that cannot be read)."""
     if data is None:
@@ -90,13 +96,15 @@ class TreeState:
             self._file_list = hasher.hexdigest()
         return self._file_list
 
-    def census_state(self, marker: str) -> str:
-        """Which files contain ``marker`` and what they hold (``ProjectIndex.census``)."""
+    def census_state(self, key: str) -> str:
+        """Which files contain a census's marker and what they hold (``ProjectIndex.census``;
+        ``key`` from :func:`census_key`)."""
+        marker, _, scope = key.partition("\0")
         data = marker.encode("utf-8")
         hasher = hashlib.blake2b(digest_size=16)
         for file in self.files:
             content = self.contents.get(file.path)
-            if content is not None and data in content:
+            if content is not None and data in content and file.seen_from(scope):
                 hasher.update(f"{file.path}\0{file.module}\0{self.digest(file.path)}\n".encode("utf-8",
                                                                                               "surrogateescape"))
         return "census:" + hasher.hexdigest()

@@ -9,7 +9,9 @@ much a part of the computation as the step's. Two ways bring one in:
   the step returns, or a base class of one (ZenML registers a materializer globally when
   its module is imported, whoever imports it, and picks one by walking the output type's
   MRO). Types compare by resolved qualified name, so a re-export names the same type.
-  A subclass of such a class inherits its ``ASSOCIATED_TYPES`` and registers too.
+  A subclass of such a class inherits its ``ASSOCIATED_TYPES`` and registers too. In a
+  collection of projects (pvcheck.analyzer.subprojects) "the tree" is what the step's
+  own project can import: its files and those of no project, not another project's.
 
 The tree is indexed once per process: only files whose bytes contain ``ASSOCIATED_TYPES``
 (or, for subclasses, a found class's name) are parsed, and a unit depends on that census
@@ -50,21 +52,23 @@ def step_materializers(node: cst.FunctionDef, decorator: cst.Call | None, module
     if returned:
         index = ctx.index
         served = _with_bases({_resolved(name, index) for name in returned}, index)
-        for symbol, types in tree_materializers(index):
+        for symbol, types in tree_materializers(index, module.source.project_scope):
             if types & served:
                 found.setdefault(symbol.qualified_name, symbol)
     return [found[name] for name in sorted(found)]
 
 
-def tree_materializers(index: "ProjectIndex") -> list[tuple[Symbol, frozenset[str]]]:
+def tree_materializers(index: "ProjectIndex", scope: str = "") -> list[tuple[Symbol, frozenset[str]]]:
     """Every class of the tree that declares or inherits ``ASSOCIATED_TYPES``, with those
-    types by resolved qualified name; computed once per index."""
-    return index.remember(("zenml", "materializers"), lambda: _index(index))
+    types by resolved qualified name; in a collection of projects (``scope``: a
+    sub-project's module prefix) only those its code can import. Computed once per index
+    and scope."""
+    return index.remember(("zenml", "materializers", scope), lambda: _index(index, scope))
 
 
-def _index(index: "ProjectIndex") -> list[tuple[Symbol, frozenset[str]]]:
+def _index(index: "ProjectIndex", scope: str) -> list[tuple[Symbol, frozenset[str]]]:
     found: dict[str, tuple[Symbol, frozenset[str]]] = {}
-    for module in _modules(index, _TYPES):
+    for module in _modules(index, _TYPES, scope):
         for symbol, types in _materializer_classes(module):
             found[symbol.qualified_name] = (symbol, frozenset(_resolved(t, index) for t in types))
     # subclasses that inherit ASSOCIATED_TYPES: in the files that name a class found so far
@@ -73,7 +77,7 @@ def _index(index: "ProjectIndex") -> list[tuple[Symbol, frozenset[str]]]:
         if not pending:
             break
         names, pending = pending, []
-        modules = {m.name: m for name in names for m in _modules(index, name)}
+        modules = {m.name: m for name in names for m in _modules(index, name, scope)}
         for module in (modules[n] for n in sorted(modules)):
             for symbol in (s for symbols in module.symbols.values() for s in symbols):
                 if symbol.kind != "class" or symbol.qualified_name in found or not isinstance(symbol.node, cst.ClassDef):
@@ -91,10 +95,10 @@ def _index(index: "ProjectIndex") -> list[tuple[Symbol, frozenset[str]]]:
     return [found[name] for name in sorted(found)]
 
 
-def _modules(index: "ProjectIndex", marker: str) -> list[ModuleInfo]:
+def _modules(index: "ProjectIndex", marker: str, scope: str) -> list[ModuleInfo]:
     """The parsed modules whose files contain ``marker`` (a census: see ``ProjectIndex.census``)."""
     modules: dict[str, ModuleInfo] = {}
-    for file in index.census(marker):
+    for file in index.census(marker, scope):
         if file.module in modules or index.by_module.get(file.module) is not file:
             continue  # a module name two files share: Python imports the first
         module = index.module(file.module)
