@@ -36,7 +36,7 @@ FINGERPRINT_SCHEME = "fp1"
 #: DAG wrappers, a call returning a framework object is no import-time effect; KFP YAML
 #: specs, importers, wrapped functions and chained task calls read, prebuilt components'
 #: pins as environment; Prefect gates over task results, script-folder imports, PEP 723
-#: requirements; imports inside sub-projects of a collection, ZenML configured step
+#: requirements; imports and materializers inside sub-projects of a collection, ZenML configured step
 #: copies and ``.map``/``.submit``: the goldens hold none of these, real projects do.
 FINGERPRINT_SCHEME_NUMBER = 3
 
