@@ -158,7 +158,7 @@ def outputs(node: cst.FunctionDef, module: ModuleInfo, ctx: AnalysisContext) -> 
     annotation = node.returns.annotation
     if isinstance(annotation, cst.Name) and annotation.value == "None":
         return ()
-    fields = named_tuple_fields(annotation, module, ctx)
+    fields = named_tuple_outputs(annotation, module, ctx)
     if fields is not None:
         return tuple(fields)
     if isinstance(annotation, cst.Subscript) and isinstance(annotation.value, (cst.Name, cst.Attribute)) \
@@ -167,12 +167,6 @@ def outputs(node: cst.FunctionDef, module: ModuleInfo, ctx: AnalysisContext) -> 
         if elements and not any(isinstance(e, cst.Ellipsis) for e in elements):
             return tuple(Output(f"o{i}", ctx.render(e, module)) for i, e in enumerate(elements))
     return (Output("o0", ctx.render(annotation, module)),)
-
-
-def named_tuple_fields(annotation: cst.BaseExpression, module: ModuleInfo, ctx: AnalysisContext
-                       ) -> Optional[list[Output]]:
-    """The fields of a ``NamedTuple`` return type, or None when it is not one."""
-    return named_tuple_outputs(annotation, module, ctx)
 
 
 def misplaced_module(qualified: str, ctx: AnalysisContext) -> Optional[str]:
@@ -193,5 +187,5 @@ def returns_named_tuple(definition: StepDefinition, ctx: AnalysisContext) -> boo
     node = definition.symbol.node
     if not isinstance(node, cst.FunctionDef) or node.returns is None:
         return False
-    return named_tuple_fields(node.returns.annotation, definition.symbol.module, ctx) is not None
+    return named_tuple_outputs(node.returns.annotation, definition.symbol.module, ctx) is not None
 
