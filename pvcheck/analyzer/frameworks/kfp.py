@@ -40,9 +40,9 @@ from pvcheck.plugin import (AnalysisContext, CallGraphBuilder, DecoratedPipeline
 from pvcheck.plugin import keyword_string as _keyword_string
 from pvcheck.plugin import ORIGIN_OPTIONS, ORIGIN_RUN_CONFIG, ConfigSource
 from pvcheck.analyzer.frameworks.kfp_interface import SINGLE_OUTPUT, component_outputs, k8s_name
+from pvcheck.analyzer.frameworks.kfp_interface import DSL as _DSL
 from pvcheck.analyzer.frameworks.kfp_loaded import WRAPPERS, loaded_component, pinned_requirement, wrapped_function
 
-_DSL = ("kfp.dsl", "kfp.v2.dsl")
 COMPONENT_DECORATORS = (*(f"{d}.component" for d in _DSL), "kfp.dsl.component_decorator.component",
                         # KFP v1 (also in KFP 2's kfp.components for a while)
                         "kfp.components.func_to_container_op", "kfp.components.create_component_from_func",

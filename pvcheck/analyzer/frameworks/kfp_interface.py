@@ -12,9 +12,10 @@ import libcst as cst
 
 from pvcheck.plugin import AnalysisContext, ModuleInfo, Output, named_tuple_outputs
 
-_DSL = ("kfp.dsl", "kfp.v2.dsl")
-OUTPUT_MARKERS = frozenset(f"{d}.Output" for d in _DSL)
-OUTPUT_PATHS = frozenset((*(f"{d}.OutputPath" for d in _DSL), "kfp.dsl.types.type_annotations.OutputPath",
+#: The modules KFP's DSL is imported from (KFP 2, and its v1 compatibility alias).
+DSL = ("kfp.dsl", "kfp.v2.dsl")
+OUTPUT_MARKERS = frozenset(f"{d}.Output" for d in DSL)
+OUTPUT_PATHS = frozenset((*(f"{d}.OutputPath" for d in DSL), "kfp.dsl.types.type_annotations.OutputPath",
                           "kfp.components.OutputPath"))
 SINGLE_OUTPUT = "Output"
 
