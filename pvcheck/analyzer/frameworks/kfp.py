@@ -290,10 +290,11 @@ class KFPGraphBuilder(CallGraphBuilder):
                 # ``comp(...).add_pod_label(...)``): the receiver is evaluated once, here -- it may
                 # make a task -- and the method call stays the pipeline's own code, as on a name
                 receiver = self.evaluate(func.value, env, module)
-                if not (isinstance(receiver, StepOutputs) and receiver.invocation in self._tasks):
+                is_task = isinstance(receiver, StepOutputs) and receiver.invocation in self._tasks
+                if not is_task:
                     pipeline_calls.account(self, call, func, None, env, module)
                 flows = _opaque_call(self, call, env, module, receiver)
-                return receiver if isinstance(receiver, StepOutputs) and receiver.invocation in self._tasks else flows
+                return receiver if is_task else flows
         if isinstance(func, (cst.Name, cst.Attribute)):
             qualified = module.qualified_names(func)
             if qualified & PASSTHROUGH and len(call.args) == 1:
