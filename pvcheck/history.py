@@ -371,7 +371,6 @@ class _Track:
     its ``training_pipeline``: one row each, not one row flipping between them)."""
 
     name: str
-    path: str = ""  # the file that defines it, as of the last commit
     lineages: dict[str, int] = field(default_factory=dict)  # lineage id -> 1, 2, ...
     versions: set[tuple[str, int]] = field(default_factory=set)
     raw: set[str] = field(default_factory=set)
@@ -557,7 +556,6 @@ def _events(report: Report, changes, tracks: dict[str, _Track], blobs: dict[str,
             track.name = row
             tracks[row] = track
         track = tracks.setdefault(row, _Track(row))
-        track.path = path
         name = row
 
         if change.after is None:  # removed
