@@ -37,7 +37,7 @@ def since(repo: Path, commits: int) -> str | None:
 
 
 def newest_tree(repo: Path, folder: Path) -> Path:
-    """The analysed files (Python, YAML) of HEAD, written to ``folder`` as history sees them."""
+    """The files of HEAD, written to ``folder`` as history writes them."""
     from pvcheck import gitio
 
     toplevel, prefix = gitio.repository(repo)

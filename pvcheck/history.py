@@ -10,12 +10,12 @@ its steps and their helpers live in, which is what frameworks key versions on to
 Made for long histories:
 
 * two work folders (the commit analyzed and the one before it, which the policies read
-  to explain cosmetic edits) are kept and updated file by file from ``git diff-tree`` (only the
-  files the analyzer reads: ``.py``, YAML run configs, ``pyproject.toml``), instead of checking out
-  every commit;
-* a commit that changes none of those files is not analyzed at all: its model is the
+  to explain cosmetic edits) are kept and updated file by file from ``git diff-tree``
+  (every file: code reads data files by path), instead of checking out every commit;
+* a commit that changes none of the files the analyzer reads (:data:`ANALYZED_SUFFIXES`,
+  and the files the last model read by path) is not analyzed at all: its model is the
   previous one;
-* models are cached by the set of (path, blob id) of those files, so a revert or a
+* models are cached by the set of (path, blob id) of the tree, so a revert or a
   branch that comes back to an earlier tree is not analyzed again;
 * raw-source hashes are computed from git's blob ids, never by reading files.
 
@@ -371,7 +371,6 @@ class _Track:
     its ``training_pipeline``: one row each, not one row flipping between them)."""
 
     name: str
-    path: str = ""  # the file that defines it, as of the last commit
     lineages: dict[str, int] = field(default_factory=dict)  # lineage id -> 1, 2, ...
     versions: set[tuple[str, int]] = field(default_factory=set)
     raw: set[str] = field(default_factory=set)
@@ -557,7 +556,6 @@ def _events(report: Report, changes, tracks: dict[str, _Track], blobs: dict[str,
             track.name = row
             tracks[row] = track
         track = tracks.setdefault(row, _Track(row))
-        track.path = path
         name = row
 
         if change.after is None:  # removed

@@ -69,7 +69,7 @@ def lock_project(path: Path | str = ".", config: Optional[Config] = None, cache:
         if refresh and old is not None:
             # the tree as the lock's settings analyze it, as judge_against_lock compares it
             scope = head if not settings_changed(old, config) else \
-                pvcheck.scan(root, config_from_settings(old.settings or {}), cache=cache)
+                pvcheck.scan(root, _lock_config(old, config), cache=cache)
             old = _relocked(old, _as_locked(scope, old, config, cache))
             notes = (f"{config.lock_file}: re-recorded every pipeline under fingerprint scheme "
                      f"{FINGERPRINT_SCHEME_NUMBER}, versions and lineages kept",)
@@ -135,8 +135,7 @@ def _scan_commit(root: Path, commit: str, lock: Lock, config: Config, cache: boo
     (those it was written under), the way ``diff`` analyses a revision."""
     import pvcheck
 
-    settings = config_from_settings(lock.settings) if lock.settings is not None else config
-    return pvcheck.scan_revision(root, commit, settings, cache=cache)
+    return pvcheck.scan_revision(root, commit, _lock_config(lock, config), cache=cache)
 
 
 def _as_locked(project: Project, lock: Lock, config: Config, cache: bool) -> dict[int, Pipeline]:
@@ -144,7 +143,7 @@ def _as_locked(project: Project, lock: Lock, config: Config, cache: bool) -> dic
     working tree pairs them (the policies' matching), by entry index."""
     import pvcheck
 
-    settings = config_from_settings(lock.settings) if lock.settings is not None else config
+    settings = _lock_config(lock, config)
     base = lock.project()
     index = {id(entry): i for i, entry in enumerate(lock.entries)}
     models: dict[int, Pipeline] = {}
@@ -153,6 +152,11 @@ def _as_locked(project: Project, lock: Lock, config: Config, cache: bool) -> dic
         if entry is not None and change.head is not None and id(entry) in index:
             models.setdefault(index[id(entry)], change.head)
     return models
+
+
+def _lock_config(lock: Lock, config: Config) -> Config:
+    """The settings ``lock`` was written under (``config`` for a lock that does not record them)."""
+    return config_from_settings(lock.settings) if lock.settings is not None else config
 
 
 def settings_changed(lock: Optional[Lock], config: Config) -> bool:

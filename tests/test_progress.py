@@ -56,7 +56,8 @@ def test_nothing_when_quiet_or_not_a_terminal(stream: io.StringIO, quiet: bool) 
 
 def test_nothing_before_the_delay() -> None:
     terminal = _Terminal()
-    with work_progress("pvcheck scan", stream=terminal) as progress:  # the commands' two seconds
+    # a delay no scan reaches (the commands' two seconds could pass on a loaded machine)
+    with work_progress("pvcheck scan", stream=terminal, delay=3600) as progress:
         scan_tree(FIXTURE, Config(), cache=False)
     assert progress.total > 0 and terminal.getvalue() == ""
     late = _Terminal()

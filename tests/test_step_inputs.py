@@ -66,8 +66,11 @@ def test_rename_steps_reaches_nested_outputs_only() -> None:
 @pytest.mark.parametrize("fixture", ["zenml_churn", "kfp_training", "kedro_rockets", "flyte_fraud", "prefect_etl"])
 def test_scanned_steps_hold_only_tagged_json(fixture: str) -> None:
     # the frameworks build typed inputs; what a Step keeps is plain JSON, as before
+    seen = 0
     for pipeline in scan_tree(FIXTURES / fixture).pipelines:
         for step in pipeline.steps:
             assert json.loads(json.dumps(step.inputs)) == dict(step.inputs)
             for name, value in step.inputs.items():
                 assert json.dumps(read_input(name, value).tagged()) == json.dumps(value)
+                seen += 1
+    assert seen, f"{fixture}: no step inputs read (the test would check nothing)"
