@@ -66,6 +66,16 @@ def _list_state(files: list[SourceFile]) -> str:
     return hasher.hexdigest()
 
 
+def _census(files: list[SourceFile], contents: Mapping[str, Optional[bytes]], states: dict[str, _FileState],
+            key: str) -> tuple[tuple[str, _FileState], ...]:
+    """The files a census (``ProjectIndex.census``, ``key`` from ``census_key``) finds, with
+    their states: what a result that took one depends on."""
+    marker, _, scope = key.partition("\0")
+    data = marker.encode("utf-8")
+    return tuple((f.path, states[f.path]) for f in files
+                 if f.seen_from(scope) and data in (contents.get(f.path) or b""))
+
+
 def _changed_keys(old: Mapping[str, object], new: Mapping[str, object]) -> set[str]:
     return {key for key in set(old) | set(new) if old.get(key) != new.get(key)}
 
@@ -116,8 +126,21 @@ class IncrementalIndex(ProjectIndex):
         changed = _changed_keys(old_modules, new_modules)
         changed_paths = _changed_keys(old_states, new_states)
 
+        # a census (which files hold a marker) is no look-up of those files: a file that gains
+        # the marker (a materializer added) must drop what the census found before
+        census_changed: dict[str, bool] = {}
+
+        def census_moved(key: str) -> bool:
+            found = census_changed.get(key)
+            if found is None:
+                found = census_changed[key] = _census(self._files, self._raw, old_states, key) != \
+                    _census(files, contents, new_states, key)
+            return found
+
         def still_valid(record: Recorder) -> bool:
             if record.file_list and list_changed:
+                return False
+            if (changed_paths or list_changed) and any(census_moved(key) for key in record.census):
                 return False
             if not record.modules.isdisjoint(changed):
                 return False
@@ -165,6 +188,7 @@ class IncrementalIndex(ProjectIndex):
         self._states, self._modules_by_state, self._list = new_states, new_modules, new_list
         if list_changed:
             self._orphans = None
+        self._census = {}  # found again, from the new files, when asked
         self._data_states = {path: state for path, state in data_states.items()}
         self.data_reads = set(self._data_states)
 
