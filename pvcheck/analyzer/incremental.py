@@ -28,7 +28,6 @@ equivalence test runs a history both ways and compares the outputs byte for byte
 
 from __future__ import annotations
 
-import hashlib
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Mapping, Optional
@@ -37,7 +36,7 @@ from pvcheck.analyzer.discovery import SourceFile
 from pvcheck.analyzer.frameworks.base import Framework
 from pvcheck.analyzer.index import ProjectIndex, Recorder
 from pvcheck.analyzer.orphans import orphan_packages
-from pvcheck.analyzer.sources import TreeState, content_hash
+from pvcheck.analyzer.sources import TreeState, content_hash, file_list_digest
 from pvcheck.analyzer.sources import _run_config_state as run_config_state
 from pvcheck.analyzer.units import Unit, UnitResult, UnitRunner
 from pvcheck.config import Config
@@ -56,14 +55,6 @@ def _module_states(files: list[SourceFile], states: dict[str, _FileState]) -> di
     for file in files:
         found.setdefault(file.module, f"{file.path}:{states[file.path][2]}{file.layout_tag}")
     return found
-
-
-def _list_state(files: list[SourceFile]) -> str:
-    hasher = hashlib.blake2b(digest_size=16)
-    for file in files:
-        hasher.update(f"{file.path}\0{file.module}\0{int(file.is_package)}{file.layout_tag}\n".encode(
-            "utf-8", "surrogateescape"))
-    return hasher.hexdigest()
 
 
 def _census(files: list[SourceFile], contents: Mapping[str, Optional[bytes]], states: dict[str, _FileState],
@@ -89,7 +80,7 @@ class IncrementalIndex(ProjectIndex):
         super().__init__(files, max_file_size, [], contents)
         self._states = _file_states(self._files, self._raw)
         self._modules_by_state = _module_states(self._files, self._states)
-        self._list = _list_state(self._files)
+        self._list = file_list_digest(self._files)
         self.kept = 0  # remembered results kept by the last update
         self.dropped = 0
 
@@ -100,7 +91,7 @@ class IncrementalIndex(ProjectIndex):
         files = list(files)
         new_states = _file_states(files, contents)
         new_modules = _module_states(files, new_states)
-        new_list = _list_state(files)
+        new_list = file_list_digest(files)
         old_states, old_modules = self._states, self._modules_by_state
         list_changed = new_list != self._list
         by_module: dict[str, SourceFile] = {}

@@ -28,6 +28,16 @@ def census_key(marker: str, scope: str = "") -> str:
     return f"{marker}\0{scope}" if scope else marker
 
 
+def file_list_digest(files: Iterable[SourceFile]) -> str:
+    """A digest of which files exist, what their modules are called and how their
+    imports read (``TreeState.file_list_state``; the history session's file list too)."""
+    hasher = hashlib.blake2b(digest_size=16)
+    for file in files:
+        hasher.update(f"{file.path}\0{file.module}\0{int(file.is_package)}{file.layout_tag}\n".encode(
+            "utf-8", "surrogateescape"))
+    return hasher.hexdigest()
+
+
 def content_hash(data: Optional[bytes]) -> str:
     """A short, stable hash of a file's bytes (``-`` for a file that cannot be read)."""
     if data is None:
@@ -89,11 +99,7 @@ class TreeState:
     def file_list_state(self) -> str:
         """A digest of which files exist and what their modules are called."""
         if self._file_list is None:
-            hasher = hashlib.blake2b(digest_size=16)
-            for file in self.files:
-                hasher.update(f"{file.path}\0{file.module}\0{int(file.is_package)}{file.layout_tag}\n".encode(
-                    "utf-8", "surrogateescape"))
-            self._file_list = hasher.hexdigest()
+            self._file_list = file_list_digest(self.files)
         return self._file_list
 
     def census_state(self, key: str) -> str:
