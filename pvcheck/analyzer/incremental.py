@@ -180,7 +180,7 @@ class IncrementalIndex(ProjectIndex):
         if list_changed:
             self._orphans = None
         self._census = {}  # found again, from the new files, when asked
-        self._data_states = {path: state for path, state in data_states.items()}
+        self._data_states = data_states  # built for this update, not shared
         self.data_reads = set(self._data_states)
 
 
