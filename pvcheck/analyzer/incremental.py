@@ -36,7 +36,7 @@ from pvcheck.analyzer.discovery import SourceFile
 from pvcheck.analyzer.frameworks.base import Framework
 from pvcheck.analyzer.index import ProjectIndex, Recorder
 from pvcheck.analyzer.orphans import orphan_packages
-from pvcheck.analyzer.sources import TreeState, content_hash, file_list_digest
+from pvcheck.analyzer.sources import TreeState, census_files, content_hash, file_list_digest
 from pvcheck.analyzer.sources import _run_config_state as run_config_state
 from pvcheck.analyzer.units import Unit, UnitResult, UnitRunner
 from pvcheck.config import Config
@@ -61,10 +61,7 @@ def _census(files: list[SourceFile], contents: Mapping[str, Optional[bytes]], st
             key: str) -> tuple[tuple[str, _FileState], ...]:
     """The files a census (``ProjectIndex.census``, ``key`` from ``census_key``) finds, with
     their states: what a result that took one depends on."""
-    marker, _, scope = key.partition("\0")
-    data = marker.encode("utf-8")
-    return tuple((f.path, states[f.path]) for f in files
-                 if f.seen_from(scope) and data in (contents.get(f.path) or b""))
+    return tuple((f.path, states[f.path]) for f in census_files(files, contents, key))
 
 
 def _changed_keys(old: Mapping[str, object], new: Mapping[str, object]) -> set[str]:

@@ -38,6 +38,14 @@ def file_list_digest(files: Iterable[SourceFile]) -> str:
     return hasher.hexdigest()
 
 
+def census_files(files: Iterable[SourceFile], contents: Mapping[str, Optional[bytes]], key: str) -> list[SourceFile]:
+    """The files a census finds (``key`` from :func:`census_key`): those whose bytes hold
+    its marker and that its sub-project can import, in file-list order."""
+    marker, _, scope = key.partition("\0")
+    data = marker.encode("utf-8")
+    return [f for f in files if f.seen_from(scope) and data in (contents.get(f.path) or b"")]
+
+
 def content_hash(data: Optional[bytes]) -> str:
     """A short, stable hash of a file's bytes (``-`` for a file that cannot be read)."""
     if data is None:
@@ -105,14 +113,10 @@ class TreeState:
     def census_state(self, key: str) -> str:
         """Which files contain a census's marker and what they hold (``ProjectIndex.census``;
         ``key`` from :func:`census_key`)."""
-        marker, _, scope = key.partition("\0")
-        data = marker.encode("utf-8")
         hasher = hashlib.blake2b(digest_size=16)
-        for file in self.files:
-            content = self.contents.get(file.path)
-            if content is not None and data in content and file.seen_from(scope):
-                hasher.update(f"{file.path}\0{file.module}\0{self.digest(file.path)}\n".encode("utf-8",
-                                                                                              "surrogateescape"))
+        for file in census_files(self.files, self.contents, key):
+            hasher.update(f"{file.path}\0{file.module}\0{self.digest(file.path)}\n".encode("utf-8",
+                                                                                          "surrogateescape"))
         return "census:" + hasher.hexdigest()
 
     def run_config_state(self, referring_path: str, reference: str) -> str:
