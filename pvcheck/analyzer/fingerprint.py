@@ -227,12 +227,13 @@ class Fingerprinter:
         found = []
         for number, (line, node, canon) in enumerate(module_effects(module, self.canonicalizer(module))):
             symbol = Symbol(module, f"<effects>#{number:03d}", EFFECTS, None)
-            found.append(DefinitionPrint(symbol, tokens_digest([EFFECTS, *canon.tokens]),
+            own = tokens_digest([EFFECTS, *canon.tokens])
+            found.append(DefinitionPrint(symbol, own,
                                          tuple(canon.references.values()), tuple(canon.dynamic),
                                          tuple(canon.unresolved), line,
                                          tuple(sorted(file_reads(node, module, self.index,
                                                                  canon.references.values()), key=_read_order)),
-                                         self._skeleton(canon, tokens_digest([EFFECTS, *canon.tokens]))))
+                                         self._skeleton(canon, own)))
         return found
 
     def file(self, path: str) -> HelperRef:

@@ -28,7 +28,6 @@ equivalence test runs a history both ways and compares the outputs byte for byte
 
 from __future__ import annotations
 
-import hashlib
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Mapping, Optional
@@ -37,7 +36,7 @@ from pvcheck.analyzer.discovery import SourceFile
 from pvcheck.analyzer.frameworks.base import Framework
 from pvcheck.analyzer.index import ProjectIndex, Recorder
 from pvcheck.analyzer.orphans import orphan_packages
-from pvcheck.analyzer.sources import TreeState, content_hash
+from pvcheck.analyzer.sources import TreeState, census_files, content_hash, file_list_digest
 from pvcheck.analyzer.sources import _run_config_state as run_config_state
 from pvcheck.analyzer.units import Unit, UnitResult, UnitRunner
 from pvcheck.config import Config
@@ -58,12 +57,11 @@ def _module_states(files: list[SourceFile], states: dict[str, _FileState]) -> di
     return found
 
 
-def _list_state(files: list[SourceFile]) -> str:
-    hasher = hashlib.blake2b(digest_size=16)
-    for file in files:
-        hasher.update(f"{file.path}\0{file.module}\0{int(file.is_package)}{file.layout_tag}\n".encode(
-            "utf-8", "surrogateescape"))
-    return hasher.hexdigest()
+def _census(files: list[SourceFile], contents: Mapping[str, Optional[bytes]], states: dict[str, _FileState],
+            key: str) -> tuple[tuple[str, _FileState], ...]:
+    """The files a census (``ProjectIndex.census``, ``key`` from ``census_key``) finds, with
+    their states: what a result that took one depends on."""
+    return tuple((f.path, states[f.path]) for f in census_files(files, contents, key))
 
 
 def _changed_keys(old: Mapping[str, object], new: Mapping[str, object]) -> set[str]:
@@ -79,7 +77,7 @@ class IncrementalIndex(ProjectIndex):
         super().__init__(files, max_file_size, [], contents)
         self._states = _file_states(self._files, self._raw)
         self._modules_by_state = _module_states(self._files, self._states)
-        self._list = _list_state(self._files)
+        self._list = file_list_digest(self._files)
         self.kept = 0  # remembered results kept by the last update
         self.dropped = 0
 
@@ -90,7 +88,7 @@ class IncrementalIndex(ProjectIndex):
         files = list(files)
         new_states = _file_states(files, contents)
         new_modules = _module_states(files, new_states)
-        new_list = _list_state(files)
+        new_list = file_list_digest(files)
         old_states, old_modules = self._states, self._modules_by_state
         list_changed = new_list != self._list
         by_module: dict[str, SourceFile] = {}
@@ -116,8 +114,21 @@ class IncrementalIndex(ProjectIndex):
         changed = _changed_keys(old_modules, new_modules)
         changed_paths = _changed_keys(old_states, new_states)
 
+        # a census (which files hold a marker) is no look-up of those files: a file that gains
+        # the marker (a materializer added) must drop what the census found before
+        census_changed: dict[str, bool] = {}
+
+        def census_moved(key: str) -> bool:
+            found = census_changed.get(key)
+            if found is None:
+                found = census_changed[key] = _census(self._files, self._raw, old_states, key) != \
+                    _census(files, contents, new_states, key)
+            return found
+
         def still_valid(record: Recorder) -> bool:
             if record.file_list and list_changed:
+                return False
+            if (changed_paths or list_changed) and any(census_moved(key) for key in record.census):
                 return False
             if not record.modules.isdisjoint(changed):
                 return False
@@ -165,7 +176,8 @@ class IncrementalIndex(ProjectIndex):
         self._states, self._modules_by_state, self._list = new_states, new_modules, new_list
         if list_changed:
             self._orphans = None
-        self._data_states = {path: state for path, state in data_states.items()}
+        self._census = {}  # found again, from the new files, when asked
+        self._data_states = data_states  # built for this update, not shared
         self.data_reads = set(self._data_states)
 
 

@@ -28,6 +28,24 @@ def census_key(marker: str, scope: str = "") -> str:
     return f"{marker}\0{scope}" if scope else marker
 
 
+def file_list_digest(files: Iterable[SourceFile]) -> str:
+    """A digest of which files exist, what their modules are called and how their
+    imports read (``TreeState.file_list_state``; the history session's file list too)."""
+    hasher = hashlib.blake2b(digest_size=16)
+    for file in files:
+        hasher.update(f"{file.path}\0{file.module}\0{int(file.is_package)}{file.layout_tag}\n".encode(
+            "utf-8", "surrogateescape"))
+    return hasher.hexdigest()
+
+
+def census_files(files: Iterable[SourceFile], contents: Mapping[str, Optional[bytes]], key: str) -> list[SourceFile]:
+    """The files a census finds (``key`` from :func:`census_key`): those whose bytes hold
+    its marker and that its sub-project can import, in file-list order."""
+    marker, _, scope = key.partition("\0")
+    data = marker.encode("utf-8")
+    return [f for f in files if f.seen_from(scope) and data in (contents.get(f.path) or b"")]
+
+
 def content_hash(data: Optional[bytes]) -> str:
     """A short, stable hash of a file's bytes (``-`` for a file that cannot be read)."""
     if data is None:
@@ -89,24 +107,16 @@ class TreeState:
     def file_list_state(self) -> str:
         """A digest of which files exist and what their modules are called."""
         if self._file_list is None:
-            hasher = hashlib.blake2b(digest_size=16)
-            for file in self.files:
-                hasher.update(f"{file.path}\0{file.module}\0{int(file.is_package)}{file.layout_tag}\n".encode(
-                    "utf-8", "surrogateescape"))
-            self._file_list = hasher.hexdigest()
+            self._file_list = file_list_digest(self.files)
         return self._file_list
 
     def census_state(self, key: str) -> str:
         """Which files contain a census's marker and what they hold (``ProjectIndex.census``;
         ``key`` from :func:`census_key`)."""
-        marker, _, scope = key.partition("\0")
-        data = marker.encode("utf-8")
         hasher = hashlib.blake2b(digest_size=16)
-        for file in self.files:
-            content = self.contents.get(file.path)
-            if content is not None and data in content and file.seen_from(scope):
-                hasher.update(f"{file.path}\0{file.module}\0{self.digest(file.path)}\n".encode("utf-8",
-                                                                                              "surrogateescape"))
+        for file in census_files(self.files, self.contents, key):
+            hasher.update(f"{file.path}\0{file.module}\0{self.digest(file.path)}\n".encode("utf-8",
+                                                                                          "surrogateescape"))
         return "census:" + hasher.hexdigest()
 
     def run_config_state(self, referring_path: str, reference: str) -> str:
