@@ -280,3 +280,36 @@ def test_an_asset_job_depends_on_its_own_code_location_only(tmp_path: Path, monk
         assert after == _fresh(root)
         assert jobs in ran
         assert "clicks" in [s["id"] for s in _pipeline(after, name)["steps"]]
+
+
+
+def test_a_package_added_to_a_workspace_leaves_the_other_units_cached(tmp_path: Path) -> None:
+    """A new member of a uv workspace adds a source root. The roots only name modules,
+    so the units that do not name the new package are reused (every unit ran again:
+    783 of 40 commits' 1,494 unit runs on mortenoh/prefect-examples). Near-miss: a flow
+    that imported the package's name while no root held it (third-party) runs again,
+    and reads its helper now; every scan equals one from nothing."""
+    root = tmp_path / "tree"
+    shutil.copytree(FIXTURES / "prefect_etl", root)
+    _write("pyproject.toml", "[project]\nname = 'etl'\n\n[tool.uv.workspace]\nmembers = ['packages/*']\n")(root)
+    _replace("tasks/transform.py", "import prefect as pf\n", "import prefect as pf\nfrom geo_codes import region as geo\n")(root)
+    _replace("tasks/transform.py", "if row[\"region\"] == region", "if geo(row[\"region\"]) == region")(root)
+    config = Config()
+    store = MemoryCache(config)
+    with session():
+        first = scan_json(scan_tree(root, config, cache=store))
+        assert first == _fresh(root)
+        runs = store.misses
+        assert runs > 2
+        _write("packages/billing/pyproject.toml", "[project]\nname = 'billing'\n")(root)  # nothing imports it
+        _write("packages/billing/src/billing/__init__.py", "RATE = 0.2\n")(root)
+        assert scan_json(scan_tree(root, config, cache=store)) == _fresh(root)
+        assert store.misses == runs  # no unit names billing: all reused
+
+        _write("packages/geo/pyproject.toml", "[project]\nname = 'geo-codes'\n")(root)  # a name a task imports
+        _write("packages/geo/src/geo_codes/__init__.py", "def region(code):\n    return code[:2]\n")(root)
+        after = scan_json(scan_tree(root, config, cache=store))
+        assert after == _fresh(root)
+        assert store.misses > runs
+        name = "daily-orders-etl"  # the helper is project code now: part of the fingerprint
+        assert _pipeline(after, name)["fingerprint"] != _pipeline(first, name)["fingerprint"]

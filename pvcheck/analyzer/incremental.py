@@ -221,12 +221,16 @@ class Session:
         self._tree: Optional[TreeState] = None  # the tree the runner was last moved to
 
     def executor(self, root: Path, config: Config, tree: TreeState, frameworks: list[Framework]) -> SessionExecutor:
-        key = (str(root), config, tuple(f"{type(f).__module__}:{type(f).__qualname__}" for f in frameworks))
+        # Not the source roots: they only name modules, and every result is kept by the
+        # names and files it depends on (a new project in a monorepo adds a root).
+        key = (str(root), config.with_overrides(roots=()),
+               tuple(f"{type(f).__module__}:{type(f).__qualname__}" for f in frameworks))
         if self._runner is None or key != self._key:
             self.close()  # another root, configuration or set of frameworks: nothing carries over
             self._runner = IncrementalRunner(root, config, tree.files, tree.contents, frameworks)
             self._key = key
         elif self._tree is not tree:  # a scan may ask twice (one executor per pass)
+            self._runner.config = config
             self._runner.update(tree.files, tree.contents)
         self._tree = tree
         return SessionExecutor(self._runner)

@@ -102,7 +102,10 @@ class TreeState:
         return f"{file.path}:{self.digest(file.path)}{file.layout_tag}" if file is not None else None
 
     def file_state(self, path: str) -> Optional[str]:
-        return self.digest(path) if path in self.by_path else None
+        """``hash:module`` of a source file read by path; None when there is none (the
+        module: what a result that names the file's definitions calls them)."""
+        file = self.by_path.get(path)
+        return f"{self.digest(path)}:{file.module}" if file is not None else None
 
     def file_list_state(self) -> str:
         """A digest of which files exist and what their modules are called."""
