@@ -486,7 +486,7 @@ def _walk(repo: Path | str, config: Optional[Config], since: Optional[str], pipe
             head = replace(project, root=str(mirror.root))
             base = replace(previous_project, root=str(workspace.base.root)) if previous_project.root else \
                 previous_project
-            report = compare(base, head, config)
+            report = compare(base, head, config, content_ids=(workspace.base.files, mirror.files))
             lock, changes = plan(lock, report)
             workspace.base.apply(changed)  # the base catches up: it is this commit from now on
             previous_project = head

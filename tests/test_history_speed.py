@@ -313,3 +313,31 @@ def test_a_package_added_to_a_workspace_leaves_the_other_units_cached(tmp_path: 
         assert store.misses > runs
         name = "daily-orders-etl"  # the helper is project code now: part of the fingerprint
         assert _pipeline(after, name)["fingerprint"] != _pipeline(first, name)["fingerprint"]
+
+
+def test_source_trees_trust_equal_content_ids_and_read_the_rest(tmp_path: Path) -> None:
+    from pvcheck.policies.sources import SourceTree
+
+    old, new = tmp_path / "old", tmp_path / "new"
+    for folder, text in ((old, "x = 1\n"), (new, "x = 2\n")):
+        folder.mkdir()
+        (folder / "a.py").write_text(text)
+        (folder / "b.py").write_bytes(b"y = 1\n" if folder is old else b"y = 1\r\n")
+    assert SourceTree(old, {"a.py": "1"}).same_text("a.py", SourceTree(new, {"a.py": "1"}))  # not read
+    assert not SourceTree(old, {"a.py": "1"}).same_text("a.py", SourceTree(new, {"a.py": "2"}))
+    assert not SourceTree(old).same_text("a.py", SourceTree(new))
+    assert SourceTree(old, {"b.py": "1"}).same_text("b.py", SourceTree(new, {"b.py": "2"}))  # other ids, same text
+    assert SourceTree(old, {}).same_text("b.py", SourceTree(new, {}))
+
+
+def test_history_reports_the_same_with_and_without_content_ids(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blob ids only spare reading unchanged files: the comparisons are the same without them."""
+    from pvcheck import policies
+
+    target = tmp_path / "repo"
+    history_repo.generate(target, commits=25, pipelines=2, seed=5)
+    with_ids = history_json(walk(target))
+    original = policies.compare
+    monkeypatch.setattr(policies, "compare", lambda base, head, config=None, **_: original(base, head, config))
+    assert history_json(walk(target)) == with_ids

@@ -9,6 +9,7 @@ and safe with cycles.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, replace
@@ -56,15 +57,29 @@ def sketch(tokens: list[str]) -> tuple[int, ...]:
     return tuple(sorted(shingles)[:SKETCH_SIZE])
 
 
-def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
-    """Estimated Jaccard similarity of two sketches (1.0 for two empty bodies)."""
+def similarity(a: tuple[int, ...], b: tuple[int, ...], floor: float = 0.0) -> float:
+    """Estimated Jaccard similarity of two sketches (1.0 for two empty bodies); 0.0 when
+    it is certainly under ``floor`` (what a caller that only takes scores from ``floor``
+    up needs, without sorting the union)."""
     if not a and not b:
         return 1.0
     if not a or not b:
         return 0.0
-    union = sorted(set(a) | set(b))[:SKETCH_SIZE]
-    both = set(a) & set(b)
+    members = _members(a)
+    both = members.intersection(b)
+    # the union's first SKETCH_SIZE hold at least max(len(a), len(b)) values, of which at
+    # most len(both) are shared: the score cannot exceed that share
+    if not both or len(both) / max(len(a), len(b)) < floor:
+        return 0.0
+    union = sorted(members.union(b))[:SKETCH_SIZE]
     return sum(1 for h in union if h in both) / len(union)
+
+
+@functools.lru_cache(maxsize=8192)
+def _members(sketch: tuple[int, ...]) -> frozenset[int]:
+    """A sketch as a set, made once: pairing n pipelines compares each step's sketch
+    with every step of the other side."""
+    return frozenset(sketch)
 
 
 @dataclass(frozen=True)

@@ -258,7 +258,7 @@ class CosmeticPolicy(Policy):
     def _explain(self, unit: _Unit, base_sources: SourceTree, head_sources: SourceTree,
                  config: Config) -> Iterator[Finding]:
         if unit.base_path == unit.head_path and unit.base_line == unit.head_line \
-                and base_sources.text(unit.base_path) == head_sources.text(unit.head_path):
+                and base_sources.same_text(unit.base_path, head_sources, unit.head_path):
             return  # the same file byte for byte: nothing to explain (and no need to parse it)
         old = base_sources.definition(unit.base_path, unit.base_line)
         new = head_sources.definition(unit.head_path, unit.head_line)
@@ -286,7 +286,7 @@ class CosmeticPolicy(Policy):
             dirty.update({comparison.base.path, comparison.head.path})
         paths = sorted({u.head_path for u in units if u.head_path == u.base_path} - dirty)
         for path in paths:
-            if base_sources.text(path) == head_sources.text(path):
+            if base_sources.same_text(path, head_sources):
                 continue  # an unchanged file has unchanged imports
             old, new = base_sources.imports(path), head_sources.imports(path)
             if old is None or new is None or [i for i, _ in old] == [i for i, _ in new]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, Mapping, Optional
 
 from pvcheck.analyzer.reached import restore_reached
 from pvcheck.config import Config
@@ -37,11 +37,14 @@ from pvcheck.policies.sources import SourceTree
 NEW_PIPELINE = "PV504"
 
 
-def compare(base: Project, head: Project, config: Optional[Config] = None) -> Report:
+def compare(base: Project, head: Project, config: Optional[Config] = None, *,
+            content_ids: Optional[tuple[Mapping[str, str], Mapping[str, str]]] = None) -> Report:
     """Compare two revisions of a project and decide, per pipeline: run, version or pipeline.
 
     ``base`` may be a model reconstructed from a lock file (fingerprints only); policies
     then decide from fingerprints and give detail only where the models have it.
+    ``content_ids``: per side, path -> an id of the file's bytes (git blob ids), when the
+    caller has them: files with equal ids are known to be equal without being read.
     """
     config = config or Config()
     policies = load_policies(config)
@@ -50,8 +53,9 @@ def compare(base: Project, head: Project, config: Optional[Config] = None) -> Re
     changes: list[PipelineChange] = []
     base_root = _existing_folder(base.root)
     head_root = _existing_folder(head.root)
-    base_sources = SourceTree(base_root) if base_root else None
-    head_sources = SourceTree(head_root) if head_root else None
+    base_ids, head_ids = content_ids if content_ids is not None else (None, None)
+    base_sources = SourceTree(base_root, base_ids) if base_root else None
+    head_sources = SourceTree(head_root, head_ids) if head_root else None
 
     pairing = pair_pipelines(base, head, config)
     for base_pipeline, head_pipeline, how in pairing.pairs:

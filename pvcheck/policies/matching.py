@@ -21,12 +21,12 @@ from pvcheck.model import rename_steps
 from pvcheck.policies.sources import SourceTree
 
 
-def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+def similarity(a: tuple[int, ...], b: tuple[int, ...], floor: float = 0.0) -> float:
     """:func:`pvcheck.analyzer.fingerprint.similarity`, imported only when a pair of steps
     needs it: that module loads libcst, which a diff served from the cache never needs."""
     from pvcheck.analyzer.fingerprint import similarity as similarity_of_sketches
 
-    return similarity_of_sketches(a, b)
+    return similarity_of_sketches(a, b, floor)
 
 
 @dataclass(frozen=True)
@@ -126,9 +126,11 @@ def match_steps(base: Sequence[Step], head: Sequence[Step], config: Config, use_
     take(by_fingerprint)
 
     # modified and renamed: the most similar pairs first, greedily
+    # only what can be taken is sorted: the loop below stops at the first score under the threshold
+    threshold = config.similarity_threshold
     scored = sorted(
-        ((similarity(b.sketch, h.sketch), i, j) for i, b in enumerate(open_base) for j, h in enumerate(open_head)
-         if b.sketch and h.sketch),
+        (t for t in ((similarity(b.sketch, h.sketch, threshold), i, j) for i, b in enumerate(open_base)
+                     for j, h in enumerate(open_head) if b.sketch and h.sketch) if t[0] >= threshold),
         key=lambda t: (-t[0], t[1], t[2]),
     )
     taken_b: set[int] = set()
@@ -156,16 +158,18 @@ def _swapped_calls(base: Sequence[Step], head: Sequence[Step]) -> list[tuple[Ste
     and every call has exactly one identical call on the other side -- same code, same
     arguments, inputs from identical calls -- that pairing is the truth, not the ids: the
     graph is the same, only the order changed (PV405)."""
-    base_keys, head_keys = _call_keys(base), _call_keys(head)
     by_function: dict[str, tuple[list[Step], list[Step]]] = {}
     for step in base:
         by_function.setdefault(step.function, ([], []))[0].append(step)
     for step in head:
         by_function.setdefault(step.function, ([], []))[1].append(step)
+    candidates = [(old, new) for old, new in by_function.values()
+                  if len(old) >= 2 and len(old) == len(new) and {s.id for s in old} == {s.id for s in new}]
+    if not candidates:
+        return []  # no function called twice on both sides: nothing can have swapped
+    base_keys, head_keys = _call_keys(base), _call_keys(head)
     pairs: list[tuple[Step, Step, str, float]] = []
-    for old, new in by_function.values():
-        if len(old) < 2 or len(old) != len(new) or {s.id for s in old} != {s.id for s in new}:
-            continue
+    for old, new in candidates:
         old_keys = {base_keys[s.id]: s for s in old}
         new_keys = {head_keys[s.id]: s for s in new}
         if len(old_keys) != len(old) or len(new_keys) != len(new) or set(old_keys) != set(new_keys):
@@ -217,6 +221,16 @@ def content_score(base: Pipeline, head: Pipeline, config: Config) -> float:
     return match_steps(base.steps, head.steps, config, use_ids=False).continuity
 
 
+def _may_continue(base: Pipeline, head: Pipeline, threshold: float) -> bool:
+    """Whether ``content_score`` can reach ``threshold``: at most as many base steps
+    continue as the head has steps (an equal fingerprint scores 1.0 whatever the counts)."""
+    if not base.steps or not head.steps:
+        return False
+    if base.fingerprint and base.fingerprint == head.fingerprint:
+        return True
+    return min(len(base.steps), len(head.steps)) / len(base.steps) >= threshold
+
+
 def pair_pipelines(base: Project, head: Project, config: Config) -> PipelinePairing:
     """Pair the pipelines of two revisions: by name and module, by content, by name."""
     open_base = list(base.pipelines)
@@ -234,9 +248,15 @@ def pair_pipelines(base: Project, head: Project, config: Config) -> PipelinePair
 
     pair_by(lambda p: (p.name, p.module), "name")
 
+    # a pair is taken at a positive score of at least the threshold: the pairs that cannot
+    # reach it (too few head steps to continue the base's) are not scored at all, and a
+    # reorganisation that moves 140 pipelines scores 20,000 pairs, not sorts them
+    threshold = config.continuity_threshold
     scored = sorted(
-        ((content_score(b, h, config), i, j) for i, b in enumerate(open_base) for j, h in enumerate(open_head)
-         if b.framework == h.framework),
+        (t for t in ((content_score(b, h, config), i, j) for i, b in enumerate(open_base)
+                     for j, h in enumerate(open_head)
+                     if b.framework == h.framework and _may_continue(b, h, threshold))
+         if t[0] > 0 and t[0] >= threshold),
         key=lambda t: (-t[0], t[1], t[2]),
     )
     taken_b: set[int] = set()

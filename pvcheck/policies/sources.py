@@ -16,7 +16,7 @@ import textwrap
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Union
+from typing import Mapping, Optional, Union
 
 MAX_SOURCE_BYTES = 2_000_000
 
@@ -102,10 +102,24 @@ def _tokens(text: str) -> list[tokenize.TokenInfo]:
 class SourceTree:
     """The files of one scanned tree, read lazily and parsed at most once."""
 
-    def __init__(self, root: Optional[Path]) -> None:
+    def __init__(self, root: Optional[Path], content_ids: Optional[Mapping[str, str]] = None) -> None:
         self.root = root
+        # path -> an id of the file's bytes (a git blob id, say): equal ids are equal texts,
+        # found without reading either file
+        self.content_ids = content_ids
         self._texts: dict[str, Optional[str]] = {}
         self._modules: dict[str, Optional[ast.Module]] = {}
+
+    def same_text(self, path: str, other: "SourceTree", other_path: Optional[str] = None) -> bool:
+        """Whether ``path`` here reads as ``other_path`` (default: the same path) in ``other``.
+        Equal content ids answer without reading; anything else compares the texts (ids
+        that differ may still read the same, e.g. with other line endings)."""
+        other_path = path if other_path is None else other_path
+        if self.content_ids is not None and other.content_ids is not None:
+            mine = self.content_ids.get(path)
+            if mine is not None and mine == other.content_ids.get(other_path):
+                return True
+        return self.text(path) == other.text(other_path)
 
     def text(self, path: str) -> Optional[str]:
         if path in self._texts:
