@@ -397,7 +397,7 @@ class AssetRegistry(CodeLocations):
                 modules.append(module)
         # a module that calls an asset factory need not mention Dagster: it names the
         # factory (its import does, however aliased), so those names pick the extra modules
-        names = factory_names(modules)
+        names = factory_names(self.ctx.index, modules)
         if names:
             for file, data in others:
                 if any(name in data for name in names):

@@ -23,20 +23,30 @@ from pvcheck.model import Output
 if TYPE_CHECKING:
     from pvcheck.analyzer.context import AnalysisContext
     from pvcheck.analyzer.frameworks.dagster import AssetNode, AssetRegistry
+    from pvcheck.analyzer.index import ProjectIndex
 
 _NOT_LITERAL = object()
 
 
-def factory_names(modules: list[ModuleInfo]) -> set[bytes]:
-    """The names of the asset factories these modules define (for a byte pre-filter)."""
-    from pvcheck.analyzer.frameworks.dagster import ASSET
-
+def factory_names(index: "ProjectIndex", modules: list[ModuleInfo]) -> set[bytes]:
+    """The names of the asset factories these modules define (for a byte pre-filter).
+    Each module's are kept per index while its tree stays (a history walk rebuilds the
+    registry at every commit that changes an asset module: 29 ms a commit on a project
+    of 110 Dagster modules); they depend on that module alone."""
     found: set[bytes] = set()
     for module in modules:
-        for statement in module.tree.body:
-            if isinstance(statement, cst.FunctionDef) and _returned_asset(statement, module, ASSET) is not None:
-                found.add(statement.name.value.encode())
+        kept = index.remember(("dagster-factory-names", module.name),
+                              lambda module=module: (module, _factories(module)))
+        found |= kept[1] if kept[0] is module else _factories(module)  # a re-parse, or a second file of the name
     return found
+
+
+def _factories(module: ModuleInfo) -> frozenset[bytes]:
+    from pvcheck.analyzer.frameworks.dagster import ASSET
+
+    return frozenset(statement.name.value.encode() for statement in module.tree.body
+                     if isinstance(statement, cst.FunctionDef)
+                     and _returned_asset(statement, module, ASSET) is not None)
 
 
 def calls_factory(ctx: "AnalysisContext", module: ModuleInfo) -> bool:
