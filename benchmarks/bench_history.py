@@ -64,6 +64,33 @@ def bare_parse(root: Path) -> tuple[int, float, float]:
     return len(paths), time.perf_counter() - start, time.process_time() - cpu
 
 
+class Laps:
+    """The wall time of each commit of a walk (its ``on_commit`` callback): a mean hides
+    whether every commit costs that or a few large ones do."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+        self.laps: list[tuple[float, str]] = []
+
+    def __call__(self, done: int, total: int, commit: str) -> None:
+        now = time.perf_counter()
+        self.laps.append((now - self.last, commit))
+        self.last = now
+
+    def summary(self, repo: Path) -> str:
+        if len(self.laps) < 2:
+            return ""
+        first, rest = self.laps[0][0], sorted(self.laps[1:])
+        median = rest[len(rest) // 2][0]
+        p90 = rest[min(len(rest) - 1, int(0.9 * len(rest)))][0]
+        slowest, commit = rest[-1]
+        files = subprocess.run(["git", "-C", str(repo), "diff", "--name-only", f"{commit}^!"],
+                               capture_output=True, text=True).stdout.count("\n")
+        return (f"first commit {1000 * first:.0f} ms; the others: median {1000 * median:.0f} ms, "
+                f"90th percentile {1000 * p90:.0f} ms, slowest {1000 * slowest:.0f} ms "
+                f"({commit[:10]}, {files} files changed)")
+
+
 def _cpu_with_workers() -> float:
     """CPU seconds of this process and of its finished child processes (a cold scan's
     worker pool)."""
@@ -79,14 +106,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scan", action="store_true", help="a cold scan of HEAD and its bare parse time")
     args = parser.parse_args(argv)
     start = since(args.repo, args.commits)
+    lap = Laps()
     cpu = time.process_time()
-    history = walk(args.repo, since=start)
+    history = walk(args.repo, since=start, on_commit=lap)
     cpu = time.process_time() - cpu
     # CPU time beside the wall clock: on a machine shared with other work the wall
     # clock measures the neighbours too
     print(f"reuse:     {history.commits_walked} commits, {history.commits_analyzed} analysed, "
           f"{history.seconds:.1f} s, {1000 * history.seconds / history.commits_walked:.0f} ms/commit "
           f"(CPU {1000 * cpu / history.commits_walked:.0f} ms/commit)")
+    print(f"           {lap.summary(args.repo)}")
     if args.compare:
         cpu = time.process_time()
         reference = walk(args.repo, since=start, reuse=False, cache=False)

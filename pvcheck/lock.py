@@ -20,7 +20,7 @@ from typing import Optional
 
 from pvcheck.config import Config, config_from_settings, settings_table
 from pvcheck.errors import LockError
-from pvcheck.lockfile import Lock, _first_conflict_line, exclusive, read_lock, write_lock
+from pvcheck.lockfile import Lock, exclusive, first_conflict_line, read_lock, write_lock
 from pvcheck.model import FINGERPRINT_SCHEME_NUMBER, Pipeline, Project, Report, Severity
 from pvcheck.versions import VersionChange, collisions, rebase
 
@@ -185,7 +185,7 @@ def judge_against_lock(lock: Optional[Lock], root: Path, config: Config, cache: 
 
 def _has_conflict(path: Path) -> bool:
     try:
-        return bool(_first_conflict_line(path.read_text(encoding="utf-8")))
+        return bool(first_conflict_line(path.read_text(encoding="utf-8")))
     except (OSError, UnicodeDecodeError):
         return False
 

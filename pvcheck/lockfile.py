@@ -519,7 +519,7 @@ def read_lock(path: Path | str, resolve_conflicts: bool = False) -> Optional[Loc
         line = raw.count(b"\n", 0, exc.start) + 1
         raise LockError("the lock file is not valid UTF-8", display, line,
                         hint="restore it from git, or delete it and re-run `pvcheck lock`") from None
-    conflict = _first_conflict_line(text)
+    conflict = first_conflict_line(text)
     if conflict:
         if not resolve_conflicts:
             raise LockError("the lock file has merge-conflict markers", display, conflict,
@@ -531,7 +531,7 @@ def read_lock(path: Path | str, resolve_conflicts: bool = False) -> Optional[Loc
 
 def loads(text: str, display: str = "pvcheck.lock") -> Lock:
     """Parse lock text; see :func:`read_lock`."""
-    conflict = _first_conflict_line(text)
+    conflict = first_conflict_line(text)
     if conflict:
         raise LockError("the lock file has merge-conflict markers", display, conflict,
                         hint="resolve the conflict by re-running `pvcheck lock`, then commit pvcheck.lock")
@@ -676,7 +676,8 @@ def _parameter_from(r: _Fields) -> Parameter:
                      has_default=has_default, default=_decode(r.table.get("default")) if has_default else None)
 
 
-def _first_conflict_line(text: str) -> int:
+def first_conflict_line(text: str) -> int:
+    """The first line (1-based) holding a git conflict marker; 0 when there is none."""
     for number, line in enumerate(text.splitlines(), 1):
         if _CONFLICT.match(line):
             return number

@@ -11,9 +11,10 @@ from __future__ import annotations
 import heapq
 
 import textwrap
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Iterable, Iterator, Mapping, Optional
 
 import libcst as cst
 
@@ -115,6 +116,18 @@ class AnalysisContext:
         self._reported.add(key)
         self.index.diagnostics.append(Diagnostic(code, severity, message, path, line, hint))
 
+    @contextmanager
+    def reporting_into(self, sink: list[Diagnostic]) -> Iterator[list[Diagnostic]]:
+        """What the block reports goes to ``sink``, none of it taken as reported already:
+        for a result kept beyond this unit (per index), whose diagnostics every unit that
+        uses it reports again."""
+        saved = self.index.diagnostics, self._reported
+        self.index.diagnostics, self._reported = sink, set()
+        try:
+            yield sink
+        finally:
+            self.index.diagnostics, self._reported = saved
+
     def warn_dynamic(self, module: ModuleInfo, line: int, what: str) -> None:
         self.diagnose(NOT_FOLLOWED, Severity.WARNING, f"cannot follow statically: {what}", module.path, line,
                       hint="pvcheck fingerprints this conservatively: any change to it is a new version")
@@ -213,13 +226,8 @@ class AnalysisContext:
             return self._function_facts(definition)
 
         def isolated() -> tuple[FunctionFacts, list[Diagnostic]]:
-            sink: list[Diagnostic] = []
-            saved = self.index.diagnostics, self._reported
-            self.index.diagnostics, self._reported = sink, set()
-            try:
+            with self.reporting_into([]) as sink:
                 return self._function_facts(definition), sink
-            finally:
-                self.index.diagnostics, self._reported = saved
 
         facts, reported = self.index.remember(
             ("facts", definition.framework, definition.qualified_name, definition.name,

@@ -490,14 +490,8 @@ class AssetRegistry(CodeLocations):
             registry = AssetRegistry.__new__(AssetRegistry)  # a blank one: only its collectors
             registry.framework, registry.ctx = self.framework, self.ctx
             registry.nodes, registry.components, registry.opaque, registry.dynamic = [], [], set(), False
-            sink: list[Diagnostic] = []
-            index, ctx = self.ctx.index, self.ctx
-            saved = index.diagnostics, ctx._reported
-            index.diagnostics, ctx._reported = sink, set()  # reported again (deduplicated) on every use
-            try:
+            with self.ctx.reporting_into([]) as sink:  # reported again (deduplicated) on every use
                 registry._collect(module)
-            finally:
-                index.diagnostics, ctx._reported = saved
             return _ModulePart(module, registry.nodes, registry.components, registry.opaque, registry.dynamic, sink)
 
         part = self.ctx.index.remember(("dagster-asset-part", module.name), compute)

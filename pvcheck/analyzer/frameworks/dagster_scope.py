@@ -66,14 +66,12 @@ def capturing(ctx: "AnalysisContext") -> Iterator[Piece]:
     and sink, as if nothing had been kept)."""
     index = ctx.index
     piece = Piece()
-    outer, saved = index.recorder, (index.diagnostics, ctx._reported)
-    index.recorder = piece.record
-    index.diagnostics, ctx._reported = piece.diagnostics, set()
+    outer, index.recorder = index.recorder, piece.record
     try:
-        yield piece
+        with ctx.reporting_into(piece.diagnostics):
+            yield piece
     finally:
         index.recorder = outer
-        index.diagnostics, ctx._reported = saved
         if outer is not None:
             outer.update(piece.record)
         for d in piece.diagnostics:
