@@ -404,7 +404,23 @@ class MemoryCache(AnalysisCache):
             packages = variant.get("orphans")
             return isinstance(packages, dict) and all(self._orphans.get(k) == v for k, v in packages.items())
 
-        return super().lookup(key, lambda variant: same_layout(variant) and valid(variant))
+        found = super().lookup(key, lambda variant: same_layout(variant) and valid(variant))
+        if found is not None and not found.get("decoded"):
+            # decoded at the first use, not when stored: in a history walk most results
+            # of a code location's jobs are replaced before any commit reuses them
+            try:
+                found["diagnostics"], found["payload"] = decode(found["diagnostics"]), decode(found["payload"])
+            except (KeyError, TypeError, ValueError, RecursionError):
+                self._drop(key, found)
+                return None
+            found["decoded"] = True
+        return found
+
+    def _drop(self, key: str, variant: Variant) -> None:
+        file_key, _, unit = key.partition("/")
+        variants = self._entries.get(file_key, {}).get(unit, [])
+        if variant in variants:
+            variants.remove(variant)
 
     def variants(self, key: str, decoded: bool = True) -> list[Variant]:
         file_key, _, unit = key.partition("/")
@@ -413,10 +429,10 @@ class MemoryCache(AnalysisCache):
     def _write_entry(self, file_key: str, new_units: dict[str, Variant]) -> None:
         units = self._entries.setdefault(file_key, {})
         for unit, variant in new_units.items():
-            try:  # the form a stored entry is read back in: results decoded, dependencies plain
+            try:  # the form a stored entry is read back in (results decoded by lookup)
                 firsts = {name.partition(".")[0] for name in variant["deps"]["m"]}
-                stored = {"deps": variant["deps"], "diagnostics": decode(variant["diagnostics"]),
-                          "payload": decode(variant["payload"]),
+                stored = {"deps": variant["deps"], "diagnostics": variant["diagnostics"],
+                          "payload": variant["payload"], "decoded": False,
                           "orphans": {first: self._orphans.get(first) for first in sorted(firsts)}}
             except (KeyError, TypeError, ValueError, RecursionError):
                 continue

@@ -316,12 +316,8 @@ class _Scan:
     def _valid(self, variant: dict[str, Any]) -> bool:
         deps = variant["deps"]
         tree = self.tree
-        for name, state in deps["m"].items():
-            if tree.module_state(name) != state:
-                return False
-        for path, state in deps["f"].items():
-            if tree.file_state(path) != state:
-                return False
+        if not tree.modules_as_recorded(deps["m"]) or not tree.files_as_recorded(deps["f"]):
+            return False
         if deps["l"] is not None and deps["l"] != tree.file_list_state():
             return False
         for referring, reference, state in deps["r"]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Mapping, Optional
+from typing import Callable, Iterable, Mapping, Optional
 
 from pvcheck.analyzer.discovery import SourceFile
 from pvcheck.diagnostics import CANNOT_READ, NOT_TEXT, TOO_LARGE
@@ -86,6 +86,10 @@ class TreeState:
         self.by_path = {file.path: file for file in self.files}
         self.contents = contents
         self._hashes: dict[str, str] = {}
+        # every state asked for, by name or path: a cached unit's record names a whole
+        # code location's modules, checked at every commit of a history walk
+        self._module_states: dict[str, Optional[str]] = {}
+        self._file_states: dict[str, Optional[str]] = {}
         self._run_configs: dict[tuple[str, str], str] = {}
         self._file_list: Optional[str] = None
         self._resolved_root: Optional[Path] = None
@@ -98,14 +102,28 @@ class TreeState:
 
     def module_state(self, name: str) -> Optional[str]:
         """``path:hash`` of the file defining module ``name``; None when no file does."""
-        file = self.by_module.get(name)
-        return f"{file.path}:{self.digest(file.path)}{file.layout_tag}" if file is not None else None
+        states = self._module_states
+        if name not in states:
+            file = self.by_module.get(name)
+            states[name] = f"{file.path}:{self.digest(file.path)}{file.layout_tag}" if file is not None else None
+        return states[name]
 
     def file_state(self, path: str) -> Optional[str]:
         """``hash:module`` of a source file read by path; None when there is none (the
         module: what a result that names the file's definitions calls them)."""
-        file = self.by_path.get(path)
-        return f"{self.digest(path)}:{file.module}" if file is not None else None
+        states = self._file_states
+        if path not in states:
+            file = self.by_path.get(path)
+            states[path] = f"{self.digest(path)}:{file.module}" if file is not None else None
+        return states[path]
+
+    def modules_as_recorded(self, recorded: Mapping[str, Optional[str]]) -> bool:
+        """Whether every module of ``recorded`` (name -> state) has that state here."""
+        return _all_as_recorded(recorded, self._module_states, self.module_state)
+
+    def files_as_recorded(self, recorded: Mapping[str, Optional[str]]) -> bool:
+        """Whether every file of ``recorded`` (path -> state) has that state here."""
+        return _all_as_recorded(recorded, self._file_states, self.file_state)
 
     def file_list_state(self) -> str:
         """A digest of which files exist and what their modules are called."""
@@ -141,6 +159,16 @@ class TreeState:
                     return "unresolvable-root"
             found = self._run_configs[key] = _run_config_state(self._resolved_root, referring_path, reference)
         return found
+
+
+def _all_as_recorded(recorded: Mapping[str, Optional[str]], known: dict[str, Optional[str]],
+                     state: Callable[[str], Optional[str]]) -> bool:
+    """``recorded`` is a subset of the states here: each missing one computed once, then
+    compared as dict items (one C loop, where a Python call per name cost 0.7 s in a
+    30-commit walk of a 160-module code location)."""
+    for key in recorded.keys() - known.keys():
+        state(key)
+    return recorded.items() <= known.items()
 
 
 def _run_config_state(base: Path, referring_path: str, reference: str) -> str:
