@@ -58,10 +58,10 @@ def _module_states(files: list[SourceFile], states: dict[str, _FileState]) -> di
 
 
 def _census(files: list[SourceFile], contents: Mapping[str, Optional[bytes]], states: dict[str, _FileState],
-            key: str) -> tuple[tuple[str, _FileState], ...]:
+            key: str, holding: dict[str, list[SourceFile]]) -> tuple[tuple[str, _FileState], ...]:
     """The files a census (``ProjectIndex.census``, ``key`` from ``census_key``) finds, with
     their states: what a result that took one depends on."""
-    return tuple((f.path, states[f.path]) for f in census_files(files, contents, key))
+    return tuple((f.path, states[f.path]) for f in census_files(files, contents, key, holding))
 
 
 def _changed_keys(old: Mapping[str, object], new: Mapping[str, object]) -> set[str]:
@@ -117,12 +117,26 @@ class IncrementalIndex(ProjectIndex):
         # a census (which files hold a marker) is no look-up of those files: a file that gains
         # the marker (a materializer added) must drop what the census found before
         census_changed: dict[str, bool] = {}
+        old_holding: dict[str, list[SourceFile]] = {}
+        new_holding: dict[str, list[SourceFile]] = {}
+
+        by_path = {file.path: file for file in files}
 
         def census_moved(key: str) -> bool:
             found = census_changed.get(key)
             if found is None:
-                found = census_changed[key] = _census(self._files, self._raw, old_states, key) != \
-                    _census(files, contents, new_states, key)
+                if list_changed:
+                    found = _census(self._files, self._raw, old_states, key, old_holding) != \
+                        _census(files, contents, new_states, key, new_holding)
+                else:
+                    # the same files: only an edited one holding the marker before or after
+                    # can change what the census finds (or the state it found it in)
+                    marker, _, scope = key.partition("\0")
+                    data = marker.encode("utf-8")
+                    found = any(by_path[path].seen_from(scope)
+                                and (data in (self._raw.get(path) or b"") or data in (contents.get(path) or b""))
+                                for path in changed_paths if path in by_path)
+                census_changed[key] = found
             return found
 
         def still_valid(record: Recorder) -> bool:

@@ -31,6 +31,7 @@ and the file's state in caches and history changes when that does.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import replace
 from typing import Iterable, Mapping, Optional
@@ -93,11 +94,17 @@ def with_subprojects(files: list[SourceFile], projects: Iterable[str],
 _IMPORT_LINE = re.compile(rb"^[ \t]*(?:from[ \t]+([A-Za-z_]\w*)|import[ \t]+([^\n#;]+))", re.MULTILINE)
 
 
-def _import_heads(data: Optional[bytes]) -> Optional[set[str]]:
+def _import_heads(data: Optional[bytes]) -> Optional[frozenset[str]]:
     """The first names a file's absolute imports name (None: unknown, every name counts).
     A line-based look; a name it misses is still followed as before (PV020), never lost."""
     if data is None:
         return None
+    return _heads(data)
+
+
+@functools.lru_cache(maxsize=4096)
+def _heads(data: bytes) -> frozenset[str]:
+    """Kept by the bytes: every commit of a history walk asks again for every file."""
     heads: set[str] = set()
     for match in _IMPORT_LINE.finditer(data):
         if match.group(1):
@@ -107,7 +114,7 @@ def _import_heads(data: Optional[bytes]) -> Optional[set[str]]:
             words = part.split()
             if words:
                 heads.add(words[0].split(".")[0])
-    return heads
+    return frozenset(heads)
 
 
 def _orphans_by_project(files: list[SourceFile], found: dict[str, tuple[str, tuple[str, ...]]]) -> dict[str, str]:
