@@ -132,3 +132,26 @@ def test_a_renamed_and_edited_step_is_matched_by_similarity_unless_the_bound_for
 def test_repeated_ids_are_matched_once_each() -> None:
     matching = match_steps([step("a", "1"), step("a", "2")], [step("a", "1")], Config())
     assert len(matching.matches) == 1 and len(matching.removed) == 1
+
+
+def test_similarity_with_a_floor_is_the_similarity_or_certainly_under_the_floor() -> None:
+    """The floor spares sorting the union of sketches that cannot reach it; every score
+    that can is exactly the plain one (so pairing takes the same pairs)."""
+    import random
+
+    from pvcheck.analyzer.fingerprint import SKETCH_SIZE, similarity
+
+    rng = random.Random(7)
+    checked = skipped = 0
+    for _ in range(3000):
+        shared = rng.sample(range(10_000), rng.randint(0, SKETCH_SIZE))
+        a = tuple(sorted(set(shared + rng.sample(range(10_000, 20_000), rng.randint(0, SKETCH_SIZE))))[:SKETCH_SIZE])
+        b = tuple(sorted(set(shared + rng.sample(range(20_000, 30_000), rng.randint(0, SKETCH_SIZE))))[:SKETCH_SIZE])
+        floor = rng.choice([0.0, 0.3, 0.6, 0.9])
+        plain, floored = similarity(a, b), similarity(a, b, floor)
+        if floored == plain:
+            checked += 1
+        else:
+            assert floored == 0.0 and plain < floor, (plain, floored, floor)
+            skipped += 1
+    assert checked > 1000 and skipped > 100
