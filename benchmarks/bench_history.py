@@ -7,7 +7,10 @@ history reads git objects only). Walks the last ``--commits`` commits of the fir
 history with the reuse between commits (the default of ``pvcheck history``) and prints
 commits walked and analysed, seconds and milliseconds per commit. ``--compare`` also runs
 the reference path (every commit scanned on its own, no cache), prints its figures and
-checks that both histories are byte for byte the same. ``--scan`` adds a cold scan of the
+checks that both histories are byte for byte the same. Every run also says how much of
+the walk after its first commit was ``libcst.parse_module`` on the files the commits
+changed: the floor of any libcst-based analysis, which must parse an edited module again
+before it can say what the edit did. ``--scan`` adds a cold scan of the
 newest commit and the bare, single-process ``libcst.parse_module`` of the same Python
 files, the yardstick of the scan benchmarks. One process, in-process timings; use
 ``farm-bench`` around it for medians of several runs.
@@ -64,18 +67,65 @@ def bare_parse(root: Path) -> tuple[int, float, float]:
     return len(paths), time.perf_counter() - start, time.process_time() - cpu
 
 
-class Laps:
-    """The wall time of each commit of a walk (its ``on_commit`` callback): a mean hides
-    whether every commit costs that or a few large ones do."""
+class ParseClock:
+    """Times every ``libcst.parse_module`` call made while it is installed (the analyzer
+    calls it through the module attribute)."""
 
     def __init__(self) -> None:
+        import libcst
+
+        self.module = libcst
+        self.original = libcst.parse_module
+        self.seconds = 0.0
+        self.files = 0
+
+    def __enter__(self) -> "ParseClock":
+        original = self.original
+
+        def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
+            begin = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - begin
+                self.files += 1
+
+        self.module.parse_module = timed  # type: ignore[assignment]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.module.parse_module = self.original  # type: ignore[assignment]
+
+
+class Laps:
+    """The wall time of each commit of a walk (its ``on_commit`` callback), and the part of
+    it spent parsing: a mean hides whether every commit costs that or a few large ones do."""
+
+    def __init__(self, clock: ParseClock) -> None:
+        self.clock = clock
         self.last = time.perf_counter()
+        self.parsed = (0.0, 0)
         self.laps: list[tuple[float, str]] = []
+        self.parse_laps: list[tuple[float, int]] = []
 
     def __call__(self, done: int, total: int, commit: str) -> None:
         now = time.perf_counter()
         self.laps.append((now - self.last, commit))
-        self.last = now
+        self.parse_laps.append((self.clock.seconds - self.parsed[0], self.clock.files - self.parsed[1]))
+        self.last, self.parsed = now, (self.clock.seconds, self.clock.files)
+
+    def parsing(self) -> str:
+        """What the commits after the first cost, and how much of it was parsing."""
+        rest = self.laps[1:]
+        if not rest:
+            return ""
+        wall = sum(lap for lap, _ in rest) / len(rest)
+        parse = sum(p for p, _ in self.parse_laps[1:]) / len(rest)
+        files = sum(n for _, n in self.parse_laps[1:]) / len(rest)
+        whole = sum(p for p, _ in self.parse_laps) / len(self.laps)
+        return (f"after the first commit: {1000 * wall:.0f} ms/commit, of which libcst parsing "
+                f"{1000 * parse:.0f} ms ({files:.1f} files/commit), the rest {1000 * (wall - parse):.0f} ms; "
+                f"parsing over the whole walk, first commit included: {1000 * whole:.0f} ms/commit")
 
     def summary(self, repo: Path) -> str:
         if len(self.laps) < 2:
@@ -106,16 +156,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scan", action="store_true", help="a cold scan of HEAD and its bare parse time")
     args = parser.parse_args(argv)
     start = since(args.repo, args.commits)
-    lap = Laps()
-    cpu = time.process_time()
-    history = walk(args.repo, since=start, on_commit=lap)
-    cpu = time.process_time() - cpu
+    with ParseClock() as clock:
+        lap = Laps(clock)
+        cpu = time.process_time()
+        history = walk(args.repo, since=start, on_commit=lap)
+        cpu = time.process_time() - cpu
     # CPU time beside the wall clock: on a machine shared with other work the wall
     # clock measures the neighbours too
     print(f"reuse:     {history.commits_walked} commits, {history.commits_analyzed} analysed, "
           f"{history.seconds:.1f} s, {1000 * history.seconds / history.commits_walked:.0f} ms/commit "
           f"(CPU {1000 * cpu / history.commits_walked:.0f} ms/commit)")
     print(f"           {lap.summary(args.repo)}")
+    print(f"           {lap.parsing()}")
     if args.compare:
         cpu = time.process_time()
         reference = walk(args.repo, since=start, reuse=False, cache=False)

@@ -186,8 +186,16 @@ def _module_origin(module: str) -> Optional[Path]:
 class AnalysisCache:
     """Unit results under one cache folder, for one analyzer build and configuration."""
 
+    #: Whether a pipelines unit's result may be stored as the objects themselves
+    #: (``records.object_variant``) rather than encoded: only a cache that never leaves
+    #: this process.
+    holds_objects = False
+
     def __init__(self, directory: Path, config: Config) -> None:
         self.directory = directory
+        # which contents hold which census markers (``TreeState``), for the trees of the
+        # scans this cache serves in this process; None: found again by each tree
+        self.markers: Optional[dict[tuple[bytes, str], bool]] = None
         # read once per cache: scanning the installed distributions' entry points costs ~20 ms
         self._plugins = framework_plugins()
         self._settings = [CACHE_FORMAT, code_digest(), plugin_digest(self._plugins), config.cache_key()]
@@ -378,8 +386,11 @@ class MemoryCache(AnalysisCache):
     the reuse saves, and nothing is left behind. Whole-scan snapshots are not kept (the
     walk keeps models by tree already)."""
 
+    holds_objects = True
+
     def __init__(self, config: Config) -> None:
         super().__init__(Path("<memory>"), config)
+        self.markers = {}
         self._entries: dict[str, dict[str, list[Variant]]] = {}
         self._manifests: dict[str, list[dict[str, Any]]] = {}
         self._orphans: dict[str, str] = {}
@@ -432,7 +443,7 @@ class MemoryCache(AnalysisCache):
             try:  # the form a stored entry is read back in (results decoded by lookup)
                 firsts = {name.partition(".")[0] for name in variant["deps"]["m"]}
                 stored = {"deps": variant["deps"], "diagnostics": variant["diagnostics"],
-                          "payload": variant["payload"], "decoded": False,
+                          "payload": variant["payload"], "decoded": bool(variant.get("decoded")),
                           "orphans": {first: self._orphans.get(first) for first in sorted(firsts)}}
             except (KeyError, TypeError, ValueError, RecursionError):
                 continue

@@ -28,7 +28,7 @@ from pvcheck.analyzer.discovery import SourceFile, discover
 from pvcheck.analyzer.orphans import orphan_imports, orphan_packages
 from pvcheck.analyzer.reached import downgrade_unreached
 from pvcheck.analyzer.records import (ALL_TARGETS, ATTACHMENTS, PIPELINES, UNCACHEABLE, cache_variant, digest,
-                                      fill_states)
+                                      fill_states, object_variant)
 from pvcheck.analyzer.roots import detect_roots
 from pvcheck.analyzer.subprojects import with_subprojects
 from pvcheck.analyzer.serialize import Deferred, encode, resolve
@@ -104,10 +104,10 @@ def scan_tree(root: Path | str, config: Optional[Config] = None,
         if data is not None:
             lines += count_lines(data)
     files = with_subprojects(files, projects, contents)  # collections of projects (pvcheck.analyzer.subprojects)
-    tree = TreeState(root_path, files, contents)
+    store = AnalysisCache.open(config) if cache is True else (cache or None)
+    tree = TreeState(root_path, files, contents, store.markers if store is not None else None)
     orphans = orphan_packages(tree.by_module)
     diagnostics.extend(orphan_imports(files, contents, tree.by_module, orphans))
-    store = AnalysisCache.open(config) if cache is True else (cache or None)
     if store is not None:
         store.use_layout(config.roots, orphans)
     frameworks = _frameworks(config, store)
@@ -338,7 +338,13 @@ class _Scan:
         if self.store is None:  # without a cache, nothing needs the record or the encoded form
             return _Done(result.payload, result.diagnostics, None, [], False)
         fill_states(result.deps, self.tree, self.attachment_digest)
-        variant, encoded = cache_variant(result.payload, result.diagnostics, result.deps, result.cacheable)
+        variant: Optional[dict[str, Any]]
+        encoded: Optional[list[Any]] = None
+        if self.store.holds_objects and result.unit.kind == PIPELINES:
+            # nothing reads a pipelines unit's encoded form but a cache that writes it out
+            variant = object_variant(result.payload, result.diagnostics, result.deps, result.cacheable)
+        else:
+            variant, encoded = cache_variant(result.payload, result.diagnostics, result.deps, result.cacheable)
         if variant is not None and key is not None:
             if result.unit.kind == ATTACHMENTS:
                 self.store.stage(key, variant)  # written with the file's pipelines unit

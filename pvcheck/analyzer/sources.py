@@ -39,16 +39,21 @@ def file_list_digest(files: Iterable[SourceFile]) -> str:
 
 
 def census_files(files: Iterable[SourceFile], contents: Mapping[str, Optional[bytes]], key: str,
-                 holding: Optional[dict[str, list[SourceFile]]] = None) -> list[SourceFile]:
+                 holding: Optional[dict[str, list[SourceFile]]] = None,
+                 holds: Optional[Callable[[bytes, SourceFile], bool]] = None) -> list[SourceFile]:
     """The files a census finds (``key`` from :func:`census_key`): those whose bytes hold
     its marker and that its sub-project can import, in file-list order. ``holding``
     keeps, per marker, the files that hold it, for the censuses of the same marker from
-    other sub-projects of the same files (a collection asks one per project)."""
+    other sub-projects of the same files (a collection asks one per project). ``holds``
+    answers whether a file's bytes hold a marker, when the caller remembers that."""
     marker, _, scope = key.partition("\0")
     found = holding.get(marker) if holding is not None else None
     if found is None:
         data = marker.encode("utf-8")
-        found = [f for f in files if data in (contents.get(f.path) or b"")]
+        if holds is None:
+            found = [f for f in files if data in (contents.get(f.path) or b"")]
+        else:
+            found = [f for f in files if holds(data, f)]
         if holding is not None:
             holding[marker] = found
     return [f for f in found if f.seen_from(scope)] if scope else list(found)
@@ -85,8 +90,13 @@ def count_lines(data: bytes) -> int:
 class TreeState:
     """The files of one scanned tree as read once at the start of the scan."""
 
-    def __init__(self, root: Path, files: Iterable[SourceFile], contents: Mapping[str, Optional[bytes]]) -> None:
+    def __init__(self, root: Path, files: Iterable[SourceFile], contents: Mapping[str, Optional[bytes]],
+                 markers: Optional[dict[tuple[bytes, str], bool]] = None) -> None:
         self.root = root
+        # (marker, content hash) -> whether bytes with that hash hold the marker: shared by
+        # the trees of a history walk, whose censuses (a few dozen markers over every file)
+        # then read only the files a commit changed
+        self._markers = markers
         self.files = list(files)
         self.by_module: dict[str, SourceFile] = {}
         for file in self.files:
@@ -144,10 +154,19 @@ class TreeState:
         """Which files contain a census's marker and what they hold (``ProjectIndex.census``;
         ``key`` from :func:`census_key`)."""
         hasher = hashlib.blake2b(digest_size=16)
-        for file in census_files(self.files, self.contents, key, self._holding):
+        for file in census_files(self.files, self.contents, key, self._holding,
+                                 self._holds if self._markers is not None else None):
             hasher.update(f"{file.path}\0{file.module}\0{self.digest(file.path)}\n".encode("utf-8",
                                                                                           "surrogateescape"))
         return "census:" + hasher.hexdigest()
+
+    def _holds(self, marker: bytes, file: SourceFile) -> bool:
+        assert self._markers is not None
+        key = (marker, self.digest(file.path))
+        found = self._markers.get(key)
+        if found is None:
+            found = self._markers[key] = marker in (self.contents.get(file.path) or b"")
+        return found
 
     def run_config_state(self, referring_path: str, reference: str) -> str:
         """What the run config ``reference``, named in ``referring_path``, resolves to.

@@ -1,0 +1,83 @@
+"""Memos a history walk shares between the trees it scans: each must answer exactly what
+a computation from nothing answers, for the inputs that differ as well as for those that
+repeat (a memo keyed too coarsely would hand one tree another tree's answer)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pvcheck.analyzer.discovery import SourceFile
+from pvcheck.analyzer.records import object_variant
+from pvcheck.analyzer.sources import TreeState, census_key
+from pvcheck.analyzer.units import Dependencies
+from pvcheck.config import DEFAULT_COSMETIC_CALLS
+from pvcheck.policies.sources import Definition
+from pvcheck.policies.textdiff import classify
+
+
+def _files(root: Path, contents: dict[str, bytes]) -> list[SourceFile]:
+    return [SourceFile(path, root / path, path[:-3].replace("/", "."), False, len(data))
+            for path, data in sorted(contents.items())]
+
+
+def _census(root: Path, contents: dict[str, bytes], marker: str,
+            markers: dict[tuple[bytes, str], bool] | None) -> str:
+    return TreeState(root, _files(root, contents), contents, markers).census_state(census_key(marker))
+
+
+def test_a_shared_census_memo_sees_a_file_gain_and_lose_the_marker(tmp_path: Path) -> None:
+    shared: dict[tuple[bytes, str], bool] = {}
+    before = {"steps/a.py": b"x = 1\n", "steps/b.py": b"class PandasMaterializer: ...\n"}
+    gained = {"steps/a.py": b"from m import PandasMaterializer\n", "steps/b.py": before["steps/b.py"]}
+    lost = {"steps/a.py": b"x = 1\n", "steps/b.py": b"class Other: ...\n"}
+    states = []
+    for contents in (before, gained, lost, before):
+        fresh = _census(tmp_path, contents, "PandasMaterializer", None)
+        assert _census(tmp_path, contents, "PandasMaterializer", shared) == fresh
+        states.append(fresh)
+    assert len({states[0], states[1], states[2]}) == 3  # every edit moved the census
+    assert states[3] == states[0]
+    # the memo is by content: the unchanged file was looked at once for this marker
+    assert sum(1 for marker, _ in shared if marker == b"PandasMaterializer") == 4
+
+
+def test_a_shared_census_memo_keeps_markers_apart(tmp_path: Path) -> None:
+    shared: dict[tuple[bytes, str], bool] = {}
+    contents = {"a.py": b"class Alpha: ...\n", "b.py": b"class Beta: ...\n"}
+    alpha = _census(tmp_path, contents, "Alpha", shared)
+    beta = _census(tmp_path, contents, "Beta", shared)
+    assert alpha != beta
+    assert alpha == _census(tmp_path, contents, "Alpha", None)
+    assert beta == _census(tmp_path, contents, "Beta", None)
+
+
+def _definition(text: str) -> Definition:
+    return Definition("helpers.py", 1, tuple(text.splitlines()))
+
+
+def test_classify_answers_per_helper_flag_whatever_was_asked_first() -> None:
+    old = _definition("def scale(x: int) -> int:\n    return x * 2\n")
+    new = _definition("def scale(x: float) -> float:\n    return x * 2\n")
+    for order in ((False, True), (True, False)):
+        answers = {helper: classify(old, new, DEFAULT_COSMETIC_CALLS, helper=helper) for helper in order}
+        assert "annotations" in answers[True]
+        assert "annotations" not in answers[False]
+
+
+def test_classify_answers_per_import_aliases() -> None:
+    old = _definition("def train(x):\n    return x\n")
+    new = _definition("def train(x):\n    bar.write('training')\n    return x\n")  # tqdm.write, if bar is tqdm
+    for order in ((True, False), (False, True)):
+        answers = {aliased: classify(old, new, DEFAULT_COSMETIC_CALLS, {"bar": "tqdm.tqdm"} if aliased else {})
+                   for aliased in order}
+        assert answers[True] == ["logging"]
+        assert answers[False] == []
+
+
+def test_an_object_variant_keeps_what_the_encoded_one_keeps() -> None:
+    deps = Dependencies(modules={"steps.a": "steps/a.py:1"}, attachments={"t": "digest"})
+    variant = object_variant(["pipeline"], ["diagnostic"], deps, True)
+    assert variant == {"deps": deps.to_json(), "diagnostics": ["diagnostic"], "payload": ["pipeline"],
+                       "decoded": True}
+    assert object_variant(["pipeline"], [], deps, False) is None  # a failed unit is never kept
+    assert object_variant(["pipeline"], [], Dependencies(attachments={"t": "uncacheable"}), True) is None
