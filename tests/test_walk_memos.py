@@ -81,3 +81,45 @@ def test_an_object_variant_keeps_what_the_encoded_one_keeps() -> None:
                        "decoded": True}
     assert object_variant(["pipeline"], [], deps, False) is None  # a failed unit is never kept
     assert object_variant(["pipeline"], [], Dependencies(attachments={"t": "uncacheable"}), True) is None
+
+
+def _full_check(tree: TreeState, variant: dict) -> bool:
+    deps = variant["deps"]
+    return tree.modules_as_recorded(deps["m"]) and tree.files_as_recorded(deps["f"]) \
+        and (deps["l"] is None or deps["l"] == tree.file_list_state())
+
+
+def test_records_checked_against_what_changed_since_the_previous_tree_agree_with_a_full_check(
+        tmp_path: Path) -> None:
+    import random
+
+    rng = random.Random(14)
+    paths = [f"pkg/m{i}.py" for i in range(6)]
+    contents = {path: b"x = 0\n" for path in paths[:4]}
+    variants: list[dict] = []
+    previous: TreeState | None = None
+    shortcut_used = 0
+    for _ in range(300):
+        contents = dict(contents)
+        for _ in range(rng.randint(0, 2)):  # edit, revert to an old text, add or delete a file
+            path = rng.choice(paths)
+            roll = rng.random()
+            if roll < 0.1 and path in contents and len(contents) > 1:
+                del contents[path]
+            else:
+                contents[path] = f"x = {rng.randint(0, 3)}\n".encode()
+        tree = TreeState(tmp_path, _files(tmp_path, contents), contents, None, previous)
+        for variant in variants:
+            expected = _full_check(TreeState(tmp_path, _files(tmp_path, contents), contents), variant)
+            held_before = variant.get("held_in")
+            assert tree.records_hold(variant) == expected
+            shortcut_used += held_before == previous.token if previous is not None else 0
+        # a new variant recording some modules and files of this tree, sometimes the file list
+        chosen = rng.sample(paths, 2)
+        variants.append({"deps": {
+            "m": {path[:-3].replace("/", "."): tree.module_state(path[:-3].replace("/", ".")) for path in chosen},
+            "f": {chosen[0]: tree.file_state(chosen[0])},
+            "l": tree.file_list_state() if rng.random() < 0.2 else None}})
+        variants = variants[-40:]
+        previous = tree
+    assert shortcut_used > 1000  # the comparison with the previous tree really answered

@@ -34,10 +34,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Optional, Sequence, Union
 
 from pvcheck.analyzer.serialize import EncodingError, decode, dumps, encode, loads
 from pvcheck.config import Config
+
+if TYPE_CHECKING:
+    from pvcheck.analyzer.sources import TreeState
 
 #: Bump when the layout of entries changes.
 CACHE_FORMAT = 1
@@ -196,6 +199,9 @@ class AnalysisCache:
         # which contents hold which census markers (``TreeState``), for the trees of the
         # scans this cache serves in this process; None: found again by each tree
         self.markers: Optional[dict[tuple[bytes, str], bool]] = None
+        # the tree of the last scan this cache served in this process, when its variants
+        # are the objects checked at every scan (``TreeState.records_hold``)
+        self.last_tree: Optional[TreeState] = None
         # read once per cache: scanning the installed distributions' entry points costs ~20 ms
         self._plugins = framework_plugins()
         self._settings = [CACHE_FORMAT, code_digest(), plugin_digest(self._plugins), config.cache_key()]

@@ -155,15 +155,16 @@ class IncrementalIndex(ProjectIndex):
         # A result computed from a module it was handed (a definition's fingerprint, a
         # module's effects) records no look-up of that module: its key names it instead
         # (``pkg.mod.helper``, ``pkg.mod``), and a key naming a changed module goes too.
+        # ``pkg.mod`` or anything under it (``pkg.mod.helper``): one C call per string
+        below_changed = tuple(f"{name}." for name in changed)
+
         def names_changed(key: object) -> bool:
             if not changed:
                 return False
             parts = key if isinstance(key, tuple) else (key,)
             for part in parts:
-                if isinstance(part, str) and part:
-                    dotted = part.split(".")
-                    if any(".".join(dotted[:cut]) in changed for cut in range(1, len(dotted) + 1)):
-                        return True
+                if isinstance(part, str) and part and (part in changed or part.startswith(below_changed)):
+                    return True
             return False
 
         kept: dict = {}

@@ -105,7 +105,10 @@ def scan_tree(root: Path | str, config: Optional[Config] = None,
             lines += count_lines(data)
     files = with_subprojects(files, projects, contents)  # collections of projects (pvcheck.analyzer.subprojects)
     store = AnalysisCache.open(config) if cache is True else (cache or None)
-    tree = TreeState(root_path, files, contents, store.markers if store is not None else None)
+    tree = TreeState(root_path, files, contents, store.markers if store is not None else None,
+                     store.last_tree if store is not None else None)
+    if store is not None and store.holds_objects:
+        store.last_tree = tree  # the next scan checks cached results against what changed since
     orphans = orphan_packages(tree.by_module)
     diagnostics.extend(orphan_imports(files, contents, tree.by_module, orphans))
     if store is not None:
@@ -316,9 +319,7 @@ class _Scan:
     def _valid(self, variant: dict[str, Any]) -> bool:
         deps = variant["deps"]
         tree = self.tree
-        if not tree.modules_as_recorded(deps["m"]) or not tree.files_as_recorded(deps["f"]):
-            return False
-        if deps["l"] is not None and deps["l"] != tree.file_list_state():
+        if not tree.records_hold(variant):
             return False
         for referring, reference, state in deps["r"]:
             if tree.run_config_state(referring, reference) != state:
