@@ -158,6 +158,8 @@ def _swapped_calls(base: Sequence[Step], head: Sequence[Step]) -> list[tuple[Ste
     and every call has exactly one identical call on the other side -- same code, same
     arguments, inputs from identical calls -- that pairing is the truth, not the ids: the
     graph is the same, only the order changed (PV405)."""
+    if len(base) == len(head) and all(old is new for old, new in zip(base, head)):
+        return []  # the very same invocations (a model a history walk reused): nothing moved
     by_function: dict[str, tuple[list[Step], list[Step]]] = {}
     for step in base:
         by_function.setdefault(step.function, ([], []))[0].append(step)

@@ -160,7 +160,7 @@ class StructuralPolicy(Policy):
         found.extend(self._invocations(comparison))
         rewired = list(self._edges(comparison))
         rewired.extend(self._external_inputs(match) for match in comparison.steps.matches
-                       if external_inputs(match.base) != external_inputs(match.head))
+                       if match.base is not match.head and external_inputs(match.base) != external_inputs(match.head))
         found.extend(rewired)
         if not rewired:
             found.extend(self._reorder(comparison))
