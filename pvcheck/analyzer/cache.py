@@ -414,12 +414,22 @@ class MemoryCache(AnalysisCache):
         again whenever a project was added (2 of 40 commits of mortenoh/prefect-examples
         ran 783 units where the others ran 10 on average)."""
         self._prefix = json.dumps([*self._settings, [], []])
-        self._orphans = dict(orphans)
+        if dict(orphans) != self._orphans:  # else the same object: variants stored under it match at once
+            self._orphans = dict(orphans)
 
     def lookup(self, key: str, valid: Callable[[Variant], bool]) -> Optional[Variant]:
         def same_layout(variant: Variant) -> bool:
-            packages = variant.get("orphans")
-            return isinstance(packages, dict) and all(self._orphans.get(k) == v for k, v in packages.items())
+            # each variant keeps the orphan packages of the scan that stored it: the first
+            # names of its recorded modules must be orphans (of the same folders) now
+            # exactly when they were then
+            then = variant.get("orphans")
+            if then is self._orphans:
+                return True
+            if not isinstance(then, dict):
+                return False
+            now = self._orphans
+            return all(now.get(first) == then.get(first)
+                       for first in {name.partition(".")[0] for name in variant["deps"]["m"]})
 
         found = super().lookup(key, lambda variant: same_layout(variant) and valid(variant))
         if found is not None and not found.get("decoded"):
@@ -447,10 +457,9 @@ class MemoryCache(AnalysisCache):
         units = self._entries.setdefault(file_key, {})
         for unit, variant in new_units.items():
             try:  # the form a stored entry is read back in (results decoded by lookup)
-                firsts = {name.partition(".")[0] for name in variant["deps"]["m"]}
-                stored = {"deps": variant["deps"], "diagnostics": variant["diagnostics"],
+                stored = {**variant, "deps": variant["deps"], "diagnostics": variant["diagnostics"],
                           "payload": variant["payload"], "decoded": bool(variant.get("decoded")),
-                          "orphans": {first: self._orphans.get(first) for first in sorted(firsts)}}
+                          "orphans": self._orphans}
             except (KeyError, TypeError, ValueError, RecursionError):
                 continue
             others = [v for v in units.get(unit, []) if v.get("deps") != variant.get("deps")]

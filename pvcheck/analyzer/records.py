@@ -35,7 +35,7 @@ def fill_states(deps: Any, tree: TreeState, attachment_digest: Callable[[str], s
     state of each dependency in ``tree``."""
     if deps.file_list is not None:
         deps.file_list = tree.file_list_state()
-    deps.modules = {name: tree.module_state(name) for name in deps.modules}
+    deps.modules = tree.modules_states(deps.modules)
     deps.files = {path: tree.file_state(path) for path in deps.files}
     deps.attachments = {target: attachment_digest(target) for target in deps.attachments}
     deps.run_configs = [(referring, reference, tree.run_config_state(referring, reference))

@@ -347,6 +347,8 @@ class _Scan:
         else:
             variant, encoded = cache_variant(result.payload, result.diagnostics, result.deps, result.cacheable)
         if variant is not None and key is not None:
+            if self.store.holds_objects:
+                self.tree.note_held(variant)  # checked against what changes from here on
             if result.unit.kind == ATTACHMENTS:
                 self.store.stage(key, variant)  # written with the file's pipelines unit
             else:

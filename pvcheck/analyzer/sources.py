@@ -173,6 +173,19 @@ class TreeState:
             variant[_HELD_IN] = self.token
         return holds
 
+    def note_held(self, variant: dict[str, Any]) -> None:
+        """``variant``'s record was filled from this tree's states: it holds here."""
+        variant[_HELD_IN] = self.token
+
+    def modules_states(self, names: Iterable[str]) -> dict[str, Optional[str]]:
+        """``{name: module_state(name)}`` for many names (a record names hundreds)."""
+        known = self._module_states
+        names = list(names)
+        for name in names:
+            if name not in known:
+                self.module_state(name)
+        return {name: known[name] for name in names}
+
     def _difference(self) -> Optional[tuple[int, frozenset[str], frozenset[str]]]:
         """(the previous tree's token, module names and paths whose files' bytes changed),
         or None when there is no previous tree or the two list other files."""
