@@ -98,7 +98,7 @@ class TreeState:
         # the tree scanned just before this one in this process (a history walk's last
         # commit), until the difference between the two is known (:meth:`records_hold`)
         self._previous = previous
-        self._delta: Optional[tuple[int, frozenset[str], frozenset[str]]] = None
+        self._delta: Optional[tuple[int, frozenset[str], frozenset[str], bool]] = None
         self.token = next(_TREE_TOKENS)
         # (marker, content hash) -> whether bytes with that hash hold the marker: shared by
         # the trees of a history walk, whose censuses (a few dozen markers over every file)
@@ -156,16 +156,17 @@ class TreeState:
         ``deps`` ``m``, ``f`` and ``l``) have those states here.
 
         A variant these held for in the previous tree is checked only against what changed
-        since: the modules and files whose bytes differ, when both trees list the same
-        files. A history walk checks every unit of the tree at every commit, each naming
-        up to a whole code location's modules (zenml-projects: 830 variants a commit)."""
+        since: the modules and files whose states differ, and whether the file list did.
+        A history walk checks every unit of the tree at every commit, each naming up to a
+        whole code location's modules (zenml-projects: 830 variants a commit)."""
         held_in = variant.get(_HELD_IN)
         if held_in == self.token:
             return True
         deps = variant["deps"]
         delta = self._difference()
         if delta is not None and held_in == delta[0]:
-            holds = deps["m"].keys().isdisjoint(delta[1]) and deps["f"].keys().isdisjoint(delta[2])
+            holds = deps["m"].keys().isdisjoint(delta[1]) and deps["f"].keys().isdisjoint(delta[2]) \
+                and (deps["l"] is None or not delta[3])
         else:
             holds = self.modules_as_recorded(deps["m"]) and self.files_as_recorded(deps["f"]) \
                 and (deps["l"] is None or deps["l"] == self.file_list_state())
@@ -186,13 +187,21 @@ class TreeState:
                 self.module_state(name)
         return {name: known[name] for name in names}
 
-    def _difference(self) -> Optional[tuple[int, frozenset[str], frozenset[str]]]:
-        """(the previous tree's token, module names and paths whose files' bytes changed),
-        or None when there is no previous tree or the two list other files."""
+    def _difference(self) -> Optional[tuple[int, frozenset[str], frozenset[str], bool]]:
+        """(the previous tree's token, the module names and the paths whose states differ
+        between the two trees, whether the file list does), or None without a previous tree."""
         previous, self._previous = self._previous, None  # kept no longer: no chain of trees
-        if previous is not None and previous.file_list_state() == self.file_list_state():
-            edited = [file for file in self.files if previous.digest(file.path) != self.digest(file.path)]
-            self._delta = (previous.token, frozenset(f.module for f in edited), frozenset(f.path for f in edited))
+        if previous is not None:
+            if previous.file_list_state() == self.file_list_state():  # the same files: their bytes tell
+                edited = [file for file in self.files if previous.digest(file.path) != self.digest(file.path)]
+                modules, paths = {f.module for f in edited}, {f.path for f in edited}
+            else:  # a name or path of either tree, defined or not, found or not, in each
+                modules = {name for name in previous.by_module.keys() | self.by_module.keys()
+                           if previous.module_state(name) != self.module_state(name)}
+                paths = {path for path in previous.by_path.keys() | self.by_path.keys()
+                         if previous.file_state(path) != self.file_state(path)}
+            self._delta = (previous.token, frozenset(modules), frozenset(paths),
+                           previous.file_list_state() != self.file_list_state())
         return self._delta
 
     def file_list_state(self) -> str:
