@@ -123,3 +123,13 @@ def test_records_checked_against_what_changed_since_the_previous_tree_agree_with
         variants = variants[-40:]
         previous = tree
     assert shortcut_used > 1000  # the comparison with the previous tree really answered
+
+
+def test_a_tree_keeps_at_most_the_one_before_it(tmp_path: Path) -> None:
+    # trees nobody asks anything of (no candidate file) must not chain a whole walk's
+    # contents in memory
+    contents = {"a.py": b"x = 1\n"}
+    first = TreeState(tmp_path, _files(tmp_path, contents), contents)
+    second = TreeState(tmp_path, _files(tmp_path, contents), contents, None, first)
+    third = TreeState(tmp_path, _files(tmp_path, contents), contents, None, second)
+    assert third._previous is second and second._previous is None

@@ -60,7 +60,8 @@ def object_variant(payload: list[Any], diagnostics: list[Any], deps: Any, cachea
     """The cache variant of a unit for a cache that keeps results as objects in this
     process (``AnalysisCache.holds_objects``), or None when it cannot be cached: the same
     record, with the payload and diagnostics as they are (frozen model objects). Encoding
-    them only to decode them again cost a history walk of giga-dagster 50 ms a commit."""
+    them only to decode them again cost dagster-open-platform's history walk 7 ms a commit,
+    and giga-dagster's 100 MiB of memory."""
     if not cacheable or UNCACHEABLE in deps.attachments.values():
         return None
     return {"deps": deps.to_json(), "diagnostics": list(diagnostics), "payload": list(payload), "decoded": True}

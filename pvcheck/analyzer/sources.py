@@ -98,6 +98,8 @@ class TreeState:
         # the tree scanned just before this one in this process (a history walk's last
         # commit), until the difference between the two is known (:meth:`records_hold`)
         self._previous = previous
+        if previous is not None:
+            previous._previous = None  # one tree back at most, whatever asks what
         self._delta: Optional[tuple[int, frozenset[str], frozenset[str], bool]] = None
         self.token = next(_TREE_TOKENS)
         # (marker, content hash) -> whether bytes with that hash hold the marker: shared by
@@ -225,6 +227,8 @@ class TreeState:
         key = (marker, self.digest(file.path))
         found = self._markers.get(key)
         if found is None:
+            if len(self._markers) >= _MAX_MARKERS:
+                self._markers.clear()  # a memo only: a very long walk starts it again
             found = self._markers[key] = marker in (self.contents.get(file.path) or b"")
         return found
 
@@ -249,6 +253,8 @@ class TreeState:
         return found
 
 
+#: At most this many (marker, content) answers are kept for a walk (about 30 MB).
+_MAX_MARKERS = 200_000
 #: A tree's identity within this process (never reused, unlike ``id``).
 _TREE_TOKENS = itertools.count(1)
 #: The key under which a cached variant keeps the token of the last tree its recorded
