@@ -194,7 +194,8 @@ class TreeState:
         between the two trees, whether the file list does), or None without a previous tree."""
         previous, self._previous = self._previous, None  # kept no longer: no chain of trees
         if previous is not None:
-            if previous.file_list_state() == self.file_list_state():  # the same files: their bytes tell
+            list_changed = previous.file_list_state() != self.file_list_state()
+            if not list_changed:  # the same files: their bytes tell
                 edited = [file for file in self.files if previous.digest(file.path) != self.digest(file.path)]
                 modules, paths = {f.module for f in edited}, {f.path for f in edited}
             else:  # a name or path of either tree, defined or not, found or not, in each
@@ -202,8 +203,7 @@ class TreeState:
                            if previous.module_state(name) != self.module_state(name)}
                 paths = {path for path in previous.by_path.keys() | self.by_path.keys()
                          if previous.file_state(path) != self.file_state(path)}
-            self._delta = (previous.token, frozenset(modules), frozenset(paths),
-                           previous.file_list_state() != self.file_list_state())
+            self._delta = (previous.token, frozenset(modules), frozenset(paths), list_changed)
         return self._delta
 
     def file_list_state(self) -> str:

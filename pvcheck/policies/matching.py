@@ -126,7 +126,7 @@ def match_steps(base: Sequence[Step], head: Sequence[Step], config: Config, use_
     take(by_fingerprint)
 
     # modified and renamed: the most similar pairs first, greedily
-    # only what can be taken is sorted: the loop below stops at the first score under the threshold
+    # only pairs at or over the threshold are scored in full and sorted: nothing under it is taken
     threshold = config.similarity_threshold
     scored = sorted(
         (t for t in ((similarity(b.sketch, h.sketch, threshold), i, j) for i, b in enumerate(open_base)
@@ -137,8 +137,6 @@ def match_steps(base: Sequence[Step], head: Sequence[Step], config: Config, use_
     taken_h: set[int] = set()
     similar: list[tuple[Step, Step, str, float]] = []
     for score, i, j in scored:
-        if score < config.similarity_threshold:
-            break
         if i in taken_b or j in taken_h:
             continue
         taken_b.add(i)

@@ -54,7 +54,7 @@ def _classify(base: Definition, head: Definition, cosmetic_calls: tuple[str, ...
     base_tree, head_tree = base.tree(), head.tree()
     if base_tree is None or head_tree is None:
         return []
-    patterns = tuple(cosmetic_calls)
+    patterns = cosmetic_calls
     found: list[str] = []
     if base.comments() != head.comments():
         found.append("comments")
