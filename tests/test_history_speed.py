@@ -187,6 +187,43 @@ def test_unchanged_modules_are_not_parsed_again_and_changed_ones_are(tmp_path: P
         assert index.dropped > 0 and index.kept > 0
 
 
+def test_a_step_whose_reach_changed_keeps_its_own_body_while_its_module_stays(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A step's facts are made again when a helper it reaches changes; its own canonical
+    body (and the files it reads, its complexity) are not, while nothing it names changed.
+    Near-miss: a step naming a constant of the edited module is canonicalized again."""
+    from pvcheck.analyzer.canonical import Canonicalizer
+
+    made: list[str] = []
+    original = Canonicalizer.function_body
+
+    def counted(self: Canonicalizer, node):  # type: ignore[no-untyped-def]
+        made.append(node.name.value)
+        return original(self, node)
+
+    monkeypatch.setattr(Canonicalizer, "function_body", counted)
+    root = tmp_path / "tree"
+    shutil.copytree(FIXTURES / "zenml_churn", root)
+    config = Config()
+    store = MemoryCache(config)
+    with session():
+        before = _pipeline(scan_json(scan_tree(root, config, cache=store)), "churn_training")
+        assert "build_features" in made
+        made.clear()
+        # build_features -> utils.cleaning.encode_plan -> utils.constants.PLAN_CODES
+        _replace("utils/constants.py", '"enterprise": 2', '"enterprise": 3')(root)
+        after_text = scan_json(scan_tree(root, config, cache=store))
+        canonicalized = list(made)  # not what the scan from nothing makes
+        assert after_text == _fresh(root)
+    after = _pipeline(after_text, "churn_training")
+    steps = {s["id"]: s for s in before["steps"]}
+    changed = {s["function"].rpartition(".")[2] for s in after["steps"]
+               if s["fingerprint"] != steps[s["id"]]["fingerprint"]}
+    assert "build_features" in changed  # its facts were made again, with the new constant
+    assert "build_features" not in canonicalized  # ... from the body kept since the first scan
+    assert "split_dataset" in canonicalized  # it names utils.constants.RANDOM_STATE itself
+
+
 def test_history_with_reuse_is_byte_for_byte_the_history_without(tmp_path: Path) -> None:
     target = tmp_path / "repo"
     history_repo.generate(target, commits=30, pipelines=2, seed=11)

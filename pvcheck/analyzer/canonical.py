@@ -26,7 +26,7 @@ import fnmatch
 import functools
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Optional, TYPE_CHECKING
 
 import libcst as cst
@@ -94,6 +94,12 @@ class Canon:
     sites: list[tuple[int, str, tuple[str, ...], str]] = field(default_factory=list)
     rebinds: bool = False  # has a `global` or `nonlocal` statement (assignments may rebind module names)
     located: bool = False  # reads __name__, __file__ ...: what it computes depends on where it is
+
+    def copy(self) -> "Canon":
+        """A copy whose lists and mappings can be extended without touching this one."""
+        return replace(self, tokens=list(self.tokens), references=dict(self.references),
+                       statements=list(self.statements), dynamic=list(self.dynamic),
+                       unresolved=list(self.unresolved), sites=list(self.sites))
 
 
 class Canonicalizer:

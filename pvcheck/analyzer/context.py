@@ -14,7 +14,7 @@ import textwrap
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Optional
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, TypeVar
 
 import libcst as cst
 
@@ -34,7 +34,8 @@ from pvcheck.analyzer.fingerprint import (
 from pvcheck.analyzer.frameworks.base import ConfigAttachment, Framework, StepDefinition
 from pvcheck.analyzer.index import ProjectIndex
 from pvcheck.analyzer.module import ModuleInfo, Symbol
-from pvcheck.analyzer.reach import FILE_PREFIX, UNKNOWN_READ, file_reads, helper_text, template_reads
+from pvcheck.analyzer.reach import (FILE_PREFIX, UNKNOWN_READ, FileRead, file_reads, helper_text, may_read,
+                                    template_reads)
 from pvcheck.analyzer.values import render, to_value
 from pvcheck.config import Config
 from pvcheck.diagnostics import NO_STEPS, NOT_FOLLOWED, UNDEFINED_NAME
@@ -53,6 +54,8 @@ from pvcheck.model import (
     Step,
 )
 from pvcheck.model import read_input, tagged_inputs
+
+T = TypeVar("T")
 
 #: Methods whose keyword arguments set a step's or pipeline's options where it is used
 #: (ZenML ``with_options``/``configure``, Prefect ``with_options``, Airflow ``override``/
@@ -241,7 +244,8 @@ class AnalysisContext:
         """The canonical body of a step: its function body, then its labelled body parts."""
         module = definition.symbol.module
         canonicalizer = self.fingerprinter.canonicalizer(module)
-        canon = canonicalizer.function_body(function) if function is not None else Canon()
+        canon = self._own_body(module, function, "canon", lambda: canonicalizer.function_body(function)).copy() \
+            if function is not None else Canon()
         for part in definition.body_parts:
             start = len(canon.tokens)
             canon.tokens.append(f"[{part.label}]")
@@ -260,6 +264,16 @@ class AnalysisContext:
             canon.statements.append((line, start, len(canon.tokens)))
         return canon
 
+    def _own_body(self, module: ModuleInfo, function: cst.FunctionDef, what: str, compute: Callable[[], T]) -> T:
+        """What a step function's own code gives (its canonical form, the files it reads, its
+        complexity), once per index while its module is unchanged: a step's facts are made
+        again whenever anything it reaches changes, and most of the time its body did not.
+        The entry holds the function, so no other node can take its ``id`` while it lives."""
+        fingerprinter = self.fingerprinter
+        key = ("step-own", what, fingerprinter.cosmetic_calls, fingerprinter.pure_calls, module.name, id(function))
+        node, value = self.index.remember(key, lambda: (function, compute()))
+        return value if node is function else compute()  # type: ignore[no-any-return]
+
     def _function_facts(self, definition: StepDefinition) -> FunctionFacts:
         module = definition.symbol.module
         node = definition.symbol.node
@@ -274,7 +288,10 @@ class AnalysisContext:
             for symbol in annotation_references(function, module, self.index):
                 canon.references.setdefault(symbol.qualified_name, symbol)
         named = list(canon.references.values())
-        reads = file_reads(function, module, self.index, named) if function is not None else []
+        reads: list[FileRead] = []
+        if function is not None and may_read(module, named):
+            reads.extend(self._own_body(module, function, "reads",
+                                        lambda: file_reads(function, module, self.index, named)))
         for part in definition.body_parts:  # an operator's python_callable, a SQL template
             if part.node is not None:
                 reads.extend(file_reads(part.node, module, self.index, named))
@@ -319,7 +336,8 @@ class AnalysisContext:
             statements=tuple(StatementPrint(line, fp) for line, fp in statement_prints(canon)),
             helpers=tuple(helpers),
             sketch=sketch(canon.tokens),
-            complexity=_complexity(module, function) if function is not None else 0,
+            complexity=self._own_body(module, function, "complexity", lambda: _complexity(module, function))
+            if function is not None else 0,
             dynamic=dynamic,
             # dynamic code folds its raw text in: no layer may call an edit there harmless
             content_fingerprint="" if dynamic else reach.content,

@@ -314,13 +314,23 @@ def file_reads(node: cst.CSTNode, module: ModuleInfo, index: "ProjectIndex",
     """Every file read inside ``node`` (a function, class, statement or expression).
     ``references``: the definitions ``node`` names (its canonical form's), which tell
     whether it can see a path constant defined in another module."""
+    if not may_read(module, references):
+        return []  # most code reads no file: no need to walk its syntax tree
+    return _file_reads(node, module, index)
+
+
+def may_read(module: ModuleInfo, references: Iterable[Symbol] = ()) -> bool:
+    """Whether code of ``module`` naming ``references`` can read a file at all (a cheap
+    text gate: :func:`file_reads` finds none when this is False)."""
+    return _may_read(module) or any(r.kind == "constant" and _may_read(r.module) for r in references)
+
+
+def _file_reads(node: cst.CSTNode, module: ModuleInfo, index: "ProjectIndex") -> list[FileRead]:
     reads: list[FileRead] = []
-    if not _may_read(module) and not any(r.kind == "constant" and _may_read(r.module) for r in references):
-        return reads  # most code reads no file: no need to walk its syntax tree
     if isinstance(node, cst.ClassDef):
         # each method reads with its own local names
         for statement in node.body.body if isinstance(node.body, cst.IndentedBlock) else ():
-            reads.extend(file_reads(statement, module, index, references))
+            reads.extend(_file_reads(statement, module, index))
         return reads
     paths = _PathEvaluator(module, index, node)
     for call, _ in calls_and_imports(node)[0]:
@@ -861,5 +871,5 @@ def _string_token(text: str) -> str:
     return f"{type(value).__name__}:{value!r}"
 
 
-__all__ = ["EFFECTS", "FILE", "FILE_PREFIX", "UNKNOWN_READ", "FileRead", "file_reads", "module_effects", "resolve_read",
-           "static_path", "helper_text", "source_tokens", "template_reads"]
+__all__ = ["EFFECTS", "FILE", "FILE_PREFIX", "UNKNOWN_READ", "FileRead", "file_reads", "may_read", "module_effects",
+           "resolve_read", "static_path", "helper_text", "source_tokens", "template_reads"]
