@@ -30,16 +30,20 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Mapping, Optional
+from typing import Callable, Iterator, Mapping, Optional
+
+import libcst as cst
 
 from pvcheck.analyzer.discovery import SourceFile
 from pvcheck.analyzer.frameworks.base import Framework
-from pvcheck.analyzer.index import ProjectIndex, Recorder
+from pvcheck.analyzer.index import ProjectIndex, Recorder, parse
+from pvcheck.analyzer.module import ModuleInfo
 from pvcheck.analyzer.orphans import orphan_packages
 from pvcheck.analyzer.sources import TreeState, census_files, content_hash, file_list_digest
 from pvcheck.analyzer.sources import _run_config_state as run_config_state
 from pvcheck.analyzer.units import Unit, UnitResult, UnitRunner
 from pvcheck.config import Config
+from pvcheck.model import Diagnostic
 
 # A file's state as the index sees it: (module name, is a package, content hash).
 _FileState = tuple[str, bool, str]
@@ -75,6 +79,7 @@ class IncrementalIndex(ProjectIndex):
     def __init__(self, files: list[SourceFile], max_file_size: int,
                  contents: Mapping[str, Optional[bytes]]) -> None:
         super().__init__(files, max_file_size, [], contents)
+        self._previous: dict[str, tuple[str, cst.Module]] = {}  # path -> text and tree before the update
         self._states = _file_states(self._files, self._raw)
         self._modules_by_state = _module_states(self._files, self._states)
         self._list = file_list_digest(self._files)
@@ -174,12 +179,16 @@ class IncrementalIndex(ProjectIndex):
         self.dropped = len(self._remembered) - len(kept)
         self.kept = len(kept)
         self._remembered = kept
-        # parsed modules: by name, while the same file with the same bytes defines it
+        # parsed modules: by name, while the same file with the same bytes defines it; the
+        # tree of an edited file is kept until the next update, to parse its new text from
+        self._previous = {}
         for name in list(self._modules):
             info = self._modules[name]
             if old_modules.get(name) != new_modules.get(name):
                 del self._modules[name]
                 if info is not None:
+                    if info.source.path in by_path:
+                        self._previous[info.source.path] = (info.text, info.tree)
                     info.release()
             elif info is not None:
                 info.source = by_module[name]
@@ -194,6 +203,14 @@ class IncrementalIndex(ProjectIndex):
         self._census = {}  # found again, from the new files, when asked
         self._data_states = data_states  # built for this update, not shared
         self.data_reads = set(self._data_states)
+
+
+    def _parse(self, file: SourceFile, data: bytes, diagnose: Callable[[Diagnostic], None]) -> Optional[ModuleInfo]:
+        return parse(file, data, diagnose, self._previous.pop(file.path, None))
+
+    def release(self) -> None:
+        super().release()
+        self._previous = {}
 
 
 class IncrementalRunner(UnitRunner):

@@ -26,6 +26,7 @@ from pvcheck.analyzer.module import ModuleInfo, Symbol, parse_error_diagnostic
 from pvcheck.analyzer.nesting import nesting_diagnostic
 from pvcheck.analyzer.orphans import orphan_packages
 from pvcheck.analyzer.sources import census_key, read_source
+from pvcheck.analyzer.splice import reparse
 from pvcheck.analyzer.sources import _run_config_state as run_config_state
 from pvcheck.diagnostics import NOT_TEXT
 from pvcheck.model import Diagnostic, Severity
@@ -182,12 +183,15 @@ class ProjectIndex:
                 sink.append(diagnostic)
             self._diagnose(diagnostic)
 
-        info = parse(file, data, diagnose) if data is not None else None
+        info = self._parse(file, data, diagnose) if data is not None else None
         if info is not None and not file.is_package and file.package:
             info.script_name = _ScriptNames(self, file)
         if winner:
             self._modules[file.module] = info
         return info
+
+    def _parse(self, file: SourceFile, data: bytes, diagnose: Callable[[Diagnostic], None]) -> Optional[ModuleInfo]:
+        return parse(file, data, diagnose)
 
     def release(self) -> None:
         """Forget every parsed module, breaking the cycles that would otherwise leave the
@@ -384,6 +388,13 @@ class _ScriptNames:
         return sibling + name[len(top):]
 
 
+def _reparse(previous: tuple[str, cst.Module], text: str) -> Optional[cst.Module]:
+    try:
+        return reparse(previous[1], previous[0], text)
+    except Exception:  # noqa: BLE001 - never worse than parsing the whole text
+        return None
+
+
 def source_encoding(data: bytes) -> str:
     """The encoding a source file declares (PEP 263, or a BOM); UTF-8 when the declaration
     is unreadable -- decoding then fails and says so."""
@@ -393,8 +404,11 @@ def source_encoding(data: bytes) -> str:
         return "utf-8"
 
 
-def parse(file: SourceFile, data: bytes, diagnose) -> Optional[ModuleInfo]:  # type: ignore[no-untyped-def]
-    """Decode and parse one file; a file that cannot be becomes a diagnostic."""
+def parse(file: SourceFile, data: bytes, diagnose,  # type: ignore[no-untyped-def]
+          previous: Optional[tuple[str, cst.Module]] = None) -> Optional[ModuleInfo]:
+    """Decode and parse one file; a file that cannot be becomes a diagnostic. ``previous``:
+    the text and tree of the file's previous version, whose unchanged statements are kept
+    (:func:`pvcheck.analyzer.splice.reparse`)."""
     encoding = source_encoding(data)
     try:
         text = data.decode(encoding)
@@ -412,7 +426,9 @@ def parse(file: SourceFile, data: bytes, diagnose) -> Optional[ModuleInfo]:  # t
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 10_000))
     try:
-        tree = cst.parse_module(text)
+        tree = _reparse(previous, text) if previous is not None else None
+        if tree is None:
+            tree = cst.parse_module(text)
     except Exception as exc:  # libcst raises ParserSyntaxError, and sometimes others on odd input
         diagnose(parse_error_diagnostic(file.path, exc, text))
         return None
