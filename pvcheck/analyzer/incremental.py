@@ -202,6 +202,7 @@ class IncrementalIndex(ProjectIndex):
             self._orphans = None
         self._census = {}  # found again, from the new files, when asked
         self._data_states = data_states  # built for this update, not shared
+        self._globs = {}
         self.data_reads = set(self._data_states)
 
 

@@ -82,6 +82,7 @@ class ProjectIndex:
         self.root: Optional[Path] = None  # the scanned root, for files the analyzed code reads
         self.data_reads: set[str] = set()  # every such file asked about (paths from the root)
         self._data_states: dict[str, str] = {}
+        self._globs: dict[str, list[str]] = {}  # pattern -> the files matching it in this tree
         self._census: dict[str, list[SourceFile]] = {}
 
     @property
@@ -126,6 +127,19 @@ class ProjectIndex:
                 found = run_config_state(base, "", path)
             self._data_states[path] = found
         return found
+
+    def data_files(self, root: Path, pattern: str) -> list[str]:
+        """The files under ``root`` matching a glob, as ``glob_files`` finds them; recorded
+        like :meth:`data_file_state` (which files match, and their bytes). Found once per
+        tree: every registry a history walk builds asks again."""
+        self.data_file_state(pattern)
+        key = f"{root}\0{pattern}"
+        found = self._globs.get(key)
+        if found is None:
+            from pvcheck.analyzer.runconfig import glob_files
+
+            found = self._globs[key] = glob_files(root, pattern)
+        return list(found)
 
     def census(self, marker: str, scope: str = "") -> list[SourceFile]:
         """The files whose bytes contain ``marker``, in file-list order; with ``scope`` (a

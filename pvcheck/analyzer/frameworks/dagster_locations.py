@@ -34,7 +34,6 @@ import libcst as cst
 
 from pvcheck.analyzer.frameworks.dagster_scope import Piece, Pieces, capturing
 from pvcheck.analyzer.module import ModuleInfo
-from pvcheck.analyzer.runconfig import glob_files
 from pvcheck.diagnostics import NOT_FOLLOWED
 from pvcheck.model import Severity
 
@@ -349,8 +348,7 @@ class CodeLocations:
                 pattern = f"{folder}/**/{name}" if folder != "." else f"**/{name}"
                 # a dependency of whatever this feeds (the registry, the units): a YAML
                 # component added, edited or removed must not let a cached result be reused
-                self.ctx.index.data_file_state(pattern)
-                found.update(glob_files(Path(self.ctx.root), pattern))
+                found.update(self.ctx.index.data_files(Path(self.ctx.root), pattern))
             for relative in sorted(found):
                 dynamic = True
                 self.ctx.diagnose(NOT_FOLLOWED, Severity.WARNING, "cannot follow statically: definitions a YAML "
