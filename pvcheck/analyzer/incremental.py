@@ -205,7 +205,6 @@ class IncrementalIndex(ProjectIndex):
         self._globs = {}
         self.data_reads = set(self._data_states)
 
-
     def _parse(self, file: SourceFile, data: bytes, diagnose: Callable[[Diagnostic], None]) -> Optional[ModuleInfo]:
         return parse(file, data, diagnose, self._previous.pop(file.path, None))
 

@@ -26,8 +26,8 @@ from pvcheck.analyzer.module import ModuleInfo, Symbol, parse_error_diagnostic
 from pvcheck.analyzer.nesting import nesting_diagnostic
 from pvcheck.analyzer.orphans import orphan_packages
 from pvcheck.analyzer.sources import census_key, read_source
-from pvcheck.analyzer.splice import reparse
 from pvcheck.analyzer.sources import _run_config_state as run_config_state
+from pvcheck.analyzer.splice import reparse
 from pvcheck.diagnostics import NOT_TEXT
 from pvcheck.model import Diagnostic, Severity
 
@@ -82,7 +82,7 @@ class ProjectIndex:
         self.root: Optional[Path] = None  # the scanned root, for files the analyzed code reads
         self.data_reads: set[str] = set()  # every such file asked about (paths from the root)
         self._data_states: dict[str, str] = {}
-        self._globs: dict[str, list[str]] = {}  # pattern -> the files matching it in this tree
+        self._globs: dict[str, list[str]] = {}  # root and glob -> the files matching it in this tree
         self._census: dict[str, list[SourceFile]] = {}
 
     @property

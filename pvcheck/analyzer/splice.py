@@ -1,32 +1,36 @@
 """Parsing an edited module again from the tree of its previous version.
 
-``pvcheck history`` parses every file a commit changed, and most commits change one
-function of a long module: libcst's parser, the largest single cost of a walk, reads the
-whole file again for it. :func:`reparse` parses only the run of top-level statements the
-edit touched and puts it between the statements before and after it, which are the
-previous tree's own nodes. The result is the tree :func:`libcst.parse_module` gives for
-the new text -- node for node, whitespace and configuration included -- or None, and the
-caller parses the whole text. That holds because:
+``pvcheck history`` parses every file a commit changed, and most commits change a few
+lines of a long module: libcst's parser, the largest single cost of a walk, reads the
+whole file again for them. :func:`reparse` parses only the runs of top-level statements
+the edit touched and puts them between the previous tree's own nodes for the rest. The
+result is the tree :func:`libcst.parse_module` gives for the new text -- node for node,
+whitespace and module configuration included -- or None, and the caller parses the
+whole text. That holds because:
 
-* the cut points lie after a *simple* top-level statement line (an assignment, an import,
-  an expression: never a ``def``, ``if`` or ``try``, which a following ``else`` or an
-  indented comment could still extend), where Python's tokenizer is at a line start with
-  no bracket, string or indentation open: what precedes a cut is parsed the same whatever
-  follows it, and what follows is parsed the same whatever precedes it;
-* the text before the first cut and after the last one is the same in both versions
-  (they enclose every changed character), so their statements are the same nodes;
-* what libcst derives from the whole module is checked: the indentation unit (from the
-  file's first indented block) and the newline (from its first line break) the parsed
-  piece used must be the module's, else the piece's blocks would carry other values;
-* the piece's leading blank and comment lines, which a module parsed on its own puts in
-  its header, belong to its first statement, as they do after a simple statement; a piece
-  that does not end the file must end with a simple statement line and nothing after it.
+* the text is cut only where a top-level statement's text begins (its leading blank and
+  comment lines included), where Python's tokenizer is at a line start with no bracket,
+  string or indentation open; a line diff gives the changed lines, and each run to parse
+  again reaches from the last cut strictly before a change to the first cut strictly
+  after it (a line changed right at a cut may continue the statement before it, a line
+  added to a class body, or belong to the one after it, a decorator), so the text
+  outside the runs is the same in both versions and so are its statements;
+* a run must read on its own as it does between its neighbours: an ``else`` that now
+  continues the statement before it does not parse alone; blank and comment lines that
+  an indented block before or after the run could own (its footer: the lines up to the
+  last one indented as far as the block) must start at the first column; a run that does
+  not end the file ends with nothing after its last statement;
+* what libcst derives from the whole module is checked: the indentation unit (its first
+  indented block's) and the newline (its first line break's) each run was parsed with
+  must be the new module's, else the run's blocks and newlines would carry other values;
+* the run's leading blank and comment lines, which a module parsed on its own puts in its
+  header, go to its first statement, as they do in the file.
 
 Top-level statements are found with Python's own ``ast`` (lines only: nothing is
-compiled or run), paired with libcst's one by one; when the two do not pair up, or the
-edit is not between two cut points, the answer is None. ``tests/test_splice.py`` holds
-the result equal to a full parse over every edit of the fixture projects' change cases
-and over generated edits.
+compiled or run), paired with libcst's one by one; when the two do not pair up, a run
+does not fit, or the text has line breaks libcst does not give back (a lone carriage
+return), the answer is None. ``tests/test_splice.py`` holds the result equal to the full
+parse for edits at every kind of cut and for generated edits of the fixture modules.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from typing import Optional
 import libcst as cst
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what Python's tokenizer counts as the end of a line
+_LONE_CR = re.compile(r"\r(?!\n)")
 _COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor, ast.While,
              ast.With, ast.AsyncWith, ast.Try, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()),
              *((ast.Match,) if hasattr(ast, "Match") else ()))
@@ -52,6 +57,8 @@ def reparse(old_tree: cst.Module, old_text: str, new_text: str) -> Optional[cst.
     gives None too: the full parse reports it where it is."""
     if old_text == new_text:
         return old_tree
+    if _LONE_CR.search(old_text) or _LONE_CR.search(new_text):
+        return None
     cuts = _cuts(old_tree, old_text)
     if not cuts:  # unreadable, or no statement to keep
         return None
