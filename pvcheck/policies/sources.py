@@ -109,6 +109,9 @@ class SourceTree:
         self.content_ids = content_ids
         self._texts: dict[str, Optional[str]] = {}
         self._modules: dict[str, Optional[ast.Module]] = {}
+        # the cosmetic policy asks for the same definitions once per pipeline reaching them
+        self._definitions: dict[tuple[str, int], Optional[Definition]] = {}
+        self._aliases: dict[str, dict[str, str]] = {}
 
     def same_text(self, path: str, other: "SourceTree", other_path: Optional[str] = None) -> bool:
         """Whether ``path`` here reads as ``other_path`` (default: the same path) in ``other``.
@@ -149,6 +152,12 @@ class SourceTree:
 
     def definition(self, path: str, line: int) -> Optional[Definition]:
         """The function, class or assignment whose first line (decorators aside) is ``line``."""
+        key = (path, line)
+        if key not in self._definitions:
+            self._definitions[key] = self._definition(path, line)
+        return self._definitions[key]
+
+    def _definition(self, path: str, line: int) -> Optional[Definition]:
         tree = self.module(path)
         text = self.text(path)
         if tree is None or text is None or line <= 0:
@@ -163,6 +172,11 @@ class SourceTree:
 
     def import_aliases(self, path: str) -> dict[str, str]:
         """Local name -> imported dotted name, from the module's top-level imports."""
+        if path not in self._aliases:
+            self._aliases[path] = self._import_aliases(path)
+        return dict(self._aliases[path])
+
+    def _import_aliases(self, path: str) -> dict[str, str]:
         tree = self.module(path)
         aliases: dict[str, str] = {}
         for node in tree.body if tree is not None else ():
