@@ -192,6 +192,13 @@ def test_generated_edits_of_fixture_modules_reparse_as_the_full_parse(path: Path
     assert spliced > 0  # the check is not vacuous: most edits that parse are spliced
 
 
+def test_an_indented_comment_left_after_a_block_that_is_gone_is_not_lost() -> None:
+    # the comment was ``f``'s footer; after a simple statement it belongs to ``y``, which
+    # the run parsed on its own cannot give it: the run does not fit
+    old = "def a():\n    pass\n\n\ndef f():\n    x = 1\n    # c\n\n\ny = 2\n"
+    assert _check(old, old.replace("def f():\n    x = 1\n", "z = 0\n")) is None
+
+
 def test_a_module_without_statements_is_parsed_whole() -> None:
     assert reparse(cst.parse_module("# only notes\n"), "# only notes\n", "# other notes\n") is None
     assert _check("# notes\n", "# notes\nx = 1\n") is None

@@ -59,11 +59,12 @@ def reparse(old_tree: cst.Module, old_text: str, new_text: str) -> Optional[cst.
         return old_tree
     if _LONE_CR.search(old_text) or _LONE_CR.search(new_text):
         return None
-    cuts = _cuts(old_tree, old_text)
+    old_starts = _line_starts(old_text)
+    cuts = _cuts(old_tree, old_text, old_starts)
     if not cuts:  # unreadable, or no statement to keep
         return None
     body = old_tree.body
-    hunks = _hunks(old_text, new_text)
+    hunks = _hunks(old_text, new_text, old_starts)
     # a line diff may put lines added at the end of a block after the blank lines that
     # follow it (they match the old blank lines as well): then the statement before the
     # change is parsed with it too
@@ -111,9 +112,10 @@ def _pieces(body: "tuple[cst.BaseStatement, ...] | list[cst.BaseStatement]", new
     return pieces
 
 
-def _hunks(old: str, new: str) -> list[tuple[int, int, int, int]]:
-    """(start, end in old, start, end in new) of each run of changed lines, as offsets."""
-    old_starts, new_starts = _line_starts(old), _line_starts(new)
+def _hunks(old: str, new: str, old_starts: list[int]) -> list[tuple[int, int, int, int]]:
+    """(start, end in old, start, end in new) of each run of changed lines, as offsets
+    (``old_starts``: :func:`_line_starts` of ``old``)."""
+    new_starts = _line_starts(new)
     old_lines = [old[a:b] for a, b in zip(old_starts, old_starts[1:])]
     new_lines = [new[a:b] for a, b in zip(new_starts, new_starts[1:])]
     # the lines both versions begin and end with, then a line diff of what is between
@@ -184,10 +186,10 @@ def _flush_left(lines: "tuple[cst.EmptyLine, ...] | list[cst.EmptyLine]") -> boo
     return all(not line.whitespace.value for line in lines)
 
 
-def _cuts(tree: cst.Module, text: str) -> Optional[list[int]]:
+def _cuts(tree: cst.Module, text: str, starts_of_lines: list[int]) -> Optional[list[int]]:
     """Per top-level statement, the offset its text begins at (its leading blank and
     comment lines included; 0 for the first); None when ``ast`` cannot read the text or its
-    statements do not pair up with libcst's."""
+    statements do not pair up with libcst's. ``starts_of_lines``: :func:`_line_starts`."""
     try:
         parsed = ast.parse(text).body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -214,17 +216,9 @@ def _cuts(tree: cst.Module, text: str) -> Optional[list[int]]:
     lines = [line - len(statement.leading_lines) for line, statement in zip(starts, tree.body)]
     if any(b <= a for a, b in zip(lines, lines[1:])) or (lines and lines[0] < 1):
         return None
-    offsets = {1: 0}
-    wanted = set(lines)
-    last = max(lines, default=1)
-    for number, match in enumerate(_LINE_BREAK.finditer(text), start=2):
-        if number in wanted:
-            offsets[number] = match.end()
-        if number >= last:
-            break
-    if not wanted <= set(offsets):
-        return None
-    return [offsets[line] if k else 0 for k, line in enumerate(lines)]
+    if lines and (lines[-1] > len(starts_of_lines) or starts_of_lines[lines[-1] - 1] >= len(text)):
+        return None  # a line the text does not have: the two parsers disagree
+    return [starts_of_lines[line - 1] if k else 0 for k, line in enumerate(lines)]
 
 
 def _module_indent(old: cst.Module, pieces: list[tuple[int, int, cst.Module]]) -> Optional[str]:
