@@ -119,6 +119,16 @@ class AnalysisContext:
         self._reported.add(key)
         self.index.diagnostics.append(Diagnostic(code, severity, message, path, line, hint))
 
+    def report(self, diagnostics: Iterable[Diagnostic]) -> None:
+        """What a kept result reported when it was made, reported again here (each once,
+        as :meth:`diagnose` would): a Dagster unit replays a whole code location's."""
+        reported, sink = self._reported, self.index.diagnostics
+        for diagnostic in diagnostics:
+            key = (diagnostic.path, diagnostic.line, diagnostic.message)
+            if key not in reported:
+                reported.add(key)
+                sink.append(diagnostic)
+
     @contextmanager
     def reporting_into(self, sink: list[Diagnostic]) -> Iterator[list[Diagnostic]]:
         """What the block reports goes to ``sink``, none of it taken as reported already:
@@ -235,9 +245,7 @@ class AnalysisContext:
         facts, reported = self.index.remember(
             ("facts", definition.framework, definition.qualified_name, definition.name,
              id(definition.symbol.node), definition.outputs), isolated)
-        for diagnostic in reported:
-            self.diagnose(diagnostic.code, diagnostic.severity, diagnostic.message, diagnostic.path,
-                          diagnostic.line, diagnostic.hint)
+        self.report(reported)
         return facts
 
     def _step_canon(self, definition: StepDefinition, function: Optional[cst.FunctionDef]) -> Canon:
@@ -264,15 +272,18 @@ class AnalysisContext:
             canon.statements.append((line, start, len(canon.tokens)))
         return canon
 
-    def _own_body(self, module: ModuleInfo, function: cst.FunctionDef, what: str, compute: Callable[[], T]) -> T:
+    def _own_body(self, module: ModuleInfo, function: cst.CSTNode, what: str, compute: Callable[[], T],
+                  context: Optional[cst.CSTNode] = None) -> T:
         """What a step function's own code gives (its canonical form, the files it reads, its
         complexity), once per index while its module is unchanged: a step's facts are made
         again whenever anything it reaches changes, and most of the time its body did not.
-        The entry holds the function, so no other node can take its ``id`` while it lives."""
+        The same for a pipeline's body (``context``: the function it is read in). The entry
+        holds the nodes, so no other node can take their ``id`` while it lives."""
         fingerprinter = self.fingerprinter
-        key = ("step-own", what, fingerprinter.cosmetic_calls, fingerprinter.pure_calls, module.name, id(function))
-        node, value = self.index.remember(key, lambda: (function, compute()))
-        return value if node is function else compute()  # type: ignore[no-any-return]
+        key = ("step-own", what, fingerprinter.cosmetic_calls, fingerprinter.pure_calls, module.name, id(function),
+               id(context))
+        node, around, value = self.index.remember(key, lambda: (function, context, compute()))
+        return value if node is function and around is context else compute()  # type: ignore[no-any-return]
 
     def _function_facts(self, definition: StepDefinition) -> FunctionFacts:
         module = definition.symbol.module
@@ -523,9 +534,13 @@ class AnalysisContext:
             canonicalizer = self.fingerprinter.canonicalizer(module)
             context = node if isinstance(node, cst.FunctionDef) else None
             if isinstance(body, cst.FunctionDef):
-                canon = canonicalizer.function_body(body)
+                canon = self._own_body(module, body, "canon", lambda: canonicalizer.function_body(body))
             else:
-                canon = canonicalizer.expression(body, context)
+                # a Dagster job's define_asset_job(...) call: the same for every job unit a
+                # change to its code location runs again
+                canon = self._own_body(module, body, "pipeline-site", lambda: canonicalizer.expression(body, context),
+                                       context)
+            canon = canon.copy()  # kept: what is added from here on is this pipeline's
             body_fp = tokens_digest(canon.tokens)
             if canon.dynamic:
                 dynamic = True

@@ -177,11 +177,11 @@ class UnitRunner:
         finally:
             index.recorder, index.diagnostics = None, saved
         # a module's parse diagnostics belong to every unit that looked at it, whichever
-        # unit happened to parse it first in this process
-        looked_at = set(recorder.parsed)
-        looked_at.update(index.by_module[name].path for name in recorder.modules if name in index.by_module)
-        for path in sorted(looked_at):
-            sink.extend(d for d in index.parse_diagnostics.get(path, ()) if d not in sink)
+        # unit happened to parse it first in this process (the few modules that have any are
+        # checked against the record, not the hundred modules a unit may look at)
+        for path in sorted(path for path, found in index.parse_diagnostics.items()
+                           if found and self._looked_at(path, recorder)):
+            sink.extend(d for d in index.parse_diagnostics[path] if d not in sink)
         # names only: the caller, who holds the whole tree's state, fills in what each was
         deps = Dependencies(
             modules={name: None for name in sorted(recorder.modules)},
@@ -199,6 +199,16 @@ class UnitRunner:
         elif ctx.targets_seen:
             cacheable = False  # an attachments unit reading attachments would depend on unit order
         return UnitResult(unit, payload, sink, deps, cacheable)
+
+    def _looked_at(self, path: str, recorder: Recorder) -> bool:
+        """Whether the unit loaded the file at ``path``, or asked for the module it defines."""
+        if path in recorder.parsed:
+            return True
+        file = self.by_path.get(path)
+        if file is None or file.module not in recorder.modules:
+            return False
+        winner = self.index.by_module.get(file.module)  # the file that defines the name
+        return winner is not None and winner.path == path
 
 
 def _guarded(framework: Framework, module: ModuleInfo, work: Callable[[], list[Any]],

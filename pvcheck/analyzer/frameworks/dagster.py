@@ -498,9 +498,7 @@ class AssetRegistry(CodeLocations):
         return part if part.module is module else compute()  # a second file of the same module name
 
     def _add_part(self, part: "_ModulePart") -> None:
-        for diagnostic in part.diagnostics:
-            self.ctx.diagnose(diagnostic.code, diagnostic.severity, diagnostic.message, diagnostic.path,
-                              diagnostic.line, diagnostic.hint)
+        self.ctx.report(part.diagnostics)
         # copies: _upstream sets each node's inputs from the whole location, the part is kept
         self.nodes.extend(replace(node) for node in part.nodes)
         self.components.extend(part.components)
@@ -1192,8 +1190,7 @@ def _remembered_site_code(call: cst.Call, module: ModuleInfo, name: str, ctx: An
 
     # the key names the module (a new parse of it is new calls) and the call by identity
     masks, unfollowed, diagnostics = ctx.index.remember(("dagster-site", module.name, id(call), name), compute)
-    for d in diagnostics:
-        ctx.diagnose(d.code, d.severity, d.message, d.path, d.line, d.hint)
+    ctx.report(diagnostics)
     return dict(masks), [dict(entry) for entry in unfollowed]
 
 

@@ -74,8 +74,7 @@ def capturing(ctx: "AnalysisContext") -> Iterator[Piece]:
         index.recorder = outer
         if outer is not None:
             outer.update(piece.record)
-        for d in piece.diagnostics:
-            ctx.diagnose(d.code, d.severity, d.message, d.path, d.line, d.hint)
+        ctx.report(piece.diagnostics)
 
 
 class Pieces:
@@ -148,8 +147,7 @@ class Scope:
         for piece in chosen:
             if recorder is not None:
                 recorder.update(piece.record)
-            for d in piece.diagnostics:
-                ctx.diagnose(d.code, d.severity, d.message, d.path, d.line, d.hint)
+            ctx.report(piece.diagnostics)
 
 
 __all__ = ["LOCATION_MARKERS", "Piece", "Pieces", "Scope", "capturing"]
