@@ -39,8 +39,7 @@ from pvcheck.analyzer.frameworks.base import Framework
 from pvcheck.analyzer.index import ProjectIndex, Recorder, parse
 from pvcheck.analyzer.module import ModuleInfo
 from pvcheck.analyzer.orphans import orphan_packages
-from pvcheck.analyzer.sources import TreeState, census_files, content_hash, file_list_digest
-from pvcheck.analyzer.sources import _run_config_state as run_config_state
+from pvcheck.analyzer.sources import RepositoryFiles, TreeState, census_files, content_hash, file_list_digest
 from pvcheck.analyzer.units import Unit, UnitResult, UnitRunner
 from pvcheck.config import Config
 from pvcheck.model import Diagnostic
@@ -86,10 +85,11 @@ class IncrementalIndex(ProjectIndex):
         self.kept = 0  # remembered results kept by the last update
         self.dropped = 0
 
-    def update(self, files: list[SourceFile], contents: Mapping[str, Optional[bytes]]) -> None:
+    def update(self, files: list[SourceFile], contents: Mapping[str, Optional[bytes]],
+               repository: Optional[RepositoryFiles] = None) -> None:
         """Move to the tree ``files`` / ``contents``. Other files (YAML, data) are read
-        from disk again when asked for; a remembered result that read one is kept only
-        while it is unchanged."""
+        from disk again when asked for (through ``repository``, the new tree's, when
+        given); a remembered result that read one is kept only while it is unchanged."""
         files = list(files)
         new_states = _file_states(files, contents)
         new_modules = _module_states(files, new_states)
@@ -105,13 +105,14 @@ class IncrementalIndex(ProjectIndex):
         # appeared, went or moved is stale.
         orphans_changed = _changed_keys(orphan_packages(self.by_module), orphan_packages(by_module)) \
             if list_changed else set()
-        root = self.root.resolve() if self.root is not None else None
+        if repository is None and self.root is not None:
+            repository = RepositoryFiles(self.root)
         data_states: dict[str, str] = {}
 
         def data_state(path: str) -> str:
             found = data_states.get(path)
             if found is None:
-                found = data_states[path] = run_config_state(root, "", path) if root is not None \
+                found = data_states[path] = repository.state(path) if repository is not None \
                     else f"{path}:unknown-root"
             return found
 
@@ -202,7 +203,7 @@ class IncrementalIndex(ProjectIndex):
             self._orphans = None
         self._census = {}  # found again, from the new files, when asked
         self._data_states = data_states  # built for this update, not shared
-        self._globs = {}
+        self.repository = repository
         self.data_reads = set(self._data_states)
 
     def _parse(self, file: SourceFile, data: bytes, diagnose: Callable[[Diagnostic], None]) -> Optional[ModuleInfo]:
@@ -221,9 +222,10 @@ class IncrementalRunner(UnitRunner):
         super().__init__(root, config, files, contents, frameworks)
         self.index = IncrementalIndex(files, config.max_file_size, contents)
 
-    def update(self, files: list[SourceFile], contents: Mapping[str, Optional[bytes]]) -> None:
+    def update(self, files: list[SourceFile], contents: Mapping[str, Optional[bytes]],
+               repository: Optional[RepositoryFiles] = None) -> None:
         self.by_path = {f.path: f for f in files}
-        self.index.update(files, contents)
+        self.index.update(files, contents, repository)
 
 
 class SessionExecutor:
@@ -260,10 +262,11 @@ class Session:
         if self._runner is None or key != self._key:
             self.close()  # another root, configuration or set of frameworks: nothing carries over
             self._runner = IncrementalRunner(root, config, tree.files, tree.contents, frameworks)
+            self._runner.index.repository = tree.repository
             self._key = key
         elif self._tree is not tree:  # a scan may ask twice (one executor per pass)
             self._runner.config = config
-            self._runner.update(tree.files, tree.contents)
+            self._runner.update(tree.files, tree.contents, tree.repository)
         self._tree = tree
         return SessionExecutor(self._runner)
 

@@ -25,8 +25,7 @@ from pvcheck.analyzer.discovery import SourceFile
 from pvcheck.analyzer.module import ModuleInfo, Symbol, parse_error_diagnostic
 from pvcheck.analyzer.nesting import nesting_diagnostic
 from pvcheck.analyzer.orphans import orphan_packages
-from pvcheck.analyzer.sources import census_key, read_source
-from pvcheck.analyzer.sources import _run_config_state as run_config_state
+from pvcheck.analyzer.sources import RepositoryFiles, census_key, read_source
 from pvcheck.analyzer.splice import reparse
 from pvcheck.diagnostics import NOT_TEXT
 from pvcheck.model import Diagnostic, Severity
@@ -82,7 +81,9 @@ class ProjectIndex:
         self.root: Optional[Path] = None  # the scanned root, for files the analyzed code reads
         self.data_reads: set[str] = set()  # every such file asked about (paths from the root)
         self._data_states: dict[str, str] = {}
-        self._globs: dict[str, list[str]] = {}  # root and glob -> the files matching it in this tree
+        # where those states and glob matches come from; a scan hands over its tree's, so
+        # that both ask once (made from ``root`` when nobody did)
+        self.repository: Optional[RepositoryFiles] = None
         self._census: dict[str, list[SourceFile]] = {}
 
     @property
@@ -117,29 +118,23 @@ class ProjectIndex:
         self.data_reads.add(path)
         found = self._data_states.get(path)
         if found is None:
-            if self.root is None:
-                found = f"{path}:unknown-root"
-            else:
-                try:
-                    base = self.root.resolve()
-                except (OSError, RuntimeError):
-                    base = self.root
-                found = run_config_state(base, "", path)
-            self._data_states[path] = found
+            repository = self.repository_files()
+            found = self._data_states[path] = repository.state(path) if repository is not None \
+                else f"{path}:unknown-root"
         return found
 
-    def data_files(self, root: Path, pattern: str) -> list[str]:
-        """The files under ``root`` matching a glob, as ``glob_files`` finds them; recorded
-        like :meth:`data_file_state` (which files match, and their bytes). Found once per
-        tree: every registry a history walk builds asks again."""
+    def data_files(self, pattern: str) -> list[str]:
+        """The files under the root matching a glob, as ``glob_files`` finds them; recorded
+        like :meth:`data_file_state` (which files match, and their bytes)."""
         self.data_file_state(pattern)
-        key = f"{root}\0{pattern}"
-        found = self._globs.get(key)
-        if found is None:
-            from pvcheck.analyzer.runconfig import glob_files
+        repository = self.repository_files()
+        return repository.matching(pattern) if repository is not None else []
 
-            found = self._globs[key] = glob_files(root, pattern)
-        return list(found)
+    def repository_files(self) -> Optional[RepositoryFiles]:
+        """The repository files beside the sources, or None before the root is known."""
+        if self.repository is None and self.root is not None:
+            self.repository = RepositoryFiles(self.root)
+        return self.repository
 
     def census(self, marker: str, scope: str = "") -> list[SourceFile]:
         """The files whose bytes contain ``marker``, in file-list order; with ``scope`` (a

@@ -82,6 +82,7 @@ class SerialExecutor:
 
     def __init__(self, root: Path, config: Config, tree: TreeState, frameworks: list[Framework]) -> None:
         self.runner = UnitRunner(root, config, tree.files, tree.contents, frameworks)
+        self.runner.index.repository = tree.repository  # globbed and read once for both
 
     def run(self, units: list[Unit], attachments: Attachments) -> list[UnitResult]:
         return run_reporting(self.runner, units, attachments)

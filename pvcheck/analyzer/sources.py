@@ -121,6 +121,7 @@ class TreeState:
         self._holding: dict[str, list[SourceFile]] = {}  # marker -> files holding it (census_files)
         self._file_list: Optional[str] = None
         self._resolved_root: Optional[Path] = None
+        self.repository = RepositoryFiles(root)  # the files beside the sources, as of this tree
 
     def digest(self, path: str) -> str:
         found = self._hashes.get(path)
@@ -243,6 +244,8 @@ class TreeState:
         found = self._run_configs.get(key)
         if found is None and referring_path == CENSUS:
             found = self._run_configs[key] = self.census_state(reference)
+        if found is None and not referring_path:
+            found = self._run_configs[key] = self.repository.state(reference)
         if found is None:
             if self._resolved_root is None:
                 try:
@@ -272,16 +275,63 @@ def _all_as_recorded(recorded: Mapping[str, Optional[str]], known: dict[str, Opt
     return recorded.items() <= known.items()
 
 
-def _run_config_state(base: Path, referring_path: str, reference: str) -> str:
+class RepositoryFiles:
+    """The repository files of one tree under its root, as a scan reads them: the state of
+    a path from the root or of a glob (:func:`_run_config_state`) and the files a glob
+    matches, each found once per tree. A history walk asks the same ones at every commit
+    from three places (the cached units' checks, the index's update, a framework's
+    registry), and globbing a dg project's ``defs/`` folder costs milliseconds."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._base: Optional[Path] = None
+        self._states: dict[str, str] = {}
+        self._matches: dict[str, list[str]] = {}
+
+    def _resolved(self) -> Optional[Path]:
+        if self._base is None:
+            try:
+                self._base = self.root.resolve()
+            except (OSError, RuntimeError):
+                return None
+        return self._base
+
+    def state(self, path: str) -> str:
+        """``path:hash`` (``path:absent``) of a path from the root; for a glob, which files
+        match and their contents."""
+        found = self._states.get(path)
+        if found is None:
+            base = self._resolved()
+            if base is None:
+                return "unresolvable-root"
+            found = self._states[path] = _run_config_state(base, "", path, self.matching)
+        return found
+
+    def matching(self, pattern: str) -> list[str]:
+        """The files matching a glob from the root, as ``runconfig.glob_files`` finds them."""
+        found = self._matches.get(pattern)
+        if found is None:
+            from pvcheck.analyzer.runconfig import glob_files
+
+            base = self._resolved()
+            found = self._matches[pattern] = glob_files(base, pattern) if base is not None else []
+        return list(found)
+
+
+def _run_config_state(base: Path, referring_path: str, reference: str,
+                      matching: Optional[Callable[[str], list[str]]] = None) -> str:
     """The state of the file(s) a reference may name: also what a file read by analyzed
-    code is fingerprinted by (``path:hash``, ``path:absent``; see ``ProjectIndex.data_file_state``)."""
+    code is fingerprinted by (``path:hash``, ``path:absent``; see ``ProjectIndex.data_file_state``).
+    ``matching``: what a glob matches under ``base``, when the caller keeps that."""
     if not referring_path and any(c in reference for c in "*?["):
         # a glob a framework listed (Kedro's conf/base/parameters*.yml): which files match,
         # and their contents (the globbing itself is runconfig.glob_files)
-        from pvcheck.analyzer.runconfig import glob_files
+        if matching is None:
+            from pvcheck.analyzer.runconfig import glob_files
 
+            matching = lambda pattern: glob_files(base, pattern)  # noqa: E731
         parts = []
-        for relative in glob_files(base, reference):
+        for relative in matching(reference):
             try:
                 data: Optional[bytes] = (base / relative).read_bytes()
             except OSError:

@@ -348,7 +348,7 @@ class CodeLocations:
                 pattern = f"{folder}/**/{name}" if folder != "." else f"**/{name}"
                 # a dependency of whatever this feeds (the registry, the units): a YAML
                 # component added, edited or removed must not let a cached result be reused
-                found.update(self.ctx.index.data_files(Path(self.ctx.root), pattern))
+                found.update(self.ctx.index.data_files(pattern))
             for relative in sorted(found):
                 dynamic = True
                 self.ctx.diagnose(NOT_FOLLOWED, Severity.WARNING, "cannot follow statically: definitions a YAML "
