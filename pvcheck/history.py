@@ -404,10 +404,11 @@ def walk(
         return _walk(repo, config, since, pipeline, cache, on_commit, None)
     from pvcheck.analyzer.cache import MemoryCache
     from pvcheck.analyzer.incremental import session
+    from pvcheck.analyzer.listing import tracking
     from pvcheck.analyzer.scan import paused_gc
 
     config = config or Config()
-    with session() as shared, _installed_plugins_fixed(), paused_gc():
+    with session() as shared, tracking(), _installed_plugins_fixed(), paused_gc():
         return _walk(repo, config, since, pipeline, MemoryCache(config), on_commit, shared)
 
 
@@ -441,6 +442,7 @@ def _walk(repo: Path | str, config: Optional[Config], since: Optional[str], pipe
           shared: Optional["Session"]) -> History:
     from pvcheck import gitio
     from pvcheck.analyzer import scan_tree
+    from pvcheck.analyzer.listing import active as listing_memo
     from pvcheck.policies import compare
     from pvcheck.versions import plan
 
@@ -459,6 +461,7 @@ def _walk(repo: Path | str, config: Optional[Config], since: Optional[str], pipe
     project: Optional[Project] = None
 
     previous_project = Project(root="")
+    memo = listing_memo() if shared is not None else None
     reads: frozenset[str] = frozenset()  # what the last model's analysis read by path
     with _Workspace(toplevel, prefix) as workspace:
         mirror = workspace.head
@@ -466,7 +469,10 @@ def _walk(repo: Path | str, config: Optional[Config], since: Optional[str], pipe
             if previous is None:
                 changed = mirror.load(commit)
             else:
+                existed = set(mirror.files)
                 changed = mirror.advance(previous, commit)
+                if memo is not None:  # the next scan reads again only what changed (reuse only)
+                    memo.note((path, data is not None and path in existed) for path, _, data in changed)
             previous = commit
             if project is not None and not any(path.endswith(ANALYZED_SUFFIXES) or path in reads
                                                for path, _, _ in changed):

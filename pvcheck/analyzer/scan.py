@@ -24,15 +24,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Optional, Union
 
 from pvcheck.analyzer.cache import AnalysisCache
-from pvcheck.analyzer.discovery import SourceFile, discover
+from pvcheck.analyzer.discovery import SourceFile
+from pvcheck.analyzer.listing import active as listing_memo
+from pvcheck.analyzer.listing import read_listing
 from pvcheck.analyzer.orphans import orphan_imports, orphan_packages
 from pvcheck.analyzer.reached import downgrade_unreached
 from pvcheck.analyzer.records import (ALL_TARGETS, ATTACHMENTS, PIPELINES, UNCACHEABLE, cache_variant, digest,
                                       fill_states, object_variant)
-from pvcheck.analyzer.roots import detect_roots
 from pvcheck.analyzer.subprojects import with_subprojects
 from pvcheck.analyzer.serialize import Deferred, encode, resolve
-from pvcheck.analyzer.sources import TreeState, count_lines, read_source
+from pvcheck.analyzer.sources import TreeState
 from pvcheck.analyzer.unread import unread_frameworks
 from pvcheck.config import Config
 from pvcheck.model import Diagnostic, Pipeline, Project
@@ -89,21 +90,15 @@ def scan_tree(root: Path | str, config: Optional[Config] = None,
     """
     config = config or Config()
     root_path = Path(root)
-    diagnostics: list[Diagnostic] = []
+    memo = listing_memo()  # a history walk's: the last commit's listing, with the edited files read again
+    listing = memo.listing(root_path, config) if memo is not None else read_listing(root_path, config)
     if not config.roots:  # explicit roots win; without them, the layout says where packages live
-        config = config.with_overrides(roots=detect_roots(root_path, diagnostics))
-    projects: set[str] = set()
-    files = discover(root_path, config.roots, config.exclude, diagnostics, projects)
-    contents: dict[str, Optional[bytes]] = {}
-    lines = 0
-    for file in files:
-        data, problem = read_source(file, config.max_file_size)
-        if problem is not None:
-            diagnostics.append(problem)
-        contents[file.path] = data
-        if data is not None:
-            lines += count_lines(data)
-    files = with_subprojects(files, projects, contents)  # collections of projects (pvcheck.analyzer.subprojects)
+        config = config.with_overrides(roots=listing.roots)
+    diagnostics = listing.diagnostics
+    contents = listing.contents
+    lines = listing.line_count
+    # collections of projects (pvcheck.analyzer.subprojects)
+    files = with_subprojects(listing.files, listing.projects, contents)
     store = AnalysisCache.open(config) if cache is True else (cache or None)
     tree = TreeState(root_path, files, contents, store.markers if store is not None else None,
                      store.last_tree if store is not None else None)
