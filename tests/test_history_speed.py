@@ -4,6 +4,7 @@ the results must be exactly those of scanning every commit on its own."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
 import subprocess
 import sys
@@ -318,6 +319,47 @@ def test_an_asset_job_depends_on_its_own_code_location_only(tmp_path: Path, monk
         assert jobs in ran
         assert "clicks" in [s["id"] for s in _pipeline(after, name)["steps"]]
 
+
+
+def test_an_asset_module_of_a_dg_project_depends_on_the_package_its_location_loads(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An asset module of a dg project's ``defs`` package needs of its location only that it
+    loads the module's assets: an edit to another asset module of the location leaves its
+    unit reused. Near-miss: an edit to the module that makes the location (it no longer
+    loads the folder) runs it again, and its assets become a pipeline of their own."""
+    root = tmp_path / "tree"
+    shutil.copytree(FIXTURES / "dagster_locations", root)
+    audit = "platform_proj/defs/ingest/audit.py"
+    _write(audit, 'import dagster as dg\n\n\n@dg.asset(group_name="audit")\ndef audit_log():\n    return 1\n')(root)
+    ran: list[str] = []
+    original = incremental.IncrementalRunner.run
+
+    def run(self, unit, attachments=None):  # type: ignore[no-untyped-def]
+        if unit.kind == "pipelines":
+            ran.append(unit.path)
+        return original(self, unit, attachments)
+
+    monkeypatch.setattr(incremental.IncrementalRunner, "run", run)
+    config = Config()
+    store = MemoryCache(config)
+    with session():
+        first = scan_json(scan_tree(root, config, cache=store))
+        assert audit in ran and "audit_log" not in [p["name"] for p in json.loads(first)["pipelines"]]
+
+        ran.clear()  # another asset module of the same location
+        _replace("platform_proj/defs/ingest/events.py", "return [1, 2, 3]", "return [1, 2, 3, 4]")(root)
+        assert scan_json(scan_tree(root, config, cache=store)) == _fresh(root)
+        assert "platform_proj/defs/jobs.py" in ran and "platform_proj/defs/ingest/events.py" in ran
+        assert audit not in ran
+
+        ran.clear()  # the location no longer loads the defs folder
+        _replace("platform_proj/definitions.py", "return dg.load_from_defs_folder(path_within_project=Path(__file__).parent.parent)",
+                 "return dg.Definitions(assets=[])")(root)
+        after = scan_json(scan_tree(root, config, cache=store))
+        assert after == _fresh(root)
+        assert audit in ran
+        assert any("audit_log" in [s["id"] for s in p["steps"]] for p in json.loads(after)["pipelines"]
+                   if p["path"] == audit)
 
 
 def test_a_package_added_to_a_workspace_leaves_the_other_units_cached(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-import pvcheck.analyzer.scan as analyzer_package  # the engine module discover() is called from
+import pvcheck.analyzer.listing as listing_module  # the module discover() is called from
 from pvcheck.analyzer import scan_tree
 from pvcheck.analyzer import discovery as discovery_module
 from pvcheck.analyzer.nesting import MAX_NESTING, _level_bound, _scan, excessive_nesting
@@ -318,14 +318,14 @@ def test_fifo_named_like_a_module_does_not_hang(tmp_path: Path) -> None:
 
 def test_file_that_disappears_after_discovery(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = write_tree(tmp_path / "proj", {**GOOD, "gone.py": "import zenml\n"})
-    real = analyzer_package.discover
+    real = listing_module.discover
 
     def discover_then_delete(*args, **kwargs):  # type: ignore[no-untyped-def]
         files = real(*args, **kwargs)
         (root / "gone.py").unlink()
         return files
 
-    monkeypatch.setattr(analyzer_package, "discover", discover_then_delete)
+    monkeypatch.setattr(listing_module, "discover", discover_then_delete)
     project = scan_tree(root)
     gone = [d for d in project.diagnostics if d.path == "gone.py"]
     assert [d.code for d in gone] == ["PV005"] and "No such file" in gone[0].message

@@ -202,7 +202,7 @@ class Dagster(Framework):
         for node in registry.nodes:
             if node.home is module:
                 scope.upstream(node.qualified)
-                scope.location(registry.loading(node))
+                scope.loaded(registry.loading(node), module.name)
         unlisted = [n for n in registry.nodes if n.home is module and n.qualified not in registry.covered]
         if unlisted:
             name = module.name if not definitions else f"{module.name}:unlisted"
@@ -454,6 +454,7 @@ class AssetRegistry(CodeLocations):
                     built.add(claims)  # which package it is
                     if location is not None:
                         self._add_location(location, built)
+                        self.pieces.folder(location, claims)
         # a Definitions inside a dg project's defs package is merged into that location
         folders = [loc for loc in self.locations if loc.package]
         for location in [loc for loc in self.locations if not loc.package]:

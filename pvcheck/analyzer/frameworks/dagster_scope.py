@@ -9,8 +9,8 @@ looked at (:class:`~pvcheck.analyzer.index.Recorder`) and what it reported -- an
 depends on the pieces its pipelines used:
 
 * an asset job, a ``Definitions(assets=...)`` list, a ``load_from_defs_folder`` location
-  and an asset module whose assets a location loads depend on the :meth:`location record
-  <Pieces.location>` of their code location: the module that defines it, how its asset
+  and an asset module whose assets a location loads (but see below) depend on the
+  :meth:`location record <Pieces.location>` of their code location: the module that defines it, how its asset
   list (or ``defs`` package) was resolved, every module that could hold one of its
   assets (a module of a loaded package with none still counts: it may gain one), and
   each of its assets' own module and upstream keys. An asset job also depends on which
@@ -21,6 +21,11 @@ depends on the pieces its pipelines used:
   loads, leaves the unit reused; any edit that could change which assets the location
   holds, their keys, groups or code (a new asset in a group a job selects, a changed
   selected asset) re-runs it. The unit's selection itself runs in the unit, recorded.
+* an asset module of a dg project's ``defs`` package needs of its location only that it
+  loads the module's assets, whatever the other modules hold: it depends on which package
+  the location loads and the module that makes it (:meth:`Pieces.loads`), not on every
+  asset module of the location (dagster-open-platform: a dozen asset modules ran again
+  at two commits in three).
 * anything else (a ``@job`` and its resources, assets in no location, a location whose
   list names assets by key across the whole tree) depends on the whole build, as before.
 
@@ -88,7 +93,23 @@ class Pieces:
         self.upstream: dict[str, Piece] = {}  # asset (qualified name) -> its upstream keys
         self.built: dict[int, Piece] = {}  # id(Location) -> how its asset list was resolved
         self.unscoped: set[int] = set()  # id(Location) of those that used the whole tree
+        self.packages: dict[int, Piece] = {}  # id(Location) of a dg project's -> which package it loads
         self._locations: dict[int, Optional[Piece]] = {}
+
+    def folder(self, location: "Location", claims: Piece) -> None:
+        """A dg project's location: ``claims`` found its ``defs`` package, its module makes it."""
+        found = Piece()
+        found.add(claims)
+        found.record.modules.add(location.module.name)
+        self.packages[id(location)] = found
+
+    def loads(self, location: "Location", home: str) -> Optional[Piece]:
+        """What makes ``location`` load the assets of module ``home`` whatever else the tree
+        holds: for a dg project's location and a module of its ``defs`` package, which
+        package that is (a module under it is loaded, whatever its assets); None otherwise."""
+        if self.only_whole or not location.package or not (home + ".").startswith(location.package + "."):
+            return None
+        return self.packages.get(id(location))
 
     def location(self, location: "Location") -> Optional[Piece]:
         """Everything the location's assets, as loaded, depend on; None: the whole build."""
@@ -122,6 +143,16 @@ class Scope:
         found = self.pieces.location(location) if location is not None else None
         if found is None:
             self.whole = True
+        else:
+            self.used.append(found)
+
+    def loaded(self, location: Optional["Location"], home: str) -> None:
+        """That ``location`` loads an asset of the unit's own module ``home``, so that no
+        pipeline of the unit shows it: which package a dg project's location loads
+        (:meth:`Pieces.loads`), or else everything the location's assets depend on."""
+        found = self.pieces.loads(location, home) if location is not None else None
+        if found is None:
+            self.location(location)
         else:
             self.used.append(found)
 
