@@ -321,16 +321,30 @@ def test_an_asset_job_depends_on_its_own_code_location_only(tmp_path: Path, monk
 
 
 
+#: An asset module's own ``Definitions`` (each module of dagster-open-platform's defs package has one).
+_OWN_DEFINITIONS = '\n\n@dg.definitions\ndef defs() -> dg.Definitions:\n    return dg.Definitions(assets=[audit_log])\n'
+#: A ``Definitions`` in the package whose list is resolved among every asset of the tree (an
+#: external asset's key): the project's location no longer has a record of its own.
+_BY_KEY = ('import dagster as dg\n\nraw_clicks = dg.AssetSpec(key=["platform", "raw_clicks"])\n\n\n'
+           '@dg.definitions\ndef defs() -> dg.Definitions:\n    return dg.Definitions(assets=[raw_clicks])\n')
+
+
+@pytest.mark.parametrize("own_definitions", [False, True])
+@pytest.mark.parametrize("by_key", [False, True])
 def test_an_asset_module_of_a_dg_project_depends_on_the_package_its_location_loads(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, own_definitions: bool, by_key: bool) -> None:
     """An asset module of a dg project's ``defs`` package needs of its location only that it
-    loads the module's assets: an edit to another asset module of the location leaves its
-    unit reused. Near-miss: an edit to the module that makes the location (it no longer
-    loads the folder) runs it again, and its assets become a pipeline of their own."""
+    loads the module's assets (and a ``Definitions`` of its own, the assets it lists): an
+    edit to another asset module of the location leaves its unit reused, whether or not
+    the location's record stands on its own. Near-miss: an edit to the module that makes
+    the location (it no longer loads the folder) runs it again."""
     root = tmp_path / "tree"
     shutil.copytree(FIXTURES / "dagster_locations", root)
     audit = "platform_proj/defs/ingest/audit.py"
-    _write(audit, 'import dagster as dg\n\n\n@dg.asset(group_name="audit")\ndef audit_log():\n    return 1\n')(root)
+    _write(audit, 'import dagster as dg\n\n\n@dg.asset(group_name="audit")\ndef audit_log():\n    return 1\n'
+           + (_OWN_DEFINITIONS if own_definitions else ""))(root)
+    if by_key:
+        _write("platform_proj/defs/raw.py", _BY_KEY)(root)
     ran: list[str] = []
     original = incremental.IncrementalRunner.run
 
@@ -342,9 +356,11 @@ def test_an_asset_module_of_a_dg_project_depends_on_the_package_its_location_loa
     monkeypatch.setattr(incremental.IncrementalRunner, "run", run)
     config = Config()
     store = MemoryCache(config)
+    module = "platform_proj.defs.ingest.audit"
     with session():
         first = scan_json(scan_tree(root, config, cache=store))
-        assert audit in ran and "audit_log" not in [p["name"] for p in json.loads(first)["pipelines"]]
+        assert audit in ran
+        assert (module in [p["name"] for p in json.loads(first)["pipelines"]]) is own_definitions
 
         ran.clear()  # another asset module of the same location
         _replace("platform_proj/defs/ingest/events.py", "return [1, 2, 3]", "return [1, 2, 3, 4]")(root)
@@ -358,8 +374,7 @@ def test_an_asset_module_of_a_dg_project_depends_on_the_package_its_location_loa
         after = scan_json(scan_tree(root, config, cache=store))
         assert after == _fresh(root)
         assert audit in ran
-        assert any("audit_log" in [s["id"] for s in p["steps"]] for p in json.loads(after)["pipelines"]
-                   if p["path"] == audit)
+        assert module in [p["name"] for p in json.loads(after)["pipelines"]]  # its assets: a pipeline of their own
 
 
 def test_a_package_added_to_a_workspace_leaves_the_other_units_cached(tmp_path: Path) -> None:

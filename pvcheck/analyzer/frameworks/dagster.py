@@ -192,7 +192,7 @@ class Dagster(Framework):
                     f"{module.name}:definitions_{1 + next(i for i, d in enumerate(definitions) if d is call)}"
                 assets = _keyword(call, "assets")
                 assert assets is not None
-                scope.location(registry.defining(module, call))
+                scope.location(registry.merged.get(id(call)) or registry.defining(module, call))
                 nodes, dynamic = registry.followed(lambda: registry.select_list(assets.value, module, ctx))
                 yield self._asset_pipeline(name, Symbol(module, "Definitions", "definitions", call), call,
                                            nodes, {}, {}, dynamic, ctx, site=call, location=(call, module))
@@ -202,7 +202,7 @@ class Dagster(Framework):
         for node in registry.nodes:
             if node.home is module:
                 scope.upstream(node.qualified)
-                scope.loaded(registry.loading(node), module.name)
+                scope.loaded(registry.loading(node) or registry.folder_loading(node), module.name)
         unlisted = [n for n in registry.nodes if n.home is module and n.qualified not in registry.covered]
         if unlisted:
             name = module.name if not definitions else f"{module.name}:unlisted"
@@ -381,6 +381,9 @@ class AssetRegistry(CodeLocations):
     _touched: Optional[set[str]] = None  # modules whose assets an upstream key named
     _candidates: set[str] = field(default_factory=set)  # modules a location's list could take assets from
     module_names: set[str] = field(default_factory=set)  # the modules read for assets
+    #: id() of a Definitions call merged into a dg project's location -> the location it made
+    #: on its own: what its own asset list depends on (the assets of its own pipeline)
+    merged: dict[int, "Location"] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         modules = []
@@ -464,7 +467,8 @@ class AssetRegistry(CodeLocations):
                 home.dynamic = home.dynamic or location.dynamic
                 home.jobs |= location.jobs
                 self.locations.remove(location)
-                self.pieces.built[id(home)].add(self.pieces.built.pop(id(location)))
+                self.pieces.built[id(home)].add(self.pieces.built[id(location)])
+                self.merged[id(location.call)] = location
                 if id(location) in self.pieces.unscoped:
                     self.pieces.unscoped.add(id(home))
         for location in self.locations:
@@ -540,6 +544,13 @@ class AssetRegistry(CodeLocations):
                                                                   for n in location.nodes):
                 return location
         return None
+
+    def folder_loading(self, node: AssetNode) -> Optional[Location]:
+        """A dg project's location whose ``defs`` package holds ``node``'s module, if any: it
+        loads the node whether or not its record stands on its own (:meth:`loading`)."""
+        home = node.home.name + "."
+        return next((location for location in self.locations
+                     if location.package and home.startswith(location.package + ".")), None)
 
     def _collect(self, module: ModuleInfo) -> None:
         for symbols in module.symbols.values():
