@@ -404,3 +404,30 @@ def test_without_the_source_the_answer_is_unknown() -> None:
 
     pipeline = Pipeline(name="cond", framework="zenml", path="pipe.py", line=6, module="pipe", function="pipe.cond")
     assert reaching(pipeline, None, {"rate"}, []) is None
+
+
+def test_a_definition_is_found_by_its_first_line_or_a_decorator_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``SourceTree.definition`` (what the cosmetic policy explains a helper from): by the
+    ``def`` line or any line of its decorators, the outer definition where two start on one
+    line, nothing on a line inside a body; every look-up of a module answered from one walk."""
+    from pvcheck.policies.sources import SourceTree
+
+    (tmp_path / "helpers.py").write_text(
+        "import functools\n"                       # 1
+        "\n"                                       # 2
+        "@functools.lru_cache(\n"                  # 3
+        "    maxsize=8)\n"                         # 4
+        "def cached(x):\n"                         # 5
+        "    y = x + 1\n"                          # 6
+        "    return y\n"                           # 7
+        "\n"                                       # 8
+        "class Box: size = 3; \\\n"               # 9
+        "    depth = 4\n"                          # 10
+        "LIMIT: int = 10\n", encoding="utf-8")     # 11
+    tree = SourceTree(tmp_path)
+    found = {line: tree.definition("helpers.py", line) for line in range(0, 13)}
+    assert {line for line, d in found.items() if d is not None} == {3, 4, 5, 6, 9, 10, 11}
+    assert found[3] == found[4] == found[5] and found[5].first_line == 5 and found[5].lines[0] == "def cached(x):"
+    assert found[6].lines == ("    y = x + 1",)  # the assignment in the body starts there
+    assert found[9].lines == ("class Box: size = 3; \\", "    depth = 4")  # the class, not its attribute
+    assert found[11].lines == ("LIMIT: int = 10",)

@@ -273,12 +273,8 @@ def _pipeline(text: str, name: str) -> dict:
     return next(p for p in json.loads(text)["pipelines"] if p["name"] == name)
 
 
-def test_an_asset_job_depends_on_its_own_code_location_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A job's pipelines unit is reused while nothing of its code location changes (an
-    edit to another location's asset, near-miss: it re-runs that location's own job),
-    and runs again when an asset it selects changes or an asset joins its group."""
-    root = tmp_path / "tree"
-    shutil.copytree(FIXTURES / "dagster_locations", root)
+def _pipelines_units_run(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths of the pipelines units the session runs from now on, in order."""
     ran: list[str] = []
     original = incremental.IncrementalRunner.run
 
@@ -288,6 +284,16 @@ def test_an_asset_job_depends_on_its_own_code_location_only(tmp_path: Path, monk
         return original(self, unit, attachments)
 
     monkeypatch.setattr(incremental.IncrementalRunner, "run", run)
+    return ran
+
+
+def test_an_asset_job_depends_on_its_own_code_location_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A job's pipelines unit is reused while nothing of its code location changes (an
+    edit to another location's asset, near-miss: it re-runs that location's own job),
+    and runs again when an asset it selects changes or an asset joins its group."""
+    root = tmp_path / "tree"
+    shutil.copytree(FIXTURES / "dagster_locations", root)
+    ran = _pipelines_units_run(monkeypatch)
     config = Config()
     store = MemoryCache(config)
     jobs, name = "platform_proj/defs/jobs.py", "platform_ingest"
@@ -345,15 +351,7 @@ def test_an_asset_module_of_a_dg_project_depends_on_the_package_its_location_loa
            + (_OWN_DEFINITIONS if own_definitions else ""))(root)
     if by_key:
         _write("platform_proj/defs/raw.py", _BY_KEY)(root)
-    ran: list[str] = []
-    original = incremental.IncrementalRunner.run
-
-    def run(self, unit, attachments=None):  # type: ignore[no-untyped-def]
-        if unit.kind == "pipelines":
-            ran.append(unit.path)
-        return original(self, unit, attachments)
-
-    monkeypatch.setattr(incremental.IncrementalRunner, "run", run)
+    ran = _pipelines_units_run(monkeypatch)
     config = Config()
     store = MemoryCache(config)
     module = "platform_proj.defs.ingest.audit"

@@ -102,8 +102,8 @@ class ListingMemo:
         self._moved = False  # a file added or deleted, a project file edited
 
     def note(self, changes: Iterable[tuple[str, bool]]) -> None:
-        """Files of the folder scanned last changed: (path from the root, whether the file
-        existed before and exists after, its bytes alone changed)."""
+        """Files of the folder changed: (path from the root, whether only its bytes did:
+        it existed before and exists after)."""
         for path, edited in changes:
             if not edited or PurePosixPath(path).name in PROJECT_FILES:
                 self._moved = True

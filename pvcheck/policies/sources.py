@@ -16,7 +16,7 @@ import textwrap
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional, Union
+from typing import Iterator, Mapping, Optional, Union
 
 MAX_SOURCE_BYTES = 2_000_000
 
@@ -111,6 +111,7 @@ class SourceTree:
         self._modules: dict[str, Optional[ast.Module]] = {}
         # the cosmetic policy asks for the same definitions once per pipeline reaching them
         self._definitions: dict[tuple[str, int], Optional[Definition]] = {}
+        self._starts: dict[str, dict[int, ast.AST]] = {}
         self._aliases: dict[str, dict[str, str]] = {}
 
     def same_text(self, path: str, other: "SourceTree", other_path: Optional[str] = None) -> bool:
@@ -158,17 +159,26 @@ class SourceTree:
         return self._definitions[key]
 
     def _definition(self, path: str, line: int) -> Optional[Definition]:
-        tree = self.module(path)
         text = self.text(path)
-        if tree is None or text is None or line <= 0:
+        node = self._starting(path).get(line) if text is not None and line > 0 else None
+        if node is None or text is None:
             return None
-        lines = text.splitlines()
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign)) \
-                    and _starts_at(node, line):
-                end = getattr(node, "end_lineno", None) or node.lineno
-                return Definition(path, node.lineno, tuple(lines[node.lineno - 1 : end]))
-        return None
+        end = getattr(node, "end_lineno", None) or node.lineno
+        return Definition(path, node.lineno, tuple(text.splitlines()[node.lineno - 1 : end]))
+
+    def _starting(self, path: str) -> dict[int, ast.AST]:
+        """Line -> the first definition (in ``ast.walk`` order) that starts there, decorators
+        aside: one walk of the module for all its look-ups (a pipeline reaching many
+        helpers asks for a dozen definitions of one module)."""
+        found = self._starts.get(path)
+        if found is None:
+            found = self._starts[path] = {}
+            tree = self.module(path)
+            for node in ast.walk(tree) if tree is not None else ():
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign)):
+                    for line in _start_lines(node):
+                        found.setdefault(line, node)
+        return found
 
     def import_aliases(self, path: str) -> dict[str, str]:
         """Local name -> imported dotted name, from the module's top-level imports."""
@@ -206,11 +216,12 @@ class SourceTree:
         return found
 
 
-def _starts_at(node: ast.AST, line: int) -> bool:
-    if node.lineno == line:  # type: ignore[attr-defined]
-        return True
+def _start_lines(node: ast.AST) -> Iterator[int]:
+    """The lines a definition is found by: its first line, and those of its decorators."""
+    yield node.lineno  # type: ignore[attr-defined]
     decorators = getattr(node, "decorator_list", None)
-    return bool(decorators) and decorators[0].lineno <= line < node.lineno  # type: ignore[attr-defined]
+    if decorators:
+        yield from range(decorators[0].lineno, node.lineno)  # type: ignore[attr-defined]
 
 
 __all__ = ["Definition", "SourceTree"]

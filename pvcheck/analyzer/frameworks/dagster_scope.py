@@ -10,17 +10,18 @@ depends on the pieces its pipelines used:
 
 * an asset job, a ``Definitions(assets=...)`` list, a ``load_from_defs_folder`` location
   and an asset module whose assets a location loads (but see below) depend on the
-  :meth:`location record <Pieces.location>` of their code location: the module that defines it, how its asset
-  list (or ``defs`` package) was resolved, every module that could hold one of its
-  assets (a module of a loaded package with none still counts: it may gain one), and
-  each of its assets' own module and upstream keys. An asset job also depends on which
-  location it belongs to (:meth:`Scope.claims`): how the set of locations was found (the
-  files holding a location's marker text, with their bytes: :data:`LOCATION_MARKERS`; the
-  file list; what each location's ``jobs=`` and ``defs`` package resolution and the
-  workspace files looked at). An edit to an asset of another location, or to a module no location
-  loads, leaves the unit reused; any edit that could change which assets the location
-  holds, their keys, groups or code (a new asset in a group a job selects, a changed
-  selected asset) re-runs it. The unit's selection itself runs in the unit, recorded.
+  :meth:`location record <Pieces.location>` of their code location: the module that
+  defines it, how its asset list (or ``defs`` package) was resolved, every module that
+  could hold one of its assets (a module of a loaded package with none still counts: it
+  may gain one), and each of its assets' own module and upstream keys. An asset job also
+  depends on which location it belongs to (:meth:`Scope.claims`): how the set of locations
+  was found (the files holding a location's marker text, with their bytes:
+  :data:`LOCATION_MARKERS`; the file list; what each location's ``jobs=`` and ``defs``
+  package resolution and the workspace files looked at). An edit to an asset of another
+  location, or to a module no location loads, leaves the unit reused; any edit that could
+  change which assets the location holds, their keys, groups or code (a new asset in a
+  group a job selects, a changed selected asset) re-runs it. The unit's selection itself
+  runs in the unit, recorded.
 * an asset module of a dg project's ``defs`` package needs of its location only that it
   loads the module's assets, whatever the other modules hold: it depends on which package
   the location loads and the module that makes it (:meth:`Pieces.loads`), even when the
@@ -177,7 +178,8 @@ class Scope:
         """Into the unit: the record of what it used, and what that reported."""
         chosen = [self.pieces.whole] if self.whole and self.pieces.whole is not None else self.used
         recorder = ctx.index.recorder
-        for piece in chosen:
+        # each once: a module's assets all name their location's piece
+        for piece in {id(piece): piece for piece in chosen}.values():
             if recorder is not None:
                 recorder.update(piece.record)
             ctx.report(piece.diagnostics)
