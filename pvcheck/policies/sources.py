@@ -14,6 +14,7 @@ import io
 import re
 import textwrap
 import tokenize
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Mapping, Optional, Union
@@ -174,7 +175,7 @@ class SourceTree:
         if found is None:
             found = self._starts[path] = {}
             tree = self.module(path)
-            for node in ast.walk(tree) if tree is not None else ():
+            for node in _statements(tree) if tree is not None else ():
                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign)):
                     for line in _start_lines(node):
                         found.setdefault(line, node)
@@ -214,6 +215,24 @@ class SourceTree:
                 found.extend((f"from {module} import {a.name}" + (f" as {a.asname}" if a.asname else ""),
                               node.lineno) for a in node.names)
         return found
+
+
+def _statements(tree: ast.Module) -> Iterator[ast.AST]:
+    """The statements of ``tree`` in ``ast.walk``'s order (breadth first, fields in order),
+    without walking a single expression: no expression holds a statement, so leaving them
+    out changes no statement's place in that order."""
+    queue = deque([tree])
+    while queue:
+        node = queue.popleft()
+        yield node
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                queue.extend(item for item in value if isinstance(item, _HOLDS_STATEMENTS))
+
+
+#: What statements are found in: statements, ``except`` clauses and ``case`` blocks.
+_HOLDS_STATEMENTS = (ast.stmt, ast.excepthandler, ast.match_case)
 
 
 def _start_lines(node: ast.AST) -> Iterator[int]:
