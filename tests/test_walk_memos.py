@@ -125,6 +125,44 @@ def test_records_checked_against_what_changed_since_the_previous_tree_agree_with
     assert shortcut_used > 1000  # the comparison with the previous tree really answered
 
 
+def test_a_census_carried_from_the_previous_tree_agrees_with_one_from_nothing(
+        tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A tree finds a census's files from the previous tree's answer and the files whose
+    state differs since; files gaining and losing the marker, files added and deleted,
+    markers asked in any order: always what a tree from nothing finds."""
+    import random
+
+    carried = []
+    original = TreeState._carried
+
+    def counting(self, marker):  # type: ignore[no-untyped-def]
+        found = original(self, marker)
+        carried.append(found is not None)
+        return found
+
+    monkeypatch.setattr(TreeState, "_carried", counting)
+    rng = random.Random(7)
+    paths = [f"pkg/m{i}.py" for i in range(8)]
+    texts = [b"x = 1\n", b"class Alpha: ...\n", b"from m import Beta\n", b"Alpha = Beta = 2\n"]
+    contents = {path: rng.choice(texts) for path in paths[:6]}
+    shared: dict[tuple[bytes, str], bool] = {}
+    previous: TreeState | None = None
+    for _ in range(200):
+        contents = dict(contents)
+        for _ in range(rng.randint(0, 2)):
+            path = rng.choice(paths)
+            if rng.random() < 0.1 and path in contents and len(contents) > 1:
+                del contents[path]
+            else:
+                contents[path] = rng.choice(texts)
+        tree = TreeState(tmp_path, _files(tmp_path, contents), contents, shared, previous)
+        for marker in rng.sample(["Alpha", "Beta", "Gamma"], rng.randint(1, 3)):
+            fresh = TreeState(tmp_path, _files(tmp_path, contents), contents)
+            assert tree.census_state(census_key(marker)) == fresh.census_state(census_key(marker))
+        previous = tree
+    assert carried.count(True) > 100 and carried.count(False) > 10  # both ways were taken
+
+
 def test_a_tree_keeps_at_most_the_one_before_it(tmp_path: Path) -> None:
     # trees nobody asks anything of (no candidate file) must not chain a whole walk's
     # contents in memory

@@ -119,6 +119,8 @@ class TreeState:
         self._file_states: dict[str, Optional[str]] = {}
         self._run_configs: dict[tuple[str, str], str] = {}
         self._holding: dict[str, list[SourceFile]] = {}  # marker -> files holding it (census_files)
+        # the previous tree's (taken with the difference between the two)
+        self._previous_holding: Optional[dict[str, list[SourceFile]]] = None
         self._file_list: Optional[str] = None
         self._resolved_root: Optional[Path] = None
         self.repository = RepositoryFiles(root)  # the files beside the sources, as of this tree
@@ -205,6 +207,7 @@ class TreeState:
                 paths = {path for path in previous.by_path.keys() | self.by_path.keys()
                          if previous.file_state(path) != self.file_state(path)}
             self._delta = (previous.token, frozenset(modules), frozenset(paths), list_changed)
+            self._previous_holding = previous._holding  # a file outside ``paths`` holds what it held
         return self._delta
 
     def file_list_state(self) -> str:
@@ -216,12 +219,31 @@ class TreeState:
     def census_state(self, key: str) -> str:
         """Which files contain a census's marker and what they hold (``ProjectIndex.census``;
         ``key`` from :func:`census_key`)."""
+        marker = key.partition("\0")[0]
+        if marker not in self._holding and self._markers is not None:
+            carried = self._carried(marker)
+            if carried is not None:
+                self._holding[marker] = carried
         hasher = hashlib.blake2b(digest_size=16)
         for file in census_files(self.files, self.contents, key, self._holding,
                                  self._holds if self._markers is not None else None):
             hasher.update(f"{file.path}\0{file.module}\0{self.digest(file.path)}\n".encode("utf-8",
                                                                                           "surrogateescape"))
         return "census:" + hasher.hexdigest()
+
+    def _carried(self, marker: str) -> Optional[list[SourceFile]]:
+        """The files holding ``marker``, from the previous tree's answer and the files whose
+        state differs since (None without one): a history walk asks a few dozen markers at
+        every commit, and a commit changes a few of hundreds of files."""
+        delta = self._difference()
+        before = self._previous_holding.get(marker) if self._previous_holding is not None else None
+        if delta is None or before is None:
+            return None
+        edited = delta[2]
+        held = {file.path for file in before}
+        data = marker.encode("utf-8")
+        return [file for file in self.files
+                if (self._holds(data, file) if file.path in edited else file.path in held)]
 
     def _holds(self, marker: bytes, file: SourceFile) -> bool:
         assert self._markers is not None
