@@ -72,7 +72,7 @@ class ProjectIndex:
         self.diagnostics = diagnostics
         self._modules: dict[str, Optional[ModuleInfo]] = {}
         self._raw: dict[str, Optional[bytes]] = dict(contents) if contents is not None else {}
-        self.parse_diagnostics: dict[str, list[Diagnostic]] = {}  # path -> diagnostics of parsing it
+        self.parse_diagnostics: dict[str, list[Diagnostic]] = {}  # path -> diagnostics of parsing it (if any)
         self._remembered: dict[Hashable, tuple[Any, Recorder]] = {}
         self.recorder: Optional[Recorder] = None
         self._orphans: Optional[dict[str, str]] = None  # packages no root holds (pvcheck.analyzer.orphans)
@@ -185,9 +185,9 @@ class ProjectIndex:
             data = self.read(file)  # read(), not _read(): subclasses supply bytes by overriding it
         finally:
             self._loading = False
-        sink = self.parse_diagnostics.setdefault(file.path, [])
-
         def diagnose(diagnostic: Diagnostic) -> None:
+            # an entry only for a file with something to say: every unit looks them all up
+            sink = self.parse_diagnostics.setdefault(file.path, [])
             if diagnostic not in sink:
                 sink.append(diagnostic)
             self._diagnose(diagnostic)

@@ -179,8 +179,7 @@ class UnitRunner:
         # a module's parse diagnostics belong to every unit that looked at it, whichever
         # unit happened to parse it first in this process (the few modules that have any are
         # checked against the record, not the hundred modules a unit may look at)
-        for path in sorted(path for path, found in index.parse_diagnostics.items()
-                           if found and self._looked_at(path, recorder)):
+        for path in sorted(path for path in index.parse_diagnostics if self._looked_at(path, recorder)):
             sink.extend(d for d in index.parse_diagnostics[path] if d not in sink)
         # names only: the caller, who holds the whole tree's state, fills in what each was
         deps = Dependencies(
