@@ -469,7 +469,7 @@ def _walk(repo: Path | str, config: Optional[Config], since: Optional[str], pipe
             if previous is None:
                 changed = mirror.load(commit)
             else:
-                existed = set(mirror.files)
+                existed = set(mirror.files) if memo is not None else set()
                 changed = mirror.advance(previous, commit)
                 if memo is not None:  # the next scan reads again only what changed (reuse only)
                     memo.note((path, data is not None and path in existed) for path, _, data in changed)

@@ -185,6 +185,7 @@ class ProjectIndex:
             data = self.read(file)  # read(), not _read(): subclasses supply bytes by overriding it
         finally:
             self._loading = False
+
         def diagnose(diagnostic: Diagnostic) -> None:
             # an entry only for a file with something to say: every unit looks them all up
             sink = self.parse_diagnostics.setdefault(file.path, [])

@@ -112,7 +112,7 @@ class SourceTree:
         self._modules: dict[str, Optional[ast.Module]] = {}
         # the cosmetic policy asks for the same definitions once per pipeline reaching them
         self._definitions: dict[tuple[str, int], Optional[Definition]] = {}
-        self._starts: dict[str, dict[int, ast.AST]] = {}
+        self._starts: dict[str, tuple[dict[int, ast.AST], list[str]]] = {}
         self._aliases: dict[str, dict[str, str]] = {}
 
     def same_text(self, path: str, other: "SourceTree", other_path: Optional[str] = None) -> bool:
@@ -160,25 +160,26 @@ class SourceTree:
         return self._definitions[key]
 
     def _definition(self, path: str, line: int) -> Optional[Definition]:
-        text = self.text(path)
-        node = self._starting(path).get(line) if text is not None and line > 0 else None
-        if node is None or text is None:
+        starting, lines = self._starting(path)
+        node = starting.get(line)
+        if node is None:
             return None
         end = getattr(node, "end_lineno", None) or node.lineno
-        return Definition(path, node.lineno, tuple(text.splitlines()[node.lineno - 1 : end]))
+        return Definition(path, node.lineno, tuple(lines[node.lineno - 1 : end]))
 
-    def _starting(self, path: str) -> dict[int, ast.AST]:
+    def _starting(self, path: str) -> tuple[dict[int, ast.AST], list[str]]:
         """Line -> the first definition (in ``ast.walk`` order) that starts there, decorators
-        aside: one walk of the module for all its look-ups (a pipeline reaching many
-        helpers asks for a dozen definitions of one module)."""
+        aside, and the module's lines: one walk and one split of the module for all its
+        look-ups (a pipeline reaching many helpers asks for a dozen definitions of one module)."""
         found = self._starts.get(path)
         if found is None:
-            found = self._starts[path] = {}
-            tree = self.module(path)
-            for node in _statements(tree) if tree is not None else ():
+            starting: dict[int, ast.AST] = {}
+            text, tree = self.text(path), self.module(path)
+            for node in _statements(tree) if tree is not None and text is not None else ():
                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign)):
                     for line in _start_lines(node):
-                        found.setdefault(line, node)
+                        starting.setdefault(line, node)
+            found = self._starts[path] = (starting, text.splitlines() if text is not None else [])
         return found
 
     def import_aliases(self, path: str) -> dict[str, str]:
