@@ -1,11 +1,15 @@
 """``pvcheck history`` on a real repository: milliseconds per commit, beside bare parsing.
 
-    python benchmarks/bench_history.py REPO [--commits 250] [--compare] [--scan]
+    python benchmarks/bench_history.py REPO [--commits 250] [--jobs N] [--compare] [--scan]
 
 REPO is a project folder inside a git checkout (a clone without a checkout works too:
 history reads git objects only). Walks the last ``--commits`` commits of the first-parent
 history with the reuse between commits (the default of ``pvcheck history``) and prints
-commits walked and analysed, seconds and milliseconds per commit. ``--compare`` also runs
+commits walked and analysed, seconds and milliseconds per commit, wall and CPU (the
+helper processes of a walk shared between cores included). ``--jobs`` is the walk's
+``jobs``: by default ``$PVCHECK_JOBS`` or one process per usable core (pvcheck.history_parts);
+``--jobs 1`` walks in this process alone, and only then can the benchmark split the walk
+into its commits and its parsing. ``--compare`` also runs
 the reference path (every commit scanned on its own, no cache), prints its figures and
 checks that both histories are byte for byte the same. Every run also says how much of
 the walk after its first commit was ``libcst.parse_module`` on the files the commits
@@ -152,22 +156,30 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("repo", type=Path)
     parser.add_argument("--commits", type=int, default=250)
+    parser.add_argument("--jobs", type=int, default=None, help="processes the walk may use (default: one per core)")
     parser.add_argument("--compare", action="store_true", help="also run the reference path and compare")
     parser.add_argument("--scan", action="store_true", help="a cold scan of HEAD and its bare parse time")
     args = parser.parse_args(argv)
     start = since(args.repo, args.commits)
+    from pvcheck.history_parts import stretches
+
     with ParseClock() as clock:
         lap = Laps(clock)
-        cpu = time.process_time()
-        history = walk(args.repo, since=start, on_commit=lap)
-        cpu = time.process_time() - cpu
+        cpu = _cpu_with_workers()
+        history = walk(args.repo, since=start, on_commit=lap, jobs=args.jobs)
+        cpu = _cpu_with_workers() - cpu
+    plan = stretches(history.commits_walked, args.jobs)
+    processes = sum(1 + s.paired for s in plan)
     # CPU time beside the wall clock: on a machine shared with other work the wall
     # clock measures the neighbours too
     print(f"reuse:     {history.commits_walked} commits, {history.commits_analyzed} analysed, "
           f"{history.seconds:.1f} s, {1000 * history.seconds / history.commits_walked:.0f} ms/commit "
-          f"(CPU {1000 * cpu / history.commits_walked:.0f} ms/commit)")
-    print(f"           {lap.summary(args.repo)}")
-    print(f"           {lap.parsing()}")
+          f"(CPU {1000 * cpu / history.commits_walked:.0f} ms/commit), {processes} process(es)")
+    if processes == 1:
+        print(f"           {lap.summary(args.repo)}")
+        print(f"           {lap.parsing()}")
+    else:  # the laps would mix the processes' commits, and the parse clock sees this one's only
+        print("           (--jobs 1 splits a walk in one process into its commits and its parsing)")
     if args.compare:
         cpu = time.process_time()
         reference = walk(args.repo, since=start, reuse=False, cache=False)

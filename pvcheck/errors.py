@@ -18,6 +18,11 @@ class PvcheckError(Exception):
         self.line = line
         self.hint = hint
 
+    def __reduce__(self) -> tuple[type, tuple[str, Optional[str], int, str]]:
+        # whole across processes (a history walk's helper processes send theirs back):
+        # Exception pickles its args, here the message only
+        return (type(self), (self.message, self.path, self.line, self.hint))
+
     def located(self, path: Optional[str], line: int = 0) -> "PvcheckError":
         """This error, placed at ``path:line`` unless it names a place already."""
         if not self.path:

@@ -43,7 +43,7 @@ from pvcheck.model import REACH_FILE, Decision, Pipeline, Project, Report, Statu
 
 if TYPE_CHECKING:
     from pvcheck.analyzer.cache import AnalysisCache
-    from pvcheck.analyzer.incremental import Session
+    from pvcheck.lockfile import Lock
 
 #: Files the analyzer reads whatever the code says: Python sources, YAML run configs and
 #: component specs, ``pyproject.toml`` (source roots, ``[tool.dagster]``) and the
@@ -388,6 +388,7 @@ def walk(
     cache: bool = True,
     on_commit: Optional[Callable[[int, int, str], None]] = None,
     reuse: bool = True,
+    jobs: Optional[int] = None,
 ) -> History:
     """Replay the first-parent history of the project folder ``repo``.
 
@@ -399,17 +400,65 @@ def walk(
     (:mod:`pvcheck.analyzer.incremental`): a commit costs what it changed. ``reuse=False``
     scans every commit on its own, through the analysis cache when ``cache`` is set; it
     is the reference the reuse is tested against (the results are identical).
+
+    ``jobs``: how many processes may share a long walk (default: ``$PVCHECK_JOBS``, else
+    one per usable core); each takes a stretch of the commits (:mod:`pvcheck.history_parts`).
+    The result does not depend on it.
     """
+    from pvcheck import gitio
+
+    started = time.perf_counter()
+    config = config or Config()
+    toplevel, prefix = gitio.repository(repo)
+    commits = first_parent_commits(repo, since)
+    if not commits:
+        raise RevisionError(f"no commits to walk in {repo}", hint="commit something first")
+    fold = _Fold(commits, pipeline, on_commit)
     if not reuse:
-        return _walk(repo, config, since, pipeline, cache, on_commit, None)
+        for analysis in CommitWalk(toplevel, prefix, commits, config, cache, listing=False):
+            fold.add(analysis)
+            fold.progress(analysis.commit)
+        return fold.history(time.perf_counter() - started)
+
+    from pvcheck.history_parts import Helpers, stretches
+
+    plan = stretches(len(commits), jobs)
+    # the helper processes start before this one has loaded anything (a fork copies it)
+    with Helpers(toplevel, prefix, config, commits, plan) as helpers:
+        with reusing_between_commits(config) as memory:
+            for analysis in CommitWalk(toplevel, prefix, commits[:plan[0].last + 1], config, memory, listing=True,
+                                       claim=helpers.claim()):
+                fold.add(analysis)
+                fold.progress(analysis.commit)
+                helpers.poll(fold.progress)
+        for part in helpers.results(fold.progress):
+            analyses, boundary = part.analyses, part.boundary
+            if analyses is None and part.first <= part.last:  # the helper failed (a bug): its commits, here
+                with reusing_between_commits(config) as memory:
+                    again = CommitWalk(toplevel, prefix, commits[part.first - 1:part.last + 1], config, memory,
+                                       listing=True, first_index=part.first - 1, starts_known=True)
+                    analyses, boundary = list(again), again.boundary
+                for analysis in analyses[part.reported:]:
+                    fold.progress(analysis.commit)
+            if analyses:
+                fold.take_over(boundary)
+                for analysis in analyses:
+                    fold.add(analysis)
+    return fold.history(time.perf_counter() - started)
+
+
+@contextmanager
+def reusing_between_commits(config: Config) -> Iterator["AnalysisCache"]:
+    """What carries analysis from one commit's scan to the next: the incremental session,
+    the listing memo, the installed plug-ins read once, the garbage collector paused. The
+    cache it yields keeps the analysis of a tree seen before in memory."""
     from pvcheck.analyzer.cache import MemoryCache
     from pvcheck.analyzer.incremental import session
     from pvcheck.analyzer.listing import tracking
     from pvcheck.analyzer.scan import paused_gc
 
-    config = config or Config()
-    with session() as shared, tracking(), _installed_plugins_fixed(), paused_gc():
-        return _walk(repo, config, since, pipeline, MemoryCache(config), on_commit, shared)
+    with session(), tracking(), _installed_plugins_fixed(), paused_gc():
+        yield MemoryCache(config)
 
 
 @contextmanager
@@ -437,80 +486,200 @@ def _installed_plugins_fixed() -> Iterator[None]:
         metadata.entry_points, registry.entry_points = original, original  # type: ignore[assignment]
 
 
-def _walk(repo: Path | str, config: Optional[Config], since: Optional[str], pipeline: Optional[str],
-          cache: Union[bool, "AnalysisCache"], on_commit: Optional[Callable[[int, int, str], None]],
-          shared: Optional["Session"]) -> History:
-    from pvcheck import gitio
-    from pvcheck.analyzer import scan_tree
-    from pvcheck.analyzer.listing import active as listing_memo
-    from pvcheck.policies import compare
-    from pvcheck.versions import plan
+@dataclass(frozen=True)
+class Analysis:
+    """One walked commit, analysed but not yet folded into the versions: the comparison
+    with the commit before it and what the fold needs besides. Plain data, so that a
+    helper process can make these for its stretch of the walk and send them back."""
 
-    started = time.perf_counter()
-    config = config or Config()
-    toplevel, prefix = gitio.repository(repo)
-    commits = first_parent_commits(repo, since)
-    if not commits:
-        raise RevisionError(f"no commits to walk in {repo}", hint="commit something first")
-    models: dict[str, Project] = {}
-    lock = None
-    tracks: dict[str, _Track] = {}
-    entries: list[CommitEntry] = []
-    analyzed = 0
-    previous: Optional[str] = None
-    project: Optional[Project] = None
+    index: int  # position in the walked history
+    commit: str
+    key: Optional[str]  # the tree's identity (:meth:`_Mirror.key`); None: not analysed
+    report: Optional[Report]  # None: nothing the analyzer reads changed, same models, same versions
+    raw: tuple[str, ...] = ()  # the raw-source hash of each change's head ("" if removed)
+    pipelines: tuple[Pipeline, ...] = ()  # the analysed project's pipelines, in its order
 
-    previous_project = Project(root="")
-    memo = listing_memo() if shared is not None else None
-    reads: frozenset[str] = frozenset()  # what the last model's analysis read by path
-    with _Workspace(toplevel, prefix) as workspace:
-        mirror = workspace.head
-        for index, (commit, date, subject) in enumerate(commits):
+
+class CommitWalk:
+    """The commits of a walk (or of a stretch of one) analysed one after the other, each
+    compared with the commit before it.
+
+    Forward (the default) the first commit is compared with nothing, unless
+    ``starts_known``: then it is only where the walk starts (another walk analyses it).
+    ``backward`` walks from the last commit to the first, which is only reached, as what
+    the second is compared with; the analyses are those a forward walk makes, in reverse.
+    ``claim(index)`` is asked before each analysis but a forward walk's first: the walk
+    ends at the first refusal. Once iterated, :attr:`boundary` holds the pipelines of the
+    commit just before the first analysis in commit order (the starting commit of a walk
+    that ``starts_known``, the commit a backward walk stopped at): another walk made them
+    too, and :meth:`_Fold.take_over` links the two.
+    """
+
+    def __init__(self, toplevel: Path, prefix: str, commits: list[tuple[str, str, str]], config: Config,
+                 cache: Union[bool, "AnalysisCache"], *, listing: bool, first_index: int = 0,
+                 backward: bool = False, starts_known: bool = False,
+                 claim: Optional[Callable[[int], bool]] = None) -> None:
+        self.toplevel, self.prefix, self.commits, self.config, self.cache = toplevel, prefix, commits, config, cache
+        self.listing = listing  # tell the listing memo what changed (a walk that reuses)
+        self.first_index = first_index
+        self.backward = backward
+        self.starts_known = starts_known
+        self.claim = claim
+        self.boundary: tuple[Pipeline, ...] = ()
+        self._models: dict[str, Project] = {}  # by tree: a revert is not analysed again
+
+    def __iter__(self) -> Iterator[Analysis]:
+        from pvcheck.analyzer.listing import active as listing_memo
+
+        self._memo = listing_memo() if self.listing else None
+        with _Workspace(self.toplevel, self.prefix) as workspace:
+            yield from (self._backward(workspace) if self.backward else self._forward(workspace))
+
+    def _forward(self, workspace: _Workspace) -> Iterator[Analysis]:
+        mirror = workspace.head  # the base follows a commit behind
+        previous: Optional[str] = None
+        project: Optional[Project] = None
+        previous_project = Project(root="")
+        reads: frozenset[str] = frozenset()  # what the last model's analysis read by path
+        for index, (commit, _, _) in enumerate(self.commits, self.first_index):
             if previous is None:
                 changed = mirror.load(commit)
             else:
-                existed = set(mirror.files) if memo is not None else set()
-                changed = mirror.advance(previous, commit)
-                if memo is not None:  # the next scan reads again only what changed (reuse only)
-                    memo.note((path, data is not None and path in existed) for path, _, data in changed)
+                if self.claim is not None and not self.claim(index):
+                    return
+                changed = self._advance(mirror, previous, commit)
             previous = commit
-            if project is not None and not any(path.endswith(ANALYZED_SUFFIXES) or path in reads
-                                               for path, _, _ in changed):
+            if project is not None and not _reads_changed(changed, reads):
                 workspace.base.apply(changed)  # (the base stays this commit's twin)
-                if on_commit:
-                    on_commit(index + 1, len(commits), commit)
+                yield Analysis(index, commit, None, None)
                 continue  # nothing the analyzer reads changed: same models, same versions
             key = mirror.key()
-            project = models.get(key)
-            if project is None:
-                project = scan_tree(mirror.root, config, cache=cache)
-                analyzed += 1
-                models[key] = project
+            project = self._model(mirror, key)
             reads = _reads(project)
             # A cached model may come from an earlier commit: point it at the folders that
             # hold its files now. Its pipelines are what the lock recorded, object for object.
             head = replace(project, root=str(mirror.root))
-            base = replace(previous_project, root=str(workspace.base.root)) if previous_project.root else \
-                previous_project
-            report = compare(base, head, config, content_ids=(workspace.base.files, mirror.files))
-            lock, changes = plan(lock, report)
+            if index == self.first_index and self.starts_known:
+                self.boundary = project.pipelines
+            else:
+                base = replace(previous_project, root=str(workspace.base.root)) if previous_project.root else \
+                    previous_project
+                yield self._analysis(index, commit, key, base, head, workspace.base, mirror)
             workspace.base.apply(changed)  # the base catches up: it is this commit from now on
             previous_project = head
-            events = _events(report, changes, tracks, mirror.files)
-            if pipeline is not None:
-                events = [e for e in events if _named(e.pipeline, pipeline) or e.renamed_from == pipeline]
-            if events:
-                entries.append(CommitEntry(commit, subject, date, index, tuple(events)))
-            if on_commit:
-                on_commit(index + 1, len(commits), commit)
 
-    summaries = tuple(
-        PipelineSummary(t.name, t.commits, t.runs, len(t.versions), len(t.lineages), len(t.raw), t.final)
-        for t in sorted(tracks.values(), key=lambda t: t.name)
-        if pipeline is None or _named(t.name, pipeline)
-    )
-    return History(tuple(entries), summaries, len(commits), analyzed, time.perf_counter() - started,
-                   commits[0][0], commits[-1][0])
+    def _backward(self, workspace: _Workspace) -> Iterator[Analysis]:
+        older, newer = workspace.base, workspace.head  # the older is scanned, the newer follows
+        last = len(self.commits) - 1
+        newer.apply(older.load(self.commits[last][0]))
+        project = self._model(older, older.key())
+        reads = _reads(project)
+        for position in range(last, 0, -1):
+            index = self.first_index + position
+            if self.claim is not None and not self.claim(index):
+                break
+            commit = self.commits[position][0]
+            changed = self._advance(older, commit, self.commits[position - 1][0])
+            # (the newer commit's model reads what the older one's would: their code is the same)
+            if not _reads_changed(changed, reads):
+                newer.apply(changed)
+                yield Analysis(index, commit, None, None)
+                continue
+            earlier = self._model(older, older.key())
+            yield self._analysis(index, commit, newer.key(), replace(earlier, root=str(older.root)),
+                                 replace(project, root=str(newer.root)), older, newer)
+            newer.apply(changed)
+            project, reads = earlier, _reads(earlier)
+        self.boundary = project.pipelines
+
+    def _advance(self, mirror: _Mirror, old: str, new: str) -> list[Change]:
+        existed = set(mirror.files) if self._memo is not None else set()
+        changed = mirror.advance(old, new)
+        if self._memo is not None:  # the next scan reads again only what changed
+            self._memo.note((path, data is not None and path in existed) for path, _, data in changed)
+        return changed
+
+    def _model(self, mirror: _Mirror, key: str) -> Project:
+        from pvcheck.analyzer import scan_tree
+
+        project = self._models.get(key)
+        if project is None:
+            project = self._models[key] = scan_tree(mirror.root, self.config, cache=self.cache)
+        return project
+
+    def _analysis(self, index: int, commit: str, key: str, base: Project, head: Project, base_mirror: _Mirror,
+                  head_mirror: _Mirror) -> Analysis:
+        from pvcheck.policies import compare
+
+        report = compare(base, head, self.config, content_ids=(base_mirror.files, head_mirror.files))
+        raw = tuple(raw_source_hash(c.head, head_mirror.files) if c.head is not None else "" for c in report.pipelines)
+        return Analysis(index, commit, key, report, raw, head.pipelines)
+
+
+def _reads_changed(changed: list[Change], reads: frozenset[str]) -> bool:
+    """Whether a commit changed a file the analyzer reads: one of
+    :data:`ANALYZED_SUFFIXES`, or one the last model read by path."""
+    return any(path.endswith(ANALYZED_SUFFIXES) or path in reads for path, _, _ in changed)
+
+
+class _Fold:
+    """The analyses of a walk, in commit order, folded into the lock ``pvcheck lock`` would
+    have written after each commit and into one row per pipeline."""
+
+    def __init__(self, commits: list[tuple[str, str, str]], pipeline: Optional[str],
+                 on_commit: Optional[Callable[[int, int, str], None]]) -> None:
+        self.commits = commits
+        self.pipeline = pipeline
+        self.on_commit = on_commit
+        self.done = 0
+        self.lock: Optional[Lock] = None
+        self.tracks: dict[str, _Track] = {}
+        self.entries: list[CommitEntry] = []
+        self.keys: set[str] = set()  # the trees analysed: a tree seen before is not analysed again
+        self.pipelines: tuple[Pipeline, ...] = ()  # of the last analysed commit
+
+    def progress(self, commit: str) -> None:
+        """One more commit analysed, here or in a helper process."""
+        self.done += 1
+        if self.on_commit:
+            self.on_commit(self.done, len(self.commits), commit)
+
+    def add(self, analysis: Analysis) -> None:
+        from pvcheck.versions import plan
+
+        if analysis.report is not None:
+            assert analysis.key is not None
+            self.keys.add(analysis.key)
+            self.lock, changes = plan(self.lock, analysis.report)
+            self.pipelines = analysis.pipelines
+            raw = {id(c.head): r for c, r in zip(analysis.report.pipelines, analysis.raw) if c.head is not None}
+            events = _events(analysis.report, changes, self.tracks, raw)
+            if self.pipeline is not None:
+                events = [e for e in events if _named(e.pipeline, self.pipeline) or e.renamed_from == self.pipeline]
+            if events:
+                _, date, subject = self.commits[analysis.index]
+                self.entries.append(CommitEntry(analysis.commit, subject, date, analysis.index, tuple(events)))
+
+    def take_over(self, pipelines: tuple[Pipeline, ...]) -> None:
+        """Before the analyses of another walk: ``pipelines`` are its own of the last commit
+        folded here, the very objects its comparisons hold, where the lock holds this
+        walk's. The lock finds its entry for a pipeline by identity first (two pipelines
+        may be equal in all but place), so its entries are given the other walk's."""
+        if self.lock is None or len(pipelines) != len(self.pipelines):
+            return
+        theirs = {id(mine): their for mine, their in zip(self.pipelines, pipelines)}
+        self.lock = replace(self.lock, entries=tuple(replace(e, pipeline=theirs.get(id(e.pipeline), e.pipeline))
+                                                     for e in self.lock.entries))
+        self.pipelines = pipelines
+
+    def history(self, seconds: float) -> History:
+        commits = self.commits
+        summaries = tuple(
+            PipelineSummary(t.name, t.commits, t.runs, len(t.versions), len(t.lineages), len(t.raw), t.final)
+            for t in sorted(self.tracks.values(), key=lambda t: t.name)
+            if self.pipeline is None or _named(t.name, self.pipeline)
+        )
+        return History(tuple(self.entries), summaries, len(commits), len(self.keys), seconds, commits[0][0], commits[-1][0])
 
 
 def _reads(project: Project) -> frozenset[str]:
@@ -542,8 +711,9 @@ def _row(name: str, path: str, shared: set[str]) -> str:
     return f"{name} [{path}]" if name in shared else name
 
 
-def _events(report: Report, changes, tracks: dict[str, _Track], blobs: dict[str, str]) -> list[PipelineEvent]:  # type: ignore[no-untyped-def]
-    """The events of one commit, updating ``tracks``; untouched pipelines give none."""
+def _events(report: Report, changes, tracks: dict[str, _Track], raw: dict[int, str]) -> list[PipelineEvent]:  # type: ignore[no-untyped-def]
+    """The events of one commit, updating ``tracks``; untouched pipelines give none.
+    ``raw``: the raw-source hash of each head pipeline, by ``id``."""
     events: list[PipelineEvent] = []
     shared_before = _shared_names(c.change.base for c in changes)
     shared_after = _shared_names(c.change.head for c in changes)
@@ -574,10 +744,10 @@ def _events(report: Report, changes, tracks: dict[str, _Track], blobs: dict[str,
         lineage = track.lineages.setdefault(after.lineage, len(track.lineages) + 1)
         new_version = (after.lineage, after.version) not in track.versions
         track.versions.add((after.lineage, after.version))
-        raw = raw_source_hash(after.pipeline, blobs)
-        raw_changed = raw != track.last_raw
-        track.last_raw = raw
-        track.raw.add(raw)
+        raw_hash = raw[id(after.pipeline)]
+        raw_changed = raw_hash != track.last_raw
+        track.last_raw = raw_hash
+        track.raw.add(raw_hash)
         label = f"v{after.version}" if lineage == 1 else f"L{lineage} v{after.version}"
         track.final = label
         touched = new_version or raw_changed or pc.status is not Status.UNCHANGED or bool(pc.findings)

@@ -79,7 +79,7 @@ def test_a_worker_that_dies_costs_time_not_results(tmp_path: Path, always_parall
         return original(self, unit, attachments)
 
     monkeypatch.setattr(UnitRunner, "run", run)
-    monkeypatch.setattr(parallel, "_start_method", lambda: "fork")  # the patch must reach the workers
+    monkeypatch.setattr(parallel, "start_method", lambda: "fork")  # the patch must reach the workers
     monkeypatch.delenv("PVCHECK_DEBUG", raising=False)
     _same(expected, scan_tree(root, cache=False, jobs=2))
 
@@ -160,7 +160,7 @@ def test_workers_skip_node_validation_and_the_scan_process_keeps_it(tmp_path: Pa
         cst.Name("")  # still validated here
     patched = cst.CSTNode.__post_init__
     try:
-        parallel._trust_parsed_nodes()
+        parallel.trust_parsed_nodes()
         cst.Name("")  # what a worker does: no check
     finally:
         cst.CSTNode.__post_init__ = patched  # type: ignore[method-assign]

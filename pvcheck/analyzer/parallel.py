@@ -230,7 +230,7 @@ class ParallelExecutor:
             work.report(done=1)
 
     def _start(self) -> None:
-        context = multiprocessing.get_context(_start_method())
+        context = multiprocessing.get_context(start_method())
         for _ in range(self.jobs):
             parent_end, child_end = context.Pipe()
             process = context.Process(
@@ -277,7 +277,7 @@ def _store(result: UnitResult, spec: StoreSpec, key: Optional[str], tree: TreeSt
     result.payload_json = json_texts(encoded) if encoded is not None and result.unit.kind != ATTACHMENTS else None
 
 
-def _trust_parsed_nodes() -> None:
+def trust_parsed_nodes() -> None:
     """In a worker, build libcst nodes without validating each one.
 
     libcst validates every node it constructs in ``CSTNode.__post_init__``, the millions
@@ -295,7 +295,7 @@ def _unvalidated(self: cst.CSTNode) -> None:
     pass
 
 
-def _start_method() -> str:
+def start_method() -> str:
     """fork where it is safe and cheap (Linux, no other threads), else spawn."""
     methods = multiprocessing.get_all_start_methods()
     if sys.platform.startswith("linux") and "fork" in methods and threading.active_count() == 1:
@@ -307,7 +307,7 @@ def _worker_main(connection: Connection, root: Path, config: Config, files: list
                  contents: dict[str, Optional[bytes]]) -> None:
     """A worker: run the units it is sent, with one index for the whole scan."""
     gc.disable()  # see pvcheck.analyzer.scan.paused_gc(); the process ends with the scan
-    _trust_parsed_nodes()
+    trust_parsed_nodes()
     tree: Optional[TreeState] = None
     store: Optional[AnalysisCache] = None
     try:

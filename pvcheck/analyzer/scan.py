@@ -247,7 +247,7 @@ class _Scan:
         self.tree = tree
         self.frameworks = frameworks
         self.store = store
-        self.jobs = _jobs(jobs)
+        self.jobs = usable_jobs(jobs)
         self.executor: Any = None
         self.attachments: dict[str, list[Any]] = {}
         self._attachment_digests: dict[str, str] = {}
@@ -402,7 +402,8 @@ def _real_framework(info: FrameworkInfo) -> "Framework":
     return info.instance
 
 
-def _jobs(jobs: Optional[int]) -> int:
+def usable_jobs(jobs: Optional[int]) -> int:
+    """``jobs`` if given, else ``$PVCHECK_JOBS``, else the cores this process may use."""
     if jobs is None:
         env = os.environ.get("PVCHECK_JOBS", "")
         if env.strip().isdigit():
