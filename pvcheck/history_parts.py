@@ -20,6 +20,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -230,6 +231,11 @@ def _helper_main(connection: Connection, toplevel: Path, prefix: str, config: Co
 
     gc.disable()  # the process ends with its walk (pvcheck.analyzer.scan.paused_gc)
     trust_parsed_nodes()
+    # Ctrl-C reaches every process of the terminal's group: the command's process decides,
+    # and ends a helper it no longer waits for by SIGTERM, on which the helper unwinds (its
+    # work folders, a copy of the repository's files, are removed) instead of vanishing
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _unwind)
     claims = Claims(shared) if shared is not None else None
     claim = None if claims is None else claims.backward if backward else claims.forward
     try:
@@ -251,3 +257,8 @@ def _helper_main(connection: Connection, toplevel: Path, prefix: str, config: Co
             pass
     finally:
         connection.close()
+
+
+def _unwind(signum: int, frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: the unwinding itself is not cut short
+    raise SystemExit(1)

@@ -186,6 +186,41 @@ def test_a_user_error_in_a_helper_is_the_walks(eventful: Path, monkeypatch: pyte
     assert raised.value.one_line() == "git object 0123456789ab is missing; fetch the full history"
 
 
+@on_linux
+def test_a_helper_the_walk_no_longer_waits_for_leaves_nothing_behind(
+        eventful: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process fails while a helper still walks: the helper is ended, and its work
+    folders (a copy of the repository's files) are removed all the same."""
+    import tempfile
+    import time
+
+    monkeypatch.setattr(parallel, "start_method", lambda: "fork")
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    original_forward, original_backward = CommitWalk._forward, CommitWalk._backward
+    started = multiprocessing.get_context("fork").Event()
+
+    def slow_backward(self, workspace):  # type: ignore[no-untyped-def]
+        started.set()
+        for analysis in original_backward(self, workspace):
+            time.sleep(60)  # still walking when it is ended
+            yield analysis
+
+    def failing_forward(self, workspace):  # type: ignore[no-untyped-def]
+        assert started.wait(30)
+        yield from ()
+        raise RevisionError("git object 0123456789ab is missing")
+
+    monkeypatch.setattr(CommitWalk, "_forward", failing_forward)
+    monkeypatch.setattr(CommitWalk, "_backward", slow_backward)
+    begun = time.monotonic()
+    with pytest.raises(RevisionError):
+        walk(eventful, jobs=2)
+    assert time.monotonic() - begun < 30  # ended, not waited for
+    assert list(temporary.iterdir()) == []
+
+
 def test_errors_cross_processes_whole() -> None:
     error = RevisionError("no such revision 'v9'", "repo", 3, hint="list them with `git tag`")
     again = pickle.loads(pickle.dumps(error))
