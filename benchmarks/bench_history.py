@@ -32,7 +32,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pvcheck.history import _Blobs, _Mirror, walk  # noqa: E402
+from pvcheck.history import walk  # noqa: E402
+from pvcheck.history_git import Blobs, Mirror  # noqa: E402
 from pvcheck.output.history_report import history_json  # noqa: E402
 
 
@@ -49,9 +50,9 @@ def newest_tree(repo: Path, folder: Path) -> Path:
 
     toplevel, prefix = gitio.repository(repo)
     head = gitio.resolve(repo, "HEAD").commit
-    blobs = _Blobs(toplevel)
+    blobs = Blobs(toplevel)
     try:
-        _Mirror(toplevel, prefix, folder, blobs).load(head)
+        Mirror(toplevel, prefix, folder, blobs).load(head)
     finally:
         blobs.close()
     return folder

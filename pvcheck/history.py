@@ -17,7 +17,10 @@ Made for long histories:
   previous one;
 * models are cached by the set of (path, blob id) of the tree, so a revert or a
   branch that comes back to an earlier tree is not analyzed again;
-* raw-source hashes are computed from git's blob ids, never by reading files.
+* raw-source hashes are computed from git's blob ids, never by reading files;
+* a long walk is shared between cores (:mod:`pvcheck.history_parts`): a helper process
+  walks it backwards from the newest commit until it meets this one's forward walk, and
+  the analyses of both are folded into the versions in commit order.
 
 Nothing here touches the user's working tree, index or branches.
 """
@@ -25,34 +28,21 @@ Nothing here touches the user's working tree, index or branches.
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
-import subprocess
-import tempfile
 import time
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from pathlib import Path, PurePosixPath
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, Type, Union
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, Union
 
 from pvcheck.config import Config
 from pvcheck.errors import RevisionError
+from pvcheck.history_git import ANALYZED_SUFFIXES, Change, Mirror, Workspace, first_parent_commits
 from pvcheck.model import REACH_FILE, Decision, Pipeline, Project, Report, Status
 
 if TYPE_CHECKING:
     from pvcheck.analyzer.cache import AnalysisCache
     from pvcheck.lockfile import Lock
-
-#: Files the analyzer reads whatever the code says: Python sources, YAML run configs and
-#: component specs, ``pyproject.toml`` (source roots, ``[tool.dagster]``) and the
-#: requirements files pins are read from; ``requirements.txt`` and ``setup.cfg`` also mark
-#: sub-projects (pvcheck.analyzer.subprojects). A commit that changes one is analysed.
-ANALYZED_SUFFIXES = (".py", ".yaml", ".yml", "pyproject.toml", "requirements.txt", "requirements.in", "setup.cfg")
-
-_GIT_TIMEOUT = 300
-
 
 # --------------------------------------------------------------------------- results
 
@@ -149,205 +139,6 @@ class History:
         }
 
 
-# --------------------------------------------------------------------------- git access
-
-
-def _git(repo: Path, *args: str) -> bytes:
-    env = dict(os.environ, GIT_PAGER="cat", LC_ALL="C", GIT_TERMINAL_PROMPT="0")
-    env.pop("GIT_DIR", None)
-    env.pop("GIT_WORK_TREE", None)
-    try:
-        result = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, env=env,
-                                timeout=_GIT_TIMEOUT, check=False)
-    except FileNotFoundError:
-        raise RevisionError("git is not installed or not on PATH", hint="install git") from None
-    if result.returncode != 0:
-        message = result.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise RevisionError(f"git {args[0]} failed: {message[0] if message else 'exit ' + str(result.returncode)}",
-                            str(repo), hint="check the repository and the revision with `git log --oneline`")
-    return result.stdout
-
-
-class _Blobs:
-    """One ``git cat-file --batch`` process, asked for one blob at a time."""
-
-    def __init__(self, toplevel: Path) -> None:
-        env = dict(os.environ, LC_ALL="C")
-        env.pop("GIT_DIR", None)
-        env.pop("GIT_WORK_TREE", None)
-        self.process = subprocess.Popen(["git", "-C", str(toplevel), "cat-file", "--batch"], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
-
-    def read(self, oid: str) -> bytes:
-        stdin, stdout = self.process.stdin, self.process.stdout
-        assert stdin is not None and stdout is not None
-        stdin.write(oid.encode("ascii") + b"\n")
-        stdin.flush()
-        header = stdout.readline().split()
-        if len(header) != 3 or header[1] != b"blob":
-            raise RevisionError(f"git object {oid[:12]} is missing",
-                                hint="fetch the full history (git fetch --unshallow)")
-        size = int(header[2])
-        data = stdout.read(size)
-        stdout.read(1)  # the newline after every object
-        return data
-
-    def close(self) -> None:
-        if self.process.stdin:
-            self.process.stdin.close()
-        if self.process.stdout:
-            self.process.stdout.close()
-        self.process.wait(timeout=_GIT_TIMEOUT)
-
-
-#: One file change applied to a mirror: (project-relative path, blob id, bytes); bytes
-#: None for a deletion.
-Change = tuple[str, str, Optional[bytes]]
-
-
-@dataclass
-class _Mirror:
-    """The analyzed files of one commit's project folder, on disk, updated in place."""
-
-    toplevel: Path
-    prefix: str  # project folder relative to the repository top, "" or "sub/dir"
-    root: Path
-    blobs: _Blobs
-    files: dict[str, str] = field(default_factory=dict)  # project-relative path -> blob id
-
-    def load(self, commit: str) -> list[Change]:
-        """Write every analyzed file of ``commit`` (the first commit of the walk)."""
-        spec = f"{commit}:{self.prefix}" if self.prefix else f"{commit}^{{tree}}"
-        try:
-            listing = _git(self.toplevel, "ls-tree", "-r", "-z", spec)
-        except RevisionError:
-            listing = b""  # the project folder does not exist yet in this commit
-        changes: list[Change] = []
-        for record in listing.split(b"\0"):
-            if record:
-                meta, _, path = record.partition(b"\t")
-                mode, kind, oid = meta.decode("ascii").split()
-                changes += self._fetch(path.decode("utf-8", "surrogateescape"), mode, kind, oid)
-        self.apply(changes)
-        return changes
-
-    def advance(self, old: str, new: str) -> list[Change]:
-        """Apply the changes from commit ``old`` to ``new`` to the analyzed files; return them."""
-        args = ["diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", old, new]
-        if self.prefix:
-            args += ["--", self.prefix]
-        out = _git(self.toplevel, *args).split(b"\0")
-        changes: list[Change] = []
-        index = 0
-        while index + 1 < len(out):
-            meta, path = out[index].decode("ascii"), out[index + 1].decode("utf-8", "surrogateescape")
-            index += 2
-            _, new_mode, _, new_oid, status = meta.lstrip(":").split()
-            relative = path[len(self.prefix) + 1:] if self.prefix else path
-            if status.startswith("D"):
-                changes.append((relative, "", None))
-            else:
-                changes += self._fetch(relative, new_mode, "commit" if new_mode == "160000" else "blob", new_oid)
-                if not changes or changes[-1][0] != relative:
-                    changes.append((relative, "", None))  # now a symlink or submodule: gone for the analyzer
-        self.apply(changes)
-        return changes
-
-    def _fetch(self, relative: str, mode: str, kind: str, oid: str) -> list[Change]:
-        # every file is written, not only the analyzed ones: code reads data files by path
-        # (a SQL query, a JSON schema), whose bytes are part of its steps' fingerprints
-        if kind != "blob" or mode == "120000":
-            return []  # submodules and symlinks: not part of this repository's code
-        parts = PurePosixPath(relative).parts
-        if not parts or any(p in ("", ".", "..") for p in parts):
-            return []
-        try:
-            return [(relative, oid, self.blobs.read(oid))]
-        except RevisionError:
-            if relative.endswith(ANALYZED_SUFFIXES):
-                raise
-            return []  # a data file left out of a partial clone: read as absent, like a large file
-
-    def apply(self, changes: list[Change]) -> None:
-        for relative, oid, data in changes:
-            target = self.root.joinpath(*PurePosixPath(relative).parts)
-            if data is None:
-                self.files.pop(relative, None)
-                try:
-                    target.unlink()
-                except FileNotFoundError:
-                    pass
-            else:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(data)
-                self.files[relative] = oid
-
-    def key(self) -> str:
-        """The identity of what the analyzer would see: every analyzed path and blob id."""
-        digest = hashlib.sha256()
-        for path in sorted(self.files):
-            digest.update(f"{path}\0{self.files[path]}\n".encode("utf-8", "surrogateescape"))
-        return digest.hexdigest()
-
-
-class _Workspace:
-    """Two mirrors: the commit being analyzed, and the last one analyzed before it. The
-    policies read both trees to explain cosmetic edits ("comment changed at ...")."""
-
-    def __init__(self, toplevel: Path, prefix: str) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="pvcheck-history-"))
-        blobs = _Blobs(toplevel)
-        mirrors = []
-        for name in ("head", "base"):
-            root = self.folder / name
-            root.mkdir()
-            mirrors.append(_Mirror(toplevel, prefix, root, blobs))
-        self.head, self.base = mirrors
-
-    def __enter__(self) -> "_Workspace":
-        return self
-
-    def __exit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException],
-                 traceback: Optional[TracebackType]) -> None:
-        try:
-            self.head.blobs.close()
-        finally:
-            shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def first_parent_commits(repo: Path | str, since: Optional[str] = None,
-                         until: str = "HEAD") -> list[tuple[str, str, str]]:
-    """(commit, author date, subject) along the first-parent chain, oldest first.
-
-    With ``since``, the walk starts at that commit (included, as the starting state).
-    """
-    from pvcheck import gitio
-
-    toplevel, _ = gitio.repository(repo)
-    head = gitio.resolve(repo, until).commit
-    spec = [head]
-    if since:
-        start = gitio.resolve(repo, since).commit
-        ancestor = subprocess.run(["git", "-C", str(toplevel), "merge-base", "--is-ancestor", start, head],
-                                  capture_output=True, check=False)
-        if ancestor.returncode != 0:
-            raise RevisionError(f"'{since}' is not an ancestor of {until}",
-                                hint="give a commit of the current branch's history")
-        spec = [f"{start}..{head}"]
-    out = _git(toplevel, "log", "--first-parent", "--reverse", "-z", "--format=%H%x1f%aI%x1f%s", *spec)
-    commits = []
-    for record in out.split(b"\0"):
-        record = record.strip(b"\n")
-        if record:
-            commit, date, subject = record.decode("utf-8", "replace").split("\x1f", 2)
-            commits.append((commit, date, subject))
-    if since:
-        start_line = _git(toplevel, "log", "-1", "--format=%H%x1f%aI%x1f%s", start).decode("utf-8", "replace").strip()
-        commit, date, subject = start_line.split("\x1f", 2)
-        commits.insert(0, (commit, date, subject))
-    return commits
-
-
 # --------------------------------------------------------------------------- the walk
 
 
@@ -401,9 +192,10 @@ def walk(
     scans every commit on its own, through the analysis cache when ``cache`` is set; it
     is the reference the reuse is tested against (the results are identical).
 
-    ``jobs``: how many processes may share a long walk (default: ``$PVCHECK_JOBS``, else
-    one per usable core); each takes a stretch of the commits (:mod:`pvcheck.history_parts`).
-    The result does not depend on it.
+    ``jobs``: how many processes may share a long walk with reuse (default:
+    ``$PVCHECK_JOBS``, else one per usable core): a helper process walks it backwards from
+    its newest commit while this one walks forwards (:mod:`pvcheck.history_parts`). The
+    result does not depend on it.
     """
     from pvcheck import gitio
 
@@ -494,7 +286,7 @@ class Analysis:
 
     index: int  # position in the walked history
     commit: str
-    key: Optional[str]  # the tree's identity (:meth:`_Mirror.key`); None: not analysed
+    key: Optional[str]  # the tree's identity (:meth:`Mirror.key`); None: not analysed
     report: Optional[Report]  # None: nothing the analyzer reads changed, same models, same versions
     raw: tuple[str, ...] = ()  # the raw-source hash of each change's head ("" if removed)
     pipelines: tuple[Pipeline, ...] = ()  # the analysed project's pipelines, in its order
@@ -532,10 +324,10 @@ class CommitWalk:
         from pvcheck.analyzer.listing import active as listing_memo
 
         self._memo = listing_memo() if self.listing else None
-        with _Workspace(self.toplevel, self.prefix) as workspace:
+        with Workspace(self.toplevel, self.prefix) as workspace:
             yield from (self._backward(workspace) if self.backward else self._forward(workspace))
 
-    def _forward(self, workspace: _Workspace) -> Iterator[Analysis]:
+    def _forward(self, workspace: Workspace) -> Iterator[Analysis]:
         mirror = workspace.head  # the base follows a commit behind
         previous: Optional[str] = None
         project: Optional[Project] = None
@@ -568,7 +360,7 @@ class CommitWalk:
             workspace.base.apply(changed)  # the base catches up: it is this commit from now on
             previous_project = head
 
-    def _backward(self, workspace: _Workspace) -> Iterator[Analysis]:
+    def _backward(self, workspace: Workspace) -> Iterator[Analysis]:
         older, newer = workspace.base, workspace.head  # the older is scanned, the newer follows
         last = len(self.commits) - 1
         newer.apply(older.load(self.commits[last][0]))
@@ -592,14 +384,14 @@ class CommitWalk:
             project, reads = earlier, _reads(earlier)
         self.boundary = project.pipelines
 
-    def _advance(self, mirror: _Mirror, old: str, new: str) -> list[Change]:
+    def _advance(self, mirror: Mirror, old: str, new: str) -> list[Change]:
         existed = set(mirror.files) if self._memo is not None else set()
         changed = mirror.advance(old, new)
         if self._memo is not None:  # the next scan reads again only what changed
             self._memo.note((path, data is not None and path in existed) for path, _, data in changed)
         return changed
 
-    def _model(self, mirror: _Mirror, key: str) -> Project:
+    def _model(self, mirror: Mirror, key: str) -> Project:
         from pvcheck.analyzer import scan_tree
 
         project = self._models.get(key)
@@ -607,8 +399,8 @@ class CommitWalk:
             project = self._models[key] = scan_tree(mirror.root, self.config, cache=self.cache)
         return project
 
-    def _analysis(self, index: int, commit: str, key: str, base: Project, head: Project, base_mirror: _Mirror,
-                  head_mirror: _Mirror) -> Analysis:
+    def _analysis(self, index: int, commit: str, key: str, base: Project, head: Project, base_mirror: Mirror,
+                  head_mirror: Mirror) -> Analysis:
         from pvcheck.policies import compare
 
         report = compare(base, head, self.config, content_ids=(base_mirror.files, head_mirror.files))

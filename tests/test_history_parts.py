@@ -15,7 +15,8 @@ from pvcheck import gitio
 from pvcheck.analyzer import parallel
 from pvcheck.config import Config
 from pvcheck.errors import RevisionError
-from pvcheck.history import CommitWalk, _Fold, first_parent_commits, reusing_between_commits, walk
+from pvcheck.history import CommitWalk, _Fold, reusing_between_commits, walk
+from pvcheck.history_git import first_parent_commits
 from pvcheck.history_parts import MIN_STRETCH, Claims, Stretch, stretches
 from pvcheck.lockfile import Lock, LockedPipeline
 from pvcheck.model import Pipeline
@@ -198,7 +199,7 @@ def test_a_helper_the_walk_no_longer_waits_for_leaves_nothing_behind(
     temporary = tmp_path / "tmp"
     temporary.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temporary))
-    original_forward, original_backward = CommitWalk._forward, CommitWalk._backward
+    original_backward = CommitWalk._backward
     started = multiprocessing.get_context("fork").Event()
 
     def slow_backward(self, workspace):  # type: ignore[no-untyped-def]
