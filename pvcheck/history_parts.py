@@ -23,7 +23,7 @@ import os
 import signal
 import traceback
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Type
@@ -177,10 +177,10 @@ class Helpers:
         """Each helper's part, in commit order, waiting for them. A user error a helper met
         is raised; a helper that failed otherwise gives ``analyses`` None."""
         for helper in self._helpers:
-            while helper.outcome is None:
-                self._receive(helper, progress)
-        for helper in self._helpers:
-            assert helper.outcome is not None
+            while helper.outcome is None:  # the others' progress goes on meanwhile
+                waiting = {id(h.connection): h for h in self._helpers if h.outcome is None}
+                for ready in wait([h.connection for h in waiting.values()]):
+                    self._receive(waiting[id(ready)], progress)
             kind = helper.outcome[0]
             if kind == "error":
                 raise helper.outcome[1]
