@@ -27,37 +27,39 @@ from tests.gitrepo import Repo
 on_linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the helpers must inherit the patches (fork)")
 
 
+#: (file, text, its replacement, commit subject); a replacement of None deletes the file,
+#: a text of None copies ``pipelines/training.py`` there with another function name
+EVENTS = [
+    ("utils/cleaning.py", ">= min_tenure_days", "> min_tenure_days", "helper edited"),
+    ("README.md", "A small", "A tiny", "docs only"),
+    ("utils/cleaning.py", "> min_tenure_days", ">= min_tenure_days", "helper reverted"),
+    ("configs/training.yaml", "max_iter: 300", "max_iter: 500", "run config"),
+    ("pipelines/training.py", '"""Train one model', '"""Train a model', "docstring"),
+    ("pipelines/training.py", 'name="churn_training"', 'name="churn_training_v2"', "renamed"),
+    ("pipelines/copy.py", None, "def copied_pipeline", "a second pipeline of the same name"),
+    ("pipelines/copy.py", "        report(accuracy, label=f\"lr={lr}\")\n", "", "step removed from the copy"),
+    ("utils/constants.py", "RANDOM_STATE = 42", "RANDOM_STATE  =  42", "constants reformatted"),
+    ("pipelines/copy.py", "", None, "copy removed"),
+    ("utils/cleaning.py", "fillna(-1)", "fillna(0)", "helper edited again"),
+]
+
+
 @pytest.fixture(scope="module")
 def eventful(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Twelve commits of a ZenML project doing what histories do: a step edited, a change
-    nothing reads (not analysed), a helper edited, a revert (a tree seen before), the
-    run config, a pipeline renamed, a second pipeline sharing a name, a step removed."""
+    """Twelve commits of a ZenML project doing what histories do: a helper edited, a
+    change nothing reads (not analysed), a revert (a tree seen before), the run config, a
+    pipeline renamed, a second pipeline sharing a name, a step removed, a file deleted."""
     repo = Repo(tmp_path_factory.mktemp("parts") / "repo")
     shutil.copytree(FIXTURES / "zenml_churn", repo.root, dirs_exist_ok=True)
     repo.commit("initial")
-    repo.replace("utils/cleaning.py", ">= min_tenure_days", "> min_tenure_days")
-    repo.commit("helper edited")
-    repo.replace("README.md", "A small", "A tiny")
-    repo.commit("docs only")
-    repo.replace("utils/cleaning.py", "> min_tenure_days", ">= min_tenure_days")
-    repo.commit("helper reverted")
-    repo.replace("configs/training.yaml", "max_iter: 300", "max_iter: 500")
-    repo.commit("run config")
-    repo.replace("pipelines/training.py", '"""Train one model', '"""Train a model')
-    repo.commit("docstring")
-    repo.replace("pipelines/training.py", 'name="churn_training"', 'name="churn_training_v2"')
-    repo.commit("renamed")
-    repo.write("pipelines/copy.py", repo.read("pipelines/training.py").replace("def training_pipeline",
-                                                                                 "def copied_pipeline"))
-    repo.commit("a second pipeline of the same name")
-    repo.replace("pipelines/copy.py", "        report(accuracy, label=f\"lr={lr}\")\n", "")
-    repo.commit("step removed from the copy")
-    repo.replace("utils/constants.py", "RANDOM_STATE = 42", "RANDOM_STATE  =  42")
-    repo.commit("constants reformatted")
-    (repo.root / "pipelines" / "copy.py").unlink()
-    repo.commit("copy removed")
-    repo.replace("utils/cleaning.py", "fillna(-1)", "fillna(0)")
-    repo.commit("helper edited again")
+    for path, old, new, subject in EVENTS:
+        if new is None:
+            (repo.root / path).unlink()
+        elif old is None:
+            repo.write(path, repo.read("pipelines/training.py").replace("def training_pipeline", new))
+        else:
+            repo.replace(path, old, new)
+        repo.commit(subject)
     return repo.root
 
 
