@@ -122,7 +122,6 @@ class TreeState:
         # the previous tree's (taken with the difference between the two)
         self._previous_holding: Optional[dict[str, list[SourceFile]]] = None
         self._file_list: Optional[str] = None
-        self._resolved_root: Optional[Path] = None
         self.repository = RepositoryFiles(root)  # the files beside the sources, as of this tree
 
     def digest(self, path: str) -> str:
@@ -269,12 +268,10 @@ class TreeState:
         if found is None and not referring_path:
             found = self._run_configs[key] = self.repository.state(reference)
         if found is None:
-            if self._resolved_root is None:
-                try:
-                    self._resolved_root = self.root.resolve()
-                except (OSError, RuntimeError):
-                    return "unresolvable-root"
-            found = self._run_configs[key] = _run_config_state(self._resolved_root, referring_path, reference)
+            base = self.repository.resolved()
+            if base is None:
+                return "unresolvable-root"
+            found = self._run_configs[key] = _run_config_state(base, referring_path, reference)
         return found
 
 
@@ -310,7 +307,8 @@ class RepositoryFiles:
         self._states: dict[str, str] = {}
         self._matches: dict[str, list[str]] = {}
 
-    def _resolved(self) -> Optional[Path]:
+    def resolved(self) -> Optional[Path]:
+        """The root, resolved (None when it cannot be)."""
         if self._base is None:
             try:
                 self._base = self.root.resolve()
@@ -323,10 +321,17 @@ class RepositoryFiles:
         match and their contents."""
         found = self._states.get(path)
         if found is None:
-            base = self._resolved()
+            base = self.resolved()
             if base is None:
                 return "unresolvable-root"
-            found = self._states[path] = _run_config_state(base, "", path, self.matching)
+            if any(c in path for c in "*?["):
+                # a glob a framework listed (Kedro's conf/base/parameters*.yml): which files
+                # match, and their contents
+                found = "glob|" + "|".join(f"{relative}:{content_hash(_bytes_of(base / relative))}"
+                                           for relative in self.matching(path))
+            else:
+                found = _run_config_state(base, "", path)
+            self._states[path] = found
         return found
 
     def matching(self, pattern: str) -> list[str]:
@@ -335,31 +340,22 @@ class RepositoryFiles:
         if found is None:
             from pvcheck.analyzer.runconfig import glob_files
 
-            base = self._resolved()
+            base = self.resolved()
             found = self._matches[pattern] = glob_files(base, pattern) if base is not None else []
         return list(found)
 
 
-def _run_config_state(base: Path, referring_path: str, reference: str,
-                      matching: Optional[Callable[[str], list[str]]] = None) -> str:
-    """The state of the file(s) a reference may name: also what a file read by analyzed
-    code is fingerprinted by (``path:hash``, ``path:absent``; see ``ProjectIndex.data_file_state``).
-    ``matching``: what a glob matches under ``base``, when the caller keeps that."""
-    if not referring_path and any(c in reference for c in "*?["):
-        # a glob a framework listed (Kedro's conf/base/parameters*.yml): which files match,
-        # and their contents (the globbing itself is runconfig.glob_files)
-        if matching is None:
-            from pvcheck.analyzer.runconfig import glob_files
+def _bytes_of(path: Path) -> Optional[bytes]:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
-            matching = lambda pattern: glob_files(base, pattern)  # noqa: E731
-        parts = []
-        for relative in matching(reference):
-            try:
-                data: Optional[bytes] = (base / relative).read_bytes()
-            except OSError:
-                data = None
-            parts.append(f"{relative}:{content_hash(data)}")
-        return "glob|" + "|".join(parts)
+
+def _run_config_state(base: Path, referring_path: str, reference: str) -> str:
+    """The state of the file a reference may name (a glob's: :meth:`RepositoryFiles.state`):
+    also what a file read by analyzed code is fingerprinted by (``path:hash``,
+    ``path:absent``; see ``ProjectIndex.data_file_state``)."""
     candidates = []
     if referring_path:
         candidates.append(base / PurePosixPath(referring_path).parent / reference)
