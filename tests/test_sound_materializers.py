@@ -10,7 +10,6 @@ import pytest
 
 from pvcheck.analyzer import scan_tree
 from pvcheck.analyzer.cache import AnalysisCache
-from pvcheck.analyzer.reach import source_tokens
 from pvcheck.config import Config
 from pvcheck.policies import compare
 from tests.conftest import only_pipeline, write_tree
@@ -208,6 +207,29 @@ def test_a_comment_or_quote_edit_inside_the_dynamic_materializer_stays_run(tmp_p
     assert _diff(tmp_path, before, {**before, "io_types/materializer.py": edited}).decision.value == "run"
 
 
+def test_a_formatter_splitting_a_line_of_the_dynamic_materializer_stays_run(tmp_path: Path) -> None:
+    """zenml-projects 71e6c3b9 (``black`` over omni-reader): a dict split over lines, with
+    the trailing comma the formatter adds, in a helper reading fields by ``getattr``."""
+    before = project(**{"io_types/materializer.py": DYNAMIC})
+    edited = DYNAMIC.replace(
+        '                json.dump({k: getattr(report, k) for k in ("accuracy", "rows")}, handle)',
+        '                json.dump(\n'
+        '                    {k: getattr(report, k) for k in ("accuracy", "rows",)},\n'
+        '                    handle,\n'
+        '                )')
+    assert edited != DYNAMIC
+    change = _diff(tmp_path, before, {**before, "io_types/materializer.py": edited})
+    assert change.decision.value == "run", [(f.rule, f.message) for f in change.findings]
+
+
+def test_a_trailing_comma_that_makes_a_tuple_in_the_dynamic_materializer_is_a_version(tmp_path: Path) -> None:
+    """The near miss: ``("accuracy")`` is a string, ``("accuracy",)`` a tuple of one."""
+    narrow = DYNAMIC.replace('("accuracy", "rows")', '("accuracy")')
+    before = project(**{"io_types/materializer.py": narrow})
+    after = {**before, "io_types/materializer.py": narrow.replace('("accuracy")', '("accuracy",)')}
+    assert _diff(tmp_path, before, after).decision.value == "version"
+
+
 @pytest.mark.parametrize("edit", [
     ('"rows")', '"rows", "extra")'),  # what getattr reads
     ("getattr(report, k)", "str(getattr(report, k))"),
@@ -230,12 +252,3 @@ def test_a_dynamic_step_body_itself_still_folds_its_own_code(tmp_path: Path) -> 
     assert _diff(tmp_path / "changed", before, changed).decision.value == "version"
     respelled = {**before, "steps.py": dynamic_step.replace("accuracy=0.5", "accuracy=0.50")}
     assert _diff(tmp_path / "respelled", before, respelled).decision.value == "run"
-
-
-def test_source_tokens_ignore_comments_layout_and_quotes_but_nothing_else() -> None:
-    base = source_tokens("def f(a):\n    return g(a, 'x')  # note\n")
-    assert base == source_tokens('def f(a):\n    # why\n    return g(\n        a, "x"\n    )\n')
-    assert base != source_tokens("def f(a):\n    return g(a, 'y')\n")
-    assert base != source_tokens("def f(a):\n    return g(a, b'x')\n")
-    assert base != source_tokens("def f(a):\n    if a:\n        return g(a, 'x')\n")
-    assert source_tokens("f'{a}'") != source_tokens("f'{b}'")

@@ -20,18 +20,15 @@ Nothing here imports or evaluates analyzed code: paths are computed from literal
 
 from __future__ import annotations
 
-import ast
 import hashlib
-import io
 import posixpath
 import re
-import tokenize
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Optional, Sequence, Union
 
 import libcst as cst
 
-from pvcheck.analyzer.canonical import Canon, Canonicalizer
+from pvcheck.analyzer.canonical import Canon, Canonicalizer, layout_free_tokens
 from pvcheck.analyzer.fastmeta import calls_and_imports, child_nodes, code_children
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.diagnostics import UNKNOWN_READ
@@ -814,47 +811,28 @@ def resolve_read(path: str) -> Optional[str]:
     return normal
 
 
-# ---------------------------------------------------------------------- raw text of dynamic code
-def source_tokens(text: str) -> str:
-    """The token stream of ``text`` without comments and line breaks inside brackets,
-    with string literals by value (``'a'`` and ``"a"`` agree): what a reformat or a
-    comment edit cannot change, and what nothing else can change without changing the
-    program. Code the canonical form cannot stand for (``getattr``, ``exec``) is
-    fingerprinted by this; text that does not tokenize stands for itself."""
-    out: list[str] = []
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(text).readline):
-            kind = token.type
-            if kind in (tokenize.COMMENT, tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER):
-                continue
-            if kind in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT):
-                out.append(tokenize.tok_name[kind])
-            elif kind == tokenize.STRING:
-                out.append(_string_token(token.string))
-            else:
-                out.append(token.string)
-    except (tokenize.TokenError, IndentationError, SyntaxError):
-        return "raw\x1f" + text
-    return "\x1f".join(out)
-
-
+# ---------------------------------------------------------------------- the code of dynamic helpers
 def helper_text(symbol: "Symbol") -> str:
-    """The normalised source (:func:`source_tokens`) of a reached definition that the
-    canonical form cannot stand for: a function or class, every assignment of a
-    constant, or -- for a module-level effect, whose statement is not kept -- the whole
-    module. Memoised per module: a dynamic materializer is reached by many steps."""
+    """The layout-free code (:func:`~pvcheck.analyzer.canonical.layout_free_tokens`) of a
+    reached definition that the canonical form cannot stand for: a function or class,
+    every assignment of a constant, or -- for a module-level effect, whose statement is not
+    kept -- the whole module. What a reformat (line breaks, a trailing comma ``ruff
+    format`` adds, quotes) or a comment edit cannot change, and what nothing else can
+    change without changing the program. Memoised per module: a dynamic materializer is
+    reached by many steps."""
     module = symbol.module
     memo = module.__dict__.setdefault("_helper_text", {})
     found = memo.get((symbol.kind, symbol.name))
     if found is None:
+        nodes: list[cst.CSTNode]
         if symbol.kind == EFFECTS or symbol.node is None:
-            text = module.text
+            nodes = [module.tree]
         elif symbol.kind == "constant":
-            text = "\n".join(module.code(s.node) for s in module.symbols.get(symbol.name, [])
-                             if s.kind == "constant" and s.node is not None)
+            nodes = [s.node for s in module.symbols.get(symbol.name, []) if s.kind == "constant" and s.node is not None]
         else:
-            text = module.code(symbol.node)
-        found = memo[(symbol.kind, symbol.name)] = digest_text(source_tokens(text))
+            nodes = [symbol.node]
+        found = memo[(symbol.kind, symbol.name)] = digest_text(
+            "\x1e".join("\x1f".join(layout_free_tokens(node)) for node in nodes))
     return found
 
 
@@ -862,14 +840,5 @@ def digest_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def _string_token(text: str) -> str:
-    """A string literal by its value and type; an f-string (not a constant) as written."""
-    try:
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return text
-    return f"{type(value).__name__}:{value!r}"
-
-
 __all__ = ["EFFECTS", "FILE", "FILE_PREFIX", "UNKNOWN_READ", "FileRead", "file_reads", "may_read", "module_effects",
-           "resolve_read", "static_path", "helper_text", "source_tokens", "template_reads"]
+           "resolve_read", "static_path", "helper_text", "template_reads"]
