@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Iterator, Optional
 
 from pvcheck.errors import RevisionError
+from pvcheck.history_git import ANALYZED_SUFFIXES
 
 _GIT_TIMEOUT = 300  # seconds; a huge repository on a slow disk, not a hang
 
@@ -142,7 +143,9 @@ def _blobs(revision: Revision) -> list[tuple[str, str, str, int]]:
         mode, kind_name, oid, size = meta.decode("ascii").split()
         if kind_name != "blob":
             continue  # submodules (commit entries) are not part of this repository's code
-        entries.append((mode, oid, raw_path.decode("utf-8", "surrogateescape"), int(size)))
+        # the size is "BAD" for an object the repository lacks (a partial clone): written
+        # as absent, or an error for a file the analyzer reads (_write_blobs)
+        entries.append((mode, oid, raw_path.decode("utf-8", "surrogateescape"), int(size) if size.isdigit() else 0))
     return entries
 
 
@@ -182,7 +185,11 @@ def _write_blobs(revision: Revision, root: Path, targets: dict[str, list[tuple[s
         for oid in order:
             header = process.stdout.readline().split()
             if len(header) != 3 or header[1] != b"blob":
-                # "<oid> missing": a partial clone or a corrupt object
+                # "<oid> missing": a partial clone or a corrupt object. A data file is read
+                # as absent, as `pvcheck history` reads it; a file the analyzer reads is not
+                # analysed without its bytes
+                if not any(str(target).endswith(ANALYZED_SUFFIXES) for _, target in targets[oid]):
+                    continue
                 raise RevisionError(f"object {oid[:12]} of revision '{revision.name}' is missing",
                                     str(revision.toplevel), hint="fetch the full history (git fetch --refetch)")
             data = _read_exactly(process.stdout, int(header[2]))

@@ -123,6 +123,33 @@ def test_blobs_are_byte_exact_and_attributes_do_not_apply(tmp_path: Path) -> Non
         assert (tree / "steps" / "stamp.py").read_text() == "VERSION = '$Format:%H$'\n"
 
 
+def _drop_object(repo_top: Path, spec: str) -> None:
+    """Delete the loose object ``spec`` names, as a partial clone lacks it."""
+    oid = git(repo_top, "rev-parse", spec).strip()
+    (repo_top / ".git" / "objects" / oid[:2] / oid[2:]).unlink()
+
+
+def test_a_data_file_missing_from_the_repository_is_read_as_absent(tmp_path: Path) -> None:
+    """zenml-projects without its LFS-sized CSVs: ``git ls-tree -l`` says ``BAD`` for their
+    size. The revision is analysed with the file absent, as ``pvcheck history`` reads it."""
+    repo = churn_repo(tmp_path)
+    repo.write("data/customers.csv", "id,tenure\n1,30\n")
+    repo.commit("data")
+    _drop_object(repo.top, "HEAD:data/customers.csv")
+    with gitio.checkout(gitio.resolve(repo.root, "HEAD")) as tree:
+        assert (tree / "steps" / "ingest.py").is_file() and not (tree / "data" / "customers.csv").exists()
+    assert _prints(pvcheck.scan_revision(repo.root, "HEAD")) == _prints(pvcheck.scan(repo.root))
+
+
+def test_a_source_file_missing_from_the_repository_is_a_revision_error(tmp_path: Path) -> None:
+    repo = churn_repo(tmp_path)
+    repo.write("steps/extra.py", "LIMIT = 3\n")
+    repo.commit("extra")
+    _drop_object(repo.top, "HEAD:steps/extra.py")
+    with pytest.raises(RevisionError, match="is missing"):
+        pvcheck.scan_revision(repo.root, "HEAD")
+
+
 def test_diff_between_revisions_and_folders(tmp_path: Path) -> None:
     repo = churn_repo(tmp_path)
     repo.replace("steps/features.py", *SEMANTIC)
