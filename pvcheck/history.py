@@ -310,13 +310,14 @@ class CommitWalk:
     def __init__(self, toplevel: Path, prefix: str, commits: list[tuple[str, str, str]], config: Config,
                  cache: Union[bool, "AnalysisCache"], *, listing: bool, first_index: int = 0,
                  backward: bool = False, starts_known: bool = False,
-                 claim: Optional[Callable[[int], bool]] = None) -> None:
+                 claim: Optional[Callable[[int], bool]] = None, within: Optional[Path] = None) -> None:
         self.toplevel, self.prefix, self.commits, self.config, self.cache = toplevel, prefix, commits, config, cache
         self.listing = listing  # tell the listing memo what changed (a walk that reuses)
         self.first_index = first_index
         self.backward = backward
         self.starts_known = starts_known
         self.claim = claim
+        self.within = within  # where its work folders go (pvcheck.history_git.Workspace)
         self.boundary: tuple[Pipeline, ...] = ()
         self._models: dict[str, Project] = {}  # by tree: a revert is not analysed again
 
@@ -324,7 +325,7 @@ class CommitWalk:
         from pvcheck.analyzer.listing import active as listing_memo
 
         self._memo = listing_memo() if self.listing else None
-        with Workspace(self.toplevel, self.prefix) as workspace:
+        with Workspace(self.toplevel, self.prefix, self.within) as workspace:
             yield from (self._backward(workspace) if self.backward else self._forward(workspace))
 
     def _forward(self, workspace: Workspace) -> Iterator[Analysis]:

@@ -175,9 +175,15 @@ class Workspace:
     """Two mirrors: the commit being analyzed, and the last one analyzed before it. The
     policies read both trees to explain cosmetic edits ("comment changed at ...")."""
 
-    def __init__(self, toplevel: Path, prefix: str) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="pvcheck-history-"))
-        blobs = Blobs(toplevel)
+    def __init__(self, toplevel: Path, prefix: str, within: Optional[Path] = None) -> None:
+        # ``within``: a folder another process owns and removes (a helper's: if the helper
+        # is killed before it unwinds, its copy of the repository's files goes all the same)
+        self.folder = Path(tempfile.mkdtemp(prefix="pvcheck-history-", dir=within))
+        try:
+            blobs = Blobs(toplevel)
+        except BaseException:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
         mirrors = []
         for name in ("head", "base"):
             root = self.folder / name

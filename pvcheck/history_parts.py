@@ -20,7 +20,9 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import shutil
 import signal
+import tempfile
 import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -138,25 +140,34 @@ class Helpers:
         self.toplevel, self.prefix, self.config, self.commits, self.plan = toplevel, prefix, config, commits, plan
         self._claims: list[Optional[Claims]] = []
         self._helpers: list[_Helper] = []
+        # the helpers' work folders, removed here once they have ended: a helper killed
+        # (or stuck in native code) before it unwinds leaves no copy of the repository behind
+        self._folder: Optional[Path] = None
 
     def __enter__(self) -> "Helpers":
         from pvcheck.analyzer.parallel import start_method
 
         context = multiprocessing.get_context(start_method())
-        for number, stretch in enumerate(self.plan):
-            claims = Claims.new(context, stretch) if stretch.paired else None
-            self._claims.append(claims)
-            if number > 0:
-                self._start(context, stretch, claims, backward=False)
-            if claims is not None:
-                self._start(context, stretch, claims, backward=True)
+        try:
+            for number, stretch in enumerate(self.plan):
+                claims = Claims.new(context, stretch) if stretch.paired else None
+                self._claims.append(claims)
+                if number > 0:
+                    self._start(context, stretch, claims, backward=False)
+                if claims is not None:
+                    self._start(context, stretch, claims, backward=True)
+        except BaseException:
+            self.__exit__(None, None, None)  # the helpers started so far end, their folder goes
+            raise
         return self
 
     def _start(self, context: Any, stretch: Stretch, claims: Optional[Claims], backward: bool) -> None:
+        if self._folder is None:
+            self._folder = Path(tempfile.mkdtemp(prefix="pvcheck-history-helpers-"))
         parent_end, child_end = context.Pipe()
         arguments = (child_end, self.toplevel, self.prefix, self.config,
                      self.commits[stretch.first:stretch.last + 1], stretch.first, backward,
-                     None if claims is None else claims.shared)
+                     None if claims is None else claims.shared, self._folder)
         process = context.Process(target=_helper_main, args=arguments, daemon=True)
         process.start()
         child_end.close()
@@ -222,10 +233,13 @@ class Helpers:
                 helper.process.join(timeout=5)
             helper.connection.close()
         self._helpers = []
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
 
 
 def _helper_main(connection: Connection, toplevel: Path, prefix: str, config: Config, commits: list[Commit],
-                 first_index: int, backward: bool, shared: Any) -> None:
+                 first_index: int, backward: bool, shared: Any, within: Path) -> None:
     """A helper process: walk a stretch, forwards from its first commit or backwards from
     its last, say each commit done, send all its analyses at the end."""
     from pvcheck.analyzer.parallel import trust_parsed_nodes
@@ -244,7 +258,8 @@ def _helper_main(connection: Connection, toplevel: Path, prefix: str, config: Co
         analyses: list[Analysis] = []
         with reusing_between_commits(config) as memory:
             walk = CommitWalk(toplevel, prefix, commits, config, memory, listing=True, first_index=first_index,
-                              backward=backward, starts_known=not backward, claim=claim)
+                              backward=backward, starts_known=not backward, claim=claim,
+                              within=within)
             for analysis in walk:
                 connection.send(("commit", analysis.commit))
                 analyses.append(analysis)

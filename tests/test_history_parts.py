@@ -224,6 +224,33 @@ def test_a_helper_the_walk_no_longer_waits_for_leaves_nothing_behind(
     assert list(temporary.iterdir()) == []
 
 
+@on_linux
+def test_a_helper_killed_before_it_unwinds_leaves_nothing_behind(
+        eventful: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A helper that cannot remove its own work folders (killed, or stuck in native code
+    until it is killed): the walk's process removes them, and analyses its commits."""
+    import os
+    import signal
+    import tempfile
+
+    expected = history_json(walk(eventful, jobs=1))
+    monkeypatch.setattr(parallel, "start_method", lambda: "fork")
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    original_backward = CommitWalk._backward
+
+    def killed_backward(self, workspace):  # type: ignore[no-untyped-def]
+        for analysis in original_backward(self, workspace):
+            os.kill(os.getpid(), signal.SIGKILL)  # no unwinding: its folder stays unless removed for it
+            yield analysis
+
+    monkeypatch.setattr(CommitWalk, "_backward", killed_backward)
+    monkeypatch.delenv("PVCHECK_DEBUG", raising=False)
+    assert history_json(walk(eventful, jobs=2)) == expected
+    assert list(temporary.iterdir()) == []
+
+
 def test_errors_cross_processes_whole() -> None:
     error = RevisionError("no such revision 'v9'", "repo", 3, hint="list them with `git tag`")
     again = pickle.loads(pickle.dumps(error))
