@@ -23,6 +23,11 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 #: The methods of a logger that only write a record.
 LOG_METHODS: tuple[str, ...] = ("debug", "info", "warning", "warn", "error", "critical", "exception", "log")
 
+#: Names through which a function can read its local variables without naming them
+#: (``locals()``, ``eval``, a frame's ``f_locals``): where one appears, no local is unused.
+FRAME_READERS = frozenset({"locals", "vars", "eval", "exec", "dir", "currentframe", "_getframe", "f_locals",
+                           "getframeinfo", "stack", "trace"})
+
 #: Loggers, by the qualified name of the object (or of the call that returns it): the
 #: standard library's, a variable or attribute named ``*logger`` (``loguru.logger`` too),
 #: Dagster's ``context.log`` and Airflow's ``self.log`` (``*.log``), Prefect's

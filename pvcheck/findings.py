@@ -177,7 +177,8 @@ _COSMETIC = {"formatting-changed": "formatting changed", "comments-changed": "co
              "docstring-changed": "docstring changed", "logging-changed": "print/logging statements changed",
              "locals-renamed": "local names renamed consistently",
              "local-annotations-changed": "annotations of local variables changed",
-             "annotations-changed": "parameter/return annotations changed"}
+             "annotations-changed": "parameter/return annotations changed",
+             "unused-variables-changed": "assignments of unused local variables changed"}
 
 
 @_kind(*_COSMETIC)

@@ -25,7 +25,7 @@ from typing import Any, Iterable, Iterator, Mapping, Optional
 FINGERPRINT_SCHEME = "fp1"
 
 #: What fingerprints of the same code come out as, numbered; ``pvcheck.lock`` records it
-#: (``fingerprints = 4``; a lock without the key is scheme 1), and a lock of another scheme
+#: (``fingerprints = 5``; a lock without the key is scheme 1), and a lock of another scheme
 #: is not compared fingerprint by fingerprint (:mod:`pvcheck.lock`). Bump it in the same
 #: commit as ANY change that gives unchanged code a different fingerprint (canonical form,
 #: what a fingerprint covers, the digest) -- tests/test_lock_scheme.py holds it together
@@ -41,7 +41,9 @@ FINGERPRINT_SCHEME = "fp1"
 #: 4: a dynamic helper (a materializer using ``getattr``) by its layout-free code, as
 #: dynamic step code already was, not its token stream: a trailing comma a formatter
 #: adds is no new version (zenml-projects 71e6c3b9, ``black`` over omni-reader).
-FINGERPRINT_SCHEME_NUMBER = 4
+#: 5: a function's assignment to a local nothing reads is its value's evaluation alone
+#: (``x = f()`` is ``f()``, ``x = []`` nothing: PV110; zenml-projects a2410ff3).
+FINGERPRINT_SCHEME_NUMBER = 5
 
 JSONValue = Any
 

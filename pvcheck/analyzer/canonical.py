@@ -34,7 +34,7 @@ import libcst as cst
 from pvcheck.analyzer.fastmeta import code_children
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.values import same_typing_object
-from pvcheck.config import DEFAULT_PURE_CALLS
+from pvcheck.config import DEFAULT_PURE_CALLS, FRAME_READERS
 
 if TYPE_CHECKING:
     from pvcheck.analyzer.index import ProjectIndex
@@ -114,6 +114,7 @@ class Canonicalizer:
         #: id(node) -> the token that stands for it: the parts of a pipeline body that
         #: other fingerprints already cover (step calls, their inputs), see ``masked_body``
         self.masks: dict[int, str] = {}
+        self._dead: dict[int, frozenset[str]] = {}  # id(function) -> its locals only ever stored
 
     # ------------------------------------------------------------------ entry points
     def function_body(self, node: cst.FunctionDef) -> Canon:
@@ -228,6 +229,12 @@ class Canonicalizer:
                         continue
                 else:
                     statement = cst.Assign(targets=[cst.AssignTarget(target=statement.target)], value=statement.value)
+            if isinstance(statement, cst.Assign) and not self.masks and self._is_dead_store(statement):
+                # `x = value` where nothing ever reads x: only the evaluation counts (ruff's
+                # F841 fix turns `x = f()` into `f()`), and an inert literal is nothing at all
+                if _inert(statement.value):
+                    continue
+                statement = cst.Expr(value=statement.value)
             if isinstance(statement, (cst.Import, cst.ImportFrom)):
                 continue
             if isinstance(statement, (cst.Global, cst.Nonlocal)):
@@ -552,6 +559,22 @@ class Canonicalizer:
             found.append(value)
         return found
 
+    def _is_dead_store(self, statement: cst.Assign) -> bool:
+        """``x = value`` in a function where ``x`` is never read: every other mention of the
+        name anywhere in the function (nested scopes included) is another such store."""
+        if len(statement.targets) != 1 or not isinstance(statement.targets[0].target, cst.Name):
+            return False
+        target = statement.targets[0].target
+        assignments = _assignments(self.module.scope(target), target.value)
+        owner = next(iter(assignments)).scope if assignments else None
+        holder = getattr(owner, "node", None)
+        if not isinstance(owner, cst.metadata.FunctionScope) or not isinstance(holder, cst.FunctionDef):
+            return False
+        dead = self._dead.get(id(holder))
+        if dead is None:
+            dead = self._dead[id(holder)] = dead_stores(holder)
+        return target.value in dead
+
     def _in_function(self, target: cst.BaseExpression) -> bool:
         """Whether an assignment target is in a function's scope (by its root name)."""
         root = target
@@ -746,6 +769,68 @@ def _walk(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
         current = stack.pop()
         yield current
         stack.extend(code_children(current))
+
+
+def dead_stores(function: cst.FunctionDef) -> frozenset[str]:
+    """The local names of ``function`` that are only ever stored by plain ``x = value``
+    (or ``x: T = value``) statements of its own body: no read, ``del``, augmented or annotated assignment, loop or
+    ``with`` target, ``global``/``nonlocal``, parameter or attribute of that name anywhere in
+    it, nested functions and classes included. None at all when the function can read its
+    locals by other means (``locals()``, ``eval``, frames: :data:`FRAME_READERS`)."""
+    stores: dict[str, set[int]] = {}
+    for target in _stored_names(function.body):
+        stores.setdefault(target.value, set()).add(id(target))
+    if not stores:
+        return frozenset()
+    live: set[str] = set()
+    for node in _walk(function.body):
+        if isinstance(node, cst.Name):
+            if node.value in FRAME_READERS:
+                return frozenset()
+            if id(node) not in stores.get(node.value, ()):
+                live.add(node.value)
+    return frozenset(name for name in stores if name not in live)
+
+
+def _stored_names(body: cst.CSTNode) -> Iterable[cst.Name]:
+    """The targets of the ``x = value`` and ``x: T = value`` statements of a function body
+    (one plain name each), nested blocks included, nested functions and classes not: in a
+    function an annotation is never evaluated, so ``x: T = v`` is ``x = v``."""
+    for child in code_children(body):
+        if isinstance(child, cst.Assign):
+            if len(child.targets) == 1 and isinstance(child.targets[0].target, cst.Name):
+                yield child.targets[0].target
+        elif isinstance(child, cst.AnnAssign):
+            if child.value is not None and isinstance(child.target, cst.Name):
+                yield child.target
+        elif not isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.BaseExpression)):
+            yield from _stored_names(child)
+
+
+def _inert(expression: cst.BaseExpression) -> bool:
+    """A literal whose evaluation can neither fail nor do anything: numbers, strings (not
+    f-strings), True/False/None, ``...``, and lists, tuples and dicts of these (a set or a
+    dict key only of hashable scalars: ``{[]}`` raises)."""
+    if isinstance(expression, (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.Ellipsis)):
+        return True
+    if isinstance(expression, cst.Name):
+        return expression.value in ("True", "False", "None")
+    if isinstance(expression, cst.ConcatenatedString):
+        return _inert(expression.left) and _inert(expression.right)  # type: ignore[arg-type]
+    if isinstance(expression, cst.UnaryOperation) and isinstance(expression.operator, (cst.Minus, cst.Plus)):
+        return isinstance(expression.expression, (cst.Integer, cst.Float, cst.Imaginary))
+    if isinstance(expression, (cst.List, cst.Tuple)):
+        return all(isinstance(e, cst.Element) and _inert(e.value) for e in expression.elements)
+    if isinstance(expression, cst.Set):
+        return all(isinstance(e, cst.Element) and _hashable_scalar(e.value) for e in expression.elements)
+    if isinstance(expression, cst.Dict):
+        return all(isinstance(e, cst.DictElement) and _hashable_scalar(e.key) and _inert(e.value)
+                   for e in expression.elements)
+    return False
+
+
+def _hashable_scalar(expression: cst.BaseExpression) -> bool:
+    return not isinstance(expression, (cst.List, cst.Tuple, cst.Set, cst.Dict)) and _inert(expression)
 
 
 def _assign_statements(body: cst.CSTNode) -> Iterable[cst.Assign]:

@@ -23,11 +23,11 @@ from pvcheck.policies.sources import SourceTree
 from pvcheck.policies.textdiff import classify, first_different_line
 
 _RULE_OF = {"formatting": "PV101", "comments": "PV102", "docstrings": "PV102", "logging": "PV105",
-            "renames": "PV104", "local_annotations": "PV101", "annotations": "PV107"}
+            "renames": "PV104", "local_annotations": "PV101", "annotations": "PV107", "unused_variables": "PV110"}
 #: The finding kind of each category (pvcheck.findings renders them).
 _KIND_OF = {"formatting": "formatting-changed", "comments": "comments-changed", "docstrings": "docstring-changed",
             "logging": "logging-changed", "renames": "locals-renamed", "local_annotations": "local-annotations-changed",
-            "annotations": "annotations-changed"}
+            "annotations": "annotations-changed", "unused_variables": "unused-variables-changed"}
 
 _MOVED_STEPS = edit(STEPS, "from helpers import scale", "from maths.scaling import scale")
 _MOVED = "def scale(value: float, factor: float) -> float:\n    return value * factor\n"
@@ -35,6 +35,16 @@ _ONLY_UNUSED = HELPERS[HELPERS.index("def unused"):]
 _OTHER_SCALE = "def scale(value: float, factor: float) -> float:\n    return value / factor\n"
 _PERCENT = edit(HELPERS, "    return value * factor\n", "    return value * factor * 100\n")
 _EXTRACTED = edit(edit(_PERCENT, "def scale", "PERCENT = 100\n\n\ndef scale"), "factor * 100", "factor * PERCENT")
+
+_TOTAL = "    total = sum(rows)\n"
+_UNUSED_LIST = edit(STEPS, _TOTAL, "    buckets = []\n" + _TOTAL)
+_UNUSED_RESULT = edit(STEPS, _TOTAL, _TOTAL + "    checked = len(rows)\n")
+_RESULT_DROPPED = edit(STEPS, _TOTAL, _TOTAL + "    len(rows)\n")
+_USED_BY_LOCALS = edit(STEPS, _TOTAL + "    return scale(total, rate)",
+                       "    buckets = []\n" + _TOTAL + "    return scale(total, rate) + len(locals())")
+_USED_NESTED = edit(STEPS, _TOTAL + "    return scale(total, rate)",
+                    "    buckets = []\n" + _TOTAL + "\n    def more():\n        return buckets\n\n"
+                    "    return scale(total, rate) + len(more())")
 
 _IMPORTS_SWAPPED = edit(STEPS, "from zenml import step\n\nfrom helpers import scale\n",
                         "from helpers import scale\nfrom zenml import step\n")
@@ -181,6 +191,23 @@ class CosmeticPolicy(Policy):
                               note="100 extracted into PERCENT = 100"),),
             near_misses=(Example(project(helpers=_PERCENT), project(helpers=edit(_EXTRACTED, "= 100", "= 1000")),
                                  Decision.VERSION, note="extracted with another value, PERCENT = 1000"),),
+        ),
+        Rule(
+            "PV110", "cosmetic", "an assignment to a local variable nothing reads added, removed or edited: "
+            "`x = f()` is `f()`, `x = []` (an inert literal) is nothing", Decision.RUN,
+            triggers=(
+                Example(project(steps=_UNUSED_LIST), project(), Decision.RUN, note="unused `buckets = []` removed"),
+                Example(project(steps=_UNUSED_RESULT), project(steps=_RESULT_DROPPED), Decision.RUN,
+                        note="`checked = len(rows)` became `len(rows)` (ruff's F841 fix)"),
+            ),
+            near_misses=(
+                Example(project(steps=_UNUSED_RESULT), project(), Decision.VERSION,
+                        note="`checked = len(rows)` removed with its call"),
+                Example(project(steps=_USED_BY_LOCALS), project(steps=edit(_USED_BY_LOCALS, "    buckets = []\n", "")),
+                        Decision.VERSION, note="`buckets` is read through locals()"),
+                Example(project(steps=_USED_NESTED), project(steps=edit(_USED_NESTED, "    buckets = []\n", "")),
+                        Decision.VERSION, note="`buckets` is read by a nested function"),
+            ),
         ),
     )
 

@@ -36,6 +36,11 @@ RATIONALE: dict[str, str] = {
              "with N_ROWS = 100 bound once is df.head(100). Only immutable values qualify (numbers, strings, "
              "True/False/None, tuples and operators of these): a list or dict constant is a shared object that "
              "code may mutate, so extracting one stays a version.",
+    "PV110": "A value bound to a local variable that nothing reads is never used: only computing it can matter, "
+             "so `x = f()` is `f()` (the fix ruff's F841 applies) and an inert literal (`x = []`) is nothing. A "
+             "variable counts as read when its name appears anywhere else in the function, nested functions and "
+             "classes included, or when the function can read its locals by other means (locals(), vars(), "
+             "eval, exec, frames); the binding then stays code.",
     "PV201": "Decorator keywords such as enable_cache, retries or experiment_tracker change how a step is run, "
              "not what it computes: another run of the same version.",
     "PV202": "with_options/configure arguments and YAML run config values are configuration supplied at run "

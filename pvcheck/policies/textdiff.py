@@ -11,6 +11,8 @@ checked on its own, so one edit can be several at once:
   or edited;
 * ``formatting`` -- the syntax trees are equal (whitespace, line breaks, quotes,
   parentheses, trailing commas) but the code text is not;
+* ``unused_variables`` -- a local variable nothing reads was assigned, or its
+  assignment went (``x = f()`` is ``f()``; ``x = []`` is nothing);
 * ``renames`` -- equal once local names are numbered by first use.
 """
 
@@ -22,10 +24,11 @@ import fnmatch
 from functools import lru_cache
 from typing import Iterable, Mapping, Optional
 
-from pvcheck.config import LOG_METHODS
+from pvcheck.config import FRAME_READERS, LOG_METHODS
 from pvcheck.policies.sources import Definition
 
-CATEGORIES = ("formatting", "comments", "docstrings", "logging", "local_annotations", "annotations", "renames")
+CATEGORIES = ("formatting", "comments", "docstrings", "logging", "local_annotations", "annotations",
+              "unused_variables", "renames")
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
@@ -81,8 +84,16 @@ def _classify(base: Definition, head: Definition, cosmetic_calls: tuple[str, ...
             found.append("annotations")
         _strip_signature_annotations(base_tree)
         _strip_signature_annotations(head_tree)
-    if _dump(base_tree) != _dump(head_tree) and _dump(_numbered(base_tree)) == _dump(_numbered(head_tree)):
-        found.append("renames")
+    if _dump(base_tree) != _dump(head_tree):
+        if _dump(_numbered(base_tree)) == _dump(_numbered(head_tree)):
+            found.append("renames")
+        else:
+            _strip_dead_stores(base_tree)
+            _strip_dead_stores(head_tree)
+            if _dump(base_tree) == _dump(head_tree):
+                found.append("unused_variables")
+            elif _dump(_numbered(base_tree)) == _dump(_numbered(head_tree)):
+                found.extend(("unused_variables", "renames"))
     return _ordered(found)
 
 
@@ -199,6 +210,105 @@ def _strip_local_annotations(tree: ast.AST) -> None:
             if field == "body" and not kept:
                 kept = [ast.Pass()]
             setattr(node, field, kept)
+
+
+def _own_statement_lists(function: ast.AST) -> Iterable[tuple[ast.AST, str]]:
+    """The statement lists of a function's own body, nested blocks included, nested
+    functions and classes not."""
+    stack = [function]
+    while stack:
+        node = stack.pop()
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            value = getattr(node, field, None)
+            if not isinstance(value, list):
+                continue
+            if value and isinstance(value[0], ast.stmt):
+                yield node, field
+            stack.extend(child for child in value if not isinstance(child, (*_DEFS, ast.Lambda)))
+
+
+def _strip_dead_stores(tree: ast.AST) -> None:
+    """In every function, ``x = value`` where nothing reads ``x`` (the analyzer's
+    ``dead_stores``): the binding goes, ``value`` stays as a statement, and goes too
+    when it is an inert literal."""
+    for function in _functions(tree):
+        stores: dict[str, set[int]] = {}
+        for node, field in _own_statement_lists(function):
+            for statement in getattr(node, field):
+                if isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
+                        and isinstance(statement.targets[0], ast.Name):
+                    stores.setdefault(statement.targets[0].id, set()).add(id(statement.targets[0]))
+        if not stores:
+            continue
+        live: set[str] = set()
+        dynamic = False
+        for node in (n for statement in function.body for n in ast.walk(statement)):  # type: ignore[attr-defined]
+            for found in _mentions(node):
+                if found in FRAME_READERS:
+                    dynamic = True
+                if not (isinstance(node, ast.Name) and id(node) in stores.get(found, ())):
+                    live.add(found)
+        if dynamic:
+            continue
+        dead = {name for name in stores if name not in live}
+        if not dead:
+            continue
+        for node, field in list(_own_statement_lists(function)):
+            kept: list[ast.stmt] = []
+            for statement in getattr(node, field):
+                if isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
+                        and isinstance(statement.targets[0], ast.Name) and statement.targets[0].id in dead:
+                    if not _inert(statement.value):
+                        kept.append(ast.Expr(value=statement.value))
+                else:
+                    kept.append(statement)
+            if field == "body" and not kept:
+                kept = [ast.Pass()]
+            setattr(node, field, kept)
+
+
+def _mentions(node: ast.AST) -> list[str]:
+    """The names a node mentions in any role (as the analyzer's walk sees every name node)."""
+    if isinstance(node, ast.Name):
+        return [node.id]
+    if isinstance(node, ast.Attribute):
+        return [node.attr]
+    if isinstance(node, ast.arg):
+        return [node.arg]
+    if isinstance(node, (ast.Global, ast.Nonlocal)):
+        return list(node.names)
+    if isinstance(node, _DEFS):
+        return [node.name]
+    if isinstance(node, ast.alias):
+        return [node.asname or node.name.partition(".")[0]]
+    if isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)):
+        return [node.name] if node.name else []
+    if isinstance(node, ast.MatchMapping):
+        return [node.rest] if node.rest else []
+    if isinstance(node, ast.keyword):
+        return [node.arg] if node.arg else []
+    return []
+
+
+def _inert(node: ast.expr) -> bool:
+    """The analyzer's inert literals: numbers, strings, True/False/None, ``...``, lists,
+    tuples and dicts of these; sets and dict keys of hashable scalars only."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        return isinstance(node.operand, ast.Constant) and isinstance(node.operand.value, (int, float, complex)) \
+            and not isinstance(node.operand.value, bool)
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return all(not isinstance(e, ast.Starred) and _inert(e) for e in node.elts)
+    if isinstance(node, ast.Set):
+        return all(_hashable_scalar(e) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return all(k is not None and _hashable_scalar(k) and _inert(v) for k, v in zip(node.keys, node.values))
+    return False
+
+
+def _hashable_scalar(node: ast.expr) -> bool:
+    return not isinstance(node, (ast.List, ast.Tuple, ast.Set, ast.Dict)) and _inert(node)
 
 
 def _signature_annotations(tree: ast.Module) -> list[str]:
