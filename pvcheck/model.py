@@ -42,7 +42,9 @@ FINGERPRINT_SCHEME = "fp1"
 #: dynamic step code already was, not its token stream: a trailing comma a formatter
 #: adds is no new version (zenml-projects 71e6c3b9, ``black`` over omni-reader).
 #: 5: a function's assignment to a local nothing reads is its value's evaluation alone
-#: (``x = f()`` is ``f()``, ``x = []`` nothing: PV110; zenml-projects a2410ff3).
+#: (``x = f()`` is ``f()``, ``x = []`` nothing: PV110; zenml-projects a2410ff3); a
+#: ``global X`` declaration is its names as written, no longer names "defined nowhere"
+#: that made the function conservative (giga-dagster's lazy clients).
 FINGERPRINT_SCHEME_NUMBER = 5
 
 JSONValue = Any

@@ -364,6 +364,14 @@ class Canonicalizer:
             out.append("tuple,")
         out.append(")")
 
+    def _global(self, node: cst.Global) -> None:
+        # a declaration, not a use: it says the function's reads and stores of these names
+        # are the module's (those resolve as module names); its own names resolve to nothing
+        # in the function's scope, and as names they would be "not defined" (PV011)
+        self._out.append("(Global")
+        self._out.extend("global:" + item.name.value for item in node.names)
+        self._out.append(")")
+
     def _as_name(self, node: cst.AsName) -> None:
         self._out.append("(AsName")
         self._out.append("name=")
@@ -894,6 +902,7 @@ _HANDLERS: dict[type, Callable[[Canonicalizer, Any], None]] = {
     cst.Call: Canonicalizer._call,
     cst.Subscript: Canonicalizer._subscript,
     cst.AsName: Canonicalizer._as_name,
+    cst.Global: Canonicalizer._global,
 }
 
 
