@@ -70,6 +70,13 @@ _STRING_FIELDS = frozenset({"star", "conversion"})
 _WHERE = frozenset({"__name__", "__file__", "__spec__", "__package__", "__loader__", "__doc__", "__path__",
                     "__cached__"})
 
+#: The argument counts of the attribute builtins when the name is a literal (see
+#: ``Canonicalizer._attribute_by_literal_name``).
+_NAMED_ATTRIBUTE_ARGS = {"getattr": (2, 3), "setattr": (3,), "delattr": (2,)}
+
+#: The calls that import a module by its name (literal names are followed).
+_IMPORT_CALLS = frozenset({"importlib.import_module", "__import__", "builtins.__import__"})
+
 #: Builtins (and one stdlib function) whose use means the analyzer cannot follow the code.
 DYNAMIC_CALLS = frozenset(
     {"eval", "exec", "compile", "getattr", "setattr", "delattr", "globals", "locals", "vars", "__import__",
@@ -173,6 +180,7 @@ class Canonicalizer:
         self._storing = 0
         self._callee: Optional[cst.CSTNode] = None
         self._site: Optional[tuple[str, tuple[str, ...]]] = None
+        self._named_attribute: Optional[int] = None  # id of a `getattr` that names its attribute
 
     # ------------------------------------------------------------------ structure
     def _emit_function(self, node: cst.FunctionDef) -> None:
@@ -335,10 +343,12 @@ class Canonicalizer:
         out = self._out
         out.append("(Call")
         out.append("func=")
-        outer = self._callee
+        outer, quiet = self._callee, self._named_attribute
         self._callee = node.func
+        if self._attribute_by_literal_name(node) or self._import_by_literal_name(node):
+            self._named_attribute = id(node.func)
         self._emit(node.func)
-        self._callee = outer
+        self._callee, self._named_attribute = outer, quiet
         args = [a for a in node.args if not (self.masks and self.masks.get(id(a)) == "")]
         if args:
             out.append("args=[")
@@ -351,6 +361,14 @@ class Canonicalizer:
         # the generic walk's tokens, and a mark for `x[a,]` (the key is a tuple there, and
         # only the comma, which the walk skips, says so)
         out = self._out
+        if isinstance(node.value, cst.Attribute) and "sys.modules" in self._callee_names(node.value):
+            # a module looked up by name: a literal names it (as an import would), a
+            # computed name could be any module
+            key = node.slice[0].slice if len(node.slice) == 1 else None
+            literal = key.value if isinstance(key, cst.Index) else None
+            if not (isinstance(literal, cst.SimpleString) and isinstance(literal.evaluated_value, str)
+                    and self._reach_named_module(literal.evaluated_value)):
+                self._canon.dynamic.append((self._line(node), "reads sys.modules by a name computed at run time"))
         out.append("(Subscript")
         out.append("value=")
         self._emit(node.value)
@@ -363,6 +381,71 @@ class Canonicalizer:
         if _one_tuple(node):
             out.append("tuple,")
         out.append(")")
+
+    def _attribute_by_literal_name(self, call: cst.Call) -> bool:
+        """``getattr(obj, "name"[, default])``, ``setattr(obj, "name", v)``, ``delattr(obj,
+        "name")`` on an object held by a local variable or parameter: the attribute is named
+        as in ``obj.name``, on run-time data, which pvcheck follows no further in either
+        spelling. Not on a module or another global (``getattr(helpers, "scale")`` reaches
+        repo code that ``helpers.scale`` would have named), and not with a computed name."""
+        func = call.func
+        if not isinstance(func, cst.Name) or func.value not in _NAMED_ATTRIBUTE_ARGS:
+            return False
+        if len(call.args) not in _NAMED_ATTRIBUTE_ARGS[func.value] \
+                or any(arg.star or arg.keyword is not None for arg in call.args):
+            return False
+        name = call.args[1].value
+        if not isinstance(name, cst.SimpleString) or not isinstance(name.evaluated_value, str) \
+                or not name.evaluated_value.isidentifier():
+            return False
+        root = call.args[0].value
+        while isinstance(root, (cst.Attribute, cst.Subscript)):
+            root = root.value
+        if not isinstance(root, cst.Name):
+            return False
+        assignments = _assignments(self.module.scope(root), root.value)
+        if not assignments or _imported(assignments):
+            return False
+        owner = next(iter(assignments)).scope
+        if isinstance(owner, (cst.metadata.GlobalScope, cst.metadata.ClassScope, cst.metadata.BuiltinScope)):
+            return False
+        # printing a function: one of its locals (an enclosing function's is not visible);
+        # printing a class: a local of one of its methods
+        return self._root_scope is None or self._is_inside(owner)
+
+    def _import_by_literal_name(self, call: cst.Call) -> bool:
+        """``importlib.import_module("pkg.mod")`` or ``__import__("pkg.mod")`` with a literal
+        absolute name: an import statement in another spelling. A repo module so imported is
+        used as a value, and all of it is in the reach (:meth:`_reach_module`); an installed
+        one is third-party code, as ``import`` makes it. A computed or relative name stays
+        code pvcheck cannot follow (PV010)."""
+        if not isinstance(call.func, (cst.Name, cst.Attribute)) or not call.args:
+            return False
+        names = self._callee_names(call.func)
+        if not names & _IMPORT_CALLS:
+            return False
+        first = call.args[0]
+        if len(call.args) > 1 or first.star or first.keyword is not None:
+            return False  # import_module(name, package), __import__(..., level): maybe relative
+        if not isinstance(first.value, cst.SimpleString) or not isinstance(first.value.evaluated_value, str):
+            return False
+        return self._reach_named_module(first.value.evaluated_value)
+
+    def _reach_named_module(self, dotted: str) -> bool:
+        """Put the repo modules ``dotted`` names (it and its packages: importing ``a.b``
+        runs both) in the reach; False when it is no module name, or names repo code pvcheck
+        cannot parse."""
+        parts = dotted.split(".")
+        if not dotted or not all(part.isidentifier() for part in parts):
+            return False
+        for cut in range(1, len(parts) + 1):
+            name = ".".join(parts[:cut])
+            if self.index.has_module(name):
+                module = self.index.module(name)
+                if module is None:
+                    return False
+                self._reach_module(module)
+        return True
 
     def _global(self, node: cst.Global) -> None:
         # a declaration, not a use: it says the function's reads and stores of these names
@@ -422,8 +505,8 @@ class Canonicalizer:
         if isinstance(owner, cst.metadata.BuiltinScope):
             if name in _WHERE:
                 self._canon.located = True
-            if name in DYNAMIC_CALLS:
-                self._canon.dynamic.append((self._line(node), f"uses {name}()"))
+            if name in DYNAMIC_CALLS and id(node) != self._named_attribute:
+                self._canon.dynamic.append((self._line(node), _dynamic_use(name)))
             return "b:" + name
         if isinstance(owner, cst.metadata.ClassScope):
             return "c:" + name
@@ -470,8 +553,8 @@ class Canonicalizer:
         if resolved is not None:
             symbol, rest = resolved
             return self._reference(symbol, rest)
-        if qualified in DYNAMIC_CALLS:
-            self._canon.dynamic.append((self._line(node), f"uses {qualified}()"))
+        if qualified in DYNAMIC_CALLS and id(node) != self._named_attribute:
+            self._canon.dynamic.append((self._line(node), _dynamic_use(qualified)))
         unanalyzable = _unanalyzable_file(self.index, qualified)
         if unanalyzable is not None:
             # repo code pvcheck cannot parse (syntax error, binary, too large, too deep) is not
@@ -484,10 +567,27 @@ class Canonicalizer:
     def _reference(self, symbol: Symbol, rest: tuple[str, ...]) -> str:
         suffix = "".join("." + part for part in rest)
         if symbol.kind == "module":
+            self._reach_module(symbol.module)
             return "m:" + symbol.qualified_name + suffix
         self._canon.references[symbol.qualified_name] = symbol
         self._site = (symbol.qualified_name, rest)
         return "r:" + symbol.qualified_name + suffix
+
+    def _reach_module(self, module: ModuleInfo) -> None:
+        """A repo module used as a value (``mod = helpers``, ``use(helpers)``) or with an
+        attribute it does not define at its top level: its attributes are read where pvcheck
+        cannot see which (``mod.scale(x)`` later), so every top-level definition of it, and
+        what its imports name, is in the reach."""
+        for name in module.symbols:
+            found = module.symbol(name)
+            if found is None or found.kind == "module":
+                continue
+            if found.kind == "import":
+                resolved = self.index.resolve(found.target) if found.target else None
+                if resolved is None or resolved[1] or resolved[0].kind == "module":
+                    continue
+                found = resolved[0]
+            self._canon.references.setdefault(found.qualified_name, found)
 
     def _is_global(self, node: cst.Name) -> bool:
         assignments = _assignments(self.module.scope(node), node.value)
@@ -693,6 +793,13 @@ def layout_free_tokens(node: cst.CSTNode) -> list[str]:
         pending.append(")")
         stack.extend(reversed(pending))
     return out
+
+
+def _dynamic_use(name: str) -> str:
+    if name in _IMPORT_CALLS:
+        # its reach cannot hold what it imports: say so, not "any change is a version"
+        return f"uses {name}() with a name computed at run time; the modules it imports are not fingerprinted"
+    return f"uses {name}()"
 
 
 def _one_tuple(node: cst.Subscript) -> bool:

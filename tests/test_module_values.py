@@ -1,0 +1,97 @@
+"""A repo module used as a value -- bound to a local (``mod = helpers``), passed, or read
+for an attribute it does not define at its top level -- is read where pvcheck cannot see
+which of its attributes: every top-level definition of it is in the step's reach, so a
+change to the function ``mod.scale(...)`` calls is a version, not a missed one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping
+
+import pytest
+
+from pvcheck.analyzer import scan_tree
+from pvcheck.config import Config
+from pvcheck.model import Decision
+from pvcheck.policies import compare
+from pvcheck.policies.examples import HELPERS, STEPS, edit, project
+
+_SCALE_CHANGED = edit(HELPERS, "return value * factor", "return value * factor * 2")
+_UNUSED_CHANGED = edit(HELPERS, "return value - 1", "return value - 2")
+
+
+def _tree(root: Path, files: Mapping[str, str]) -> Path:
+    for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text)
+    return root
+
+
+def _decision(tmp_path: Path, steps: str, helpers: str) -> Decision:
+    base = scan_tree(_tree(tmp_path / "base", project(steps=steps)), Config(), cache=False)
+    head = scan_tree(_tree(tmp_path / "head", project(steps=steps, helpers=helpers)), Config(), cache=False)
+    (change,) = compare(base, head, Config()).pipelines
+    assert change.decision is not None
+    return change.decision
+
+
+def _steps(body: str) -> str:
+    return edit(STEPS, "from helpers import scale", "import helpers").replace("    return scale(total, rate)", body)
+
+
+@pytest.mark.parametrize("body", [
+    "    mod = helpers\n    return mod.scale(total, rate)",
+    "    mod = helpers\n    return getattr(mod, 'scale')(total, rate)",
+    "    return apply(helpers, total, rate)\n\n\ndef apply(module, total, rate):\n    return module.scale(total, rate)",
+])
+def test_a_module_used_as_a_value_reaches_all_of_it(tmp_path: Path, body: str) -> None:
+    assert _decision(tmp_path, _steps(body), _SCALE_CHANGED) is Decision.VERSION
+
+
+def test_an_attribute_named_in_place_reaches_only_what_it_names(tmp_path: Path) -> None:
+    # near-miss: `helpers.scale(...)` resolves to the one function, whose module-mates stay out
+    direct = _steps("    return helpers.scale(total, rate)")
+    assert _decision(tmp_path / "a", direct, _SCALE_CHANGED) is Decision.VERSION
+    assert _decision(tmp_path / "b", direct, _UNUSED_CHANGED) is Decision.RUN
+    # a module value reaches every definition, the one no call names too (conservative)
+    aliased = _steps("    mod = helpers\n    return mod.scale(total, rate)")
+    assert _decision(tmp_path / "c", aliased, _UNUSED_CHANGED) is Decision.VERSION
+
+
+def _without_import(body: str) -> str:
+    return edit(STEPS, "from helpers import scale\n", "").replace("    return scale(total, rate)", body)
+
+
+@pytest.mark.parametrize("body", [
+    "    import importlib\n    return importlib.import_module('helpers').scale(total, rate)",
+    "    from importlib import import_module\n    return import_module('helpers').scale(total, rate)",
+    "    return __import__('helpers').scale(total, rate)",
+    "    import sys\n    return sys.modules['helpers'].scale(total, rate)",
+])
+def test_a_module_imported_by_a_literal_name_is_reached(tmp_path: Path, body: str) -> None:
+    assert _decision(tmp_path, _without_import(body), _SCALE_CHANGED) is Decision.VERSION
+
+
+def _step_diagnostics(tmp_path: Path, body: str) -> tuple[bool, list[str]]:
+    project_ = scan_tree(_tree(tmp_path, project(steps=_without_import(body))), Config(), cache=False)
+    train = next(s for s in project_.pipelines[0].steps if s.name == "train")
+    return train.dynamic, [d.message for d in project_.diagnostics if d.code == "PV010"]
+
+
+def test_an_installed_module_imported_by_a_literal_name_is_an_import(tmp_path: Path) -> None:
+    body = "    import importlib\n    return importlib.import_module('json').dumps([total, rate])"
+    assert _step_diagnostics(tmp_path, body) == (False, [])
+
+
+@pytest.mark.parametrize("body, said", [
+    ("    import importlib\n    name = 'helpers'\n    return importlib.import_module(name).scale(total, rate)",
+     "the modules it imports are not fingerprinted"),
+    ("    import importlib\n    return importlib.import_module('.helpers', 'pkg').scale(total, rate)",
+     "the modules it imports are not fingerprinted"),
+    ("    import sys\n    name = 'helpers'\n    return sys.modules[name].scale(total, rate)",
+     "reads sys.modules by a name computed at run time"),
+])
+def test_a_computed_module_name_is_said(tmp_path: Path, body: str, said: str) -> None:
+    dynamic, messages = _step_diagnostics(tmp_path, body)
+    assert dynamic and any(said in m for m in messages), messages
