@@ -49,7 +49,8 @@ FINGERPRINT_SCHEME = "fp1"
 #: giga-dagster 121 -> 51 of 173, zenml-projects 16 -> 7 of 248); a repo module used as
 #: a value (``mod = helpers; mod.scale()``), or imported by a literal name
 #: (``import_module("helpers")``, ``sys.modules["helpers"]``), reaches all its definitions
-#: (was: none, a missed version).
+#: (was: none, a missed version), as does an attribute a repo module does not bind
+#: (``helpers.__dict__``); a step's parameter defaults put what they refer to in its reach.
 FINGERPRINT_SCHEME_NUMBER = 5
 
 JSONValue = Any

@@ -11,6 +11,8 @@ from pathlib import Path
 from pvcheck.analyzer import scan_tree
 from pvcheck.analyzer.functions import source_fingerprint
 from pvcheck.config import Config
+from pvcheck.model import Project
+from tests.conftest import write_tree
 
 CLIENTS = '''\
 _client: dict | None = None
@@ -47,12 +49,10 @@ def ingest():
 '''
 
 
-def _scan(root: Path, clients: str):  # type: ignore[no-untyped-def]
-    for path, text in {"utils/__init__.py": "", "utils/clients.py": clients, "steps/__init__.py": "",
-                       "steps/load.py": STEP, "pipeline.py": PIPELINE}.items():
-        (root / path).parent.mkdir(parents=True, exist_ok=True)
-        (root / path).write_text(text)
-    return scan_tree(root, Config(), cache=False)
+def _scan(root: Path, clients: str) -> Project:
+    files = {"utils/__init__.py": "", "utils/clients.py": clients, "steps/__init__.py": "",
+             "steps/load.py": STEP, "pipeline.py": PIPELINE}
+    return scan_tree(write_tree(root, files), Config(), cache=False)
 
 
 def test_a_global_declaration_is_followed(tmp_path: Path) -> None:

@@ -7,8 +7,6 @@ change to the function ``mod.scale(...)`` calls is a version, not a missed one.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Mapping
-
 import pytest
 
 from pvcheck.analyzer import scan_tree
@@ -16,28 +14,22 @@ from pvcheck.config import Config
 from pvcheck.model import Decision
 from pvcheck.policies import compare
 from pvcheck.policies.examples import HELPERS, STEPS, edit, project
+from tests.conftest import write_tree
 
 _SCALE_CHANGED = edit(HELPERS, "return value * factor", "return value * factor * 2")
 _UNUSED_CHANGED = edit(HELPERS, "return value - 1", "return value - 2")
 
 
-def _tree(root: Path, files: Mapping[str, str]) -> Path:
-    for path, text in files.items():
-        (root / path).parent.mkdir(parents=True, exist_ok=True)
-        (root / path).write_text(text)
-    return root
-
-
-def _decision(tmp_path: Path, steps: str, helpers: str) -> Decision:
-    base = scan_tree(_tree(tmp_path / "base", project(steps=steps)), Config(), cache=False)
-    head = scan_tree(_tree(tmp_path / "head", project(steps=steps, helpers=helpers)), Config(), cache=False)
+def _decision(tmp_path: Path, steps: str, helpers: str, base_helpers: str = HELPERS) -> Decision:
+    base, head = (scan_tree(write_tree(tmp_path / side, project(steps=steps, helpers=text)), Config(), cache=False)
+                  for side, text in (("base", base_helpers), ("head", helpers)))
     (change,) = compare(base, head, Config()).pipelines
     assert change.decision is not None
     return change.decision
 
 
-def _steps(body: str) -> str:
-    return edit(STEPS, "from helpers import scale", "import helpers").replace("    return scale(total, rate)", body)
+def _steps(body: str, imports: str = "import helpers\n") -> str:
+    return edit(STEPS, "from helpers import scale\n", imports).replace("    return scale(total, rate)", body)
 
 
 @pytest.mark.parametrize("body", [
@@ -59,10 +51,6 @@ def test_an_attribute_named_in_place_reaches_only_what_it_names(tmp_path: Path) 
     assert _decision(tmp_path / "c", aliased, _UNUSED_CHANGED) is Decision.VERSION
 
 
-def _without_import(body: str) -> str:
-    return edit(STEPS, "from helpers import scale\n", "").replace("    return scale(total, rate)", body)
-
-
 @pytest.mark.parametrize("body", [
     "    import importlib\n    return importlib.import_module('helpers').scale(total, rate)",
     "    from importlib import import_module\n    return import_module('helpers').scale(total, rate)",
@@ -70,11 +58,11 @@ def _without_import(body: str) -> str:
     "    import sys\n    return sys.modules['helpers'].scale(total, rate)",
 ])
 def test_a_module_imported_by_a_literal_name_is_reached(tmp_path: Path, body: str) -> None:
-    assert _decision(tmp_path, _without_import(body), _SCALE_CHANGED) is Decision.VERSION
+    assert _decision(tmp_path, _steps(body, imports=""), _SCALE_CHANGED) is Decision.VERSION
 
 
 def _step_diagnostics(tmp_path: Path, body: str) -> tuple[bool, list[str]]:
-    project_ = scan_tree(_tree(tmp_path, project(steps=_without_import(body))), Config(), cache=False)
+    project_ = scan_tree(write_tree(tmp_path, project(steps=_steps(body, imports=""))), Config(), cache=False)
     train = next(s for s in project_.pipelines[0].steps if s.name == "train")
     return train.dynamic, [d.message for d in project_.diagnostics if d.code == "PV010"]
 
@@ -95,3 +83,29 @@ def test_an_installed_module_imported_by_a_literal_name_is_an_import(tmp_path: P
 def test_a_computed_module_name_is_said(tmp_path: Path, body: str, said: str) -> None:
     dynamic, messages = _step_diagnostics(tmp_path, body)
     assert dynamic and any(said in m for m in messages), messages
+
+
+@pytest.mark.parametrize("steps, why", [
+    (edit(STEPS, "def train(rows: list, rate: float = 0.1) -> float:",
+          "def train(rows: list, rate: float = 0.1, fn=scale) -> float:").replace("return scale(total, rate)",
+                                                                                 "return fn(total, rate)"),
+     "a parameter default that refers to a repo function runs as the body's code"),
+    (_steps("    return helpers.__dict__['scale'](total, rate)"),
+     "an attribute the module does not bind reads the module"),
+])
+def test_what_a_step_reaches_outside_its_statements(tmp_path: Path, steps: str, why: str) -> None:
+    assert _decision(tmp_path, steps, _SCALE_CHANGED) is Decision.VERSION, why
+
+
+def test_where_a_module_is_is_no_code(tmp_path: Path) -> None:
+    # near-miss: helpers.__file__ reads the module's location, not its code
+    steps = _steps("    import os\n    return len(os.path.dirname(helpers.__file__)) * scale_of(total, rate)\n\n\n"
+                   "def scale_of(total, rate):\n    return total * rate")
+    assert _decision(tmp_path, steps, _SCALE_CHANGED) is Decision.RUN
+
+
+def test_a_third_party_name_a_module_re_exports_is_no_unbound_attribute(tmp_path: Path) -> None:
+    # near-miss: `helpers.dumps` is json's (bound by helpers' own import), not an unknown attribute
+    guarded = "try:\n    from json import dumps\nexcept ImportError:\n    dumps = None\n\n\n"
+    steps = _steps("    return len(helpers.dumps([total])) * helpers.scale(total, rate)")
+    assert _decision(tmp_path, steps, guarded + _UNUSED_CHANGED, base_helpers=guarded + HELPERS) is Decision.RUN

@@ -13,6 +13,7 @@ import pytest
 from pvcheck.analyzer import scan_tree
 from pvcheck.analyzer.functions import source_fingerprint
 from pvcheck.config import Config
+from tests.conftest import write_tree
 
 STEP = '''\
 from zenml import step
@@ -63,10 +64,7 @@ def _dynamic(root: Path, **parts: str) -> tuple[bool, list[str]]:
     files = {"utils/__init__.py": "", "utils/format.py": "def scale(x):\n    return x\n",
              "utils/meta.py": HELPER.format(**{**SIMPLE, **parts}), "steps/__init__.py": "",
              "steps/report.py": STEP, "pipeline.py": PIPELINE}
-    for path, text in files.items():
-        (root / path).parent.mkdir(parents=True, exist_ok=True)
-        (root / path).write_text(text)
-    project = scan_tree(root, Config(), cache=False)
+    project = scan_tree(write_tree(root, files), Config(), cache=False)
     (step,) = project.pipelines[0].steps
     return step.dynamic, [d.code for d in project.diagnostics]
 

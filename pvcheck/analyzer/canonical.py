@@ -128,6 +128,14 @@ class Canonicalizer:
         """The body of a step: statements only (signature and decorators are elsewhere)."""
         self._begin(node)
         self._statements(node.body, record=True)
+        defaults = [param.default for param in _all_params(node.params) if param.default is not None]
+        if defaults:
+            # their values are configuration (the signature's fingerprint), but what they
+            # refer to runs as the body's code (`fn=scale` and then `fn(x)`): it is reach
+            tokens, self._out = self._out, []
+            for default in defaults:
+                self._emit(default)
+            self._out = tokens
         if not self._canon.statements:
             # a body of cosmetic statements only (prints, a docstring): it still has a
             # statement, an empty one, so that it is not mistaken for a step from a lock file
@@ -361,7 +369,8 @@ class Canonicalizer:
         # the generic walk's tokens, and a mark for `x[a,]` (the key is a tuple there, and
         # only the comma, which the walk skips, says so)
         out = self._out
-        if isinstance(node.value, cst.Attribute) and "sys.modules" in self._callee_names(node.value):
+        if isinstance(node.value, cst.Attribute) and node.value.attr.value == "modules" \
+                and "sys.modules" in self._callee_names(node.value):
             # a module looked up by name: a literal names it (as an import would), a
             # computed name could be any module
             key = node.slice[0].slice if len(node.slice) == 1 else None
@@ -419,9 +428,12 @@ class Canonicalizer:
         used as a value, and all of it is in the reach (:meth:`_reach_module`); an installed
         one is third-party code, as ``import`` makes it. A computed or relative name stays
         code pvcheck cannot follow (PV010)."""
-        if not isinstance(call.func, (cst.Name, cst.Attribute)) or not call.args:
-            return False
-        names = self._callee_names(call.func)
+        func = call.func
+        spelled = func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) \
+            else None
+        if spelled not in ("import_module", "__import__") or not call.args:
+            return False  # (before any name look-up: this is asked of every call)
+        names = self._callee_names(func)
         if not names & _IMPORT_CALLS:
             return False
         first = call.args[0]
@@ -556,6 +568,8 @@ class Canonicalizer:
         if qualified in DYNAMIC_CALLS and id(node) != self._named_attribute:
             self._canon.dynamic.append((self._line(node), _dynamic_use(qualified)))
         unanalyzable = _unanalyzable_file(self.index, qualified)
+        if unanalyzable is None:
+            self._reach_unbound_attribute(qualified)
         if unanalyzable is not None:
             # repo code pvcheck cannot parse (syntax error, binary, too large, too deep) is not
             # third-party code: its bytes stand in for it, and the code using it is conservative
@@ -572,6 +586,22 @@ class Canonicalizer:
         self._canon.references[symbol.qualified_name] = symbol
         self._site = (symbol.qualified_name, rest)
         return "r:" + symbol.qualified_name + suffix
+
+    def _reach_unbound_attribute(self, qualified: str) -> None:
+        """``helpers.__dict__["scale"]``, ``helpers.set_at_run_time``: an attribute of a repo
+        module that the module does not bind at its top level reads it where pvcheck cannot
+        see what (its ``__file__``, ``__name__`` and the like are no code)."""
+        parts = qualified.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            if self.index.has_module(".".join(parts[:cut])):
+                module = self.index.module(".".join(parts[:cut]))
+                # a name it binds (an installed package's name it re-exports) is resolved
+                # already, as third-party code; a name of the module being printed is bound
+                # by code printed with it (a `with DAG(...)` block at its top level)
+                if module is not None and module.name != self.module.name and parts[cut] not in _WHERE \
+                        and parts[cut] not in module.symbols:
+                    self._reach_module(module)
+                return
 
     def _reach_module(self, module: ModuleInfo) -> None:
         """A repo module used as a value (``mod = helpers``, ``use(helpers)``) or with an
@@ -887,11 +917,12 @@ def _walk(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
 
 
 def dead_stores(function: cst.FunctionDef) -> frozenset[str]:
-    """The local names of ``function`` that are only ever stored by plain ``x = value``
-    (or ``x: T = value``) statements of its own body: no read, ``del``, augmented or annotated assignment, loop or
-    ``with`` target, ``global``/``nonlocal``, parameter or attribute of that name anywhere in
-    it, nested functions and classes included. None at all when the function can read its
-    locals by other means (``locals()``, ``eval``, frames: :data:`FRAME_READERS`)."""
+    """The local names of ``function`` that are only ever stored, by ``x = value`` or
+    ``x: T = value`` statements of its own body: no read, ``del``, augmented assignment,
+    loop or ``with`` target, ``global``/``nonlocal``, parameter, attribute or keyword of that
+    name anywhere in it, nested functions and classes included. None at all when the
+    function can read its locals by other means (``locals()``, ``eval``, frames:
+    :data:`FRAME_READERS`)."""
     stores: dict[str, set[int]] = {}
     for target in _stored_names(function.body):
         stores.setdefault(target.value, set()).add(id(target))
