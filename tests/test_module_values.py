@@ -109,3 +109,23 @@ def test_a_third_party_name_a_module_re_exports_is_no_unbound_attribute(tmp_path
     guarded = "try:\n    from json import dumps\nexcept ImportError:\n    dumps = None\n\n\n"
     steps = _steps("    return len(helpers.dumps([total])) * helpers.scale(total, rate)")
     assert _decision(tmp_path, steps, guarded + _UNUSED_CHANGED, base_helpers=guarded + HELPERS) is Decision.RUN
+
+
+def test_a_default_adds_reach_but_no_place_in_the_tokens() -> None:
+    # the content layer (pvcheck.analyzer.content) replaces tokens at Canon.sites: a default's
+    # reference is no token of the body, so it has no site
+    import libcst as cst
+
+    from pvcheck.analyzer.canonical import Canonicalizer
+    from pvcheck.analyzer.functions import SOURCE_MODULE, _TextIndex
+    from pvcheck.config import DEFAULT_COSMETIC_CALLS
+
+    text = "LIMIT = 3\n\ndef helper(rows):\n    return rows\n\ndef step(rows, n=LIMIT):\n    return helper(rows)[:n]\n"
+    index = _TextIndex(text, [])
+    module = index.module(SOURCE_MODULE)
+    assert module is not None
+    step = module.tree.body[-1]
+    assert isinstance(step, cst.FunctionDef)
+    canon = Canonicalizer(module, index, DEFAULT_COSMETIC_CALLS).function_body(step)
+    assert {name.rsplit(".", 1)[-1] for name in canon.references} == {"helper", "LIMIT"}
+    assert [canon.tokens[site[0]].rsplit(".", 1)[-1] for site in canon.sites] == ["helper"]

@@ -132,10 +132,11 @@ class Canonicalizer:
         if defaults:
             # their values are configuration (the signature's fingerprint), but what they
             # refer to runs as the body's code (`fn=scale` and then `fn(x)`): it is reach
-            tokens, self._out = self._out, []
+            tokens, self._out, sites = self._out, [], len(self._canon.sites)
             for default in defaults:
                 self._emit(default)
             self._out = tokens
+            del self._canon.sites[sites:]  # places in tokens that were not kept
         if not self._canon.statements:
             # a body of cosmetic statements only (prints, a docstring): it still has a
             # statement, an empty one, so that it is not mistaken for a step from a lock file
@@ -188,7 +189,8 @@ class Canonicalizer:
         self._storing = 0
         self._callee: Optional[cst.CSTNode] = None
         self._site: Optional[tuple[str, tuple[str, ...]]] = None
-        self._named_attribute: Optional[int] = None  # id of a `getattr` that names its attribute
+        self._modules_reached: set[str] = set()  # (see _reach_module)
+        self._followed_callee: Optional[int] = None  # id of a getattr/import_module callee with a literal name
 
     # ------------------------------------------------------------------ structure
     def _emit_function(self, node: cst.FunctionDef) -> None:
@@ -351,12 +353,12 @@ class Canonicalizer:
         out = self._out
         out.append("(Call")
         out.append("func=")
-        outer, quiet = self._callee, self._named_attribute
+        outer, quiet = self._callee, self._followed_callee
         self._callee = node.func
         if self._attribute_by_literal_name(node) or self._import_by_literal_name(node):
-            self._named_attribute = id(node.func)
+            self._followed_callee = id(node.func)
         self._emit(node.func)
-        self._callee, self._named_attribute = outer, quiet
+        self._callee, self._followed_callee = outer, quiet
         args = [a for a in node.args if not (self.masks and self.masks.get(id(a)) == "")]
         if args:
             out.append("args=[")
@@ -517,7 +519,7 @@ class Canonicalizer:
         if isinstance(owner, cst.metadata.BuiltinScope):
             if name in _WHERE:
                 self._canon.located = True
-            if name in DYNAMIC_CALLS and id(node) != self._named_attribute:
+            if name in DYNAMIC_CALLS and id(node) != self._followed_callee:
                 self._canon.dynamic.append((self._line(node), _dynamic_use(name)))
             return "b:" + name
         if isinstance(owner, cst.metadata.ClassScope):
@@ -565,7 +567,7 @@ class Canonicalizer:
         if resolved is not None:
             symbol, rest = resolved
             return self._reference(symbol, rest)
-        if qualified in DYNAMIC_CALLS and id(node) != self._named_attribute:
+        if qualified in DYNAMIC_CALLS and id(node) != self._followed_callee:
             self._canon.dynamic.append((self._line(node), _dynamic_use(qualified)))
         unanalyzable = _unanalyzable_file(self.index, qualified)
         if unanalyzable is None:
@@ -608,6 +610,9 @@ class Canonicalizer:
         attribute it does not define at its top level: its attributes are read where pvcheck
         cannot see which (``mod.scale(x)`` later), so every top-level definition of it, and
         what its imports name, is in the reach."""
+        if module.name in self._modules_reached:
+            return
+        self._modules_reached.add(module.name)
         for name in module.symbols:
             found = module.symbol(name)
             if found is None or found.kind == "module":
