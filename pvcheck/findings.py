@@ -397,7 +397,7 @@ def _file_changed(f: "Finding") -> str:
 @_kind("reach-changed")
 def _reach_changed(f: "Finding") -> str:
     return (f"unexplained change in the reach of pipeline {f.subject} (module-level code of the pipeline's module, "
-            "or what it reaches)")
+            "the hooks its decorator names, or what they reach)")
 
 
 @_kind("step-added")

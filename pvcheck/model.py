@@ -51,7 +51,15 @@ FINGERPRINT_SCHEME = "fp1"
 #: (``import_module("helpers")``, ``sys.modules["helpers"]``), reaches all its definitions
 #: (was: none, a missed version), as does an attribute a repo module does not bind
 #: (``helpers.__dict__``); a step's parameter defaults put what they refer to in its reach.
-FINGERPRINT_SCHEME_NUMBER = 5
+#: 6: an f-string's format spec (``f"{x:.2f}"``) and raw prefix are code (a missed
+#: version); a function or class defined twice under ``if``/``try`` is both definitions;
+#: the module-level code of the packages a reached module is in is in the reach
+#: (``random.seed`` in ``utils/__init__.py``);
+#: a step's decorators other than its framework's are its code (``@torch.no_grad()``, a
+#: project's wrapper), and the repo functions and classes a framework decorator names are
+#: its reach (``cache_key_fn=``, ``on_failure=[...]``); a Dagster step's IO managers
+#: (``io_manager_key=``, ``io_manager`` by default) are its resources. All were missed versions.
+FINGERPRINT_SCHEME_NUMBER = 6
 
 JSONValue = Any
 

@@ -128,7 +128,8 @@ def test_only_the_modules_the_function_reaches_are_read(churn: Path) -> None:
     tree = TreeFunctions(churn)
     tree.function("steps.training", "train_model")
     read = sorted(Path(p).relative_to(churn).as_posix() for p in tree.stamps)
-    assert read == ["steps/training.py", "utils/metrics.py"]
+    # and the packages they are in: importing steps.training runs steps/__init__.py first
+    assert read == ["steps/__init__.py", "steps/training.py", "utils/__init__.py", "utils/metrics.py"]
 
 
 # ---------------------------------------------------------------------- live functions

@@ -30,7 +30,8 @@ from tests.test_fingerprints import GOLDEN
 GOLDEN_BY_SCHEME = {2: "e407e989ff0db08a",
                     3: "e407e989ff0db08a",  # the goldens read no file passed to a call
                     4: "e407e989ff0db08a",  # nor reach a dynamic helper
-                    5: "e407e989ff0db08a"}  # nor assign a local nothing reads, nor declare a global
+                    5: "e407e989ff0db08a",  # nor assign a local nothing reads, nor declare a global
+                    6: "e407e989ff0db08a"}  # nor format with a spec, define twice or import for effect
 
 _FP = re.compile(r'"fp1:[0-9a-f]{32}"')
 

@@ -332,13 +332,17 @@ class Canonicalizer:
         self._out.append(("b:" if isinstance(value, bytes) else "s:") + repr(value))
 
     def _fstring(self, node: cst.FormattedString) -> None:
-        self._out.append("(FStr")
+        # the text parts are as written: a raw prefix changes what they mean (rf"\n{x}")
+        self._out.append("(TStr" if type(node) is not cst.FormattedString else "(FStr")
+        if "r" in node.start.lower():
+            self._out.append("raw")
         for part in node.parts:
-            if isinstance(part, cst.FormattedStringText):
-                self._out.append("t:" + part.value)
-            else:
-                self._emit(part)
+            self._emit(part)
         self._out.append(")")
+
+    def _fstring_text(self, node: cst.FormattedStringText) -> None:
+        # also the text of a format spec (f"{x:.2f}"), which the generic walk has no field for
+        self._out.append("t:" + node.value)
 
     def _number(self, node: cst.BaseNumber) -> None:
         try:
@@ -1036,6 +1040,7 @@ _HANDLERS: dict[type, Callable[[Canonicalizer, Any], None]] = {
     cst.SimpleString: Canonicalizer._string,
     cst.ConcatenatedString: Canonicalizer._string,
     cst.FormattedString: Canonicalizer._fstring,
+    cst.FormattedStringText: Canonicalizer._fstring_text,
     cst.Integer: Canonicalizer._number,
     cst.Float: Canonicalizer._number,
     cst.Imaginary: Canonicalizer._number,
@@ -1047,6 +1052,9 @@ _HANDLERS: dict[type, Callable[[Canonicalizer, Any], None]] = {
     cst.AsName: Canonicalizer._as_name,
     cst.Global: Canonicalizer._global,
 }
+if hasattr(cst, "TemplatedString"):  # t-strings (Python 3.14), in libcst 1.8 and later
+    _HANDLERS[cst.TemplatedString] = Canonicalizer._fstring
+    _HANDLERS[cst.TemplatedStringText] = Canonicalizer._fstring_text
 
 
 _LAYOUTS: dict[type, tuple[str, tuple[tuple[str, str, str, bool, bool], ...]]] = {}

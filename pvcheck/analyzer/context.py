@@ -31,7 +31,7 @@ from pvcheck.analyzer.fingerprint import (
     statement_prints,
     tokens_digest,
 )
-from pvcheck.analyzer.frameworks.base import ConfigAttachment, Framework, StepDefinition
+from pvcheck.analyzer.frameworks.base import BodyPart, ConfigAttachment, Framework, StepDefinition
 from pvcheck.analyzer.index import ProjectIndex
 from pvcheck.analyzer.module import ModuleInfo, Symbol
 from pvcheck.analyzer.reach import (FILE_PREFIX, UNKNOWN_READ, FileRead, file_reads, helper_text, may_read,
@@ -103,6 +103,7 @@ class AnalysisContext:
         self.index = index
         self.config = config
         self.frameworks = frameworks
+        self._roots: Optional[tuple[str, ...]] = None  # the packages the frameworks' decorators come from
         if index.root is None:
             index.root = root  # where the files that code reads by a relative path are
         self.fingerprinter = Fingerprinter(index, config.cosmetic_calls, config.pure_calls)
@@ -254,7 +255,18 @@ class AnalysisContext:
         canonicalizer = self.fingerprinter.canonicalizer(module)
         canon = self._own_body(module, function, "canon", lambda: canonicalizer.function_body(function)).copy() \
             if function is not None else Canon()
-        for part in definition.body_parts:
+        parts = list(definition.body_parts)
+        given = {id(part.node) for part in parts}
+        for decorator in function.decorators if function is not None else ():
+            expression = decorator.decorator
+            if id(expression) in given:
+                continue
+            if self._wraps_code(module, expression):
+                parts.append(BodyPart("decorator", expression))
+            else:
+                for symbol in self._hooks(canonicalizer.expression(expression)):
+                    canon.references.setdefault(symbol.qualified_name, symbol)
+        for part in parts:
             start = len(canon.tokens)
             canon.tokens.append(f"[{part.label}]")
             line = module.line(part.node) if part.node is not None else module.line(definition.symbol.node)
@@ -271,6 +283,66 @@ class AnalysisContext:
                 canon.unresolved.extend(piece.unresolved)
             canon.statements.append((line, start, len(canon.tokens)))
         return canon
+
+    def _hooks(self, arguments: Canon) -> list[Symbol]:
+        """A framework decorator's arguments are configuration, but the repo functions and
+        classes they name run with the step or pipeline (``on_failure=[notify]``,
+        ``cache_key_fn=key``, a materializer class): they join its reach. Steps named there
+        (``deps=[upstream]``) are the graph's, and constants are configuration values."""
+        return [symbol for symbol in arguments.references.values()
+                if symbol.kind == "class" or (symbol.kind == "function" and not self._framework_decorated(symbol))]
+
+    def _framework_decorated(self, symbol: Symbol) -> bool:
+        node = symbol.node
+        roots = self._framework_roots()
+        return isinstance(node, cst.FunctionDef) and any(
+            name.split(".")[0].startswith(roots)
+            for decorator in node.decorators
+            for name in symbol.module.qualified_names(
+                decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator))
+
+    def _pipeline_hooks(self, node: cst.CSTNode, module: ModuleInfo) -> list[Symbol]:
+        """The repo functions and classes a pipeline's decorators name (``@pipeline(on_failure=
+        notify)``, ``@flow(on_completion=[...])``): their code runs with the pipeline."""
+        if not isinstance(node, cst.FunctionDef) or not node.decorators:
+            return []
+        canonicalizer = self.fingerprinter.canonicalizer(module)
+        found: dict[str, Symbol] = {}
+        for decorator in node.decorators:
+            for symbol in self._hooks(canonicalizer.expression(decorator.decorator)):
+                found.setdefault(symbol.qualified_name, symbol)
+        return [found[name] for name in sorted(found)]
+
+    def _wraps_code(self, module: ModuleInfo, decorator: cst.BaseExpression) -> bool:
+        """Whether a decorator of a step runs code around it that is not a framework's:
+        a wrapper the project defines, or a library's (``@torch.no_grad()``,
+        ``@retry(stop=stop_after_attempt(3))``, ``@functools.lru_cache``). Its expression is
+        then the step's code. A framework's own decorators (``@step``, ``@task(retries=3)``,
+        Metaflow's ``@batch``, any package a framework's markers name) are configuration, and
+        so is a method of a framework's object the project makes (Flyte's ``@env.task``)."""
+        callee = decorator.func if isinstance(decorator, cst.Call) else decorator
+        if self.resolve_callee(module, callee) is not None:
+            return True
+        if not isinstance(callee, (cst.Name, cst.Attribute)):
+            return False
+        names = module.qualified_names(callee)
+        if len(names) != 1:
+            return True  # bound nowhere or in several ways: code, which the canonical form flags
+        name = next(iter(names))
+        found = self.index.resolve(name)
+        if found is not None:
+            # a method of an object the project makes (``tracker = Tracker()``, then
+            # ``@tracker.wrap``) is its code; a framework's object (``env =
+            # flyte.TaskEnvironment(...)``, then ``@env.task``) is not
+            value = getattr(found[0].node, "value", None)
+            return isinstance(value, cst.Call) and self.resolve_callee(found[0].module, value.func) is not None
+        return not name.split(".")[0].startswith(self._framework_roots())
+
+    def _framework_roots(self) -> tuple[str, ...]:
+        if self._roots is None:
+            self._roots = tuple(sorted({marker.decode() for f in self.frameworks for marker in (
+                f.name.encode(), *f.markers) if marker.decode().isidentifier()}))
+        return self._roots
 
     def _own_body(self, module: ModuleInfo, function: cst.CSTNode, what: str, compute: Callable[[], T],
                   context: Optional[cst.CSTNode] = None) -> T:
@@ -547,7 +619,8 @@ class AnalysisContext:
                 for line, why in canon.dynamic:
                     self.warn_dynamic(module, line, f"pipeline '{name}' {why}")
         parts = ["pipeline", graph_fp, *sorted(f"{s.id}={s.fingerprint}" for s in steps)]
-        around = self.fingerprinter.reach([], [module])  # the pipeline module's effects, and what they reach
+        # the pipeline module's effects, and the hooks its decorator names, with what they reach
+        around = self.fingerprinter.reach(self._pipeline_hooks(node, module), [module])
         self.report_reads(around)
         if around.definitions or around.files:  # only then: unchanged fingerprints for modules without effects
             parts.append(digest("reach", *(f"{d.symbol.qualified_name}={d.fingerprint}" for d in around.definitions),

@@ -142,10 +142,12 @@ class Fingerprinter:
         key = symbol.qualified_name
         canonicalizer = self.canonicalizer(symbol.module)
         nodes: list[Any]
+        alternatives: list[Symbol] = []
         if symbol.kind == "constant":
             nodes = [s.node for s in symbol.module.symbols.get(symbol.name, []) if s.kind == "constant"]
         else:
             nodes = [symbol.node]
+            nodes.extend(self._alternatives(symbol, alternatives))
         whole = Canon(tokens=[symbol.kind])
         reads: list[FileRead] = []
         for node in nodes:
@@ -161,6 +163,8 @@ class Fingerprinter:
             whole.rebinds = whole.rebinds or canon.rebinds
             whole.located = whole.located or canon.located
         references = whole.references
+        for alternative in alternatives:
+            references.setdefault(alternative.qualified_name, alternative)
         references.pop(key, None)
         line = symbol.module.line(nodes[0]) if nodes and nodes[0] is not None else 0
         node = nodes[0] if len(nodes) == 1 else None
@@ -172,6 +176,28 @@ class Fingerprinter:
                                tuple(sorted(reads, key=_read_order)),
                                self._skeleton(whole, own, symbol), movable,
                                self.inline(symbol) if symbol.kind == "constant" else None)
+
+    def _alternatives(self, symbol: Symbol, imported: list[Symbol]) -> list[Any]:
+        """The other bindings of a function's or class's name in its module that may be the
+        one that runs: a definition under ``if``/``else`` or ``try``/``except`` has a twin, and
+        which one is decided at import time, so both are the definition. Their nodes are returned; what an
+        alternative import names (``except ImportError: from slow import scale``) is added
+        to ``imported`` when it is repo code."""
+        nodes: list[Any] = []
+        bindings = symbol.module.symbols.get(symbol.name, [])
+        # the ones that may be left bound once the module has run: the last unconditional
+        # binding and all after it (an unconditional redefinition makes the earlier dead)
+        last = max((number for number, binding in enumerate(bindings) if not binding.conditional), default=0)
+        for other in bindings[last:]:
+            if other is symbol or (other.node is not None and other.node is symbol.node):
+                continue
+            if other.kind == "import":
+                found = self.index.resolve(symbol.module.import_target(other))
+                if found is not None and found[0].kind != "module":
+                    imported.append(found[0])
+            elif other.node is not None and not any(node is other.node for node in nodes):
+                nodes.append(other.node)
+        return nodes
 
     # ------------------------------------------------------------------ by content
     def _skeleton(self, canon: Canon, plain: str, own: Optional[Symbol] = None) -> by_content.Skeleton:
@@ -251,6 +277,15 @@ class Fingerprinter:
                                          self._skeleton(canon, own)))
         return found
 
+    def packages(self, module: ModuleInfo) -> tuple[str, ...]:
+        """The repo packages ``module`` is in, outermost first: importing it runs their
+        ``__init__`` first, so their module-level effects are part of any reach that holds
+        it (``random.seed(0)`` in ``utils/__init__.py``). What a module's imports load is
+        not followed: the SPEC makes an unused import added or removed a run."""
+        parts = module.name.split(".")
+        return tuple(package for package in (".".join(parts[:cut]) for cut in range(1, len(parts)))
+                     if self.index.has_module(package))
+
     def file(self, path: str) -> HelperRef:
         """A repository file read by the code in a reach, by the state of its bytes."""
         state = self.index.data_file_state(path)
@@ -292,6 +327,10 @@ class Fingerprinter:
                     seen[effect.symbol.qualified_name] = effect
                     stack.extend(effect.references)
                     all_reads.extend((module, read, f"module-level code of {module.name}") for read in effect.reads)
+                for name in self.packages(module):
+                    loaded = self.index.module(name)
+                    if loaded is not None:
+                        pending.append(loaded)
         files: dict[str, HelperRef] = {}
         unknown: list[tuple[ModuleInfo, FileRead, str]] = []
         outside: list[tuple[ModuleInfo, FileRead, str]] = []

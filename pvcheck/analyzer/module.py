@@ -43,6 +43,7 @@ class Symbol:
     kind: str  # function | class | constant | import | module
     node: Optional[cst.CSTNode]  # FunctionDef / ClassDef / assignment statement; None for import/module
     target: str = ""  # for imports: the fully qualified name imported
+    conditional: bool = False  # bound inside a top-level if/try: it may not be what runs
 
     @property
     def qualified_name(self) -> str:
@@ -239,27 +240,27 @@ class ModuleInfo:
             names.add(evaluated)
         return frozenset(names)
 
-    def _collect(self, body) -> Iterator[Symbol]:
+    def _collect(self, body, conditional: bool = False) -> Iterator[Symbol]:
         for statement in body:
             if isinstance(statement, cst.FunctionDef):
-                yield Symbol(self, statement.name.value, "function", statement)
+                yield Symbol(self, statement.name.value, "function", statement, conditional=conditional)
             elif isinstance(statement, cst.ClassDef):
-                yield Symbol(self, statement.name.value, "class", statement)
+                yield Symbol(self, statement.name.value, "class", statement, conditional=conditional)
             elif isinstance(statement, cst.SimpleStatementLine):
                 for small in statement.body:
-                    yield from self._small(small)
+                    yield from self._small(small, conditional)
             elif isinstance(statement, cst.If):
-                yield from self._collect(statement.body.body)
+                yield from self._collect(statement.body.body, True)
                 orelse = statement.orelse
                 while orelse is not None:
-                    yield from self._collect(orelse.body.body)
+                    yield from self._collect(orelse.body.body, True)
                     orelse = getattr(orelse, "orelse", None)
             elif isinstance(statement, cst.Try):
-                yield from self._collect(statement.body.body)
+                yield from self._collect(statement.body.body, True)
                 for handler in statement.handlers:
-                    yield from self._collect(handler.body.body)
+                    yield from self._collect(handler.body.body, True)
 
-    def _small(self, small: cst.BaseSmallStatement) -> Iterator[Symbol]:
+    def _small(self, small: cst.BaseSmallStatement, conditional: bool = False) -> Iterator[Symbol]:
         if isinstance(small, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
             targets = []
             if isinstance(small, cst.Assign):
@@ -268,26 +269,28 @@ class ModuleInfo:
             else:
                 targets.extend(_bound_names(small.target))
             for name in targets:
-                yield Symbol(self, name, "constant", small)
+                yield Symbol(self, name, "constant", small, conditional=conditional)
         elif isinstance(small, cst.Import):
             for alias in small.names:
                 dotted = rebase(self.source.subprojects, _dotted(alias.name))
                 if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                    yield Symbol(self, alias.asname.name.value, "import", None, dotted)
+                    yield Symbol(self, alias.asname.name.value, "import", None, dotted, conditional=conditional)
                 else:
                     head = _dotted(alias.name).split(".")[0]  # ``import steps.x`` binds ``steps``
-                    yield Symbol(self, head, "import", None, rebase(self.source.subprojects, head))
+                    yield Symbol(self, head, "import", None, rebase(self.source.subprojects, head),
+                                 conditional=conditional)
         elif isinstance(small, cst.ImportFrom):
             base = self.resolve_relative(small)
             if base is None or isinstance(small.names, cst.ImportStar):
                 if base is not None:
-                    yield Symbol(self, "*" + base, "star", None, base)
+                    yield Symbol(self, "*" + base, "star", None, base, conditional=conditional)
                 return
             for alias in small.names:
                 imported = _dotted(alias.name)
                 local = alias.asname.name.value if alias.asname is not None and isinstance(
                     alias.asname.name, cst.Name) else imported
-                yield Symbol(self, local, "import", None, f"{base}.{imported}" if base else imported)
+                yield Symbol(self, local, "import", None, f"{base}.{imported}" if base else imported,
+                             conditional=conditional)
 
     def resolve_relative(self, node: cst.ImportFrom) -> Optional[str]:
         """The absolute module an ``from ... import`` statement imports from."""

@@ -113,14 +113,41 @@ def _follow(node: cst.BaseExpression, module: ModuleInfo, ctx: AnalysisContext, 
 
 
 def used_keys(invocation: Invocation, ctx: AnalysisContext) -> set[str]:
-    """The resource keys a step asks for: its parameters' names and ``required_resource_keys``."""
+    """The resource keys a step asks for: its parameters' names, ``required_resource_keys``,
+    and the IO managers that store its outputs and load its inputs (custom materializers):
+    ``io_manager_key=`` (``io_manager`` when it names none) and the ``io_manager_key`` /
+    ``input_manager_key`` of its ``AssetOut``/``Out``/``AssetIn``/``In``."""
+    config = invocation.definition.config
     keys = {p.name for p in ctx.function_facts(invocation.definition).parameters}
-    required = invocation.definition.config.get("required_resource_keys")
+    required = config.get("required_resource_keys")
     if isinstance(required, dict):
         required = required.get("$set")
     if isinstance(required, (list, tuple)):
         keys.update(k for k in required if isinstance(k, str))
+    own = config.get("io_manager_key")
+    keys.add(own if isinstance(own, str) else "io_manager")
+    node = invocation.definition.symbol.node
+    for decorator in node.decorators if isinstance(node, cst.FunctionDef) else ():
+        keys.update(_manager_keys(decorator.decorator))
     return keys
+
+
+_MANAGER_KEYWORDS = frozenset({"io_manager_key", "input_manager_key"})
+
+
+def _manager_keys(decorator: cst.BaseExpression) -> set[str]:
+    """The literal ``io_manager_key=`` / ``input_manager_key=`` anywhere in a decorator
+    (``outs={"a": AssetOut(io_manager_key="csv")}``, ``ins={...: AssetIn(...)}``)."""
+    found: set[str] = set()
+    stack: list[cst.CSTNode] = [decorator]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Arg) and node.keyword is not None and node.keyword.value in _MANAGER_KEYWORDS:
+            key = string_value(node.value)
+            if key is not None:
+                found.add(key)
+        stack.extend(node.children)
+    return found
 
 
 def attach(invocations: list[Invocation], bindings: dict[str, Binding], ctx: AnalysisContext) -> None:

@@ -171,6 +171,7 @@ class Kedro(Framework):
         lines: dict[str, tuple[str, int]] = {}
         where = (node.module.path, node.module.line(node.call))
         own = ConfigSource(*where, ORIGIN_DECORATOR)  # node(..., tags=, confirms= ...): the node's own keywords
+        datasets: list[str] = []  # the catalog's dataset types the node loads and saves through
         for key, dataset in _input_keys(node):
             if dataset == "parameters":
                 inputs[key] = FromAsset(dataset)
@@ -189,8 +190,9 @@ class Kedro(Framework):
                 if top is not None:
                     lines[f"parameters.{parameter}"] = top
             else:
-                inputs[key] = self._dataset(dataset, conf, config, lines)
-        inputs["$outputs"] = GraphInput([self._dataset(o, conf, config, lines) for o in node.output_list()])
+                inputs[key] = self._dataset(dataset, conf, config, lines, datasets)
+        inputs["$outputs"] = GraphInput([self._dataset(o, conf, config, lines, datasets)
+                                         for o in node.output_list()])
         for key, value in node.func.bound.items():
             inputs[f"partial.{key}"] = value
         if node.tags:
@@ -202,19 +204,29 @@ class Kedro(Framework):
         if node.confirms:
             config["confirms"] = node.confirms
             lines["confirms"] = own
-        return Invocation(node_id, node.func.definition, node.module, node.call, inputs, config, lines)
+        invocation = Invocation(node_id, node.func.definition, node.module, node.call, inputs, config, lines)
+        # a dataset class of the project (`type: rocket_demand.datasets.ReportDataset`) is a
+        # custom materializer: its code loads and saves what the node computes
+        for dotted in sorted(set(datasets)):
+            resolved = ctx.index.resolve(dotted)
+            if resolved is not None and not resolved[1] and resolved[0].kind == "class" \
+                    and resolved[0] not in invocation.reach:
+                invocation.reach.append(resolved[0])
+        return invocation
 
     @staticmethod
-    def _dataset(dataset: str, conf: KedroConf, config: dict[str, Any], lines: dict[str, tuple[str, int]]
-                 ) -> FromAsset:
+    def _dataset(dataset: str, conf: KedroConf, config: dict[str, Any], lines: dict[str, tuple[str, int]],
+                 types: list[str]) -> FromAsset:
         """A dataset as a node sees it: its name and the catalog keys that shape the data
-        (a version when they change); where it lives goes to the configuration (a run)."""
+        (a version when they change); where it lives goes to the configuration (a run).
+        The dataset types its entry names (nested ones too) are added to ``types``."""
         details: dict[str, Any] = {}
         found = conf.dataset(dataset)
         if found is not None:
             key, entry = found
             if "{" in key:
                 entry = resolve_placeholders(entry, key, dataset)
+            types.extend(_types(entry))
             run, version = split_entry(entry)
             details["catalog"] = version
             if run:
@@ -222,6 +234,22 @@ class Kedro(Framework):
             if key in conf.catalog_lines:
                 lines[f"catalog.{dataset}"] = conf.catalog_lines[key]
         return FromAsset(dataset, details)
+
+
+def _types(entry: Any, depth: int = 0) -> list[str]:
+    """The dotted class names a catalog entry loads through: its ``type``, and those of the
+    datasets it wraps (``PartitionedDataset``'s ``dataset``, as a name or an entry)."""
+    found: list[str] = []
+    if isinstance(entry, dict) and depth < 8:
+        for key, value in entry.items():
+            if key in ("type", "dataset") and isinstance(value, str):
+                found.append(value)
+            elif isinstance(value, (dict, list)):
+                found.extend(_types(value, depth + 1))
+    elif isinstance(entry, list) and depth < 8:
+        for value in entry:
+            found.extend(_types(value, depth + 1))
+    return found
 
 
 def _input_keys(node: KNode) -> list[tuple[str, str]]:
