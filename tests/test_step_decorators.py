@@ -197,3 +197,14 @@ def test_hooks_a_pipeline_decorator_names_are_in_its_reach(tmp_path: Path, old: 
     base = project(pipeline=_PIPELINE, hooks_dot_py=_PIPELINE_HOOKS)
     head = project(pipeline=_PIPELINE, hooks_dot_py=edit(_PIPELINE_HOOKS, old, new))
     assert _decision(tmp_path, base, head) is decision
+
+
+def test_a_class_read_for_its_attributes_is_a_namespace_of_values(tmp_path: Path) -> None:
+    # near-miss: `@step(experiment_tracker=Trackers.MAIN)` reads a value; Trackers' other
+    # attributes are no code the step runs
+    hooks = "class Trackers:\n    MAIN = 'mlflow'\n    OTHER = 'wandb'\n"
+    steps = edit(STEPS, "@step\ndef train(", "@step(experiment_tracker=Trackers.MAIN)\ndef train(")
+    steps = edit(steps, "from helpers import scale\n", "from helpers import scale\nfrom trackers import Trackers\n")
+    base = project(steps=steps, trackers_dot_py=hooks)
+    head = project(steps=steps, trackers_dot_py=edit(hooks, "'wandb'", "'neptune'"))
+    assert _decision(tmp_path, base, head) is Decision.RUN

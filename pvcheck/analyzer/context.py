@@ -288,9 +288,13 @@ class AnalysisContext:
         """A framework decorator's arguments are configuration, but the repo functions and
         classes they name run with the step or pipeline (``on_failure=[notify]``,
         ``cache_key_fn=key``, a materializer class): they join its reach. Steps named there
-        (``deps=[upstream]``) are the graph's, and constants are configuration values."""
-        return [symbol for symbol in arguments.references.values()
-                if symbol.kind == "class" or (symbol.kind == "function" and not self._framework_decorated(symbol))]
+        (``deps=[upstream]``) are the graph's, and constants are configuration values -- a
+        class only read for its attributes (``name=Names.TRAINING``) is a namespace of them."""
+        namespaces = {name for _, name, rest, how in arguments.sites if rest and how != "call"}
+        namespaces.difference_update(name for _, name, rest, how in arguments.sites if not rest or how == "call")
+        return [symbol for name, symbol in arguments.references.items()
+                if (symbol.kind == "class" and name not in namespaces)
+                or (symbol.kind == "function" and not self._framework_decorated(symbol))]
 
     def _framework_decorated(self, symbol: Symbol) -> bool:
         node = symbol.node
