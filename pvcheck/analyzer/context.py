@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, TypeVar
 
 import libcst as cst
 
-from pvcheck.analyzer import runconfig
+from pvcheck.analyzer import decorators, runconfig
 from pvcheck.analyzer.annotations import annotation_references
 from pvcheck.analyzer.canonical import Canon, layout_free_tokens
 from pvcheck.analyzer.fingerprint import (
@@ -261,10 +261,10 @@ class AnalysisContext:
             expression = decorator.decorator
             if id(expression) in given:
                 continue
-            if self._wraps_code(module, expression):
+            if decorators.wraps_code(self, module, expression, self._framework_roots()):
                 parts.append(BodyPart("decorator", expression))
             else:
-                for symbol in self._hooks(canonicalizer.expression(expression)):
+                for symbol in decorators.hooks(canonicalizer.expression(expression), self._framework_roots()):
                     canon.references.setdefault(symbol.qualified_name, symbol)
         for part in parts:
             start = len(canon.tokens)
@@ -284,27 +284,6 @@ class AnalysisContext:
             canon.statements.append((line, start, len(canon.tokens)))
         return canon
 
-    def _hooks(self, arguments: Canon) -> list[Symbol]:
-        """A framework decorator's arguments are configuration, but the repo functions and
-        classes they name run with the step or pipeline (``on_failure=[notify]``,
-        ``cache_key_fn=key``, a materializer class): they join its reach. Steps named there
-        (``deps=[upstream]``) are the graph's, and constants are configuration values -- a
-        class only read for its attributes (``name=Names.TRAINING``) is a namespace of them."""
-        namespaces = {name for _, name, rest, how in arguments.sites if rest and how != "call"}
-        namespaces.difference_update(name for _, name, rest, how in arguments.sites if not rest or how == "call")
-        return [symbol for name, symbol in arguments.references.items()
-                if (symbol.kind == "class" and name not in namespaces)
-                or (symbol.kind == "function" and not self._framework_decorated(symbol))]
-
-    def _framework_decorated(self, symbol: Symbol) -> bool:
-        node = symbol.node
-        roots = self._framework_roots()
-        return isinstance(node, cst.FunctionDef) and any(
-            name.split(".")[0].startswith(roots)
-            for decorator in node.decorators
-            for name in symbol.module.qualified_names(
-                decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator))
-
     def _pipeline_hooks(self, node: cst.CSTNode, module: ModuleInfo) -> list[Symbol]:
         """The repo functions and classes a pipeline's decorators name (``@pipeline(on_failure=
         notify)``, ``@flow(on_completion=[...])``): their code runs with the pipeline."""
@@ -313,39 +292,13 @@ class AnalysisContext:
         canonicalizer = self.fingerprinter.canonicalizer(module)
         found: dict[str, Symbol] = {}
         for decorator in node.decorators:
-            for symbol in self._hooks(canonicalizer.expression(decorator.decorator)):
+            for symbol in decorators.hooks(canonicalizer.expression(decorator.decorator), self._framework_roots()):
                 found.setdefault(symbol.qualified_name, symbol)
         return [found[name] for name in sorted(found)]
 
-    def _wraps_code(self, module: ModuleInfo, decorator: cst.BaseExpression) -> bool:
-        """Whether a decorator of a step runs code around it that is not a framework's:
-        a wrapper the project defines, or a library's (``@torch.no_grad()``,
-        ``@retry(stop=stop_after_attempt(3))``, ``@functools.lru_cache``). Its expression is
-        then the step's code. A framework's own decorators (``@step``, ``@task(retries=3)``,
-        Metaflow's ``@batch``, any package a framework's markers name) are configuration, and
-        so is a method of a framework's object the project makes (Flyte's ``@env.task``)."""
-        callee = decorator.func if isinstance(decorator, cst.Call) else decorator
-        if self.resolve_callee(module, callee) is not None:
-            return True
-        if not isinstance(callee, (cst.Name, cst.Attribute)):
-            return False
-        names = module.qualified_names(callee)
-        if len(names) != 1:
-            return True  # bound nowhere or in several ways: code, which the canonical form flags
-        name = next(iter(names))
-        found = self.index.resolve(name)
-        if found is not None:
-            # a method of an object the project makes (``tracker = Tracker()``, then
-            # ``@tracker.wrap``) is its code; a framework's object (``env =
-            # flyte.TaskEnvironment(...)``, then ``@env.task``) is not
-            value = getattr(found[0].node, "value", None)
-            return isinstance(value, cst.Call) and self.resolve_callee(found[0].module, value.func) is not None
-        return not name.split(".")[0].startswith(self._framework_roots())
-
     def _framework_roots(self) -> tuple[str, ...]:
         if self._roots is None:
-            self._roots = tuple(sorted({marker.decode() for f in self.frameworks for marker in (
-                f.name.encode(), *f.markers) if marker.decode().isidentifier()}))
+            self._roots = decorators.framework_roots(self.frameworks)
         return self._roots
 
     def _own_body(self, module: ModuleInfo, function: cst.CSTNode, what: str, compute: Callable[[], T],

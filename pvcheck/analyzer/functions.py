@@ -10,8 +10,9 @@ A code version covers, in pvcheck's canonical form (cosmetic edits leave it unch
 * the function body;
 * its signature: parameters, annotations and *default values* (a cache key must change
   when a call that omits an argument computes something else) and the return annotation;
-* decorators that are repo-local code (a wrapper the project defines changes what runs);
-  a framework's own decorators and their arguments are configuration and do not count;
+* decorators that are code: a wrapper the project defines, a library's
+  (:mod:`pvcheck.analyzer.decorators`); a framework's own decorators and their arguments
+  are configuration and do not count, the hooks they name do;
 * every repo-local function, class and module constant reached from those, transitively;
 * for a method or a nested function, the whole enclosing top-level class or function.
 
