@@ -58,7 +58,8 @@ FINGERPRINT_SCHEME = "fp1"
 #: a step's decorators other than its framework's are its code (``@torch.no_grad()``, a
 #: project's wrapper), and the repo functions and classes a framework decorator names are
 #: its reach (``cache_key_fn=``, ``on_failure=[...]``); a Dagster step's IO managers
-#: (``io_manager_key=``, ``io_manager`` by default) are its resources. All were missed versions.
+#: (``io_manager_key=``, ``io_manager`` by default) are its resources; ``globals()``, ``eval``
+#: and ``exec`` reach every top-level definition of their module. All were missed versions.
 FINGERPRINT_SCHEME_NUMBER = 6
 
 JSONValue = Any

@@ -129,3 +129,16 @@ def test_a_default_adds_reach_but_no_place_in_the_tokens() -> None:
     canon = Canonicalizer(module, index, DEFAULT_COSMETIC_CALLS).function_body(step)
     assert {name.rsplit(".", 1)[-1] for name in canon.references} == {"helper", "LIMIT"}
     assert [canon.tokens[site[0]].rsplit(".", 1)[-1] for site in canon.sites] == ["helper"]
+
+
+@pytest.mark.parametrize("body", [
+    "    return globals()['scale'](total, rate)",
+    "    return eval('scale(total, rate)')",
+    "    exec('result = scale(total, rate)')\n    return total",
+])
+def test_code_reading_its_module_namespace_reaches_all_of_it(tmp_path: Path, body: str) -> None:
+    # globals()/eval/exec read any name of the step's module: what it imports is reached
+    steps = edit(STEPS, "    return scale(total, rate)", body)
+    assert _decision(tmp_path / "a", steps, _SCALE_CHANGED) is Decision.VERSION
+    # near-miss: helpers.unused is no name of the step's module
+    assert _decision(tmp_path / "b", steps, _UNUSED_CHANGED) is Decision.RUN

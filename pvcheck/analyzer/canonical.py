@@ -77,6 +77,10 @@ _NAMED_ATTRIBUTE_ARGS = {"getattr": (2, 3), "setattr": (3,), "delattr": (2,)}
 #: The calls that import a module by its name (literal names are followed).
 _IMPORT_CALLS = frozenset({"importlib.import_module", "__import__", "builtins.__import__"})
 
+#: Builtins that read the module's namespace by names computed at run time: every
+#: top-level definition of the module is in the reach of code that uses them.
+_NAMESPACE_READERS = frozenset({"globals", "eval", "exec"})
+
 #: Builtins (and one stdlib function) whose use means the analyzer cannot follow the code.
 DYNAMIC_CALLS = frozenset(
     {"eval", "exec", "compile", "getattr", "setattr", "delattr", "globals", "locals", "vars", "__import__",
@@ -190,6 +194,7 @@ class Canonicalizer:
         self._callee: Optional[cst.CSTNode] = None
         self._site: Optional[tuple[str, tuple[str, ...]]] = None
         self._modules_reached: set[str] = set()  # (see _reach_module)
+        self._printing = function  # (a function is no helper of its own)
         self._followed_callee: Optional[int] = None  # id of a getattr/import_module callee with a literal name
 
     # ------------------------------------------------------------------ structure
@@ -525,6 +530,9 @@ class Canonicalizer:
                 self._canon.located = True
             if name in DYNAMIC_CALLS and id(node) != self._followed_callee:
                 self._canon.dynamic.append((self._line(node), _dynamic_use(name)))
+                if name in _NAMESPACE_READERS:
+                    # globals()["scale"], eval("scale(x)"): any name of this module may run
+                    self._reach_module(self.module)
             return "b:" + name
         if isinstance(owner, cst.metadata.ClassScope):
             return "c:" + name
@@ -626,6 +634,8 @@ class Canonicalizer:
                 if resolved is None or resolved[1] or resolved[0].kind == "module":
                     continue
                 found = resolved[0]
+            if found.node is not None and found.node is self._printing:
+                continue
             self._canon.references.setdefault(found.qualified_name, found)
 
     def _is_global(self, node: cst.Name) -> bool:
