@@ -14,7 +14,7 @@ import pytest
 
 from pvcheck.analyzer import scan_tree
 from pvcheck.config import Config
-from pvcheck.model import Pipeline, Project
+from pvcheck.model import Decision, Pipeline, Project
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 #: The smallest healthy ZenML project: one step, one pipeline that calls it.
@@ -52,6 +52,17 @@ def write_tree(root: Path, files: Mapping[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
     return root
+
+
+def only_decision(root: Path, base: Mapping[str, str], head: Mapping[str, str]) -> Decision:
+    """The decision ``compare`` makes for the one pipeline of two trees written under ``root``."""
+    from pvcheck.policies import compare
+
+    models = [scan_tree(write_tree(root / side, files), Config(), cache=False)
+              for side, files in (("base", base), ("head", head))]
+    (change,) = compare(models[0], models[1], Config()).pipelines
+    assert change.decision is not None
+    return change.decision
 
 
 def scan_files(root: Path, files: Mapping[str, str], config: Config | None = None) -> Project:

@@ -18,20 +18,9 @@ from typing import Mapping
 
 import pytest
 
-from pvcheck.analyzer import scan_tree
-from pvcheck.config import Config
 from pvcheck.model import Decision
-from pvcheck.policies import compare
 from pvcheck.policies.examples import STEPS, edit, project
-from tests.conftest import write_tree
-
-
-def _decision(tmp_path: Path, base: Mapping[str, str], head: Mapping[str, str]) -> Decision:
-    models = [scan_tree(write_tree(tmp_path / side, files), Config(), cache=False)
-              for side, files in (("base", base), ("head", head))]
-    (change,) = compare(models[0], models[1], Config()).pipelines
-    assert change.decision is not None
-    return change.decision
+from tests.conftest import only_decision
 
 
 def _edited(files: Mapping[str, str], path: str, old: str, new: str) -> dict[str, str]:
@@ -96,13 +85,13 @@ def other():
 def test_each_branch_of_a_conditional_definition_is_the_definition(tmp_path: Path, helpers: str, old: str,
                                                                    new: str) -> None:
     base = project(helpers=helpers)
-    assert _decision(tmp_path, base, _edited(base, "helpers.py", old, new)) is Decision.VERSION
+    assert only_decision(tmp_path, base, _edited(base, "helpers.py", old, new)) is Decision.VERSION
 
 
 def test_a_function_beside_a_conditional_definition_stays_out(tmp_path: Path) -> None:
     # near-miss: the twin definitions do not pull in their module-mates
     base = project(helpers=_VERSIONED)
-    assert _decision(tmp_path, base, _edited(base, "helpers.py", "return value - 1", "return value - 2")) \
+    assert only_decision(tmp_path, base, _edited(base, "helpers.py", "return value - 1", "return value - 2")) \
         is Decision.RUN
 
 
@@ -123,15 +112,15 @@ def scale(value, factor):
 def test_a_definition_an_unconditional_one_replaces_is_dead(tmp_path: Path, old: str, new: str) -> None:
     # near-miss: ruff's F811 fix (giga-dagster 1f206c94: a duplicated function removed)
     base = project(helpers=_REDEFINED)
-    assert _decision(tmp_path, base, _edited(base, "helpers.py", old, new)) is Decision.RUN
+    assert only_decision(tmp_path, base, _edited(base, "helpers.py", old, new)) is Decision.RUN
 
 
 def test_the_import_a_definition_falls_back_from_is_reached(tmp_path: Path) -> None:
     base = project(helpers=_FALLBACK_IMPORT, fast_dot_py=_FAST)
-    assert _decision(tmp_path / "a", base, _edited(base, "fast.py", "return value * factor", "return 2 * value")) \
+    assert only_decision(tmp_path / "a", base, _edited(base, "fast.py", "return value * factor", "return 2 * value")) \
         is Decision.VERSION
     # near-miss: what else the fallback's module defines is not reached
-    assert _decision(tmp_path / "b", base, _edited(base, "fast.py", "return 1", "return 2")) is Decision.RUN
+    assert only_decision(tmp_path / "b", base, _edited(base, "fast.py", "return 1", "return 2")) is Decision.RUN
 
 
 # ---------------------------------------------------------------- a package's __init__
@@ -145,7 +134,7 @@ def _package(init: str) -> Mapping[str, str]:
 
 def test_the_effects_of_a_package_init_are_in_the_reach_of_its_modules(tmp_path: Path) -> None:
     base = _package("import random\n\nrandom.seed(1)\n")
-    assert _decision(tmp_path, base, _edited(base, "utils/__init__.py", "seed(1)", "seed(2)")) is Decision.VERSION
+    assert only_decision(tmp_path, base, _edited(base, "utils/__init__.py", "seed(1)", "seed(2)")) is Decision.VERSION
 
 
 @pytest.mark.parametrize("old, new", [
@@ -154,7 +143,7 @@ def test_the_effects_of_a_package_init_are_in_the_reach_of_its_modules(tmp_path:
 ])
 def test_an_init_without_effects_changes_nothing(tmp_path: Path, old: str, new: str) -> None:
     base = _package("# maths helpers\nimport random\n\nLIMIT = 3\nrandom.seed(1)\n")
-    assert _decision(tmp_path, base, _edited(base, "utils/__init__.py", old, new)) is Decision.RUN
+    assert only_decision(tmp_path, base, _edited(base, "utils/__init__.py", old, new)) is Decision.RUN
 
 
 def test_an_unused_import_of_a_module_with_effects_stays_cosmetic(tmp_path: Path) -> None:
@@ -162,7 +151,7 @@ def test_an_unused_import_of_a_module_with_effects_stays_cosmetic(tmp_path: Path
     # at import time is not followed through an import nothing uses
     base = project(setup_dot_py="import random\n\nrandom.seed(1)\n")
     head = _edited(base, "steps.py", "from helpers import scale\n", "import setup\nfrom helpers import scale\n")
-    assert _decision(tmp_path, base, head) is Decision.RUN
+    assert only_decision(tmp_path, base, head) is Decision.RUN
 
 
 # ---------------------------------------------------------------- f-strings
@@ -178,4 +167,4 @@ def test_an_unused_import_of_a_module_with_effects_stays_cosmetic(tmp_path: Path
 def test_an_f_string_format_spec_is_code(tmp_path: Path, body: str, old: str, new: str,
                                          decision: Decision) -> None:
     base = project(steps=_train(body, ""))
-    assert _decision(tmp_path, base, _edited(base, "steps.py", old, new)) is decision
+    assert only_decision(tmp_path, base, _edited(base, "steps.py", old, new)) is decision

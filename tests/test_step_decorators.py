@@ -16,7 +16,7 @@ from pvcheck.config import Config
 from pvcheck.model import Decision
 from pvcheck.policies import compare
 from pvcheck.policies.examples import HELPERS, STEPS, edit, project
-from tests.conftest import write_tree
+from tests.conftest import only_decision, write_tree
 
 _WRAPPERS = HELPERS + '''
 
@@ -43,14 +43,6 @@ tracker = Tracker()
 '''
 
 
-def _decision(tmp_path: Path, base: Mapping[str, str], head: Mapping[str, str]) -> Decision:
-    models = [scan_tree(write_tree(tmp_path / side, files), Config(), cache=False)
-              for side, files in (("base", base), ("head", head))]
-    (change,) = compare(models[0], models[1], Config()).pipelines
-    assert change.decision is not None
-    return change.decision
-
-
 def _decorated(decorator: str, imports: str = "from helpers import logged, scale, times, tracker\n") -> str:
     steps = edit(STEPS, "from helpers import scale\n", imports)
     return edit(steps, "@step\ndef train(", f"@step\n{decorator}\ndef train(")
@@ -68,7 +60,7 @@ def _project(steps: str, helpers: str = _WRAPPERS) -> Mapping[str, str]:
 ])
 def test_a_wrapper_the_project_defines_is_the_steps_code(tmp_path: Path, decorator: str, helpers: str) -> None:
     steps = _decorated(decorator)
-    assert _decision(tmp_path, _project(steps), _project(steps, helpers)) is Decision.VERSION
+    assert only_decision(tmp_path, _project(steps), _project(steps, helpers)) is Decision.VERSION
 
 
 @pytest.mark.parametrize("decorator, old, new", [
@@ -81,20 +73,20 @@ def test_a_wrapper_the_project_defines_is_the_steps_code(tmp_path: Path, decorat
 def test_a_decorator_edit_is_a_version(tmp_path: Path, decorator: str, old: str, new: str) -> None:
     steps = _decorated(decorator, "import functools\n\nfrom tenacity import retry, stop_after_attempt\n\n"
                                   "from helpers import logged, scale, times, tracker\n")
-    assert _decision(tmp_path, _project(steps), _project(edit(steps, old, new))) is Decision.VERSION
+    assert only_decision(tmp_path, _project(steps), _project(edit(steps, old, new))) is Decision.VERSION
 
 
 def test_an_unchanged_wrapper_and_its_unused_module_mates_stay_a_run(tmp_path: Path) -> None:
     # near-miss: the wrapper is in the reach, not the whole module
     steps = _decorated("@logged")
-    assert _decision(tmp_path, _project(steps), _project(steps, edit(_WRAPPERS, "return value - 1",
+    assert only_decision(tmp_path, _project(steps), _project(steps, edit(_WRAPPERS, "return value - 1",
                                                                      "return value - 2"))) is Decision.RUN
 
 
 def test_the_frameworks_own_decorator_arguments_stay_configuration(tmp_path: Path) -> None:
     # near-miss: `@step(enable_cache=...)` next to a wrapper is configuration (SPEC: run)
     steps = edit(_decorated("@logged"), "@step\n@logged", "@step(enable_cache=True)\n@logged")
-    assert _decision(tmp_path, _project(steps), _project(edit(steps, "enable_cache=True", "enable_cache=False"))) \
+    assert only_decision(tmp_path, _project(steps), _project(edit(steps, "enable_cache=True", "enable_cache=False"))) \
         is Decision.RUN
 
 
@@ -150,7 +142,7 @@ def on_done(task, run, state):
 def test_functions_a_framework_decorator_names_run_with_the_step(tmp_path: Path, old: str, new: str,
                                                                  decision: Decision) -> None:
     base = {"flow.py": _FLOW, "hooks.py": _HOOKS}
-    assert _decision(tmp_path, base, {**base, "hooks.py": edit(_HOOKS, old, new)}) is decision
+    assert only_decision(tmp_path, base, {**base, "hooks.py": edit(_HOOKS, old, new)}) is decision
 
 
 def test_a_step_a_framework_decorator_names_is_the_graphs(tmp_path: Path) -> None:
@@ -196,7 +188,7 @@ def test_hooks_a_pipeline_decorator_names_are_in_its_reach(tmp_path: Path, old: 
                                                            decision: Decision) -> None:
     base = project(pipeline=_PIPELINE, hooks_dot_py=_PIPELINE_HOOKS)
     head = project(pipeline=_PIPELINE, hooks_dot_py=edit(_PIPELINE_HOOKS, old, new))
-    assert _decision(tmp_path, base, head) is decision
+    assert only_decision(tmp_path, base, head) is decision
 
 
 def test_a_class_read_for_its_attributes_is_a_namespace_of_values(tmp_path: Path) -> None:
@@ -207,4 +199,4 @@ def test_a_class_read_for_its_attributes_is_a_namespace_of_values(tmp_path: Path
     steps = edit(steps, "from helpers import scale\n", "from helpers import scale\nfrom trackers import Trackers\n")
     base = project(steps=steps, trackers_dot_py=hooks)
     head = project(steps=steps, trackers_dot_py=edit(hooks, "'wandb'", "'neptune'"))
-    assert _decision(tmp_path, base, head) is Decision.RUN
+    assert only_decision(tmp_path, base, head) is Decision.RUN
