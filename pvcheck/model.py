@@ -59,7 +59,9 @@ FINGERPRINT_SCHEME = "fp1"
 #: project's wrapper), and the repo functions and classes a framework decorator names are
 #: its reach (``cache_key_fn=``, ``on_failure=[...]``); a Dagster step's IO managers
 #: (``io_manager_key=``, ``io_manager`` by default) are its resources; ``globals()``, ``eval``
-#: and ``exec`` reach every top-level definition of their module. All were missed versions.
+#: and ``exec`` reach every top-level definition of their module; the hooks an invocation's
+#: options name (``with_options(on_failure=alert)``) and a Dagster asset's checks are in
+#: its reach. All were missed versions.
 FINGERPRINT_SCHEME_NUMBER = 6
 
 JSONValue = Any

@@ -200,3 +200,34 @@ def test_a_class_read_for_its_attributes_is_a_namespace_of_values(tmp_path: Path
     base = project(steps=steps, trackers_dot_py=hooks)
     head = project(steps=steps, trackers_dot_py=edit(hooks, "'wandb'", "'neptune'"))
     assert only_decision(tmp_path, base, head) is Decision.RUN
+
+
+_CONFIGURED = '''from zenml import pipeline
+
+from hooks import CACHE, alert
+from steps import load, train
+
+
+@pipeline(name="example")
+def example_pipeline():
+    rows = load.with_options(on_failure=alert, enable_cache=CACHE)()
+    train(rows)
+'''
+
+_CONFIGURED_HOOKS = '''CACHE = True
+
+
+def alert(exception):
+    return 0
+'''
+
+
+@pytest.mark.parametrize("old, new, decision", [
+    ("return 0", "return 1", Decision.VERSION),  # a hook set where the step is used runs with it
+    ("CACHE = True", "CACHE = False", Decision.RUN),  # near-miss: a configuration value
+])
+def test_hooks_an_invocations_options_name_are_in_its_reach(tmp_path: Path, old: str, new: str,
+                                                           decision: Decision) -> None:
+    base = project(pipeline=_CONFIGURED, hooks_dot_py=_CONFIGURED_HOOKS)
+    head = project(pipeline=_CONFIGURED, hooks_dot_py=edit(_CONFIGURED_HOOKS, old, new))
+    assert only_decision(tmp_path, base, head) is decision

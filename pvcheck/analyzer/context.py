@@ -432,7 +432,11 @@ class AnalysisContext:
         config_fp = digest("config", canonical_json(config), canonical_json(defaults), canonical_json(inputs))
         module = definition.symbol.module
         call_line = invocation.call_module.line(invocation.call_node) if invocation.call_node is not None else 0
-        body_fp, helpers, dynamic, content = self._passed_reach(invocation, facts)
+        # what the call passes (Invocation.reach), and the hooks its configuration names
+        passed = [*invocation.reach,
+                  *(s for s in decorators.configured_code(self.index, config, self._framework_roots())
+                    if s not in invocation.reach)]
+        body_fp, helpers, dynamic, content = self._passed_reach(passed, facts)
         return Step(
             id=invocation.id,
             function=definition.qualified_name,
@@ -478,15 +482,15 @@ class AnalysisContext:
                           helper.symbol.module.path, line, hint="import it explicitly")
         return bool(helper.dynamic or helper.unresolved)
 
-    def _passed_reach(self, invocation: Invocation, facts: FunctionFacts) -> tuple[str, tuple[HelperRef, ...], bool, str]:
+    def _passed_reach(self, passed: list[Symbol], facts: FunctionFacts) -> tuple[str, tuple[HelperRef, ...], bool, str]:
         """The step's body fingerprint, helpers, dynamic flag and content fingerprint with the
-        reach of the classes this call passes it (:attr:`Invocation.reach`) that its own reach
-        lacks. The content fingerprint takes them by name: a class passed in and changed must
-        never look like a move (PV108)."""
-        if not invocation.reach:
+        reach of the definitions its invocation passes it (:attr:`Invocation.reach`, hooks its
+        configuration names) that its own reach lacks. The content fingerprint takes them by
+        name: a class passed in and changed must never look like a move (PV108)."""
+        if not passed:
             return facts.body_fingerprint, facts.helpers, facts.dynamic, facts.content_fingerprint
         known = {h.name for h in facts.helpers}
-        reach = self.fingerprinter.reach(sorted(invocation.reach, key=lambda s: s.qualified_name))
+        reach = self.fingerprinter.reach(sorted(passed, key=lambda s: s.qualified_name))
         added = [d for d in reach.definitions if d.symbol.qualified_name not in known]
         files = [f for f in reach.files if f.name not in known]
         if not added and not files:

@@ -11,7 +11,8 @@ configuration, but two things around it run with the step and are code:
   (``on_failure=[notify]``), a cache key function, a materializer class -- :func:`hooks`.
   Steps named there (Dagster's ``deps=[raw]``) are the graph's, constants are configuration
   values, and a class only read for its attributes (``name=Names.TRAINING``) is a
-  namespace of them.
+  namespace of them. The same for what configuration set where a step is used names
+  (``with_options(on_failure=alert)``) -- :func:`configured_code`.
 
 A decorator is a framework's when the package it comes from starts with a framework's
 name or one of its markers (``zenml``, ``dagster_dbt``, ``flytekit`` ...).
@@ -19,7 +20,7 @@ name or one of its markers (``zenml``, ``dagster_dbt``, ``flytekit`` ...).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import libcst as cst
 
@@ -29,6 +30,7 @@ from pvcheck.analyzer.module import ModuleInfo, Symbol
 if TYPE_CHECKING:
     from pvcheck.analyzer.context import AnalysisContext
     from pvcheck.analyzer.frameworks.base import Framework
+    from pvcheck.analyzer.index import ProjectIndex
 
 
 def framework_roots(frameworks: Iterable["Framework"]) -> tuple[str, ...]:
@@ -79,6 +81,33 @@ def hooks(arguments: Canon, roots: tuple[str, ...]) -> list[Symbol]:
             or (symbol.kind == "function" and not _framework_decorated(symbol, roots))]
 
 
+def configured_code(index: "ProjectIndex", config: Any, roots: tuple[str, ...]) -> list[Symbol]:
+    """The repo functions and classes configuration values name -- ``{"$ref": ...}``,
+    ``{"$call": ...}``, as ``with_options(on_failure=alert)`` or ``configure(...)`` write
+    them where a step is used: hooks and materializers set per invocation."""
+    names: set[str] = set()
+    stack = [config]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key in ("$ref", "$call") and isinstance(item, str):
+                    names.add(item)
+                else:
+                    stack.append(item)
+        elif isinstance(value, (list, tuple)):
+            stack.extend(value)
+    found: list[Symbol] = []
+    for name in sorted(names):
+        resolved = index.resolve(name)
+        if resolved is None or resolved[1]:
+            continue
+        symbol = resolved[0]
+        if symbol.kind == "class" or (symbol.kind == "function" and not _framework_decorated(symbol, roots)):
+            found.append(symbol)
+    return found
+
+
 def _framework_decorated(symbol: Symbol, roots: tuple[str, ...]) -> bool:
     """A step, asset or task: named by another decorator, it is wiring of the graph."""
     node = symbol.node
@@ -87,4 +116,4 @@ def _framework_decorated(symbol: Symbol, roots: tuple[str, ...]) -> bool:
         for decorator in node.decorators for name in symbol.module.qualified_names(_callee(decorator.decorator)))
 
 
-__all__ = ["framework_roots", "hooks", "wraps_code"]
+__all__ = ["configured_code", "framework_roots", "hooks", "wraps_code"]

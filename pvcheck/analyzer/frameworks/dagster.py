@@ -42,6 +42,7 @@ from pvcheck.plugin import method_name as _method
 from pvcheck.plugin import read_only_visit
 from pvcheck.diagnostics import CALL_NOT_FOLLOWED
 from pvcheck.plugin import ORIGIN_OPTIONS, ConfigSource
+from pvcheck.analyzer.frameworks.dagster_checks import attach as attach_checks
 from pvcheck.analyzer.frameworks.dagster_resources import attach as attach_resources
 from pvcheck.analyzer.frameworks.dagster_resources import binds_statically, bound_resources, job_bindings, job_location
 
@@ -286,6 +287,7 @@ class Dagster(Framework):
                                           inputs))
         if location is not None:
             attach_resources(invocations, bound_resources(location[0], location[1], ctx), ctx)
+        attach_checks(invocations, [asset.produces for asset in chosen], ctx)
         masks: Optional[dict[int, str]] = None
         unfollowed: list[dict[str, Any]] = []
         if site is not None:
