@@ -161,33 +161,38 @@ def test_a_step_a_framework_decorator_names_is_the_graphs(tmp_path: Path) -> Non
 
 _PIPELINE = '''from zenml import pipeline
 
-from hooks import CACHE, notify
+from hooks import CACHE, alert
 from steps import load, train
 
 
-@pipeline(name="example", on_failure=notify, enable_cache=CACHE)
+@pipeline(name="example", on_failure=alert, enable_cache=CACHE)
 def example_pipeline():
     rows = load()
     train(rows)
 '''
 
+_CONFIGURED = _PIPELINE.replace(", on_failure=alert, enable_cache=CACHE", "").replace(
+    "rows = load()", "rows = load.with_options(on_failure=alert, enable_cache=CACHE)()")
+
 _PIPELINE_HOOKS = '''CACHE = True
 
 
-def notify(exception):
+def alert(exception):
     print("failed")
     return 0
 '''
 
 
+@pytest.mark.parametrize("pipeline", [_PIPELINE, _CONFIGURED], ids=["decorator", "with_options"])
 @pytest.mark.parametrize("old, new, decision", [
-    ("return 0", "return 1", Decision.VERSION),  # the hook's code runs with the pipeline
+    ("return 0", "return 1", Decision.VERSION),  # the hook's code runs with the pipeline or step
     ("CACHE = True", "CACHE = False", Decision.RUN),  # near-miss: a configuration value
 ])
-def test_hooks_a_pipeline_decorator_names_are_in_its_reach(tmp_path: Path, old: str, new: str,
-                                                           decision: Decision) -> None:
-    base = project(pipeline=_PIPELINE, hooks_dot_py=_PIPELINE_HOOKS)
-    head = project(pipeline=_PIPELINE, hooks_dot_py=edit(_PIPELINE_HOOKS, old, new))
+def test_hooks_a_pipeline_decorator_or_step_options_name_are_in_the_reach(tmp_path: Path, pipeline: str, old: str,
+                                                                          new: str, decision: Decision) -> None:
+    assert _CONFIGURED != _PIPELINE
+    base = project(pipeline=pipeline, hooks_dot_py=_PIPELINE_HOOKS)
+    head = project(pipeline=pipeline, hooks_dot_py=edit(_PIPELINE_HOOKS, old, new))
     assert only_decision(tmp_path, base, head) is decision
 
 
@@ -200,34 +205,3 @@ def test_a_class_read_for_its_attributes_is_a_namespace_of_values(tmp_path: Path
     base = project(steps=steps, trackers_dot_py=hooks)
     head = project(steps=steps, trackers_dot_py=edit(hooks, "'wandb'", "'neptune'"))
     assert only_decision(tmp_path, base, head) is Decision.RUN
-
-
-_CONFIGURED = '''from zenml import pipeline
-
-from hooks import CACHE, alert
-from steps import load, train
-
-
-@pipeline(name="example")
-def example_pipeline():
-    rows = load.with_options(on_failure=alert, enable_cache=CACHE)()
-    train(rows)
-'''
-
-_CONFIGURED_HOOKS = '''CACHE = True
-
-
-def alert(exception):
-    return 0
-'''
-
-
-@pytest.mark.parametrize("old, new, decision", [
-    ("return 0", "return 1", Decision.VERSION),  # a hook set where the step is used runs with it
-    ("CACHE = True", "CACHE = False", Decision.RUN),  # near-miss: a configuration value
-])
-def test_hooks_an_invocations_options_name_are_in_its_reach(tmp_path: Path, old: str, new: str,
-                                                           decision: Decision) -> None:
-    base = project(pipeline=_CONFIGURED, hooks_dot_py=_CONFIGURED_HOOKS)
-    head = project(pipeline=_CONFIGURED, hooks_dot_py=edit(_CONFIGURED_HOOKS, old, new))
-    assert only_decision(tmp_path, base, head) is decision
