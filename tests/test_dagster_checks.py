@@ -67,8 +67,8 @@ def test_an_edit_to_a_check_is_a_version_of_what_runs_its_asset(tree, target: st
     assert by_helper["rows_job"] is by_body["rows_job"] is Decision.VERSION
 
 
-def test_a_check_names_a_prefixed_asset_by_its_key(tree) -> None:  # type: ignore[no-untyped-def]
-    target = 'dg.AssetKey(["raw", "orders"])'
+@pytest.mark.parametrize("target", ['dg.AssetKey(["raw", "orders"])', '["raw", "orders"]'])
+def test_a_check_names_a_prefixed_asset_by_its_key(tree, target: str) -> None:  # type: ignore[no-untyped-def]
     decisions = _decisions(tree, _files(target), _files(target, helpers=_HELPERS.replace("> 0", ">= 0")))
     assert decisions["rows_job"] is Decision.VERSION
 
@@ -87,3 +87,11 @@ def test_a_check_whose_asset_cannot_be_read_is_reported(tree) -> None:  # type: 
     warnings = [d for d in tree(files).diagnostics
                 if d.code == "PV010" and "asset check 'project.definitions.rows_ok'" in d.message]
     assert len(warnings) == 1
+
+
+def test_the_asset_a_check_names_is_no_helper_of_itself(tree) -> None:  # type: ignore[no-untyped-def]
+    project = tree(_files("rows"))
+    helpers = {h.name for p in project.pipelines if p.name == "rows_job" for s in p.steps if s.id == "rows"
+               for h in s.helpers}
+    assert "project.definitions.rows_ok" in helpers
+    assert "project.definitions.rows" not in helpers

@@ -436,7 +436,7 @@ class AnalysisContext:
         passed = [*invocation.reach,
                   *(s for s in decorators.configured_code(self.index, config, self._framework_roots())
                     if s not in invocation.reach)]
-        body_fp, helpers, dynamic, content = self._passed_reach(passed, facts)
+        body_fp, helpers, dynamic, content = self._passed_reach(passed, facts, definition.qualified_name)
         return Step(
             id=invocation.id,
             function=definition.qualified_name,
@@ -482,14 +482,17 @@ class AnalysisContext:
                           helper.symbol.module.path, line, hint="import it explicitly")
         return bool(helper.dynamic or helper.unresolved)
 
-    def _passed_reach(self, passed: list[Symbol], facts: FunctionFacts) -> tuple[str, tuple[HelperRef, ...], bool, str]:
+    def _passed_reach(self, passed: list[Symbol], facts: FunctionFacts,
+                      own: str) -> tuple[str, tuple[HelperRef, ...], bool, str]:
         """The step's body fingerprint, helpers, dynamic flag and content fingerprint with the
         reach of the definitions its invocation passes it (:attr:`Invocation.reach`, hooks its
-        configuration names) that its own reach lacks. The content fingerprint takes them by
-        name: a class passed in and changed must never look like a move (PV108)."""
+        configuration names) that its own reach lacks -- and that are not the step itself
+        (``@asset_check(asset=orders)`` names the asset it is attached to). The content
+        fingerprint takes them by name: a class passed in and changed must never look like a
+        move (PV108)."""
         if not passed:
             return facts.body_fingerprint, facts.helpers, facts.dynamic, facts.content_fingerprint
-        known = {h.name for h in facts.helpers}
+        known = {h.name for h in facts.helpers} | {own}
         reach = self.fingerprinter.reach(sorted(passed, key=lambda s: s.qualified_name))
         added = [d for d in reach.definitions if d.symbol.qualified_name not in known]
         files = [f for f in reach.files if f.name not in known]

@@ -3,8 +3,8 @@
 ``@asset_check(asset=orders)`` is no step of its own (README), but Dagster runs it in the
 run that materializes ``orders``, and a failing blocking check stops what comes after: its
 code, with what it reaches, is in the reach of the asset it names -- by the asset's
-function (``asset=orders``) or by its key (``asset="orders"``, ``asset=AssetKey("orders")``,
-``AssetKey(["raw", "orders"])``). A check whose ``asset=`` pvcheck cannot read is a PV010
+function (``asset=orders``) or by its key (``asset="orders"``, ``asset=["raw", "orders"]``,
+``asset=AssetKey("orders")``, ``AssetKey(["raw", "orders"])``). A check whose ``asset=`` pvcheck cannot read is a PV010
 warning at the check: its code is then in no asset's reach.
 """
 
@@ -78,17 +78,19 @@ def _target(arg: Optional[cst.Arg], module: ModuleInfo, ctx: AnalysisContext) ->
     if arg is None:
         return None
     value = arg.value
-    text = literal_value(value)
-    if isinstance(text, str):
-        return f"key:{text}"
-    if isinstance(value, cst.Call) and any(name in _ASSET_KEYS for name in module.qualified_names(value.func)) \
-            and value.args:
-        first = value.args[0].value
-        parts = [literal_value(e.value) for e in first.elements] if isinstance(first, (cst.List, cst.Tuple)) \
-            else [literal_value(first)]
-        return "key:" + "/".join(parts) if parts and all(isinstance(p, str) for p in parts) else None
+    if isinstance(value, cst.Call) and any(name in _ASSET_KEYS for name in module.qualified_names(value.func)):
+        return _key(value.args[0].value) if value.args else None
+    if isinstance(value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString, cst.List, cst.Tuple)):
+        return _key(value)
     symbol = ctx.resolve_callee(module, value)
     return f"function:{symbol.qualified_name}" if symbol is not None else None
+
+
+def _key(value: cst.BaseExpression) -> Optional[str]:
+    """``"orders"`` or ``["raw", "orders"]`` as an asset key (``raw/orders``)."""
+    parts = [literal_value(e.value) for e in value.elements] if isinstance(value, (cst.List, cst.Tuple)) \
+        else [literal_value(value)]
+    return "key:" + "/".join(parts) if parts and all(isinstance(p, str) for p in parts) else None
 
 
 __all__ = ["CHECK_DECORATORS", "attach"]
