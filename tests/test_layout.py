@@ -100,6 +100,7 @@ PLUGIN_ONLY: dict[str, dict[str, str]] = {
     "dagster": {"pvcheck.analyzer.pipeline_calls": "job bodies are accounted for with CallGraphBuilder's own-code "
                                                    "masks, which are internal to it",
                 "pvcheck.analyzer.discovery": "code locations read the tree's file list (SourceFile)",
+                "pvcheck.analyzer.frameworks.dagster_checks": "Dagster's own: asset checks in their asset's reach",
                 "pvcheck.analyzer.frameworks.dagster_factories": "Dagster's own: asset factories",
                 "pvcheck.analyzer.frameworks.dagster_locations": "Dagster's own: code locations",
                 "pvcheck.analyzer.frameworks.dagster_resources": "Dagster's own: resources bound in Definitions",
