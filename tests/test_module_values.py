@@ -12,20 +12,15 @@ import pytest
 from pvcheck.analyzer import scan_tree
 from pvcheck.config import Config
 from pvcheck.model import Decision
-from pvcheck.policies import compare
 from pvcheck.policies.examples import HELPERS, STEPS, edit, project
-from tests.conftest import write_tree
+from tests.conftest import only_decision, write_tree
 
 _SCALE_CHANGED = edit(HELPERS, "return value * factor", "return value * factor * 2")
 _UNUSED_CHANGED = edit(HELPERS, "return value - 1", "return value - 2")
 
 
 def _decision(tmp_path: Path, steps: str, helpers: str, base_helpers: str = HELPERS) -> Decision:
-    base, head = (scan_tree(write_tree(tmp_path / side, project(steps=steps, helpers=text)), Config(), cache=False)
-                  for side, text in (("base", base_helpers), ("head", helpers)))
-    (change,) = compare(base, head, Config()).pipelines
-    assert change.decision is not None
-    return change.decision
+    return only_decision(tmp_path, project(steps=steps, helpers=base_helpers), project(steps=steps, helpers=helpers))
 
 
 def _steps(body: str, imports: str = "import helpers\n") -> str:

@@ -490,9 +490,12 @@ class AnalysisContext:
         (``@asset_check(asset=orders)`` names the asset it is attached to). The content
         fingerprint takes them by name: a class passed in and changed must never look like a
         move (PV108)."""
+        reached = {h.name for h in facts.helpers}
+        # one of the step's helpers has all it reaches among them already: no walk for it
+        passed = [symbol for symbol in passed if symbol.qualified_name not in reached]
+        known = reached | {own}
         if not passed:
             return facts.body_fingerprint, facts.helpers, facts.dynamic, facts.content_fingerprint
-        known = {h.name for h in facts.helpers} | {own}
         reach = self.fingerprinter.reach(sorted(passed, key=lambda s: s.qualified_name))
         added = [d for d in reach.definitions if d.symbol.qualified_name not in known]
         files = [f for f in reach.files if f.name not in known]

@@ -77,8 +77,7 @@ def hooks(arguments: Canon, roots: tuple[str, ...]) -> list[Symbol]:
     namespaces = {name for _, name, rest, how in arguments.sites if rest and how != "call"}
     namespaces.difference_update(name for _, name, rest, how in arguments.sites if not rest or how == "call")
     return [symbol for name, symbol in arguments.references.items()
-            if (symbol.kind == "class" and name not in namespaces)
-            or (symbol.kind == "function" and not _framework_decorated(symbol, roots))]
+            if _runs_with(symbol, roots) and not (symbol.kind == "class" and name in namespaces)]
 
 
 def configured_code(index: "ProjectIndex", config: Any, roots: tuple[str, ...]) -> list[Symbol]:
@@ -102,18 +101,20 @@ def configured_code(index: "ProjectIndex", config: Any, roots: tuple[str, ...]) 
         resolved = index.resolve(name)
         if resolved is None or resolved[1]:
             continue
-        symbol = resolved[0]
-        if symbol.kind == "class" or (symbol.kind == "function" and not _framework_decorated(symbol, roots)):
-            found.append(symbol)
+        if _runs_with(resolved[0], roots):
+            found.append(resolved[0])
     return found
 
 
-def _framework_decorated(symbol: Symbol, roots: tuple[str, ...]) -> bool:
-    """A step, asset or task: named by another decorator, it is wiring of the graph."""
+def _runs_with(symbol: Symbol, roots: tuple[str, ...]) -> bool:
+    """A class, or a function that is no step, asset or task (named by another step's
+    decorator, one of those is wiring of the graph); constants are configuration values."""
     node = symbol.node
-    return isinstance(node, cst.FunctionDef) and any(
+    if symbol.kind == "class":
+        return True
+    return symbol.kind == "function" and not (isinstance(node, cst.FunctionDef) and any(
         name.split(".")[0].startswith(roots)
-        for decorator in node.decorators for name in symbol.module.qualified_names(_callee(decorator.decorator)))
+        for decorator in node.decorators for name in symbol.module.qualified_names(_callee(decorator.decorator))))
 
 
 __all__ = ["configured_code", "framework_roots", "hooks", "wraps_code"]

@@ -188,10 +188,7 @@ class TreeFunctions:
         parts = [BodyPart("signature", node.params)]
         if node.returns is not None:
             parts.append(BodyPart("returns", node.returns.annotation))
-        for decorator in node.decorators:
-            callee = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
-            if self.context.resolve_callee(module, callee) is not None:
-                parts.append(BodyPart("decorator", decorator.decorator))
+        # (decorators that are code join these where every step's do: AnalysisContext._step_canon)
         # the shared context memoises facts by qualified name: a method gets a dotted one
         symbol = Symbol(module, qualname, "function", node)
         definition = StepDefinition(symbol, "python", "function", qualname, body_parts=tuple(parts))
